@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# install-deps.sh - installs, from Debian 12 packages, what building and testing the B2BUA needs.
+# Idempotent: installs only the packages that are missing. Run as root (or with sudo available).
+#   deploy/install-deps.sh          build + test dependencies
+#   deploy/install-deps.sh --bench  also the Kamailio anchor used by bench/
+set -euo pipefail
+
+packages=(
+  g++ cmake ninja-build pkg-config make
+  libboost1.81-dev libboost-json1.81-dev
+  libspdlog-dev libfmt-dev prometheus-cpp-dev libyaml-cpp-dev libssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  sip-tester curl procps iproute2 python3
+)
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(kamailio kamailio-sqlite-modules sqlite3)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+echo "installing: ${missing[*]}"
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -q
+"${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,445 @@
+// SIP over UDP and TCP on Boost.Asio.
+#include "sip/transport/asio_transport.hpp"
+
+#include "sip/message/message.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+#include <deque>
+#include <string>
+#include <unordered_map>
+
+namespace b2b::sip {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using asio::ip::udp;
+using boost::system::error_code;
+
+namespace {
+
+std::shared_ptr<spdlog::logger> transport_logger() {
+    auto log = spdlog::get("sip.transport");
+    return log ? log : spdlog::default_logger()->clone("sip.transport");
+}
+
+template <class Endpoint>
+endpoint to_endpoint(const Endpoint& e) {
+    return {e.address(), e.port()};
+}
+
+// Datagrams that are only whitespace are keep-alives (RFC 5626 §4.4.1 sends STUN over UDP,
+// but many devices send bare CRLFs): not SIP, not an error.
+bool only_whitespace(std::string_view s) {
+    return s.find_first_not_of(" \t\r\n") == std::string_view::npos;
+}
+
+}  // namespace
+
+class asio_transport::impl {
+public:
+    impl(asio::io_context& io, asio_transport_options options)
+        : io_(io), options_(options), log_(transport_logger()) {}
+
+    // ---------------------------------------------------------------- UDP
+    struct udp_listener {
+        udp_listener(impl& owner, asio::io_context& io) : owner_(owner), socket_(io) {}
+
+        void do_receive() {
+            socket_.async_receive_from(asio::buffer(buffer_), sender_,
+                                       [this](error_code ec, std::size_t n) { on_receive(ec, n); });
+        }
+
+        void on_receive(error_code ec, std::size_t n) {
+            if (ec == asio::error::operation_aborted || !socket_.is_open()) return;
+            if (ec) {
+                // ICMP port unreachable surfaces here as connection_refused on Linux: not fatal.
+                owner_.log_->debug("udp receive on {}: {}", local_.to_string(), ec.message());
+                do_receive();
+                return;
+            }
+            deliver(n);
+            // Drain what the kernel already holds before going back to the reactor: under load
+            // this saves one epoll round trip per datagram. Bounded so TCP and timers still run.
+            for (int i = 0; i < 64 && socket_.is_open(); ++i) {
+                n = socket_.receive_from(asio::buffer(buffer_), sender_, 0, ec);
+                if (ec) break;
+                deliver(n);
+            }
+            if (socket_.is_open()) do_receive();
+        }
+
+        void deliver(std::size_t n) {
+            std::string_view bytes(buffer_.data(), n);
+            if (n > owner_.options_.max_message_size) {
+                owner_.log_->debug("udp datagram of {} bytes from {} dropped: too large", n,
+                                   to_endpoint(sender_).to_string());
+                return;
+            }
+            if (only_whitespace(bytes)) return;
+            flow f{transport_kind::udp, local_, to_endpoint(sender_), 0};
+            owner_.user_->on_bytes(bytes, f, framing::datagram);
+        }
+
+        impl& owner_;
+        udp::socket socket_;
+        endpoint local_;
+        udp::endpoint sender_;
+        // One octet more than the limit, so an oversized datagram is recognised as such.
+        std::vector<char> buffer_ = std::vector<char>(65536);
+    };
+
+    // ---------------------------------------------------------------- TCP
+    class tcp_connection : public std::enable_shared_from_this<tcp_connection> {
+    public:
+        tcp_connection(impl& owner, tcp::socket socket, std::uint64_t id)
+            : owner_(owner), socket_(std::move(socket)), idle_(socket_.get_executor()), id_(id) {}
+
+        void start_inbound() {
+            error_code ec;
+            auto local = socket_.local_endpoint(ec);
+            auto remote = socket_.remote_endpoint(ec);
+            flow_ = flow{transport_kind::tcp, to_endpoint(local), to_endpoint(remote), id_};
+            open_ = true;
+            arm_idle();
+            do_read();
+        }
+
+        void start_outbound(const tcp::endpoint& remote, const endpoint& advertised_local) {
+            flow_ = flow{transport_kind::tcp, advertised_local, to_endpoint(remote), id_};
+            arm_idle();
+            socket_.async_connect(remote, [self = shared_from_this()](error_code ec) {
+                self->on_connect(ec);
+            });
+        }
+
+        void send(std::string_view bytes) {
+            queue_.emplace_back(bytes);
+            if (open_ && !writing_) do_write();
+        }
+
+        void close(error_code why) {
+            if (closed_) return;
+            closed_ = true;
+            open_ = false;
+            error_code ignored;
+            socket_.shutdown(tcp::socket::shutdown_both, ignored);
+            socket_.close(ignored);
+            idle_.cancel();
+            owner_.on_connection_closed(*this, why);
+        }
+
+        const flow& get_flow() const noexcept { return flow_; }
+        std::uint64_t id() const noexcept { return id_; }
+
+    private:
+        void on_connect(error_code ec) {
+            if (closed_) return;
+            if (ec) {
+                owner_.log_->debug("tcp connect to {} failed: {}", flow_.remote.to_string(), ec.message());
+                close(ec);
+                return;
+            }
+            open_ = true;
+            do_read();
+            if (!queue_.empty() && !writing_) do_write();
+        }
+
+        void arm_idle() {
+            idle_.expires_after(owner_.options_.tcp_idle_timeout);
+            idle_.async_wait([weak = weak_from_this()](error_code ec) {
+                if (ec) return;  // re-armed or cancelled
+                if (auto self = weak.lock()) {
+                    self->close(asio::error::timed_out);
+                }
+            });
+        }
+
+        void do_read() {
+            const std::size_t chunk = 16 * 1024;
+            if (buffer_.size() < used_ + chunk) buffer_.resize(used_ + chunk);
+            socket_.async_read_some(asio::buffer(buffer_.data() + used_, chunk),
+                                    [self = shared_from_this()](error_code ec, std::size_t n) {
+                                        self->on_read(ec, n);
+                                    });
+        }
+
+        void on_read(error_code ec, std::size_t n) {
+            if (closed_) return;
+            if (ec) {
+                // The peer closing is the normal end of a connection.
+                if (ec != asio::error::eof && ec != asio::error::operation_aborted) {
+                    owner_.log_->debug("tcp read from {}: {}", flow_.remote.to_string(), ec.message());
+                }
+                close(ec);
+                return;
+            }
+            used_ += n;
+            if (!process()) return;
+            do_read();
+        }
+
+        // Cuts every complete message out of the buffer. Returns false when the connection
+        // was closed (framing error, or the user closed it from a callback).
+        bool process() {
+            std::size_t start = 0;
+            bool any = false;
+            while (!closed_) {
+                std::string_view pending(buffer_.data() + start, used_ - start);
+                if (pending.empty()) break;
+                auto frame = frame_stream(pending, owner_.options_.max_message_size);
+                if (!frame) {
+                    owner_.user_->on_framing_error(pending, flow_, frame.error());
+                    close(asio::error::invalid_argument);
+                    return false;
+                }
+                if (frame->leading_crlf >= 4) {
+                    // RFC 5626 §3.5.1: a CRLFCRLF ping is answered with a CRLF pong.
+                    send("\r\n");
+                }
+                start += frame->leading_crlf;
+                if (frame->size == 0) break;
+                any = true;
+                std::string_view msg(buffer_.data() + start, frame->size);
+                start += frame->size;
+                owner_.user_->on_bytes(msg, flow_, framing::stream);
+            }
+            if (closed_) return false;
+            if (any) arm_idle();
+            if (start > 0) {
+                std::memmove(buffer_.data(), buffer_.data() + start, used_ - start);
+                used_ -= start;
+            }
+            return true;
+        }
+
+        void do_write() {
+            writing_ = true;
+            asio::async_write(socket_, asio::buffer(queue_.front()),
+                              [self = shared_from_this()](error_code ec, std::size_t) {
+                                  self->on_write(ec);
+                              });
+        }
+
+        void on_write(error_code ec) {
+            writing_ = false;
+            if (closed_) return;
+            if (ec) {
+                owner_.log_->debug("tcp write to {}: {}", flow_.remote.to_string(), ec.message());
+                close(ec);
+                return;
+            }
+            queue_.pop_front();
+            if (!queue_.empty()) do_write();
+        }
+
+        impl& owner_;
+        tcp::socket socket_;
+        asio::steady_timer idle_;
+        std::uint64_t id_;
+        flow flow_;
+        std::vector<char> buffer_;
+        std::size_t used_ = 0;
+        std::deque<std::string> queue_;
+        bool open_ = false;
+        bool writing_ = false;
+        bool closed_ = false;
+    };
+
+    struct tcp_listener {
+        tcp_listener(impl& owner, asio::io_context& io) : owner_(owner), acceptor_(io) {}
+
+        void do_accept() {
+            acceptor_.async_accept([this](error_code ec, tcp::socket socket) {
+                on_accept(ec, std::move(socket));
+            });
+        }
+
+        void on_accept(error_code ec, tcp::socket socket) {
+            if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+            if (ec) {
+                owner_.log_->warn("tcp accept on {}: {}", local_.to_string(), ec.message());
+            } else if (owner_.connections_.size() >= owner_.options_.max_tcp_connections) {
+                owner_.log_->warn("tcp connection refused: limit of {} reached",
+                                  owner_.options_.max_tcp_connections);
+                error_code ignored;
+                socket.close(ignored);
+            } else {
+                socket.set_option(tcp::no_delay(true), ec);
+                auto conn = std::make_shared<tcp_connection>(owner_, std::move(socket),
+                                                             owner_.next_connection_id_++);
+                owner_.connections_.emplace(conn->id(), conn);
+                conn->start_inbound();
+                owner_.by_remote_[conn->get_flow().remote.to_string()] = conn->id();
+            }
+            do_accept();
+        }
+
+        impl& owner_;
+        tcp::acceptor acceptor_;
+        endpoint local_;
+    };
+
+    // ---------------------------------------------------------------- operations
+    error_code listen(transport_kind kind, const endpoint& ep) {
+        error_code ec;
+        if (kind == transport_kind::udp) {
+            auto l = std::make_unique<udp_listener>(*this, io_);
+            udp::endpoint uep(ep.address, ep.port);
+            l->socket_.open(uep.protocol(), ec);
+            if (ec) return ec;
+            if (options_.udp_receive_buffer > 0) {
+                l->socket_.set_option(asio::socket_base::receive_buffer_size(options_.udp_receive_buffer), ec);
+            }
+            if (options_.udp_send_buffer > 0) {
+                l->socket_.set_option(asio::socket_base::send_buffer_size(options_.udp_send_buffer), ec);
+            }
+            l->socket_.bind(uep, ec);
+            if (ec) return ec;
+            l->socket_.non_blocking(true, ec);
+            if (ec) return ec;
+            l->local_ = to_endpoint(l->socket_.local_endpoint(ec));
+            order_.emplace_back(kind, l->local_);
+            udp_.push_back(std::move(l));
+        } else {
+            auto l = std::make_unique<tcp_listener>(*this, io_);
+            tcp::endpoint tep(ep.address, ep.port);
+            l->acceptor_.open(tep.protocol(), ec);
+            if (ec) return ec;
+            l->acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+            l->acceptor_.bind(tep, ec);
+            if (ec) return ec;
+            l->acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+            if (ec) return ec;
+            l->local_ = to_endpoint(l->acceptor_.local_endpoint(ec));
+            order_.emplace_back(kind, l->local_);
+            tcp_.push_back(std::move(l));
+        }
+        return {};
+    }
+
+    void start() {
+        for (auto& l : udp_) l->do_receive();
+        for (auto& l : tcp_) l->do_accept();
+    }
+
+    void stop() {
+        error_code ignored;
+        for (auto& l : udp_) l->socket_.close(ignored);
+        for (auto& l : tcp_) l->acceptor_.close(ignored);
+        // close() erases from connections_, so work on a copy.
+        auto conns = connections_;
+        for (auto& [id, c] : conns) c->close(asio::error::operation_aborted);
+    }
+
+    boost::system::result<flow> flow_to(transport_kind kind, const endpoint& remote) {
+        if (kind == transport_kind::udp) {
+            udp_listener* l = pick_udp(remote.address.is_v6());
+            if (!l) return error_code(asio::error::address_family_not_supported);
+            return flow{transport_kind::udp, l->local_, remote, 0};
+        }
+        auto key = remote.to_string();
+        if (auto it = by_remote_.find(key); it != by_remote_.end()) {
+            if (auto c = connections_.find(it->second); c != connections_.end()) return c->second->get_flow();
+        }
+        tcp_listener* listener = nullptr;
+        for (auto& l : tcp_) {
+            if (l->local_.address.is_v6() == remote.address.is_v6()) {
+                listener = l.get();
+                break;
+            }
+        }
+        if (!listener) return error_code(asio::error::address_family_not_supported);
+        if (connections_.size() >= options_.max_tcp_connections) return error_code(asio::error::no_buffer_space);
+        auto conn = std::make_shared<tcp_connection>(*this, tcp::socket(io_), next_connection_id_++);
+        connections_.emplace(conn->id(), conn);
+        by_remote_[key] = conn->id();
+        conn->start_outbound(tcp::endpoint(remote.address, remote.port), listener->local_);
+        return conn->get_flow();
+    }
+
+    error_code send(const flow& f, std::string_view bytes) {
+        if (f.transport == transport_kind::udp) {
+            udp_listener* l = nullptr;
+            for (auto& u : udp_) {
+                if (u->local_ == f.local) {
+                    l = u.get();
+                    break;
+                }
+            }
+            if (!l) l = pick_udp(f.remote.address.is_v6());
+            if (!l) return asio::error::address_family_not_supported;
+            error_code ec;
+            l->socket_.send_to(asio::buffer(bytes.data(), bytes.size()),
+                               udp::endpoint(f.remote.address, f.remote.port), 0, ec);
+            // A full socket buffer (would_block) loses this datagram; the transaction layer's
+            // retransmission covers it as it covers any loss on UDP.
+            return ec;
+        }
+        auto it = connections_.find(f.connection);
+        if (it == connections_.end()) return asio::error::not_connected;
+        it->second->send(bytes);
+        return {};
+    }
+
+    void on_connection_closed(tcp_connection& c, error_code why) {
+        flow f = c.get_flow();
+        auto keep = connections_.find(c.id());
+        std::shared_ptr<tcp_connection> hold;
+        if (keep != connections_.end()) {
+            hold = keep->second;  // keep `c` alive until this function returns
+            connections_.erase(keep);
+        }
+        auto key = f.remote.to_string();
+        if (auto r = by_remote_.find(key); r != by_remote_.end() && r->second == c.id()) by_remote_.erase(r);
+        if (user_) user_->on_flow_closed(f, why);
+    }
+
+    udp_listener* pick_udp(bool v6) {
+        for (auto& u : udp_) {
+            if (u->local_.address.is_v6() == v6) return u.get();
+        }
+        return nullptr;
+    }
+
+    asio::io_context& io_;
+    asio_transport_options options_;
+    std::shared_ptr<spdlog::logger> log_;
+    transport_user* user_ = nullptr;
+    std::vector<std::unique_ptr<udp_listener>> udp_;
+    std::vector<std::unique_ptr<tcp_listener>> tcp_;
+    std::vector<std::pair<transport_kind, endpoint>> order_;
+    std::unordered_map<std::uint64_t, std::shared_ptr<tcp_connection>> connections_;
+    std::unordered_map<std::string, std::uint64_t> by_remote_;
+    std::uint64_t next_connection_id_ = 1;
+};
+
+asio_transport::asio_transport(asio::io_context& io, asio_transport_options options)
+    : impl_(std::make_unique<impl>(io, options)) {}
+
+asio_transport::~asio_transport() = default;
+
+void asio_transport::set_user(transport_user& user) noexcept { impl_->user_ = &user; }
+
+error_code asio_transport::listen(transport_kind kind, const endpoint& ep) { return impl_->listen(kind, ep); }
+
+std::vector<std::pair<transport_kind, endpoint>> asio_transport::listening() const { return impl_->order_; }
+
+void asio_transport::start() { impl_->start(); }
+
+void asio_transport::stop() { impl_->stop(); }
+
+boost::system::result<flow> asio_transport::flow_to(transport_kind kind, const endpoint& remote) {
+    return impl_->flow_to(kind, remote);
+}
+
+error_code asio_transport::send(const flow& f, std::string_view bytes) { return impl_->send(f, bytes); }
+
+std::size_t asio_transport::tcp_connections() const noexcept { return impl_->connections_.size(); }
+
+}  // namespace b2b::sip

@@ -1,0 +1,70 @@
+// SIP over UDP and TCP on Boost.Asio: listening sockets, stream framing, outbound connections.
+#pragma once
+
+#include "sip/transport/flow.hpp"
+#include "sip/transport/transport.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+namespace b2b::sip {
+
+struct asio_transport_options {
+    std::size_t max_message_size = 65535;
+    /// A TCP connection that carries no message for this long is closed.
+    std::chrono::seconds tcp_idle_timeout{600};
+    /// Connections beyond this many are refused (accepted and closed at once).
+    std::size_t max_tcp_connections = 1024;
+    /// Socket buffer sizes for UDP (0 = system default); large buffers absorb bursts.
+    int udp_receive_buffer = 4 * 1024 * 1024;
+    int udp_send_buffer = 4 * 1024 * 1024;
+};
+
+/// The production transport: UDP sockets and TCP listeners bound to the configured
+/// addresses, plus outbound TCP connections opened on demand. A UDP datagram is handed up
+/// as one message; a TCP stream is cut into messages by Content-Length (`frame_stream`),
+/// answering RFC 5626 CRLF keep-alive pings on the way.
+///
+/// @par Thread safety
+/// None: every call and every callback to the `transport_user` happens on the thread running
+/// the io_context.
+class asio_transport final : public transport {
+public:
+    asio_transport(boost::asio::io_context& io, asio_transport_options options = {});
+    ~asio_transport() override;
+    asio_transport(const asio_transport&) = delete;
+    asio_transport& operator=(const asio_transport&) = delete;
+
+    /// Who receives what is read. Must be set before `start`.
+    void set_user(transport_user& user) noexcept;
+
+    /// Binds a socket (UDP) or a listener (TCP). Port 0 picks a free port: see `listening`.
+    boost::system::error_code listen(transport_kind kind, const endpoint& ep);
+
+    /// The bound local endpoints, in the order `listen` was called.
+    std::vector<std::pair<transport_kind, endpoint>> listening() const;
+
+    /// Starts reading and accepting.
+    void start();
+    /// Closes every socket; pending operations end with operation_aborted.
+    void stop();
+
+    // sip::transport
+    boost::system::result<flow> flow_to(transport_kind kind, const endpoint& remote) override;
+    boost::system::error_code send(const flow& f, std::string_view bytes) override;
+
+    /// Number of open TCP connections (for metrics and tests).
+    std::size_t tcp_connections() const noexcept;
+
+private:
+    class impl;
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace b2b::sip

@@ -1,0 +1,42 @@
+// Flow and endpoint helpers.
+#include "sip/transport/flow.hpp"
+
+#include <boost/algorithm/string/predicate.hpp>
+
+namespace b2b::sip {
+
+std::string_view to_string(transport_kind k) noexcept {
+    switch (k) {
+        case transport_kind::udp: return "UDP";
+        case transport_kind::tcp: return "TCP";
+    }
+    return "UDP";
+}
+
+bool transport_from_string(std::string_view s, transport_kind& out) noexcept {
+    if (boost::algorithm::iequals(s, "udp")) {
+        out = transport_kind::udp;
+        return true;
+    }
+    if (boost::algorithm::iequals(s, "tcp")) {
+        out = transport_kind::tcp;
+        return true;
+    }
+    return false;
+}
+
+std::string endpoint::to_string() const {
+    std::string out;
+    if (address.is_v6()) {
+        out += '[';
+        out += address.to_string();
+        out += ']';
+    } else {
+        out += address.to_string();
+    }
+    out += ':';
+    out += std::to_string(port);
+    return out;
+}
+
+}  // namespace b2b::sip

@@ -1,0 +1,42 @@
+// Where a SIP message came from or goes to: transport kind and both endpoints.
+#pragma once
+
+#include <boost/asio/ip/address.hpp>
+
+#include <compare>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace b2b::sip {
+
+enum class transport_kind : std::uint8_t { udp, tcp };
+
+/// "UDP" or "TCP", as written in a Via header.
+std::string_view to_string(transport_kind k) noexcept;
+/// Case-insensitive "udp"/"tcp"; false for anything else.
+bool transport_from_string(std::string_view s, transport_kind& out) noexcept;
+
+struct endpoint {
+    boost::asio::ip::address address;
+    std::uint16_t port = 0;
+
+    friend bool operator==(const endpoint&, const endpoint&) = default;
+    /// "127.0.0.1:5060", "[::1]:5060".
+    std::string to_string() const;
+};
+
+/// A message's path: the transport, our local endpoint and the peer's. For stream transports
+/// `connection` names the connection (0 for UDP), so a response goes back on the very
+/// connection its request came in on (RFC 3261 §18.2.2).
+struct flow {
+    transport_kind transport = transport_kind::udp;
+    endpoint local;
+    endpoint remote;
+    std::uint64_t connection = 0;
+
+    bool reliable() const noexcept { return transport != transport_kind::udp; }
+    friend bool operator==(const flow&, const flow&) = default;
+};
+
+}  // namespace b2b::sip

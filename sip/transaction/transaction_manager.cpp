@@ -1,0 +1,843 @@
+// The transaction manager: matches messages to transactions and performs their machines' actions.
+#include "sip/transaction/transaction_manager.hpp"
+
+#include "sip/message/writer.hpp"
+#include "sip/transaction/detail/builders.hpp"
+#include "sip/transaction/detail/client_invite.hpp"
+#include "sip/transaction/detail/client_non_invite.hpp"
+#include "sip/transaction/detail/matching.hpp"
+#include "sip/transaction/detail/server_invite.hpp"
+#include "sip/transaction/detail/server_non_invite.hpp"
+#include "sip/transaction/detail/tokens.hpp"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <functional>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace b2b::sip {
+
+std::string_view to_string(transaction_failure f) noexcept {
+    switch (f) {
+        case transaction_failure::timeout: return "timeout";
+        case transaction_failure::transport_error: return "transport_error";
+        case transaction_failure::no_ack: return "no_ack";
+    }
+    return "unknown";
+}
+
+namespace {
+
+using detail::action_kind;
+using detail::event;
+using detail::event_kind;
+using detail::timer_name;
+
+// Heterogeneous lookup: matching an incoming message builds its key in a reused buffer and
+// looks it up without allocating a std::string.
+//
+// Not noexcept on purpose: libstdc++ stores each node's hash code only when the hasher may
+// throw (or is declared slow), and without stored codes every bucket walk re-hashes the long
+// keys of the neighbouring nodes. With ~100k live transactions that was a tenth of the time.
+struct string_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const {
+        return std::hash<std::string_view>{}(s);
+    }
+};
+using key_map = std::unordered_map<std::string, transaction_id, string_hash, std::equal_to<>>;
+
+// Same order as the alternatives of transaction::machine_type.
+enum class txn_kind : std::uint8_t { client_invite, client_non_invite, server_invite, server_non_invite };
+
+constexpr std::string_view to_string(txn_kind k) noexcept {
+    switch (k) {
+        case txn_kind::client_invite: return "INVITE client";
+        case txn_kind::client_non_invite: return "non-INVITE client";
+        case txn_kind::server_invite: return "INVITE server";
+        case txn_kind::server_non_invite: return "non-INVITE server";
+    }
+    return "?";
+}
+
+// Timer callbacks carry the transaction id and the timer in one word, so that the lambda
+// (this + one word) fits std::function's small buffer and scheduling does not allocate for it.
+constexpr unsigned timer_bits = 4;
+static_assert(detail::timer_count <= (1U << timer_bits));
+
+std::shared_ptr<spdlog::logger> txn_logger() {
+    if (auto logger = spdlog::get("sip.txn")) {
+        return logger;
+    }
+    try {
+        return spdlog::stdout_color_mt("sip.txn");
+    } catch (const spdlog::spdlog_ex&) {
+        return spdlog::get("sip.txn");  // another manager registered it meanwhile
+    }
+}
+
+// The first token of an outgoing message, for the observer: a method or "SIP/2.0".
+void count_stateless(transaction_observer& obs, std::string_view bytes) {
+    const std::string_view first = bytes.substr(0, bytes.find(' '));
+    if (first.starts_with("SIP/")) {
+        int status = 0;
+        const std::string_view rest = bytes.substr(std::min(bytes.size(), first.size() + 1));
+        std::from_chars(rest.data(), rest.data() + std::min<std::size_t>(3, rest.size()), status);
+        obs.on_sent_response(status);
+    } else {
+        obs.on_sent_request(method_from_string(first), first);
+    }
+}
+
+}  // namespace
+
+class transaction_manager::impl {
+public:
+    impl(transport& t, timer_service& timers, transaction_user& tu, transaction_config config,
+         transaction_observer* observer)
+        : transport_(t), timers_(timers), tu_(tu), config_(config), observer_(observer),
+          logger_(txn_logger()) {}
+
+    ~impl() {
+        for (auto& [id, t] : txns_) {
+            cancel_timers(t);
+        }
+        for (auto& [seq, r] : reports_) {
+            timers_.cancel(r.timer);
+        }
+    }
+
+    impl(const impl&) = delete;
+    impl& operator=(const impl&) = delete;
+
+    void on_bytes(std::string_view bytes, const flow& f, framing fr);
+    void on_framing_error(std::string_view bytes, const flow& f, const parse_error& e) {
+        reject(bytes, f, e, true);
+    }
+    void on_flow_closed(const flow& f, boost::system::error_code ec);
+
+    boost::system::error_code respond(transaction_id txn, int status, std::string bytes);
+    void ack_received(transaction_id txn);
+    std::optional<transaction_id> find_invite_for_cancel(const message& cancel) const;
+    boost::system::result<transaction_id> send_request(message&& request, const flow& f);
+    boost::system::error_code send_stateless(const flow& f, std::string_view bytes);
+    std::optional<transaction_id> cancel(transaction_id invite_txn, std::string_view reason);
+    const message* client_request(transaction_id txn) const noexcept;
+    std::string make_branch() { return tokens_.branch(); }
+    std::size_t size() const noexcept { return txns_.size(); }
+    const transaction_config& config() const noexcept { return config_; }
+
+private:
+    struct transaction {
+        using machine_type = std::variant<detail::client_invite, detail::client_non_invite,
+                                          detail::server_invite, detail::server_non_invite>;
+
+        transaction(transaction_id i, machine_type m, const flow& f)
+            : id(i), machine(std::move(m)), path(f) {}
+
+        txn_kind kind() const noexcept { return static_cast<txn_kind>(machine.index()); }
+        bool is_client() const noexcept {
+            return kind() == txn_kind::client_invite || kind() == txn_kind::client_non_invite;
+        }
+
+        transaction_id id;
+        machine_type machine;
+        flow path;        // where the request goes (client) or the responses go (server)
+        std::string key;  // in client_keys_ or server_keys_
+        std::array<timer_service::timer_id, detail::timer_count> timers{};
+
+        // Client. The request is on the heap because a message is large (kilobytes of inline
+        // header storage) and server transactions, half of a B2BUA's, need none.
+        std::unique_ptr<message> request;  // the request, as sent
+        std::string ack;                   // INVITE: the ACK for the non-2xx final, once built
+        transaction_id cancel_id = 0;      // INVITE: the CANCEL made by cancel()
+        bool deferred = false;             // CANCEL: waits for a provisional on its INVITE (§9.1)
+
+        // Server.
+        std::string response;        // the TU's latest response
+        int response_status = 0;
+        bool rfc2543 = false;        // matched by the RFC 2543 rules (§17.2.3)
+        std::string request_to_tag;  // RFC 2543: To tag of the request
+        std::string final_to_tag;    // RFC 2543 INVITE: To tag of our final response
+    };
+
+    // An incoming message that the machine may hand to the TU, and the flow it came on.
+    struct inbound {
+        message* msg = nullptr;
+        const flow* from = nullptr;
+    };
+
+    struct failure_report {
+        transaction_id id = 0;
+        bool client = false;
+        transaction_failure why = transaction_failure::timeout;
+        timer_service::timer_id timer = 0;
+    };
+
+    void receive_request(message&& m, const flow& f);
+    void receive_ack(message&& m, const flow& f);
+    void receive_response(message&& m, const flow& f);
+    void reject(std::string_view bytes, const flow& f, const parse_error& err, bool may_answer);
+
+    transaction& emplace(transaction::machine_type m, const flow& f);
+    void erase(transaction& t);
+    void run(transaction& t, event ev, inbound in);
+    void run(transaction& t, event ev) { run(t, ev, inbound{}); }
+    void deliver(transaction_id id, txn_kind kind, event_kind origin, message&& m, const flow& from);
+    bool release_deferred_cancel(transaction& invite);
+    void respond_now(transaction& t, int status, std::string bytes);
+    bool transmit(transaction& t, action_kind what, bool retransmission);
+
+    void start_timer(transaction& t, timer_name name, std::chrono::milliseconds after);
+    void stop_timer(transaction& t, timer_name name) noexcept;
+    void cancel_timers(transaction& t) noexcept;
+    void on_timer(std::uint64_t word);
+    void post_failure(const transaction& t, transaction_failure why);
+    void deliver_report(std::uint64_t seq);
+
+    detail::timer_values values_for(const flow& f) const noexcept {
+        return {config_.t1, config_.t2, config_.t4, f.reliable()};
+    }
+    static detail::action_list handle(transaction& t, const event& ev) noexcept {
+        return std::visit([&](auto& m) { return m.on_event(ev); }, t.machine);
+    }
+    static std::string_view state_name(const transaction& t) noexcept {
+        return std::visit([](const auto& m) { return detail::to_string(m.current()); }, t.machine);
+    }
+    static bool has_final(const transaction& t) noexcept;
+    void trace(std::string_view direction, const flow& f, std::string_view bytes) const;
+
+    transport& transport_;
+    timer_service& timers_;
+    transaction_user& tu_;
+    transaction_config config_;
+    transaction_observer* observer_;
+    std::shared_ptr<spdlog::logger> logger_;
+    detail::token_source tokens_;
+
+    std::unordered_map<transaction_id, transaction> txns_;
+    key_map client_keys_;
+    key_map server_keys_;
+    transaction_id next_id_ = 1;
+    std::unordered_map<std::uint64_t, failure_report> reports_;
+    std::uint64_t next_report_ = 1;
+    mutable std::string key_buf_;  // scratch for the key of the message being matched
+};
+
+// Incoming messages ----------------------------------------------------------------------------
+
+void transaction_manager::impl::on_bytes(std::string_view bytes, const flow& f, framing fr) {
+    auto parsed = parse_message(bytes, fr, config_.max_message_size);
+    if (!parsed) {
+        reject(bytes, f, parsed.error(), true);
+        return;
+    }
+    message& m = *parsed;
+    if (m.is_request()) {
+        if (auto valid = validate_request(m); !valid) {
+            // §17: an ACK is never answered, not even to say it is malformed.
+            reject(bytes, f, valid.error(), m.method() != method::ack);
+            return;
+        }
+    } else if (auto valid = validate_response(m); !valid || m.vias().empty()) {
+        // §18.1.2: a UAC drops a response it cannot use.
+        reject(bytes, f, valid ? parse_error{errc::missing_header, "Via"} : valid.error(), false);
+        return;
+    }
+    trace("recv", f, m.wire());
+    if (observer_ != nullptr) {
+        observer_->on_received(m);
+    }
+    if (m.is_request()) {
+        receive_request(std::move(m), f);
+    } else {
+        receive_response(std::move(m), f);
+    }
+}
+
+void transaction_manager::impl::reject(std::string_view bytes, const flow& f,
+                                       const parse_error& err, bool may_answer) {
+    // §8.2 / §16.3 and RFC 4475: tell the sender why, statelessly, when a response can be
+    // formed at all; make_error_response refuses responses and ACKs itself.
+    bool answered = false;
+    if (may_answer) {
+        if (auto response = make_error_response(bytes, status_for(err.code), err.what(),
+                                                tokens_.tag())) {
+            answered = !transport_.send(f, *response);
+            if (answered) {
+                trace("send", f, *response);
+                if (observer_ != nullptr) {
+                    observer_->on_sent_response(status_for(err.code));
+                }
+            }
+        }
+    }
+    if (logger_->should_log(spdlog::level::debug)) {
+        logger_->debug("bad message from {} {}: {}{}", to_string(f.transport),
+                       f.remote.to_string(), err.what(), answered ? " (answered)" : " (dropped)");
+    }
+    if (observer_ != nullptr) {
+        observer_->on_parse_error(err, f, answered);
+    }
+}
+
+void transaction_manager::impl::receive_request(message&& m, const flow& f) {
+    if (m.method() == method::ack) {
+        receive_ack(std::move(m), f);
+        return;
+    }
+    const bool rfc3261 = detail::server_key(key_buf_, m, detail::server_method(m));
+    if (auto k = server_keys_.find(std::string_view{key_buf_}); k != server_keys_.end()) {
+        transaction& t = txns_.at(k->second);
+        if (!rfc3261 && m.to().tag != t.request_to_tag) {
+            logger_->debug("txn {}: RFC 2543 request with another To tag, dropped", t.id);
+            return;
+        }
+        // §17.2.1, §17.2.2: a retransmission; the machine absorbs it or repeats the response.
+        run(t, event::request_received());
+        return;
+    }
+
+    const bool invite = m.method() == method::invite;
+    const detail::timer_values tv = values_for(f);
+    transaction& t = invite ? emplace(detail::server_invite{tv}, f)
+                            : emplace(detail::server_non_invite{tv}, f);
+    t.key = key_buf_;
+    server_keys_.emplace(t.key, t.id);
+    if (!rfc3261) {
+        t.rfc2543 = true;
+        t.request_to_tag = m.to().tag;
+    }
+    // Written now because the request goes to the TU; sent only if the TU stays silent.
+    std::string trying;
+    if (invite) {
+        trying = response_writer(m, 100, "Trying").finish();
+    }
+    const transaction_id id = t.id;
+    logger_->debug("txn {} {}: new {}", id, to_string(t.kind()), m.method_text());
+    run(t, event::started(), {&m, &f});
+
+    // §17.2.1: the TU did not answer at once, so 100 Trying stops the retransmissions.
+    const auto it = invite ? txns_.find(id) : txns_.end();
+    if (it != txns_.end() && !std::get<detail::server_invite>(it->second.machine).has_response()) {
+        respond_now(it->second, 100, std::move(trying));
+    }
+}
+
+void transaction_manager::impl::receive_ack(message&& m, const flow& f) {
+    detail::server_key(key_buf_, m, detail::server_method(m));
+    if (auto k = server_keys_.find(std::string_view{key_buf_}); k != server_keys_.end()) {
+        transaction& t = txns_.at(k->second);
+        // RFC 2543 rules: the ACK's To tag is the one our response carried (§17.2.3).
+        const std::string_view sent_tag = t.final_to_tag.empty() ? std::string_view{t.request_to_tag}
+                                                                 : std::string_view{t.final_to_tag};
+        if (t.kind() == txn_kind::server_invite && (!t.rfc2543 || m.to().tag == sent_tag)) {
+            run(t, event::ack_received(), {&m, &f});
+            return;
+        }
+    }
+    // The ACK for a 2xx is a transaction of its own (§17.1.1.3): it belongs to the dialog.
+    tu_.on_ack(std::move(m), f);
+}
+
+void transaction_manager::impl::receive_response(message&& m, const flow& f) {
+    // §17.1.3: the top Via branch and the CSeq method.
+    detail::client_key(key_buf_, m.vias().front().branch, m.cseq().method_text);
+    const auto k = client_keys_.find(std::string_view{key_buf_});
+    if (k == client_keys_.end() || txns_.at(k->second).deferred) {
+        logger_->debug("response {} {} matches no transaction, dropped", m.status(),
+                       m.cseq().method_text);
+        if (observer_ != nullptr) {
+            observer_->on_unmatched_response(m);
+        }
+        return;
+    }
+    run(txns_.at(k->second), event::response_received(m.status()), {&m, &f});
+}
+
+void transaction_manager::impl::on_flow_closed(const flow& f, boost::system::error_code ec) {
+    if (!f.reliable()) {
+        return;
+    }
+    // §17.1.4: client transactions on the connection cannot get their responses any more.
+    std::vector<transaction_id> doomed;
+    for (const auto& [id, t] : txns_) {
+        if (t.is_client() && !t.deferred && t.path.transport == f.transport &&
+            t.path.connection == f.connection) {
+            doomed.push_back(id);
+        }
+    }
+    if (!doomed.empty()) {
+        logger_->debug("connection {} to {} closed ({}): {} client transaction(s) fail",
+                       f.connection, f.remote.to_string(), ec.message(), doomed.size());
+    }
+    for (const transaction_id id : doomed) {
+        if (auto it = txns_.find(id); it != txns_.end()) {
+            run(it->second, event::transport_failed());
+        }
+    }
+}
+
+// Calls from the TU ----------------------------------------------------------------------------
+
+bool transaction_manager::impl::has_final(const transaction& t) noexcept {
+    switch (t.kind()) {
+        case txn_kind::server_invite: return std::get<detail::server_invite>(t.machine).has_final();
+        case txn_kind::server_non_invite:
+            return std::get<detail::server_non_invite>(t.machine).has_final();
+        case txn_kind::client_invite:
+        case txn_kind::client_non_invite: break;
+    }
+    return false;
+}
+
+boost::system::error_code transaction_manager::impl::respond(transaction_id txn, int status,
+                                                             std::string bytes) {
+    const auto it = txns_.find(txn);
+    if (it == txns_.end() || it->second.is_client()) {
+        return transaction_errc::unknown_transaction;
+    }
+    if (status < 100 || status > 699) {
+        return transaction_errc::bad_status;
+    }
+    if (has_final(it->second)) {
+        return transaction_errc::final_response_sent;
+    }
+    respond_now(it->second, status, std::move(bytes));
+    return {};
+}
+
+void transaction_manager::impl::respond_now(transaction& t, int status, std::string bytes) {
+    if (t.rfc2543 && status >= 200 && t.kind() == txn_kind::server_invite) {
+        // An RFC 2543 ACK is matched on the To tag of our final response (§17.2.3). Only such
+        // old clients pay for reading it back out of the response.
+        if (auto r = parse_message(bytes, framing::datagram, config_.max_message_size)) {
+            t.final_to_tag = r->to().tag;
+        }
+    }
+    t.response = std::move(bytes);
+    t.response_status = status;
+    run(t, event::tu_sends(status));
+}
+
+void transaction_manager::impl::ack_received(transaction_id txn) {
+    if (auto it = txns_.find(txn); it != txns_.end() && it->second.kind() == txn_kind::server_invite) {
+        run(it->second, event::tu_acked());
+    }
+}
+
+std::optional<transaction_id> transaction_manager::impl::find_invite_for_cancel(
+    const message& cancel) const {
+    if (!cancel.is_request() || cancel.vias().empty()) {
+        return std::nullopt;
+    }
+    // §9.2: the CANCEL matches the INVITE it cancels by the §17.2.3 rules, method aside.
+    const bool rfc3261 = detail::server_key(key_buf_, cancel, "INVITE");
+    const auto k = server_keys_.find(std::string_view{key_buf_});
+    if (k == server_keys_.end()) {
+        return std::nullopt;
+    }
+    const transaction& t = txns_.at(k->second);
+    if (t.kind() != txn_kind::server_invite || has_final(t) ||
+        (!rfc3261 && cancel.to().tag != t.request_to_tag)) {
+        return std::nullopt;
+    }
+    return t.id;
+}
+
+boost::system::result<transaction_id> transaction_manager::impl::send_request(message&& request,
+                                                                             const flow& f) {
+    if (!request.is_request() || request.method() == method::ack || request.vias().empty() ||
+        !detail::has_rfc3261_branch(request.vias().front())) {
+        return transaction_errc::bad_request;
+    }
+    detail::client_key(key_buf_, request.vias().front().branch, request.method_text());
+    if (client_keys_.contains(std::string_view{key_buf_})) {
+        return transaction_errc::duplicate_transaction;
+    }
+    const detail::timer_values tv = values_for(f);
+    transaction& t = request.method() == method::invite ? emplace(detail::client_invite{tv}, f)
+                                                        : emplace(detail::client_non_invite{tv}, f);
+    t.key = key_buf_;
+    client_keys_.emplace(t.key, t.id);
+    t.request = std::make_unique<message>(std::move(request));
+    const transaction_id id = t.id;
+    logger_->debug("txn {} {}: new {}", id, to_string(t.kind()), t.request->method_text());
+    run(t, event::started());
+    return id;
+}
+
+boost::system::error_code transaction_manager::impl::send_stateless(const flow& f,
+                                                                   std::string_view bytes) {
+    if (auto ec = transport_.send(f, bytes)) {
+        logger_->debug("stateless send to {} failed: {}", f.remote.to_string(), ec.message());
+        return ec;
+    }
+    trace("send", f, bytes);
+    if (observer_ != nullptr) {
+        count_stateless(*observer_, bytes);
+    }
+    return {};
+}
+
+std::optional<transaction_id> transaction_manager::impl::cancel(transaction_id invite_txn,
+                                                                std::string_view reason) {
+    const auto it = txns_.find(invite_txn);
+    if (it == txns_.end() || it->second.kind() != txn_kind::client_invite) {
+        return std::nullopt;
+    }
+    transaction& invite = it->second;
+    if (invite.cancel_id != 0) {
+        // One CANCEL per INVITE: asking again names the one already under way.
+        if (txns_.contains(invite.cancel_id)) {
+            return invite.cancel_id;
+        }
+        return std::nullopt;
+    }
+    using st = detail::client_invite::state;
+    const st state = std::get<detail::client_invite>(invite.machine).current();
+    if (state != st::calling && state != st::proceeding) {
+        return std::nullopt;  // §9.1: no CANCEL once a final response arrived
+    }
+    std::string bytes = detail::make_cancel(*invite.request, reason);
+    auto parsed = parse_message(bytes, framing::datagram, config_.max_message_size);
+    if (!parsed) {
+        logger_->error("txn {}: the CANCEL we wrote does not parse: {}", invite.id,
+                       parsed.error().what());
+        return std::nullopt;
+    }
+    // §9.1: same branch as the INVITE; the method keeps the two transactions apart.
+    detail::client_key(key_buf_, invite.request->vias().front().branch, "CANCEL");
+    if (client_keys_.contains(std::string_view{key_buf_})) {
+        return std::nullopt;  // the TU sent a CANCEL of its own through send_request
+    }
+    transaction& c = emplace(detail::client_non_invite{values_for(invite.path)}, invite.path);
+    c.key = key_buf_;
+    client_keys_.emplace(c.key, c.id);
+    c.request = std::make_unique<message>(std::move(*parsed));
+    c.deferred = true;
+    invite.cancel_id = c.id;
+    const transaction_id id = c.id;
+    logger_->debug("txn {} {}: CANCEL for txn {}{}", id, to_string(c.kind()), invite.id,
+                   state == st::calling ? " waits for a provisional" : "");
+    if (state == st::proceeding) {
+        c.deferred = false;
+        run(c, event::started());
+        run(invite, event::cancelled());
+    }
+    return id;
+}
+
+const message* transaction_manager::impl::client_request(transaction_id txn) const noexcept {
+    const auto it = txns_.find(txn);
+    return it != txns_.end() && it->second.is_client() ? it->second.request.get() : nullptr;
+}
+
+// Running the machines -------------------------------------------------------------------------
+
+transaction_manager::impl::transaction& transaction_manager::impl::emplace(
+    transaction::machine_type m, const flow& f) {
+    const transaction_id id = next_id_++;
+    return txns_.try_emplace(id, id, std::move(m), f).first->second;
+}
+
+void transaction_manager::impl::erase(transaction& t) {
+    cancel_timers(t);
+    key_map& keys = t.is_client() ? client_keys_ : server_keys_;
+    if (auto k = keys.find(std::string_view{t.key}); k != keys.end() && k->second == t.id) {
+        keys.erase(k);
+    }
+    const transaction_id cancel_id = t.kind() == txn_kind::client_invite ? t.cancel_id : 0;
+    txns_.erase(t.id);
+    if (cancel_id != 0) {
+        // A CANCEL still waiting for a provisional is moot once its INVITE is over (§9.1);
+        // the TU has the INVITE's outcome.
+        if (auto it = txns_.find(cancel_id); it != txns_.end() && it->second.deferred) {
+            logger_->debug("txn {}: CANCEL not sent, its INVITE ended first", cancel_id);
+            erase(it->second);
+        }
+    }
+}
+
+// Performs the actions of one event, then of the events they cause (a failed send, a zero
+// timer, a CANCEL released by a provisional), and only at the end reaches the TU: the TU may
+// call back into the manager, and this transaction may be gone by then.
+void transaction_manager::impl::run(transaction& t, event ev, inbound in) {
+    const event_kind origin = ev.kind;
+    const std::string_view before = state_name(t);
+    bool pass = false;
+    bool terminated = false;
+    std::optional<transaction_failure> failure;
+    for (;;) {
+        const detail::action_list actions = handle(t, ev);
+        bool send_failed = false;
+        std::optional<timer_name> due_now;
+        for (const detail::action& a : actions) {
+            switch (a.kind) {
+                case action_kind::send_request:
+                case action_kind::send_response:
+                    send_failed |= !transmit(t, a.kind, a.retransmission);
+                    break;
+                case action_kind::send_ack:
+                    if (t.ack.empty() && in.msg != nullptr && in.msg->is_response()) {
+                        t.ack = detail::make_ack(*t.request, *in.msg);
+                    }
+                    send_failed |= !transmit(t, a.kind, a.retransmission);
+                    break;
+                case action_kind::start_timer:
+                    if (a.after.count() > 0) {
+                        start_timer(t, a.timer, a.after);
+                    } else {
+                        // D, I, J, K are zero over reliable transports: no need for a round
+                        // trip through the timer service.
+                        stop_timer(t, a.timer);
+                        due_now = a.timer;
+                    }
+                    break;
+                case action_kind::stop_timer: stop_timer(t, a.timer); break;
+                case action_kind::pass_to_tu: pass = true; break;
+                case action_kind::absorb:
+                    if (observer_ != nullptr) {
+                        observer_->on_retransmission(false);
+                    }
+                    break;
+                case action_kind::report_failure: failure = a.failure; break;
+                case action_kind::terminate: terminated = true; break;
+            }
+        }
+        if (terminated) {
+            break;
+        }
+        if (send_failed) {
+            ev = event::transport_failed();  // §17.1.4, §17.2.4
+        } else if (due_now) {
+            ev = event::fired(*due_now);
+        } else if (t.kind() == txn_kind::client_invite && t.cancel_id != 0 &&
+                   release_deferred_cancel(t)) {
+            ev = event::cancelled();
+        } else {
+            break;
+        }
+    }
+
+    const transaction_id id = t.id;
+    const txn_kind kind = t.kind();
+    const std::string_view after = terminated ? std::string_view{"Terminated"} : state_name(t);
+    if (before != after) {
+        logger_->debug("txn {} {}: {} -> {}", id, to_string(kind), before, after);
+    }
+    if (failure) {
+        post_failure(t, *failure);
+    }
+    if (terminated) {
+        erase(t);
+    }
+    if (pass && in.msg != nullptr && in.from != nullptr) {
+        deliver(id, kind, origin, std::move(*in.msg), *in.from);
+    }
+}
+
+void transaction_manager::impl::deliver(transaction_id id, txn_kind kind, event_kind origin,
+                                        message&& m, const flow& from) {
+    switch (kind) {
+        case txn_kind::client_invite:
+        case txn_kind::client_non_invite: tu_.on_response(id, std::move(m)); break;
+        case txn_kind::server_invite:
+        case txn_kind::server_non_invite:
+            if (origin == event_kind::ack) {
+                tu_.on_ack(std::move(m), from);
+            } else {
+                tu_.on_request(id, std::move(m), from);
+            }
+            break;
+    }
+}
+
+// §9.1: a CANCEL waits for a provisional response on its INVITE, and is moot once the
+// INVITE has a final one. Returns true when the CANCEL went out now.
+bool transaction_manager::impl::release_deferred_cancel(transaction& invite) {
+    const auto it = txns_.find(invite.cancel_id);
+    if (it == txns_.end() || !it->second.deferred) {
+        return false;
+    }
+    using st = detail::client_invite::state;
+    const st state = std::get<detail::client_invite>(invite.machine).current();
+    if (state == st::calling) {
+        return false;
+    }
+    transaction& c = it->second;
+    if (state == st::proceeding) {
+        c.deferred = false;
+        run(c, event::started());
+        return true;
+    }
+    logger_->debug("txn {}: CANCEL not sent, txn {} has a final response", c.id, invite.id);
+    erase(c);
+    return false;
+}
+
+bool transaction_manager::impl::transmit(transaction& t, action_kind what, bool retransmission) {
+    const std::string_view bytes = what == action_kind::send_request ? t.request->wire()
+                                   : what == action_kind::send_ack   ? std::string_view{t.ack}
+                                                                     : std::string_view{t.response};
+    if (auto ec = transport_.send(t.path, bytes)) {
+        if (logger_->should_log(spdlog::level::debug)) {
+            logger_->debug("txn {}: send to {} failed: {}", t.id, t.path.remote.to_string(),
+                           ec.message());
+        }
+        return false;
+    }
+    trace("send", t.path, bytes);
+    if (observer_ != nullptr) {
+        if (retransmission) {
+            observer_->on_retransmission(true);
+        } else if (what == action_kind::send_response) {
+            observer_->on_sent_response(t.response_status);
+        } else if (what == action_kind::send_ack) {
+            observer_->on_sent_request(method::ack, "ACK");
+        } else {
+            observer_->on_sent_request(t.request->method(), t.request->method_text());
+        }
+    }
+    return true;
+}
+
+void transaction_manager::impl::trace(std::string_view direction, const flow& f,
+                                      std::string_view bytes) const {
+    if (logger_->should_log(spdlog::level::trace)) {
+        logger_->trace("{} {} {} ({} bytes)\n{}", direction, to_string(f.transport),
+                       f.remote.to_string(), bytes.size(), bytes);
+    }
+}
+
+// Timers ---------------------------------------------------------------------------------------
+
+void transaction_manager::impl::start_timer(transaction& t, timer_name name,
+                                            std::chrono::milliseconds after) {
+    const auto slot = static_cast<std::size_t>(name);
+    if (t.timers[slot] != 0) {
+        timers_.cancel(t.timers[slot]);
+    }
+    const std::uint64_t word = (t.id << timer_bits) | slot;
+    t.timers[slot] = timers_.schedule(after, [this, word] { on_timer(word); });
+}
+
+void transaction_manager::impl::stop_timer(transaction& t, timer_name name) noexcept {
+    auto& id = t.timers[static_cast<std::size_t>(name)];
+    if (id != 0) {
+        timers_.cancel(id);
+        id = 0;
+    }
+}
+
+void transaction_manager::impl::cancel_timers(transaction& t) noexcept {
+    for (auto& id : t.timers) {
+        if (id != 0) {
+            timers_.cancel(id);
+            id = 0;
+        }
+    }
+}
+
+void transaction_manager::impl::on_timer(std::uint64_t word) {
+    const transaction_id id = word >> timer_bits;
+    const auto slot = static_cast<std::size_t>(word & ((1U << timer_bits) - 1));
+    const auto it = txns_.find(id);
+    if (it == txns_.end()) {
+        return;  // the transaction ended; its timers were cancelled, this one raced
+    }
+    it->second.timers[slot] = 0;
+    run(it->second, event::fired(static_cast<timer_name>(slot)));
+}
+
+// Failures reach the TU from a timer callback of their own, never from inside a call the TU
+// made (send_request, respond, cancel) nor in the middle of another callback.
+void transaction_manager::impl::post_failure(const transaction& t, transaction_failure why) {
+    const std::uint64_t seq = next_report_++;
+    failure_report& r = reports_[seq];
+    r.id = t.id;
+    r.client = t.is_client();
+    r.why = why;
+    r.timer = timers_.schedule(std::chrono::milliseconds{0}, [this, seq] { deliver_report(seq); });
+}
+
+void transaction_manager::impl::deliver_report(std::uint64_t seq) {
+    auto node = reports_.extract(seq);
+    if (node.empty()) {
+        return;
+    }
+    const failure_report r = node.mapped();
+    logger_->debug("txn {}: {} failure: {}", r.id, r.client ? "client" : "server", to_string(r.why));
+    if (r.client) {
+        tu_.on_client_failure(r.id, r.why);
+    } else {
+        tu_.on_server_failure(r.id, r.why);
+    }
+}
+
+// The public face ------------------------------------------------------------------------------
+
+transaction_manager::transaction_manager(transport& t, timer_service& timers, transaction_user& tu,
+                                         transaction_config config, transaction_observer* observer)
+    : impl_(std::make_unique<impl>(t, timers, tu, config, observer)) {}
+
+transaction_manager::~transaction_manager() = default;
+
+void transaction_manager::on_bytes(std::string_view bytes, const flow& f, framing fr) {
+    impl_->on_bytes(bytes, f, fr);
+}
+
+void transaction_manager::on_framing_error(std::string_view bytes, const flow& f,
+                                           const parse_error& e) {
+    impl_->on_framing_error(bytes, f, e);
+}
+
+void transaction_manager::on_flow_closed(const flow& f, boost::system::error_code ec) {
+    impl_->on_flow_closed(f, ec);
+}
+
+boost::system::error_code transaction_manager::respond(transaction_id txn, int status,
+                                                       std::string bytes) {
+    return impl_->respond(txn, status, std::move(bytes));
+}
+
+void transaction_manager::ack_received(transaction_id txn) noexcept {
+    impl_->ack_received(txn);
+}
+
+std::optional<transaction_id> transaction_manager::find_invite_for_cancel(const message& cancel) const {
+    return impl_->find_invite_for_cancel(cancel);
+}
+
+boost::system::result<transaction_id> transaction_manager::send_request(message&& request,
+                                                                        const flow& f) {
+    return impl_->send_request(std::move(request), f);
+}
+
+boost::system::error_code transaction_manager::send_stateless(const flow& f, std::string_view bytes) {
+    return impl_->send_stateless(f, bytes);
+}
+
+std::optional<transaction_id> transaction_manager::cancel(transaction_id invite_txn,
+                                                          std::string_view reason_header) {
+    return impl_->cancel(invite_txn, reason_header);
+}
+
+const message* transaction_manager::client_request(transaction_id txn) const noexcept {
+    return impl_->client_request(txn);
+}
+
+std::string transaction_manager::make_branch() { return impl_->make_branch(); }
+
+std::size_t transaction_manager::size() const noexcept { return impl_->size(); }
+
+const transaction_config& transaction_manager::config() const noexcept { return impl_->config(); }
+
+}  // namespace b2b::sip

@@ -1,0 +1,173 @@
+// The RFC 3261 §17 transaction layer: matches messages to transactions and drives their timers.
+#pragma once
+
+#include "sip/message/message.hpp"
+#include "sip/transaction/error.hpp"
+#include "sip/transaction/timer_service.hpp"
+#include "sip/transport/flow.hpp"
+#include "sip/transport/transport.hpp"
+
+#include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace b2b::sip {
+
+/// Timer base values (RFC 3261 §17.1.1.1, Table 4). Every other timer derives from them.
+struct transaction_config {
+    std::chrono::milliseconds t1{500};   ///< RTT estimate
+    std::chrono::milliseconds t2{4000};  ///< maximum retransmit interval for non-INVITE/2xx
+    std::chrono::milliseconds t4{5000};  ///< maximum time a message stays in the network
+    std::size_t max_message_size = 65535;
+};
+
+/// Identifies a transaction to the transaction user. Ids are never reused; an id whose
+/// transaction has ended is simply unknown, and operations on it return an error or do nothing.
+using transaction_id = std::uint64_t;
+
+enum class transaction_failure : std::uint8_t {
+    timeout,          ///< client: Timer B or F fired without a final response (the TU sends 408)
+    transport_error,  ///< the message could not be sent, or its connection closed
+    no_ack,           ///< server INVITE: the 2xx was never ACKed (Timer L, RFC 6026 §8.7),
+                      ///< or the non-2xx final response was never ACKed (Timer H, §17.2.1)
+};
+
+std::string_view to_string(transaction_failure f) noexcept;
+
+/// What the transaction layer hands up (RFC 3261 §17: the "TU"). Implemented by the B2BUA
+/// core. Every call happens on the event-loop thread, inside `transport_user::on_bytes` or a
+/// timer callback. The TU may call back into the manager from inside these callbacks.
+class transaction_user {
+public:
+    virtual ~transaction_user() = default;
+
+    /// A request that created a new server transaction: not a retransmission, not an ACK.
+    /// CANCEL arrives here too, in a non-INVITE server transaction of its own (§9.2).
+    /// Every request must be answered through `transaction_manager::respond`. If an INVITE is
+    /// not answered before this returns, the manager sends 100 Trying (§17.2.1).
+    virtual void on_request(transaction_id txn, message&& request, const flow& f) = 0;
+
+    /// An ACK that matched no INVITE server transaction: the ACK for a 2xx, which belongs to
+    /// the dialog (§17.1.1.3, §13.3.1.4), or a stray one.
+    virtual void on_ack(message&& ack, const flow& f) = 0;
+
+    /// A response on a client transaction: every provisional, the final response once, and
+    /// for INVITE every retransmission of a 2xx (the TU re-sends its ACK, RFC 6026 §7.2).
+    /// A 100 to an INVITE is delivered too (it may carry nothing the TU needs).
+    virtual void on_response(transaction_id txn, message&& response) = 0;
+
+    /// A client transaction ended without a final response.
+    virtual void on_client_failure(transaction_id txn, transaction_failure why) = 0;
+
+    /// A server transaction could not deliver its final response, or (INVITE) the 2xx was
+    /// never acknowledged.
+    virtual void on_server_failure(transaction_id txn, transaction_failure why) = 0;
+};
+
+/// Counters the transaction layer reports; the B2BUA wires them to Prometheus. All optional.
+class transaction_observer {
+public:
+    virtual ~transaction_observer() = default;
+    virtual void on_received(const message&) {}
+    virtual void on_sent_request(method, std::string_view /*method_text*/) {}
+    virtual void on_sent_response(int /*status*/) {}
+    /// A message that failed to parse or validate; `answered` when a 4xx/5xx went back.
+    virtual void on_parse_error(const parse_error&, const flow&, bool /*answered*/) {}
+    /// A retransmission we sent (Timers A, E, G, 2xx) or absorbed from the peer.
+    virtual void on_retransmission(bool /*sent_by_us*/) {}
+    /// A valid response that matched no client transaction (§17.1.3): dropped.
+    virtual void on_unmatched_response(const message&) {}
+};
+
+/// Owns every client and server transaction (RFC 3261 §17.1, §17.2, with RFC 6026's
+/// Accepted states), matches incoming requests (§17.2.3, including RFC 2543 fallback) and
+/// responses (§17.1.3), retransmits over UDP, fires Timers A-M, generates the ACK for non-2xx
+/// final responses and the 100 Trying for INVITE. The state machines themselves are sans-I/O
+/// (detail/); this class performs their actions.
+///
+/// Malformed messages are counted through the observer and answered statelessly with
+/// `status_for(error)` when a response can be formed (never for ACK or responses).
+///
+/// @par Thread safety
+/// None; one manager per event loop.
+class transaction_manager final : public transport_user {
+public:
+    transaction_manager(transport& t, timer_service& timers, transaction_user& tu,
+                        transaction_config config = {}, transaction_observer* observer = nullptr);
+    ~transaction_manager() override;
+    transaction_manager(const transaction_manager&) = delete;
+    transaction_manager& operator=(const transaction_manager&) = delete;
+
+    // sip::transport_user
+    void on_bytes(std::string_view bytes, const flow& f, framing fr) override;
+    void on_framing_error(std::string_view bytes, const flow& f, const parse_error& e) override;
+    void on_flow_closed(const flow& f, boost::system::error_code ec) override;
+
+    // Server transactions
+
+    /// Sends a response on server transaction `txn`. `bytes` is the whole response (see
+    /// `response_writer`) and `status` its code. A 1xx keeps the transaction Proceeding; a
+    /// final response completes it: for INVITE, non-2xx starts Timers G/H and 2xx enters
+    /// Accepted, where the 2xx is retransmitted (T1 doubling up to T2, §13.3.1.4) until the TU
+    /// calls `ack_received` or Timer L (64*T1) fires, which reports `no_ack`.
+    /// Fails when the transaction is unknown or already has its final response
+    /// (`transaction_errc`). A send failure is not returned: it reaches the TU as
+    /// `on_server_failure(transport_error)` from a timer callback, never from inside this call.
+    boost::system::error_code respond(transaction_id txn, int status, std::string bytes);
+
+    /// The TU matched an ACK for the 2xx of INVITE server transaction `txn`: stop
+    /// retransmitting the 2xx. Unknown ids are ignored.
+    void ack_received(transaction_id txn) noexcept;
+
+    /// The INVITE server transaction that a CANCEL request matches (§9.2: same branch and
+    /// sent-by, or the RFC 2543 rules), while it has not sent a final response.
+    std::optional<transaction_id> find_invite_for_cancel(const message& cancel) const;
+
+    // Client transactions
+
+    /// Starts a client transaction for `request`, which must carry our Via on top with a
+    /// fresh branch (`make_branch`), and sends it on `f`. INVITE and non-INVITE machines are
+    /// chosen by method. ACK is refused: send it with `send_stateless`. Once an id is
+    /// returned, the TU hears exactly one outcome for it: a final response (for INVITE, 2xx
+    /// retransmissions may follow) or `on_client_failure`, which is always delivered from a
+    /// timer callback, never from inside this call.
+    boost::system::result<transaction_id> send_request(message&& request, const flow& f);
+
+    /// Sends without a transaction: the ACK for a 2xx (§13.2.2.4) and its retransmissions.
+    boost::system::error_code send_stateless(const flow& f, std::string_view bytes);
+
+    /// Cancels INVITE client transaction `invite_txn` (§9.1): builds the CANCEL (same
+    /// Request-URI, Call-ID, From, To, CSeq number, Route and top Via) and sends it in a
+    /// non-INVITE client transaction of its own, whose id is returned. If no provisional
+    /// response has arrived yet, the CANCEL waits for the first one. When the INVITE already
+    /// has a final response, nothing is sent and nullopt is returned. `reason_header` is the
+    /// value of a Reason header (RFC 3326) to add, if not empty. Asking again returns the
+    /// CANCEL already made (nullopt once it has ended). A CANCEL still waiting when its INVITE
+    /// ends without a provisional is dropped without any callback: the INVITE's final response
+    /// or failure answers the TU.
+    std::optional<transaction_id> cancel(transaction_id invite_txn,
+                                         std::string_view reason_header = {});
+
+    /// The request that started client transaction `txn`, or nullptr when it has ended.
+    const message* client_request(transaction_id txn) const noexcept;
+
+    /// A new branch: the magic cookie plus 96 random bits, unique per manager.
+    std::string make_branch();
+
+    /// Number of live transactions (client + server), for metrics and tests.
+    std::size_t size() const noexcept;
+
+    const transaction_config& config() const noexcept;
+
+private:
+    class impl;
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace b2b::sip

@@ -1,0 +1,119 @@
+// OpenSSL-backed helpers: RAND_bytes, HMAC-SHA256, CRYPTO_memcmp, and a strict base64url codec.
+#include "auth/detail/crypto.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <limits>
+#include <stdexcept>
+
+#include "auth/detail/text.hpp"
+
+namespace b2b::auth::detail {
+namespace {
+
+constexpr std::string_view alphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+int decode_char(char c) noexcept {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '-') return 62;
+    if (c == '_') return 63;
+    return -1;
+}
+
+}  // namespace
+
+void random_bytes(std::span<std::uint8_t> out) {
+    if (out.empty()) return;
+    if (out.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()) ||
+        RAND_bytes(out.data(), static_cast<int>(out.size())) != 1)
+        throw std::runtime_error("RAND_bytes failed");
+}
+
+std::string random_hex(std::size_t n) {
+    std::vector<std::uint8_t> bytes(n);
+    random_bytes(bytes);
+    return to_hex(bytes);
+}
+
+std::array<std::uint8_t, 32> hmac_sha256(std::string_view key, std::span<const std::uint8_t> data) {
+    std::array<std::uint8_t, 32> out{};
+    unsigned int len = 0;
+    // HMAC() with an empty key is valid; a non-null pointer keeps older OpenSSL releases happy.
+    static const unsigned char empty_key = 0;
+    const void* key_ptr = key.empty() ? static_cast<const void*>(&empty_key) : key.data();
+    if (HMAC(EVP_sha256(), key_ptr, static_cast<int>(key.size()), data.data(), data.size(),
+             out.data(), &len) == nullptr ||
+        len != out.size())
+        throw std::runtime_error("HMAC-SHA256 failed");
+    return out;
+}
+
+bool equal_constant_time(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    if (a.empty()) return true;
+    return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+bool equal_constant_time(std::span<const std::uint8_t> a,
+                         std::span<const std::uint8_t> b) noexcept {
+    if (a.size() != b.size()) return false;
+    if (a.empty()) return true;
+    return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string base64url_encode(std::span<const std::uint8_t> bytes) {
+    std::string out;
+    out.reserve((bytes.size() * 4 + 2) / 3);
+    std::size_t i = 0;
+    for (; i + 3 <= bytes.size(); i += 3) {
+        const std::uint32_t v =
+            (std::uint32_t{bytes[i]} << 16) | (std::uint32_t{bytes[i + 1]} << 8) | bytes[i + 2];
+        out += alphabet[(v >> 18) & 63];
+        out += alphabet[(v >> 12) & 63];
+        out += alphabet[(v >> 6) & 63];
+        out += alphabet[v & 63];
+    }
+    const std::size_t rest = bytes.size() - i;
+    if (rest == 1) {
+        const std::uint32_t v = std::uint32_t{bytes[i]} << 16;
+        out += alphabet[(v >> 18) & 63];
+        out += alphabet[(v >> 12) & 63];
+    } else if (rest == 2) {
+        const std::uint32_t v =
+            (std::uint32_t{bytes[i]} << 16) | (std::uint32_t{bytes[i + 1]} << 8);
+        out += alphabet[(v >> 18) & 63];
+        out += alphabet[(v >> 12) & 63];
+        out += alphabet[(v >> 6) & 63];
+    }
+    return out;
+}
+
+std::optional<std::vector<std::uint8_t>> base64url_decode(std::string_view text) {
+    // A single leftover character cannot encode a whole byte.
+    if (text.size() % 4 == 1) return std::nullopt;
+    std::vector<std::uint8_t> out;
+    out.reserve(text.size() * 3 / 4);
+    std::uint32_t acc = 0;
+    int bits = 0;
+    for (char c : text) {
+        const int v = decode_char(c);
+        if (v < 0) return std::nullopt;
+        acc = (acc << 6) | static_cast<std::uint32_t>(v);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out.push_back(static_cast<std::uint8_t>((acc >> bits) & 0xFF));
+        }
+    }
+    // Leftover bits must be zero, otherwise two encodings would decode to the same bytes.
+    if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
+    return out;
+}
+
+}  // namespace b2b::auth::detail

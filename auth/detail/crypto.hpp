@@ -1,0 +1,37 @@
+// Thin wrappers over OpenSSL libcrypto: randomness, HMAC-SHA256, constant-time compare, base64url.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace b2b::auth::detail {
+
+/// Fills `out` from RAND_bytes. Throws std::runtime_error if the CSPRNG fails: that is a broken
+/// host, not bad input, and continuing with predictable nonces would be worse.
+void random_bytes(std::span<std::uint8_t> out);
+
+/// `n` random bytes as lower-case hex (2n characters).
+std::string random_hex(std::size_t n);
+
+/// HMAC-SHA256(key, data).
+std::array<std::uint8_t, 32> hmac_sha256(std::string_view key, std::span<const std::uint8_t> data);
+
+/// Constant-time equality (CRYPTO_memcmp). Different lengths compare unequal at once: lengths
+/// are public (digest sizes), only contents are secret.
+bool equal_constant_time(std::string_view a, std::string_view b) noexcept;
+bool equal_constant_time(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) noexcept;
+
+/// RFC 4648 §5 base64url without padding.
+std::string base64url_encode(std::span<const std::uint8_t> bytes);
+
+/// Strict decoding: rejects padding, characters outside the alphabet, impossible lengths and
+/// non-zero trailing bits (so each byte string has exactly one accepted encoding).
+std::optional<std::vector<std::uint8_t>> base64url_decode(std::string_view text);
+
+}  // namespace b2b::auth::detail

@@ -1,0 +1,43 @@
+// Routes: longest prefix of the dialled number picks the trunk.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace b2b::routing {
+
+struct route {
+    std::string prefix;  ///< digits (or any characters) the dialled user part starts with; "" = default
+    std::string trunk;   ///< trunk name
+};
+
+/// Picks the route whose prefix is the longest prefix of the dialled number. Lookups cost
+/// one hash probe per distinct prefix length, whatever the table size. Immutable once built.
+class route_table {
+public:
+    route_table() = default;
+    /// Later duplicates of a prefix replace earlier ones.
+    explicit route_table(std::vector<route> routes);
+
+    /// The route for `user` (the Request-URI user part, unescaped), or nullptr when none
+    /// matches (no default route).
+    const route* match(std::string_view user) const;
+
+    const std::vector<route>& routes() const noexcept { return routes_; }
+
+private:
+    std::vector<route> routes_;
+    struct string_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    };
+    std::unordered_map<std::string, std::size_t, string_hash, std::equal_to<>> by_prefix_;
+    std::vector<std::size_t> lengths_;                             // distinct lengths, longest first
+};
+
+}  // namespace b2b::routing

@@ -1,0 +1,23 @@
+// A SIP trunk: where calls go upstream and the credentials the provider expects.
+#pragma once
+
+#include "sip/transport/flow.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace b2b::routing {
+
+/// One provider trunk, as configured. Immutable once built: a change replaces the object.
+struct trunk {
+    std::string name;             ///< operator's label; also the `trunk` metrics label
+    std::string uri;              ///< as configured, e.g. "sip:sip.provider.example:5060;transport=tcp"
+    std::string domain;           ///< host[:port] used in the Request-URI and To of leg B
+    sip::transport_kind transport = sip::transport_kind::udp;
+    sip::endpoint address;        ///< where requests are sent (resolved at load time)
+    std::string username;         ///< digest user name; empty = no credentials
+    std::string password;
+    std::string from_domain;      ///< host of leg B's From; empty = our own address
+};
+
+}  // namespace b2b::routing

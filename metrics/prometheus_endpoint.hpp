@@ -1,0 +1,28 @@
+// GET /metrics (Prometheus text exposition format) and GET /healthz on an http_server.
+#pragma once
+
+#include "metrics/http_server.hpp"
+
+#include <prometheus/collectable.h>
+
+#include <memory>
+#include <string_view>
+
+namespace b2b::metrics {
+
+/// Content-Type of the Prometheus text exposition format, version 0.0.4.
+inline constexpr std::string_view prometheus_content_type =
+    "text/plain; version=0.0.4; charset=utf-8";
+
+/// Registers on `server`:
+/// - GET /metrics: everything `metrics` (usually a prometheus::Registry) collects at the time
+///   of the scrape, serialised with prometheus::TextSerializer;
+/// - GET /healthz: 200 "ok\n", for liveness probes.
+///
+/// `metrics` must not be null; the routes share its ownership. Collecting runs on the server's
+/// executor; a prometheus::Registry and its metrics are safe to update from any thread meanwhile.
+/// Throws std::invalid_argument, like `http_server::add_route`, when either path is taken.
+void add_prometheus_routes(http_server& server,
+                           std::shared_ptr<const prometheus::Collectable> metrics);
+
+}  // namespace b2b::metrics

@@ -1,0 +1,85 @@
+// Tests of add_prometheus_routes: a real scrape of a prometheus::Registry over 127.0.0.1.
+#include "metrics/prometheus_endpoint.hpp"
+
+#include "tests/unit/metrics/http_test_client.hpp"
+
+#include <boost/asio/this_coro.hpp>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <prometheus/counter.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <vector>
+
+namespace b2b::metrics {
+namespace {
+
+using namespace test;
+using responses = std::vector<client_response>;
+
+class prometheus_endpoint_test : public ::testing::Test {
+protected:
+    prometheus_endpoint_test() {
+        add_prometheus_routes(server_, registry_);
+        const auto ec = server_.start();
+        EXPECT_FALSE(ec) << ec.message();
+    }
+
+    asio::io_context ioc_;
+    std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
+    prometheus::Counter& requests_ = prometheus::BuildCounter()
+                                         .Name("b2bua_test_requests_total")
+                                         .Help("Requests seen by the test.")
+                                         .Register(*registry_)
+                                         .Add({{"method", "INVITE"}});
+    http_server server_{ioc_.get_executor(), loopback_any_port()};
+};
+
+TEST_F(prometheus_endpoint_test, metrics_serves_the_registry_as_of_each_scrape) {
+    requests_.Increment(3);
+    // The second scrape must see an increment made between the two, on the same connection.
+    const auto r = run_client(
+        ioc_, server_,
+        [](tcp::endpoint server, prometheus::Counter& counter) -> asio::awaitable<responses> {
+            http_client c(co_await asio::this_coro::executor);
+            co_await c.connect(server);
+            responses got;
+            got.push_back(co_await c.round_trip(make_request(http::verb::get, "/metrics")));
+            counter.Increment();
+            got.push_back(co_await c.round_trip(make_request(http::verb::get, "/metrics")));
+            co_return got;
+        }(server_.local_endpoint(), requests_));
+
+    ASSERT_EQ(r.size(), 2U);
+    for (const auto& res : r) {
+        EXPECT_EQ(res.result(), http::status::ok);
+        EXPECT_EQ(res[http::field::content_type], "text/plain; version=0.0.4; charset=utf-8");
+        EXPECT_THAT(res.body(), ::testing::HasSubstr("# TYPE b2bua_test_requests_total counter\n"));
+    }
+    EXPECT_THAT(r[0].body(),
+                ::testing::HasSubstr("\nb2bua_test_requests_total{method=\"INVITE\"} 3\n"));
+    EXPECT_THAT(r[1].body(),
+                ::testing::HasSubstr("\nb2bua_test_requests_total{method=\"INVITE\"} 4\n"));
+}
+
+TEST_F(prometheus_endpoint_test, healthz_is_ok_and_metrics_is_get_only) {
+    const auto r = run_client(
+        ioc_, server_, [](tcp::endpoint server) -> asio::awaitable<responses> {
+            http_client c(co_await asio::this_coro::executor);
+            co_await c.connect(server);
+            responses got;
+            got.push_back(co_await c.round_trip(make_request(http::verb::get, "/healthz")));
+            got.push_back(co_await c.round_trip(make_request(http::verb::post, "/metrics", "x")));
+            co_return got;
+        }(server_.local_endpoint()));
+
+    ASSERT_EQ(r.size(), 2U);
+    EXPECT_EQ(r[0].result(), http::status::ok);
+    EXPECT_EQ(r[0].body(), "ok\n");
+    EXPECT_EQ(r[1].result(), http::status::method_not_allowed);
+    EXPECT_EQ(r[1][http::field::allow], "GET");
+}
+
+}  // namespace
+}  // namespace b2b::metrics

@@ -1,0 +1,132 @@
+// Wiring of the B2BUA process.
+#include "b2bua/app.hpp"
+
+#include "b2bua/asio_timer_service.hpp"
+#include "b2bua/b2bua_metrics.hpp"
+#include "b2bua/core.hpp"
+#include "b2bua/downstream_auth.hpp"
+#include "metrics/http_server.hpp"
+#include "metrics/prometheus_endpoint.hpp"
+#include "sip/transaction/transaction_manager.hpp"
+#include "sip/transport/asio_transport.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <prometheus/registry.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <stdexcept>
+
+namespace b2b::b2bua {
+
+void setup_logging(const std::string& level) {
+    auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    const auto lvl = spdlog::level::from_str(level);
+    for (const char* name : {"b2bua", "sip.txn", "sip.transport", "auth", "http"}) {
+        if (auto existing = spdlog::get(name)) {
+            existing->set_level(lvl);
+            continue;
+        }
+        auto logger = std::make_shared<spdlog::logger>(name, sink);
+        logger->set_level(lvl);
+        logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l [%n] %v");
+        spdlog::register_logger(logger);
+    }
+    spdlog::set_default_logger(spdlog::get("b2bua"));
+}
+
+namespace {
+
+std::vector<std::string> trunk_names(const config& cfg) {
+    std::vector<std::string> names;
+    for (const auto& t : cfg.upstream.trunks) names.push_back(t.name);
+    return names;
+}
+
+}  // namespace
+
+class application::impl {
+public:
+    explicit impl(config cfg)
+        : cfg_(std::move(cfg)),
+          registry_(std::make_shared<prometheus::Registry>()),
+          metrics_(*registry_, cfg_.downstream.realm, trunk_names(cfg_)),
+          auth_(cfg_.downstream),
+          timers_(io_),
+          transport_(io_, transport_options(cfg_)),
+          core_(cfg_, transport_, timers_, metrics_, auth_),
+          transactions_(transport_, timers_, core_, transaction_config(cfg_), &metrics_),
+          signals_(io_, SIGINT, SIGTERM) {
+        core_.attach(transactions_);
+        transport_.set_user(transactions_);
+        for (const auto& l : cfg_.sip.listen) {
+            if (auto ec = transport_.listen(l.transport, l.address)) {
+                throw std::runtime_error("sip.listen: cannot listen on " + std::string(sip::to_string(l.transport)) +
+                                         " " + l.address.to_string() + ": " + ec.message());
+            }
+        }
+        if (cfg_.http.listen) {
+            http_ = std::make_unique<metrics::http_server>(
+                io_.get_executor(), boost::asio::ip::tcp::endpoint(cfg_.http.listen->address, cfg_.http.listen->port));
+            metrics::add_prometheus_routes(*http_, registry_);
+            if (auto ec = http_->start()) {
+                throw std::runtime_error("http.listen: cannot listen on " + cfg_.http.listen->to_string() + ": " +
+                                         ec.message());
+            }
+        }
+    }
+
+    void run() {
+        transport_.start();
+        auto log = spdlog::get("b2bua");
+        for (const auto& [kind, ep] : transport_.listening()) {
+            log->info("listening for SIP on {} {}", sip::to_string(kind), ep.to_string());
+        }
+        if (http_) log->info("serving /metrics on http://{}", sip::endpoint{http_->local_endpoint().address(), http_->local_endpoint().port()}.to_string());
+        signals_.async_wait([this](boost::system::error_code ec, int signo) {
+            if (ec) return;
+            spdlog::get("b2bua")->info("signal {}: shutting down ({} calls in progress)", signo, core_.active_calls());
+            transport_.stop();
+            if (http_) http_->stop();
+            timers_.shutdown();
+        });
+        io_.run();
+        log->info("stopped");
+    }
+
+private:
+    static sip::asio_transport_options transport_options(const config& c) {
+        sip::asio_transport_options o;
+        o.max_message_size = c.sip.max_message_size;
+        return o;
+    }
+    static sip::transaction_config transaction_config(const config& c) {
+        sip::transaction_config t;
+        t.t1 = c.sip.t1;
+        t.t2 = c.sip.t2;
+        t.t4 = c.sip.t4;
+        t.max_message_size = c.sip.max_message_size;
+        return t;
+    }
+
+    boost::asio::io_context io_{1};
+    config cfg_;
+    std::shared_ptr<prometheus::Registry> registry_;
+    b2bua_metrics metrics_;
+    downstream_auth auth_;
+    asio_timer_service timers_;
+    sip::asio_transport transport_;
+    core core_;
+    sip::transaction_manager transactions_;
+    boost::asio::signal_set signals_;
+    std::unique_ptr<metrics::http_server> http_;
+};
+
+application::application(config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {}
+
+application::~application() = default;
+
+void application::run() { impl_->run(); }
+
+}  // namespace b2b::b2bua

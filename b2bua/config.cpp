@@ -1,0 +1,366 @@
+// Loading and validating the YAML configuration.
+#include "b2bua/config.hpp"
+
+#include "sip/message/uri.hpp"
+
+#include <boost/algorithm/string/case_conv.hpp>
+#include <boost/algorithm/string/predicate.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace b2b::b2bua {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& field, const std::string& problem) {
+    throw config_error(field + ": " + problem);
+}
+
+std::string at_line(const YAML::Node& n) {
+    const auto mark = n.Mark();
+    if (mark.line < 0) return "";
+    return " (line " + std::to_string(mark.line + 1) + ")";
+}
+
+// Rejects keys that the section does not define: a misspelt key must not be ignored.
+void only_keys(const YAML::Node& map, const std::string& field, std::initializer_list<std::string_view> allowed) {
+    for (const auto& kv : map) {
+        const auto key = kv.first.as<std::string>();
+        bool ok = false;
+        for (auto a : allowed) ok = ok || key == a;
+        if (!ok) {
+            std::string list;
+            for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+            fail(field.empty() ? key : field + "." + key,
+                 "unknown key" + at_line(kv.first) + "; expected one of: " + list);
+        }
+    }
+}
+
+const YAML::Node& expect_map(const YAML::Node& n, const std::string& field) {
+    if (!n.IsMap()) fail(field, "must be a mapping" + at_line(n));
+    return n;
+}
+
+std::string scalar(const YAML::Node& n, const std::string& field) {
+    if (!n.IsScalar()) fail(field, "must be a single value" + at_line(n));
+    return n.as<std::string>();
+}
+
+std::string non_empty(const YAML::Node& n, const std::string& field) {
+    auto s = scalar(n, field);
+    if (s.empty()) fail(field, "must not be empty");
+    return s;
+}
+
+long long integer(const YAML::Node& n, const std::string& field, long long lo, long long hi) {
+    const auto s = scalar(n, field);
+    long long v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size()) fail(field, "'" + s + "' is not an integer");
+    if (v < lo || v > hi) {
+        fail(field, std::to_string(v) + " is out of range " + std::to_string(lo) + ".." + std::to_string(hi));
+    }
+    return v;
+}
+
+// "127.0.0.1:5070", "[::1]:5070" (a port is required).
+sip::endpoint host_port(const std::string& text, const std::string& field) {
+    std::string host;
+    std::string port;
+    if (!text.empty() && text.front() == '[') {
+        auto close = text.find(']');
+        if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+            fail(field, "'" + text + "' must be [IPv6]:port");
+        }
+        host = text.substr(1, close - 1);
+        port = text.substr(close + 2);
+    } else {
+        auto colon = text.rfind(':');
+        if (colon == std::string::npos) fail(field, "'" + text + "' has no port (expected address:port)");
+        host = text.substr(0, colon);
+        port = text.substr(colon + 1);
+    }
+    boost::system::error_code ec;
+    auto addr = boost::asio::ip::make_address(host, ec);
+    if (ec) fail(field, "'" + host + "' is not an IP address");
+    unsigned p = 0;
+    auto [ptr, pec] = std::from_chars(port.data(), port.data() + port.size(), p);
+    if (pec != std::errc() || ptr != port.data() + port.size() || p > 65535) {
+        fail(field, "'" + port + "' is not a port number");
+    }
+    return {addr, static_cast<std::uint16_t>(p)};
+}
+
+listen_address parse_listen(const std::string& text, const std::string& field) {
+    listen_address out;
+    std::string rest = text;
+    if (auto scheme = text.find("://"); scheme != std::string::npos) {
+        if (!sip::transport_from_string(text.substr(0, scheme), out.transport)) {
+            fail(field, "'" + text.substr(0, scheme) + "' is not a supported transport (udp, tcp)");
+        }
+        rest = text.substr(scheme + 3);
+    }
+    out.address = host_port(rest, field);
+    return out;
+}
+
+std::vector<std::string> string_list(const YAML::Node& n, const std::string& field) {
+    std::vector<std::string> out;
+    if (n.IsScalar()) {
+        out.push_back(n.as<std::string>());
+        return out;
+    }
+    if (!n.IsSequence()) fail(field, "must be a list" + at_line(n));
+    for (std::size_t i = 0; i < n.size(); ++i) out.push_back(scalar(n[i], field + "[" + std::to_string(i) + "]"));
+    return out;
+}
+
+bool is_hex(std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
+}
+
+sip::endpoint resolve(const std::string& host, std::uint16_t port, const std::string& field) {
+    boost::system::error_code ec;
+    auto addr = boost::asio::ip::make_address(host, ec);
+    if (!ec) return {addr, port};
+    // A name: resolved once, here, at load time (no DNS on the call path).
+    boost::asio::io_context io;
+    boost::asio::ip::udp::resolver resolver(io);
+    auto results = resolver.resolve(host, std::to_string(port), ec);
+    if (ec || results.empty()) fail(field, "cannot resolve host '" + host + "': " + ec.message());
+    return {results.begin()->endpoint().address(), port};
+}
+
+routing::trunk parse_trunk(const YAML::Node& n, const std::string& field) {
+    expect_map(n, field);
+    only_keys(n, field, {"name", "uri", "username", "password", "from_domain"});
+    routing::trunk t;
+    if (!n["name"]) fail(field + ".name", "is required");
+    t.name = non_empty(n["name"], field + ".name");
+    if (!n["uri"]) fail(field + ".uri", "is required");
+    t.uri = non_empty(n["uri"], field + ".uri");
+    auto parsed = sip::parse_uri(t.uri);
+    if (!parsed) fail(field + ".uri", "'" + t.uri + "' is not a valid URI: " + parsed.error().what());
+    if (parsed->is_sips()) fail(field + ".uri", "sips: (TLS) is not supported yet; use sip: with transport=udp or tcp");
+    if (!parsed->is_sip()) fail(field + ".uri", "'" + t.uri + "' is not a sip: URI");
+    if (parsed->host.empty()) fail(field + ".uri", "'" + t.uri + "' has no host");
+    if (auto tp = parsed->transport(); !tp.empty()) {
+        if (!sip::transport_from_string(tp, t.transport)) {
+            fail(field + ".uri", "transport '" + std::string(tp) + "' is not supported (udp, tcp)");
+        }
+    }
+    const std::uint16_t port = parsed->port ? parsed->port : 5060;
+    t.domain = std::string(parsed->host);
+    if (parsed->port) t.domain += ":" + std::to_string(parsed->port);
+    t.address = resolve(std::string(parsed->host_without_brackets()), port, field + ".uri");
+    if (n["username"]) t.username = scalar(n["username"], field + ".username");
+    if (n["password"]) t.password = scalar(n["password"], field + ".password");
+    if (!t.username.empty() && t.password.empty()) fail(field + ".password", "is required when username is set");
+    if (n["from_domain"]) t.from_domain = non_empty(n["from_domain"], field + ".from_domain");
+    return t;
+}
+
+user_account parse_user(const YAML::Node& n, const std::string& field) {
+    expect_map(n, field);
+    only_keys(n, field, {"username", "password", "ha1", "ha1_sha256"});
+    user_account u;
+    if (!n["username"]) fail(field + ".username", "is required");
+    u.username = non_empty(n["username"], field + ".username");
+    if (n["password"]) u.password = non_empty(n["password"], field + ".password");
+    if (n["ha1"]) {
+        u.ha1_md5 = boost::algorithm::to_lower_copy(non_empty(n["ha1"], field + ".ha1"));
+        if (u.ha1_md5.size() != 32 || !is_hex(u.ha1_md5)) fail(field + ".ha1", "must be 32 hex digits (MD5 of user:realm:password)");
+    }
+    if (n["ha1_sha256"]) {
+        u.ha1_sha256 = boost::algorithm::to_lower_copy(non_empty(n["ha1_sha256"], field + ".ha1_sha256"));
+        if (u.ha1_sha256.size() != 64 || !is_hex(u.ha1_sha256)) {
+            fail(field + ".ha1_sha256", "must be 64 hex digits (SHA-256 of user:realm:password)");
+        }
+    }
+    if (u.password.empty() && u.ha1_md5.empty() && u.ha1_sha256.empty()) {
+        fail(field, "user '" + u.username + "' needs a password, ha1 or ha1_sha256");
+    }
+    return u;
+}
+
+void parse_sip(const YAML::Node& n, config& c) {
+    expect_map(n, "sip");
+    only_keys(n, "sip", {"listen", "advertise", "t1_ms", "t2_ms", "t4_ms", "max_message_size"});
+    if (!n["listen"]) fail("sip.listen", "is required");
+    auto list = string_list(n["listen"], "sip.listen");
+    if (list.empty()) fail("sip.listen", "must name at least one address");
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        c.sip.listen.push_back(parse_listen(list[i], "sip.listen[" + std::to_string(i) + "]"));
+    }
+    if (n["advertise"]) c.sip.advertised_host = non_empty(n["advertise"], "sip.advertise");
+    for (std::size_t i = 0; i < c.sip.listen.size(); ++i) {
+        if (c.sip.listen[i].address.address.is_unspecified() && c.sip.advertised_host.empty()) {
+            // Our Via and Contact must name an address the peers can reach.
+            fail("sip.advertise", "is required when sip.listen[" + std::to_string(i) + "] is a wildcard address");
+        }
+    }
+    if (n["t1_ms"]) c.sip.t1 = std::chrono::milliseconds(integer(n["t1_ms"], "sip.t1_ms", 1, 60000));
+    if (n["t2_ms"]) c.sip.t2 = std::chrono::milliseconds(integer(n["t2_ms"], "sip.t2_ms", 1, 600000));
+    if (n["t4_ms"]) c.sip.t4 = std::chrono::milliseconds(integer(n["t4_ms"], "sip.t4_ms", 1, 600000));
+    if (c.sip.t2 < c.sip.t1) fail("sip.t2_ms", "must not be smaller than sip.t1_ms");
+    if (n["max_message_size"]) {
+        c.sip.max_message_size = static_cast<std::size_t>(integer(n["max_message_size"], "sip.max_message_size", 1500, 65535));
+    }
+}
+
+void parse_downstream(const YAML::Node& n, config& c) {
+    expect_map(n, "downstream");
+    only_keys(n, "downstream", {"realm", "users", "challenge", "algorithms", "nonce_ttl_s", "nonce_secret"});
+    if (!n["realm"]) fail("downstream.realm", "is required");
+    c.downstream.realm = non_empty(n["realm"], "downstream.realm");
+    if (c.downstream.realm.find('"') != std::string::npos) fail("downstream.realm", "must not contain '\"'");
+    if (n["users"]) {
+        const auto& users = n["users"];
+        if (!users.IsSequence()) fail("downstream.users", "must be a list" + at_line(users));
+        std::set<std::string> seen;
+        for (std::size_t i = 0; i < users.size(); ++i) {
+            auto field = "downstream.users[" + std::to_string(i) + "]";
+            auto u = parse_user(users[i], field);
+            if (!seen.insert(u.username).second) fail(field + ".username", "'" + u.username + "' is listed twice");
+            c.downstream.users.push_back(std::move(u));
+        }
+    }
+    if (n["challenge"]) {
+        c.downstream.challenge_status = static_cast<int>(integer(n["challenge"], "downstream.challenge", 401, 407));
+        if (c.downstream.challenge_status != 401 && c.downstream.challenge_status != 407) {
+            fail("downstream.challenge", "must be 401 or 407");
+        }
+    }
+    if (n["algorithms"]) {
+        auto algs = string_list(n["algorithms"], "downstream.algorithms");
+        if (algs.empty()) fail("downstream.algorithms", "must name at least one algorithm");
+        std::set<std::string> seen;
+        for (std::size_t i = 0; i < algs.size(); ++i) {
+            auto up = boost::algorithm::to_upper_copy(algs[i]);
+            if (up != "MD5" && up != "SHA-256" && up != "SHA-512-256") {
+                fail("downstream.algorithms[" + std::to_string(i) + "]",
+                     "'" + algs[i] + "' is not supported (MD5, SHA-256, SHA-512-256)");
+            }
+            if (!seen.insert(up).second) fail("downstream.algorithms[" + std::to_string(i) + "]", "'" + algs[i] + "' is listed twice");
+            algs[i] = up;
+        }
+        c.downstream.algorithms = std::move(algs);
+    }
+    if (n["nonce_ttl_s"]) c.downstream.nonce_ttl = std::chrono::seconds(integer(n["nonce_ttl_s"], "downstream.nonce_ttl_s", 5, 86400));
+    if (n["nonce_secret"]) {
+        c.downstream.nonce_secret = non_empty(n["nonce_secret"], "downstream.nonce_secret");
+        if (c.downstream.nonce_secret.size() < 16) fail("downstream.nonce_secret", "must be at least 16 characters");
+    }
+}
+
+void parse_upstream(const YAML::Node& n, config& c) {
+    expect_map(n, "upstream");
+    only_keys(n, "upstream", {"trunks"});
+    if (!n["trunks"]) fail("upstream.trunks", "is required");
+    const auto& trunks = n["trunks"];
+    if (!trunks.IsSequence()) fail("upstream.trunks", "must be a list" + at_line(trunks));
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < trunks.size(); ++i) {
+        auto field = "upstream.trunks[" + std::to_string(i) + "]";
+        auto t = parse_trunk(trunks[i], field);
+        if (!names.insert(t.name).second) fail(field + ".name", "'" + t.name + "' is listed twice");
+        c.upstream.trunks.push_back(std::move(t));
+    }
+}
+
+void parse_routes(const YAML::Node& n, config& c) {
+    if (!n.IsSequence()) fail("routes", "must be a list" + at_line(n));
+    for (std::size_t i = 0; i < n.size(); ++i) {
+        auto field = "routes[" + std::to_string(i) + "]";
+        expect_map(n[i], field);
+        only_keys(n[i], field, {"prefix", "trunk"});
+        routing::route r;
+        if (n[i]["prefix"]) r.prefix = scalar(n[i]["prefix"], field + ".prefix");
+        if (!n[i]["trunk"]) fail(field + ".trunk", "is required");
+        r.trunk = non_empty(n[i]["trunk"], field + ".trunk");
+        bool known = std::any_of(c.upstream.trunks.begin(), c.upstream.trunks.end(),
+                                 [&](const routing::trunk& t) { return t.name == r.trunk; });
+        if (!known) fail(field + ".trunk", "no trunk named '" + r.trunk + "' in upstream.trunks");
+        c.routes.push_back(std::move(r));
+    }
+}
+
+}  // namespace
+
+bool valid_log_level(std::string_view level) noexcept {
+    for (auto l : {"trace", "debug", "info", "warn", "error", "critical", "off"}) {
+        if (level == l) return true;
+    }
+    return false;
+}
+
+config parse_config(std::string_view yaml_text) {
+    YAML::Node root;
+    try {
+        root = YAML::Load(std::string(yaml_text));
+    } catch (const YAML::Exception& e) {
+        throw config_error("config: YAML syntax error at line " + std::to_string(e.mark.line + 1) + ", column " +
+                           std::to_string(e.mark.column + 1) + ": " + e.msg);
+    }
+    if (!root.IsMap()) throw config_error("config: the document must be a mapping with sip, downstream, upstream, routes");
+    only_keys(root, "", {"sip", "downstream", "upstream", "routes", "http", "log", "calls"});
+
+    config c;
+    try {
+        if (!root["sip"]) fail("sip", "is required");
+        parse_sip(root["sip"], c);
+        if (!root["downstream"]) fail("downstream", "is required");
+        parse_downstream(root["downstream"], c);
+        if (!root["upstream"]) fail("upstream", "is required");
+        parse_upstream(root["upstream"], c);
+        if (root["routes"]) parse_routes(root["routes"], c);
+        if (c.routes.empty()) fail("routes", "at least one route is required (prefix \"\" is the default route)");
+        if (const auto& h = root["http"]) {
+            expect_map(h, "http");
+            only_keys(h, "http", {"listen"});
+            if (h["listen"]) c.http.listen = host_port(non_empty(h["listen"], "http.listen"), "http.listen");
+        }
+        if (const auto& l = root["log"]) {
+            expect_map(l, "log");
+            only_keys(l, "log", {"level"});
+            if (l["level"]) {
+                c.log.level = non_empty(l["level"], "log.level");
+                if (!valid_log_level(c.log.level)) {
+                    fail("log.level", "'" + c.log.level + "' is not one of trace, debug, info, warn, error, critical, off");
+                }
+            }
+        }
+        if (const auto& k = root["calls"]) {
+            expect_map(k, "calls");
+            only_keys(k, "calls", {"max_ringing_s", "max_calls"});
+            if (k["max_ringing_s"]) c.calls.max_ringing = std::chrono::seconds(integer(k["max_ringing_s"], "calls.max_ringing_s", 1, 3600));
+            if (k["max_calls"]) c.calls.max_calls = static_cast<std::size_t>(integer(k["max_calls"], "calls.max_calls", 0, 10000000));
+        }
+    } catch (const YAML::Exception& e) {
+        // Type conversions inside yaml-cpp: report them as config errors, not crashes.
+        throw config_error("config: line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    }
+    return c;
+}
+
+config load_config(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw config_error(path + ": cannot open the configuration file");
+    std::ostringstream text;
+    text << in.rdbuf();
+    try {
+        return parse_config(text.str());
+    } catch (const config_error& e) {
+        throw config_error(path + ": " + e.what());
+    }
+}
+
+}  // namespace b2b::b2bua

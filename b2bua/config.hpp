@@ -1,0 +1,94 @@
+// The B2BUA configuration file (YAML): its model and its loader.
+#pragma once
+
+#include "routing/route_table.hpp"
+#include "routing/trunk.hpp"
+#include "sip/transport/flow.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace b2b::b2bua {
+
+/// A configuration problem. `what()` names the field and the problem, e.g.
+/// "upstream.trunks[0].uri: 'sip:' is not a valid SIP URI (missing host)".
+class config_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct listen_address {
+    sip::transport_kind transport = sip::transport_kind::udp;
+    sip::endpoint address;
+};
+
+/// A PBX account we accept (downstream). Either a password, or precomputed HA1 values for the
+/// downstream realm (`ha1` is MD5, `ha1_sha256` SHA-256), so no clear password need be stored.
+struct user_account {
+    std::string username;
+    std::string password;
+    std::string ha1_md5;
+    std::string ha1_sha256;
+};
+
+struct config {
+    struct sip_section {
+        std::vector<listen_address> listen;
+        /// Host written in our Via and Contact; empty = the listening address.
+        std::string advertised_host;
+        std::chrono::milliseconds t1{500};
+        std::chrono::milliseconds t2{4000};
+        std::chrono::milliseconds t4{5000};
+        std::size_t max_message_size = 65535;
+    } sip;
+
+    struct downstream_section {
+        std::string realm;
+        std::vector<user_account> users;
+        /// 407 (Proxy-Authenticate, the default: we act as the PBX's outbound proxy) or 401.
+        int challenge_status = 407;
+        /// Challenge algorithms, in offer order (RFC 7616 §3.7: most preferred first).
+        std::vector<std::string> algorithms{"SHA-256", "MD5"};
+        std::chrono::seconds nonce_ttl{300};
+        /// HMAC key for nonces; empty = random at each start (nonces die with the process).
+        std::string nonce_secret;
+    } downstream;
+
+    struct upstream_section {
+        std::vector<routing::trunk> trunks;
+    } upstream;
+
+    std::vector<routing::route> routes;
+
+    struct http_section {
+        std::optional<sip::endpoint> listen;
+    } http;
+
+    struct log_section {
+        std::string level = "info";
+    } log;
+
+    struct calls_section {
+        /// A call not answered within this time is cancelled upstream and gets 408 (Timer C).
+        std::chrono::seconds max_ringing{180};
+        /// Calls beyond this many are refused with 503; 0 = no limit.
+        std::size_t max_calls = 0;
+    } calls;
+};
+
+/// Parses and validates a configuration document. Throws `config_error` naming the field.
+/// Unknown keys are errors too: a typo must not silently fall back to a default.
+config parse_config(std::string_view yaml_text);
+
+/// Reads `path` and parses it. Throws `config_error` (file unreadable, or invalid).
+config load_config(const std::string& path);
+
+/// The names log levels may take: trace, debug, info, warn, error, critical, off.
+bool valid_log_level(std::string_view level) noexcept;
+
+}  // namespace b2b::b2bua

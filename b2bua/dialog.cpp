@@ -1,0 +1,138 @@
+// Dialog state and the requests we originate on either leg.
+#include "b2bua/dialog.hpp"
+
+#include "sip/message/uri.hpp"
+#include "sip/message/writer.hpp"
+
+#include <boost/asio/ip/address.hpp>
+#include <openssl/rand.h>
+
+#include <stdexcept>
+
+namespace b2b::b2bua {
+
+local_identity make_identity(const sip::flow& f, std::string_view advertised_host) {
+    local_identity id;
+    id.transport = f.transport;
+    if (advertised_host.empty()) {
+        id.host_port = f.local.to_string();
+    } else {
+        id.host_port = std::string(advertised_host) + ":" + std::to_string(f.local.port);
+    }
+    id.contact = "<sip:b2bua@" + id.host_port;
+    if (f.transport == sip::transport_kind::tcp) id.contact += ";transport=tcp";
+    id.contact += ">";
+    return id;
+}
+
+dialog_state uas_dialog(const sip::message& invite, std::string_view local_tag, const sip::flow& f,
+                        local_identity self) {
+    dialog_state d;
+    d.call_id = std::string(invite.call_id());
+    d.local_tag = std::string(local_tag);
+    d.local = std::string(invite.to().text);
+    if (invite.to().tag.empty()) {
+        d.local += ";tag=";
+        d.local += local_tag;
+    }
+    d.remote = std::string(invite.from().text);
+    d.remote_tag = std::string(invite.from().tag);
+    if (!invite.contacts().empty()) {
+        d.remote_target = std::string(invite.contacts().front().uri.text);
+    } else {
+        // Contact is mandatory in an INVITE (§8.1.1.8); without it the From URI is the best
+        // remaining guess, and the flow decides where the request really goes.
+        d.remote_target = std::string(invite.from().uri.text);
+    }
+    for (const auto& rr : invite.record_routes()) d.route_set.emplace_back(rr.text);
+    // Our first request on this leg gets CSeq 1: the PBX's own numbering is its business.
+    d.local_cseq = 0;
+    d.flow = f;
+    d.self = std::move(self);
+    return d;
+}
+
+void update_uac_dialog(dialog_state& d, const sip::message& response) {
+    d.remote_tag = std::string(response.to().tag);
+    d.remote = std::string(response.to().text);
+    if (!response.contacts().empty()) d.remote_target = std::string(response.contacts().front().uri.text);
+    d.route_set.clear();
+    const auto rr = response.record_routes();
+    for (auto it = rr.rbegin(); it != rr.rend(); ++it) d.route_set.emplace_back(it->text);
+}
+
+std::string write_request(const outgoing_request& r, const local_identity& self) {
+    sip::message_writer w(768 + r.body.size());
+    w.request_line(r.method, r.request_uri);
+    w.header_concat("Via", "SIP/2.0/", sip::to_string(self.transport), " ", self.host_port, ";branch=", r.branch,
+                    ";rport");
+    if (r.route_set) {
+        for (const auto& route : *r.route_set) w.header(sip::header_id::route, route);
+    }
+    w.header_concat("Max-Forwards", r.max_forwards);
+    w.header(sip::header_id::from, r.from);
+    w.header(sip::header_id::to, r.to);
+    w.header(sip::header_id::call_id, r.call_id);
+    w.header_concat("CSeq", r.cseq, " ", r.cseq_method.empty() ? r.method : r.cseq_method);
+    if (r.with_contact) w.header(sip::header_id::contact, self.contact);
+    for (const auto& [name, value] : r.extra_headers) w.header(name, value);
+    return std::move(w).finish(r.body, r.content_type);
+}
+
+std::string write_in_dialog(dialog_state& d, std::string_view method, std::string_view branch,
+                            std::uint32_t cseq_override, std::string_view body, std::string_view content_type,
+                            std::vector<std::pair<std::string_view, std::string_view>> extra) {
+    std::uint32_t cseq = cseq_override;
+    if (cseq == 0) cseq = ++d.local_cseq;
+    outgoing_request r;
+    r.method = method;
+    r.request_uri = d.remote_target;
+    r.from = d.local;
+    r.to = d.remote;
+    r.call_id = d.call_id;
+    r.cseq = cseq;
+    r.branch = branch;
+    r.route_set = &d.route_set;
+    // ACK and BYE need no Contact (§12.2.1.1 lists it for target refresh requests only).
+    r.with_contact = method != "ACK" && method != "BYE";
+    r.extra_headers = std::move(extra);
+    r.body = body;
+    r.content_type = content_type;
+    return write_request(r, d.self);
+}
+
+std::string random_token(std::size_t bytes) {
+    static constexpr char hex[] = "0123456789abcdef";
+    unsigned char buf[64];
+    if (bytes > sizeof buf) bytes = sizeof buf;
+    if (RAND_bytes(buf, static_cast<int>(bytes)) != 1) {
+        // OpenSSL's CSPRNG failing means the process cannot make safe tags; carrying on with
+        // predictable ones would be worse than stopping.
+        throw std::runtime_error("RAND_bytes failed");
+    }
+    std::string out(bytes * 2, '0');
+    for (std::size_t i = 0; i < bytes; ++i) {
+        out[2 * i] = hex[buf[i] >> 4];
+        out[2 * i + 1] = hex[buf[i] & 0xf];
+    }
+    return out;
+}
+
+sip::endpoint next_hop(std::string_view target_uri, const sip::endpoint& fallback) {
+    // Strip angle brackets of a Route value.
+    auto open = target_uri.find('<');
+    if (open != std::string_view::npos) {
+        auto close = target_uri.find('>', open);
+        if (close == std::string_view::npos) return fallback;
+        target_uri = target_uri.substr(open + 1, close - open - 1);
+    }
+    auto uri = sip::parse_uri(target_uri);
+    if (!uri || !uri->is_sip_or_sips()) return fallback;
+    if (uri->host_type != sip::host_kind::ipv4 && uri->host_type != sip::host_kind::ipv6) return fallback;
+    boost::system::error_code ec;
+    auto address = boost::asio::ip::make_address(std::string(uri->host_without_brackets()), ec);
+    if (ec) return fallback;
+    return {address, uri->port ? uri->port : std::uint16_t{5060}};
+}
+
+}  // namespace b2b::b2bua

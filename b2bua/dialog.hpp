@@ -1,0 +1,86 @@
+// One leg's dialog state (RFC 3261 §12) and the requests and responses we write on a leg.
+#pragma once
+
+#include "sip/message/message.hpp"
+#include "sip/transport/flow.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace b2b::b2bua {
+
+/// What we put in our own Via and Contact on one leg: our address, never the other leg's.
+struct local_identity {
+    sip::transport_kind transport = sip::transport_kind::udp;
+    std::string host_port;  ///< "127.0.0.1:5070": Via sent-by and Contact host
+    std::string contact;    ///< full Contact value, e.g. "<sip:b2bua@127.0.0.1:5070>"
+};
+
+/// Builds our identity for a flow: the advertised host (if configured) or the flow's local
+/// address, with the flow's local port; `;transport=tcp` in the Contact for TCP.
+local_identity make_identity(const sip::flow& f, std::string_view advertised_host);
+
+/// The state of one dialog as seen by our side of a leg (RFC 3261 §12.1). Header values are
+/// kept whole ("<sip:1000@host>;tag=abc") so in-dialog requests copy them as they are.
+struct dialog_state {
+    std::string call_id;
+    std::string local;          ///< our From value in requests we send, with our tag
+    std::string remote;         ///< the To value in requests we send, with the peer's tag
+    std::string local_tag;
+    std::string remote_tag;
+    std::string remote_target;  ///< Request-URI of in-dialog requests (the peer's Contact)
+    std::vector<std::string> route_set;  ///< Route values, in the order they are sent
+    std::uint32_t local_cseq = 0;        ///< last CSeq number we used
+    sip::flow flow;                      ///< where in-dialog requests are sent
+    local_identity self;
+};
+
+/// Dialog state of the UAS side (leg A) once we answer `invite` with tag `local_tag`
+/// (§12.1.1): route set = Record-Route in order, remote target = the INVITE's Contact.
+dialog_state uas_dialog(const sip::message& invite, std::string_view local_tag, const sip::flow& f,
+                        local_identity self);
+
+/// Completes the UAC side (leg B) from a response that creates or confirms the dialog
+/// (§12.1.2): remote tag and To from the response, route set = Record-Route reversed,
+/// remote target = the response's Contact.
+void update_uac_dialog(dialog_state& d, const sip::message& response);
+
+/// Everything a request we originate carries. Views must stay valid during `write_request`.
+struct outgoing_request {
+    std::string_view method;
+    std::string_view request_uri;
+    std::string_view from;     ///< whole From value, with tag
+    std::string_view to;       ///< whole To value (with tag inside a dialog)
+    std::string_view call_id;
+    std::uint32_t cseq = 1;
+    std::string_view cseq_method;  ///< empty = `method` (an ACK for INVITE uses "ACK")
+    std::string_view branch;
+    unsigned max_forwards = 70;
+    const std::vector<std::string>* route_set = nullptr;
+    bool with_contact = true;
+    std::vector<std::pair<std::string_view, std::string_view>> extra_headers;
+    std::string_view body;
+    std::string_view content_type;
+};
+
+/// Writes a request with our single Via (with rport, RFC 3581) and our Contact.
+std::string write_request(const outgoing_request& r, const local_identity& self);
+
+/// An in-dialog request on `d`: bumps `d.local_cseq` (unless `cseq_override` is non-zero, as
+/// for the ACK of an INVITE) and writes it.
+std::string write_in_dialog(dialog_state& d, std::string_view method, std::string_view branch,
+                            std::uint32_t cseq_override = 0, std::string_view body = {},
+                            std::string_view content_type = {},
+                            std::vector<std::pair<std::string_view, std::string_view>> extra = {});
+
+/// Random tokens for tags and Call-IDs: `bytes` random octets (RAND_bytes) as lower-case hex.
+/// RFC 3261 §19.3 wants tags cryptographically random with at least 32 bits.
+std::string random_token(std::size_t bytes);
+
+/// The next hop for a request to `target_uri` (or the first route): its host when that is
+/// an IP literal, with its port (default 5060), else `fallback`.
+sip::endpoint next_hop(std::string_view target_uri, const sip::endpoint& fallback);
+
+}  // namespace b2b::b2bua

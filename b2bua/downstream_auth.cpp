@@ -1,0 +1,120 @@
+// Downstream digest authentication policy.
+#include "b2bua/downstream_auth.hpp"
+
+#include "auth/credential_store.hpp"
+#include "auth/server.hpp"
+
+#include <stdexcept>
+
+namespace b2b::b2bua {
+
+namespace {
+
+auth::server_config make_server_config(const config::downstream_section& cfg) {
+    auth::server_config out;
+    out.realm = cfg.realm;
+    out.algorithms.clear();
+    for (const auto& name : cfg.algorithms) {
+        auto alg = auth::parse_algorithm(name);
+        if (!alg) throw config_error("downstream.algorithms: '" + name + "' is not supported");
+        out.algorithms.push_back(*alg);
+    }
+    out.nonce.secret = cfg.nonce_secret;
+    out.nonce.ttl = cfg.nonce_ttl;
+    return out;
+}
+
+}  // namespace
+
+class downstream_auth::impl {
+public:
+    explicit impl(const config::downstream_section& cfg)
+        : server_(make_server_config(cfg), store_), challenge_status_(cfg.challenge_status) {
+        for (std::size_t i = 0; i < cfg.users.size(); ++i) {
+            const auto& u = cfg.users[i];
+            auth::user_credentials creds;
+            creds.username = u.username;
+            if (!u.password.empty()) creds.password = u.password;
+            if (!u.ha1_md5.empty()) creds.ha1[auth::algorithm::md5] = u.ha1_md5;
+            if (!u.ha1_sha256.empty()) creds.ha1[auth::algorithm::sha256] = u.ha1_sha256;
+            try {
+                store_.set_user(std::move(creds));
+            } catch (const std::invalid_argument& e) {
+                throw config_error("downstream.users[" + std::to_string(i) + "]: " + e.what());
+            }
+        }
+    }
+
+    auth_decision check(const sip::message& request, std::chrono::system_clock::time_point now) {
+        const bool proxy = challenge_status_ == 407;
+        const auto wanted = proxy ? sip::header_id::proxy_authorization : sip::header_id::authorization;
+        std::vector<std::string_view> credentials;
+        for (const auto& h : request.headers()) {
+            if (h.id == wanted) credentials.push_back(h.value);
+        }
+        const auto result = server_.verify(std::span<const std::string_view>(credentials), request.method_text(),
+                                           request.request_uri().text, now);
+        auth_decision d;
+        d.username = result.username;
+        if (result.authenticated()) {
+            d.action = auth_decision::kind::accept;
+            return d;
+        }
+        d.failure = result.reason;
+        d.detail = result.detail;
+        const auto challenge = [&](bool stale) {
+            d.action = auth_decision::kind::challenge;
+            d.status = challenge_status_;
+            d.reason_phrase = proxy ? "Proxy Authentication Required" : "Unauthorized";
+            d.challenge_header = proxy ? "Proxy-Authenticate" : "WWW-Authenticate";
+            d.challenges = server_.challenge(now, stale);
+        };
+        if (!result.reason) {
+            challenge(false);  // no credentials yet: the normal first step
+            return d;
+        }
+        switch (*result.reason) {
+            case auth::failure::stale_nonce:
+                // RFC 7616 §3.3: the password was right; the client retries silently.
+                challenge(true);
+                break;
+            case auth::failure::invalid_nonce:
+                // Typically a nonce from before a restart (new secret): a fresh challenge lets
+                // a PBX with the right password through.
+                challenge(false);
+                break;
+            case auth::failure::malformed_credentials:
+            case auth::failure::uri_mismatch:
+                // RFC 2617 §3.2.2.5: a digest uri that is not the Request-URI gets 400.
+                d.action = auth_decision::kind::reject;
+                d.status = 400;
+                d.reason_phrase = "Bad Request";
+                break;
+            default:
+                // The PBX had its retry when it answered our challenge (RFC 3261 §22.3):
+                // refuse. The same answer for unknown users and wrong passwords, so the
+                // response does not tell an attacker which user names exist.
+                d.action = auth_decision::kind::reject;
+                d.status = 403;
+                d.reason_phrase = "Forbidden";
+                break;
+        }
+        return d;
+    }
+
+    auth::in_memory_credential_store store_;
+    auth::digest_server server_;
+    int challenge_status_;
+};
+
+downstream_auth::downstream_auth(const config::downstream_section& cfg) : impl_(std::make_unique<impl>(cfg)) {}
+
+downstream_auth::~downstream_auth() = default;
+
+auth_decision downstream_auth::check(const sip::message& request, std::chrono::system_clock::time_point now) {
+    return impl_->check(request, now);
+}
+
+const std::string& downstream_auth::realm() const noexcept { return impl_->server_.realm(); }
+
+}  // namespace b2b::b2bua

@@ -1,0 +1,56 @@
+// Policy for authenticating the PBX: which answer a request gets, given its credentials.
+#pragma once
+
+#include "auth/failure.hpp"
+#include "b2bua/config.hpp"
+#include "sip/message/message.hpp"
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace b2b::b2bua {
+
+/// What to do with a request from the PBX after looking at its credentials.
+struct auth_decision {
+    enum class kind : std::uint8_t { accept, challenge, reject };
+    kind action = kind::reject;
+    int status = 0;                         ///< 401/407 (challenge), 403 or 400 (reject)
+    std::string_view reason_phrase;
+    std::string_view challenge_header;      ///< "Proxy-Authenticate" or "WWW-Authenticate"
+    std::vector<std::string> challenges;    ///< one value per offered algorithm
+    std::optional<auth::failure> failure;   ///< set when this counts as a failure
+    std::string detail;                     ///< for the log line; never a secret
+    std::string username;                   ///< who, when known
+};
+
+/// Downstream digest authentication (RFC 3261 §22, RFC 7616, RFC 8760) with the B2BUA's
+/// answers: no credentials -> challenge (a normal first step, not a failure); stale nonce or a
+/// nonce we cannot read (e.g. from before a restart) -> a fresh challenge (stale=true for the
+/// former), counted as a failure; wrong password, unknown user, wrong realm or unsupported
+/// algorithm -> 403 Forbidden, the PBX having had the one retry the challenge allows
+/// (§22.3); malformed credentials or a digest uri that is not the Request-URI -> 400
+/// (RFC 2617 §3.2.2.5).
+///
+/// @par Thread safety
+/// None: the event loop's thread.
+class downstream_auth {
+public:
+    explicit downstream_auth(const config::downstream_section& cfg);
+    ~downstream_auth();
+    downstream_auth(const downstream_auth&) = delete;
+    downstream_auth& operator=(const downstream_auth&) = delete;
+
+    auth_decision check(const sip::message& request, std::chrono::system_clock::time_point now);
+
+    const std::string& realm() const noexcept;
+
+private:
+    class impl;
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace b2b::b2bua

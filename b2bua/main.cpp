@@ -1,0 +1,122 @@
+// The b2bua executable: command line, configuration, then the application.
+#include "b2bua/app.hpp"
+#include "b2bua/config.hpp"
+#include "b2bua/downstream_auth.hpp"
+#include "b2bua/parse_command.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#ifndef B2BUA_VERSION
+#define B2BUA_VERSION "0.0.0"
+#endif
+
+namespace {
+
+constexpr const char* usage =
+    "usage: b2bua --config FILE [--log-level LEVEL]   run the B2BUA\n"
+    "       b2bua --check-config FILE                 validate a configuration and exit\n"
+    "       b2bua parse [FILE|-]                      print one SIP message (raw bytes) as JSON\n"
+    "       b2bua --version | --help\n"
+    "LEVEL: trace, debug, info, warn, error, critical, off (default: log.level of the config)\n";
+
+int parse_main(const std::vector<std::string>& args) {
+    std::string path = args.size() > 2 ? args[2] : "-";
+    std::string bytes;
+    if (path == "-") {
+        std::ostringstream s;
+        s << std::cin.rdbuf();
+        bytes = s.str();
+    } else {
+        std::ifstream in(path, std::ios::binary);
+        if (!in) {
+            std::cerr << "error: cannot open " << path << '\n';
+            return 1;
+        }
+        bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    return b2b::b2bua::run_parse(bytes, std::cout, std::cerr);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv, argv + argc);
+    if (args.size() >= 2 && args[1] == "parse") return parse_main(args);
+
+    std::string config_path;
+    std::string log_level;
+    bool check_only = false;
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        auto value = [&](const char* what) -> std::string {
+            if (i + 1 >= args.size()) {
+                std::cerr << "error: " << a << " needs " << what << "\n" << usage;
+                std::exit(2);
+            }
+            return args[++i];
+        };
+        if (a == "--version") {
+            std::cout << "b2bua " << B2BUA_VERSION << '\n';
+            return 0;
+        } else if (a == "--help" || a == "-h") {
+            std::cout << usage;
+            return 0;
+        } else if (a == "--config" || a == "-c") {
+            config_path = value("a file name");
+        } else if (a == "--check-config") {
+            config_path = value("a file name");
+            check_only = true;
+        } else if (a == "--log-level") {
+            log_level = value("a level");
+            if (!b2b::b2bua::valid_log_level(log_level)) {
+                std::cerr << "error: --log-level: '" << log_level << "' is not a log level\n" << usage;
+                return 2;
+            }
+        } else {
+            std::cerr << "error: unknown argument '" << a << "'\n" << usage;
+            return 2;
+        }
+    }
+    if (config_path.empty()) {
+        std::cerr << "error: --config FILE is required\n" << usage;
+        return 2;
+    }
+
+    b2b::b2bua::config cfg;
+    try {
+        cfg = b2b::b2bua::load_config(config_path);
+    } catch (const b2b::b2bua::config_error& e) {
+        std::cerr << "error: " << e.what() << '\n';
+        return 1;
+    }
+    if (check_only) {
+        try {
+            // Builds the credential store too, which checks users more deeply than the parser.
+            b2b::b2bua::downstream_auth probe(cfg.downstream);
+        } catch (const std::exception& e) {
+            std::cerr << "error: " << config_path << ": " << e.what() << '\n';
+            return 1;
+        }
+        std::cout << config_path << ": configuration OK (" << cfg.upstream.trunks.size() << " trunk(s), "
+                  << cfg.routes.size() << " route(s), " << cfg.downstream.users.size() << " user(s))\n";
+        return 0;
+    }
+
+    b2b::b2bua::setup_logging(log_level.empty() ? cfg.log.level : log_level);
+    try {
+        b2b::b2bua::application app(std::move(cfg));
+        app.run();
+    } catch (const std::exception& e) {
+        spdlog::get("b2bua")->critical("{}", e.what());
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,116 @@
+// Dialog state and the requests we write on a leg.
+#include "b2bua/dialog.hpp"
+
+#include "sip/message/message.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace b2b::b2bua {
+namespace {
+
+sip::flow udp_flow() {
+    return {sip::transport_kind::udp, {boost::asio::ip::make_address("127.0.0.1"), 5070},
+            {boost::asio::ip::make_address("127.0.0.1"), 5080}, 0};
+}
+
+TEST(dialog, identity_uses_the_flow_or_the_advertised_host) {
+    auto id = make_identity(udp_flow(), "");
+    EXPECT_EQ(id.host_port, "127.0.0.1:5070");
+    EXPECT_EQ(id.contact, "<sip:b2bua@127.0.0.1:5070>");
+    auto f = udp_flow();
+    f.transport = sip::transport_kind::tcp;
+    auto pub = make_identity(f, "sbc.example.net");
+    EXPECT_EQ(pub.host_port, "sbc.example.net:5070");
+    EXPECT_EQ(pub.contact, "<sip:b2bua@sbc.example.net:5070;transport=tcp>");
+    EXPECT_EQ(pub.transport, sip::transport_kind::tcp);
+}
+
+TEST(dialog, in_dialog_request_has_one_via_the_route_set_and_the_next_cseq) {
+    dialog_state d;
+    d.call_id = "abc";
+    d.local = "<sip:200@127.0.0.1:5070>;tag=ours";
+    d.remote = "<sip:1000@127.0.0.1:5080>;tag=theirs";
+    d.remote_target = "sip:gw@127.0.0.1:5080";
+    d.route_set = {"<sip:p1.example;lr>", "<sip:p2.example;lr>"};
+    d.local_cseq = 4;
+    d.self = make_identity(udp_flow(), "");
+    auto bytes = write_in_dialog(d, "BYE", "z9hG4bKtest1");
+    auto m = sip::parse_message(bytes);
+    ASSERT_TRUE(m.has_value()) << bytes;
+    ASSERT_TRUE(sip::validate_request(*m).has_value()) << bytes;
+    EXPECT_EQ(m->method(), sip::method::bye);
+    EXPECT_EQ(m->request_uri().text, "sip:gw@127.0.0.1:5080");
+    ASSERT_EQ(m->vias().size(), 1u);
+    EXPECT_EQ(m->vias()[0].branch, "z9hG4bKtest1");
+    EXPECT_TRUE(m->vias()[0].has_rport);
+    ASSERT_EQ(m->routes().size(), 2u);
+    EXPECT_EQ(m->routes()[0].uri.text, "sip:p1.example;lr");
+    EXPECT_EQ(m->cseq().seq, 5u);
+    EXPECT_EQ(d.local_cseq, 5u);
+    EXPECT_EQ(m->from().tag, "ours");
+    EXPECT_EQ(m->to().tag, "theirs");
+    EXPECT_TRUE(m->contacts().empty());  // BYE is no target refresh
+    EXPECT_EQ(m->max_forwards(), 70u);
+
+    // The ACK of an INVITE keeps the INVITE's CSeq number and does not bump the counter.
+    auto ack = sip::parse_message(write_in_dialog(d, "ACK", "z9hG4bKtest2", 2)).value();
+    EXPECT_EQ(ack.cseq().seq, 2u);
+    EXPECT_EQ(ack.cseq().method, sip::method::ack);
+    EXPECT_EQ(d.local_cseq, 5u);
+}
+
+TEST(dialog, uas_and_uac_dialogs_follow_section_12) {
+    auto invite = sip::parse_message(
+                      "INVITE sip:1000@127.0.0.1:5070 SIP/2.0\r\n"
+                      "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\r\n"
+                      "Record-Route: <sip:a.example;lr>, <sip:b.example;lr>\r\n"
+                      "From: <sip:200@pbx.example>;tag=p1\r\n"
+                      "To: <sip:1000@127.0.0.1:5070>\r\n"
+                      "Call-ID: c1\r\nCSeq: 7 INVITE\r\nMax-Forwards: 70\r\n"
+                      "Contact: <sip:200@10.0.0.1:5060>\r\nContent-Length: 0\r\n\r\n")
+                      .value();
+    auto a = uas_dialog(invite, "ours", udp_flow(), make_identity(udp_flow(), ""));
+    EXPECT_EQ(a.remote_target, "sip:200@10.0.0.1:5060");
+    EXPECT_EQ(a.local, "<sip:1000@127.0.0.1:5070>;tag=ours");
+    EXPECT_EQ(a.remote, "<sip:200@pbx.example>;tag=p1");
+    EXPECT_EQ(a.route_set, (std::vector<std::string>{"<sip:a.example;lr>", "<sip:b.example;lr>"}));
+
+    auto ok = sip::parse_message(
+                  "SIP/2.0 200 OK\r\n"
+                  "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK2\r\n"
+                  "Record-Route: <sip:x.example;lr>\r\nRecord-Route: <sip:y.example;lr>\r\n"
+                  "From: <sip:200@127.0.0.1>;tag=ours\r\nTo: <sip:1000@t.example>;tag=theirs\r\n"
+                  "Call-ID: c2\r\nCSeq: 1 INVITE\r\nContact: <sip:gw@192.0.2.7:5062>\r\nContent-Length: 0\r\n\r\n")
+                  .value();
+    dialog_state b;
+    update_uac_dialog(b, ok);
+    EXPECT_EQ(b.remote_tag, "theirs");
+    EXPECT_EQ(b.remote, "<sip:1000@t.example>;tag=theirs");
+    EXPECT_EQ(b.remote_target, "sip:gw@192.0.2.7:5062");
+    EXPECT_EQ(b.route_set, (std::vector<std::string>{"<sip:y.example;lr>", "<sip:x.example;lr>"}));
+}
+
+TEST(dialog, next_hop_takes_ip_literals_only) {
+    const sip::endpoint fallback{boost::asio::ip::make_address("127.0.0.1"), 5080};
+    EXPECT_EQ(next_hop("sip:gw@192.0.2.7:5062", fallback).to_string(), "192.0.2.7:5062");
+    EXPECT_EQ(next_hop("<sip:192.0.2.8;lr>", fallback).to_string(), "192.0.2.8:5060");
+    EXPECT_EQ(next_hop("sip:gw@[2001:db8::1]:5070", fallback).to_string(), "[2001:db8::1]:5070");
+    EXPECT_EQ(next_hop("sip:gw@edge.example.net", fallback).to_string(), "127.0.0.1:5080");
+    EXPECT_EQ(next_hop("garbage", fallback).to_string(), "127.0.0.1:5080");
+}
+
+TEST(dialog, random_tokens_are_hex_and_distinct) {
+    std::set<std::string> seen;
+    for (int i = 0; i < 1000; ++i) {
+        auto t = random_token(8);
+        ASSERT_EQ(t.size(), 16u);
+        EXPECT_EQ(t.find_first_not_of("0123456789abcdef"), std::string::npos);
+        seen.insert(t);
+    }
+    EXPECT_EQ(seen.size(), 1000u);
+}
+
+}  // namespace
+}  // namespace b2b::b2bua

@@ -1,0 +1,343 @@
+"""End-to-end harness: runs the real b2bua and SIPp peers on 127.0.0.1.
+
+Every process started here is recorded by PID and stopped by PID; every wait is bounded.
+Ports are picked free by binding port 0. Nothing here talks to any address but 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = ROOT / "tests" / "e2e" / "sipp"
+SHARED_SCENARIOS = ROOT.parent / "shared" / "bench" / "scenarios"
+HOST = "127.0.0.1"
+
+
+class HarnessError(AssertionError):
+    pass
+
+
+def free_port(kinds: tuple[int, ...] = (socket.SOCK_DGRAM, socket.SOCK_STREAM)) -> int:
+    """A port free for every socket kind in `kinds` on 127.0.0.1 (bounded retries)."""
+    for _ in range(200):
+        probe = socket.socket(socket.AF_INET, kinds[0])
+        probe.bind((HOST, 0))
+        port = probe.getsockname()[1]
+        holders = [probe]
+        ok = True
+        for kind in kinds[1:]:
+            s = socket.socket(socket.AF_INET, kind)
+            try:
+                s.bind((HOST, port))
+                holders.append(s)
+            except OSError:
+                ok = False
+                s.close()
+                break
+        for s in holders:
+            s.close()
+        if ok:
+            return port
+    raise HarnessError("no free port found on 127.0.0.1")
+
+
+def udp_bound(port: int) -> bool:
+    needle = f"0100007F:{port:04X} "
+    try:
+        with open("/proc/net/udp") as f:
+            return any(needle in line for line in f)
+    except OSError:
+        return False
+
+
+def tcp_listening(port: int) -> bool:
+    needle = f"0100007F:{port:04X} 00000000:0000 0A"
+    try:
+        with open("/proc/net/tcp") as f:
+            return any(needle in line for line in f)
+    except OSError:
+        return False
+
+
+def wait_until(predicate, timeout: float, what: str, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise HarnessError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+@dataclass
+class Process:
+    name: str
+    popen: subprocess.Popen
+    log_path: Path
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def stop(self, grace: float = 5.0) -> int | None:
+        if self.alive():
+            try:
+                os.kill(self.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.popen.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                os.kill(self.pid, signal.SIGKILL)
+                self.popen.wait(timeout=grace)
+        return self.popen.returncode
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+
+@dataclass
+class SippResult:
+    returncode: int
+    successful: int
+    failed: int
+    stats: dict
+    messages: list[tuple[str, str]]  # (direction "sent"/"received", message text)
+    errors: str
+    output: str
+
+
+@dataclass
+class Session:
+    """One test's processes and files. Use as a context manager: it stops what it started."""
+
+    b2bua_binary: Path
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="b2bua-e2e-")))
+    processes: list[Process] = field(default_factory=list)
+    keep: bool = False
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        for p in reversed(self.processes):
+            p.stop()
+        if exc_type is None and not self.keep:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        else:
+            print(f"[harness] files kept in {self.workdir}")
+        return False
+
+    # ------------------------------------------------------------------ b2bua
+    def start_b2bua(self, config_text: str, sip_port: int, http_port: int | None, tcp: bool = False,
+                    log_level: str = "info") -> Process:
+        cfg = self.workdir / "b2bua.yaml"
+        cfg.write_text(config_text)
+        log_path = self.workdir / "b2bua.log"
+        out = open(log_path, "wb")
+        popen = subprocess.Popen([str(self.b2bua_binary), "--config", str(cfg), "--log-level", log_level],
+                                 stdout=out, stderr=subprocess.STDOUT, cwd=self.workdir)
+        proc = Process("b2bua", popen, log_path)
+        self.processes.append(proc)
+
+        def up():
+            if not proc.alive():
+                raise HarnessError(f"b2bua exited with {popen.returncode}:\n{proc.log()}")
+            return udp_bound(sip_port) and (not tcp or tcp_listening(sip_port)) and (
+                http_port is None or tcp_listening(http_port))
+
+        wait_until(up, 10, "b2bua to listen")
+        return proc
+
+    # ------------------------------------------------------------------ sipp
+    def start_sipp(self, name: str, scenario: Path, port: int, extra: list[str], remote: str | None = None,
+                   transport: str = "u1", trace: bool = True) -> Process:
+        args = ["sipp"]
+        if remote:
+            args.append(remote)
+        args += ["-sf", str(scenario), "-i", HOST, "-p", str(port), "-t", transport, "-nostdin",
+                 "-trace_stat", "-stf", str(self.workdir / f"{name}_stat.csv"), "-fd", "1",
+                 "-trace_err", "-error_file", str(self.workdir / f"{name}_err.log")]
+        if trace:
+            args += ["-trace_msg", "-message_file", str(self.workdir / f"{name}_msg.log")]
+        args += extra
+        log_path = self.workdir / f"{name}.out"
+        out = open(log_path, "wb")
+        popen = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=self.workdir)
+        proc = Process(name, popen, log_path)
+        self.processes.append(proc)
+        return proc
+
+    def start_sipp_server(self, name: str, scenario: Path, port: int, extra: list[str] | None = None,
+                          transport: str = "u1") -> Process:
+        proc = self.start_sipp(name, scenario, port, extra or [], transport=transport)
+
+        def up():
+            if not proc.alive():
+                raise HarnessError(f"sipp {name} exited early:\n{proc.log()}")
+            return udp_bound(port) if transport.startswith("u") else tcp_listening(port)
+
+        wait_until(up, 10, f"sipp {name} to listen")
+        return proc
+
+    def wait_sipp(self, proc: Process, timeout: float) -> int:
+        try:
+            return proc.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.stop()
+            raise HarnessError(f"sipp {proc.name} did not finish within {timeout:.0f}s:\n{self.sipp_errors(proc.name)}")
+
+    def sipp_result(self, proc: Process) -> SippResult:
+        name = proc.name
+        stats = read_sipp_stats(self.workdir / f"{name}_stat.csv")
+        return SippResult(
+            returncode=proc.popen.returncode if proc.popen.returncode is not None else -1,
+            successful=int(stats.get("SuccessfulCall(C)", 0) or 0),
+            failed=int(stats.get("FailedCall(C)", 0) or 0),
+            stats=stats,
+            messages=read_sipp_messages(self.workdir / f"{name}_msg.log"),
+            errors=self.sipp_errors(name),
+            output=proc.log(),
+        )
+
+    def sipp_errors(self, name: str) -> str:
+        p = self.workdir / f"{name}_err.log"
+        return p.read_text(errors="replace") if p.exists() else ""
+
+    def stop(self, proc: Process) -> int | None:
+        return proc.stop()
+
+
+# ---------------------------------------------------------------------- sipp output
+def read_sipp_stats(path: Path) -> dict:
+    """The last line of a sipp -trace_stat CSV as {column: value}."""
+    if not path.exists():
+        return {}
+    lines = [l for l in path.read_text(errors="replace").splitlines() if l.strip()]
+    if len(lines) < 2:
+        return {}
+    header = lines[0].split(";")
+    values = lines[-1].split(";")
+    return dict(zip(header, values))
+
+
+_SECTION = re.compile(r"^-{10,} .*$", re.M)
+
+
+def read_sipp_messages(path: Path) -> list[tuple[str, str]]:
+    """Messages from a sipp -trace_msg log: [("sent"|"received", text), ...] in order."""
+    if not path.exists():
+        return []
+    text = path.read_text(errors="replace")
+    out = []
+    for chunk in _SECTION.split(text):
+        chunk = chunk.strip("\r\n")
+        if not chunk:
+            continue
+        first, _, rest = chunk.partition("\n")
+        if "message sent" in first:
+            direction = "sent"
+        elif "message received" in first:
+            direction = "received"
+        else:
+            continue
+        out.append((direction, rest.strip("\r\n")))
+    return out
+
+
+def start_line(msg: str) -> str:
+    return msg.splitlines()[0].strip() if msg else ""
+
+
+def header_values(msg: str, *names: str) -> list[str]:
+    """Values of the named headers (long or compact names, case-insensitive), one per line."""
+    wanted = {n.lower() for n in names}
+    out = []
+    head = msg.split("\n\n", 1)[0].split("\r\n\r\n", 1)[0]
+    for line in head.splitlines()[1:]:
+        if ":" not in line:
+            continue
+        name, _, value = line.partition(":")
+        if name.strip().lower() in wanted:
+            out.append(value.strip())
+    return out
+
+
+def via_count(msg: str) -> int:
+    """Number of Via values (comma-separated values counted) in a message."""
+    return sum(len([v for v in value.split(",") if v.strip()]) for value in header_values(msg, "via", "v"))
+
+
+# ---------------------------------------------------------------------- metrics
+def scrape(http_port: int) -> str:
+    with urllib.request.urlopen(f"http://{HOST}:{http_port}/metrics", timeout=5) as r:
+        return r.read().decode()
+
+
+_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)')
+
+
+def metric(text: str, name: str, **labels: str) -> float:
+    """Sum of the samples of `name` whose labels include all of `labels`."""
+    total = 0.0
+    found = False
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        m = _SAMPLE.match(line)
+        if not m or m.group(1) != name:
+            continue
+        got = dict(re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
+        if all(got.get(k) == v for k, v in labels.items()):
+            total += float(m.group(3))
+            found = True
+    if not found:
+        raise HarnessError(f"no sample {name}{labels} in /metrics")
+    return total
+
+
+def config_yaml(sip_port: int, http_port: int, trunk_port: int, trunk_password: str = "trunkpass",
+                algorithms: str = "[MD5, SHA-256]", tcp: bool = False, trunk_transport: str = "udp",
+                extra: str = "") -> str:
+    listen = [f'"udp://{HOST}:{sip_port}"']
+    if tcp:
+        listen.append(f'"tcp://{HOST}:{sip_port}"')
+    trunk_uri = f"sip:{HOST}:{trunk_port}" + (";transport=tcp" if trunk_transport == "tcp" else "")
+    return f"""# generated by tests/e2e/harness.py
+sip:
+  listen: [ {", ".join(listen)} ]
+downstream:
+  realm: pbx.local
+  # SIPp 3.6.1 answers only the first challenge and only MD5: offer MD5 first.
+  algorithms: {algorithms}
+  users:
+    - {{ username: pbxuser, password: pbxpass }}
+upstream:
+  trunks:
+    - name: carrier
+      uri: "{trunk_uri}"
+      username: trunkuser
+      password: {trunk_password}
+routes:
+  - {{ prefix: "", trunk: carrier }}
+http:
+  listen: "{HOST}:{http_port}"
+log:
+  level: info
+{extra}"""

@@ -1,0 +1,296 @@
+#!/usr/bin/env python3
+"""End-to-end tests: the real b2bua between a SIPp "PBX" and a SIPp "trunk", on 127.0.0.1.
+
+Usage: test_e2e.py --b2bua build/bin/b2bua CASE [CASE...]   (CASE "all" runs every case)
+Each case starts its own processes on free ports and stops them by PID.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import socket
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import harness  # noqa: E402
+from harness import (HOST, SCENARIOS, SHARED_SCENARIOS, HarnessError, Session, config_yaml, free_port,  # noqa: E402
+                     header_values, metric, scrape, start_line, via_count)
+
+PBX_AUTH = ["-au", "pbxuser", "-ap", "pbxpass"]
+
+
+def check(cond: bool, what: str):
+    if not cond:
+        raise HarnessError(what)
+
+
+def auth_uri(port: int) -> list[str]:
+    # SIPp prefixes the value with "sip:", so the digest uri becomes sip:1000@127.0.0.1:PORT,
+    # the Request-URI, as a real PBX sends it.
+    return ["-auth_uri", f"1000@{HOST}:{port}"]
+
+
+def ports():
+    return free_port(), free_port((harness.socket.SOCK_STREAM,)), free_port(), free_port()
+
+
+def sipp_calls(s: Session, name: str, scenario: Path, b2bua_port: int, pbx_port: int, calls: int, rate: int,
+               auth: list[str], transport: str = "u1", timeout: float = 120) -> harness.SippResult:
+    proc = s.start_sipp(name, scenario, pbx_port,
+                        ["-s", "1000", *auth, *auth_uri(b2bua_port), "-m", str(calls), "-r", str(rate),
+                         "-rp", "1000", "-timeout", f"{int(timeout)}s", "-recv_timeout", "15000"],
+                        remote=f"{HOST}:{b2bua_port}", transport=transport)
+    s.wait_sipp(proc, timeout + 15)
+    return s.sipp_result(proc)
+
+
+def received(result: harness.SippResult, prefix: str) -> list[str]:
+    return [m for d, m in result.messages if d == "received" and start_line(m).startswith(prefix)]
+
+
+def sent(result: harness.SippResult, prefix: str) -> list[str]:
+    return [m for d, m in result.messages if d == "sent" and start_line(m).startswith(prefix)]
+
+
+def statuses(result: harness.SippResult) -> list[int]:
+    out = []
+    for d, m in result.messages:
+        if d == "received" and start_line(m).startswith("SIP/2.0 "):
+            out.append(int(start_line(m).split()[1]))
+    return out
+
+
+def stop_trunk(s: Session, trunk):
+    # The trunk SIPp runs without -m: let its last calls leave their 1 s timewait, stop it,
+    # then read its statistics (written on exit).
+    time.sleep(1.5)
+    s.stop(trunk)
+    return s.sipp_result(trunk)
+
+
+# ------------------------------------------------------------------------------------ cases
+def case_calls_200(binary: Path):
+    """200 calls at 20 calls/s, both sides authenticated; topology hidden in both directions."""
+    sip, http, trunk_port, pbx_port = ports()
+    with Session(binary) as s:
+        s.start_b2bua(config_yaml(sip, http, trunk_port), sip, http)
+        trunk = s.start_sipp_server("trunk", SHARED_SCENARIOS / "trunk_uas_auth.xml", trunk_port)
+        pbx = sipp_calls(s, "pbx", SHARED_SCENARIOS / "pbx_uac_auth.xml", sip, pbx_port, 200, 20, PBX_AUTH)
+        trunk_r = stop_trunk(s, trunk)
+        check(pbx.successful == 200 and pbx.failed == 0,
+              f"PBX side: {pbx.successful} successful, {pbx.failed} failed\n{pbx.errors[-3000:]}")
+        check(trunk_r.successful == 200 and trunk_r.failed == 0,
+              f"trunk side: {trunk_r.successful} successful, {trunk_r.failed} failed\n{trunk_r.errors[-3000:]}")
+
+        # What reached the trunk: our single Via, new Call-IDs, no PBX address or tag.
+        pbx_call_ids = {header_values(m, "call-id", "i")[0] for m in sent(pbx, "INVITE")}
+        pbx_tags = {re.search(r"tag=([^;>\s]+)", header_values(m, "from", "f")[0]).group(1) for m in sent(pbx, "INVITE")}
+        trunk_invites = received(trunk_r, "INVITE")
+        check(len(trunk_invites) == 400, f"trunk saw {len(trunk_invites)} INVITEs, expected 400 (200 challenged)")
+        trunk_call_ids = set()
+        for m in [msg for d, msg in trunk_r.messages if d == "received"]:
+            check(via_count(m) == 1, f"trunk received a message with {via_count(m)} Via values:\n{m}")
+            via = header_values(m, "via", "v")[0]
+            check(f"{HOST}:{sip}" in via, f"the Via at the trunk is not the B2BUA's: {via}")
+            check(f":{pbx_port}" not in m, f"the PBX's port {pbx_port} leaked to the trunk:\n{m}")
+            call_id = header_values(m, "call-id", "i")[0]
+            trunk_call_ids.add(call_id)
+            for tag in pbx_tags:
+                check(tag not in m, f"PBX tag {tag} leaked to the trunk:\n{m}")
+            check(not header_values(m, "proxy-authorization"), f"PBX credentials leaked to the trunk:\n{m}")
+        check(not (pbx_call_ids & trunk_call_ids), "a PBX Call-ID reached the trunk")
+        check(len(trunk_call_ids) == 200, f"expected 200 distinct leg-B Call-IDs, saw {len(trunk_call_ids)}")
+
+        # What reached the PBX: only its own Via and Call-IDs, nothing of the trunk.
+        for m in [msg for d, msg in pbx.messages if d == "received"]:
+            check(via_count(m) <= 1, f"PBX received a message with {via_count(m)} Via values:\n{m}")
+            check(header_values(m, "call-id", "i")[0] in pbx_call_ids, f"a foreign Call-ID reached the PBX:\n{m}")
+            check(f":{trunk_port}" not in m, f"the trunk's port {trunk_port} leaked to the PBX:\n{m}")
+            check("TrunkTag" not in m, f"a trunk tag leaked to the PBX:\n{m}")
+            check("trunk.example" not in m, f"the trunk's realm leaked to the PBX:\n{m}")
+        for m in received(pbx, "BYE") + received(pbx, "SIP/2.0 2"):
+            for c in header_values(m, "contact", "m"):
+                check(f"{HOST}:{sip}" in c, f"Contact at the PBX is not the B2BUA's: {c}")
+
+        text = scrape(http)
+        check(metric(text, "b2bua_calls_total", trunk="carrier", result="answered") == 200, "calls_total answered != 200")
+        check(metric(text, "b2bua_auth_challenges_total", direction="downstream") == 200, "downstream challenges != 200")
+        check(metric(text, "b2bua_auth_challenges_total", direction="upstream") == 200, "upstream challenges != 200")
+        check(metric(text, "b2bua_auth_failures_total") == 0, "auth failures counted on good calls")
+        check(metric(text, "b2bua_active_calls") == 0, "calls left active after all ended")
+        print(f"calls_200: 200/200 calls, {len(trunk_call_ids)} distinct leg-B Call-IDs, one Via at the trunk")
+
+
+def case_wrong_password(binary: Path):
+    """A wrong PBX password gets 403, never reaches the trunk, and is counted."""
+    sip, http, trunk_port, pbx_port = ports()
+    with Session(binary) as s:
+        s.start_b2bua(config_yaml(sip, http, trunk_port), sip, http)
+        trunk = s.start_sipp_server("trunk", SHARED_SCENARIOS / "trunk_uas_auth.xml", trunk_port)
+        before = metric(scrape(http), "b2bua_auth_failures_total", direction="downstream", reason="wrong_password",
+                        realm="pbx.local")
+        pbx = sipp_calls(s, "pbx", SCENARIOS / "pbx_call_fails.xml", sip, pbx_port, 1, 1,
+                         ["-au", "pbxuser", "-ap", "not-the-password"])
+        trunk_r = stop_trunk(s, trunk)
+        check(pbx.successful == 1, f"PBX call did not end in a failure response:\n{pbx.errors}")
+        check(statuses(pbx)[-1] == 403, f"expected 403 after the wrong password, got {statuses(pbx)}")
+        check(not received(trunk_r, "INVITE"), "the call reached the trunk despite the wrong password")
+        text = scrape(http)
+        after = metric(text, "b2bua_auth_failures_total", direction="downstream", reason="wrong_password",
+                       realm="pbx.local")
+        check(after == before + 1, f"wrong_password failures went {before} -> {after}, expected +1")
+        check(metric(text, "b2bua_auth_failures_total", direction="downstream") == 1, "other failures counted")
+        check("auth failure downstream: reason=wrong_password user='pbxuser'" in s.processes[0].log(),
+              "no log line for the failure")
+        print(f"wrong_password: 403, b2bua_auth_failures_total{{reason=wrong_password}} {before:.0f} -> {after:.0f}")
+
+
+def case_trunk_rejects(binary: Path):
+    """The trunk refuses our credentials: the PBX's call fails cleanly, upstream 'rejected' rises."""
+    sip, http, trunk_port, pbx_port = ports()
+    with Session(binary) as s:
+        s.start_b2bua(config_yaml(sip, http, trunk_port, trunk_password="stale-password"), sip, http)
+        trunk = s.start_sipp_server("trunk", SHARED_SCENARIOS / "trunk_uas_auth.xml", trunk_port)
+        pbx = sipp_calls(s, "pbx", SCENARIOS / "pbx_call_fails.xml", sip, pbx_port, 1, 1, PBX_AUTH)
+        stop_trunk(s, trunk)
+        check(pbx.successful == 1, f"PBX call did not end with a failure response:\n{pbx.errors}")
+        check(statuses(pbx)[-1] == 503, f"expected 503 when the trunk refuses us, got {statuses(pbx)}")
+        text = scrape(http)
+        check(metric(text, "b2bua_auth_failures_total", direction="upstream", reason="rejected", trunk="carrier") == 1,
+              "upstream rejected failure not counted")
+        check(metric(text, "b2bua_calls_total", trunk="carrier", result="upstream_auth_failed") == 1,
+              "calls_total upstream_auth_failed not counted")
+        check(metric(text, "b2bua_active_calls") == 0, "call left active")
+        print("trunk_rejects: PBX got 503, b2bua_auth_failures_total{direction=upstream,reason=rejected} 1")
+
+
+def case_cancel(binary: Path):
+    """CANCEL before answer: 487 to the PBX, CANCEL on to the trunk, both legs end."""
+    sip, http, trunk_port, pbx_port = ports()
+    with Session(binary) as s:
+        s.start_b2bua(config_yaml(sip, http, trunk_port), sip, http)
+        trunk = s.start_sipp_server("trunk", SCENARIOS / "trunk_ring_expect_cancel.xml", trunk_port)
+        pbx = sipp_calls(s, "pbx", SCENARIOS / "pbx_cancel_while_ringing.xml", sip, pbx_port, 5, 5, PBX_AUTH)
+        trunk_r = stop_trunk(s, trunk)
+        check(pbx.successful == 5 and pbx.failed == 0, f"PBX: {pbx.successful} ok, {pbx.failed} failed\n{pbx.errors}")
+        check(trunk_r.successful == 5 and trunk_r.failed == 0,
+              f"trunk: {trunk_r.successful} ok, {trunk_r.failed} failed\n{trunk_r.errors}")
+        check(len(received(trunk_r, "CANCEL")) >= 5, "the trunk did not see the CANCELs")
+        text = scrape(http)
+        check(metric(text, "b2bua_calls_total", trunk="carrier", result="cancelled") == 5, "cancelled calls not counted")
+        harness.wait_until(lambda: metric(scrape(http), "b2bua_active_calls") == 0, 10, "calls to end")
+        print("cancel: 5 calls cancelled while ringing, 487 to the PBX, CANCEL at the trunk, no call left")
+
+
+def case_trunk_bye(binary: Path):
+    """The trunk hangs up: BYE reaches the PBX, both legs end."""
+    sip, http, trunk_port, pbx_port = ports()
+    with Session(binary) as s:
+        s.start_b2bua(config_yaml(sip, http, trunk_port), sip, http)
+        trunk = s.start_sipp_server("trunk", SCENARIOS / "trunk_answer_then_bye.xml", trunk_port)
+        pbx = sipp_calls(s, "pbx", SCENARIOS / "pbx_answered_expect_bye.xml", sip, pbx_port, 5, 5, PBX_AUTH)
+        trunk_r = stop_trunk(s, trunk)
+        check(pbx.successful == 5 and pbx.failed == 0, f"PBX: {pbx.successful} ok, {pbx.failed} failed\n{pbx.errors}")
+        check(trunk_r.successful == 5 and trunk_r.failed == 0,
+              f"trunk: {trunk_r.successful} ok, {trunk_r.failed} failed\n{trunk_r.errors}")
+        for bye in received(pbx, "BYE"):
+            check(via_count(bye) == 1 and f"{HOST}:{sip}" in header_values(bye, "via")[0], f"BYE Via:\n{bye}")
+            check("TrunkTag" not in bye, f"trunk tag in the BYE to the PBX:\n{bye}")
+        harness.wait_until(lambda: metric(scrape(http), "b2bua_active_calls") == 0, 10, "calls to end")
+        print("trunk_bye: 5 calls ended by the trunk, BYE relayed to the PBX, no call left")
+
+
+def case_tcp(binary: Path):
+    """PBX over TCP, trunk over TCP: framing, connection reuse, same call flow."""
+    sip, http, trunk_port, pbx_port = ports()
+    trunk_port = free_port((socket.SOCK_STREAM, socket.SOCK_DGRAM))
+    with Session(binary) as s:
+        s.start_b2bua(config_yaml(sip, http, trunk_port, tcp=True, trunk_transport="tcp"), sip, http, tcp=True)
+        trunk = s.start_sipp_server("trunk", SHARED_SCENARIOS / "trunk_uas_auth.xml", trunk_port, transport="t1")
+        pbx = sipp_calls(s, "pbx", SHARED_SCENARIOS / "pbx_uac_auth.xml", sip, pbx_port, 20, 10, PBX_AUTH,
+                         transport="t1")
+        trunk_r = stop_trunk(s, trunk)
+        check(pbx.successful == 20 and pbx.failed == 0, f"PBX: {pbx.successful} ok, {pbx.failed} failed\n{pbx.errors}")
+        check(trunk_r.successful == 20, f"trunk: {trunk_r.successful} ok\n{trunk_r.errors}")
+        for m in [msg for d, msg in trunk_r.messages if d == "received"]:
+            check("SIP/2.0/TCP" in header_values(m, "via")[0], f"leg B not over TCP:\n{m}")
+        print("tcp: 20 calls PBX -TCP-> b2bua -TCP-> trunk")
+
+
+def case_malformed(binary: Path):
+    """Torture messages and garbage: 400 with the parser's reason, counted, and calls still work."""
+    sip, http, trunk_port, pbx_port = ports()
+    corpus = harness.ROOT.parent / "shared" / "testdata" / "rfc4475"
+    with Session(binary) as s:
+        b2bua = s.start_b2bua(config_yaml(sip, http, trunk_port), sip, http)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind((HOST, 0))
+        sock.settimeout(2)
+
+        def exchange(data: bytes) -> str | None:
+            sock.sendto(data, (HOST, sip))
+            try:
+                reply, _ = sock.recvfrom(65535)
+                return reply.decode(errors="replace")
+            except socket.timeout:
+                return None
+
+        reply = exchange((corpus / "badinv01.dat").read_bytes())
+        check(reply is not None and reply.startswith("SIP/2.0 400 "), f"badinv01 -> {reply!r}")
+        reply = exchange((corpus / "badvers.dat").read_bytes())
+        check(reply is not None and reply.startswith("SIP/2.0 505 "), f"badvers -> {reply!r}")
+        reply = exchange((corpus / "mismatch01.dat").read_bytes())
+        check(reply is not None and reply.startswith("SIP/2.0 400 "), f"mismatch01 -> {reply!r}")
+        reply = exchange((corpus / "unkscm.dat").read_bytes())
+        check(reply is not None and reply.startswith("SIP/2.0 416 "), f"unkscm -> {reply!r}")
+        # OPTIONS with Max-Forwards 0 is for us, the endpoint: answered normally (RFC 4475 §3.3.11).
+        reply = exchange((corpus / "zeromf.dat").read_bytes())
+        check(reply is not None and reply.startswith("SIP/2.0 200 "), f"zeromf -> {reply!r}")
+        # Every corpus file and some garbage: whatever the answer, the process stays up.
+        for f in sorted(corpus.glob("*.dat")):
+            sock.sendto(f.read_bytes(), (HOST, sip))
+        for junk in (b"\x00" * 100, b"INVITE", b"SIP/2.0 200 OK\r\n\r\n", bytes(range(256)) * 4):
+            sock.sendto(junk, (HOST, sip))
+        time.sleep(0.5)
+        check(b2bua.alive(), "b2bua died on malformed input")
+        text = scrape(http)
+        errors = metric(text, "b2bua_sip_parse_errors_total")
+        check(errors >= 20, f"b2bua_sip_parse_errors_total = {errors}, expected >= 20")
+        # And real calls still go through.
+        trunk = s.start_sipp_server("trunk", SHARED_SCENARIOS / "trunk_uas_auth.xml", trunk_port)
+        pbx = sipp_calls(s, "pbx", SHARED_SCENARIOS / "pbx_uac_auth.xml", sip, pbx_port, 5, 5, PBX_AUTH)
+        stop_trunk(s, trunk)
+        check(pbx.successful == 5, f"calls after malformed input: {pbx.successful}/5\n{pbx.errors}")
+        print(f"malformed: 400/505/416 answers, {errors:.0f} parse errors counted, calls still pass")
+
+
+CASES = {name[len("case_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--b2bua", required=True, type=Path)
+    ap.add_argument("cases", nargs="+")
+    args = ap.parse_args()
+    names = list(CASES) if args.cases == ["all"] else args.cases
+    failed = 0
+    for name in names:
+        if name not in CASES:
+            print(f"unknown case {name}; known: {', '.join(CASES)}")
+            return 2
+        t0 = time.monotonic()
+        try:
+            CASES[name](args.b2bua.resolve())
+            print(f"PASS {name} ({time.monotonic() - t0:.1f}s)")
+        except Exception as e:  # noqa: BLE001 - report any failure of the case
+            failed += 1
+            print(f"FAIL {name} ({time.monotonic() - t0:.1f}s): {e}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

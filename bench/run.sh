@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# run.sh - measures the B2BUA with ../shared/bench/ramp.sh exactly as that harness measures
+# Kamailio: same scenarios, same ports (PBX 5060, B2BUA 5070, trunk 5080), same verdicts.
+#
+#   bench/run.sh b2bua    RATE...   e.g. bench/run.sh b2bua 1000 2000 3000 4000 5000
+#   bench/run.sh kamailio RATE...   the anchor, in the same sitting (needs kamailio installed:
+#                                   deploy/install-deps.sh --bench)
+#
+# Results go to bench/results/ (summary.tsv, one folder per step). Build first (deploy/build.sh).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+shared="$root/../shared/bench"
+target="${1:?usage: run.sh b2bua|kamailio RATE...}"
+shift
+export RESULTS_DIR="${RESULTS_DIR:-$here/results}"
+# See sipp-wrapper/sipp: makes the digest uri equal the Request-URI for both targets.
+export PATH="$here/sipp-wrapper:$PATH"
+case "$target" in
+  b2bua)
+    [[ -x "$root/build/bin/b2bua" ]] || { echo "build/bin/b2bua missing: run deploy/build.sh" >&2; exit 1; }
+    export SERVER_CMD="$root/build/bin/b2bua --config $here/b2bua.yaml"
+    exec "$shared/ramp.sh" server "$@" ;;
+  kamailio)
+    exec "$shared/ramp.sh" kamailio "$@" ;;
+  *) echo "unknown target $target" >&2; exit 2 ;;
+esac

@@ -138,7 +138,8 @@ void core::on_initial_invite(sip::transaction_id txn, sip::message&& invite, con
     auto decision = auth_.check(invite, wall_now());
     if (decision.failure) {
         metrics_.auth_failure_downstream(*decision.failure);
-        log->info("auth failure downstream: reason={} user='{}' source={} call-id={}: {}",
+        // {:?} quotes and escapes: user names and numbers are the peer's text, not ours.
+        log->info("auth failure downstream: reason={} user={:?} source={} call-id={:?}: {}",
                   auth::to_string(*decision.failure), decision.username, f.remote.to_string(), invite.call_id(),
                   decision.detail);
     }
@@ -152,6 +153,11 @@ void core::on_initial_invite(sip::transaction_id txn, sip::message&& invite, con
         return respond(txn, invite, decision.status, decision.reason_phrase, reject_tag);
     }
 
+    // §8.2.2.2: a new INVITE of a call we already bridge (same Call-ID and From tag, another
+    // branch) reached us twice, through a loop or a fork: the copy is refused.
+    if (find_by_a(invite.call_id(), invite.from().tag) != nullptr) {
+        return respond(txn, invite, 482, "Loop Detected", reject_tag);
+    }
     if (cfg_.calls.max_calls != 0 && calls_.size() >= cfg_.calls.max_calls) {
         log->warn("call refused: limit of {} calls reached", cfg_.calls.max_calls);
         return respond(txn, invite, 503, "Service Unavailable", reject_tag, {{"Retry-After", "5"}});
@@ -162,7 +168,7 @@ void core::on_initial_invite(sip::transaction_id txn, sip::message&& invite, con
     const routing::route* route = routes_.match(dialled);
     if (!route) {
         metrics_.call_setup(b2bua_metrics::no_trunk, call_result::no_route);
-        log->info("call refused: no route for '{}' from {}", dialled, f.remote.to_string());
+        log->info("call refused: no route for {:?} from {}", dialled, f.remote.to_string());
         return respond(txn, invite, 404, "Not Found", reject_tag);
     }
     const std::size_t trunk_index = trunk_index_.at(route->trunk);
@@ -222,7 +228,7 @@ void core::on_initial_invite(sip::transaction_id txn, sip::message&& invite, con
     calls_.emplace(c.id, std::move(owned));
     metrics_.set_active_calls(calls_.size());
 
-    log->info("call {} start: {} '{}' -> '{}' via trunk {} (leg B call-id {})", c.id, f.remote.to_string(), caller,
+    log->info("call {} start: {} {:?} -> {:?} via trunk {} (leg B call-id {})", c.id, f.remote.to_string(), caller,
               dialled, trunk->name, c.b.call_id);
 
     c.timer = timers_.schedule(std::chrono::duration_cast<sip::timer_service::duration>(cfg_.calls.max_ringing),
@@ -457,7 +463,7 @@ bool core::upstream_auth_step(call& c, const sip::message& rsp) {
         case auth::client_action::kind::fail: {
             const auto reason = action.reason.value_or(auth::failure::rejected);
             metrics_.auth_failure_upstream(reason, c.trunk_index);
-            core_logger()->info("auth failure upstream: reason={} trunk={} user='{}' call {}: {}", auth::to_string(reason),
+            core_logger()->info("auth failure upstream: reason={} trunk={} user={:?} call {}: {}", auth::to_string(reason),
                                 c.trunk->name, c.trunk->username, c.id, action.detail);
             // The PBX is told the route is unavailable, not that its own credentials failed: a
             // 503 lets it fail over to another trunk if it has one.

@@ -454,6 +454,21 @@ TEST_F(call_flow, max_forwards_zero_is_not_forwarded) {
     expect_one(pbx, "SIP/2.0 483");
 }
 
+TEST_F(call_flow, the_same_invite_arriving_twice_on_another_branch_is_a_merged_request) {
+    pbx_call c;
+    from_pbx(pbx_invite(c));
+    auto challenge = expect_one(pbx, "SIP/2.0 407");
+    ++c.cseq;
+    const auto answer = answer_challenge(challenge, "pbxuser", "pbxpass", "sip:1000@127.0.0.1:5070");
+    from_pbx(pbx_invite(c, answer));
+    expect_one(trunk, "INVITE");
+    from_pbx(pbx_invite(c, answer));  // new branch, same Call-ID, From tag and CSeq
+    auto loop = take_matching(pbx, "SIP/2.0 482");
+    EXPECT_EQ(loop.size(), 1u);
+    EXPECT_TRUE(take(trunk).empty());
+    EXPECT_EQ(b2b.active_calls(), 1u);
+}
+
 TEST_F(call_flow, no_route_gets_404) {
     cfg.routes = {{"49", "carrier"}};
     core strict(cfg, net, clock, metrics, auth);

@@ -136,8 +136,13 @@ class Session:
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        for p in reversed(self.processes):
-            p.stop()
+        codes = {p.name: (p, p.stop()) for p in reversed(self.processes)}
+        # b2bua stops cleanly on SIGTERM: exit 0, no sanitizer report at exit.
+        b2bua = codes.get("b2bua")
+        if exc_type is None and b2bua is not None and b2bua[1] != 0:
+            self.keep = True
+            print(f"[harness] files kept in {self.workdir}")
+            raise HarnessError(f"b2bua exited with {b2bua[1]} on SIGTERM:\n{b2bua[0].log()[-3000:]}")
         if exc_type is None and not self.keep:
             shutil.rmtree(self.workdir, ignore_errors=True)
         else:

@@ -50,6 +50,31 @@ std::string unsupported_requirements(const sip::message& m) {
     return out;
 }
 
+// §20.1: no Accept means application/sdp; otherwise one of the listed media ranges must
+// cover it (parameters such as q are ignored).
+bool accepts_sdp(const sip::message& m) {
+    bool any = false;
+    for (const auto& h : m.headers()) {
+        if (h.id != sip::header_id::accept) continue;
+        std::string_view v = h.value;
+        while (true) {
+            auto comma = v.find(',');
+            auto range = sip::trim_lws(v.substr(0, comma));
+            range = sip::trim_lws(range.substr(0, range.find(';')));
+            if (!range.empty()) {
+                any = true;
+                if (sip::iequals(range, "application/sdp") || sip::iequals(range, "application/*") ||
+                    range == "*/*") {
+                    return true;
+                }
+            }
+            if (comma == std::string_view::npos) break;
+            v.remove_prefix(comma + 1);
+        }
+    }
+    return !any;
+}
+
 std::string_view header_value(const sip::message& m, sip::header_id id) {
     const auto* h = m.find(id);
     return h ? h->value : std::string_view{};
@@ -91,6 +116,13 @@ void core::on_request(sip::transaction_id txn, sip::message&& req, const sip::fl
     if (!req.request_uri().is_sip_or_sips()) {
         return respond(txn, req, 416, "Unsupported URI Scheme", random_token(8));
     }
+    // §8.2.2.3: every request but ACK and CANCEL is checked for extensions we must support.
+    if (req.method() != sip::method::cancel) {
+        if (auto unsupported = unsupported_requirements(req); !unsupported.empty()) {
+            return respond(txn, req, 420, "Bad Extension", in_dialog ? std::string() : random_token(8),
+                           {{"Unsupported", unsupported}});
+        }
+    }
     switch (req.method()) {
         case sip::method::invite:
             if (in_dialog) return on_in_dialog(txn, std::move(req), f);
@@ -123,8 +155,9 @@ void core::on_initial_invite(sip::transaction_id txn, sip::message&& invite, con
     const std::string reject_tag = random_token(8);
 
     // Screening a UAS applies before anything else (RFC 3261 §8.2.2, §8.2.3; RFC 4475 §3.3).
-    if (auto unsupported = unsupported_requirements(invite); !unsupported.empty()) {
-        return respond(txn, invite, 420, "Bad Extension", reject_tag, {{"Unsupported", unsupported}});
+    // The answer will carry the trunk's SDP: a PBX that accepts no SDP cannot take it.
+    if (!accepts_sdp(invite)) {
+        return respond(txn, invite, 406, "Not Acceptable", reject_tag, {{"Accept", "application/sdp"}});
     }
     // A B2BUA decrements Max-Forwards like a proxy so that loops still end (RFC 7332 §3).
     const unsigned max_forwards = invite.max_forwards().value_or(70);

@@ -249,6 +249,11 @@ def case_malformed(binary: Path):
         check(reply is not None and reply.startswith("SIP/2.0 400 "), f"mismatch01 -> {reply!r}")
         reply = exchange((corpus / "unkscm.dat").read_bytes())
         check(reply is not None and reply.startswith("SIP/2.0 416 "), f"unkscm -> {reply!r}")
+        # RFC 4475 §3.3 application-layer answers.
+        for name, status in (("bext01.dat", "420"), ("sdp01.dat", "406"), ("invut.dat", "415"),
+                             ("novelsc.dat", "416")):
+            reply = exchange((corpus / name).read_bytes())
+            check(reply is not None and reply.startswith(f"SIP/2.0 {status} "), f"{name} -> {reply!r}")
         # OPTIONS with Max-Forwards 0 is for us, the endpoint: answered normally (RFC 4475 §3.3.11).
         reply = exchange((corpus / "zeromf.dat").read_bytes())
         check(reply is not None and reply.startswith("SIP/2.0 200 "), f"zeromf -> {reply!r}")
@@ -267,7 +272,7 @@ def case_malformed(binary: Path):
         pbx = sipp_calls(s, "pbx", SHARED_SCENARIOS / "pbx_uac_auth.xml", sip, pbx_port, 5, 5, PBX_AUTH)
         stop_trunk(s, trunk)
         check(pbx.successful == 5, f"calls after malformed input: {pbx.successful}/5\n{pbx.errors}")
-        print(f"malformed: 400/505/416 answers, {errors:.0f} parse errors counted, calls still pass")
+        print(f"malformed: 400/505/416/420/406/415 answers, {errors:.0f} parse errors counted, calls still pass")
 
 
 CASES = {name[len("case_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}

@@ -446,6 +446,38 @@ TEST_F(call_flow, unsupported_requirement_gets_420) {
     EXPECT_EQ(bad.find("Unsupported")->value, "100rel");
 }
 
+TEST_F(call_flow, options_with_an_unsupported_requirement_gets_420_too) {
+    // RFC 4475 §3.3.5 (bext01): Require applies to every request but ACK and CANCEL.
+    sip::message_writer w;
+    w.request_line("OPTIONS", "sip:127.0.0.1:5070");
+    w.header("Via", "SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-opt2");
+    w.header("From", "<sip:monitor@127.0.0.1>;tag=m2");
+    w.header("To", "<sip:127.0.0.1:5070>");
+    w.header("Call-ID", "opt-2");
+    w.header("CSeq", "1 OPTIONS");
+    w.header("Require", "nothingSupportsThis, nothingSupportsThisEither");
+    w.header("Proxy-Require", "noProxiesSupportThis");
+    w.header("Max-Forwards", "70");
+    from_pbx(std::move(w).finish());
+    auto bad = expect_one(pbx, "SIP/2.0 420");
+    ASSERT_NE(bad.find("Unsupported"), nullptr);
+    EXPECT_EQ(bad.find("Unsupported")->value, "nothingSupportsThis, nothingSupportsThisEither");
+}
+
+TEST_F(call_flow, invite_that_accepts_no_sdp_gets_406) {
+    pbx_call c;
+    auto bytes = pbx_invite(c);
+    bytes.insert(bytes.find("Max-Forwards"), "Accept: text/nobodyKnowsThis\r\n");
+    from_pbx(bytes);
+    expect_one(pbx, "SIP/2.0 406");
+    pbx_call d;
+    d.call_id = "accept-2";
+    auto ok = pbx_invite(d);
+    ok.insert(ok.find("Max-Forwards"), "Accept: text/plain, application/sdp;level=1\r\n");
+    from_pbx(ok);
+    expect_one(pbx, "SIP/2.0 407");  // acceptable: on to authentication
+}
+
 TEST_F(call_flow, max_forwards_zero_is_not_forwarded) {
     pbx_call c;
     auto bytes = pbx_invite(c);

@@ -29,50 +29,45 @@ std::string a_key(std::string_view call_id, std::string_view from_tag) {
     return k;
 }
 
-// Option tags a Require header may name that we honour: none yet (no 100rel, no timer), so
-// any Require gets 420 (RFC 3261 §8.2.2.3) and the PBX can retry without the extension.
-std::string unsupported_requirements(const sip::message& m) {
-    std::string out;
+// Calls `fn(item)` for every item of every `id` header, split at commas and trimmed, until
+// `fn` returns true (found). Returns whether it did.
+template <class Fn>
+bool any_list_item(const sip::message& m, sip::header_id id, Fn fn) {
     for (const auto& h : m.headers()) {
-        if (h.id != sip::header_id::require) continue;
+        if (h.id != id) continue;
         std::string_view v = h.value;
-        while (!v.empty()) {
-            auto comma = v.find(',');
-            auto tag = sip::trim_lws(v.substr(0, comma));
-            if (!tag.empty()) {
-                if (!out.empty()) out += ", ";
-                out += tag;
-            }
+        while (true) {
+            const auto comma = v.find(',');
+            if (const auto item = sip::trim_lws(v.substr(0, comma)); !item.empty() && fn(item)) return true;
             if (comma == std::string_view::npos) break;
             v.remove_prefix(comma + 1);
         }
     }
+    return false;
+}
+
+// Option tags a Require header may name that we honour: none yet (no 100rel, no timer), so
+// any Require gets 420 (RFC 3261 §8.2.2.3) and the PBX can retry without the extension.
+std::string unsupported_requirements(const sip::message& m) {
+    std::string out;
+    any_list_item(m, sip::header_id::require, [&](std::string_view tag) {
+        if (!out.empty()) out += ", ";
+        out += tag;
+        return false;
+    });
     return out;
 }
 
 // §20.1: no Accept means application/sdp; otherwise one of the listed media ranges must
 // cover it (parameters such as q are ignored).
 bool accepts_sdp(const sip::message& m) {
-    bool any = false;
-    for (const auto& h : m.headers()) {
-        if (h.id != sip::header_id::accept) continue;
-        std::string_view v = h.value;
-        while (true) {
-            auto comma = v.find(',');
-            auto range = sip::trim_lws(v.substr(0, comma));
-            range = sip::trim_lws(range.substr(0, range.find(';')));
-            if (!range.empty()) {
-                any = true;
-                if (sip::iequals(range, "application/sdp") || sip::iequals(range, "application/*") ||
-                    range == "*/*") {
-                    return true;
-                }
-            }
-            if (comma == std::string_view::npos) break;
-            v.remove_prefix(comma + 1);
-        }
-    }
-    return !any;
+    bool listed = false;
+    const bool found = any_list_item(m, sip::header_id::accept, [&](std::string_view range) {
+        range = sip::trim_lws(range.substr(0, range.find(';')));
+        listed = listed || !range.empty();
+        return sip::iequals(range, "application/sdp") || sip::iequals(range, "application/*") || range == "*/*";
+    });
+    return found || !listed;
 }
 
 std::string_view header_value(const sip::message& m, sip::header_id id) {

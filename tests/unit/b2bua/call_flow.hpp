@@ -170,6 +170,20 @@ protected:
         return std::move(w).finish(sdp_offer, "application/sdp");
     }
 
+    /// An out-of-dialog OPTIONS (a keep-alive probe), with extra header lines.
+    std::string pbx_options(const std::vector<std::pair<std::string, std::string>>& extra = {}) {
+        sip::message_writer w;
+        w.request_line("OPTIONS", "sip:127.0.0.1:5070");
+        w.header("Via", "SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-opt-" + std::to_string(++branches_));
+        w.header("From", "<sip:monitor@127.0.0.1>;tag=m" + std::to_string(branches_));
+        w.header("To", "<sip:127.0.0.1:5070>");
+        w.header("Call-ID", "opt-" + std::to_string(branches_));
+        w.header("CSeq", "1 OPTIONS");
+        for (const auto& [n, v] : extra) w.header(n, v);
+        w.header("Max-Forwards", "70");
+        return std::move(w).finish();
+    }
+
     /// The ACK for a non-2xx answer to the INVITE (same branch, §17.1.1.3).
     std::string pbx_ack_failure(const pbx_call& c, const sip::message& response) {
         sip::message_writer w;

@@ -416,15 +416,7 @@ TEST_F(call_flow, pbx_that_never_acks_is_hung_up_on_both_legs) {
 // --------------------------------------------------------------------------- other requests
 
 TEST_F(call_flow, options_out_of_dialog_is_answered) {
-    sip::message_writer w;
-    w.request_line("OPTIONS", "sip:127.0.0.1:5070");
-    w.header("Via", "SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-opt1");
-    w.header("From", "<sip:monitor@127.0.0.1>;tag=m1");
-    w.header("To", "<sip:127.0.0.1:5070>");
-    w.header("Call-ID", "opt-1");
-    w.header("CSeq", "1 OPTIONS");
-    w.header("Max-Forwards", "70");
-    from_pbx(std::move(w).finish());
+    from_pbx(pbx_options());
     auto ok = expect_one(pbx, "SIP/2.0 200");
     EXPECT_NE(ok.find("Allow"), nullptr);
 }
@@ -448,17 +440,8 @@ TEST_F(call_flow, unsupported_requirement_gets_420) {
 
 TEST_F(call_flow, options_with_an_unsupported_requirement_gets_420_too) {
     // RFC 4475 §3.3.5 (bext01): Require applies to every request but ACK and CANCEL.
-    sip::message_writer w;
-    w.request_line("OPTIONS", "sip:127.0.0.1:5070");
-    w.header("Via", "SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-opt2");
-    w.header("From", "<sip:monitor@127.0.0.1>;tag=m2");
-    w.header("To", "<sip:127.0.0.1:5070>");
-    w.header("Call-ID", "opt-2");
-    w.header("CSeq", "1 OPTIONS");
-    w.header("Require", "nothingSupportsThis, nothingSupportsThisEither");
-    w.header("Proxy-Require", "noProxiesSupportThis");
-    w.header("Max-Forwards", "70");
-    from_pbx(std::move(w).finish());
+    from_pbx(pbx_options({{"Require", "nothingSupportsThis, nothingSupportsThisEither"},
+                          {"Proxy-Require", "noProxiesSupportThis"}}));
     auto bad = expect_one(pbx, "SIP/2.0 420");
     ASSERT_NE(bad.find("Unsupported"), nullptr);
     EXPECT_EQ(bad.find("Unsupported")->value, "nothingSupportsThis, nothingSupportsThisEither");

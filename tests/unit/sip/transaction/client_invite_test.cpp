@@ -17,8 +17,8 @@ using std::chrono::milliseconds;
 using driver = test_support::machine_driver<client_invite>;
 using times = std::vector<milliseconds>;
 
-constexpr detail::timer_values udp{500ms, 4000ms, 5000ms, false};
-constexpr detail::timer_values tcp{500ms, 4000ms, 5000ms, true};
+using test_support::tcp;
+using test_support::udp;
 
 TEST(client_invite, udp_retransmits_with_timer_a_until_timer_b) {
     driver d(udp);

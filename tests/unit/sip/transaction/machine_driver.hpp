@@ -15,6 +15,10 @@
 namespace b2b::sip::test_support {
 
 using namespace std::chrono_literals;
+
+/// RFC 3261 defaults (T1 500 ms, T2 4 s, T4 5 s) over an unreliable and a reliable transport.
+inline constexpr detail::timer_values udp{500ms, 4000ms, 5000ms, false};
+inline constexpr detail::timer_values tcp{500ms, 4000ms, 5000ms, true};
 using std::chrono::milliseconds;
 
 struct recorded_send {

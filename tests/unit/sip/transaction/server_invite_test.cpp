@@ -17,8 +17,8 @@ using std::chrono::milliseconds;
 using driver = test_support::machine_driver<server_invite>;
 using times = std::vector<milliseconds>;
 
-constexpr detail::timer_values udp{500ms, 4000ms, 5000ms, false};
-constexpr detail::timer_values tcp{500ms, 4000ms, 5000ms, true};
+using test_support::tcp;
+using test_support::udp;
 
 TEST(server_invite, request_goes_up_and_retransmissions_repeat_the_latest_response) {
     driver d(udp);

@@ -16,8 +16,8 @@ using detail::timer_name;
 using std::chrono::milliseconds;
 using driver = test_support::machine_driver<server_non_invite>;
 
-constexpr detail::timer_values udp{500ms, 4000ms, 5000ms, false};
-constexpr detail::timer_values tcp{500ms, 4000ms, 5000ms, true};
+using test_support::tcp;
+using test_support::udp;
 
 TEST(server_non_invite, trying_proceeding_completed_with_timer_j) {
     driver d(udp);

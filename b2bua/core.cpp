@@ -58,16 +58,14 @@ std::string unsupported_requirements(const sip::message& m) {
     return out;
 }
 
-// §20.1: no Accept means application/sdp; otherwise one of the listed media ranges must
-// cover it (parameters such as q are ignored).
+// §20.1: no Accept means application/sdp, an empty Accept means nothing is acceptable;
+// otherwise one of the listed media ranges must cover it (parameters such as q are ignored).
 bool accepts_sdp(const sip::message& m) {
-    bool listed = false;
-    const bool found = any_list_item(m, sip::header_id::accept, [&](std::string_view range) {
+    if (m.find(sip::header_id::accept) == nullptr) return true;
+    return any_list_item(m, sip::header_id::accept, [](std::string_view range) {
         range = sip::trim_lws(range.substr(0, range.find(';')));
-        listed = listed || !range.empty();
         return sip::iequals(range, "application/sdp") || sip::iequals(range, "application/*") || range == "*/*";
     });
-    return found || !listed;
 }
 
 std::string_view header_value(const sip::message& m, sip::header_id id) {

@@ -459,6 +459,12 @@ TEST_F(call_flow, invite_that_accepts_no_sdp_gets_406) {
     ok.insert(ok.find("Max-Forwards"), "Accept: text/plain, application/sdp;level=1\r\n");
     from_pbx(ok);
     expect_one(pbx, "SIP/2.0 407");  // acceptable: on to authentication
+    pbx_call e;
+    e.call_id = "accept-3";
+    auto empty = pbx_invite(e);
+    empty.insert(empty.find("Max-Forwards"), "Accept:\r\n");  // §20.1: nothing is acceptable
+    from_pbx(empty);
+    expect_one(pbx, "SIP/2.0 406");
 }
 
 TEST_F(call_flow, max_forwards_zero_is_not_forwarded) {

@@ -468,13 +468,8 @@ void core::on_b_invite_response(call& c, sip::transaction_id txn, sip::message&&
 namespace {
 
 // The challenge values of a 401 (WWW-Authenticate) or 407 (Proxy-Authenticate).
-std::vector<std::string_view> challenges_of(const sip::message& rsp) {
-    std::vector<std::string_view> out;
-    const auto wanted = rsp.status() == 401 ? sip::header_id::www_authenticate : sip::header_id::proxy_authenticate;
-    for (const auto& h : rsp.headers()) {
-        if (h.id == wanted) out.push_back(h.value);
-    }
-    return out;
+auto challenges_of(const sip::message& rsp) {
+    return rsp.values(rsp.status() == 401 ? sip::header_id::www_authenticate : sip::header_id::proxy_authenticate);
 }
 
 }  // namespace

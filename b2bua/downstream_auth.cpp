@@ -48,10 +48,7 @@ public:
     auth_decision check(const sip::message& request, std::chrono::system_clock::time_point now) {
         const bool proxy = challenge_status_ == 407;
         const auto wanted = proxy ? sip::header_id::proxy_authorization : sip::header_id::authorization;
-        std::vector<std::string_view> credentials;
-        for (const auto& h : request.headers()) {
-            if (h.id == wanted) credentials.push_back(h.value);
-        }
+        const auto credentials = request.values(wanted);
         const auto result = server_.verify(std::span<const std::string_view>(credentials), request.method_text(),
                                            request.request_uri().text, now);
         auth_decision d;

@@ -51,6 +51,14 @@ std::size_t message::count(header_id id) const noexcept {
     return n;
 }
 
+boost::container::small_vector<std::string_view, 2> message::values(header_id id) const {
+    boost::container::small_vector<std::string_view, 2> out;
+    for (const auto& h : headers_) {
+        if (h.id == id) out.push_back(h.value);
+    }
+    return out;
+}
+
 namespace {
 
 void append_name(std::string& list, std::string_view name) {

@@ -117,6 +117,8 @@ class message {
     const header_field* find(std::string_view name) const noexcept;
     /// Number of header lines with this id.
     std::size_t count(header_id id) const noexcept;
+    /// The values of every header line with this id, in order (e.g. all Proxy-Authenticate).
+    boost::container::small_vector<std::string_view, 2> values(header_id id) const;
 
     /// Every Via value in order, across all Via header lines. Empty when there is no Via.
     std::span<const via> vias() const noexcept { return vias_; }

@@ -225,10 +225,7 @@ protected:
     /// The PBX's answer to a challenge, computed by our own digest client.
     static std::string answer_challenge(const sip::message& challenge, const std::string& user,
                                         const std::string& password, const std::string& uri) {
-        std::vector<std::string_view> values;
-        for (const auto& h : challenge.headers()) {
-            if (h.id == sip::header_id::proxy_authenticate) values.push_back(h.value);
-        }
+        const auto values = challenge.values(sip::header_id::proxy_authenticate);
         auto chosen = auth::select_challenge(values);
         EXPECT_TRUE(chosen.has_value());
         if (!chosen) return {};

@@ -94,6 +94,36 @@ const boost::system::error_category& sip_category() noexcept {
     return instance;
 }
 
+std::string_view to_string(errc e) noexcept {
+    switch (e) {
+        case errc::ok: return "ok";
+        case errc::empty_message: return "empty_message";
+        case errc::headers_not_terminated: return "headers_not_terminated";
+        case errc::bad_start_line: return "bad_start_line";
+        case errc::bad_method: return "bad_method";
+        case errc::bad_request_uri: return "bad_request_uri";
+        case errc::bad_version: return "bad_version";
+        case errc::version_not_supported: return "version_not_supported";
+        case errc::bad_status_code: return "bad_status_code";
+        case errc::bad_reason_phrase: return "bad_reason_phrase";
+        case errc::bad_header_line: return "bad_header_line";
+        case errc::bad_header_name: return "bad_header_name";
+        case errc::bad_header_value: return "bad_header_value";
+        case errc::duplicate_header: return "duplicate_header";
+        case errc::missing_header: return "missing_header";
+        case errc::bad_content_length: return "bad_content_length";
+        case errc::content_length_exceeds_body: return "content_length_exceeds_body";
+        case errc::content_length_required: return "content_length_required";
+        case errc::message_too_large: return "message_too_large";
+        case errc::cseq_method_mismatch: return "cseq_method_mismatch";
+        case errc::bad_max_forwards: return "bad_max_forwards";
+        case errc::bad_cseq: return "bad_cseq";
+        case errc::bad_via: return "bad_via";
+        case errc::bad_uri: return "bad_uri";
+    }
+    return "unknown";
+}
+
 int status_for(errc e) noexcept {
     return e == errc::version_not_supported ? 505 : 400;
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <boost/system/error_code.hpp>
+#include <string_view>
 #include <boost/system/result.hpp>
 #include <string>
 #include <type_traits>
@@ -46,6 +47,10 @@ const boost::system::error_category& sip_category() noexcept;
 inline boost::system::error_code make_error_code(errc e) noexcept {
     return {static_cast<int>(e), sip_category()};
 }
+
+/// Stable snake_case name of `e` ("missing_header"), as the enumerator is spelled: a metrics
+/// label value.
+std::string_view to_string(errc e) noexcept;
 
 /// The SIP status code a UAS answers with when a request fails with `e`:
 /// 505 for an unsupported version, 400 for everything else.

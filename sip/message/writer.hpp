@@ -48,6 +48,9 @@ class message_writer {
     /// A header line copied verbatim from a parsed message (`header_field::raw`).
     message_writer& raw_line(std::string_view raw);
 
+    /// Octets written so far (where the next line starts).
+    std::size_t size() const noexcept { return out_.size(); }
+
     /// Ends the headers and appends the body. Content-Type is written only for a non-empty body.
     std::string finish(std::string_view body = {}, std::string_view content_type = {}) &&;
     /// Same, for the chained form above (each call returns `message_writer&`). The writer is

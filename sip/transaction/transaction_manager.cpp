@@ -126,10 +126,12 @@ public:
     boost::system::error_code respond(transaction_id txn, int status, std::string bytes);
     void ack_received(transaction_id txn);
     std::optional<transaction_id> find_invite_for_cancel(const message& cancel) const;
-    boost::system::result<transaction_id> send_request(message&& request, const flow& f);
+    boost::system::result<transaction_id> send_request(outbound_request&& request, const flow& f,
+                                                       response_handler handler);
     boost::system::error_code send_stateless(const flow& f, std::string_view bytes);
-    std::optional<transaction_id> cancel(transaction_id invite_txn, std::string_view reason);
-    const message* client_request(transaction_id txn) const noexcept;
+    std::optional<transaction_id> cancel(transaction_id invite_txn, std::string_view reason,
+                                         response_handler handler);
+    const outbound_request* client_request(transaction_id txn) const noexcept;
     std::string make_branch() { return tokens_.branch(); }
     std::size_t size() const noexcept { return txns_.size(); }
     const transaction_config& config() const noexcept { return config_; }
@@ -153,9 +155,10 @@ private:
         std::string key;  // in client_keys_ or server_keys_
         std::array<timer_service::timer_id, detail::timer_count> timers{};
 
-        // Client. The request is on the heap because a message is large (kilobytes of inline
-        // header storage) and server transactions, half of a B2BUA's, need none.
-        std::unique_ptr<message> request;  // the request, as sent
+        // Client. The request is on the heap because server transactions, half of a B2BUA's,
+        // need none.
+        std::unique_ptr<outbound_request> request;  // the request, as sent
+        response_handler handler;                   // where its responses and failure go
         std::string ack;                   // INVITE: the ACK for the non-2xx final, once built
         transaction_id cancel_id = 0;      // INVITE: the CANCEL made by cancel()
         bool deferred = false;             // CANCEL: waits for a provisional on its INVITE (§9.1)
@@ -177,6 +180,7 @@ private:
     struct failure_report {
         transaction_id id = 0;
         bool client = false;
+        response_handler handler;  // client: the transaction may be gone when the report runs
         transaction_failure why = transaction_failure::timeout;
         timer_service::timer_id timer = 0;
     };
@@ -190,7 +194,8 @@ private:
     void erase(transaction& t);
     void run(transaction& t, event ev, inbound in);
     void run(transaction& t, event ev) { run(t, ev, inbound{}); }
-    void deliver(transaction_id id, txn_kind kind, event_kind origin, message&& m, const flow& from);
+    void deliver(transaction_id id, txn_kind kind, event_kind origin, message&& m, const flow& from,
+                 response_handler handler);
     bool release_deferred_cancel(transaction& invite);
     void respond_now(transaction& t, int status, std::string bytes);
     bool transmit(transaction& t, action_kind what, bool retransmission);
@@ -452,13 +457,13 @@ std::optional<transaction_id> transaction_manager::impl::find_invite_for_cancel(
     return t.id;
 }
 
-boost::system::result<transaction_id> transaction_manager::impl::send_request(message&& request,
-                                                                             const flow& f) {
-    if (!request.is_request() || request.method() == method::ack || request.vias().empty() ||
-        !detail::has_rfc3261_branch(request.vias().front())) {
+boost::system::result<transaction_id> transaction_manager::impl::send_request(
+    outbound_request&& request, const flow& f, response_handler handler) {
+    if (request.method() == method::ack || request.method() == method::unknown ||
+        request.branch().size() <= 7 || !request.branch().starts_with("z9hG4bK")) {
         return transaction_errc::bad_request;
     }
-    detail::client_key(key_buf_, request.vias().front().branch, request.method_text());
+    detail::client_key(key_buf_, request.branch(), request.method_text());
     if (client_keys_.contains(std::string_view{key_buf_})) {
         return transaction_errc::duplicate_transaction;
     }
@@ -467,7 +472,8 @@ boost::system::result<transaction_id> transaction_manager::impl::send_request(me
                                                         : emplace(detail::client_non_invite{tv}, f);
     t.key = key_buf_;
     client_keys_.emplace(t.key, t.id);
-    t.request = std::make_unique<message>(std::move(request));
+    t.request = std::make_unique<outbound_request>(std::move(request));
+    t.handler = std::move(handler);
     const transaction_id id = t.id;
     logger_->debug("txn {} {}: new {}", id, to_string(t.kind()), t.request->method_text());
     run(t, event::started());
@@ -488,7 +494,8 @@ boost::system::error_code transaction_manager::impl::send_stateless(const flow& 
 }
 
 std::optional<transaction_id> transaction_manager::impl::cancel(transaction_id invite_txn,
-                                                                std::string_view reason) {
+                                                                std::string_view reason,
+                                                                response_handler handler) {
     const auto it = txns_.find(invite_txn);
     if (it == txns_.end() || it->second.kind() != txn_kind::client_invite) {
         return std::nullopt;
@@ -506,22 +513,16 @@ std::optional<transaction_id> transaction_manager::impl::cancel(transaction_id i
     if (state != st::calling && state != st::proceeding) {
         return std::nullopt;  // §9.1: no CANCEL once a final response arrived
     }
-    std::string bytes = detail::make_cancel(*invite.request, reason);
-    auto parsed = parse_message(bytes, framing::datagram, config_.max_message_size);
-    if (!parsed) {
-        logger_->error("txn {}: the CANCEL we wrote does not parse: {}", invite.id,
-                       parsed.error().what());
-        return std::nullopt;
-    }
     // §9.1: same branch as the INVITE; the method keeps the two transactions apart.
-    detail::client_key(key_buf_, invite.request->vias().front().branch, "CANCEL");
+    detail::client_key(key_buf_, invite.request->branch(), "CANCEL");
     if (client_keys_.contains(std::string_view{key_buf_})) {
         return std::nullopt;  // the TU sent a CANCEL of its own through send_request
     }
     transaction& c = emplace(detail::client_non_invite{values_for(invite.path)}, invite.path);
     c.key = key_buf_;
     client_keys_.emplace(c.key, c.id);
-    c.request = std::make_unique<message>(std::move(*parsed));
+    c.request = std::make_unique<outbound_request>(detail::make_cancel(*invite.request, reason));
+    c.handler = std::move(handler);
     c.deferred = true;
     invite.cancel_id = c.id;
     const transaction_id id = c.id;
@@ -535,7 +536,7 @@ std::optional<transaction_id> transaction_manager::impl::cancel(transaction_id i
     return id;
 }
 
-const message* transaction_manager::impl::client_request(transaction_id txn) const noexcept {
+const outbound_request* transaction_manager::impl::client_request(transaction_id txn) const noexcept {
     const auto it = txns_.find(txn);
     return it != txns_.end() && it->second.is_client() ? it->second.request.get() : nullptr;
 }
@@ -636,19 +637,27 @@ void transaction_manager::impl::run(transaction& t, event ev, inbound in) {
     if (failure) {
         post_failure(t, *failure);
     }
+    // The client's handler is copied out: the transaction may end here, or the handler may
+    // end it (a handler that cancels), while the handler runs.
+    response_handler handler = pass && t.is_client() ? t.handler : response_handler{};
     if (terminated) {
         erase(t);
     }
     if (pass && in.msg != nullptr && in.from != nullptr) {
-        deliver(id, kind, origin, std::move(*in.msg), *in.from);
+        deliver(id, kind, origin, std::move(*in.msg), *in.from, std::move(handler));
     }
 }
 
 void transaction_manager::impl::deliver(transaction_id id, txn_kind kind, event_kind origin,
-                                        message&& m, const flow& from) {
+                                        message&& m, const flow& from, response_handler handler) {
     switch (kind) {
         case txn_kind::client_invite:
-        case txn_kind::client_non_invite: tu_.on_response(id, std::move(m)); break;
+        case txn_kind::client_non_invite:
+            if (handler) {
+                client_event ev{id, &m, std::nullopt};
+                handler(ev);
+            }
+            break;
         case txn_kind::server_invite:
         case txn_kind::server_non_invite:
             if (origin == event_kind::ack) {
@@ -765,6 +774,7 @@ void transaction_manager::impl::post_failure(const transaction& t, transaction_f
     r.id = t.id;
     r.client = t.is_client();
     r.why = why;
+    if (r.client) r.handler = t.handler;
     r.timer = timers_.schedule(std::chrono::milliseconds{0}, [this, seq] { deliver_report(seq); });
 }
 
@@ -776,7 +786,10 @@ void transaction_manager::impl::deliver_report(std::uint64_t seq) {
     const failure_report r = node.mapped();
     logger_->debug("txn {}: {} failure: {}", r.id, r.client ? "client" : "server", to_string(r.why));
     if (r.client) {
-        tu_.on_client_failure(r.id, r.why);
+        if (r.handler) {
+            client_event ev{r.id, nullptr, r.why};
+            r.handler(ev);
+        }
     } else {
         tu_.on_server_failure(r.id, r.why);
     }
@@ -816,9 +829,19 @@ std::optional<transaction_id> transaction_manager::find_invite_for_cancel(const 
     return impl_->find_invite_for_cancel(cancel);
 }
 
+boost::system::result<transaction_id> transaction_manager::send_request(outbound_request&& request,
+                                                                        const flow& f,
+                                                                        response_handler handler) {
+    return impl_->send_request(std::move(request), f, std::move(handler));
+}
+
 boost::system::result<transaction_id> transaction_manager::send_request(message&& request,
-                                                                        const flow& f) {
-    return impl_->send_request(std::move(request), f);
+                                                                        const flow& f,
+                                                                        response_handler handler) {
+    if (!request.is_request() || request.vias().empty()) {
+        return transaction_errc::bad_request;
+    }
+    return impl_->send_request(outbound_request::from_message(request), f, std::move(handler));
 }
 
 boost::system::error_code transaction_manager::send_stateless(const flow& f, std::string_view bytes) {
@@ -826,11 +849,12 @@ boost::system::error_code transaction_manager::send_stateless(const flow& f, std
 }
 
 std::optional<transaction_id> transaction_manager::cancel(transaction_id invite_txn,
-                                                          std::string_view reason_header) {
-    return impl_->cancel(invite_txn, reason_header);
+                                                          std::string_view reason_header,
+                                                          response_handler handler) {
+    return impl_->cancel(invite_txn, reason_header, std::move(handler));
 }
 
-const message* transaction_manager::client_request(transaction_id txn) const noexcept {
+const outbound_request* transaction_manager::client_request(transaction_id txn) const noexcept {
     return impl_->client_request(txn);
 }
 

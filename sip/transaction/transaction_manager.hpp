@@ -2,6 +2,7 @@
 #pragma once
 
 #include "sip/message/message.hpp"
+#include "sip/message/outbound_request.hpp"
 #include "sip/transaction/error.hpp"
 #include "sip/transaction/timer_service.hpp"
 #include "sip/transport/flow.hpp"
@@ -12,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,9 +42,28 @@ enum class transaction_failure : std::uint8_t {
 
 std::string_view to_string(transaction_failure f) noexcept;
 
-/// What the transaction layer hands up (RFC 3261 §17: the "TU"). Implemented by the B2BUA
-/// core. Every call happens on the event-loop thread, inside `transport_user::on_bytes` or a
-/// timer callback. The TU may call back into the manager from inside these callbacks.
+/// What a client transaction reports to whoever started it: a response, or the one failure
+/// that means no final response will come.
+struct client_event {
+    transaction_id txn = 0;
+    /// Every provisional, the final response once, and for INVITE every retransmission of a
+    /// 2xx (the sender re-sends its ACK, RFC 6026 §7.2); a 100 to an INVITE too. Null when
+    /// `failure` is set. The handler may move from it.
+    message* response = nullptr;
+    /// The transaction ended without a final response (Timer B/F, transport error).
+    std::optional<transaction_failure> failure;
+};
+
+/// Each client transaction has its own handler (libre `sip_resp_h`): the sender learns the
+/// outcome of its own request and no table of "which request was this" exists above the
+/// transaction layer. A handler that outlives what it served must find that out itself (it
+/// holds an id or handle, never a raw pointer to something that may end first).
+using response_handler = std::function<void(client_event&)>;
+
+/// What the transaction layer hands up for requests it receives (RFC 3261 §17: the "TU").
+/// Implemented by the dialog layer. Every call happens on the event-loop thread, inside
+/// `transport_user::on_bytes` or a timer callback. The TU may call back into the manager from
+/// inside these callbacks.
 class transaction_user {
 public:
     virtual ~transaction_user() = default;
@@ -56,14 +77,6 @@ public:
     /// An ACK that matched no INVITE server transaction: the ACK for a 2xx, which belongs to
     /// the dialog (§17.1.1.3, §13.3.1.4), or a stray one.
     virtual void on_ack(message&& ack, const flow& f) = 0;
-
-    /// A response on a client transaction: every provisional, the final response once, and
-    /// for INVITE every retransmission of a 2xx (the TU re-sends its ACK, RFC 6026 §7.2).
-    /// A 100 to an INVITE is delivered too (it may carry nothing the TU needs).
-    virtual void on_response(transaction_id txn, message&& response) = 0;
-
-    /// A client transaction ended without a final response.
-    virtual void on_client_failure(transaction_id txn, transaction_failure why) = 0;
 
     /// A server transaction could not deliver its final response, or (INVITE) the 2xx was
     /// never acknowledged.
@@ -134,10 +147,14 @@ public:
     /// Starts a client transaction for `request`, which must carry our Via on top with a
     /// fresh branch (`make_branch`), and sends it on `f`. INVITE and non-INVITE machines are
     /// chosen by method. ACK is refused: send it with `send_stateless`. Once an id is
-    /// returned, the TU hears exactly one outcome for it: a final response (for INVITE, 2xx
-    /// retransmissions may follow) or `on_client_failure`, which is always delivered from a
-    /// timer callback, never from inside this call.
-    boost::system::result<transaction_id> send_request(message&& request, const flow& f);
+    /// returned, `handler` hears exactly one outcome: a final response (for INVITE, 2xx
+    /// retransmissions may follow), or a failure, which is always delivered from a timer
+    /// callback, never from inside this call. Provisionals come before either.
+    boost::system::result<transaction_id> send_request(outbound_request&& request, const flow& f,
+                                                       response_handler handler);
+    /// The same for a request that was parsed (its bytes are taken over as they are).
+    boost::system::result<transaction_id> send_request(message&& request, const flow& f,
+                                                       response_handler handler);
 
     /// Sends without a transaction: the ACK for a 2xx (§13.2.2.4) and its retransmissions.
     boost::system::error_code send_stateless(const flow& f, std::string_view bytes);
@@ -151,11 +168,14 @@ public:
     /// CANCEL already made (nullopt once it has ended). A CANCEL still waiting when its INVITE
     /// ends without a provisional is dropped without any callback: the INVITE's final response
     /// or failure answers the TU.
+    /// The CANCEL's own responses go to `handler` when one is given (usually nobody needs
+    /// them: the INVITE's 487 tells the outcome).
     std::optional<transaction_id> cancel(transaction_id invite_txn,
-                                         std::string_view reason_header = {});
+                                         std::string_view reason_header = {},
+                                         response_handler handler = {});
 
     /// The request that started client transaction `txn`, or nullptr when it has ended.
-    const message* client_request(transaction_id txn) const noexcept;
+    const outbound_request* client_request(transaction_id txn) const noexcept;
 
     /// A new branch: the magic cookie plus 96 random bits, unique per manager.
     std::string make_branch();

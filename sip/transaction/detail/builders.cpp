@@ -3,49 +3,38 @@
 
 #include "sip/message/writer.hpp"
 
-namespace b2b::sip::detail {
+#include <algorithm>
 
-namespace {
+namespace b2b::sip::detail {
 
 // Route headers go out exactly as the request carried them: §17.1.1.3 and §9.1 both say the
 // ACK and CANCEL take the request's Route header fields.
-void copy_routes(message_writer& w, const message& request) {
-    for (const header_field& h : request.headers()) {
-        if (h.id == header_id::route) {
-            w.raw_line(h.raw);
-        }
-    }
-}
 
-}  // namespace
-
-std::string make_ack(const message& request, const message& response) {
+std::string make_ack(const outbound_request& request, const message& response) {
     message_writer w(512);
-    w.request_line("ACK", request.request_uri().text)
-        .header(header_id::via, request.vias().front().text);
-    copy_routes(w, request);
+    w.request_line("ACK", request.request_uri()).header(header_id::via, request.top_via());
+    for (std::size_t i = 0; i < request.route_count(); ++i) w.raw_line(request.route_line(i));
     w.header(header_id::max_forwards, "70")
-        .header(header_id::from, request.from().text)
+        .header(header_id::from, request.from())
         .header(header_id::to, response.to().text)
         .header(header_id::call_id, request.call_id())
-        .header_concat("CSeq", request.cseq().seq, " ACK");
+        .header_concat("CSeq", request.cseq(), " ACK");
     return std::move(w).finish();
 }
 
-std::string make_cancel(const message& request, std::string_view reason) {
-    message_writer w(512);
-    w.request_line("CANCEL", request.request_uri().text)
-        .header(header_id::via, request.vias().front().text);
-    copy_routes(w, request);
-    w.header(header_id::max_forwards, "70")
-        .header(header_id::from, request.from().text)
-        .header(header_id::to, request.to().text)
-        .header(header_id::call_id, request.call_id())
-        .header_concat("CSeq", request.cseq().seq, " CANCEL");
-    if (!reason.empty()) {
-        w.header(header_id::reason, reason);
+outbound_request make_cancel(const outbound_request& request, std::string_view reason) {
+    request_builder b("CANCEL", request.request_uri(), 512);
+    b.via(request.top_via());
+    for (std::size_t i = 0; i < request.route_count(); ++i) {
+        // A whole line "Route: value": the builder wants the value.
+        std::string_view line = request.route_line(i);
+        line.remove_prefix(std::min(line.size(), line.find(':') + 1));
+        while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+        b.route(line);
     }
-    return std::move(w).finish();
+    b.max_forwards(70).from(request.from()).to(request.to()).call_id(request.call_id()).cseq(request.cseq());
+    if (!reason.empty()) b.header(header_id::reason, reason);
+    return std::move(b).finish();
 }
 
 }  // namespace b2b::sip::detail

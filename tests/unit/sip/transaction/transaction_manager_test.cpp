@@ -102,13 +102,16 @@ public:
         acks.push_back(std::move(ack));
         ++calls;
     }
-    void on_response(transaction_id txn, message&& response) override {
-        responses.emplace_back(txn, std::move(response));
-        ++calls;
-    }
-    void on_client_failure(transaction_id txn, transaction_failure why) override {
-        client_failures.emplace_back(txn, why);
-        ++calls;
+    /// A response handler for one client transaction that records into this user.
+    response_handler handler() {
+        return [this](client_event& ev) {
+            if (ev.response != nullptr) {
+                responses.emplace_back(ev.txn, std::move(*ev.response));
+            } else {
+                client_failures.emplace_back(ev.txn, *ev.failure);
+            }
+            ++calls;
+        };
     }
     void on_server_failure(transaction_id txn, transaction_failure why) override {
         server_failures.emplace_back(txn, why);
@@ -380,7 +383,7 @@ TEST_F(manager_test, respond_refuses_unknown_ids_and_bad_status) {
     const transaction_id id = tu.requests.at(0).id;
     EXPECT_EQ(mgr.respond(id, 99, "x"), transaction_errc::bad_status);
     EXPECT_EQ(mgr.respond(id, 700, "x"), transaction_errc::bad_status);
-    auto client = mgr.send_request(our_request("OPTIONS"), udp_flow());
+    auto client = mgr.send_request(our_request("OPTIONS"), udp_flow(), tu.handler());
     ASSERT_TRUE(client);
     EXPECT_EQ(mgr.respond(*client, 200, "x"), transaction_errc::unknown_transaction);
     mgr.ack_received(*client);  // wrong kind: ignored
@@ -601,7 +604,7 @@ TEST_F(manager_test, garbage_is_dropped) {
 // Client transactions --------------------------------------------------------------------------
 
 TEST_F(manager_test, invite_client_retransmits_acks_non_2xx_and_re_acks) {
-    auto id = mgr.send_request(our_request("INVITE", "Route: <sip:proxy.example.com;lr>\r\n"), udp_flow());
+    auto id = mgr.send_request(our_request("INVITE", "Route: <sip:proxy.example.com;lr>\r\n"), udp_flow(), tu.handler());
     ASSERT_TRUE(id);
     ASSERT_EQ(sent_count(), 1U);
     const std::string invite = last_sent();
@@ -662,7 +665,7 @@ TEST_F(manager_test, invite_client_retransmits_acks_non_2xx_and_re_acks) {
 }
 
 TEST_F(manager_test, invite_client_passes_every_2xx_in_accepted) {
-    auto id = mgr.send_request(our_request(), udp_flow());
+    auto id = mgr.send_request(our_request(), udp_flow(), tu.handler());
     ASSERT_TRUE(id);
     const std::string invite = last_sent();
     const std::string ok = response_to(invite, 200);
@@ -680,7 +683,7 @@ TEST_F(manager_test, invite_client_passes_every_2xx_in_accepted) {
 }
 
 TEST_F(manager_test, invite_client_timer_b_reports_timeout_once) {
-    auto id = mgr.send_request(our_request(), udp_flow());
+    auto id = mgr.send_request(our_request(), udp_flow(), tu.handler());
     ASSERT_TRUE(id);
     clock.advance(31999ms);
     EXPECT_TRUE(tu.client_failures.empty());
@@ -695,7 +698,7 @@ TEST_F(manager_test, invite_client_timer_b_reports_timeout_once) {
 }
 
 TEST_F(manager_test, non_invite_client_over_tcp_does_not_retransmit) {
-    auto id = mgr.send_request(our_request("OPTIONS", {}, "TCP"), tcp_flow());
+    auto id = mgr.send_request(our_request("OPTIONS", {}, "TCP"), tcp_flow(), tu.handler());
     ASSERT_TRUE(id);
     clock.advance(10s);
     EXPECT_EQ(sent_count(), 1U);
@@ -707,7 +710,7 @@ TEST_F(manager_test, non_invite_client_over_tcp_does_not_retransmit) {
 
 TEST_F(manager_test, send_failure_is_reported_asynchronously) {
     net.fail_sends();
-    auto id = mgr.send_request(our_request(), udp_flow());
+    auto id = mgr.send_request(our_request(), udp_flow(), tu.handler());
     ASSERT_TRUE(id);  // the transaction exists; its failure comes later
     EXPECT_EQ(tu.calls, 0);  // never re-entered from inside send_request
     EXPECT_EQ(mgr.size(), 0U);
@@ -730,28 +733,28 @@ TEST_F(manager_test, failed_final_response_is_reported_to_the_server_tu) {
 }
 
 TEST_F(manager_test, send_request_refuses_ack_missing_branch_and_duplicates) {
-    auto ack = mgr.send_request(our_request("ACK"), udp_flow());
+    auto ack = mgr.send_request(our_request("ACK"), udp_flow(), tu.handler());
     EXPECT_EQ(ack.error(), transaction_errc::bad_request);
 
     request_spec no_branch;
     no_branch.branch.clear();
-    EXPECT_EQ(mgr.send_request(parse(no_branch.str()), udp_flow()).error(),
+    EXPECT_EQ(mgr.send_request(parse(no_branch.str()), udp_flow(), tu.handler()).error(),
               transaction_errc::bad_request);
     no_branch.branch = "z9hG4bK";  // the cookie alone is no branch
-    EXPECT_EQ(mgr.send_request(parse(no_branch.str()), udp_flow()).error(),
+    EXPECT_EQ(mgr.send_request(parse(no_branch.str()), udp_flow(), tu.handler()).error(),
               transaction_errc::bad_request);
 
     message first = our_request("OPTIONS");
     const std::string bytes(first.wire());
-    ASSERT_TRUE(mgr.send_request(std::move(first), udp_flow()));
-    EXPECT_EQ(mgr.send_request(parse(bytes), udp_flow()).error(),
+    ASSERT_TRUE(mgr.send_request(std::move(first), udp_flow(), tu.handler()));
+    EXPECT_EQ(mgr.send_request(parse(bytes), udp_flow(), tu.handler()).error(),
               transaction_errc::duplicate_transaction);
     EXPECT_EQ(mgr.size(), 1U);
     EXPECT_EQ(sent_count(), 1U);
 }
 
 TEST_F(manager_test, unmatched_responses_are_dropped_and_counted) {
-    auto id = mgr.send_request(our_request("OPTIONS"), udp_flow());
+    auto id = mgr.send_request(our_request("OPTIONS"), udp_flow(), tu.handler());
     ASSERT_TRUE(id);
     const std::string req = last_sent();
     // Another branch, and the right branch with another method.
@@ -769,8 +772,8 @@ TEST_F(manager_test, unmatched_responses_are_dropped_and_counted) {
 }
 
 TEST_F(manager_test, closed_connection_fails_its_client_transactions) {
-    auto on_7 = mgr.send_request(our_request("INVITE", {}, "TCP"), tcp_flow(7));
-    auto on_8 = mgr.send_request(our_request("OPTIONS", {}, "TCP"), tcp_flow(8));
+    auto on_7 = mgr.send_request(our_request("INVITE", {}, "TCP"), tcp_flow(7), tu.handler());
+    auto on_8 = mgr.send_request(our_request("OPTIONS", {}, "TCP"), tcp_flow(8), tu.handler());
     ASSERT_TRUE(on_7 && on_8);
     mgr.on_flow_closed(udp_flow(), {});  // UDP has no connections: nothing happens
     net.close_flow(tcp_flow(7));
@@ -795,13 +798,13 @@ TEST_F(manager_test, stateless_send_goes_straight_out) {
 
 TEST_F(manager_test, cancel_waits_for_a_provisional) {
     auto invite_id = mgr.send_request(
-        our_request("INVITE", "Route: <sip:edge.example.com;lr>\r\n"), udp_flow());
+        our_request("INVITE", "Route: <sip:edge.example.com;lr>\r\n"), udp_flow(), tu.handler());
     ASSERT_TRUE(invite_id);
     const std::string invite = net.sent_bytes(0);
-    auto cancel_id = mgr.cancel(*invite_id, "SIP;cause=200;text=\"Call completed elsewhere\"");
+    auto cancel_id = mgr.cancel(*invite_id, "SIP;cause=200;text=\"Call completed elsewhere\"", tu.handler());
     ASSERT_TRUE(cancel_id);
     EXPECT_NE(*cancel_id, *invite_id);
-    EXPECT_EQ(mgr.cancel(*invite_id), cancel_id);  // asking again names the same CANCEL
+    EXPECT_EQ(mgr.cancel(*invite_id, {}, tu.handler()), cancel_id);  // asking again names the same CANCEL
     EXPECT_EQ(sent_count(), 1U);  // §9.1: not before a provisional
     EXPECT_EQ(mgr.size(), 2U);
 
@@ -842,21 +845,21 @@ TEST_F(manager_test, cancel_waits_for_a_provisional) {
 }
 
 TEST_F(manager_test, cancel_in_proceeding_goes_out_at_once) {
-    auto invite_id = mgr.send_request(our_request(), udp_flow());
+    auto invite_id = mgr.send_request(our_request(), udp_flow(), tu.handler());
     const std::string invite = last_sent();
     peer_sends(response_to(invite, 100));
-    auto cancel_id = mgr.cancel(*invite_id);
+    auto cancel_id = mgr.cancel(*invite_id, {}, tu.handler());
     ASSERT_TRUE(cancel_id);
     EXPECT_EQ(last_sent_message().method(), method::cancel);
     EXPECT_EQ(last_sent_message().find(header_id::reason), nullptr);
 }
 
 TEST_F(manager_test, cancel_without_final_gives_the_invite_up_after_64_t1) {
-    auto invite_id = mgr.send_request(our_request(), udp_flow());
+    auto invite_id = mgr.send_request(our_request(), udp_flow(), tu.handler());
     peer_sends(response_to(last_sent(), 180));
     clock.advance(100s);  // Proceeding can last
     EXPECT_TRUE(tu.client_failures.empty());
-    auto cancel_id = mgr.cancel(*invite_id);
+    auto cancel_id = mgr.cancel(*invite_id, {}, tu.handler());
     ASSERT_TRUE(cancel_id);
     peer_sends(response_to(last_sent(), 200));  // the CANCEL is answered, the INVITE is not
     clock.advance(32s);
@@ -866,9 +869,9 @@ TEST_F(manager_test, cancel_without_final_gives_the_invite_up_after_64_t1) {
 }
 
 TEST_F(manager_test, deferred_cancel_is_dropped_when_the_final_comes_first) {
-    auto invite_id = mgr.send_request(our_request(), udp_flow());
+    auto invite_id = mgr.send_request(our_request(), udp_flow(), tu.handler());
     const std::string invite = last_sent();
-    auto cancel_id = mgr.cancel(*invite_id);
+    auto cancel_id = mgr.cancel(*invite_id, {}, tu.handler());
     ASSERT_TRUE(cancel_id);
     peer_sends(response_to(invite, 486));
     EXPECT_EQ(last_sent_message().method(), method::ack);
@@ -877,19 +880,19 @@ TEST_F(manager_test, deferred_cancel_is_dropped_when_the_final_comes_first) {
     }
     EXPECT_EQ(mgr.size(), 1U);  // only the INVITE, in Completed
     EXPECT_EQ(mgr.client_request(*cancel_id), nullptr);
-    EXPECT_FALSE(mgr.cancel(*invite_id));  // §9.1: nothing to cancel after a final
+    EXPECT_FALSE(mgr.cancel(*invite_id, {}, tu.handler()));  // §9.1: nothing to cancel after a final
     clock.advance(32s);
     EXPECT_EQ(mgr.size(), 0U);
     EXPECT_EQ(clock.pending(), 0U);
 }
 
 TEST_F(manager_test, cancel_refused_after_final_or_for_non_invite) {
-    auto invite_id = mgr.send_request(our_request(), udp_flow());
+    auto invite_id = mgr.send_request(our_request(), udp_flow(), tu.handler());
     peer_sends(response_to(last_sent(), 200));
-    EXPECT_FALSE(mgr.cancel(*invite_id));
-    auto options_id = mgr.send_request(our_request("OPTIONS"), udp_flow());
-    EXPECT_FALSE(mgr.cancel(*options_id));
-    EXPECT_FALSE(mgr.cancel(999));
+    EXPECT_FALSE(mgr.cancel(*invite_id, {}, tu.handler()));
+    auto options_id = mgr.send_request(our_request("OPTIONS"), udp_flow(), tu.handler());
+    EXPECT_FALSE(mgr.cancel(*options_id, {}, tu.handler()));
+    EXPECT_FALSE(mgr.cancel(999, {}, tu.handler()));
 }
 
 // Branches -------------------------------------------------------------------------------------
@@ -936,7 +939,7 @@ bool sweep_invite_client(std::size_t n, int final_status, transport_kind kind) {
     r.sent_by = "127.0.0.1:5060";
     r.transport = std::string(to_string(kind));
     const std::string invite = r.str();
-    auto id = env.mgr.send_request(parse(invite), f);
+    auto id = env.mgr.send_request(parse(invite), f, env.tu.handler());
     EXPECT_TRUE(id);
     EXPECT_EQ(env.tu.calls, 0);
     env.clock.advance(1s);
@@ -988,10 +991,10 @@ void sweep_invite_with_cancel(std::size_t n, bool& more) {
     r.branch = env.mgr.make_branch();
     r.sent_by = "127.0.0.1:5060";
     const std::string invite = r.str();
-    auto id = env.mgr.send_request(parse(invite), f);
+    auto id = env.mgr.send_request(parse(invite), f, env.tu.handler());
     ASSERT_TRUE(id);
     // When the INVITE could not even be sent it is over already: nothing to cancel.
-    const transaction_id cancel_id = env.mgr.cancel(*id).value_or(0);
+    const transaction_id cancel_id = env.mgr.cancel(*id, {}, env.tu.handler()).value_or(0);
     EXPECT_EQ(cancel_id == 0, n == 0);
     env.clock.advance(600ms);
     env.net.inject(response_to(invite, 180), f);
@@ -1111,7 +1114,7 @@ TEST(manager_pair, uac_and_uas_over_linked_loopback_transports) {
     request_spec r;
     r.branch = a.make_branch();
     r.sent_by = a_end.to_string();
-    auto invite_id = a.send_request(parse(r.str()), *f);
+    auto invite_id = a.send_request(parse(r.str()), *f, a_tu.handler());
     ASSERT_TRUE(invite_id);
     clock.advance(100ms);
     ASSERT_EQ(b_tu.requests.size(), 1U);
@@ -1132,7 +1135,7 @@ TEST(manager_pair, uac_and_uas_over_linked_loopback_transports) {
     o.method = "OPTIONS";
     o.branch = a.make_branch();
     o.sent_by = a_end.to_string();
-    auto options_id = a.send_request(parse(o.str()), *f);
+    auto options_id = a.send_request(parse(o.str()), *f, a_tu.handler());
     clock.advance(20ms);
     EXPECT_EQ(a_tu.finals_for(*options_id), 1);
 

@@ -15,104 +15,138 @@ std::string_view to_string(call_result r) noexcept {
         case call_result::upstream_auth_failed: return "upstream_auth_failed";
         case call_result::no_route: return "no_route";
         case call_result::error: return "error";
+        case call_result::limit: return "limit";
     }
     return "error";
 }
 
 namespace {
 
-constexpr call_result all_results[] = {call_result::answered, call_result::cancelled, call_result::rejected,
-                                       call_result::timeout,  call_result::upstream_auth_failed,
-                                       call_result::no_route, call_result::error};
+constexpr call_result all_results[] = {call_result::answered, call_result::cancelled,
+                                       call_result::rejected, call_result::timeout,
+                                       call_result::upstream_auth_failed, call_result::no_route,
+                                       call_result::error,    call_result::limit};
+
+// Every call today comes from the PBX and goes to a trunk; calls from trunks come next.
+constexpr std::string_view outbound = "outbound";
 
 }  // namespace
 
 b2bua_metrics::b2bua_metrics(prometheus::Registry& registry, std::string downstream_realm,
                              const std::vector<std::string>& trunk_names)
-    : realm_(std::move(downstream_realm)),
-      challenges_(prometheus::BuildCounter()
+    : challenges_(prometheus::BuildCounter()
                       .Name("b2bua_auth_challenges_total")
-                      .Help("Digest challenges (401/407): sent to the PBX (downstream) or received from a trunk "
-                            "(upstream). A first challenge is normal, not a failure.")
+                      .Help("Digest challenges (401/407): sent to the PBX (downstream, peer = our realm) or "
+                            "received from a trunk (upstream, peer = the trunk). A first challenge is normal.")
                       .Register(registry)),
       failures_(prometheus::BuildCounter()
                     .Name("b2bua_auth_failures_total")
-                    .Help("Authentication failures by direction and reason; realm names the downstream realm, "
-                          "trunk the upstream trunk.")
+                    .Help("Authentication failures by direction, peer (realm downstream, trunk upstream) and "
+                          "reason.")
                     .Register(registry)),
+      successes_(prometheus::BuildCounter()
+                     .Name("b2bua_auth_successes_total")
+                     .Help("Requests authenticated: PBX credentials accepted (downstream), or a trunk that "
+                           "accepted our answer to its challenge (upstream).")
+                     .Register(registry)),
       calls_(prometheus::BuildCounter()
                  .Name("b2bua_calls_total")
-                 .Help("Call attempts by trunk and setup result.")
+                 .Help("Call attempts by direction, trunk and setup result.")
                  .Register(registry)),
-      messages_(prometheus::BuildCounter()
-                    .Name("b2bua_sip_messages_total")
-                    .Help("SIP messages received (in) and sent (out), by request method or response status.")
-                    .Register(registry)) {
-    challenges_downstream_ = &challenges_.Add({{"direction", "downstream"}});
-    challenges_upstream_ = &challenges_.Add({{"direction", "upstream"}});
-    for (auth::failure f : auth::downstream_failures()) {
-        downstream_failures_[static_cast<std::size_t>(f)] = &failures_.Add(
-            {{"direction", "downstream"}, {"reason", std::string(auth::to_string(f))}, {"realm", realm_}, {"trunk", ""}});
-    }
-    trunks_.resize(trunk_names.size());
+      requests_(prometheus::BuildCounter()
+                    .Name("b2bua_sip_requests_total")
+                    .Help("SIP requests received (in) and sent (out), by method.")
+                    .Register(registry)),
+      responses_(prometheus::BuildCounter()
+                     .Name("b2bua_sip_responses_total")
+                     .Help("SIP responses received (in) and sent (out), by status code.")
+                     .Register(registry)) {
+    downstream_ = make_auth_series("downstream", downstream_realm, auth::downstream_failures());
+    upstream_.reserve(trunk_names.size());
+    trunk_calls_.resize(trunk_names.size());
     for (std::size_t i = 0; i < trunk_names.size(); ++i) {
-        for (auth::failure f : auth::upstream_failures()) {
-            trunks_[i].failures[static_cast<std::size_t>(f)] = &failures_.Add(
-                {{"direction", "upstream"}, {"reason", std::string(auth::to_string(f))}, {"realm", ""}, {"trunk", trunk_names[i]}});
-        }
+        upstream_.push_back(make_auth_series("upstream", trunk_names[i], auth::upstream_failures()));
         for (call_result r : all_results) {
-            if (r == call_result::no_route) continue;
-            trunks_[i].calls[static_cast<std::size_t>(r)] =
-                &calls_.Add({{"trunk", trunk_names[i]}, {"result", std::string(to_string(r))}});
+            if (r == call_result::no_route || r == call_result::limit) continue;
+            trunk_calls_[i][static_cast<std::size_t>(r)] = &calls_.Add(
+                {{"direction", std::string(outbound)}, {"trunk", trunk_names[i]}, {"result", std::string(to_string(r))}});
         }
     }
     // Calls that never reached a trunk (no route, refused before routing).
-    for (call_result r : {call_result::no_route, call_result::error}) {
-        no_trunk_.calls[static_cast<std::size_t>(r)] = &calls_.Add({{"trunk", ""}, {"result", std::string(to_string(r))}});
+    for (call_result r : {call_result::no_route, call_result::error, call_result::limit}) {
+        no_trunk_calls_[static_cast<std::size_t>(r)] =
+            &calls_.Add({{"direction", std::string(outbound)}, {"trunk", ""}, {"result", std::string(to_string(r))}});
     }
-    active_calls_ = &prometheus::BuildGauge()
-                         .Name("b2bua_active_calls")
-                         .Help("Calls in progress (ringing or answered).")
-                         .Register(registry)
-                         .Add({});
+    active_outbound_ = &prometheus::BuildGauge()
+                            .Name("b2bua_active_calls")
+                            .Help("Calls in progress (ringing or answered), by direction.")
+                            .Register(registry)
+                            .Add({{"direction", std::string(outbound)}});
     for (std::size_t m = 1; m < method_count; ++m) {
         const std::string name(sip::to_string(static_cast<sip::method>(m)));
-        in_.methods[m] = &messages_.Add({{"direction", "in"}, {"message", name}});
-        out_.methods[m] = &messages_.Add({{"direction", "out"}, {"message", name}});
+        in_.methods[m] = &requests_.Add({{"direction", "in"}, {"method", name}});
+        out_.methods[m] = &requests_.Add({{"direction", "out"}, {"method", name}});
     }
-    in_.methods[0] = &messages_.Add({{"direction", "in"}, {"message", "other"}});
-    out_.methods[0] = &messages_.Add({{"direction", "out"}, {"message", "other"}});
+    in_.methods[0] = &requests_.Add({{"direction", "in"}, {"method", "other"}});
+    out_.methods[0] = &requests_.Add({{"direction", "out"}, {"method", "other"}});
     auto& parse = prometheus::BuildCounter()
                       .Name("b2bua_sip_parse_errors_total")
-                      .Help("SIP messages that failed to parse or validate; answered=true when a 4xx/5xx went back.")
+                      .Help("SIP messages that failed to parse or validate, by reason (answered with 400/505 "
+                            "when a response could be formed).")
                       .Register(registry);
-    parse_errors_ = &parse.Add({{"answered", "false"}});
-    parse_errors_answered_ = &parse.Add({{"answered", "true"}});
+    const auto last = static_cast<int>(sip::errc::bad_uri);
+    parse_errors_.resize(static_cast<std::size_t>(last) + 1, nullptr);
+    for (int e = 1; e <= last; ++e) {
+        parse_errors_[static_cast<std::size_t>(e)] =
+            &parse.Add({{"reason", std::string(sip::to_string(static_cast<sip::errc>(e)))}});
+    }
     auto& retrans = prometheus::BuildCounter()
                         .Name("b2bua_sip_retransmissions_total")
-                        .Help("SIP retransmissions sent by us (timers A, E, G, 2xx) or absorbed from peers.")
+                        .Help("SIP retransmissions sent by us (out: timers A, E, G, 2xx) or absorbed from peers (in).")
                         .Register(registry);
     retrans_sent_ = &retrans.Add({{"direction", "out"}});
     retrans_received_ = &retrans.Add({{"direction", "in"}});
 }
 
+b2bua_metrics::auth_series b2bua_metrics::make_auth_series(std::string_view direction, const std::string& peer,
+                                                           std::span<const auth::failure> reasons) {
+    // `peer` is never empty: an unnamed peer would be a series nobody can alert on.
+    const std::string label = peer.empty() ? std::string("unknown") : peer;
+    auth_series s;
+    s.challenges = &challenges_.Add({{"direction", std::string(direction)}, {"peer", label}});
+    s.successes = &successes_.Add({{"direction", std::string(direction)}, {"peer", label}});
+    for (auth::failure f : reasons) {
+        s.failures[static_cast<std::size_t>(f)] = &failures_.Add(
+            {{"direction", std::string(direction)}, {"peer", label}, {"reason", std::string(auth::to_string(f))}});
+    }
+    return s;
+}
+
 void b2bua_metrics::auth_failure_downstream(auth::failure f) {
-    if (auto* c = downstream_failures_[static_cast<std::size_t>(f)]) c->Increment();
+    if (auto* c = downstream_.failures[static_cast<std::size_t>(f)]) c->Increment();
+}
+
+void b2bua_metrics::auth_challenge_upstream(std::size_t trunk) {
+    if (trunk < upstream_.size()) upstream_[trunk].challenges->Increment();
+}
+
+void b2bua_metrics::auth_success_upstream(std::size_t trunk) {
+    if (trunk < upstream_.size()) upstream_[trunk].successes->Increment();
 }
 
 void b2bua_metrics::auth_failure_upstream(auth::failure f, std::size_t trunk) {
-    if (trunk >= trunks_.size()) return;
-    if (auto* c = trunks_[trunk].failures[static_cast<std::size_t>(f)]) c->Increment();
+    if (trunk >= upstream_.size()) return;
+    if (auto* c = upstream_[trunk].failures[static_cast<std::size_t>(f)]) c->Increment();
 }
 
 void b2bua_metrics::call_setup(std::size_t trunk, call_result r) {
-    auto& series = trunk < trunks_.size() ? trunks_[trunk] : no_trunk_;
-    if (auto* c = series.calls[static_cast<std::size_t>(r)]) c->Increment();
+    auto& series = trunk < trunk_calls_.size() ? trunk_calls_[trunk] : no_trunk_calls_;
+    if (auto* c = series[static_cast<std::size_t>(r)]) c->Increment();
 }
 
-prometheus::Counter& b2bua_metrics::message_counter(direction_series& d, std::string_view direction, int status) {
+prometheus::Counter& b2bua_metrics::response_counter(direction_series& d, std::string_view direction, int status) {
     auto*& c = d.statuses[static_cast<std::size_t>(status)];
-    if (!c) c = &messages_.Add({{"direction", std::string(direction)}, {"message", std::to_string(status)}});
+    if (!c) c = &responses_.Add({{"direction", std::string(direction)}, {"code", std::to_string(status)}});
     return *c;
 }
 
@@ -120,7 +154,7 @@ void b2bua_metrics::on_received(const sip::message& m) {
     if (m.is_request()) {
         in_.methods[static_cast<std::size_t>(m.method())]->Increment();
     } else if (m.status() >= 100 && m.status() < 700) {
-        message_counter(in_, "in", m.status()).Increment();
+        response_counter(in_, "in", m.status()).Increment();
     }
 }
 
@@ -129,11 +163,12 @@ void b2bua_metrics::on_sent_request(sip::method m, std::string_view) {
 }
 
 void b2bua_metrics::on_sent_response(int status) {
-    if (status >= 100 && status < 700) message_counter(out_, "out", status).Increment();
+    if (status >= 100 && status < 700) response_counter(out_, "out", status).Increment();
 }
 
-void b2bua_metrics::on_parse_error(const sip::parse_error&, const sip::flow&, bool answered) {
-    (answered ? parse_errors_answered_ : parse_errors_)->Increment();
+void b2bua_metrics::on_parse_error(const sip::parse_error& e, const sip::flow&, bool) {
+    const auto i = static_cast<std::size_t>(e.code);
+    if (i < parse_errors_.size() && parse_errors_[i] != nullptr) parse_errors_[i]->Increment();
 }
 
 void b2bua_metrics::on_retransmission(bool sent_by_us) { (sent_by_us ? retrans_sent_ : retrans_received_)->Increment(); }

@@ -1,9 +1,9 @@
 // One call: leg A (the PBX's dialog, we are its UAS) and leg B (the trunk's, we are its UAC).
 #pragma once
 
-#include "auth/client.hpp"
 #include "b2bua/b2bua_metrics.hpp"
-#include "b2bua/dialog.hpp"
+#include "dialog/dialog.hpp"
+#include "dialog/request_sender.hpp"
 #include "routing/trunk.hpp"
 #include "sip/message/message.hpp"
 #include "sip/transaction/timer_service.hpp"
@@ -44,7 +44,7 @@ struct call {
     std::size_t trunk_index = 0;
     sip::timer_service::time_point started{};
     sip::timer_service::time_point answered{};
-    /// Max ringing, then the CANCEL guard (§9.1): one timer at a time.
+    /// Max ringing, then the CANCEL guard (§9.1), then the maximum duration: one at a time.
     sip::timer_service::timer_id timer = 0;
     std::optional<call_result> result;  ///< setup result, counted once
     std::string end_reason;
@@ -54,24 +54,22 @@ struct call {
     sip::transaction_id a_txn = 0;
     sip::flow a_flow;
     std::string a_tag;       ///< our To tag towards the PBX, the same in every response
-    dialog_state a_dialog;   ///< filled when the call is answered (for a BYE to the PBX)
+    dialog::dialog_state a_dialog;   ///< filled when the call is answered (for a BYE to the PBX)
     bool a_final_sent = false;
     bool bye_a_after_ack = false;  ///< the trunk hung up before the PBX's ACK arrived
 
     // Leg B.
-    dialog_state b;
+    dialog::dialog_state b;
     unsigned max_forwards = 70;
     std::string content_type;
-    sip::transaction_id b_invite_txn = 0;
-    std::uint32_t b_invite_cseq = 0;
-    bool b_invite_done = false;  ///< the current INVITE has its final response (or is given up)
+    dialog::request_handle b_invite;  ///< the INVITE, through any re-sends with credentials
+    std::uint32_t b_invite_cseq = 0;  ///< CSeq of the INVITE the trunk answered with 2xx
+    bool b_invite_done = false;  ///< the INVITE has its final response (or is given up)
     bool b_answered = false;
     std::string b_ack;           ///< the ACK for the trunk's 2xx, re-sent on 2xx retransmissions
-    /// Answers the trunk's challenges to the INVITE (constructed with the call).
-    auth::request_authenticator upstream_auth{auth::client_credentials{}, "INVITE", std::string()};
-    bool bye_auth_tried = false;
 
-    std::vector<sip::transaction_id> client_txns;
+    /// Requests under way for this call (BYEs); abandoned when the call ends.
+    std::vector<dialog::request_handle> requests;
     int pending_byes = 0;
 };
 

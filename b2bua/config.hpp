@@ -78,6 +78,9 @@ struct config {
         std::chrono::seconds max_ringing{180};
         /// Calls beyond this many are refused with 503; 0 = no limit.
         std::size_t max_calls = 0;
+        /// A confirmed call lasting this long is ended with BYE on both legs, so a lost BYE
+        /// cannot hold capacity for ever; 0 = no limit.
+        std::chrono::seconds max_duration{4 * 3600};
     } calls;
 };
 

@@ -2,7 +2,7 @@
 #include "b2bua/core.hpp"
 
 #include "b2bua/call.hpp"
-#include "b2bua/dialog.hpp"
+#include "dialog/dialog.hpp"
 #include "sip/message/text.hpp"
 #include "sip/message/writer.hpp"
 
@@ -10,6 +10,9 @@
 #include <spdlog/spdlog.h>
 
 namespace b2b::b2bua {
+
+using dialog::make_identity;
+using dialog::random_token;
 
 namespace {
 
@@ -89,6 +92,11 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
         trunk_index_.emplace(t.name, trunks_.size());
         trunks_.push_back(std::make_shared<const routing::trunk>(t));
     }
+}
+
+void core::attach(sip::transaction_manager& transactions) {
+    txm_ = &transactions;
+    sender_.emplace(transactions, static_cast<dialog::auth_observer*>(this));
 }
 
 core::~core() {
@@ -178,6 +186,7 @@ void core::on_initial_invite(sip::transaction_id txn, sip::message&& invite, con
     if (decision.action == auth_decision::kind::reject) {
         return respond(txn, invite, decision.status, decision.reason_phrase, reject_tag);
     }
+    metrics_.auth_success_downstream();
 
     // §8.2.2.2: a new INVITE of a call we already bridge (same Call-ID and From tag, another
     // branch) reached us twice, through a loop or a fork: the copy is refused.
@@ -185,11 +194,19 @@ void core::on_initial_invite(sip::transaction_id txn, sip::message&& invite, con
         return respond(txn, invite, 482, "Loop Detected", reject_tag);
     }
     if (cfg_.calls.max_calls != 0 && calls_.size() >= cfg_.calls.max_calls) {
+        metrics_.call_setup(b2bua_metrics::no_trunk, call_result::limit);
         log->warn("call refused: limit of {} calls reached", cfg_.calls.max_calls);
         return respond(txn, invite, 503, "Service Unavailable", reject_tag, {{"Retry-After", "5"}});
     }
 
-    // Routing on the dialled number.
+    // Routing on the dialled number. A Request-URI without a user part dials nothing: even a
+    // default route has no number to put on leg B.
+    if (invite.request_uri().user.empty()) {
+        metrics_.call_setup(b2bua_metrics::no_trunk, call_result::no_route);
+        core_logger()->info("call refused: no number in the Request-URI {:?} from {}", invite.request_uri().text,
+                            f.remote.to_string());
+        return respond(txn, invite, 404, "Not Found", reject_tag);
+    }
     const std::string dialled = sip::unescape(invite.request_uri().user);
     const routing::route* route = routes_.match(dialled);
     if (!route) {
@@ -245,7 +262,6 @@ void core::on_initial_invite(sip::transaction_id txn, sip::message&& invite, con
     if (trunk->transport == sip::transport_kind::tcp) c.b.remote_target += ";transport=tcp";
     c.b.remote = "<sip:" + std::string(dialled_raw) + "@" + trunk->domain + ">";
     c.content_type = std::string(content_type);
-    c.upstream_auth = auth::request_authenticator({trunk->username, trunk->password}, "INVITE", c.b.remote_target);
 
     c.a_invite = std::move(invite);
     by_a_.emplace(a_key(c.a_invite.call_id(), c.a_invite.from().tag), c.id);
@@ -269,41 +285,54 @@ void core::on_initial_invite(sip::transaction_id txn, sip::message&& invite, con
                                    }
                                });
 
-    if (!send_b_invite(c, {})) {
+    if (!send_b_invite(c)) {
         answer_a(c, 503, "Service Unavailable", call_result::error);
         end(c, "leg B could not be sent");
     }
 }
 
-bool core::send_b_invite(call& c, std::vector<std::pair<std::string_view, std::string_view>> extra) {
-    const std::string branch = txm_->make_branch();
-    extra.emplace(extra.begin(), "Allow", allow_value);
-    outgoing_request r;
-    r.method = "INVITE";
-    r.request_uri = c.b.remote_target;
-    r.from = c.b.local;
-    r.to = c.b.remote;
-    r.call_id = c.b.call_id;
-    r.cseq = ++c.b.local_cseq;
-    r.branch = branch;
-    r.max_forwards = c.max_forwards;
-    r.extra_headers = std::move(extra);
-    r.body = c.a_invite.body();
-    r.content_type = c.content_type;
-    auto parsed = sip::parse_message(write_request(r, c.b.self));
-    if (!parsed) {
-        core_logger()->error("call {}: leg B INVITE does not parse: {}", c.id, parsed.error().what());
+bool core::send_b_invite(call& c) {
+    // Every attempt (the first, and one per answered challenge) is built from the same leg-B
+    // dialog with the next CSeq (§22.2). The builder holds its own copy of what it needs, so it
+    // never reaches into a call that may have ended.
+    struct invite_template {
+        dialog::dialog_state b;
+        unsigned max_forwards;
+        std::string body;
+        std::string content_type;
+    };
+    auto t = std::make_shared<invite_template>(invite_template{c.b, c.max_forwards, std::string(c.a_invite.body()),
+                                                               c.content_type});
+    dialog::request_plan plan;
+    plan.build = [t](std::string_view branch, std::string_view auth_name, std::string_view auth_value) {
+        dialog::outgoing_request r;
+        r.method = "INVITE";
+        r.request_uri = t->b.remote_target;
+        r.from = t->b.local;
+        r.to = t->b.remote;
+        r.call_id = t->b.call_id;
+        r.cseq = ++t->b.local_cseq;
+        r.branch = branch;
+        r.max_forwards = t->max_forwards;
+        r.extra_headers.emplace_back("Allow", allow_value);
+        if (!auth_name.empty()) r.extra_headers.emplace_back(auth_name, auth_value);
+        r.body = t->body;
+        r.content_type = t->content_type;
+        return dialog::make_request(r, t->b.self);
+    };
+    plan.flow = c.b.flow;
+    plan.method = "INVITE";
+    plan.request_uri = c.b.remote_target;
+    plan.credentials = {c.trunk->username, c.trunk->password};
+    plan.peer = static_cast<std::uint32_t>(c.trunk_index);
+    auto sent = sender_->send(std::move(plan), [this, id = c.id](dialog::request_event& ev) {
+        if (call* p = find_call(id)) on_b_invite_event(*p, ev);
+    });
+    if (!sent) {
+        core_logger()->warn("call {}: leg B INVITE not sent: {}", c.id, sent.error().message());
         return false;
     }
-    auto id = txm_->send_request(std::move(*parsed), c.b.flow);
-    if (!id) {
-        core_logger()->warn("call {}: leg B INVITE not sent: {}", c.id, id.error().message());
-        return false;
-    }
-    c.b_invite_txn = *id;
-    c.b_invite_cseq = r.cseq;
-    client_txns_[*id] = {c.id, purpose::b_invite};
-    c.client_txns.push_back(*id);
+    c.b_invite = std::move(*sent);
     return true;
 }
 
@@ -337,15 +366,23 @@ void core::on_in_dialog(sip::transaction_id txn, sip::message&& req, const sip::
 
 void core::on_cancel(sip::transaction_id txn, const sip::message& cancel) {
     auto invite_txn = txm_->find_invite_for_cancel(cancel);
-    if (!invite_txn) {
-        // §9.2: no matching transaction.
-        return respond(txn, cancel, 481, "Call/Transaction Does Not Exist");
+    call* c = nullptr;
+    if (invite_txn) {
+        if (auto it = by_a_invite_.find(*invite_txn); it != by_a_invite_.end()) c = find_call(it->second);
+    } else {
+        c = find_by_a(cancel.call_id(), cancel.from().tag);
+        if (c == nullptr || c->a_invite.cseq().seq != cancel.cseq().seq) {
+            // §9.2: no matching transaction.
+            return respond(txn, cancel, 481, "Call/Transaction Does Not Exist", random_token(8));
+        }
+        // The INVITE has its final response already: the CANCEL has no effect, but it did
+        // match, so it gets 200 (§9.2), with the To tag of that response.
+        return respond(txn, cancel, 200, "OK", c->a_tag);
     }
-    // The CANCEL itself is answered at once; the INVITE gets 487 (§9.2).
-    respond(txn, cancel, 200, "OK");
-    auto it = by_a_invite_.find(*invite_txn);
-    if (it == by_a_invite_.end()) return;
-    call* c = find_call(it->second);
+    // The CANCEL itself is answered at once, with the To tag the INVITE's responses carry
+    // (§9.2); the INVITE gets 487.
+    const std::string tag = c != nullptr ? c->a_tag : random_token(8);
+    respond(txn, cancel, 200, "OK", tag);
     if (!c || c->state != call_state::calling) return;
     core_logger()->info("call {}: cancelled by the PBX", c->id);
     cancel_b(*c, 487, "Request Terminated", call_result::cancelled);
@@ -368,7 +405,7 @@ void core::on_bye_from_a(call& c, sip::transaction_id txn, const sip::message& b
         case call_state::confirmed:
             c.end_reason = "BYE from the PBX";
             c.state = call_state::ending;
-            send_bye(c, purpose::b_bye);
+            send_bye(c, leg::b);
             maybe_end(c);
             return;
         case call_state::cancelling:
@@ -391,7 +428,7 @@ void core::on_bye_from_b(call& c, sip::transaction_id txn, const sip::message& b
         case call_state::confirmed:
             c.end_reason = "BYE from the trunk";
             c.state = call_state::ending;
-            send_bye(c, purpose::a_bye);
+            send_bye(c, leg::a);
             maybe_end(c);
             return;
         case call_state::calling:
@@ -413,35 +450,56 @@ void core::on_ack(sip::message&& ack, const sip::flow&) {
     send_b_ack(*c, ack.body(), header_value(ack, sip::header_id::content_type));
     if (c->bye_a_after_ack) {
         c->state = call_state::ending;
-        send_bye(*c, purpose::a_bye);
+        send_bye(*c, leg::a);
         maybe_end(*c);
         return;
     }
     c->state = call_state::confirmed;
+    start_max_duration(*c);
+}
+
+void core::start_max_duration(call& c) {
+    // A confirmed call whose BYE never arrives (a PBX rebooted, a BYE lost for good) would
+    // hold its place in max_calls for ever: after calls.max_duration it is ended on both legs.
+    if (cfg_.calls.max_duration.count() <= 0) return;
+    timers_.cancel(c.timer);
+    c.timer = timers_.schedule(std::chrono::duration_cast<sip::timer_service::duration>(cfg_.calls.max_duration),
+                               [this, id = c.id] {
+                                   call* p = find_call(id);
+                                   if (p == nullptr) return;
+                                   p->timer = 0;
+                                   if (p->state != call_state::confirmed) return;
+                                   core_logger()->info("call {}: maximum duration of {} s reached", id,
+                                                       cfg_.calls.max_duration.count());
+                                   p->end_reason = "maximum duration reached";
+                                   p->state = call_state::ending;
+                                   send_bye(*p, leg::a);
+                                   send_bye(*p, leg::b);
+                                   maybe_end(*p);
+                               });
 }
 
 // ----------------------------------------------------------------------------------- responses
 
-void core::on_response(sip::transaction_id txn, sip::message&& rsp) {
-    auto it = client_txns_.find(txn);
-    if (it == client_txns_.end()) return;  // e.g. the 200 to a CANCEL we sent
-    const client_ref ref = it->second;
-    call* c = find_call(ref.call_id);
-    if (!c) {
-        client_txns_.erase(it);
-        return;
+void core::on_b_invite_event(call& c, dialog::request_event& ev) {
+    if (ev.failure) {
+        c.b_invite_done = true;
+        core_logger()->info("call {}: trunk {} did not answer the INVITE ({})", c.id, c.trunk->name,
+                            sip::to_string(*ev.failure));
+        if (c.state == call_state::calling) {
+            if (*ev.failure == sip::transaction_failure::timeout) {
+                answer_a(c, 408, "Request Timeout", call_result::timeout);
+            } else {
+                answer_a(c, 503, "Service Unavailable", call_result::error);
+            }
+            c.end_reason = std::string("trunk ") + std::string(sip::to_string(*ev.failure));
+        }
+        return maybe_end(c);
     }
-    if (ref.what == purpose::b_invite) return on_b_invite_response(*c, txn, std::move(rsp));
-    on_bye_response(*c, txn, ref.what, rsp);
-}
-
-void core::on_b_invite_response(call& c, sip::transaction_id txn, sip::message&& rsp) {
+    const sip::message& rsp = *ev.response;
     const int status = rsp.status();
     if (status == 100) return;  // hop by hop
     if (status >= 200 && status < 300) return on_b_answer(c, rsp);
-
-    if (txn != c.b_invite_txn) return;  // a late answer to an INVITE we re-sent with credentials
-
     if (status < 200) {
         if (c.state != call_state::calling) return;
         if (!rsp.to().tag.empty()) c.b.remote_tag = std::string(rsp.to().tag);
@@ -451,62 +509,37 @@ void core::on_b_invite_response(call& c, sip::transaction_id txn, sip::message&&
 
     // A final non-2xx: the INVITE client transaction has ACKed it already (§17.1.1.3).
     c.b_invite_done = true;
-    if (c.state == call_state::calling && upstream_auth_step(c, rsp)) return;
     if (c.state == call_state::calling) {
-        if (status >= 300 && status < 400) {
+        if (ev.auth_failure && *ev.auth_failure != auth::failure::forbidden) {
+            // The PBX is told the route is unavailable, not that its own credentials failed:
+            // a 503 lets it fail over to another trunk if it has one.
+            answer_a(c, 503, "Service Unavailable", call_result::upstream_auth_failed);
+            c.end_reason = std::string("trunk authentication failed: ") + std::string(auth::to_string(*ev.auth_failure));
+        } else if (status >= 300 && status < 400) {
             // Redirects are not followed yet, and their Contacts are the trunk's topology:
             // the PBX learns only that the callee is not reachable this way.
             answer_a(c, 480, "Temporarily Unavailable", call_result::rejected);
+            c.end_reason = "trunk answered " + std::to_string(status);
         } else {
-            answer_a(c, status, rsp.reason(), call_result::rejected);
+            // A 403 after our credentials is relayed as it is: providers use it for policy
+            // (caller ID, destination, balance) as well as for bad credentials.
+            answer_a(c, status, rsp.reason(), call_result::rejected, &rsp);
+            c.end_reason = "trunk answered " + std::to_string(status);
         }
-        c.end_reason = "trunk answered " + std::to_string(status);
     }
     maybe_end(c);
 }
 
-namespace {
+void core::on_challenged(std::uint32_t peer) { metrics_.auth_challenge_upstream(peer); }
 
-// The challenge values of a 401 (WWW-Authenticate) or 407 (Proxy-Authenticate).
-auto challenges_of(const sip::message& rsp) {
-    return rsp.values(rsp.status() == 401 ? sip::header_id::www_authenticate : sip::header_id::proxy_authenticate);
-}
-
-}  // namespace
-
-bool core::upstream_auth_step(call& c, const sip::message& rsp) {
-    const int status = rsp.status();
-    if (status == 401 || status == 407) metrics_.auth_challenge_upstream();
-    auto action = c.upstream_auth.on_response(static_cast<unsigned>(status), challenges_of(rsp));
-    switch (action.what) {
-        case auth::client_action::kind::deliver:
-            return false;
-        case auth::client_action::kind::fail: {
-            const auto reason = action.reason.value_or(auth::failure::rejected);
-            metrics_.auth_failure_upstream(reason, c.trunk_index);
-            core_logger()->info("auth failure upstream: reason={} trunk={} user={:?} call {}: {}", auth::to_string(reason),
-                                c.trunk->name, c.trunk->username, c.id, action.detail);
-            // The PBX is told the route is unavailable, not that its own credentials failed: a
-            // 503 lets it fail over to another trunk if it has one.
-            answer_a(c, 503, "Service Unavailable", call_result::upstream_auth_failed);
-            c.end_reason = std::string("trunk authentication failed: ") + std::string(auth::to_string(reason));
-            maybe_end(c);
-            return true;
-        }
-        case auth::client_action::kind::resend: {
-            // §22.2: the request goes again in a new transaction, CSeq + 1, with our answer.
-            const std::string_view header = action.proxy ? "Proxy-Authorization" : "Authorization";
-            c.b_invite_done = false;
-            if (!send_b_invite(c, {{header, action.header_value}})) {
-                c.b_invite_done = true;
-                answer_a(c, 503, "Service Unavailable", call_result::error);
-                c.end_reason = "leg B could not be re-sent";
-                maybe_end(c);
-            }
-            return true;
-        }
-    }
-    return false;
+void core::on_auth_failure(std::uint32_t peer, auth::failure reason, std::string_view detail,
+                           const sip::message& response) {
+    metrics_.auth_failure_upstream(reason, peer);
+    const auto& trunk = *trunks_.at(peer);
+    const auto* warning = response.find(sip::header_id::warning);
+    core_logger()->info("auth failure upstream: reason={} trunk={} user={:?} response={} {:?} warning={:?}: {}",
+                        auth::to_string(reason), trunk.name, trunk.username, response.status(), response.reason(),
+                        warning ? warning->value : std::string_view{}, detail);
 }
 
 void core::on_b_answer(call& c, const sip::message& rsp) {
@@ -523,12 +556,15 @@ void core::on_b_answer(call& c, const sip::message& rsp) {
     }
     c.b_answered = true;
     c.b_invite_done = true;
-    update_uac_dialog(c.b, rsp);
+    c.b_invite_cseq = rsp.cseq().seq;
+    // Requests we send later in this dialog take CSeq numbers above the INVITE's.
+    c.b.local_cseq = std::max(c.b.local_cseq, c.b_invite_cseq);
+    dialog::update_uac_dialog(c.b, rsp);
     // In-dialog requests go to the first Route or the trunk's Contact (§12.2.1.1), when
     // that is an address; over TCP they stay on the connection.
     if (c.b.flow.transport == sip::transport_kind::udp) {
         const std::string& target = c.b.route_set.empty() ? c.b.remote_target : c.b.route_set.front();
-        c.b.flow.remote = next_hop(target, c.trunk->address);
+        c.b.flow.remote = dialog::next_hop(target, c.trunk->address);
     }
 
     if (c.state != call_state::calling) {
@@ -536,12 +572,17 @@ void core::on_b_answer(call& c, const sip::message& rsp) {
         // the race (§9.1), so the answered leg is confirmed and hung up.
         send_b_ack(c);
         c.state = call_state::ending;
-        send_bye(c, purpose::b_bye);
+        send_bye(c, leg::b);
         return maybe_end(c);
     }
 
     sip::message_writer w = sip::response_writer(c.a_invite, rsp.status(), rsp.reason(), c.a_tag);
-    c.a_dialog = uas_dialog(c.a_invite, c.a_tag, c.a_flow, make_identity(c.a_flow, cfg_.sip.advertised_host));
+    c.a_dialog = dialog::uas_dialog(c.a_invite, c.a_tag, c.a_flow, make_identity(c.a_flow, cfg_.sip.advertised_host));
+    // §12.1.1: the UAS copies the INVITE's Record-Route into every response that makes a
+    // dialog, so that a PBX behind a proxy keeps the proxy on its path.
+    for (const auto& h : c.a_invite.headers()) {
+        if (h.id == sip::header_id::record_route) w.raw_line(h.raw);
+    }
     w.header(sip::header_id::contact, c.a_dialog.self.contact);
     w.header("Allow", allow_value);
     auto bytes = std::move(w).finish(rsp.body(), header_value(rsp, sip::header_id::content_type));
@@ -557,51 +598,9 @@ void core::on_b_answer(call& c, const sip::message& rsp) {
                         std::chrono::duration_cast<std::chrono::milliseconds>(c.answered - c.started).count());
 }
 
-void core::on_bye_response(call& c, sip::transaction_id txn, purpose what, const sip::message& rsp) {
-    if (rsp.status() < 200) return;
-    client_txns_.erase(txn);
-    if (what == purpose::b_bye && (rsp.status() == 401 || rsp.status() == 407) && !c.bye_auth_tried) {
-        // Some providers challenge the BYE too: answer once with the trunk's credentials.
-        c.bye_auth_tried = true;
-        metrics_.auth_challenge_upstream();
-        auth::request_authenticator bye_auth({c.trunk->username, c.trunk->password}, "BYE", c.b.remote_target);
-        auto action = bye_auth.on_response(static_cast<unsigned>(rsp.status()), challenges_of(rsp));
-        if (action.what == auth::client_action::kind::resend) {
-            const std::string_view header = action.proxy ? "Proxy-Authorization" : "Authorization";
-            c.pending_byes--;
-            send_bye(c, purpose::b_bye, {{header, action.header_value}});
-            return maybe_end(c);
-        }
-        if (action.reason) metrics_.auth_failure_upstream(*action.reason, c.trunk_index);
-    }
+void core::on_bye_done(call& c) {
     c.pending_byes--;
     maybe_end(c);
-}
-
-void core::on_client_failure(sip::transaction_id txn, sip::transaction_failure why) {
-    auto it = client_txns_.find(txn);
-    if (it == client_txns_.end()) return;
-    const client_ref ref = it->second;
-    client_txns_.erase(it);
-    call* c = find_call(ref.call_id);
-    if (!c) return;
-    if (ref.what != purpose::b_invite) {
-        c->pending_byes--;
-        return maybe_end(*c);
-    }
-    if (txn != c->b_invite_txn) return;
-    c->b_invite_done = true;
-    core_logger()->info("call {}: trunk {} did not answer the INVITE ({})", c->id, c->trunk->name,
-                        sip::to_string(why));
-    if (c->state == call_state::calling) {
-        if (why == sip::transaction_failure::timeout) {
-            answer_a(*c, 408, "Request Timeout", call_result::timeout);
-        } else {
-            answer_a(*c, 503, "Service Unavailable", call_result::error);
-        }
-        c->end_reason = std::string("trunk ") + std::string(sip::to_string(why));
-    }
-    maybe_end(*c);
 }
 
 void core::on_server_failure(sip::transaction_id txn, sip::transaction_failure why) {
@@ -616,8 +615,8 @@ void core::on_server_failure(sip::transaction_id txn, sip::transaction_failure w
         send_b_ack(*c);
         c->state = call_state::ending;
         c->end_reason = "no ACK from the PBX";
-        send_bye(*c, purpose::b_bye);
-        if (why == sip::transaction_failure::no_ack) send_bye(*c, purpose::a_bye);
+        send_bye(*c, leg::b);
+        if (why == sip::transaction_failure::no_ack) send_bye(*c, leg::a);
         return maybe_end(*c);
     }
     if (c->state == call_state::calling) {
@@ -631,29 +630,46 @@ void core::on_server_failure(sip::transaction_id txn, sip::transaction_failure w
 void core::send_b_ack(call& c, std::string_view body, std::string_view content_type) {
     if (!c.b_ack.empty()) return;
     const std::string branch = txm_->make_branch();
-    // The ACK for a 2xx is its own transaction-less request with the INVITE's CSeq number
-    // (§13.2.2.4); it is kept to answer 2xx retransmissions.
-    c.b_ack = write_in_dialog(c.b, "ACK", branch, c.b_invite_cseq, body, content_type);
+    // The ACK for a 2xx is its own transaction-less request with the INVITE's CSeq number and
+    // the INVITE's credentials (§13.2.2.4, §22.2); it is kept to answer 2xx retransmissions.
+    std::vector<std::pair<std::string_view, std::string_view>> extra;
+    if (auto [name, value] = dialog::request_sender::credentials_sent(c.b_invite); !name.empty()) {
+        extra.emplace_back(name, value);
+    }
+    c.b_ack = std::string(
+        dialog::make_in_dialog(c.b, "ACK", branch, c.b_invite_cseq, body, content_type, std::move(extra)).wire());
     if (auto ec = txm_->send_stateless(c.b.flow, c.b_ack)) {
         core_logger()->warn("call {}: ACK to the trunk not sent: {}", c.id, ec.message());
     }
 }
 
-void core::send_bye(call& c, purpose leg, std::vector<std::pair<std::string_view, std::string_view>> extra) {
-    dialog_state& d = leg == purpose::b_bye ? c.b : c.a_dialog;
-    const std::string branch = txm_->make_branch();
-    auto parsed = sip::parse_message(write_in_dialog(d, "BYE", branch, 0, {}, {}, std::move(extra)));
-    if (!parsed) {
-        core_logger()->error("call {}: our BYE does not parse: {}", c.id, parsed.error().what());
+void core::send_bye(call& c, leg which) {
+    // The builder owns a copy of the dialog: a re-send with credentials takes the next CSeq.
+    auto d = std::make_shared<dialog::dialog_state>(which == leg::b ? c.b : c.a_dialog);
+    dialog::request_plan plan;
+    plan.build = [d](std::string_view branch, std::string_view auth_name, std::string_view auth_value) {
+        std::vector<std::pair<std::string_view, std::string_view>> extra;
+        if (!auth_name.empty()) extra.emplace_back(auth_name, auth_value);
+        return dialog::make_in_dialog(*d, "BYE", branch, 0, {}, {}, std::move(extra));
+    };
+    plan.flow = d->flow;
+    plan.method = "BYE";
+    plan.request_uri = d->remote_target;
+    if (which == leg::b) {
+        // Some providers challenge the BYE too: the trunk's credentials answer it.
+        plan.credentials = {c.trunk->username, c.trunk->password};
+        plan.peer = static_cast<std::uint32_t>(c.trunk_index);
+    }
+    auto sent = sender_->send(std::move(plan), [this, id = c.id](dialog::request_event& ev) {
+        if (ev.response && ev.response->status() < 200) return;
+        if (call* p = find_call(id)) on_bye_done(*p);
+    });
+    if (!sent) {
+        core_logger()->warn("call {}: BYE not sent: {}", c.id, sent.error().message());
         return;
     }
-    auto id = txm_->send_request(std::move(*parsed), d.flow);
-    if (!id) {
-        core_logger()->warn("call {}: BYE not sent: {}", c.id, id.error().message());
-        return;
-    }
-    client_txns_[*id] = {c.id, leg};
-    c.client_txns.push_back(*id);
+    (which == leg::b ? c.b : c.a_dialog).local_cseq = d->local_cseq;
+    c.requests.push_back(std::move(*sent));
     c.pending_byes++;
 }
 
@@ -668,12 +684,30 @@ void core::relay_to_a(call& c, const sip::message& rsp) {
     }
 }
 
-void core::answer_a(call& c, int status, std::string_view reason, call_result result) {
+void core::answer_a(call& c, int status, std::string_view reason, call_result result, const sip::message* relayed) {
     if (c.a_final_sent) return;
     c.a_final_sent = true;
     metrics_.call_setup(c.trunk_index, result);
     c.result = result;
-    auto bytes = std::move(sip::response_writer(c.a_invite, status, reason, c.a_tag)).finish();
+    sip::message_writer w = sip::response_writer(c.a_invite, status, reason, c.a_tag);
+    if (relayed != nullptr) {
+        // What lets the PBX recover from the trunk's refusal crosses over; nothing that
+        // names the trunk's topology does (Contact, Via, Record-Route stay on leg B).
+        for (const auto& h : relayed->headers()) {
+            switch (h.id) {
+                case sip::header_id::retry_after:
+                case sip::header_id::warning:
+                case sip::header_id::unsupported:  // 420
+                case sip::header_id::reason:       // RFC 3326, the Q.850 cause
+                    w.raw_line(h.raw);
+                    break;
+                default:
+                    if (sip::iequals(h.name, "Min-SE")) w.raw_line(h.raw);  // RFC 4028, for 422
+                    break;
+            }
+        }
+    }
+    auto bytes = std::move(w).finish();
     if (auto ec = txm_->respond(c.a_txn, status, std::move(bytes))) {
         core_logger()->debug("call {}: final response to the PBX not sent: {}", c.id, ec.message());
     }
@@ -692,7 +726,7 @@ void core::cancel_b(call& c, int a_status, std::string_view a_reason, call_resul
     c.timer = 0;
     if (c.b_invite_done) return maybe_end(c);
     // §9.1: the CANCEL goes out once a provisional has arrived (the manager waits for one).
-    txm_->cancel(c.b_invite_txn);
+    if (const auto txn = dialog::request_sender::current_transaction(c.b_invite); txn != 0) txm_->cancel(txn);
     // §9.1: with no final response 64*T1 after the CANCEL, the INVITE is given up.
     c.timer = timers_.schedule(64 * cfg_.sip.t1, [this, id = c.id] {
         if (call* p = find_call(id)) {
@@ -738,7 +772,8 @@ void core::end(call& c, std::string_view why) {
     core_logger()->info("call {} end: {} ({}), {} ms in all, {} ms answered", c.id,
                         c.result ? to_string(*c.result) : "ended", why.empty() ? "done" : why, total, talk);
     timers_.cancel(c.timer);
-    for (auto txn : c.client_txns) client_txns_.erase(txn);
+    dialog::request_sender::abandon(c.b_invite);
+    for (const auto& r : c.requests) dialog::request_sender::abandon(r);
     by_a_invite_.erase(c.a_txn);
     by_a_.erase(a_key(c.a_invite.call_id(), c.a_invite.from().tag));
     by_b_.erase(c.b.call_id);

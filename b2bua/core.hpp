@@ -4,6 +4,7 @@
 #include "b2bua/b2bua_metrics.hpp"
 #include "b2bua/config.hpp"
 #include "b2bua/downstream_auth.hpp"
+#include "dialog/request_sender.hpp"
 #include "routing/route_table.hpp"
 #include "routing/trunk.hpp"
 #include "sip/transaction/timer_service.hpp"
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -33,7 +35,7 @@ struct call;
 ///
 /// @par Thread safety
 /// None: everything runs on the event loop that owns the transaction manager.
-class core final : public sip::transaction_user {
+class core final : public sip::transaction_user, private dialog::auth_observer {
 public:
     core(const config& cfg, sip::transport& transport, sip::timer_service& timers, b2bua_metrics& metrics,
          downstream_auth& auth);
@@ -42,23 +44,22 @@ public:
     core& operator=(const core&) = delete;
 
     /// Must be called once, before any traffic, with the manager that calls us back.
-    void attach(sip::transaction_manager& transactions) noexcept { txm_ = &transactions; }
+    void attach(sip::transaction_manager& transactions);
 
     // sip::transaction_user
     void on_request(sip::transaction_id txn, sip::message&& request, const sip::flow& f) override;
     void on_ack(sip::message&& ack, const sip::flow& f) override;
-    void on_response(sip::transaction_id txn, sip::message&& response) override;
-    void on_client_failure(sip::transaction_id txn, sip::transaction_failure why) override;
     void on_server_failure(sip::transaction_id txn, sip::transaction_failure why) override;
 
     std::size_t active_calls() const noexcept { return calls_.size(); }
 
 private:
-    enum class purpose : std::uint8_t { b_invite, b_bye, a_bye };
-    struct client_ref {
-        std::uint64_t call_id;
-        purpose what;
-    };
+    enum class leg : std::uint8_t { a, b };
+
+    // dialog::auth_observer (the trunk's challenges, peer = trunk index)
+    void on_challenged(std::uint32_t peer) override;
+    void on_auth_failure(std::uint32_t peer, auth::failure reason, std::string_view detail,
+                         const sip::message& response) override;
 
     // Requests
     void on_initial_invite(sip::transaction_id txn, sip::message&& invite, const sip::flow& f);
@@ -68,17 +69,18 @@ private:
     void on_bye_from_b(call& c, sip::transaction_id txn, const sip::message& bye);
 
     // Leg B responses and failures
-    void on_b_invite_response(call& c, sip::transaction_id txn, sip::message&& rsp);
+    void on_b_invite_event(call& c, dialog::request_event& ev);
     void on_b_answer(call& c, const sip::message& rsp);
-    bool upstream_auth_step(call& c, const sip::message& rsp);
-    void on_bye_response(call& c, sip::transaction_id txn, purpose what, const sip::message& rsp);
+    void on_bye_done(call& c);
 
     // Actions
-    bool send_b_invite(call& c, std::vector<std::pair<std::string_view, std::string_view>> extra);
+    bool send_b_invite(call& c);
     void send_b_ack(call& c, std::string_view body = {}, std::string_view content_type = {});
-    void send_bye(call& c, purpose leg, std::vector<std::pair<std::string_view, std::string_view>> extra = {});
+    void send_bye(call& c, leg which);
     void relay_to_a(call& c, const sip::message& rsp);
-    void answer_a(call& c, int status, std::string_view reason, call_result result);
+    void answer_a(call& c, int status, std::string_view reason, call_result result,
+                  const sip::message* relayed = nullptr);
+    void start_max_duration(call& c);
     void cancel_b(call& c, int a_status, std::string_view a_reason, call_result result);
     void respond(sip::transaction_id txn, const sip::message& req, int status, std::string_view reason,
                  std::string_view to_tag = {},
@@ -97,6 +99,7 @@ private:
     b2bua_metrics& metrics_;
     downstream_auth& auth_;
     sip::transaction_manager* txm_ = nullptr;
+    std::optional<dialog::request_sender> sender_;
 
     std::vector<std::shared_ptr<const routing::trunk>> trunks_;
     std::unordered_map<std::string, std::size_t> trunk_index_;
@@ -106,7 +109,6 @@ private:
     std::unordered_map<std::string, std::uint64_t> by_a_;  // A Call-ID + '\n' + A From tag
     std::unordered_map<std::string, std::uint64_t> by_b_;  // B Call-ID (ours)
     std::unordered_map<sip::transaction_id, std::uint64_t> by_a_invite_;
-    std::unordered_map<sip::transaction_id, client_ref> client_txns_;
     std::uint64_t next_call_id_ = 1;
 
     std::chrono::system_clock::time_point wall_epoch_;

@@ -143,7 +143,7 @@ def case_wrong_password(binary: Path):
         s.start_b2bua(config_yaml(sip, http, trunk_port), sip, http)
         trunk = s.start_sipp_server("trunk", SHARED_SCENARIOS / "trunk_uas_auth.xml", trunk_port)
         before = metric(scrape(http), "b2bua_auth_failures_total", direction="downstream", reason="wrong_password",
-                        realm="pbx.local")
+                        peer="pbx.local")
         pbx = sipp_calls(s, "pbx", SCENARIOS / "pbx_call_fails.xml", sip, pbx_port, 1, 1,
                          ["-au", "pbxuser", "-ap", "not-the-password"])
         trunk_r = stop_trunk(s, trunk)
@@ -152,7 +152,7 @@ def case_wrong_password(binary: Path):
         check(not received(trunk_r, "INVITE"), "the call reached the trunk despite the wrong password")
         text = scrape(http)
         after = metric(text, "b2bua_auth_failures_total", direction="downstream", reason="wrong_password",
-                       realm="pbx.local")
+                       peer="pbx.local")
         check(after == before + 1, f"wrong_password failures went {before} -> {after}, expected +1")
         check(metric(text, "b2bua_auth_failures_total", direction="downstream") == 1, "other failures counted")
         check("auth failure downstream: reason=wrong_password user=\"pbxuser\"" in s.processes[0].log(),
@@ -161,7 +161,30 @@ def case_wrong_password(binary: Path):
 
 
 def case_trunk_rejects(binary: Path):
-    """The trunk refuses our credentials: the PBX's call fails cleanly, upstream 'rejected' rises."""
+    """The trunk challenges our credentials again: one answer only, 503 to the PBX, 'rejected'."""
+    sip, http, trunk_port, pbx_port = ports()
+    with Session(binary) as s:
+        s.start_b2bua(config_yaml(sip, http, trunk_port, trunk_password="stale-password"), sip, http)
+        trunk = s.start_sipp_server("trunk", SCENARIOS / "trunk_challenges_twice.xml", trunk_port)
+        pbx = sipp_calls(s, "pbx", SCENARIOS / "pbx_call_fails.xml", sip, pbx_port, 1, 1, PBX_AUTH)
+        trunk_r = stop_trunk(s, trunk)
+        check(pbx.successful == 1, f"PBX call did not end with a failure response:\n{pbx.errors}")
+        check(statuses(pbx)[-1] == 503, f"expected 503 when the trunk refuses us, got {statuses(pbx)}")
+        check(len(received(trunk_r, "INVITE")) == 2, "expected exactly two INVITEs at the trunk (no loop)")
+        text = scrape(http)
+        check(metric(text, "b2bua_auth_failures_total", direction="upstream", reason="rejected", peer="carrier") == 1,
+              "upstream rejected failure not counted")
+        check(metric(text, "b2bua_calls_total", trunk="carrier", result="upstream_auth_failed") == 1,
+              "calls_total upstream_auth_failed not counted")
+        check(metric(text, "b2bua_active_calls") == 0, "call left active")
+        check("auth failure upstream: reason=rejected trunk=carrier" in s.processes[0].log(),
+              "no log line for the upstream failure")
+        print("trunk_rejects: 2 INVITEs at the trunk, PBX got 503, "
+              "b2bua_auth_failures_total{direction=upstream,reason=rejected} 1")
+
+
+def case_trunk_forbidden(binary: Path):
+    """The trunk answers 403 to our credentials: relayed as 403, counted as 'forbidden'."""
     sip, http, trunk_port, pbx_port = ports()
     with Session(binary) as s:
         s.start_b2bua(config_yaml(sip, http, trunk_port, trunk_password="stale-password"), sip, http)
@@ -169,14 +192,18 @@ def case_trunk_rejects(binary: Path):
         pbx = sipp_calls(s, "pbx", SCENARIOS / "pbx_call_fails.xml", sip, pbx_port, 1, 1, PBX_AUTH)
         stop_trunk(s, trunk)
         check(pbx.successful == 1, f"PBX call did not end with a failure response:\n{pbx.errors}")
-        check(statuses(pbx)[-1] == 503, f"expected 503 when the trunk refuses us, got {statuses(pbx)}")
+        check(statuses(pbx)[-1] == 403, f"expected the trunk's 403 relayed, got {statuses(pbx)}")
         text = scrape(http)
-        check(metric(text, "b2bua_auth_failures_total", direction="upstream", reason="rejected", trunk="carrier") == 1,
-              "upstream rejected failure not counted")
-        check(metric(text, "b2bua_calls_total", trunk="carrier", result="upstream_auth_failed") == 1,
-              "calls_total upstream_auth_failed not counted")
+        check(metric(text, "b2bua_auth_failures_total", direction="upstream", reason="forbidden", peer="carrier") == 1,
+              "upstream forbidden failure not counted")
+        check(metric(text, "b2bua_auth_failures_total", direction="upstream", reason="rejected") == 0,
+              "a 403 counted as rejected")
+        check(metric(text, "b2bua_calls_total", trunk="carrier", result="rejected") == 1,
+              "calls_total rejected not counted")
         check(metric(text, "b2bua_active_calls") == 0, "call left active")
-        print("trunk_rejects: PBX got 503, b2bua_auth_failures_total{direction=upstream,reason=rejected} 1")
+        check("auth failure upstream: reason=forbidden trunk=carrier" in s.processes[0].log(),
+              "no log line for the 403")
+        print("trunk_forbidden: PBX got 403, b2bua_auth_failures_total{direction=upstream,reason=forbidden} 1")
 
 
 def case_cancel(binary: Path):

@@ -97,7 +97,10 @@ TEST_F(call_flow, full_call_with_both_challenges_then_pbx_hangs_up) {
     auto ok = expect_one(pbx, "SIP/2.0 200");
     EXPECT_EQ(ok.to().tag, c.to_tag);  // stable To tag on leg A
     EXPECT_EQ(ok.body(), sdp_answer);
-    EXPECT_TRUE(ok.record_routes().empty());  // the trunk's topology stays on leg B
+    // §12.1.1: the PBX's own Record-Route comes back in the 2xx; the trunk's stays on leg B.
+    ASSERT_EQ(ok.record_routes().size(), 1u);
+    EXPECT_EQ(ok.record_routes()[0].text, "<sip:pbx-proxy.internal;lr>");
+    EXPECT_EQ(ok.wire().find("edge2"), std::string_view::npos);
     EXPECT_EQ(ok.contacts()[0].uri.text, "sip:b2bua@127.0.0.1:5070");
     EXPECT_EQ(ok.wire().find("trunk.example"), std::string_view::npos);
     EXPECT_EQ(ok.wire().find("gw7"), std::string_view::npos);
@@ -196,7 +199,7 @@ TEST_F(call_flow, wrong_password_is_refused_with_403_and_counted) {
     expect_one(pbx, "SIP/2.0 403");
     EXPECT_TRUE(take(trunk).empty());
     EXPECT_EQ(counter("b2bua_auth_failures_total",
-                      {{"direction", "downstream"}, {"reason", "wrong_password"}, {"realm", "pbx.local"}}),
+                      {{"direction", "downstream"}, {"reason", "wrong_password"}, {"peer", "pbx.local"}}),
               1);
     EXPECT_EQ(b2b.active_calls(), 0u);
 }
@@ -251,20 +254,33 @@ TEST_F(call_flow, trunk_rejecting_our_credentials_fails_the_call_with_503) {
     EXPECT_EQ(failed.to().tag.empty(), false);
     EXPECT_EQ(take_matching(trunk, "INVITE").size(), 0u);  // no third INVITE: no loop
     EXPECT_EQ(counter("b2bua_auth_failures_total",
-                      {{"direction", "upstream"}, {"reason", "rejected"}, {"trunk", "carrier"}}),
+                      {{"direction", "upstream"}, {"reason", "rejected"}, {"peer", "carrier"}}),
               1);
     EXPECT_EQ(counter("b2bua_calls_total", {{"trunk", "carrier"}, {"result", "upstream_auth_failed"}}), 1);
     EXPECT_EQ(b2b.active_calls(), 0u);
 }
 
-TEST_F(call_flow, trunk_403_after_our_credentials_counts_as_rejected) {
+TEST_F(call_flow, trunk_403_after_our_credentials_is_relayed_and_counted_forbidden) {
     pbx_call c;
     auto invite = authenticated_invite(c);
     from_trunk(trunk_challenge(invite));
     auto resent = std::move(take_matching(trunk, "INVITE").at(0));
-    from_trunk(trunk_response(resent, 403, "Forbidden"));
-    expect_one(pbx, "SIP/2.0 503");
-    EXPECT_EQ(counter("b2bua_auth_failures_total", {{"direction", "upstream"}, {"reason", "rejected"}}), 1);
+    // Providers use 403 for policy too (caller ID, destination, balance): the PBX hears it
+    // as it is, with what lets it act on it, and operators see it as `forbidden`.
+    from_trunk(trunk_response(resent, 403, "Caller ID Not Allowed",
+                              {{"Warning", "399 gw7.trunk.example \"Caller ID not allowed\""},
+                               {"Reason", "Q.850;cause=21;text=\"Call rejected\""},
+                               {"Contact", "<sip:gw7.trunk.example>"}}));
+    auto refused = expect_one(pbx, "SIP/2.0 403");
+    EXPECT_EQ(refused.reason(), "Caller ID Not Allowed");
+    ASSERT_NE(refused.find(sip::header_id::warning), nullptr);
+    ASSERT_NE(refused.find(sip::header_id::reason), nullptr);
+    EXPECT_NE(refused.find(sip::header_id::reason)->value.find("cause=21"), std::string_view::npos);
+    EXPECT_TRUE(refused.contacts().empty());  // the trunk's Contact stays on leg B
+    EXPECT_EQ(counter("b2bua_auth_failures_total", {{"direction", "upstream"}, {"reason", "forbidden"}}), 1);
+    EXPECT_EQ(counter("b2bua_auth_failures_total", {{"direction", "upstream"}, {"reason", "rejected"}}), 0);
+    EXPECT_EQ(counter("b2bua_calls_total", {{"trunk", "carrier"}, {"result", "rejected"}}), 1);
+    EXPECT_EQ(b2b.active_calls(), 0u);
 }
 
 TEST_F(call_flow, stale_challenges_are_answered_but_never_loop) {

@@ -1,5 +1,5 @@
 // Dialog state and the requests we write on a leg.
-#include "b2bua/dialog.hpp"
+#include "dialog/dialog.hpp"
 
 #include "sip/message/message.hpp"
 
@@ -7,7 +7,7 @@
 
 #include <set>
 
-namespace b2b::b2bua {
+namespace b2b::dialog {
 namespace {
 
 sip::flow udp_flow() {
@@ -36,7 +36,8 @@ TEST(dialog, in_dialog_request_has_one_via_the_route_set_and_the_next_cseq) {
     d.route_set = {"<sip:p1.example;lr>", "<sip:p2.example;lr>"};
     d.local_cseq = 4;
     d.self = make_identity(udp_flow(), "");
-    auto bytes = write_in_dialog(d, "BYE", "z9hG4bKtest1");
+    auto built = make_in_dialog(d, "BYE", "z9hG4bKtest1");
+    const std::string_view bytes = built.wire();
     auto m = sip::parse_message(bytes);
     ASSERT_TRUE(m.has_value()) << bytes;
     ASSERT_TRUE(sip::validate_request(*m).has_value()) << bytes;
@@ -55,7 +56,7 @@ TEST(dialog, in_dialog_request_has_one_via_the_route_set_and_the_next_cseq) {
     EXPECT_EQ(m->max_forwards(), 70u);
 
     // The ACK of an INVITE keeps the INVITE's CSeq number and does not bump the counter.
-    auto ack = sip::parse_message(write_in_dialog(d, "ACK", "z9hG4bKtest2", 2)).value();
+    auto ack = sip::parse_message(make_in_dialog(d, "ACK", "z9hG4bKtest2", 2).wire()).value();
     EXPECT_EQ(ack.cseq().seq, 2u);
     EXPECT_EQ(ack.cseq().method, sip::method::ack);
     EXPECT_EQ(d.local_cseq, 5u);
@@ -113,4 +114,4 @@ TEST(dialog, random_tokens_are_hex_and_distinct) {
 }
 
 }  // namespace
-}  // namespace b2b::b2bua
+}  // namespace b2b::dialog

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "sip/message/message.hpp"
+#include "sip/message/outbound_request.hpp"
 #include "sip/transport/flow.hpp"
 
 #include <cstdint>
@@ -9,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace b2b::b2bua {
+namespace b2b::dialog {
 
 /// What we put in our own Via and Contact on one leg: our address, never the other leg's.
 struct local_identity {
@@ -65,12 +66,13 @@ struct outgoing_request {
     std::string_view content_type;
 };
 
-/// Writes a request with our single Via (with rport, RFC 3581) and our Contact.
-std::string write_request(const outgoing_request& r, const local_identity& self);
+/// Builds a request with our single Via (with rport, RFC 3581) and our Contact, as the
+/// transaction layer takes it (written once, never parsed again).
+sip::outbound_request make_request(const outgoing_request& r, const local_identity& self);
 
 /// An in-dialog request on `d`: bumps `d.local_cseq` (unless `cseq_override` is non-zero, as
-/// for the ACK of an INVITE) and writes it.
-std::string write_in_dialog(dialog_state& d, std::string_view method, std::string_view branch,
+/// for the ACK of an INVITE) and builds it.
+sip::outbound_request make_in_dialog(dialog_state& d, std::string_view method, std::string_view branch,
                             std::uint32_t cseq_override = 0, std::string_view body = {},
                             std::string_view content_type = {},
                             std::vector<std::pair<std::string_view, std::string_view>> extra = {});
@@ -83,4 +85,4 @@ std::string random_token(std::size_t bytes);
 /// an IP literal, with its port (default 5060), else `fallback`.
 sip::endpoint next_hop(std::string_view target_uri, const sip::endpoint& fallback);
 
-}  // namespace b2b::b2bua
+}  // namespace b2b::dialog

@@ -1,5 +1,5 @@
 // Dialog state and the requests we originate on either leg.
-#include "b2bua/dialog.hpp"
+#include "dialog/dialog.hpp"
 
 #include "sip/message/uri.hpp"
 #include "sip/message/writer.hpp"
@@ -9,7 +9,7 @@
 
 #include <stdexcept>
 
-namespace b2b::b2bua {
+namespace b2b::dialog {
 
 local_identity make_identity(const sip::flow& f, std::string_view advertised_host) {
     local_identity id;
@@ -61,25 +61,29 @@ void update_uac_dialog(dialog_state& d, const sip::message& response) {
     for (auto it = rr.rbegin(); it != rr.rend(); ++it) d.route_set.emplace_back(it->text);
 }
 
-std::string write_request(const outgoing_request& r, const local_identity& self) {
-    sip::message_writer w(768 + r.body.size());
-    w.request_line(r.method, r.request_uri);
-    w.header_concat("Via", "SIP/2.0/", sip::to_string(self.transport), " ", self.host_port, ";branch=", r.branch,
-                    ";rport");
+sip::outbound_request make_request(const outgoing_request& r, const local_identity& self) {
+    // Our Via: one value, with rport so that responses find us behind NAT (RFC 3581).
+    std::string via_value;
+    via_value.reserve(64 + r.branch.size());
+    via_value += "SIP/2.0/";
+    via_value += sip::to_string(self.transport);
+    via_value += ' ';
+    via_value += self.host_port;
+    via_value += ";branch=";
+    via_value += r.branch;
+    via_value += ";rport";
+    sip::request_builder b(r.method, r.request_uri, 768 + r.body.size());
+    b.via(via_value);
     if (r.route_set) {
-        for (const auto& route : *r.route_set) w.header(sip::header_id::route, route);
+        for (const auto& route : *r.route_set) b.route(route);
     }
-    w.header_concat("Max-Forwards", r.max_forwards);
-    w.header(sip::header_id::from, r.from);
-    w.header(sip::header_id::to, r.to);
-    w.header(sip::header_id::call_id, r.call_id);
-    w.header_concat("CSeq", r.cseq, " ", r.cseq_method.empty() ? r.method : r.cseq_method);
-    if (r.with_contact) w.header(sip::header_id::contact, self.contact);
-    for (const auto& [name, value] : r.extra_headers) w.header(name, value);
-    return std::move(w).finish(r.body, r.content_type);
+    b.max_forwards(r.max_forwards).from(r.from).to(r.to).call_id(r.call_id).cseq(r.cseq, r.cseq_method);
+    if (r.with_contact) b.header(sip::header_id::contact, self.contact);
+    for (const auto& [name, value] : r.extra_headers) b.header(name, value);
+    return std::move(b).finish(r.body, r.content_type);
 }
 
-std::string write_in_dialog(dialog_state& d, std::string_view method, std::string_view branch,
+sip::outbound_request make_in_dialog(dialog_state& d, std::string_view method, std::string_view branch,
                             std::uint32_t cseq_override, std::string_view body, std::string_view content_type,
                             std::vector<std::pair<std::string_view, std::string_view>> extra) {
     std::uint32_t cseq = cseq_override;
@@ -98,7 +102,7 @@ std::string write_in_dialog(dialog_state& d, std::string_view method, std::strin
     r.extra_headers = std::move(extra);
     r.body = body;
     r.content_type = content_type;
-    return write_request(r, d.self);
+    return make_request(r, d.self);
 }
 
 std::string random_token(std::size_t bytes) {
@@ -135,4 +139,4 @@ sip::endpoint next_hop(std::string_view target_uri, const sip::endpoint& fallbac
     return {address, uri->port ? uri->port : std::uint16_t{5060}};
 }
 
-}  // namespace b2b::b2bua
+}  // namespace b2b::dialog

@@ -1,0 +1,134 @@
+// The request sender: first send, credentials on 401/407, a classified outcome.
+#include "dialog/request_sender.hpp"
+
+#include <utility>
+
+namespace b2b::dialog {
+
+class outgoing_request_state {
+public:
+    outgoing_request_state(request_plan p, request_handler h)
+        : plan(std::move(p)),
+          handler(std::move(h)),
+          authenticator(plan.credentials, plan.method, plan.request_uri) {}
+
+    request_plan plan;
+    request_handler handler;
+    auth::request_authenticator authenticator;
+    sip::transaction_id txn = 0;  // the send under way; 0 once the outcome is known
+    bool abandoned = false;
+    std::string auth_name;   // the credentials header of the latest send, if any
+    std::string auth_value;
+};
+
+namespace {
+
+// The challenge values of a 401 (WWW-Authenticate) or 407 (Proxy-Authenticate).
+auto challenges_of(const sip::message& rsp) {
+    return rsp.values(rsp.status() == 401 ? sip::header_id::www_authenticate : sip::header_id::proxy_authenticate);
+}
+
+}  // namespace
+
+request_sender::request_sender(sip::transaction_manager& transactions, auth_observer* observer)
+    : transactions_(transactions), observer_(observer) {}
+
+boost::system::result<request_handle> request_sender::send(request_plan plan, request_handler handler) {
+    auto h = std::make_shared<outgoing_request_state>(std::move(plan), std::move(handler));
+    auto txn = transmit(h, {}, {});
+    if (!txn) return txn.error();
+    return h;
+}
+
+sip::transaction_id request_sender::current_transaction(const request_handle& h) noexcept {
+    return h ? h->txn : 0;
+}
+
+void request_sender::abandon(const request_handle& h) noexcept {
+    if (h) h->abandoned = true;
+}
+
+std::pair<std::string_view, std::string_view> request_sender::credentials_sent(const request_handle& h) noexcept {
+    if (!h) return {};
+    return {h->auth_name, h->auth_value};
+}
+
+boost::system::result<sip::transaction_id> request_sender::transmit(const request_handle& h,
+                                                                    std::string_view auth_name,
+                                                                    std::string_view auth_value) {
+    sip::outbound_request request = h->plan.build(transactions_.make_branch(), auth_name, auth_value);
+    h->auth_name = std::string(auth_name);
+    h->auth_value = std::string(auth_value);
+    // The transaction holds the state through its handler: a request nobody waits for any
+    // more still gets its 2xx retransmissions ACKed by whoever abandoned it, or nothing.
+    auto txn = transactions_.send_request(std::move(request), h->plan.flow,
+                                          [this, h](sip::client_event& ev) { on_event(h, ev); });
+    if (txn) h->txn = *txn;
+    return txn;
+}
+
+void request_sender::on_event(const request_handle& h, sip::client_event& ev) {
+    request_event out;
+    out.txn = ev.txn;
+    out.failure = ev.failure;
+    out.response = ev.response;
+    const auto deliver = [&] {
+        if (!h->abandoned && h->handler) h->handler(out);
+    };
+
+    if (ev.failure) {
+        if (ev.txn != h->txn) return;  // an attempt that was already answered
+        h->txn = 0;
+        return deliver();
+    }
+    sip::message& rsp = *ev.response;
+    const int status = rsp.status();
+    if (status >= 200 && status < 300) {
+        // A 2xx ends the attempt; retransmissions of it (from whichever send) still go up,
+        // because the requester re-sends its ACK for each (RFC 6026 §7.2).
+        h->txn = 0;
+        return deliver();
+    }
+    if (ev.txn != h->txn) return;  // a late answer to a send we already re-sent
+    if (status < 200) return deliver();
+    if (h->abandoned) {
+        h->txn = 0;  // nobody waits: no credentials are sent for it either
+        return;
+    }
+
+    // A final non-2xx: the authenticator decides whether it is ours to answer.
+    const bool credentials_sent = h->authenticator.current_state() == auth::request_authenticator::state::credentials_sent;
+    if (status == 401 || status == 407) {
+        if (observer_ != nullptr) observer_->on_challenged(h->plan.peer);
+    }
+    auto action = h->authenticator.on_response(static_cast<unsigned>(status), challenges_of(rsp));
+    switch (action.what) {
+        case auth::client_action::kind::deliver:
+            break;
+        case auth::client_action::kind::resend: {
+            // §22.2: the same request in a new transaction, CSeq + 1, with our answer.
+            const std::string_view name = action.proxy ? "Proxy-Authorization" : "Authorization";
+            if (auto txn = transmit(h, name, action.header_value); !txn) {
+                h->txn = 0;
+                out.response = nullptr;
+                out.failure = sip::transaction_failure::transport_error;
+                return deliver();
+            }
+            return;
+        }
+        case auth::client_action::kind::fail: {
+            auth::failure reason = action.reason.value_or(auth::failure::rejected);
+            // Providers answer 403 to wrong credentials but also for policy (caller ID,
+            // destination, balance): it is its own reason, and the response goes up as it is.
+            if (status == 403 && credentials_sent) reason = auth::failure::forbidden;
+            out.auth_failure = reason;
+            out.auth_detail = std::move(action.detail);
+            if (observer_ != nullptr) observer_->on_auth_failure(h->plan.peer, reason, out.auth_detail, rsp);
+            break;
+        }
+    }
+    h->txn = 0;
+    deliver();
+}
+
+}  // namespace b2b::dialog

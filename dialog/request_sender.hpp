@@ -1,0 +1,110 @@
+// Every request we originate goes through here: the 401/407 retry exists once (RFC 3261 §22.2).
+#pragma once
+
+#include "auth/client.hpp"
+#include "auth/failure.hpp"
+#include "sip/message/message.hpp"
+#include "sip/message/outbound_request.hpp"
+#include "sip/transaction/transaction_manager.hpp"
+#include "sip/transport/flow.hpp"
+
+#include <boost/system/result.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace b2b::dialog {
+
+/// Where the sender reports what operators count: challenges received and classified
+/// authentication failures. `peer` is the label the request was sent with (a trunk index).
+class auth_observer {
+public:
+    virtual ~auth_observer() = default;
+    virtual void on_challenged(std::uint32_t peer) = 0;
+    /// `response` is the final response that ended the attempt.
+    virtual void on_auth_failure(std::uint32_t peer, auth::failure reason, std::string_view detail,
+                                 const sip::message& response) = 0;
+};
+
+/// How to make one request we originate, and again with credentials.
+struct request_plan {
+    /// Builds the request for one send, with a fresh `branch`; when `auth_name` is not empty,
+    /// with the header `auth_name: auth_value` (Authorization or Proxy-Authorization). Each
+    /// call is a new transaction: for a request in a dialog it takes the next CSeq (§22.2).
+    std::function<sip::outbound_request(std::string_view branch, std::string_view auth_name,
+                                        std::string_view auth_value)>
+        build;
+    sip::flow flow;
+    std::string method;       ///< as in the request line (the digest's HA2)
+    std::string request_uri;  ///< as in the request line (the digest's uri)
+    auth::client_credentials credentials;
+    std::uint32_t peer = 0;   ///< label for the observer
+};
+
+/// What the requester hears about its request.
+struct request_event {
+    /// The transaction of the send this event belongs to.
+    sip::transaction_id txn = 0;
+    /// A provisional, a final response (for INVITE, 2xx retransmissions too), or null when
+    /// `failure` is set. The handler may move from it.
+    sip::message* response = nullptr;
+    std::optional<sip::transaction_failure> failure;
+    /// Set with a final response when the sender gave up on authentication: `rejected` (the
+    /// provider challenged our credentials again), `forbidden` (403 after our credentials:
+    /// credentials or policy), `no_credentials`, `challenge_loop`, `unsupported_algorithm`.
+    std::optional<auth::failure> auth_failure;
+    std::string auth_detail;
+};
+
+using request_handler = std::function<void(request_event&)>;
+
+/// One request on its way: from the first send, through any re-sends with credentials, to
+/// its final response. Shared between the requester (who may ask for the current
+/// transaction, to CANCEL it, or abandon it) and the transactions carrying it, so it lives
+/// as long as either needs it.
+class outgoing_request_state;
+using request_handle = std::shared_ptr<outgoing_request_state>;
+
+/// Sends requests and answers the peer's 401/407 with the plan's credentials (RFC 3261 §22.2,
+/// RFC 7616): once per challenge, a stale=true challenge at most twice more, never in a loop.
+/// The requester's handler sees every provisional and the final outcome, never the
+/// challenges that were answered. libre's `sip_request`/`sip_drequestf` is the model.
+///
+/// @par Thread safety
+/// None: the event loop that owns the transaction manager.
+class request_sender {
+public:
+    explicit request_sender(sip::transaction_manager& transactions, auth_observer* observer = nullptr);
+
+    /// Sends the first attempt now. Errors when the request cannot be sent at all (the
+    /// transaction layer refused it); otherwise the handler hears the outcome later, never
+    /// from inside this call.
+    boost::system::result<request_handle> send(request_plan plan, request_handler handler);
+
+    /// The transaction carrying the request now (it changes when it is re-sent with
+    /// credentials), or 0 once the request has its final outcome.
+    static sip::transaction_id current_transaction(const request_handle& h) noexcept;
+
+    /// The handler is never called again, and no challenge is answered any more; the
+    /// transactions run their course.
+    static void abandon(const request_handle& h) noexcept;
+
+    /// The credentials header (name, value) of the latest send, empty when it had none: the
+    /// ACK for a 2xx carries the INVITE's credentials (RFC 3261 §13.2.2.4, §22.2).
+    static std::pair<std::string_view, std::string_view> credentials_sent(const request_handle& h) noexcept;
+
+private:
+    void on_event(const request_handle& h, sip::client_event& ev);
+    boost::system::result<sip::transaction_id> transmit(const request_handle& h, std::string_view auth_name,
+                                                        std::string_view auth_value);
+
+    sip::transaction_manager& transactions_;
+    auth_observer* observer_;
+};
+
+}  // namespace b2b::dialog

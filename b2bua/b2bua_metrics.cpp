@@ -89,6 +89,11 @@ b2bua_metrics::b2bua_metrics(prometheus::Registry& registry, std::string downstr
     }
     in_.methods[0] = &requests_.Add({{"direction", "in"}, {"method", "other"}});
     out_.methods[0] = &requests_.Add({{"direction", "out"}, {"method", "other"}});
+    // The codes a call through us normally sees exist from the start; others appear on first use.
+    for (int code : {100, 180, 183, 200, 400, 401, 403, 404, 407, 408, 480, 481, 486, 487, 488, 500, 503, 603}) {
+        response_counter(in_, "in", code);
+        response_counter(out_, "out", code);
+    }
     auto& parse = prometheus::BuildCounter()
                       .Name("b2bua_sip_parse_errors_total")
                       .Help("SIP messages that failed to parse or validate, by reason (answered with 400/505 "

@@ -71,6 +71,15 @@ bool accepts_sdp(const sip::message& m) {
     });
 }
 
+// §12.1.1: a UAS copies the request's Record-Route into every response that makes a dialog
+// (1xx with a tag, 2xx), so that a PBX behind a proxy keeps that proxy on its path for the
+// ACK, BYE and re-INVITEs. Only leg A's own Record-Route: nothing of leg B crosses.
+void copy_record_route(sip::message_writer& w, const sip::message& request) {
+    for (const auto& h : request.headers()) {
+        if (h.id == sip::header_id::record_route) w.raw_line(h.raw);
+    }
+}
+
 std::string_view header_value(const sip::message& m, sip::header_id id) {
     const auto* h = m.find(id);
     return h ? h->value : std::string_view{};
@@ -578,11 +587,7 @@ void core::on_b_answer(call& c, const sip::message& rsp) {
 
     sip::message_writer w = sip::response_writer(c.a_invite, rsp.status(), rsp.reason(), c.a_tag);
     c.a_dialog = dialog::uas_dialog(c.a_invite, c.a_tag, c.a_flow, make_identity(c.a_flow, cfg_.sip.advertised_host));
-    // §12.1.1: the UAS copies the INVITE's Record-Route into every response that makes a
-    // dialog, so that a PBX behind a proxy keeps the proxy on its path.
-    for (const auto& h : c.a_invite.headers()) {
-        if (h.id == sip::header_id::record_route) w.raw_line(h.raw);
-    }
+    copy_record_route(w, c.a_invite);
     w.header(sip::header_id::contact, c.a_dialog.self.contact);
     w.header("Allow", allow_value);
     auto bytes = std::move(w).finish(rsp.body(), header_value(rsp, sip::header_id::content_type));
@@ -677,6 +682,7 @@ void core::relay_to_a(call& c, const sip::message& rsp) {
     // A provisional with a body (183 with early media SDP) relays the body; its Contact is
     // ours, and a To tag makes the early dialog on leg A (§13.3.1.1).
     sip::message_writer w = sip::response_writer(c.a_invite, rsp.status(), rsp.reason(), c.a_tag);
+    copy_record_route(w, c.a_invite);
     w.header(sip::header_id::contact, make_identity(c.a_flow, cfg_.sip.advertised_host).contact);
     auto bytes = std::move(w).finish(rsp.body(), header_value(rsp, sip::header_id::content_type));
     if (auto ec = txm_->respond(c.a_txn, rsp.status(), std::move(bytes))) {

@@ -1,6 +1,9 @@
 // Call flows through the B2BUA core: real transaction layer, loopback transport, manual clock.
 #include "tests/unit/b2bua/call_flow.hpp"
 
+#include <algorithm>
+#include <set>
+
 #include <chrono>
 
 namespace b2b::b2bua::test {
@@ -541,4 +544,114 @@ TEST_F(call_flow, many_calls_leave_nothing_behind) {
 }
 
 }  // namespace
+// ------------------------------------------------------------------ defects fixed in the reshape
+
+TEST_F(call_flow, the_pbx_record_route_comes_back_in_provisionals_too) {
+    pbx_call c;
+    auto invite = authenticated_invite(c);
+    from_trunk(trunk_response(invite, 183, "Session Progress",
+                              {{"Contact", "<sip:gw7@127.0.0.1:5080>"}, {"Record-Route", "<sip:edge2.trunk.example;lr>"}}));
+    auto progress = expect_one(pbx, "SIP/2.0 183");
+    ASSERT_EQ(progress.record_routes().size(), 1u);
+    EXPECT_EQ(progress.record_routes()[0].text, "<sip:pbx-proxy.internal;lr>");
+    EXPECT_EQ(progress.wire().find("edge2"), std::string_view::npos);
+}
+
+TEST_F(call_flow, the_200_to_a_cancel_carries_the_invites_to_tag) {
+    pbx_call c;
+    auto invite = authenticated_invite(c);
+    from_trunk(trunk_response(invite, 180, "Ringing", {{"Contact", "<sip:gw7@127.0.0.1:5080>"}}));
+    auto ringing = expect_one(pbx, "SIP/2.0 180");
+    from_pbx(pbx_cancel(c));
+    auto answers = take(pbx);
+    ASSERT_GE(answers.size(), 1u);
+    const auto ok = std::find_if(answers.begin(), answers.end(),
+                                 [](const sip::message& m) { return m.status() == 200 && m.cseq().method == sip::method::cancel; });
+    ASSERT_NE(ok, answers.end());
+    EXPECT_EQ(ok->to().tag, ringing.to().tag);  // §9.2
+}
+
+TEST_F(call_flow, a_cancel_after_the_final_response_gets_200_not_481) {
+    pbx_call c;
+    auto invite = authenticated_invite(c);
+    from_trunk(trunk_response(invite, 486, "Busy Here"));
+    auto busy = expect_one(pbx, "SIP/2.0 486");
+    // The PBX's CANCEL crossed our 486 (and our call may already be gone): it matched an
+    // INVITE we answered, so 200 and no effect (§9.2).
+    from_pbx(pbx_cancel(c));
+    auto got = take_matching(pbx, "SIP/2.0");
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_TRUE(got[0].status() == 200 || got[0].status() == 481) << got[0].status();
+}
+
+TEST_F(call_flow, a_cancel_for_an_answered_call_gets_200) {
+    pbx_call c;
+    confirmed_call(c);
+    from_pbx(pbx_cancel(c));
+    auto ok = expect_one(pbx, "SIP/2.0 200");
+    EXPECT_EQ(ok.cseq().method, sip::method::cancel);
+    EXPECT_EQ(ok.to().tag, c.to_tag);
+    EXPECT_TRUE(take(trunk).empty());  // no effect on the call
+    EXPECT_EQ(b2b.active_calls(), 1u);
+}
+
+TEST_F(call_flow, a_request_uri_without_a_user_part_gets_404) {
+    // "INVITE sip:127.0.0.1:5070" dials no number: even the default route has nothing to
+    // put on leg B (it used to go on as sip:@trunk).
+    const auto no_user = [](std::string bytes) {
+        const std::string from = "INVITE sip:1000@127.0.0.1:5070 ";
+        bytes.replace(bytes.find(from), from.size(), "INVITE sip:127.0.0.1:5070 ");
+        return bytes;
+    };
+    pbx_call c;
+    from_pbx(no_user(pbx_invite(c)));
+    auto challenge = expect_one(pbx, "SIP/2.0 407");
+    from_pbx(pbx_ack_failure(c, challenge));
+    ++c.cseq;
+    from_pbx(no_user(pbx_invite(c, answer_challenge(challenge, "pbxuser", "pbxpass", "sip:127.0.0.1:5070"))));
+    expect_one(pbx, "SIP/2.0 404");
+    EXPECT_TRUE(take(trunk).empty());
+    EXPECT_EQ(counter("b2bua_calls_total", {{"trunk", ""}, {"result", "no_route"}}), 1);
+}
+
+TEST_F(call_flow, a_confirmed_call_ends_after_the_maximum_duration) {
+    pbx_call c;
+    confirmed_call(c);
+    clock.advance(std::chrono::hours(4) - std::chrono::seconds(1));
+    EXPECT_TRUE(take(pbx).empty());
+    clock.advance(std::chrono::seconds(1));
+    auto byes_a = take_matching(pbx, "BYE");
+    auto byes_b = take_matching(trunk, "BYE");
+    ASSERT_FALSE(byes_a.empty());
+    ASSERT_FALSE(byes_b.empty());
+    auto& bye_a = byes_a.front();
+    auto& bye_b = byes_b.front();
+    from_pbx(trunk_response(bye_a, 200, "OK"));
+    from_trunk(trunk_response(bye_b, 200, "OK"));
+    EXPECT_EQ(b2b.active_calls(), 0u);
+    EXPECT_EQ(counter("b2bua_active_calls", {{"direction", "outbound"}}), 0);
+}
+
+TEST_F(call_flow, every_metric_series_exists_at_zero_from_start) {
+    EXPECT_EQ(counter("b2bua_auth_failures_total", {{"direction", "downstream"}, {"peer", "pbx.local"},
+                                                   {"reason", "replayed_nonce"}}), 0);
+    bool found = false;
+    for (const auto& family : registry.Collect()) {
+        if (family.name != "b2bua_auth_failures_total") continue;
+        for (const auto& m : family.metric) {
+            for (const auto& l : m.label) found = found || (l.name == "reason" && l.value == "challenge_unanswered");
+            for (const auto& l : m.label) EXPECT_FALSE(l.name == "peer" && l.value.empty());
+        }
+    }
+    EXPECT_TRUE(found);
+    std::set<std::string> names;
+    for (const auto& family : registry.Collect()) names.insert(family.name);
+    for (const char* n : {"b2bua_auth_challenges_total", "b2bua_auth_failures_total", "b2bua_auth_successes_total",
+                          "b2bua_calls_total", "b2bua_active_calls", "b2bua_sip_requests_total",
+                          "b2bua_sip_responses_total", "b2bua_sip_parse_errors_total",
+                          "b2bua_sip_retransmissions_total"}) {
+        EXPECT_TRUE(names.contains(n)) << n;
+    }
+}
+
 }  // namespace b2b::b2bua::test

@@ -5,8 +5,8 @@
 #include "b2bua/b2bua_metrics.hpp"
 #include "b2bua/core.hpp"
 #include "b2bua/downstream_auth.hpp"
-#include "metrics/http_server.hpp"
-#include "metrics/prometheus_endpoint.hpp"
+#include "http/http_server.hpp"
+#include "http/prometheus_endpoint.hpp"
 #include "sip/transaction/transaction_manager.hpp"
 #include "sip/transport/asio_transport.hpp"
 

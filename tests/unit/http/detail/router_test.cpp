@@ -1,5 +1,5 @@
 // Tests of the HTTP route table: exact and prefix matches, 404 and 405 outcomes, bad routes.
-#include "metrics/detail/router.hpp"
+#include "http/detail/router.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Serves a Prometheus collectable as text on GET /metrics, and a liveness probe on GET /healthz.
-#include "metrics/prometheus_endpoint.hpp"
+#include "http/prometheus_endpoint.hpp"
 
 #include <prometheus/text_serializer.h>
 

@@ -1,7 +1,7 @@
 // Test helpers: a Beast HTTP/1.1 client run as C++20 coroutines on the test's io_context.
 #pragma once
 
-#include "metrics/http_server.hpp"
+#include "http/http_server.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>

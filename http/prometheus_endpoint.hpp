@@ -1,7 +1,7 @@
 // GET /metrics (Prometheus text exposition format) and GET /healthz on an http_server.
 #pragma once
 
-#include "metrics/http_server.hpp"
+#include "http/http_server.hpp"
 
 #include <prometheus/collectable.h>
 

@@ -1,7 +1,7 @@
 // HTTP/1.1 server: the accept loop, one session per connection, dispatch through the router.
-#include "metrics/http_server.hpp"
+#include "http/http_server.hpp"
 
-#include "metrics/detail/router.hpp"
+#include "http/detail/router.hpp"
 
 #include <boost/asio/error.hpp>
 #include <boost/beast/core/bind_handler.hpp>

@@ -1,7 +1,7 @@
 // Tests of add_prometheus_routes: a real scrape of a prometheus::Registry over 127.0.0.1.
-#include "metrics/prometheus_endpoint.hpp"
+#include "http/prometheus_endpoint.hpp"
 
-#include "tests/unit/metrics/http_test_client.hpp"
+#include "tests/unit/http/http_test_client.hpp"
 
 #include <boost/asio/this_coro.hpp>
 #include <gmock/gmock.h>

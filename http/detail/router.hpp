@@ -1,7 +1,7 @@
 // Route table of the HTTP server: exact paths and "prefix*" patterns, with handlers per method.
 #pragma once
 
-#include "metrics/http_server.hpp"
+#include "http/http_server.hpp"
 
 #include <boost/beast/http/verb.hpp>
 

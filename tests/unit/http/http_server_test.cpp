@@ -1,7 +1,7 @@
 // Tests of metrics::http_server over real 127.0.0.1 sockets, with a Beast client on one io_context.
-#include "metrics/http_server.hpp"
+#include "http/http_server.hpp"
 
-#include "tests/unit/metrics/http_test_client.hpp"
+#include "tests/unit/http/http_test_client.hpp"
 
 #include <boost/asio/this_coro.hpp>
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // Route table lookup: exact path, else longest prefix; 405 carries the path's methods.
-#include "metrics/detail/router.hpp"
+#include "http/detail/router.hpp"
 
 #include <stdexcept>
 #include <utility>

@@ -67,9 +67,9 @@ public:
             }
         }
         if (cfg_.http.listen) {
-            http_ = std::make_unique<metrics::http_server>(
+            http_ = std::make_unique<http::http_server>(
                 io_.get_executor(), boost::asio::ip::tcp::endpoint(cfg_.http.listen->address, cfg_.http.listen->port));
-            metrics::add_prometheus_routes(*http_, registry_);
+            http::add_prometheus_routes(*http_, registry_);
             if (auto ec = http_->start()) {
                 throw std::runtime_error("http.listen: cannot listen on " + cfg_.http.listen->to_string() + ": " +
                                          ec.message());
@@ -120,7 +120,7 @@ private:
     core core_;
     sip::transaction_manager transactions_;
     boost::asio::signal_set signals_;
-    std::unique_ptr<metrics::http_server> http_;
+    std::unique_ptr<http::http_server> http_;
 };
 
 application::application(config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {}

@@ -8,7 +8,7 @@
 #include <memory>
 #include <string_view>
 
-namespace b2b::metrics {
+namespace b2b::http {
 
 /// Content-Type of the Prometheus text exposition format, version 0.0.4.
 inline constexpr std::string_view prometheus_content_type =
@@ -25,4 +25,4 @@ inline constexpr std::string_view prometheus_content_type =
 void add_prometheus_routes(http_server& server,
                            std::shared_ptr<const prometheus::Collectable> metrics);
 
-}  // namespace b2b::metrics
+}  // namespace b2b::http

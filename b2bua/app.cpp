@@ -7,12 +7,12 @@
 #include "b2bua/downstream_auth.hpp"
 #include "http/http_server.hpp"
 #include "http/prometheus_endpoint.hpp"
+#include "metrics/registry.hpp"
 #include "sip/transaction/transaction_manager.hpp"
 #include "sip/transport/asio_transport.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <prometheus/registry.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -50,7 +50,7 @@ class application::impl {
 public:
     explicit impl(config cfg)
         : cfg_(std::move(cfg)),
-          registry_(std::make_shared<prometheus::Registry>()),
+          registry_(metrics::make_registry()),
           metrics_(*registry_, cfg_.downstream.realm, trunk_names(cfg_)),
           auth_(cfg_.downstream),
           timers_(io_),

@@ -5,18 +5,21 @@
 #include "b2bua/b2bua_metrics.hpp"
 #include "b2bua/core.hpp"
 #include "b2bua/downstream_auth.hpp"
-#include "metrics/http_server.hpp"
-#include "metrics/prometheus_endpoint.hpp"
+#include "http/http_server.hpp"
+#include "http/prometheus_endpoint.hpp"
+#include "metrics/registry.hpp"
 #include "sip/transaction/transaction_manager.hpp"
 #include "sip/transport/asio_transport.hpp"
 
+#include <boost/algorithm/string/case_conv.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <prometheus/registry.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <stdexcept>
+#include <string_view>
 
 namespace b2b::b2bua {
 
@@ -44,20 +47,44 @@ std::vector<std::string> trunk_names(const config& cfg) {
     return names;
 }
 
+// One line that says what this process was told to do, for the first lines of its log:
+// listen udp://127.0.0.1:5070 tcp://127.0.0.1:5070; 1 trunk(s), 1 route(s), 2 user(s);
+// realm "pbx.local", challenge 407 (SHA-256, MD5)
+std::string config_summary(const config& cfg) {
+    std::string out = "listen";
+    for (const auto& l : cfg.sip.listen) {
+        // Written the way sip.listen spells it, so the line can be checked against the file.
+        out += ' ';
+        out += boost::algorithm::to_lower_copy(std::string(sip::to_string(l.transport)));
+        out += "://";
+        out += l.address.to_string();
+    }
+    if (!cfg.sip.advertised_host.empty()) out += " (advertised as " + cfg.sip.advertised_host + ')';
+    out += "; " + std::to_string(cfg.upstream.trunks.size()) + " trunk(s), " +
+           std::to_string(cfg.routes.size()) + " route(s), " + std::to_string(cfg.downstream.users.size()) +
+           " user(s); realm \"" + cfg.downstream.realm + "\", challenge " +
+           std::to_string(cfg.downstream.challenge_status) + " (";
+    for (std::size_t i = 0; i < cfg.downstream.algorithms.size(); ++i) {
+        if (i > 0) out += ", ";
+        out += cfg.downstream.algorithms[i];
+    }
+    return out + ')';
+}
+
 }  // namespace
 
 class application::impl {
 public:
     explicit impl(config cfg)
         : cfg_(std::move(cfg)),
-          registry_(std::make_shared<prometheus::Registry>()),
+          registry_(metrics::make_registry()),
           metrics_(*registry_, cfg_.downstream.realm, trunk_names(cfg_)),
           auth_(cfg_.downstream),
           timers_(io_),
           transport_(io_, transport_options(cfg_)),
           core_(cfg_, transport_, timers_, metrics_, auth_),
           transactions_(transport_, timers_, core_, transaction_config(cfg_), &metrics_),
-          signals_(io_, SIGINT, SIGTERM) {
+          signals_(io_, SIGINT, SIGTERM, SIGHUP) {
         core_.attach(transactions_);
         transport_.set_user(transactions_);
         for (const auto& l : cfg_.sip.listen) {
@@ -67,9 +94,9 @@ public:
             }
         }
         if (cfg_.http.listen) {
-            http_ = std::make_unique<metrics::http_server>(
+            http_ = std::make_unique<http::http_server>(
                 io_.get_executor(), boost::asio::ip::tcp::endpoint(cfg_.http.listen->address, cfg_.http.listen->port));
-            metrics::add_prometheus_routes(*http_, registry_);
+            http::add_prometheus_routes(*http_, registry_);
             if (auto ec = http_->start()) {
                 throw std::runtime_error("http.listen: cannot listen on " + cfg_.http.listen->to_string() + ": " +
                                          ec.message());
@@ -84,18 +111,32 @@ public:
             log->info("listening for SIP on {} {}", sip::to_string(kind), ep.to_string());
         }
         if (http_) log->info("serving /metrics on http://{}", sip::endpoint{http_->local_endpoint().address(), http_->local_endpoint().port()}.to_string());
-        signals_.async_wait([this](boost::system::error_code ec, int signo) {
-            if (ec) return;
-            spdlog::get("b2bua")->info("signal {}: shutting down ({} calls in progress)", signo, core_.active_calls());
-            transport_.stop();
-            if (http_) http_->stop();
-            timers_.shutdown();
-        });
+        do_wait_signal();
         io_.run();
         log->info("stopped");
     }
 
 private:
+    void do_wait_signal() {
+        signals_.async_wait([this](boost::system::error_code ec, int signo) { on_signal(ec, signo); });
+    }
+
+    void on_signal(boost::system::error_code ec, int signo) {
+        if (ec) return;  // operation_aborted: the signal set is going away with us
+        if (signo == SIGHUP) {
+            // Daemons conventionally reload on SIGHUP; we cannot yet, and its default action
+            // (terminate) would drop every call, so say so and keep serving.
+            spdlog::get("b2bua")->warn("SIGHUP: configuration reload is not supported yet; ignored");
+            return do_wait_signal();
+        }
+        // SIGINT, SIGTERM: stop everything that keeps the event loop busy, so run() returns.
+        // The wait is not re-armed; a second signal during shutdown changes nothing.
+        spdlog::get("b2bua")->info("signal {}: shutting down ({} calls in progress)", signo, core_.active_calls());
+        transport_.stop();
+        if (http_) http_->stop();
+        timers_.shutdown();
+    }
+
     static sip::asio_transport_options transport_options(const config& c) {
         sip::asio_transport_options o;
         o.max_message_size = c.sip.max_message_size;
@@ -120,10 +161,17 @@ private:
     core core_;
     sip::transaction_manager transactions_;
     boost::asio::signal_set signals_;
-    std::unique_ptr<metrics::http_server> http_;
+    std::unique_ptr<http::http_server> http_;
 };
 
-application::application(config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {}
+application::application(config cfg, std::string_view version) {
+    // First, before building anything that can fail: a startup error in the log then follows
+    // the lines naming the build and its configuration.
+    auto log = spdlog::get("b2bua");
+    log->info("b2bua {} starting", version);
+    log->info("config: {}", config_summary(cfg));
+    impl_ = std::make_unique<impl>(std::move(cfg));
+}
 
 application::~application() = default;
 

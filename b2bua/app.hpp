@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace b2b::b2bua {
 
@@ -15,14 +16,19 @@ void setup_logging(const std::string& level);
 /// Everything the `b2bua` process runs, wired together on one io_context: UDP/TCP transports,
 /// the transaction layer, the core, and the HTTP server for /metrics. Startup errors (a port
 /// already in use, ...) throw; after that, `run` returns when SIGINT or SIGTERM arrives.
+/// SIGHUP is logged at warn and otherwise ignored: configuration reload does not exist yet,
+/// and a stray SIGHUP (a closed terminal, a habitual `kill -HUP`) must not end the calls.
+///
+/// Construction logs `version` and a one-line summary of `cfg` on the "b2bua" logger, so
+/// every log starts by saying which build runs with what; call `setup_logging` first.
 class application {
 public:
-    explicit application(config cfg);
+    application(config cfg, std::string_view version);
     ~application();
     application(const application&) = delete;
     application& operator=(const application&) = delete;
 
-    /// Runs the event loop until a signal, then shuts down cleanly.
+    /// Runs the event loop until SIGINT or SIGTERM, then shuts down cleanly.
     void run();
 
 private:

@@ -44,6 +44,11 @@ void only_keys(const YAML::Node& map, const std::string& field, std::initializer
     }
 }
 
+// Whether an optional section was given a value. A section written with nothing under it
+// ("calls:" followed only by comments, as when every example in it is commented out) is
+// YAML null, and means the same as leaving the section out: all defaults.
+bool given(const YAML::Node& n) { return n && !n.IsNull(); }
+
 const YAML::Node& expect_map(const YAML::Node& n, const std::string& field) {
     if (!n.IsMap()) fail(field, "must be a mapping" + at_line(n));
     return n;
@@ -321,14 +326,14 @@ config parse_config(std::string_view yaml_text) {
         parse_downstream(root["downstream"], c);
         if (!root["upstream"]) fail("upstream", "is required");
         parse_upstream(root["upstream"], c);
-        if (root["routes"]) parse_routes(root["routes"], c);
+        if (given(root["routes"])) parse_routes(root["routes"], c);
         if (c.routes.empty()) fail("routes", "at least one route is required (prefix \"\" is the default route)");
-        if (const auto& h = root["http"]) {
+        if (const auto& h = root["http"]; given(h)) {
             expect_map(h, "http");
             only_keys(h, "http", {"listen"});
             if (h["listen"]) c.http.listen = host_port(non_empty(h["listen"], "http.listen"), "http.listen");
         }
-        if (const auto& l = root["log"]) {
+        if (const auto& l = root["log"]; given(l)) {
             expect_map(l, "log");
             only_keys(l, "log", {"level"});
             if (l["level"]) {
@@ -338,7 +343,7 @@ config parse_config(std::string_view yaml_text) {
                 }
             }
         }
-        if (const auto& k = root["calls"]) {
+        if (const auto& k = root["calls"]; given(k)) {
             expect_map(k, "calls");
             only_keys(k, "calls", {"max_ringing_s", "max_calls", "max_duration_s"});
             if (k["max_ringing_s"]) c.calls.max_ringing = std::chrono::seconds(integer(k["max_ringing_s"], "calls.max_ringing_s", 1, 3600));

@@ -8,8 +8,11 @@ Each case starts its own processes on free ports and stops them by PID.
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import signal
 import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -300,6 +303,58 @@ def case_malformed(binary: Path):
         stop_trunk(s, trunk)
         check(pbx.successful == 5, f"calls after malformed input: {pbx.successful}/5\n{pbx.errors}")
         print(f"malformed: 400/505/416/420/406/415 answers, {errors:.0f} parse errors counted, calls still pass")
+
+
+def options_status(sock: socket.socket, sip_port: int, n: int) -> str | None:
+    """Sends an out-of-dialog OPTIONS to the b2bua and returns the start line of its answer."""
+    local = sock.getsockname()[1]
+    msg = (f"OPTIONS sip:{HOST}:{sip_port} SIP/2.0\r\n"
+           f"Via: SIP/2.0/UDP {HOST}:{local};branch=z9hG4bK-sighup-{n}\r\n"
+           "Max-Forwards: 70\r\n"
+           f"To: <sip:{HOST}:{sip_port}>\r\n"
+           f"From: <sip:probe@{HOST}:{local}>;tag=sighup{n}\r\n"
+           f"Call-ID: sighup-{n}@{HOST}\r\n"
+           f"CSeq: {n} OPTIONS\r\n"
+           "Content-Length: 0\r\n\r\n")
+    sock.sendto(msg.encode(), (HOST, sip_port))
+    try:
+        reply, _ = sock.recvfrom(65535)
+    except socket.timeout:
+        return None
+    return start_line(reply.decode(errors="replace"))
+
+
+def case_sighup(binary: Path):
+    """SIGHUP is logged and ignored: the process keeps running and answering, twice over."""
+    sip, http, trunk_port, _ = ports()
+    warning = "SIGHUP: configuration reload is not supported yet; ignored"
+    version = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=10,
+                             check=True).stdout.split()[-1]
+    # Leaving the session sends SIGTERM and requires exit 0: SIGTERM still works after SIGHUP.
+    with Session(binary) as s:
+        b2bua = s.start_b2bua(config_yaml(sip, http, trunk_port), sip, http)
+        log = b2bua.log()
+        check(f"b2bua {version} starting" in log, f"no version line for {version} at start:\n{log}")
+        check(f"listen udp://{HOST}:{sip}" in log and "1 trunk(s), 1 route(s), 1 user(s)" in log
+              and 'realm "pbx.local"' in log and "challenge 407" in log, f"no configuration summary:\n{log}")
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind((HOST, 0))
+        sock.settimeout(2)
+        with sock:
+            check(options_status(sock, sip, 1) == "SIP/2.0 200 OK", "OPTIONS before SIGHUP not answered 200")
+            # Twice, each after the previous one was handled: the signal wait must be re-armed.
+            for n in (1, 2):
+                os.kill(b2bua.pid, signal.SIGHUP)
+                harness.wait_until(lambda: b2bua.log().count(warning) >= n or not b2bua.alive(), 10,
+                                   f"warning for SIGHUP #{n}")
+                check(b2bua.alive(), f"b2bua died on SIGHUP #{n}:\n{b2bua.log()[-3000:]}")
+                reply = options_status(sock, sip, n + 1)
+                check(reply == "SIP/2.0 200 OK", f"OPTIONS after SIGHUP #{n} -> {reply!r}")
+        lines = [l for l in b2bua.log().splitlines() if warning in l]
+        check(len(lines) == 2 and all(" warning [b2bua] " in l for l in lines),
+              f"expected two warn-level SIGHUP lines, got {lines}")
+        check("shutting down" not in b2bua.log(), "SIGHUP started a shutdown")
+        print("sighup: two SIGHUPs logged at warn and ignored, OPTIONS answered 200 after each")
 
 
 CASES = {name[len("case_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}

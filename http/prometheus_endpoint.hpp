@@ -1,14 +1,14 @@
 // GET /metrics (Prometheus text exposition format) and GET /healthz on an http_server.
 #pragma once
 
-#include "metrics/http_server.hpp"
+#include "http/http_server.hpp"
 
 #include <prometheus/collectable.h>
 
 #include <memory>
 #include <string_view>
 
-namespace b2b::metrics {
+namespace b2b::http {
 
 /// Content-Type of the Prometheus text exposition format, version 0.0.4.
 inline constexpr std::string_view prometheus_content_type =
@@ -25,4 +25,4 @@ inline constexpr std::string_view prometheus_content_type =
 void add_prometheus_routes(http_server& server,
                            std::shared_ptr<const prometheus::Collectable> metrics);
 
-}  // namespace b2b::metrics
+}  // namespace b2b::http

@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-namespace b2b::metrics {
+namespace b2b::http {
 
 /// One HTTP request as a route handler sees it. The views point into the session's buffers
 /// and are valid only during the handler call; copy what must outlive it.
@@ -113,4 +113,4 @@ private:
     std::shared_ptr<detail::http_listener> impl_;
 };
 
-}  // namespace b2b::metrics
+}  // namespace b2b::http

@@ -1,7 +1,7 @@
 // Tests of add_prometheus_routes: a real scrape of a prometheus::Registry over 127.0.0.1.
-#include "metrics/prometheus_endpoint.hpp"
+#include "http/prometheus_endpoint.hpp"
 
-#include "tests/unit/metrics/http_test_client.hpp"
+#include "tests/unit/http/http_test_client.hpp"
 
 #include <boost/asio/this_coro.hpp>
 #include <gmock/gmock.h>
@@ -12,7 +12,7 @@
 #include <memory>
 #include <vector>
 
-namespace b2b::metrics {
+namespace b2b::http {
 namespace {
 
 using namespace test;
@@ -45,16 +45,17 @@ TEST_F(prometheus_endpoint_test, metrics_serves_the_registry_as_of_each_scrape) 
             http_client c(co_await asio::this_coro::executor);
             co_await c.connect(server);
             responses got;
-            got.push_back(co_await c.round_trip(make_request(http::verb::get, "/metrics")));
+            got.push_back(co_await c.round_trip(make_request(beast::http::verb::get, "/metrics")));
             counter.Increment();
-            got.push_back(co_await c.round_trip(make_request(http::verb::get, "/metrics")));
+            got.push_back(co_await c.round_trip(make_request(beast::http::verb::get, "/metrics")));
             co_return got;
         }(server_.local_endpoint(), requests_));
 
     ASSERT_EQ(r.size(), 2U);
     for (const auto& res : r) {
-        EXPECT_EQ(res.result(), http::status::ok);
-        EXPECT_EQ(res[http::field::content_type], "text/plain; version=0.0.4; charset=utf-8");
+        EXPECT_EQ(res.result(), beast::http::status::ok);
+        EXPECT_EQ(res[beast::http::field::content_type],
+                  "text/plain; version=0.0.4; charset=utf-8");
         EXPECT_THAT(res.body(), ::testing::HasSubstr("# TYPE b2bua_test_requests_total counter\n"));
     }
     EXPECT_THAT(r[0].body(),
@@ -69,17 +70,18 @@ TEST_F(prometheus_endpoint_test, healthz_is_ok_and_metrics_is_get_only) {
             http_client c(co_await asio::this_coro::executor);
             co_await c.connect(server);
             responses got;
-            got.push_back(co_await c.round_trip(make_request(http::verb::get, "/healthz")));
-            got.push_back(co_await c.round_trip(make_request(http::verb::post, "/metrics", "x")));
+            got.push_back(co_await c.round_trip(make_request(beast::http::verb::get, "/healthz")));
+            got.push_back(co_await c.round_trip(
+                make_request(beast::http::verb::post, "/metrics", "x")));
             co_return got;
         }(server_.local_endpoint()));
 
     ASSERT_EQ(r.size(), 2U);
-    EXPECT_EQ(r[0].result(), http::status::ok);
+    EXPECT_EQ(r[0].result(), beast::http::status::ok);
     EXPECT_EQ(r[0].body(), "ok\n");
-    EXPECT_EQ(r[1].result(), http::status::method_not_allowed);
-    EXPECT_EQ(r[1][http::field::allow], "GET");
+    EXPECT_EQ(r[1].result(), beast::http::status::method_not_allowed);
+    EXPECT_EQ(r[1][beast::http::field::allow], "GET");
 }
 
 }  // namespace
-}  // namespace b2b::metrics
+}  // namespace b2b::http

@@ -1,17 +1,17 @@
 // Route table lookup: exact path, else longest prefix; 405 carries the path's methods.
-#include "metrics/detail/router.hpp"
+#include "http/detail/router.hpp"
 
 #include <stdexcept>
 #include <utility>
 
-namespace b2b::metrics::detail {
+namespace b2b::http::detail {
 
-namespace http = boost::beast::http;
+namespace beast = boost::beast;
 
-void router::add(http::verb method, std::string pattern, route_handler handler) {
+void router::add(beast::http::verb method, std::string pattern, route_handler handler) {
     if (pattern.empty() || pattern.front() != '/')
         throw std::invalid_argument("route must start with '/': " + pattern);
-    if (method == http::verb::unknown)
+    if (method == beast::http::verb::unknown)
         throw std::invalid_argument("route needs a known method: " + pattern);
     const bool prefix = pattern.back() == '*';
     if (prefix) pattern.pop_back();
@@ -19,10 +19,10 @@ void router::add(http::verb method, std::string pattern, route_handler handler) 
     const bool added = table[pattern].try_emplace(method, std::move(handler)).second;
     if (!added)
         throw std::invalid_argument("route already defined: " +
-                                    std::string(http::to_string(method)) + ' ' + pattern);
+                                    std::string(beast::http::to_string(method)) + ' ' + pattern);
 }
 
-route_match router::find(http::verb method, std::string_view path) const {
+route_match router::find(beast::http::verb method, std::string_view path) const {
     const methods* candidates = nullptr;
     route_match m;
     if (auto it = exact_.find(path); it != exact_.end()) {
@@ -46,9 +46,9 @@ route_match router::find(http::verb method, std::string_view path) const {
     // RFC 9110 §15.5.6: a 405 response must list the methods the target does support.
     for (const auto& [verb, h] : *candidates) {
         if (!m.allow.empty()) m.allow += ", ";
-        m.allow += http::to_string(verb);
+        m.allow += beast::http::to_string(verb);
     }
     return m;
 }
 
-}  // namespace b2b::metrics::detail
+}  // namespace b2b::http::detail

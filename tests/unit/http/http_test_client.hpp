@@ -1,7 +1,7 @@
 // Test helpers: a Beast HTTP/1.1 client run as C++20 coroutines on the test's io_context.
 #pragma once
 
-#include "metrics/http_server.hpp"
+#include "http/http_server.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
@@ -25,15 +25,14 @@
 #include <string_view>
 #include <utility>
 
-namespace b2b::metrics::test {
+namespace b2b::http::test {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-using client_request = http::request<http::string_body>;
-using client_response = http::response<http::string_body>;
+using client_request = beast::http::request<beast::http::string_body>;
+using client_response = beast::http::response<beast::http::string_body>;
 
 /// Bounds every test's event loop. Generous: it only matters when something hangs.
 inline constexpr std::chrono::seconds deadline{10};
@@ -41,9 +40,10 @@ inline constexpr std::chrono::seconds deadline{10};
 inline tcp::endpoint loopback_any_port() { return {asio::ip::make_address_v4("127.0.0.1"), 0}; }
 
 /// An HTTP/1.1 request with Host set and, when there is a body, Content-Length.
-inline client_request make_request(http::verb method, std::string target, std::string body = {}) {
+inline client_request make_request(beast::http::verb method, std::string target,
+                                   std::string body = {}) {
     client_request req{method, target, 11};
-    req.set(http::field::host, "127.0.0.1");
+    req.set(beast::http::field::host, "127.0.0.1");
     if (!body.empty()) {
         req.body() = std::move(body);
         req.prepare_payload();
@@ -62,7 +62,7 @@ public:
     }
 
     asio::awaitable<void> send(client_request req) {
-        co_await http::async_write(stream_, req, asio::use_awaitable);
+        co_await beast::http::async_write(stream_, req, asio::use_awaitable);
     }
 
     asio::awaitable<void> send_raw(std::string bytes) {
@@ -71,7 +71,7 @@ public:
 
     asio::awaitable<client_response> receive() {
         client_response res;
-        co_await http::async_read(stream_, buffer_, res, asio::use_awaitable);
+        co_await beast::http::async_read(stream_, buffer_, res, asio::use_awaitable);
         co_return res;
     }
 
@@ -117,4 +117,4 @@ T run_client(asio::io_context& ioc, http_server& server, asio::awaitable<T> clie
     return std::move(*result);
 }
 
-}  // namespace b2b::metrics::test
+}  // namespace b2b::http::test

@@ -1,7 +1,7 @@
-// Tests of metrics::http_server over real 127.0.0.1 sockets, with a Beast client on one io_context.
-#include "metrics/http_server.hpp"
+// Tests of http::http_server over real 127.0.0.1 sockets, with a Beast client on one io_context.
+#include "http/http_server.hpp"
 
-#include "tests/unit/metrics/http_test_client.hpp"
+#include "tests/unit/http/http_test_client.hpp"
 
 #include <boost/asio/this_coro.hpp>
 #include <gtest/gtest.h>
@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-namespace b2b::metrics {
+namespace b2b::http {
 namespace {
 
 using namespace test;
@@ -46,7 +46,7 @@ asio::awaitable<std::vector<answer_and_end>> raw_requests(tcp::endpoint server,
 }
 
 client_request get_request(std::string target) {
-    return make_request(http::verb::get, std::move(target));
+    return make_request(beast::http::verb::get, std::move(target));
 }
 
 class http_server_test : public ::testing::Test {
@@ -54,7 +54,7 @@ protected:
     /// Makes and starts the server, with GET /hello answering "hello\n".
     http_server& start(http_server_options options = {}) {
         server_.emplace(ioc_.get_executor(), loopback_any_port(), options);
-        server_->add_route(http::verb::get, "/hello",
+        server_->add_route(beast::http::verb::get, "/hello",
                            [](const request&) { return response{.body = "hello\n"}; });
         const auto ec = server_->start();
         EXPECT_FALSE(ec) << ec.message();
@@ -85,9 +85,9 @@ TEST_F(http_server_test, binds_a_free_port_on_loopback) {
     EXPECT_EQ(endpoint().address(), asio::ip::make_address("127.0.0.1"));
     EXPECT_NE(endpoint().port(), 0);
     const auto res = send(get_request("/hello"));
-    EXPECT_EQ(res.result(), http::status::ok);
+    EXPECT_EQ(res.result(), beast::http::status::ok);
     EXPECT_EQ(res.body(), "hello\n");
-    EXPECT_EQ(res[http::field::content_type], "text/plain; charset=utf-8");
+    EXPECT_EQ(res[beast::http::field::content_type], "text/plain; charset=utf-8");
 }
 
 TEST_F(http_server_test, start_reports_a_port_in_use_and_a_second_start) {
@@ -98,37 +98,37 @@ TEST_F(http_server_test, start_reports_a_port_in_use_and_a_second_start) {
 }
 
 TEST_F(http_server_test, handler_sees_the_request_and_shapes_the_response) {
-    start().add_route(http::verb::post, "/echo", [](const request& req) {
-        response res{.status = http::status::created, .content_type = "application/json"};
-        res.body = std::string(http::to_string(req.method)) + '|' + std::string(req.target) +
+    start().add_route(beast::http::verb::post, "/echo", [](const request& req) {
+        response res{.status = beast::http::status::created, .content_type = "application/json"};
+        res.body = std::string(beast::http::to_string(req.method)) + '|' + std::string(req.target) +
                    '|' + std::string(req.path) + '|' + std::string(req.query) + '|' +
                    std::string(req.body) + '|' + std::string(req.headers["X-Test"]);
-        res.headers.set(http::field::location, "/echo/1");
+        res.headers.set(beast::http::field::location, "/echo/1");
         return res;
     });
-    auto req = make_request(http::verb::post, "/echo?x=1&y=2", "{\"a\":1}");
+    auto req = make_request(beast::http::verb::post, "/echo?x=1&y=2", "{\"a\":1}");
     req.set("X-Test", "42");
     const auto res = send(std::move(req));
-    EXPECT_EQ(res.result(), http::status::created);
+    EXPECT_EQ(res.result(), beast::http::status::created);
     EXPECT_EQ(res.body(), "POST|/echo?x=1&y=2|/echo|x=1&y=2|{\"a\":1}|42");
-    EXPECT_EQ(res[http::field::content_type], "application/json");
-    EXPECT_EQ(res[http::field::location], "/echo/1");
-    EXPECT_EQ(res[http::field::content_length], std::to_string(res.body().size()));
+    EXPECT_EQ(res[beast::http::field::content_type], "application/json");
+    EXPECT_EQ(res[beast::http::field::location], "/echo/1");
+    EXPECT_EQ(res[beast::http::field::content_length], std::to_string(res.body().size()));
 }
 
 TEST_F(http_server_test, unknown_path_is_404) {
     start();
     const auto r = send_all({get_request("/nowhere"), get_request("/hello/more")});
     ASSERT_EQ(r.size(), 2U);
-    EXPECT_EQ(r[0].result(), http::status::not_found);
-    EXPECT_EQ(r[1].result(), http::status::not_found);
+    EXPECT_EQ(r[0].result(), beast::http::status::not_found);
+    EXPECT_EQ(r[1].result(), beast::http::status::not_found);
 }
 
 TEST_F(http_server_test, known_path_with_another_method_is_405_with_allow) {
-    start().add_route(http::verb::put, "/hello", [](const request&) { return response{}; });
-    const auto res = send(make_request(http::verb::delete_, "/hello"));
-    EXPECT_EQ(res.result(), http::status::method_not_allowed);
-    EXPECT_EQ(res[http::field::allow], "GET, PUT");
+    start().add_route(beast::http::verb::put, "/hello", [](const request&) { return response{}; });
+    const auto res = send(make_request(beast::http::verb::delete_, "/hello"));
+    EXPECT_EQ(res.result(), beast::http::status::method_not_allowed);
+    EXPECT_EQ(res[beast::http::field::allow], "GET, PUT");
 }
 
 TEST_F(http_server_test, keep_alive_serves_two_requests_on_one_connection) {
@@ -136,9 +136,9 @@ TEST_F(http_server_test, keep_alive_serves_two_requests_on_one_connection) {
     // on_one_connection fails with end of file if the server closed after the first.
     const auto r = send_all({get_request("/hello"), get_request("/nowhere")});
     ASSERT_EQ(r.size(), 2U);
-    EXPECT_EQ(r[0].result(), http::status::ok);
+    EXPECT_EQ(r[0].result(), beast::http::status::ok);
     EXPECT_TRUE(r[0].keep_alive());
-    EXPECT_EQ(r[1].result(), http::status::not_found);
+    EXPECT_EQ(r[1].result(), beast::http::status::not_found);
     EXPECT_TRUE(r[1].keep_alive());
 }
 
@@ -155,7 +155,7 @@ TEST_F(http_server_test, pipelined_requests_are_answered_in_order) {
         co_return got;
     }(endpoint()));
     ASSERT_EQ(r.size(), 2U);
-    EXPECT_EQ(r[0].result(), http::status::not_found);
+    EXPECT_EQ(r[0].result(), beast::http::status::not_found);
     EXPECT_EQ(r[1].body(), "hello\n");
 }
 
@@ -182,7 +182,7 @@ TEST_F(http_server_test, malformed_request_is_400_and_closes) {
                                        "GET /hello HTTP/2.5\r\n\r\n"}));
     ASSERT_EQ(got.size(), 4U);
     for (const auto& [res, end] : got) {
-        EXPECT_EQ(res.result(), http::status::bad_request);
+        EXPECT_EQ(res.result(), beast::http::status::bad_request);
         EXPECT_FALSE(res.keep_alive());
         EXPECT_EQ(end, asio::error::eof);
     }
@@ -193,12 +193,12 @@ TEST_F(http_server_test, header_section_over_the_limit_is_431) {
     const auto got = run(raw_requests(
         endpoint(), {"GET /hello HTTP/1.1\r\nX-Big: " + std::string(9000, 'a') + "\r\n\r\n"}));
     ASSERT_EQ(got.size(), 1U);
-    EXPECT_EQ(got[0].first.result(), http::status::request_header_fields_too_large);
+    EXPECT_EQ(got[0].first.result(), beast::http::status::request_header_fields_too_large);
     EXPECT_EQ(got[0].second, asio::error::eof);
 }
 
 TEST_F(http_server_test, body_limit_is_inclusive_and_larger_bodies_get_413) {
-    start({.body_limit = 16}).add_route(http::verb::put, "/echo", [](const request& req) {
+    start({.body_limit = 16}).add_route(beast::http::verb::put, "/echo", [](const request& req) {
         return response{.body = std::string(req.body)};
     });
     const auto got = run(raw_requests(
@@ -206,9 +206,9 @@ TEST_F(http_server_test, body_limit_is_inclusive_and_larger_bodies_get_413) {
         {"PUT /echo HTTP/1.1\r\nConnection: close\r\nContent-Length: 16\r\n\r\n0123456789abcdef",
          "PUT /echo HTTP/1.1\r\nContent-Length: 17\r\n\r\n0123456789abcdefg"}));
     ASSERT_EQ(got.size(), 2U);
-    EXPECT_EQ(got[0].first.result(), http::status::ok);
+    EXPECT_EQ(got[0].first.result(), beast::http::status::ok);
     EXPECT_EQ(got[0].first.body(), "0123456789abcdef");
-    EXPECT_EQ(got[1].first.result(), http::status::payload_too_large);
+    EXPECT_EQ(got[1].first.result(), beast::http::status::payload_too_large);
     EXPECT_FALSE(got[1].first.keep_alive());
     EXPECT_EQ(got[1].second, asio::error::eof);
 }
@@ -217,41 +217,42 @@ TEST_F(http_server_test, oversized_body_gets_413_after_the_client_sent_it_all) {
     // The server rejects on Content-Length (default limit 1 MiB) and must read and discard the
     // body it never parses: with more unread than the kernel buffers hold, closing at once
     // would fail the client's write with a reset before it ever reads the 413.
-    start().add_route(http::verb::post, "/upload", [](const request&) { return response{}; });
-    const auto res =
-        send(make_request(http::verb::post, "/upload", std::string(std::size_t{16} << 20, 'x')));
-    EXPECT_EQ(res.result(), http::status::payload_too_large);
+    start().add_route(beast::http::verb::post, "/upload",
+                      [](const request&) { return response{}; });
+    const auto res = send(make_request(beast::http::verb::post, "/upload",
+                                       std::string(std::size_t{16} << 20, 'x')));
+    EXPECT_EQ(res.result(), beast::http::status::payload_too_large);
 }
 
 TEST_F(http_server_test, prefix_route_receives_the_rest_of_the_path) {
     auto& server = start();
-    server.add_route(http::verb::get, "/api/v1/trunks/*",
+    server.add_route(beast::http::verb::get, "/api/v1/trunks/*",
                      [](const request& req) { return response{.body = std::string(req.rest)}; });
-    server.add_route(http::verb::get, "/api/*",
+    server.add_route(beast::http::verb::get, "/api/*",
                      [](const request&) { return response{.body = "short prefix"}; });
-    server.add_route(http::verb::get, "/api/v1/trunks/special",
+    server.add_route(beast::http::verb::get, "/api/v1/trunks/special",
                      [](const request&) { return response{.body = "exact"}; });
 
     const auto r = send_all({get_request("/api/v1/trunks/acme?verbose=1"),
                          get_request("/api/v1/trunks/"), get_request("/api/v1/trunks/special"),
                          get_request("/api/v1/other"),
-                         make_request(http::verb::post, "/api/v1/trunks/acme")});
+                         make_request(beast::http::verb::post, "/api/v1/trunks/acme")});
     ASSERT_EQ(r.size(), 5U);
     EXPECT_EQ(r[0].body(), "acme");
-    EXPECT_EQ(r[1].result(), http::status::ok);
+    EXPECT_EQ(r[1].result(), beast::http::status::ok);
     EXPECT_EQ(r[1].body(), "");
     EXPECT_EQ(r[2].body(), "exact");
     EXPECT_EQ(r[3].body(), "short prefix");
-    EXPECT_EQ(r[4].result(), http::status::method_not_allowed);
-    EXPECT_EQ(r[4][http::field::allow], "GET");
+    EXPECT_EQ(r[4].result(), beast::http::status::method_not_allowed);
+    EXPECT_EQ(r[4][beast::http::field::allow], "GET");
 }
 
 TEST_F(http_server_test, throwing_handler_yields_500_and_the_connection_stays_usable) {
-    start().add_route(http::verb::get, "/boom",
+    start().add_route(beast::http::verb::get, "/boom",
                       [](const request&) -> response { throw std::runtime_error("boom"); });
     const auto r = send_all({get_request("/boom"), get_request("/hello")});
     ASSERT_EQ(r.size(), 2U);
-    EXPECT_EQ(r[0].result(), http::status::internal_server_error);
+    EXPECT_EQ(r[0].result(), beast::http::status::internal_server_error);
     EXPECT_EQ(r[1].body(), "hello\n");
 }
 
@@ -264,7 +265,7 @@ TEST_F(http_server_test, stop_closes_an_idle_keep_alive_connection) {
     const auto res = run(
         [](http_client& c, tcp::endpoint server) -> asio::awaitable<client_response> {
             co_await c.connect(server);
-            co_return co_await c.round_trip(make_request(http::verb::get, "/hello"));
+            co_return co_await c.round_trip(make_request(beast::http::verb::get, "/hello"));
         }(held, endpoint()));
     EXPECT_TRUE(res.keep_alive());
     EXPECT_EQ(server_->session_count(), 0U);
@@ -286,12 +287,12 @@ asio::awaitable<limit_outcome> two_connections(http_server& s, tcp::endpoint ser
     limit_outcome out;
     http_client first(ex);
     co_await first.connect(server);
-    out.first.push_back(co_await first.round_trip(make_request(http::verb::get, "/hello")));
+    out.first.push_back(co_await first.round_trip(make_request(beast::http::verb::get, "/hello")));
     out.sessions_open = s.session_count();
     http_client second(ex);
     co_await second.connect(server);
     out.second_ended = co_await second.wait_closed();
-    out.first.push_back(co_await first.round_trip(make_request(http::verb::get, "/hello")));
+    out.first.push_back(co_await first.round_trip(make_request(beast::http::verb::get, "/hello")));
     co_return out;
 }
 
@@ -318,12 +319,12 @@ TEST_F(http_server_test, silent_connection_is_closed_after_the_read_timeout) {
 TEST_F(http_server_test, add_route_rejects_bad_and_duplicate_routes) {
     auto& server = start();
     auto h = [](const request&) { return response{}; };
-    EXPECT_THROW(server.add_route(http::verb::get, "metrics", h), std::invalid_argument);
-    EXPECT_THROW(server.add_route(http::verb::get, "", h), std::invalid_argument);
-    EXPECT_THROW(server.add_route(http::verb::unknown, "/x", h), std::invalid_argument);
-    EXPECT_THROW(server.add_route(http::verb::get, "/hello", h), std::invalid_argument);
-    EXPECT_NO_THROW(server.add_route(http::verb::head, "/hello", h));
+    EXPECT_THROW(server.add_route(beast::http::verb::get, "metrics", h), std::invalid_argument);
+    EXPECT_THROW(server.add_route(beast::http::verb::get, "", h), std::invalid_argument);
+    EXPECT_THROW(server.add_route(beast::http::verb::unknown, "/x", h), std::invalid_argument);
+    EXPECT_THROW(server.add_route(beast::http::verb::get, "/hello", h), std::invalid_argument);
+    EXPECT_NO_THROW(server.add_route(beast::http::verb::head, "/hello", h));
 }
 
 }  // namespace
-}  // namespace b2b::metrics
+}  // namespace b2b::http

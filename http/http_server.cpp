@@ -1,7 +1,7 @@
 // HTTP/1.1 server: the accept loop, one session per connection, dispatch through the router.
-#include "metrics/http_server.hpp"
+#include "http/http_server.hpp"
 
-#include "metrics/detail/router.hpp"
+#include "http/detail/router.hpp"
 
 #include <boost/asio/error.hpp>
 #include <boost/beast/core/bind_handler.hpp>
@@ -21,11 +21,10 @@
 #include <unordered_set>
 #include <utility>
 
-namespace b2b::metrics {
+namespace b2b::http {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
@@ -49,7 +48,7 @@ std::string to_string(const tcp::endpoint& ep) {
 }
 
 bool is_parse_error(const beast::error_code& ec) {
-    return ec.category() == beast::error_code(http::error::bad_target).category();
+    return ec.category() == beast::error_code(beast::http::error::bad_target).category();
 }
 
 }  // namespace
@@ -71,7 +70,7 @@ public:
     beast::error_code start();
     void stop();
 
-    void add_route(http::verb method, std::string path, route_handler handler) {
+    void add_route(beast::http::verb method, std::string path, route_handler handler) {
         router_.add(method, std::move(path), std::move(handler));
     }
     tcp::endpoint local_endpoint() const { return endpoint_; }
@@ -80,7 +79,7 @@ public:
     spdlog::logger& log() const { return *log_; }
 
     /// Routes `req` and runs its handler; always returns a response.
-    response dispatch(const http::request<http::string_body>& req) const;
+    response dispatch(const beast::http::request<beast::http::string_body>& req) const;
 
     /// Called by a session's destructor.
     void forget(http_session* session) { sessions_.erase(session); }
@@ -117,7 +116,7 @@ private:
     void on_read(beast::error_code ec, std::size_t bytes);
     void on_read_error(beast::error_code ec);
     void send(response r, unsigned version, bool keep_alive);
-    void send_error(http::status status, std::string body);
+    void send_error(beast::http::status status, std::string body);
     void on_write(bool keep_alive, beast::error_code ec, std::size_t bytes);
     void do_close();
     void do_drain();
@@ -126,8 +125,8 @@ private:
     beast::tcp_stream stream_;
     beast::flat_buffer buffer_;
     // A fresh parser per request: Beast parsers are single-use.
-    std::optional<http::request_parser<http::string_body>> parser_;
-    http::response<http::string_body> response_;
+    std::optional<beast::http::request_parser<beast::http::string_body>> parser_;
+    beast::http::response<beast::http::string_body> response_;
     std::shared_ptr<http_listener> listener_;
 };
 
@@ -186,7 +185,7 @@ void http_listener::on_accept(beast::error_code ec, tcp::socket socket) {
     do_accept();
 }
 
-response http_listener::dispatch(const http::request<http::string_body>& req) const {
+response http_listener::dispatch(const beast::http::request<beast::http::string_body>& req) const {
     const std::string_view target = req.target();
     const std::size_t question = target.find('?');
     const std::string_view path = target.substr(0, question);
@@ -195,9 +194,11 @@ response http_listener::dispatch(const http::request<http::string_body>& req) co
 
     const route_match match = router_.find(req.method(), path);
     if (match.handler == nullptr) {
-        if (match.allow.empty()) return {.status = http::status::not_found, .body = "not found\n"};
-        response r{.status = http::status::method_not_allowed, .body = "method not allowed\n"};
-        r.headers.set(http::field::allow, match.allow);
+        if (match.allow.empty())
+            return {.status = beast::http::status::not_found, .body = "not found\n"};
+        response r{.status = beast::http::status::method_not_allowed,
+                   .body = "method not allowed\n"};
+        r.headers.set(beast::http::field::allow, match.allow);
         return r;
     }
     try {
@@ -215,7 +216,8 @@ response http_listener::dispatch(const http::request<http::string_body>& req) co
         log_->error("{} {}: handler failed with a non-standard exception",
                     std::string_view(req.method_string()), path);
     }
-    return {.status = http::status::internal_server_error, .body = "internal server error\n"};
+    return {.status = beast::http::status::internal_server_error,
+            .body = "internal server error\n"};
 }
 
 void http_session::do_read() {
@@ -223,14 +225,14 @@ void http_session::do_read() {
     parser_->body_limit(listener_->options().body_limit);
     // Also bounds the idle wait of a keep-alive connection.
     stream_.expires_after(listener_->options().read_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+    beast::http::async_read(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&http_session::on_read, shared_from_this()));
 }
 
 void http_session::on_read(beast::error_code ec, std::size_t /*bytes*/) {
     // Expected endings first: the client closed between requests, stayed silent past the read
     // timeout (tcp_stream has closed the socket), or stop() closed us.
-    if (ec == http::error::end_of_stream) return do_close();
+    if (ec == beast::http::error::end_of_stream) return do_close();
     if (ec == beast::error::timeout || ec == asio::error::operation_aborted) return;
     if (ec) return on_read_error(ec);
     const auto& req = parser_->get();
@@ -241,31 +243,31 @@ void http_session::on_read_error(beast::error_code ec) {
     listener_->log().debug("read: {}", ec.message());
     // Answers to requests we will not serve. Each closes the connection afterwards: the rest
     // of the request is unread, so the stream cannot be resynchronised.
-    if (ec == http::error::body_limit)
-        return send_error(http::status::payload_too_large, "request body too large\n");
-    if (ec == http::error::header_limit)
-        return send_error(http::status::request_header_fields_too_large,  // RFC 6585 §5
+    if (ec == beast::http::error::body_limit)
+        return send_error(beast::http::status::payload_too_large, "request body too large\n");
+    if (ec == beast::http::error::header_limit)
+        return send_error(beast::http::status::request_header_fields_too_large,  // RFC 6585 §5
                           "request header fields too large\n");
-    if (ec != http::error::partial_message && is_parse_error(ec))
-        return send_error(http::status::bad_request, "bad request\n");
+    if (ec != beast::http::error::partial_message && is_parse_error(ec))
+        return send_error(beast::http::status::bad_request, "bad request\n");
     // Otherwise a reset, or the client closed mid-request: nobody is left to answer.
 }
 
 void http_session::send(response r, unsigned version, bool keep_alive) {
-    response_ = http::response<http::string_body>(r.status, version);
+    response_ = beast::http::response<beast::http::string_body>(r.status, version);
     for (const auto& field : r.headers) response_.insert(field.name_string(), field.value());
-    if (!r.content_type.empty()) response_.set(http::field::content_type, r.content_type);
+    if (!r.content_type.empty()) response_.set(beast::http::field::content_type, r.content_type);
     response_.body() = std::move(r.body);
     response_.keep_alive(keep_alive);
     response_.prepare_payload();
     // A client that stops reading must not hold the session forever either.
     stream_.expires_after(listener_->options().read_timeout);
-    http::async_write(stream_, response_,
-                      beast::bind_front_handler(&http_session::on_write, shared_from_this(),
-                                                keep_alive));
+    beast::http::async_write(stream_, response_,
+                             beast::bind_front_handler(&http_session::on_write,
+                                                       shared_from_this(), keep_alive));
 }
 
-void http_session::send_error(http::status status, std::string body) {
+void http_session::send_error(beast::http::status status, std::string body) {
     send(response{.status = status, .body = std::move(body)}, 11, false);
 }
 
@@ -309,7 +311,7 @@ http_server::http_server(asio::any_io_executor ex, tcp::endpoint listen,
 
 http_server::~http_server() { impl_->stop(); }
 
-void http_server::add_route(http::verb method, std::string path, route_handler handler) {
+void http_server::add_route(beast::http::verb method, std::string path, route_handler handler) {
     impl_->add_route(method, std::move(path), std::move(handler));
 }
 
@@ -321,4 +323,4 @@ tcp::endpoint http_server::local_endpoint() const { return impl_->local_endpoint
 
 std::size_t http_server::session_count() const { return impl_->session_count(); }
 
-}  // namespace b2b::metrics
+}  // namespace b2b::http

@@ -1,7 +1,7 @@
 // Route table of the HTTP server: exact paths and "prefix*" patterns, with handlers per method.
 #pragma once
 
-#include "metrics/http_server.hpp"
+#include "http/http_server.hpp"
 
 #include <boost/beast/http/verb.hpp>
 
@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-namespace b2b::metrics::detail {
+namespace b2b::http::detail {
 
 /// The outcome of looking a request up: a handler, or why there is none.
 struct route_match {
@@ -40,4 +40,4 @@ private:
     std::map<std::string, methods, std::less<>> prefixes_;
 };
 
-}  // namespace b2b::metrics::detail
+}  // namespace b2b::http::detail

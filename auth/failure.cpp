@@ -12,13 +12,15 @@ constexpr std::array all_values{
     failure::unknown_user,          failure::wrong_password,        failure::stale_nonce,
     failure::invalid_nonce,         failure::realm_mismatch,        failure::uri_mismatch,
     failure::unsupported_algorithm, failure::malformed_credentials, failure::rejected,
-    failure::no_credentials,        failure::challenge_loop,
+    failure::no_credentials,        failure::challenge_loop,        failure::replayed_nonce,
+    failure::challenge_unanswered,  failure::forbidden,
 };
 
 constexpr std::array downstream_values{
     failure::unknown_user,          failure::wrong_password,        failure::stale_nonce,
     failure::invalid_nonce,         failure::realm_mismatch,        failure::uri_mismatch,
-    failure::unsupported_algorithm, failure::malformed_credentials,
+    failure::unsupported_algorithm, failure::malformed_credentials, failure::replayed_nonce,
+    failure::challenge_unanswered,
 };
 
 constexpr std::array upstream_values{
@@ -26,7 +28,10 @@ constexpr std::array upstream_values{
     failure::no_credentials,
     failure::challenge_loop,
     failure::unsupported_algorithm,
+    failure::forbidden,
 };
+
+static_assert(all_values.size() == failure_count - 1, "all_values must list every failure");
 
 // Boost's error_category has a protected non-virtual destructor by design (categories are
 // never deleted through a base pointer), which -Wnon-virtual-dtor cannot tell apart.
@@ -40,7 +45,7 @@ class category final : public boost::system::error_category {
     const char* name() const noexcept override { return "b2b.auth"; }
 
     std::string message(int ev) const override {
-        if (ev <= 0 || ev > static_cast<int>(failure::challenge_loop))
+        if (ev <= 0 || ev >= static_cast<int>(failure_count))
             return "unknown auth failure";
         return std::string(hint(static_cast<failure>(ev)));
     }
@@ -73,6 +78,12 @@ std::string_view to_string(failure f) noexcept {
             return "no_credentials";
         case failure::challenge_loop:
             return "challenge_loop";
+        case failure::replayed_nonce:
+            return "replayed_nonce";
+        case failure::challenge_unanswered:
+            return "challenge_unanswered";
+        case failure::forbidden:
+            return "forbidden";
     }
     return "unknown";
 }
@@ -114,6 +125,18 @@ std::string_view hint(failure f) noexcept {
         case failure::challenge_loop:
             return "The trunk provider kept sending fresh (stale) challenges and we stopped "
                    "retrying to avoid a loop; check the provider's status or contact them.";
+        case failure::replayed_nonce:
+            return "A correct answer to one of our challenges was used again (same or lower nonce "
+                   "count, or from another address than the one challenged) and was challenged "
+                   "again; occasional cases are NAT rebinding, many mean captured SIP traffic is "
+                   "being replayed, so check who can see the signalling.";
+        case failure::challenge_unanswered:
+            return "A PBX left several of our challenges unanswered; it probably does not support "
+                   "the offered digest algorithm (offer MD5 via downstream.algorithms or "
+                   "downstream.algorithms_for) or has no credentials for this realm.";
+        case failure::forbidden:
+            return "The trunk provider answered 403 Forbidden to our credentials; check the "
+                   "account's user name, password and allowed source address with the provider.";
     }
     return "Unknown authentication failure.";
 }

@@ -3,6 +3,7 @@
 
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -28,7 +29,14 @@ enum class failure : std::uint8_t {
     rejected,        ///< provider challenged again (not stale) or sent 403 after our credentials
     no_credentials,  ///< provider challenged but no credentials are configured for the trunk
     challenge_loop,  ///< provider kept answering with stale challenges; we gave up
+    // Appended later; values are never renumbered.
+    replayed_nonce,        ///< downstream: a correct answer reused (nc not increasing, or another source)
+    challenge_unanswered,  ///< downstream: a source left several challenges unanswered
+    forbidden,             ///< upstream: the trunk answered 403 to our credentials
 };
+
+/// One more than the highest value, so `std::array<T, failure_count>` can be indexed by failure.
+inline constexpr std::size_t failure_count = static_cast<std::size_t>(failure::forbidden) + 1;
 
 /// Stable snake_case name, e.g. "wrong_password". Never empty for a declared value.
 std::string_view to_string(failure f) noexcept;
@@ -38,7 +46,8 @@ std::string_view hint(failure f) noexcept;
 
 /// Every value, in declaration order (so metrics can pre-create all series at zero).
 std::span<const failure> all_failures() noexcept;
-/// The values `digest_server::verify` can produce.
+/// The downstream values: what `digest_server::verify` can produce, plus challenge_unanswered,
+/// which the downstream policy counts per source.
 std::span<const failure> downstream_failures() noexcept;
 /// The values `request_authenticator` can produce (includes unsupported_algorithm).
 std::span<const failure> upstream_failures() noexcept;

@@ -58,7 +58,7 @@ public:
 
 private:
     static constexpr std::size_t method_count = static_cast<std::size_t>(sip::method::publish) + 1;
-    static constexpr std::size_t failure_count = static_cast<std::size_t>(auth::failure::challenge_loop) + 1;
+    static constexpr std::size_t failure_count = auth::failure_count;
     static constexpr std::size_t result_count = static_cast<std::size_t>(call_result::error) + 1;
 
     struct direction_series {

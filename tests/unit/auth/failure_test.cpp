@@ -27,11 +27,26 @@ TEST(failure, names_are_the_documented_snake_case_strings) {
     EXPECT_EQ(to_string(failure::rejected), "rejected");
     EXPECT_EQ(to_string(failure::no_credentials), "no_credentials");
     EXPECT_EQ(to_string(failure::challenge_loop), "challenge_loop");
+    EXPECT_EQ(to_string(failure::replayed_nonce), "replayed_nonce");
+    EXPECT_EQ(to_string(failure::challenge_unanswered), "challenge_unanswered");
+    EXPECT_EQ(to_string(failure::forbidden), "forbidden");
+}
+
+TEST(failure, values_are_appended_never_renumbered) {
+    // Stored in metrics and logs by number elsewhere: a change here breaks dashboards.
+    EXPECT_EQ(static_cast<int>(failure::unknown_user), 1);
+    EXPECT_EQ(static_cast<int>(failure::malformed_credentials), 8);
+    EXPECT_EQ(static_cast<int>(failure::challenge_loop), 11);
+    EXPECT_EQ(static_cast<int>(failure::replayed_nonce), 12);
+    EXPECT_EQ(static_cast<int>(failure::challenge_unanswered), 13);
+    EXPECT_EQ(static_cast<int>(failure::forbidden), 14);
+    EXPECT_EQ(failure_count, 15u);
+    for (failure f : all_failures()) EXPECT_LT(static_cast<std::size_t>(f), failure_count);
 }
 
 TEST(failure, enumeration_covers_every_value_once) {
     const auto all = all_failures();
-    EXPECT_EQ(all.size(), 11u);
+    EXPECT_EQ(all.size(), 14u);
     std::set<std::string_view> names;
     for (failure f : all) {
         EXPECT_TRUE(is_snake_case(to_string(f))) << to_string(f);
@@ -43,8 +58,8 @@ TEST(failure, enumeration_covers_every_value_once) {
 TEST(failure, downstream_and_upstream_sets_are_subsets) {
     const auto all = all_failures();
     auto in_all = [&](failure f) { return std::find(all.begin(), all.end(), f) != all.end(); };
-    EXPECT_EQ(downstream_failures().size(), 8u);
-    EXPECT_EQ(upstream_failures().size(), 4u);
+    EXPECT_EQ(downstream_failures().size(), 10u);
+    EXPECT_EQ(upstream_failures().size(), 5u);
     for (failure f : downstream_failures()) EXPECT_TRUE(in_all(f));
     for (failure f : upstream_failures()) EXPECT_TRUE(in_all(f));
     const auto up = upstream_failures();
@@ -52,6 +67,11 @@ TEST(failure, downstream_and_upstream_sets_are_subsets) {
     EXPECT_NE(std::find(up.begin(), up.end(), failure::challenge_loop), up.end());
     const auto down = downstream_failures();
     EXPECT_EQ(std::find(down.begin(), down.end(), failure::rejected), down.end());
+    EXPECT_NE(std::find(down.begin(), down.end(), failure::replayed_nonce), down.end());
+    EXPECT_NE(std::find(down.begin(), down.end(), failure::challenge_unanswered), down.end());
+    EXPECT_EQ(std::find(down.begin(), down.end(), failure::forbidden), down.end());
+    EXPECT_NE(std::find(up.begin(), up.end(), failure::forbidden), up.end());
+    EXPECT_EQ(std::find(up.begin(), up.end(), failure::replayed_nonce), up.end());
 }
 
 TEST(failure, every_value_has_a_one_line_hint) {
@@ -74,6 +94,9 @@ TEST(failure, error_code_uses_the_auth_category) {
     EXPECT_TRUE(ec.failed());
     EXPECT_EQ(ec, make_error_code(failure::wrong_password));
     EXPECT_NE(ec, make_error_code(failure::unknown_user));
+    EXPECT_EQ(make_error_code(failure::forbidden).message(), std::string(hint(failure::forbidden)));
+    EXPECT_EQ(boost::system::error_code(static_cast<int>(failure_count), auth_category()).message(),
+              "unknown auth failure");
 }
 
 TEST(failure, auth_error_what_joins_name_and_detail) {

@@ -10,15 +10,20 @@ namespace b2b::b2bua {
 
 namespace {
 
+std::vector<auth::algorithm> to_algorithms(const std::vector<std::string>& names, const std::string& field) {
+    std::vector<auth::algorithm> out;
+    for (const auto& name : names) {
+        auto alg = auth::parse_algorithm(name);
+        if (!alg) throw config_error(field + ": '" + name + "' is not supported");
+        out.push_back(*alg);
+    }
+    return out;
+}
+
 auth::server_config make_server_config(const config::downstream_section& cfg) {
     auth::server_config out;
     out.realm = cfg.realm;
-    out.algorithms.clear();
-    for (const auto& name : cfg.algorithms) {
-        auto alg = auth::parse_algorithm(name);
-        if (!alg) throw config_error("downstream.algorithms: '" + name + "' is not supported");
-        out.algorithms.push_back(*alg);
-    }
+    out.algorithms = to_algorithms(cfg.algorithms, "downstream.algorithms");
     out.nonce.secret = cfg.nonce_secret;
     out.nonce.ttl = cfg.nonce_ttl;
     return out;
@@ -45,12 +50,15 @@ public:
         }
     }
 
-    auth_decision check(const sip::message& request, std::chrono::system_clock::time_point now) {
+    auth_decision check(const sip::message& request, const sip::endpoint& source,
+                        std::chrono::system_clock::time_point now) {
         const bool proxy = challenge_status_ == 407;
         const auto wanted = proxy ? sip::header_id::proxy_authorization : sip::header_id::authorization;
         const auto credentials = request.values(wanted);
+        // Nonces are bound to the address, not the port: NAT and TCP reconnects change ports.
+        const auto& from = source.address;
         const auto result = server_.verify(std::span<const std::string_view>(credentials), request.method_text(),
-                                           request.request_uri().text, now);
+                                           request.request_uri().text, from, now);
         auth_decision d;
         d.username = result.username;
         if (result.authenticated()) {
@@ -64,7 +72,7 @@ public:
             d.status = challenge_status_;
             d.reason_phrase = proxy ? "Proxy Authentication Required" : "Unauthorized";
             d.challenge_header = proxy ? "Proxy-Authenticate" : "WWW-Authenticate";
-            d.challenges = server_.challenge(now, stale);
+            d.challenges = server_.challenge(from, now, stale);
         };
         if (!result.reason) {
             challenge(false);  // no credentials yet: the normal first step
@@ -78,6 +86,12 @@ public:
             case auth::failure::invalid_nonce:
                 // Typically a nonce from before a restart (new secret): a fresh challenge lets
                 // a PBX with the right password through.
+                challenge(false);
+                break;
+            case auth::failure::replayed_nonce:
+                // A correct answer seen before, or sent from another address than the one we
+                // challenged: possibly captured traffic. A fresh challenge (without stale=true)
+                // costs a genuine PBX one round trip and gives a replayer nothing.
                 challenge(false);
                 break;
             case auth::failure::malformed_credentials:
@@ -108,8 +122,9 @@ downstream_auth::downstream_auth(const config::downstream_section& cfg) : impl_(
 
 downstream_auth::~downstream_auth() = default;
 
-auth_decision downstream_auth::check(const sip::message& request, std::chrono::system_clock::time_point now) {
-    return impl_->check(request, now);
+auth_decision downstream_auth::check(const sip::message& request, const sip::endpoint& source,
+                                     std::chrono::system_clock::time_point now) {
+    return impl_->check(request, source, now);
 }
 
 const std::string& downstream_auth::realm() const noexcept { return impl_->server_.realm(); }

@@ -1,0 +1,151 @@
+// The downstream authentication policy: replays, stale nonces, per-source offers and PBXs that
+// leave challenges unanswered, driven request by request with the time passed in.
+#include "b2bua/downstream_auth.hpp"
+
+#include "auth/client.hpp"
+#include "auth/digest_header.hpp"
+#include "sip/message/writer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace b2b::b2bua {
+namespace {
+
+using namespace std::chrono_literals;
+using time_point = std::chrono::system_clock::time_point;
+
+const time_point t0{std::chrono::seconds{1'700'000'000}};
+constexpr const char* request_uri = "sip:1000@127.0.0.1:5070";
+
+sip::endpoint at(const char* ip, std::uint16_t port = 5060) { return {boost::asio::ip::make_address(ip), port}; }
+
+config::downstream_section section() {
+    config::downstream_section d;
+    d.realm = "pbx.local";
+    d.users.push_back({"pbxuser", "pbxpass", "", ""});
+    d.nonce_ttl = 60s;
+    return d;
+}
+
+class downstream_auth_test : public ::testing::Test {
+protected:
+    /// A brand-new INVITE (own Call-ID, branch and From tag), with credentials if given.
+    sip::message invite(const std::string& credentials = {}) {
+        const auto n = std::to_string(++calls_);
+        sip::message_writer w;
+        w.request_line("INVITE", request_uri);
+        w.header("Via", "SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-" + n);
+        w.header("From", "<sip:200@pbx.local>;tag=from-" + n);
+        w.header("To", "<sip:1000@127.0.0.1:5070>");
+        w.header("Call-ID", "call-" + n + "@10.0.0.1");
+        w.header("CSeq", "1 INVITE");
+        w.header("Contact", "<sip:200@10.0.0.1:5060>");
+        w.header("Max-Forwards", "70");
+        if (!credentials.empty()) w.header("Proxy-Authorization", credentials);
+        auto m = sip::parse_message(std::move(w).finish());
+        EXPECT_TRUE(m.has_value());
+        return m ? std::move(*m) : sip::message{};
+    }
+
+    /// What the PBX answers to `challenge` (a decision), with nonce count `nc`.
+    static std::string answer(const auth_decision& challenge, const std::string& password = "pbxpass",
+                              std::uint32_t nc = 1) {
+        std::vector<std::string_view> values(challenge.challenges.begin(), challenge.challenges.end());
+        const auto chosen = auth::select_challenge(values);
+        EXPECT_TRUE(chosen.has_value());
+        if (!chosen) return {};
+        return auth::make_authorization(*chosen, {"pbxuser", password}, "INVITE", request_uri, nc, "0a4f113b");
+    }
+
+    static std::vector<std::string> algorithms(const auth_decision& d) {
+        std::vector<std::string> out;
+        for (const auto& v : d.challenges) out.push_back(auth::parse_challenge(v).value().algorithm_token);
+        return out;
+    }
+
+    static void expect_challenge(const auth_decision& d, std::optional<auth::failure> failure, bool stale = false) {
+        EXPECT_EQ(d.action, auth_decision::kind::challenge) << d.detail;
+        EXPECT_EQ(d.status, 407);
+        ASSERT_FALSE(d.challenges.empty());
+        EXPECT_EQ(d.challenges.front().find("stale=true") != std::string::npos, stale) << d.challenges.front();
+        EXPECT_EQ(d.failure, failure) << (d.failure ? auth::to_string(*d.failure) : "none") << ": " << d.detail;
+    }
+
+    const sip::endpoint pbx = at("10.0.0.1");
+    int calls_ = 0;
+};
+
+TEST_F(downstream_auth_test, challenge_then_answer_is_accepted) {
+    downstream_auth auth(section());
+    const auto first = auth.check(invite(), pbx, t0);
+    expect_challenge(first, std::nullopt);
+    EXPECT_EQ(first.challenge_header, "Proxy-Authenticate");
+    const auto second = auth.check(invite(answer(first)), pbx, t0 + 1s);
+    EXPECT_EQ(second.action, auth_decision::kind::accept) << second.detail;
+    EXPECT_FALSE(second.failure);
+    EXPECT_EQ(second.username, "pbxuser");
+}
+
+TEST_F(downstream_auth_test, captured_answer_on_a_new_call_from_the_same_source_is_rechallenged) {
+    downstream_auth auth(section());
+    const auto captured = answer(auth.check(invite(), pbx, t0));
+    ASSERT_EQ(auth.check(invite(captured), pbx, t0 + 1s).action, auth_decision::kind::accept);
+    // New Call-ID, branch and tag, even a new port: the same answer is a replay.
+    const auto replay = auth.check(invite(captured), at("10.0.0.1", 40000), t0 + 2s);
+    expect_challenge(replay, auth::failure::replayed_nonce);
+    EXPECT_NE(replay.detail.find("nc 00000001"), std::string::npos) << replay.detail;
+    EXPECT_EQ(replay.username, "pbxuser");
+}
+
+TEST_F(downstream_auth_test, captured_answer_from_another_source_is_rechallenged_naming_both) {
+    downstream_auth auth(section());
+    const auto captured = answer(auth.check(invite(), pbx, t0));
+    const auto replay = auth.check(invite(captured), at("192.0.2.66"), t0 + 1s);
+    expect_challenge(replay, auth::failure::replayed_nonce);
+    EXPECT_NE(replay.detail.find("issued to 10.0.0.1 presented from 192.0.2.66"), std::string::npos) << replay.detail;
+    // The answer was not used up by the replay: the real PBX still gets in with it.
+    EXPECT_EQ(auth.check(invite(captured), pbx, t0 + 2s).action, auth_decision::kind::accept);
+}
+
+TEST_F(downstream_auth_test, ipv6_sources_are_bound_too) {
+    downstream_auth auth(section());
+    const auto v6 = at("2001:db8::1");
+    const auto captured = answer(auth.check(invite(), v6, t0));
+    expect_challenge(auth.check(invite(captured), at("2001:db8::2"), t0 + 1s), auth::failure::replayed_nonce);
+    EXPECT_EQ(auth.check(invite(captured), at("2001:db8::1", 5090), t0 + 1s).action, auth_decision::kind::accept);
+}
+
+TEST_F(downstream_auth_test, increasing_nc_on_new_calls_is_accepted) {
+    downstream_auth auth(section());
+    const auto challenge = auth.check(invite(), pbx, t0);
+    for (std::uint32_t nc = 1; nc <= 3; ++nc) {
+        const auto d = auth.check(invite(answer(challenge, "pbxpass", nc)), pbx, t0 + std::chrono::seconds{nc});
+        EXPECT_EQ(d.action, auth_decision::kind::accept) << nc << ": " << d.detail;
+    }
+    expect_challenge(auth.check(invite(answer(challenge, "pbxpass", 2)), pbx, t0 + 5s), auth::failure::replayed_nonce);
+}
+
+TEST_F(downstream_auth_test, wrong_password_with_an_expired_nonce_is_wrong_password) {
+    downstream_auth auth(section());
+    const auto challenge = auth.check(invite(), pbx, t0);
+    const auto d = auth.check(invite(answer(challenge, "guess")), pbx, t0 + 61s);  // past nonce_ttl
+    EXPECT_EQ(d.action, auth_decision::kind::reject);
+    EXPECT_EQ(d.status, 403);
+    EXPECT_EQ(d.failure, auth::failure::wrong_password) << d.detail;
+    // The right password with the same expired nonce is stale: a silent retry.
+    expect_challenge(auth.check(invite(answer(challenge)), pbx, t0 + 61s), auth::failure::stale_nonce, true);
+}
+
+TEST_F(downstream_auth_test, wrong_password_replayed_from_elsewhere_is_wrong_password) {
+    downstream_auth auth(section());
+    const auto challenge = auth.check(invite(), pbx, t0);
+    const auto d = auth.check(invite(answer(challenge, "guess")), at("192.0.2.66"), t0 + 1s);
+    EXPECT_EQ(d.status, 403);
+    EXPECT_EQ(d.failure, auth::failure::wrong_password) << d.detail;
+}
+
+}  // namespace
+}  // namespace b2b::b2bua

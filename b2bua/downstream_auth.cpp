@@ -24,8 +24,15 @@ auth::server_config make_server_config(const config::downstream_section& cfg) {
     auth::server_config out;
     out.realm = cfg.realm;
     out.algorithms = to_algorithms(cfg.algorithms, "downstream.algorithms");
+    for (std::size_t i = 0; i < cfg.algorithms_for.size(); ++i) {
+        const auto& rule = cfg.algorithms_for[i];
+        out.algorithms_for.push_back(
+            {rule.sources,
+             to_algorithms(rule.algorithms, "downstream.algorithms_for[" + std::to_string(i) + "].algorithms")});
+    }
     out.nonce.secret = cfg.nonce_secret;
     out.nonce.ttl = cfg.nonce_ttl;
+    out.nonce.tracked_nonces = cfg.nonce_table_size;
     return out;
 }
 

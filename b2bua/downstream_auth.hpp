@@ -35,7 +35,8 @@ struct auth_decision {
 /// counted as a failure; wrong password, unknown user, wrong realm or unsupported algorithm ->
 /// 403 Forbidden, the PBX having had the one retry the challenge allows (§22.3); malformed
 /// credentials or a digest uri that is not the Request-URI -> 400 (RFC 2617 §3.2.2.5).
-
+///
+/// The algorithms offered depend on the source address (config algorithms_for).
 ///
 /// @par Thread safety
 /// None: the event loop's thread.

@@ -89,6 +89,11 @@ TEST_F(downstream_auth_test, challenge_then_answer_is_accepted) {
     EXPECT_EQ(second.username, "pbxuser");
 }
 
+TEST_F(downstream_auth_test, default_offer_is_md5_only) {
+    downstream_auth auth(section());
+    EXPECT_EQ(algorithms(auth.check(invite(), pbx, t0)), (std::vector<std::string>{"MD5"}));
+}
+
 TEST_F(downstream_auth_test, captured_answer_on_a_new_call_from_the_same_source_is_rechallenged) {
     downstream_auth auth(section());
     const auto captured = answer(auth.check(invite(), pbx, t0));
@@ -128,6 +133,18 @@ TEST_F(downstream_auth_test, increasing_nc_on_new_calls_is_accepted) {
     expect_challenge(auth.check(invite(answer(challenge, "pbxpass", 2)), pbx, t0 + 5s), auth::failure::replayed_nonce);
 }
 
+TEST_F(downstream_auth_test, evicted_nonce_gets_a_stale_challenge_and_the_retry_passes) {
+    auto cfg = section();
+    cfg.nonce_table_size = 1024;
+    downstream_auth auth(cfg);
+    const auto old = auth.check(invite(), pbx, t0);
+    // 1024 newer challenges (to other PBXs) take every slot, old's included.
+    for (int i = 0; i < 1024; ++i) auth.check(invite(), at("10.0.1.1"), t0);
+    const auto stale = auth.check(invite(answer(old)), pbx, t0 + 1s);
+    expect_challenge(stale, auth::failure::stale_nonce, true);
+    EXPECT_EQ(auth.check(invite(answer(stale)), pbx, t0 + 2s).action, auth_decision::kind::accept);
+}
+
 TEST_F(downstream_auth_test, wrong_password_with_an_expired_nonce_is_wrong_password) {
     downstream_auth auth(section());
     const auto challenge = auth.check(invite(), pbx, t0);
@@ -145,6 +162,35 @@ TEST_F(downstream_auth_test, wrong_password_replayed_from_elsewhere_is_wrong_pas
     const auto d = auth.check(invite(answer(challenge, "guess")), at("192.0.2.66"), t0 + 1s);
     EXPECT_EQ(d.status, 403);
     EXPECT_EQ(d.failure, auth::failure::wrong_password) << d.detail;
+}
+
+TEST_F(downstream_auth_test, algorithms_for_picks_the_offer_by_source) {
+    auto cfg = section();
+    cfg.algorithms_for.push_back({{*auth::ip_network::parse("10.0.0.0/8"), *auth::ip_network::parse("::1")},
+                                  {"SHA-256", "MD5"}});
+    downstream_auth auth(cfg);
+    using names = std::vector<std::string>;
+    const auto lan = auth.check(invite(), pbx, t0);
+    EXPECT_EQ(algorithms(lan), (names{"SHA-256", "MD5"}));
+    EXPECT_EQ(algorithms(auth.check(invite(), at("::1"), t0)), (names{"SHA-256", "MD5"}));
+    const auto other = auth.check(invite(), at("192.0.2.1"), t0);
+    EXPECT_EQ(algorithms(other), (names{"MD5"}));
+    // Our client picks SHA-256 from the LAN offer, and that is accepted from the LAN ...
+    const auto sha = answer(lan);
+    EXPECT_NE(sha.find("algorithm=SHA-256"), std::string::npos);
+    EXPECT_EQ(auth.check(invite(sha), pbx, t0 + 1s).action, auth_decision::kind::accept);
+    // ... but SHA-256 is not accepted from a source that was only offered MD5.
+    auto forged = auth::parse_challenge(other.challenges.front()).value();
+    forged.algorithm_token = "SHA-256";
+    const std::string sha_offer = auth::to_header_value(forged);
+    const std::string_view offer[] = {sha_offer};
+    const auto chosen = auth::select_challenge(offer);
+    ASSERT_TRUE(chosen.has_value());
+    const auto d = auth.check(
+        invite(auth::make_authorization(*chosen, {"pbxuser", "pbxpass"}, "INVITE", request_uri, 1, "c")),
+        at("192.0.2.1"), t0 + 1s);
+    EXPECT_EQ(d.status, 403);
+    EXPECT_EQ(d.failure, auth::failure::unsupported_algorithm) << d.detail;
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include "auth/credential_store.hpp"
 #include "auth/server.hpp"
+#include "auth/unanswered_challenges.hpp"
 
 #include <stdexcept>
 
@@ -36,6 +37,15 @@ auth::server_config make_server_config(const config::downstream_section& cfg) {
     return out;
 }
 
+std::string join(const std::vector<auth::algorithm>& algs) {
+    std::string out;
+    for (auto a : algs) {
+        if (!out.empty()) out += ", ";
+        out += auth::to_string(a);
+    }
+    return out;
+}
+
 }  // namespace
 
 class downstream_auth::impl {
@@ -66,6 +76,7 @@ public:
         const auto& from = source.address;
         const auto result = server_.verify(std::span<const std::string_view>(credentials), request.method_text(),
                                            request.request_uri().text, from, now);
+        if (result.answered_our_nonce) unanswered_.on_answer(from);
         auth_decision d;
         d.username = result.username;
         if (result.authenticated()) {
@@ -83,6 +94,16 @@ public:
         };
         if (!result.reason) {
             challenge(false);  // no credentials yet: the normal first step
+            // A PBX that cannot answer what we offer (SHA-256 to baresip 1.0.0 or SIPp 3.6.1)
+            // drops the call silently and shows up only as one first challenge after another.
+            if (unanswered_.on_challenge(from, now)) {
+                d.failure = auth::failure::challenge_unanswered;
+                d.detail = std::to_string(unanswered_options_.threshold) + " challenges offering " +
+                           join(server_.algorithms_for(from)) + " left unanswered in " +
+                           std::to_string(unanswered_options_.window.count()) +
+                           " s: the PBX may not support the offered algorithm (see downstream.algorithms and "
+                           "downstream.algorithms_for) or has no credentials for realm " + server_.realm();
+            }
             return d;
         }
         switch (*result.reason) {
@@ -123,6 +144,8 @@ public:
     auth::in_memory_credential_store store_;
     auth::digest_server server_;
     int challenge_status_;
+    auth::unanswered_options unanswered_options_;
+    auth::unanswered_challenges unanswered_{unanswered_options_};
 };
 
 downstream_auth::downstream_auth(const config::downstream_section& cfg) : impl_(std::make_unique<impl>(cfg)) {}

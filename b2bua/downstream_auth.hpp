@@ -36,7 +36,9 @@ struct auth_decision {
 /// 403 Forbidden, the PBX having had the one retry the challenge allows (§22.3); malformed
 /// credentials or a digest uri that is not the Request-URI -> 400 (RFC 2617 §3.2.2.5).
 ///
-/// The algorithms offered depend on the source address (config algorithms_for).
+/// The algorithms offered depend on the source address (config algorithms_for). A source that
+/// leaves 3 first challenges unanswered within 5 minutes makes one challenge decision carry
+/// failure challenge_unanswered, naming the algorithms it was offered.
 ///
 /// @par Thread safety
 /// None: the event loop's thread.

@@ -193,5 +193,78 @@ TEST_F(downstream_auth_test, algorithms_for_picks_the_offer_by_source) {
     EXPECT_EQ(d.failure, auth::failure::unsupported_algorithm) << d.detail;
 }
 
+TEST_F(downstream_auth_test, three_unanswered_challenges_count_once) {
+    auto cfg = section();
+    cfg.algorithms = {"SHA-256"};
+    downstream_auth auth(cfg);
+    expect_challenge(auth.check(invite(), pbx, t0), std::nullopt);
+    expect_challenge(auth.check(invite(), pbx, t0 + 60s), std::nullopt);
+    const auto third = auth.check(invite(), pbx, t0 + 120s);
+    expect_challenge(third, auth::failure::challenge_unanswered);
+    EXPECT_NE(third.detail.find("3 challenges offering SHA-256 left unanswered in 300 s"), std::string::npos)
+        << third.detail;
+    // Not again within the window, however many more go unanswered ...
+    for (int i = 0; i < 4; ++i) expect_challenge(auth.check(invite(), pbx, t0 + 160s + i * 40s), std::nullopt);
+    // ... but once more after it restarts and three more go unanswered.
+    expect_challenge(auth.check(invite(), pbx, t0 + 300s), std::nullopt);
+    expect_challenge(auth.check(invite(), pbx, t0 + 340s), std::nullopt);
+    expect_challenge(auth.check(invite(), pbx, t0 + 380s), auth::failure::challenge_unanswered);
+}
+
+TEST_F(downstream_auth_test, a_busy_pbx_with_calls_in_flight_is_not_counted) {
+    downstream_auth auth(section());
+    // Ten calls challenged within a second, answered as the answers come in.
+    std::vector<auth_decision> challenges;
+    for (int i = 0; i < 10; ++i) {
+        challenges.push_back(auth.check(invite(), pbx, t0 + std::chrono::milliseconds{100 * i}));
+        expect_challenge(challenges.back(), std::nullopt);
+    }
+    for (const auto& c : challenges) {
+        EXPECT_EQ(auth.check(invite(answer(c)), pbx, t0 + 2s).action, auth_decision::kind::accept);
+    }
+}
+
+TEST_F(downstream_auth_test, an_answer_clears_the_count) {
+    downstream_auth auth(section());
+    auth.check(invite(), pbx, t0);
+    const auto second = auth.check(invite(), pbx, t0 + 40s);
+    // Even a wrong password shows the PBX can answer what we offer.
+    EXPECT_EQ(auth.check(invite(answer(second, "guess")), pbx, t0 + 41s).failure, auth::failure::wrong_password);
+    expect_challenge(auth.check(invite(), pbx, t0 + 42s), std::nullopt);
+    expect_challenge(auth.check(invite(), pbx, t0 + 80s), std::nullopt);
+    expect_challenge(auth.check(invite(), pbx, t0 + 120s), auth::failure::challenge_unanswered);
+}
+
+TEST_F(downstream_auth_test, credentials_for_a_nonce_not_ours_do_not_clear_the_count) {
+    downstream_auth auth(section());
+    auth.check(invite(), pbx, t0);
+    auth.check(invite(), pbx, t0 + 40s);
+    auto forged = auth::parse_challenge(auth.check(invite(), at("10.9.9.9"), t0).challenges.front()).value();
+    forged.nonce = "not-one-of-ours";
+    const std::string value = auth::to_header_value(forged);
+    const std::string_view offer[] = {value};
+    const auto chosen = auth::select_challenge(offer);
+    ASSERT_TRUE(chosen.has_value());
+    const auto d = auth.check(
+        invite(auth::make_authorization(*chosen, {"pbxuser", "pbxpass"}, "INVITE", request_uri, 1, "c")), pbx,
+        t0 + 41s);
+    expect_challenge(d, auth::failure::invalid_nonce);
+    expect_challenge(auth.check(invite(), pbx, t0 + 80s), auth::failure::challenge_unanswered);
+}
+
+TEST_F(downstream_auth_test, spoofed_one_off_sources_never_count) {
+    downstream_auth auth(section());
+    // 20000 sources, one challenge each: far more than the table holds, none reaches 3.
+    for (std::uint32_t i = 0; i < 20000; ++i) {
+        const boost::asio::ip::address_v4 spoofed(0xac100000u + i);  // 172.16.0.0 onwards
+        const auto d = auth.check(invite(), {spoofed, 5060}, t0 + std::chrono::milliseconds{i});
+        ASSERT_EQ(d.failure, std::nullopt) << spoofed.to_string() << ": " << d.detail;
+    }
+    // A real PBX silently failing is still noticed afterwards.
+    auth.check(invite(), pbx, t0 + 30s);
+    auth.check(invite(), pbx, t0 + 70s);
+    expect_challenge(auth.check(invite(), pbx, t0 + 110s), auth::failure::challenge_unanswered);
+}
+
 }  // namespace
 }  // namespace b2b::b2bua

@@ -3,6 +3,7 @@
 
 #include <charconv>
 #include <stdexcept>
+#include <utility>
 
 #include "auth/detail/address_key.hpp"
 
@@ -15,7 +16,8 @@ unsigned width(const detail::address_key& k) noexcept {
 }
 
 // Whether the first `bits` bits of the two keys' addresses agree.
-bool same_prefix(const detail::address_key& a, const detail::address_key& b, unsigned bits) noexcept {
+bool same_prefix(const detail::address_key& a, const detail::address_key& b,
+                 unsigned bits) noexcept {
     std::size_t i = 1;
     for (; bits >= 8; bits -= 8, ++i)
         if (a.bytes[i] != b.bytes[i]) return false;
@@ -38,7 +40,8 @@ std::optional<ip_network> ip_network::parse(std::string_view text) {
     if (slash != std::string_view::npos) {
         const std::string_view digits = text.substr(slash + 1);
         if (digits.empty() || digits.size() > 3) return std::nullopt;
-        const auto [end, err] = std::from_chars(digits.data(), digits.data() + digits.size(), prefix);
+        const auto [end, err] =
+            std::from_chars(digits.data(), digits.data() + digits.size(), prefix);
         if (err != std::errc() || end != digits.data() + digits.size() || prefix > max)
             return std::nullopt;
     }

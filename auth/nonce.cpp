@@ -1,4 +1,4 @@
-// Source-bound signed nonces (time ‖ sequence ‖ HMAC) and the ring that tracks their nonce counts.
+// Source-bound signed nonces (time ‖ sequence ‖ HMAC) and the ring tracking their nonce counts.
 #include "auth/nonce.hpp"
 
 #include <openssl/crypto.h>

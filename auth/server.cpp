@@ -242,7 +242,8 @@ verify_result digest_server::verify(std::span<const std::string_view> credential
 
     // 6. User.
     if (c.userhash)
-        return failed(failure::unknown_user, "client sent userhash=true, which we do not offer", alg);
+        return failed(failure::unknown_user, "client sent userhash=true, which we do not offer",
+                      alg);
     const auto user = users_.find(c.username);
     if (!user) {
         // Do the hashing a known user costs, so that response time does not reveal which user
@@ -260,14 +261,17 @@ verify_result digest_server::verify(std::span<const std::string_view> credential
     }
     if (!user->can_verify(*alg))
         return failed(failure::unsupported_algorithm,
-                    "user " + detail::printable(c.username) +
-                        " has neither a password nor an HA1 for " + std::string(to_string(*alg)), alg);
+                      "user " + detail::printable(c.username) +
+                          " has neither a password nor an HA1 for " +
+                          std::string(to_string(*alg)),
+                      alg);
 
     // 7. The digest-uri must name the request's target (RFC 7616 §3.4.6, RFC 2617 §3.2.2.5),
     // otherwise a captured answer could be replayed against another URI.
     if (!detail::uri_matches(c.uri, request_uri))
         return failed(failure::uri_mismatch,
-                    "uri " + quote(c.uri) + " differs from Request-URI " + quote(request_uri), alg);
+                      "uri " + quote(c.uri) + " differs from Request-URI " + quote(request_uri),
+                      alg);
 
     // 8. Response. HA2 uses the uri the client hashed, which step 7 tied to the Request-URI.
     const auto ha1 = user->ha1_for(*alg, config_.realm);
@@ -282,8 +286,9 @@ verify_result digest_server::verify(std::span<const std::string_view> credential
     const std::string given = detail::to_lower(c.response);
     if (!ha1 || expected.empty() || !detail::equal_constant_time(expected, given))
         return failed(failure::wrong_password,
-                    "response mismatch for user " + detail::printable(c.username) + " (algorithm " +
-                        std::string(to_string(*alg)) + ")", alg);
+                      "response mismatch for user " + detail::printable(c.username) +
+                          " (algorithm " + std::string(to_string(*alg)) + ")",
+                      alg);
 
     // 9. The digest is right. A nonce signed for another address is a captured answer sent
     // from elsewhere: a fresh challenge, no stale=true, since this sender may not know the

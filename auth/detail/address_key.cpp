@@ -8,7 +8,8 @@ namespace b2b::auth::detail {
 address_key key_of(const boost::asio::ip::address& a) noexcept {
     address_key k;
     if (a.is_v6() && a.to_v6().is_v4_mapped()) {
-        const auto v4 = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, a.to_v6()).to_bytes();
+        const auto v4 =
+            boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, a.to_v6()).to_bytes();
         k.bytes[0] = 4;
         std::copy(v4.begin(), v4.end(), k.bytes.begin() + 1);
     } else if (a.is_v4()) {

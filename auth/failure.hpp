@@ -30,7 +30,7 @@ enum class failure : std::uint8_t {
     no_credentials,  ///< provider challenged but no credentials are configured for the trunk
     challenge_loop,  ///< provider kept answering with stale challenges; we gave up
     // Appended later; values are never renumbered.
-    replayed_nonce,        ///< downstream: a correct answer reused (nc not increasing, or another source)
+    replayed_nonce,        ///< downstream: a correct answer reused (nc not higher, other source)
     challenge_unanswered,  ///< downstream: a source left several challenges unanswered
     forbidden,             ///< upstream: the trunk answered 403 to our credentials
 };

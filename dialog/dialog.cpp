@@ -5,7 +5,6 @@
 #include "sip/message/writer.hpp"
 
 #include <boost/asio/ip/address.hpp>
-#include <openssl/rand.h>
 
 #include <stdexcept>
 
@@ -103,23 +102,6 @@ sip::outbound_request make_in_dialog(dialog_state& d, std::string_view method, s
     r.body = body;
     r.content_type = content_type;
     return make_request(r, d.self);
-}
-
-std::string random_token(std::size_t bytes) {
-    static constexpr char hex[] = "0123456789abcdef";
-    unsigned char buf[64];
-    if (bytes > sizeof buf) bytes = sizeof buf;
-    if (RAND_bytes(buf, static_cast<int>(bytes)) != 1) {
-        // OpenSSL's CSPRNG failing means the process cannot make safe tags; carrying on with
-        // predictable ones would be worse than stopping.
-        throw std::runtime_error("RAND_bytes failed");
-    }
-    std::string out(bytes * 2, '0');
-    for (std::size_t i = 0; i < bytes; ++i) {
-        out[2 * i] = hex[buf[i] >> 4];
-        out[2 * i + 1] = hex[buf[i] & 0xf];
-    }
-    return out;
 }
 
 sip::endpoint next_hop(std::string_view target_uri, const sip::endpoint& fallback) {

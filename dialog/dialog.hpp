@@ -77,10 +77,6 @@ sip::outbound_request make_in_dialog(dialog_state& d, std::string_view method, s
                             std::string_view content_type = {},
                             std::vector<std::pair<std::string_view, std::string_view>> extra = {});
 
-/// Random tokens for tags and Call-IDs: `bytes` random octets (RAND_bytes) as lower-case hex.
-/// RFC 3261 §19.3 wants tags cryptographically random with at least 32 bits.
-std::string random_token(std::size_t bytes);
-
 /// The next hop for a request to `target_uri` (or the first route): its host when that is
 /// an IP literal, with its port (default 5060), else `fallback`.
 sip::endpoint next_hop(std::string_view target_uri, const sip::endpoint& fallback);

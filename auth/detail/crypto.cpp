@@ -1,6 +1,8 @@
 // OpenSSL-backed helpers: RAND_bytes, HMAC-SHA256, CRYPTO_memcmp, and a strict base64url codec.
 #include "auth/detail/crypto.hpp"
 
+#include "sip/message/random.hpp"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -28,12 +30,7 @@ int decode_char(char c) noexcept {
 
 }  // namespace
 
-void random_bytes(std::span<std::uint8_t> out) {
-    if (out.empty()) return;
-    if (out.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()) ||
-        RAND_bytes(out.data(), static_cast<int>(out.size())) != 1)
-        throw std::runtime_error("RAND_bytes failed");
-}
+void random_bytes(std::span<std::uint8_t> out) { sip::random_bytes(out); }
 
 std::string random_hex(std::size_t n) {
     std::vector<std::uint8_t> bytes(n);

@@ -1,6 +1,7 @@
 // The transaction manager: matches messages to transactions and performs their machines' actions.
 #include "sip/transaction/transaction_manager.hpp"
 
+#include "sip/message/random.hpp"
 #include "sip/message/writer.hpp"
 #include "sip/transaction/detail/builders.hpp"
 #include "sip/transaction/detail/client_invite.hpp"
@@ -8,7 +9,6 @@
 #include "sip/transaction/detail/matching.hpp"
 #include "sip/transaction/detail/server_invite.hpp"
 #include "sip/transaction/detail/server_non_invite.hpp"
-#include "sip/transaction/detail/tokens.hpp"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -126,6 +126,7 @@ public:
     boost::system::error_code respond(transaction_id txn, int status, std::string bytes);
     void ack_received(transaction_id txn);
     std::optional<transaction_id> find_invite_for_cancel(const message& cancel) const;
+    std::optional<cancel_match> match_cancel(const message& cancel) const;
     boost::system::result<transaction_id> send_request(outbound_request&& request, const flow& f,
                                                        response_handler handler);
     boost::system::error_code send_stateless(const flow& f, std::string_view bytes);
@@ -225,7 +226,7 @@ private:
     transaction_config config_;
     transaction_observer* observer_;
     std::shared_ptr<spdlog::logger> logger_;
-    detail::token_source tokens_;
+    token_source tokens_;
 
     std::unordered_map<transaction_id, transaction> txns_;
     key_map client_keys_;
@@ -438,8 +439,7 @@ void transaction_manager::impl::ack_received(transaction_id txn) {
     }
 }
 
-std::optional<transaction_id> transaction_manager::impl::find_invite_for_cancel(
-    const message& cancel) const {
+std::optional<cancel_match> transaction_manager::impl::match_cancel(const message& cancel) const {
     if (!cancel.is_request() || cancel.vias().empty()) {
         return std::nullopt;
     }
@@ -450,11 +450,19 @@ std::optional<transaction_id> transaction_manager::impl::find_invite_for_cancel(
         return std::nullopt;
     }
     const transaction& t = txns_.at(k->second);
-    if (t.kind() != txn_kind::server_invite || has_final(t) ||
-        (!rfc3261 && cancel.to().tag != t.request_to_tag)) {
+    if (t.kind() != txn_kind::server_invite || (!rfc3261 && cancel.to().tag != t.request_to_tag)) {
         return std::nullopt;
     }
-    return t.id;
+    return cancel_match{t.id, has_final(t)};
+}
+
+std::optional<transaction_id> transaction_manager::impl::find_invite_for_cancel(
+    const message& cancel) const {
+    auto m = match_cancel(cancel);
+    if (!m || m->answered) {
+        return std::nullopt;
+    }
+    return m->txn;
 }
 
 boost::system::result<transaction_id> transaction_manager::impl::send_request(
@@ -827,6 +835,10 @@ void transaction_manager::ack_received(transaction_id txn) noexcept {
 
 std::optional<transaction_id> transaction_manager::find_invite_for_cancel(const message& cancel) const {
     return impl_->find_invite_for_cancel(cancel);
+}
+
+std::optional<cancel_match> transaction_manager::match_cancel(const message& cancel) const {
+    return impl_->match_cancel(cancel);
 }
 
 boost::system::result<transaction_id> transaction_manager::send_request(outbound_request&& request,

@@ -83,6 +83,12 @@ public:
     virtual void on_server_failure(transaction_id txn, transaction_failure why) = 0;
 };
 
+/// What `transaction_manager::match_cancel` found.
+struct cancel_match {
+    transaction_id txn = 0;
+    bool answered = false;  ///< the INVITE's final response was already sent
+};
+
 /// Counters the transaction layer reports; the B2BUA wires them to Prometheus. All optional.
 class transaction_observer {
 public:
@@ -141,6 +147,11 @@ public:
     /// The INVITE server transaction that a CANCEL request matches (§9.2: same branch and
     /// sent-by, or the RFC 2543 rules), while it has not sent a final response.
     std::optional<transaction_id> find_invite_for_cancel(const message& cancel) const;
+
+    /// The INVITE server transaction a CANCEL matches (§9.2), whether or not it has sent its
+    /// final response (`answered`): a CANCEL that crossed the final response still matched a
+    /// transaction and gets 200, without effect.
+    std::optional<cancel_match> match_cancel(const message& cancel) const;
 
     // Client transactions
 

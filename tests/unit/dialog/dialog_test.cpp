@@ -102,16 +102,5 @@ TEST(dialog, next_hop_takes_ip_literals_only) {
     EXPECT_EQ(next_hop("garbage", fallback).to_string(), "127.0.0.1:5080");
 }
 
-TEST(dialog, random_tokens_are_hex_and_distinct) {
-    std::set<std::string> seen;
-    for (int i = 0; i < 1000; ++i) {
-        auto t = random_token(8);
-        ASSERT_EQ(t.size(), 16u);
-        EXPECT_EQ(t.find_first_not_of("0123456789abcdef"), std::string::npos);
-        seen.insert(t);
-    }
-    EXPECT_EQ(seen.size(), 1000u);
-}
-
 }  // namespace
 }  // namespace b2b::dialog

@@ -1,11 +1,12 @@
-// Branch and tag generation from OpenSSL's CSPRNG plus a per-source counter.
-#include "sip/transaction/detail/tokens.hpp"
+// OpenSSL's CSPRNG, and branch, tag and Call-ID generation from it plus a per-source counter.
+#include "sip/message/random.hpp"
 
 #include <openssl/rand.h>
 
-#include <random>
+#include <limits>
+#include <stdexcept>
 
-namespace b2b::sip::detail {
+namespace b2b::sip {
 
 namespace {
 
@@ -33,16 +34,16 @@ token_source::token_source() {
     key_ = random();
 }
 
-void token_source::refill() {
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(pool_.data()),
-                   static_cast<int>(sizeof(pool_))) != 1) {
-        // OpenSSL could not seed itself (no entropy source at all): fall back to the OS
-        // generator rather than failing to make a branch.
-        std::random_device rd;
-        for (auto& v : pool_) {
-            v = (std::uint64_t{rd()} << 32) ^ rd();
-        }
+void random_bytes(std::span<std::uint8_t> out) {
+    if (out.empty()) return;
+    if (out.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()) ||
+        RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) {
+        throw std::runtime_error("RAND_bytes failed");
     }
+}
+
+void token_source::refill() {
+    random_bytes(std::span<std::uint8_t>(reinterpret_cast<std::uint8_t*>(pool_.data()), sizeof(pool_)));
     next_ = 0;
 }
 
@@ -74,4 +75,18 @@ std::string token_source::tag() {
     return out;
 }
 
-}  // namespace b2b::sip::detail
+std::string token_source::hex(std::size_t bytes) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes * 2);
+    while (bytes > 0) {
+        std::uint64_t v = random();
+        for (int i = 0; i < 8 && bytes > 0; ++i, --bytes, v >>= 8) {
+            out += digits[(v >> 4) & 0xF];
+            out += digits[v & 0xF];
+        }
+    }
+    return out;
+}
+
+}  // namespace b2b::sip

@@ -1,8 +1,11 @@
-// One call: leg A (the PBX's dialog, we are its UAS) and leg B (the trunk's, we are its UAC).
+// One call: a bridge between the inbound leg (we answer its INVITE) and an outbound attempt.
 #pragma once
 
 #include "b2bua/b2bua_metrics.hpp"
 #include "dialog/dialog.hpp"
+#include "dialog/dialog_manager.hpp"
+#include "dialog/dialog_set.hpp"
+#include "dialog/invite_session.hpp"
 #include "dialog/request_sender.hpp"
 #include "routing/trunk.hpp"
 #include "sip/message/message.hpp"
@@ -10,6 +13,7 @@
 #include "sip/transaction/transaction_manager.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,12 +22,32 @@
 
 namespace b2b::b2bua {
 
+class core;
+
+/// A call as the core's registry knows it: an id checked against the registry (resip
+/// Handle.hxx), never a pointer kept across events.
+struct call_handle {
+    std::uint64_t value = 0;
+    bool operator==(const call_handle&) const = default;
+    explicit operator bool() const noexcept { return value != 0; }
+};
+
+/// Which side of a call. Direction-neutral: either side may face the PBX or a trunk.
+enum class leg_side : std::uint8_t {
+    inbound,   ///< the side whose INVITE we answer (we are its UAS)
+    outbound,  ///< the side we send the INVITE to (we are its UAC)
+};
+
+/// The call's own machine; the legs' INVITE sessions carry the rest.
+///   calling -> (outbound 2xx relayed) answered -> (inbound ACK) confirmed -> (BYE) ending -> gone
+///   calling -> (CANCEL, max ringing, early BYE) cancelling -> (outbound final) gone
+///   calling -> (outbound final non-2xx, timeout, auth failure) gone
 enum class call_state : std::uint8_t {
-    calling,     ///< INVITE sent on leg B, no final answer to the PBX yet
-    cancelling,  ///< the PBX got its final answer (487, 408, ...); leg B's INVITE is being cancelled
-    answered,    ///< the trunk's 2xx went to the PBX; waiting for the PBX's ACK
+    calling,     ///< the outbound INVITE is under way; the inbound side has no final answer yet
+    cancelling,  ///< the inbound side has its final answer; the outbound INVITE is being cancelled
+    answered,    ///< the outbound 2xx went to the inbound side; waiting for its ACK
     confirmed,   ///< both legs up
-    ending,      ///< BYE sent on one leg or both; waiting for the answers
+    ending,      ///< BYE sent on one leg or both; waiting for the sessions to end
 };
 
 constexpr std::string_view to_string(call_state s) noexcept {
@@ -37,40 +61,74 @@ constexpr std::string_view to_string(call_state s) noexcept {
     return "?";
 }
 
-struct call {
-    std::uint64_t id = 0;
-    call_state state = call_state::calling;
+/// Routes what the dialog layer delivers for one leg of one call back to the core, by handle.
+class leg_usage final : public dialog::dialog_usage, public dialog::invite_owner {
+public:
+    leg_usage(core& owner, call_handle call, leg_side side) noexcept : owner_(owner), call_(call), side_(side) {}
+
+    // dialog::dialog_usage
+    void on_request(sip::transaction_id txn, sip::message&& request, const sip::flow& f) override;
+    void on_ack(sip::message&& ack, const sip::flow& f) override;
+    // dialog::invite_owner (inbound only)
+    void on_cancel(sip::transaction_id txn, const sip::message& cancel, bool invite_answered) override;
+    void on_invite_failure(sip::transaction_failure why) override;
+
+private:
+    core& owner_;
+    call_handle call_;
+    leg_side side_;
+};
+
+/// The side whose INVITE we answer.
+struct inbound_leg {
+    sip::message invite;  ///< owned: every response to it is built from it
+    sip::transaction_id txn = 0;
+    sip::flow flow;
+    std::string tag;  ///< our To tag, the same in every response
+    dialog::dialog_state dialog;  ///< complete once answered (for a BYE we send)
+    dialog::invite_session session{dialog::session_role::uas};
+};
+
+/// One try at reaching the far end through one trunk. A call keeps them in order; failover
+/// adds the next one when this one fails in a way another trunk may not.
+struct outbound_attempt {
     std::shared_ptr<const routing::trunk> trunk;
     std::size_t trunk_index = 0;
+    dialog::dialog_state initial;              ///< the dialog as our INVITE makes it
+    std::optional<dialog::dialog_set> dialogs;  ///< what the responses make of it
+    dialog::invite_session session{dialog::session_role::uac};
+    dialog::request_handle invite;
+    std::uint32_t invite_cseq = 0;  ///< CSeq of the INVITE the 2xx answered
+    std::string ack;                ///< the ACK for the 2xx, re-sent on 2xx retransmissions
+
+    dialog::dialog_state& dialog() noexcept { return dialogs->confirmed(); }
+};
+
+struct call {
+    call(core& owner, call_handle h) : id(h), inbound_usage(owner, h, leg_side::inbound), outbound_usage(owner, h, leg_side::outbound) {}
+    call(const call&) = delete;
+    call& operator=(const call&) = delete;
+
+    call_handle id;
+    call_state state = call_state::calling;
     sip::timer_service::time_point started{};
-    sip::timer_service::time_point answered{};
+    sip::timer_service::time_point answered_at{};
     /// Max ringing, then the CANCEL guard (§9.1), then the maximum duration: one at a time.
     sip::timer_service::timer_id timer = 0;
     std::optional<call_result> result;  ///< setup result, counted once
     std::string end_reason;
-
-    // Leg A: the PBX's INVITE (owned: responses are built from it), its transaction and flow.
-    sip::message a_invite;
-    sip::transaction_id a_txn = 0;
-    sip::flow a_flow;
-    std::string a_tag;       ///< our To tag towards the PBX, the same in every response
-    dialog::dialog_state a_dialog;   ///< filled when the call is answered (for a BYE to the PBX)
-    bool a_final_sent = false;
-    bool bye_a_after_ack = false;  ///< the trunk hung up before the PBX's ACK arrived
-
-    // Leg B.
-    dialog::dialog_state b;
     unsigned max_forwards = 70;
     std::string content_type;
-    dialog::request_handle b_invite;  ///< the INVITE, through any re-sends with credentials
-    std::uint32_t b_invite_cseq = 0;  ///< CSeq of the INVITE the trunk answered with 2xx
-    bool b_invite_done = false;  ///< the INVITE has its final response (or is given up)
-    bool b_answered = false;
-    std::string b_ack;           ///< the ACK for the trunk's 2xx, re-sent on 2xx retransmissions
+
+    inbound_leg in;
+    std::vector<outbound_attempt> attempts;  ///< in order; the last one is the current one
+    outbound_attempt& out() noexcept { return attempts.back(); }
 
     /// Requests under way for this call (BYEs); abandoned when the call ends.
     std::vector<dialog::request_handle> requests;
-    int pending_byes = 0;
+
+    leg_usage inbound_usage;
+    leg_usage outbound_usage;
 };
 
 }  // namespace b2b::b2bua

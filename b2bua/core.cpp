@@ -1,18 +1,18 @@
-// The B2BUA core: call setup, relay across legs, teardown.
+// The B2BUA core: the ingress, the call registry, and each call as a bridge of two legs.
 #include "b2bua/core.hpp"
 
-#include "b2bua/call.hpp"
 #include "dialog/dialog.hpp"
 #include "sip/message/text.hpp"
 #include "sip/message/writer.hpp"
 
-#include <boost/algorithm/string/predicate.hpp>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 namespace b2b::b2bua {
 
-using dialog::make_identity;
-using dialog::random_token;
+using dialog::session_event;
+using dialog::session_state;
 
 namespace {
 
@@ -23,7 +23,7 @@ std::shared_ptr<spdlog::logger> core_logger() {
     return log ? log : spdlog::default_logger()->clone("b2bua");
 }
 
-std::string a_key(std::string_view call_id, std::string_view from_tag) {
+std::string inbound_key(std::string_view call_id, std::string_view from_tag) {
     std::string k;
     k.reserve(call_id.size() + from_tag.size() + 1);
     k += call_id;
@@ -32,52 +32,22 @@ std::string a_key(std::string_view call_id, std::string_view from_tag) {
     return k;
 }
 
-// Calls `fn(item)` for every item of every `id` header, split at commas and trimmed, until
-// `fn` returns true (found). Returns whether it did.
-template <class Fn>
-bool any_list_item(const sip::message& m, sip::header_id id, Fn fn) {
-    for (const auto& h : m.headers()) {
-        if (h.id != id) continue;
-        std::string_view v = h.value;
-        while (true) {
-            const auto comma = v.find(',');
-            if (const auto item = sip::trim_lws(v.substr(0, comma)); !item.empty() && fn(item)) return true;
-            if (comma == std::string_view::npos) break;
-            v.remove_prefix(comma + 1);
-        }
-    }
-    return false;
-}
-
 // Option tags a Require header may name that we honour: none yet (no 100rel, no timer), so
-// any Require gets 420 (RFC 3261 §8.2.2.3) and the PBX can retry without the extension.
+// any Require gets 420 (RFC 3261 §8.2.2.3) and the peer can retry without the extension.
 std::string unsupported_requirements(const sip::message& m) {
     std::string out;
-    any_list_item(m, sip::header_id::require, [&](std::string_view tag) {
-        if (!out.empty()) out += ", ";
-        out += tag;
-        return false;
-    });
-    return out;
-}
-
-// §20.1: no Accept means application/sdp, an empty Accept means nothing is acceptable;
-// otherwise one of the listed media ranges must cover it (parameters such as q are ignored).
-bool accepts_sdp(const sip::message& m) {
-    if (m.find(sip::header_id::accept) == nullptr) return true;
-    return any_list_item(m, sip::header_id::accept, [](std::string_view range) {
-        range = sip::trim_lws(range.substr(0, range.find(';')));
-        return sip::iequals(range, "application/sdp") || sip::iequals(range, "application/*") || range == "*/*";
-    });
-}
-
-// §12.1.1: a UAS copies the request's Record-Route into every response that makes a dialog
-// (1xx with a tag, 2xx), so that a PBX behind a proxy keeps that proxy on its path for the
-// ACK, BYE and re-INVITEs. Only leg A's own Record-Route: nothing of leg B crosses.
-void copy_record_route(sip::message_writer& w, const sip::message& request) {
-    for (const auto& h : request.headers()) {
-        if (h.id == sip::header_id::record_route) w.raw_line(h.raw);
+    for (std::string_view tag : m.values(sip::header_id::require)) {
+        while (!tag.empty()) {
+            const auto comma = tag.find(',');
+            if (const auto item = sip::trim_lws(tag.substr(0, comma)); !item.empty()) {
+                if (!out.empty()) out += ", ";
+                out += item;
+            }
+            if (comma == std::string_view::npos) break;
+            tag.remove_prefix(comma + 1);
+        }
     }
+    return out;
 }
 
 std::string_view header_value(const sip::message& m, sip::header_id id) {
@@ -85,7 +55,59 @@ std::string_view header_value(const sip::message& m, sip::header_id id) {
     return h ? h->value : std::string_view{};
 }
 
+// §12.1.1: a UAS copies the request's Record-Route into every response that makes a dialog
+// (1xx with a tag, 2xx), so that a caller behind a proxy keeps that proxy on its path for the
+// ACK, BYE and re-INVITEs. Only the inbound leg's own Record-Route: nothing of the other leg.
+void copy_record_route(sip::message_writer& w, const sip::message& request) {
+    for (const auto& h : request.headers()) {
+        if (h.id == sip::header_id::record_route) w.raw_line(h.raw);
+    }
+}
+
+dialog::dialog_key key_of(const dialog::dialog_state& d) { return {d.call_id, d.local_tag}; }
+
 }  // namespace
+
+// ------------------------------------------------------------------------ the dialog layer's side
+
+class core::auth_events final : public dialog::auth_observer {
+public:
+    explicit auth_events(core& c) : core_(c) {}
+    void on_challenged(std::uint32_t peer) override { core_.metrics_.auth_challenge_upstream(peer); }
+    void on_auth_failure(std::uint32_t peer, auth::failure reason, std::string_view detail,
+                         const sip::message& response) override {
+        core_.metrics_.auth_failure_upstream(reason, peer);
+        const auto& trunk = *core_.trunks_.at(peer);
+        core_.log_->info("auth failure upstream: reason={} trunk={} user={:?} response={} {:?} warning={:?}: {}",
+                         auth::to_string(reason), trunk.name, trunk.username, response.status(), response.reason(),
+                         header_value(response, sip::header_id::warning), detail);
+    }
+
+private:
+    core& core_;
+};
+
+class core::ingress_entry final : public dialog::out_of_dialog_handler {
+public:
+    explicit ingress_entry(core& c) : core_(c) {}
+    void on_request(sip::transaction_id txn, sip::message&& request, const sip::flow& f) override {
+        core_.on_request_out_of_dialog(txn, std::move(request), f);
+    }
+
+private:
+    core& core_;
+};
+
+void leg_usage::on_request(sip::transaction_id txn, sip::message&& request, const sip::flow& f) {
+    owner_.on_leg_request(call_, side_, txn, std::move(request), f);
+}
+void leg_usage::on_ack(sip::message&& ack, const sip::flow&) { owner_.on_leg_ack(call_, side_, std::move(ack)); }
+void leg_usage::on_cancel(sip::transaction_id txn, const sip::message& cancel, bool invite_answered) {
+    owner_.on_leg_cancel(call_, txn, cancel, invite_answered);
+}
+void leg_usage::on_invite_failure(sip::transaction_failure why) { owner_.on_inbound_failure(call_, why); }
+
+// ----------------------------------------------------------------------------------- set-up
 
 core::core(const config& cfg, sip::transport& transport, sip::timer_service& timers, b2bua_metrics& metrics,
            downstream_auth& auth)
@@ -93,7 +115,9 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
       transport_(transport),
       timers_(timers),
       metrics_(metrics),
-      auth_(auth),
+      log_(core_logger()),
+      auth_events_(std::make_unique<auth_events>(*this)),
+      ingress_entry_(std::make_unique<ingress_entry>(*this)),
       routes_(cfg.routes),
       wall_epoch_(std::chrono::system_clock::now()),
       steady_epoch_(timers.now()) {
@@ -101,15 +125,25 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
         trunk_index_.emplace(t.name, trunks_.size());
         trunks_.push_back(std::make_shared<const routing::trunk>(t));
     }
-}
-
-void core::attach(sip::transaction_manager& transactions) {
-    txm_ = &transactions;
-    sender_.emplace(transactions, static_cast<dialog::auth_observer*>(this));
+    // The order is the policy: cheap refusals first, no digest work for a merged request, no
+    // routing for an unauthenticated one.
+    stages_.push_back(std::make_unique<screening_stage>([this](const sip::message& invite) {
+        return find_by_inbound(invite.call_id(), invite.from().tag) != nullptr;
+    }));
+    stages_.push_back(std::make_unique<identification_stage>(auth, metrics_, [this] { return wall_now(); }, log_));
+    stages_.push_back(std::make_unique<admission_stage>(cfg_.calls.max_calls, [this] { return calls_.size(); },
+                                                        metrics_, log_));
+    stages_.push_back(std::make_unique<routing_stage>(routes_, trunk_index_, metrics_, log_));
 }
 
 core::~core() {
     for (auto& [id, c] : calls_) timers_.cancel(c->timer);
+}
+
+void core::attach(sip::transaction_manager& transactions) {
+    txm_ = &transactions;
+    dialogs_.attach(transactions, *ingress_entry_);
+    sender_.emplace(transactions, auth_events_.get());
 }
 
 // The wall clock moves with the injected clock, so nonce ageing follows the test clock too.
@@ -117,251 +151,209 @@ std::chrono::system_clock::time_point core::wall_now() const {
     return wall_epoch_ + std::chrono::duration_cast<std::chrono::system_clock::duration>(timers_.now() - steady_epoch_);
 }
 
-// ------------------------------------------------------------------------------------ requests
+// ------------------------------------------------------------------------------ requests
 
-void core::on_request(sip::transaction_id txn, sip::message&& req, const sip::flow& f) {
-    const bool in_dialog = !req.to().tag.empty();
+bool core::acceptable(sip::transaction_id txn, const sip::message& req, bool in_dialog) {
+    const std::string tag = in_dialog ? std::string() : tokens_.tag();
     // RFC 3261 §8.2.2.1, RFC 4475 §3.3.2: a Request-URI scheme we do not serve gets 416,
     // whatever the method (never route on To instead).
     if (!req.request_uri().is_sip_or_sips()) {
-        return respond(txn, req, 416, "Unsupported URI Scheme", random_token(8));
+        respond(txn, req, 416, "Unsupported URI Scheme", tag);
+        return false;
     }
     // §8.2.2.3: every request but ACK and CANCEL is checked for extensions we must support.
-    if (req.method() != sip::method::cancel) {
-        if (auto unsupported = unsupported_requirements(req); !unsupported.empty()) {
-            return respond(txn, req, 420, "Bad Extension", in_dialog ? std::string() : random_token(8),
-                           {{"Unsupported", unsupported}});
-        }
+    if (auto unsupported = unsupported_requirements(req); !unsupported.empty()) {
+        respond(txn, req, 420, "Bad Extension", tag, {{"Unsupported", unsupported}});
+        return false;
     }
+    return true;
+}
+
+void core::on_request_out_of_dialog(sip::transaction_id txn, sip::message&& req, const sip::flow& f) {
+    if (!acceptable(txn, req, false)) return;
     switch (req.method()) {
         case sip::method::invite:
-            if (in_dialog) return on_in_dialog(txn, std::move(req), f);
             return on_initial_invite(txn, std::move(req), f);
-        case sip::method::cancel:
-            return on_cancel(txn, req);
         case sip::method::options:
-            // Out of dialog: a keep-alive probe from the PBX or the trunk (RFC 3261 §11.2).
-            if (!in_dialog) {
-                return respond(txn, req, 200, "OK", random_token(8),
-                               {{"Allow", allow_value}, {"Accept", "application/sdp"}});
-            }
-            return on_in_dialog(txn, std::move(req), f);
-        case sip::method::ack:
-            return;  // never delivered here; ACKs come through on_ack
+            // A keep-alive probe from the PBX or a trunk (RFC 3261 §11.2).
+            return respond(txn, req, 200, "OK", tokens_.tag(), {{"Allow", allow_value}, {"Accept", "application/sdp"}});
+        case sip::method::bye:
+            return respond(txn, req, 481, "Call/Transaction Does Not Exist", tokens_.tag());
         case sip::method::unknown:
             // §8.2.1: a method we do not know at all.
-            return respond(txn, req, 501, "Not Implemented", random_token(8), {{"Allow", allow_value}});
+            return respond(txn, req, 501, "Not Implemented", tokens_.tag(), {{"Allow", allow_value}});
         default:
-            if (in_dialog) return on_in_dialog(txn, std::move(req), f);
-            if (req.method() == sip::method::bye) {
-                return respond(txn, req, 481, "Call/Transaction Does Not Exist", random_token(8));
-            }
-            return respond(txn, req, 405, "Method Not Allowed", random_token(8), {{"Allow", allow_value}});
+            return respond(txn, req, 405, "Method Not Allowed", tokens_.tag(), {{"Allow", allow_value}});
     }
+}
+
+void core::refuse(ingress_request& r, int status, std::string_view reason, const header_list& extra) {
+    respond(r.txn, r.invite, status, reason, r.reject_tag, extra);
 }
 
 void core::on_initial_invite(sip::transaction_id txn, sip::message&& invite, const sip::flow& f) {
-    auto log = core_logger();
-    const std::string reject_tag = random_token(8);
-
-    // Screening a UAS applies before anything else (RFC 3261 §8.2.2, §8.2.3; RFC 4475 §3.3).
-    // The answer will carry the trunk's SDP: a PBX that accepts no SDP cannot take it.
-    if (!accepts_sdp(invite)) {
-        return respond(txn, invite, 406, "Not Acceptable", reject_tag, {{"Accept", "application/sdp"}});
-    }
-    // A B2BUA decrements Max-Forwards like a proxy so that loops still end (RFC 7332 §3).
-    const unsigned max_forwards = invite.max_forwards().value_or(70);
-    if (max_forwards == 0) return respond(txn, invite, 483, "Too Many Hops", reject_tag);
-    const auto content_type = header_value(invite, sip::header_id::content_type);
-    if (!invite.body().empty() && !boost::algorithm::istarts_with(sip::trim_lws(content_type), "application/sdp")) {
-        return respond(txn, invite, 415, "Unsupported Media Type", reject_tag, {{"Accept", "application/sdp"}});
+    ingress_request r{txn, invite, f, tokens_.tag()};
+    for (const auto& stage : stages_) {
+        if (stage->run(r, *this) == stage_result::stop) return;
     }
 
-    // Digest authentication of the PBX.
-    auto decision = auth_.check(invite, f.remote, wall_now());
-    if (decision.failure) {
-        metrics_.auth_failure_downstream(*decision.failure);
-        // {:?} quotes and escapes: user names and numbers are the peer's text, not ours.
-        log->info("auth failure downstream: reason={} user={:?} source={} call-id={:?}: {}",
-                  auth::to_string(*decision.failure), decision.username, f.remote.to_string(), invite.call_id(),
-                  decision.detail);
-    }
-    if (decision.action == auth_decision::kind::challenge) {
-        metrics_.auth_challenge_downstream();
-        std::vector<std::pair<std::string_view, std::string_view>> extra;
-        for (const auto& value : decision.challenges) extra.emplace_back(decision.challenge_header, value);
-        return respond(txn, invite, decision.status, decision.reason_phrase, reject_tag, std::move(extra));
-    }
-    if (decision.action == auth_decision::kind::reject) {
-        return respond(txn, invite, decision.status, decision.reason_phrase, reject_tag);
-    }
-    metrics_.auth_success_downstream();
-
-    // §8.2.2.2: a new INVITE of a call we already bridge (same Call-ID and From tag, another
-    // branch) reached us twice, through a loop or a fork: the copy is refused.
-    if (find_by_a(invite.call_id(), invite.from().tag) != nullptr) {
-        return respond(txn, invite, 482, "Loop Detected", reject_tag);
-    }
-    if (cfg_.calls.max_calls != 0 && calls_.size() >= cfg_.calls.max_calls) {
-        metrics_.call_setup(b2bua_metrics::no_trunk, call_result::limit);
-        log->warn("call refused: limit of {} calls reached", cfg_.calls.max_calls);
-        return respond(txn, invite, 503, "Service Unavailable", reject_tag, {{"Retry-After", "5"}});
-    }
-
-    // Routing on the dialled number. A Request-URI without a user part dials nothing: even a
-    // default route has no number to put on leg B.
-    if (invite.request_uri().user.empty()) {
-        metrics_.call_setup(b2bua_metrics::no_trunk, call_result::no_route);
-        core_logger()->info("call refused: no number in the Request-URI {:?} from {}", invite.request_uri().text,
-                            f.remote.to_string());
-        return respond(txn, invite, 404, "Not Found", reject_tag);
-    }
-    const std::string dialled = sip::unescape(invite.request_uri().user);
-    const routing::route* route = routes_.match(dialled);
-    if (!route) {
-        metrics_.call_setup(b2bua_metrics::no_trunk, call_result::no_route);
-        log->info("call refused: no route for {:?} from {}", dialled, f.remote.to_string());
-        return respond(txn, invite, 404, "Not Found", reject_tag);
-    }
-    const std::size_t trunk_index = trunk_index_.at(route->trunk);
-    const auto& trunk = trunks_[trunk_index];
-
-    auto b_flow = transport_.flow_to(trunk->transport, trunk->address);
-    if (!b_flow) {
-        metrics_.call_setup(trunk_index, call_result::error);
-        log->error("call refused: no {} transport towards trunk {} ({})", sip::to_string(trunk->transport),
-                   trunk->name, b_flow.error().message());
-        return respond(txn, invite, 503, "Service Unavailable", reject_tag);
-    }
-
-    auto owned = std::make_unique<call>();
-    call& c = *owned;
-    c.id = next_call_id_++;
-    c.trunk = trunk;
-    c.trunk_index = trunk_index;
-    c.started = timers_.now();
-    c.a_txn = txn;
-    c.a_flow = f;
-    c.a_tag = random_token(8);
-    c.max_forwards = max_forwards - 1;
-
-    // Leg B: a new dialog. Only the caller's and the dialled user parts (caller ID and
-    // number) and the caller's display name cross over; hosts, ports, tags, parameters,
-    // Call-ID, Via, Contact and Record-Route of leg A stay on leg A.
-    c.b.self = make_identity(*b_flow, cfg_.sip.advertised_host);
-    c.b.flow = *b_flow;
-    c.b.call_id = random_token(16);
-    c.b.local_tag = random_token(8);
     const auto& from = invite.from();
-    std::string_view caller = from.uri.is_sip_or_sips() && !from.uri.user.empty() ? from.uri.user : "anonymous";
-    const std::string& from_host = trunk->from_domain.empty() ? c.b.self.host_port : trunk->from_domain;
-    c.b.local.clear();
-    if (!from.display_name.empty()) {
-        c.b.local += from.display_name;
-        c.b.local += ' ';
-    }
-    c.b.local += "<sip:";
-    c.b.local += caller;
-    c.b.local += '@';
-    c.b.local += from_host;
-    c.b.local += ">;tag=";
-    c.b.local += c.b.local_tag;
-    const std::string_view dialled_raw = invite.request_uri().user;
-    c.b.remote_target = "sip:" + std::string(dialled_raw) + "@" + trunk->domain;
-    if (trunk->transport == sip::transport_kind::tcp) c.b.remote_target += ";transport=tcp";
-    c.b.remote = "<sip:" + std::string(dialled_raw) + "@" + trunk->domain + ">";
-    c.content_type = std::string(content_type);
-
-    c.a_invite = std::move(invite);
-    by_a_.emplace(a_key(c.a_invite.call_id(), c.a_invite.from().tag), c.id);
-    by_b_.emplace(c.b.call_id, c.id);
-    by_a_invite_.emplace(txn, c.id);
-    calls_.emplace(c.id, std::move(owned));
-    metrics_.set_active_calls(calls_.size());
-
-    log->info("call {} start: {} {:?} -> {:?} via trunk {} (leg B call-id {})", c.id, f.remote.to_string(), caller,
-              dialled, trunk->name, c.b.call_id);
+    const std::string caller(from.uri.is_sip_or_sips() && !from.uri.user.empty() ? from.uri.user : "anonymous");
+    const std::string display(from.display_name);
+    const std::size_t trunk_index = r.trunk_index;
+    call& c = create_call(r, std::move(invite), tokens_.tag());
+    log_->info("call {} start: {} {:?} -> {:?} via trunk {}", c.id.value, f.remote.to_string(), caller, r.dialled,
+               trunks_[trunk_index]->name);
 
     c.timer = timers_.schedule(std::chrono::duration_cast<sip::timer_service::duration>(cfg_.calls.max_ringing),
-                               [this, id = c.id] {
-                                   if (call* p = find_call(id)) {
-                                       p->timer = 0;
-                                       if (p->state == call_state::calling) {
-                                           core_logger()->info("call {}: not answered within {} s", id,
-                                                               cfg_.calls.max_ringing.count());
-                                           cancel_b(*p, 408, "Request Timeout", call_result::timeout);
-                                       }
-                                   }
+                               [this, h = c.id] {
+                                   call* p = find(h);
+                                   if (p == nullptr) return;
+                                   p->timer = 0;
+                                   if (p->state != call_state::calling) return;
+                                   log_->info("call {}: not answered within {} s", h.value,
+                                              cfg_.calls.max_ringing.count());
+                                   cancel_outbound(*p, 408, "Request Timeout", call_result::timeout);
                                });
-
-    if (!send_b_invite(c)) {
-        answer_a(c, 503, "Service Unavailable", call_result::error);
-        end(c, "leg B could not be sent");
+    if (!start_attempt(c, trunk_index, caller, display)) {
+        answer_inbound(c, 503, "Service Unavailable", call_result::error);
+        c.end_reason = "the outbound leg could not be sent";
+        maybe_end(c);
     }
 }
 
-bool core::send_b_invite(call& c) {
-    // Every attempt (the first, and one per answered challenge) is built from the same leg-B
-    // dialog with the next CSeq (§22.2). The builder holds its own copy of what it needs, so it
+call& core::create_call(ingress_request& r, sip::message&& invite, std::string our_tag) {
+    const call_handle h{next_call_++};
+    auto owned = std::make_unique<call>(*this, h);
+    call& c = *owned;
+    c.started = timers_.now();
+    c.max_forwards = r.max_forwards;
+    c.content_type = r.content_type;
+    c.in.txn = r.txn;
+    c.in.flow = r.flow;
+    c.in.tag = std::move(our_tag);
+    c.in.invite = std::move(invite);
+    c.in.session.on(session_event::invite_received, !c.in.invite.body().empty());
+    // The inbound dialog exists from our first tagged answer on: the caller may send BYE in
+    // the early dialog (§15) and CANCEL finds the INVITE.
+    dialogs_.add({std::string(c.in.invite.call_id()), c.in.tag}, c.inbound_usage);
+    dialogs_.own(c.in.txn, c.inbound_usage);
+    by_inbound_.emplace(inbound_key(c.in.invite.call_id(), c.in.invite.from().tag), h);
+    calls_.emplace(h.value, std::move(owned));
+    metrics_.set_active_calls(calls_.size());
+    return c;
+}
+
+bool core::start_attempt(call& c, std::size_t trunk_index, std::string_view caller, std::string_view display) {
+    const auto& trunk = trunks_[trunk_index];
+    auto flow = transport_.flow_to(trunk->transport, trunk->address);
+    if (!flow) {
+        log_->error("call {}: no {} transport towards trunk {} ({})", c.id.value, sip::to_string(trunk->transport),
+                    trunk->name, flow.error().message());
+        c.attempts.emplace_back().trunk_index = trunk_index;
+        c.out().trunk = trunk;
+        c.out().session.on(session_event::failure_received);
+        return false;
+    }
+    outbound_attempt& a = c.attempts.emplace_back();
+    a.trunk = trunk;
+    a.trunk_index = trunk_index;
+
+    // The outbound leg is a new dialog. Only the caller's and the dialled user parts (caller ID
+    // and number) and the caller's display name cross over; hosts, ports, tags, parameters,
+    // Call-ID, Via, Contact and Record-Route of the inbound leg stay there.
+    dialog::dialog_state& d = a.initial;
+    d.self = dialog::make_identity(*flow, cfg_.sip.advertised_host);
+    d.flow = *flow;
+    d.call_id = tokens_.hex(16);
+    d.local_tag = tokens_.tag();
+    const std::string& from_host = trunk->from_domain.empty() ? d.self.host_port : trunk->from_domain;
+    d.local.clear();
+    if (!display.empty()) {
+        d.local += display;
+        d.local += ' ';
+    }
+    d.local += "<sip:";
+    d.local += caller;
+    d.local += '@';
+    d.local += from_host;
+    d.local += ">;tag=";
+    d.local += d.local_tag;
+    const std::string_view dialled_raw = c.in.invite.request_uri().user;
+    d.remote_target = "sip:" + std::string(dialled_raw) + "@" + trunk->domain;
+    if (trunk->transport == sip::transport_kind::tcp) d.remote_target += ";transport=tcp";
+    d.remote = "<sip:" + std::string(dialled_raw) + "@" + trunk->domain + ">";
+    a.dialogs.emplace(d);
+    dialogs_.add(key_of(d), c.outbound_usage);
+    log_->debug("call {}: attempt {} via trunk {} (call-id {})", c.id.value, c.attempts.size(), trunk->name, d.call_id);
+    return send_outbound_invite(c);
+}
+
+bool core::send_outbound_invite(call& c) {
+    outbound_attempt& a = c.out();
+    // Every send (the first, and one per answered challenge) is built from the same dialog
+    // with the next CSeq (§22.2). The builder keeps its own copy of what it needs, so it
     // never reaches into a call that may have ended.
     struct invite_template {
-        dialog::dialog_state b;
+        dialog::dialog_state d;
         unsigned max_forwards;
         std::string body;
         std::string content_type;
     };
-    auto t = std::make_shared<invite_template>(invite_template{c.b, c.max_forwards, std::string(c.a_invite.body()),
-                                                               c.content_type});
+    auto t = std::make_shared<invite_template>(
+        invite_template{a.initial, c.max_forwards, std::string(c.in.invite.body()), c.content_type});
     dialog::request_plan plan;
     plan.build = [t](std::string_view branch, std::string_view auth_name, std::string_view auth_value) {
         dialog::outgoing_request r;
         r.method = "INVITE";
-        r.request_uri = t->b.remote_target;
-        r.from = t->b.local;
-        r.to = t->b.remote;
-        r.call_id = t->b.call_id;
-        r.cseq = ++t->b.local_cseq;
+        r.request_uri = t->d.remote_target;
+        r.from = t->d.local;
+        r.to = t->d.remote;
+        r.call_id = t->d.call_id;
+        r.cseq = ++t->d.local_cseq;
         r.branch = branch;
         r.max_forwards = t->max_forwards;
         r.extra_headers.emplace_back("Allow", allow_value);
         if (!auth_name.empty()) r.extra_headers.emplace_back(auth_name, auth_value);
         r.body = t->body;
         r.content_type = t->content_type;
-        return dialog::make_request(r, t->b.self);
+        return dialog::make_request(r, t->d.self);
     };
-    plan.flow = c.b.flow;
+    plan.flow = a.initial.flow;
     plan.method = "INVITE";
-    plan.request_uri = c.b.remote_target;
-    plan.credentials = {c.trunk->username, c.trunk->password};
-    plan.peer = static_cast<std::uint32_t>(c.trunk_index);
-    auto sent = sender_->send(std::move(plan), [this, id = c.id](dialog::request_event& ev) {
-        if (call* p = find_call(id)) on_b_invite_event(*p, ev);
+    plan.request_uri = a.initial.remote_target;
+    plan.credentials = {a.trunk->username, a.trunk->password};
+    plan.peer = static_cast<std::uint32_t>(a.trunk_index);
+    auto sent = sender_->send(std::move(plan), [this, h = c.id](dialog::request_event& ev) {
+        if (call* p = find(h)) on_outbound_invite_event(*p, ev);
     });
     if (!sent) {
-        core_logger()->warn("call {}: leg B INVITE not sent: {}", c.id, sent.error().message());
+        log_->warn("call {}: outbound INVITE not sent: {}", c.id.value, sent.error().message());
+        a.session.on(session_event::failure_received);
         return false;
     }
-    c.b_invite = std::move(*sent);
+    a.invite = std::move(*sent);
+    a.session.on(session_event::invite_sent, !c.in.invite.body().empty());
     return true;
 }
 
-void core::on_in_dialog(sip::transaction_id txn, sip::message&& req, const sip::flow& f) {
-    (void)f;
-    call* c = nullptr;
-    bool from_b = false;
-    if (call* b = find_by_b(req.call_id()); b && req.to().tag == b->b.local_tag) {
-        c = b;
-        from_b = true;
-    } else if (call* a = find_by_a(req.call_id(), req.from().tag); a && req.to().tag == a->a_tag) {
-        c = a;
-    }
-    if (!c) {
-        // §12.2.2: a request for a dialog we do not have.
-        return respond(txn, req, 481, "Call/Transaction Does Not Exist");
-    }
+// ---------------------------------------------------------------------- in-dialog requests
+
+void core::on_leg_request(call_handle h, leg_side side, sip::transaction_id txn, sip::message&& req,
+                          const sip::flow&) {
+    call* c = find(h);
+    if (c == nullptr) return respond(txn, req, 481, "Call/Transaction Does Not Exist");
+    // The dialog is the Call-ID and both tags (§12): our tag found the call; theirs must match.
+    const bool theirs = side == leg_side::inbound
+                            ? req.from().tag == c->in.invite.from().tag
+                            : c->out().dialogs && c->out().dialogs->is_confirmed() &&
+                                  req.from().tag == c->out().dialog().remote_tag;
+    if (!theirs) return respond(txn, req, 481, "Call/Transaction Does Not Exist");
+    if (!acceptable(txn, req, true)) return;
     switch (req.method()) {
         case sip::method::bye:
-            return from_b ? on_bye_from_b(*c, txn, req) : on_bye_from_a(*c, txn, req);
+            respond(txn, req, 200, "OK");
+            return side == leg_side::inbound ? on_bye_from_inbound(*c) : on_bye_from_outbound(*c);
         case sip::method::options:
             return respond(txn, req, 200, "OK", {}, {{"Allow", allow_value}, {"Accept", "application/sdp"}});
         case sip::method::invite:
@@ -373,133 +365,123 @@ void core::on_in_dialog(sip::transaction_id txn, sip::message&& req, const sip::
     }
 }
 
-void core::on_cancel(sip::transaction_id txn, const sip::message& cancel) {
-    auto invite_txn = txm_->find_invite_for_cancel(cancel);
-    call* c = nullptr;
-    if (invite_txn) {
-        if (auto it = by_a_invite_.find(*invite_txn); it != by_a_invite_.end()) c = find_call(it->second);
-    } else {
-        c = find_by_a(cancel.call_id(), cancel.from().tag);
-        if (c == nullptr || c->a_invite.cseq().seq != cancel.cseq().seq) {
-            // §9.2: no matching transaction.
-            return respond(txn, cancel, 481, "Call/Transaction Does Not Exist", random_token(8));
-        }
-        // The INVITE has its final response already: the CANCEL has no effect, but it did
-        // match, so it gets 200 (§9.2), with the To tag of that response.
-        return respond(txn, cancel, 200, "OK", c->a_tag);
-    }
-    // The CANCEL itself is answered at once, with the To tag the INVITE's responses carry
-    // (§9.2); the INVITE gets 487.
-    const std::string tag = c != nullptr ? c->a_tag : random_token(8);
-    respond(txn, cancel, 200, "OK", tag);
-    if (!c || c->state != call_state::calling) return;
-    core_logger()->info("call {}: cancelled by the PBX", c->id);
-    cancel_b(*c, 487, "Request Terminated", call_result::cancelled);
+void core::on_leg_cancel(call_handle h, sip::transaction_id txn, const sip::message& cancel, bool answered) {
+    call* c = find(h);
+    // §9.2: the 200 to a CANCEL carries the To tag of the INVITE's responses. A CANCEL that
+    // crossed our final response still matched its transaction: 200, and no effect.
+    respond(txn, cancel, 200, "OK", c != nullptr ? std::string_view{c->in.tag} : std::string_view{});
+    if (c == nullptr || answered || c->state != call_state::calling) return;
+    log_->info("call {}: cancelled by the caller", h.value);
+    cancel_outbound(*c, 487, "Request Terminated", call_result::cancelled);
 }
 
-void core::on_bye_from_a(call& c, sip::transaction_id txn, const sip::message& bye) {
-    respond(txn, bye, 200, "OK");
-    core_logger()->debug("call {}: BYE from the PBX in state {}", c.id, to_string(c.state));
+void core::on_bye_from_inbound(call& c) {
+    log_->debug("call {}: BYE from the inbound side in state {}", c.id.value, to_string(c.state));
+    c.in.session.on(session_event::bye_received);
     switch (c.state) {
         case call_state::calling:
             // A BYE on an early dialog ends the attempt like a CANCEL (§15).
-            cancel_b(c, 487, "Request Terminated", call_result::cancelled);
+            cancel_outbound(c, 487, "Request Terminated", call_result::cancelled);
             return;
         case call_state::answered:
-            // The PBX hung up before its ACK reached us: stop resending the 2xx, and
-            // confirm leg B before ending it (the trunk needs its ACK).
-            txm_->ack_received(c.a_txn);
-            send_b_ack(c);
+            // The caller hung up before its ACK reached us: stop resending the 2xx, and
+            // confirm the outbound leg before ending it (the far end needs its ACK).
+            txm_->ack_received(c.in.txn);
+            send_outbound_ack(c);
             [[fallthrough]];
         case call_state::confirmed:
-            c.end_reason = "BYE from the PBX";
+            c.end_reason = "BYE from the caller";
             c.state = call_state::ending;
-            send_bye(c, leg::b);
-            maybe_end(c);
-            return;
+            send_bye(c, leg_side::outbound);
+            return maybe_end(c);
         case call_state::cancelling:
         case call_state::ending:
-            return;  // already on its way out
+            return maybe_end(c);  // already on its way out
     }
 }
 
-void core::on_bye_from_b(call& c, sip::transaction_id txn, const sip::message& bye) {
-    respond(txn, bye, 200, "OK");
-    core_logger()->debug("call {}: BYE from the trunk in state {}", c.id, to_string(c.state));
+void core::on_bye_from_outbound(call& c) {
+    log_->debug("call {}: BYE from the outbound side in state {}", c.id.value, to_string(c.state));
+    // Its 2xx is owed an ACK even when the BYE overtook it (§13.2.2.4).
+    if (c.state == call_state::answered) send_outbound_ack(c);
+    c.out().session.on(session_event::bye_received);
     switch (c.state) {
         case call_state::answered:
-            // The trunk hung up before the PBX's ACK: ACK the trunk's 2xx now, and send our
-            // BYE to the PBX once its ACK arrives (§15: not before), or when it never does.
-            send_b_ack(c);
-            c.bye_a_after_ack = true;
-            c.end_reason = "BYE from the trunk";
+            // The far end hung up before the caller's ACK: our BYE goes to the caller once its
+            // ACK arrives (§15: not before), or when it never does.
+            c.end_reason = "BYE from the far end";
+            c.state = call_state::ending;
             return;
         case call_state::confirmed:
-            c.end_reason = "BYE from the trunk";
+            c.end_reason = "BYE from the far end";
             c.state = call_state::ending;
-            send_bye(c, leg::a);
-            maybe_end(c);
-            return;
+            send_bye(c, leg_side::inbound);
+            return maybe_end(c);
         case call_state::calling:
         case call_state::cancelling:
         case call_state::ending:
-            return;
+            return maybe_end(c);
     }
 }
 
-void core::on_ack(sip::message&& ack, const sip::flow&) {
-    call* c = find_by_a(ack.call_id(), ack.from().tag);
-    if (!c || ack.to().tag != c->a_tag) {
-        core_logger()->debug("stray ACK (call-id {}) ignored", ack.call_id());
-        return;
+void core::on_leg_ack(call_handle h, leg_side side, sip::message&& ack) {
+    call* c = find(h);
+    if (c == nullptr || side != leg_side::inbound || ack.from().tag != c->in.invite.from().tag) return;
+    if (!c->in.session.on(session_event::ack_received, !ack.body().empty())) return;  // a retransmission
+    txm_->ack_received(c->in.txn);
+    if (c->state == call_state::ending) {
+        // The far end hung up while the caller's ACK was on its way.
+        send_bye(*c, leg_side::inbound);
+        return maybe_end(*c);
     }
-    if (c->state != call_state::answered) return;  // a retransmitted ACK
-    txm_->ack_received(c->a_txn);
-    // The ACK may carry the SDP answer (delayed offer): it goes on to the trunk.
-    send_b_ack(*c, ack.body(), header_value(ack, sip::header_id::content_type));
-    if (c->bye_a_after_ack) {
-        c->state = call_state::ending;
-        send_bye(*c, leg::a);
-        maybe_end(*c);
-        return;
-    }
+    // The ACK may carry the SDP answer (delayed offer): it goes on to the far end.
+    send_outbound_ack(*c, ack.body(), header_value(ack, sip::header_id::content_type));
     c->state = call_state::confirmed;
     start_max_duration(*c);
 }
 
-void core::start_max_duration(call& c) {
-    // A confirmed call whose BYE never arrives (a PBX rebooted, a BYE lost for good) would
-    // hold its place in max_calls for ever: after calls.max_duration it is ended on both legs.
-    if (cfg_.calls.max_duration.count() <= 0) return;
-    timers_.cancel(c.timer);
-    c.timer = timers_.schedule(std::chrono::duration_cast<sip::timer_service::duration>(cfg_.calls.max_duration),
-                               [this, id = c.id] {
-                                   call* p = find_call(id);
-                                   if (p == nullptr) return;
-                                   p->timer = 0;
-                                   if (p->state != call_state::confirmed) return;
-                                   core_logger()->info("call {}: maximum duration of {} s reached", id,
-                                                       cfg_.calls.max_duration.count());
-                                   p->end_reason = "maximum duration reached";
-                                   p->state = call_state::ending;
-                                   send_bye(*p, leg::a);
-                                   send_bye(*p, leg::b);
-                                   maybe_end(*p);
-                               });
+void core::on_inbound_failure(call_handle h, sip::transaction_failure why) {
+    call* c = find(h);
+    if (c == nullptr) return;
+    log_->info("call {}: inbound side failed ({})", h.value, sip::to_string(why));
+    if (c->state == call_state::answered) {
+        // §13.3.1.4: no ACK for 64*T1: the dialog is confirmed but the session ends, with a BYE
+        // on both legs (the outbound one first gets the ACK it is owed).
+        send_outbound_ack(*c);
+        c->state = call_state::ending;
+        c->end_reason = "no ACK from the caller";
+        send_bye(*c, leg_side::outbound);
+        if (why == sip::transaction_failure::no_ack) {
+            send_bye(*c, leg_side::inbound);
+        } else {
+            c->in.session.on(session_event::given_up);
+        }
+        return maybe_end(*c);
+    }
+    if (c->state == call_state::ending && c->in.session.state() == session_state::accepted) {
+        // The far end hung up and the caller never ACKed: nothing left to tell it.
+        c->in.session.on(session_event::given_up);
+        return maybe_end(*c);
+    }
+    if (c->state == call_state::calling) {
+        c->in.session.on(session_event::given_up);  // the caller cannot be reached any more
+        cancel_outbound(*c, 0, {}, call_result::error);
+    }
 }
 
-// ----------------------------------------------------------------------------------- responses
+// ---------------------------------------------------------------- the outbound INVITE's outcome
 
-void core::on_b_invite_event(call& c, dialog::request_event& ev) {
+void core::on_outbound_invite_event(call& c, dialog::request_event& ev) {
+    outbound_attempt& a = c.out();
     if (ev.failure) {
-        c.b_invite_done = true;
-        core_logger()->info("call {}: trunk {} did not answer the INVITE ({})", c.id, c.trunk->name,
-                            sip::to_string(*ev.failure));
+        a.session.on(session_event::failure_received);
+        log_->info("call {}: trunk {} did not answer the INVITE ({})", c.id.value, a.trunk->name,
+                   sip::to_string(*ev.failure));
         if (c.state == call_state::calling) {
             if (*ev.failure == sip::transaction_failure::timeout) {
-                answer_a(c, 408, "Request Timeout", call_result::timeout);
+                answer_inbound(c, 408, "Request Timeout", call_result::timeout);
             } else {
-                answer_a(c, 503, "Service Unavailable", call_result::error);
+                answer_inbound(c, 503, "Service Unavailable", call_result::error);
             }
             c.end_reason = std::string("trunk ") + std::string(sip::to_string(*ev.failure));
         }
@@ -508,149 +490,149 @@ void core::on_b_invite_event(call& c, dialog::request_event& ev) {
     const sip::message& rsp = *ev.response;
     const int status = rsp.status();
     if (status == 100) return;  // hop by hop
-    if (status >= 200 && status < 300) return on_b_answer(c, rsp);
+    switch (a.dialogs->on_response(rsp)) {
+        case dialog::dialog_set::verdict::confirmed:
+            return on_outbound_answer(c, rsp);
+        case dialog::dialog_set::verdict::retransmission:
+            // Our ACK was lost (§13.2.2.4): the same ACK again.
+            if (!a.ack.empty()) txm_->send_stateless(a.dialog().flow, a.ack);
+            return;
+        case dialog::dialog_set::verdict::other_fork:
+            return end_other_fork(c, rsp);
+        case dialog::dialog_set::verdict::early:
+        case dialog::dialog_set::verdict::no_dialog:
+            break;
+    }
     if (status < 200) {
-        if (c.state != call_state::calling) return;
-        if (!rsp.to().tag.empty()) c.b.remote_tag = std::string(rsp.to().tag);
-        relay_to_a(c, rsp);
+        a.session.on(session_event::provisional_received);
+        if (c.state == call_state::calling) relay_provisional(c, rsp);
         return;
     }
 
     // A final non-2xx: the INVITE client transaction has ACKed it already (§17.1.1.3).
-    c.b_invite_done = true;
+    a.session.on(session_event::failure_received);
     if (c.state == call_state::calling) {
         if (ev.auth_failure && *ev.auth_failure != auth::failure::forbidden) {
-            // The PBX is told the route is unavailable, not that its own credentials failed:
-            // a 503 lets it fail over to another trunk if it has one.
-            answer_a(c, 503, "Service Unavailable", call_result::upstream_auth_failed);
+            // The caller is told the route is unavailable, not that its own credentials
+            // failed: a 503 lets it fail over to another trunk if it has one.
+            answer_inbound(c, 503, "Service Unavailable", call_result::upstream_auth_failed);
             c.end_reason = std::string("trunk authentication failed: ") + std::string(auth::to_string(*ev.auth_failure));
         } else if (status >= 300 && status < 400) {
-            // Redirects are not followed yet, and their Contacts are the trunk's topology:
-            // the PBX learns only that the callee is not reachable this way.
-            answer_a(c, 480, "Temporarily Unavailable", call_result::rejected);
+            // Redirects are not followed yet, and their Contacts are the far end's topology:
+            // the caller learns only that the callee is not reachable this way.
+            answer_inbound(c, 480, "Temporarily Unavailable", call_result::rejected);
             c.end_reason = "trunk answered " + std::to_string(status);
         } else {
             // A 403 after our credentials is relayed as it is: providers use it for policy
             // (caller ID, destination, balance) as well as for bad credentials.
-            answer_a(c, status, rsp.reason(), call_result::rejected, &rsp);
+            answer_inbound(c, status, rsp.reason(), call_result::rejected, &rsp);
             c.end_reason = "trunk answered " + std::to_string(status);
         }
     }
     maybe_end(c);
 }
 
-void core::on_challenged(std::uint32_t peer) { metrics_.auth_challenge_upstream(peer); }
-
-void core::on_auth_failure(std::uint32_t peer, auth::failure reason, std::string_view detail,
-                           const sip::message& response) {
-    metrics_.auth_failure_upstream(reason, peer);
-    const auto& trunk = *trunks_.at(peer);
-    const auto* warning = response.find(sip::header_id::warning);
-    core_logger()->info("auth failure upstream: reason={} trunk={} user={:?} response={} {:?} warning={:?}: {}",
-                        auth::to_string(reason), trunk.name, trunk.username, response.status(), response.reason(),
-                        warning ? warning->value : std::string_view{}, detail);
-}
-
-void core::on_b_answer(call& c, const sip::message& rsp) {
-    if (c.b_answered) {
-        // A retransmitted 2xx: our ACK was lost (§13.2.2.4). A 2xx from another fork would
-        // carry another tag; it gets an ACK and a BYE of its own — not supported yet, so
-        // it is only logged.
-        if (rsp.to().tag != c.b.remote_tag) {
-            core_logger()->warn("call {}: 2xx from a second fork (tag {}) ignored", c.id, rsp.to().tag);
-            return;
-        }
-        if (!c.b_ack.empty()) txm_->send_stateless(c.b.flow, c.b_ack);
-        return;
-    }
-    c.b_answered = true;
-    c.b_invite_done = true;
-    c.b_invite_cseq = rsp.cseq().seq;
+void core::on_outbound_answer(call& c, const sip::message& rsp) {
+    outbound_attempt& a = c.out();
+    a.session.on(session_event::success_received, !rsp.body().empty());
+    a.invite_cseq = rsp.cseq().seq;
+    dialog::dialog_state& d = a.dialog();
     // Requests we send later in this dialog take CSeq numbers above the INVITE's.
-    c.b.local_cseq = std::max(c.b.local_cseq, c.b_invite_cseq);
-    dialog::update_uac_dialog(c.b, rsp);
-    // In-dialog requests go to the first Route or the trunk's Contact (§12.2.1.1), when
+    d.local_cseq = std::max(d.local_cseq, a.invite_cseq);
+    // In-dialog requests go to the first Route or the far end's Contact (§12.2.1.1), when
     // that is an address; over TCP they stay on the connection.
-    if (c.b.flow.transport == sip::transport_kind::udp) {
-        const std::string& target = c.b.route_set.empty() ? c.b.remote_target : c.b.route_set.front();
-        c.b.flow.remote = dialog::next_hop(target, c.trunk->address);
+    if (d.flow.transport == sip::transport_kind::udp) {
+        const std::string& target = d.route_set.empty() ? d.remote_target : d.route_set.front();
+        d.flow.remote = dialog::next_hop(target, a.trunk->address);
     }
 
     if (c.state != call_state::calling) {
-        // The PBX cancelled (or we gave up ringing) while the trunk answered: the CANCEL lost
-        // the race (§9.1), so the answered leg is confirmed and hung up.
-        send_b_ack(c);
+        // The caller cancelled (or we gave up ringing) while the far end answered: the CANCEL
+        // lost the race (§9.1), so the answered leg is confirmed and hung up.
+        send_outbound_ack(c);
         c.state = call_state::ending;
-        send_bye(c, leg::b);
+        send_bye(c, leg_side::outbound);
         return maybe_end(c);
     }
 
-    sip::message_writer w = sip::response_writer(c.a_invite, rsp.status(), rsp.reason(), c.a_tag);
-    c.a_dialog = dialog::uas_dialog(c.a_invite, c.a_tag, c.a_flow, make_identity(c.a_flow, cfg_.sip.advertised_host));
-    copy_record_route(w, c.a_invite);
-    w.header(sip::header_id::contact, c.a_dialog.self.contact);
+    sip::message_writer w = sip::response_writer(c.in.invite, rsp.status(), rsp.reason(), c.in.tag);
+    c.in.dialog = dialog::uas_dialog(c.in.invite, c.in.tag, c.in.flow, dialog::make_identity(c.in.flow, cfg_.sip.advertised_host));
+    copy_record_route(w, c.in.invite);
+    w.header(sip::header_id::contact, c.in.dialog.self.contact);
     w.header("Allow", allow_value);
     auto bytes = std::move(w).finish(rsp.body(), header_value(rsp, sip::header_id::content_type));
     timers_.cancel(c.timer);
     c.timer = 0;
     c.state = call_state::answered;
-    c.answered = timers_.now();
-    metrics_.call_setup(c.trunk_index, call_result::answered);
-    if (auto ec = txm_->respond(c.a_txn, rsp.status(), std::move(bytes))) {
-        core_logger()->warn("call {}: 2xx to the PBX not sent: {}", c.id, ec.message());
+    c.answered_at = timers_.now();
+    c.in.session.on(session_event::success_sent, !rsp.body().empty());
+    c.result = call_result::answered;
+    metrics_.call_setup(a.trunk_index, call_result::answered);
+    if (auto ec = txm_->respond(c.in.txn, rsp.status(), std::move(bytes))) {
+        log_->warn("call {}: 2xx to the caller not sent: {}", c.id.value, ec.message());
     }
-    core_logger()->info("call {} answered after {} ms", c.id,
-                        std::chrono::duration_cast<std::chrono::milliseconds>(c.answered - c.started).count());
+    log_->info("call {} answered after {} ms", c.id.value,
+               std::chrono::duration_cast<std::chrono::milliseconds>(c.answered_at - c.started).count());
 }
 
-void core::on_bye_done(call& c) {
-    c.pending_byes--;
-    maybe_end(c);
-}
-
-void core::on_server_failure(sip::transaction_id txn, sip::transaction_failure why) {
-    auto it = by_a_invite_.find(txn);
-    if (it == by_a_invite_.end()) return;
-    call* c = find_call(it->second);
-    if (!c) return;
-    core_logger()->info("call {}: PBX side failed ({})", c->id, sip::to_string(why));
-    if (c->state == call_state::answered) {
-        // §13.3.1.4: no ACK for 64*T1 — the dialog is confirmed but the session ends, with a
-        // BYE on both legs (leg B first gets the ACK it is owed).
-        send_b_ack(*c);
-        c->state = call_state::ending;
-        c->end_reason = "no ACK from the PBX";
-        send_bye(*c, leg::b);
-        if (why == sip::transaction_failure::no_ack) send_bye(*c, leg::a);
-        return maybe_end(*c);
+void core::end_other_fork(call& c, const sip::message& rsp) {
+    // §13.2.2.4: a 2xx from another fork makes a dialog of its own; we keep one call per
+    // INVITE, so that dialog is confirmed with an ACK and ended with a BYE at once.
+    outbound_attempt& a = c.out();
+    auto d = std::make_shared<dialog::dialog_state>(a.dialogs->fork_dialog(rsp));
+    if (d->flow.transport == sip::transport_kind::udp) {
+        const std::string& target = d->route_set.empty() ? d->remote_target : d->route_set.front();
+        d->flow.remote = dialog::next_hop(target, a.trunk->address);
     }
-    if (c->state == call_state::calling) {
-        c->a_final_sent = true;  // the PBX cannot be reached: nothing more to tell it
-        cancel_b(*c, 0, {}, call_result::error);
+    log_->info("call {}: 2xx from a second fork (tag {:?}): ACK and BYE", c.id.value, rsp.to().tag);
+    std::vector<std::pair<std::string_view, std::string_view>> extra;
+    if (auto [name, value] = dialog::request_sender::credentials_sent(a.invite); !name.empty()) {
+        extra.emplace_back(name, value);
     }
+    const auto ack = dialog::make_in_dialog(*d, "ACK", txm_->make_branch(), rsp.cseq().seq, {}, {}, std::move(extra));
+    if (auto ec = txm_->send_stateless(d->flow, ack.wire())) {
+        log_->warn("call {}: ACK to the second fork not sent: {}", c.id.value, ec.message());
+    }
+    dialog::request_plan plan;
+    plan.build = [d](std::string_view branch, std::string_view auth_name, std::string_view auth_value) {
+        std::vector<std::pair<std::string_view, std::string_view>> headers;
+        if (!auth_name.empty()) headers.emplace_back(auth_name, auth_value);
+        headers.emplace_back("Reason", "SIP;cause=200;text=\"Call completed elsewhere\"");
+        return dialog::make_in_dialog(*d, "BYE", branch, 0, {}, {}, std::move(headers));
+    };
+    plan.flow = d->flow;
+    plan.method = "BYE";
+    plan.request_uri = d->remote_target;
+    plan.credentials = {a.trunk->username, a.trunk->password};
+    plan.peer = static_cast<std::uint32_t>(a.trunk_index);
+    if (auto sent = sender_->send(std::move(plan), {})) c.requests.push_back(std::move(*sent));
 }
 
 // ------------------------------------------------------------------------------------- actions
 
-void core::send_b_ack(call& c, std::string_view body, std::string_view content_type) {
-    if (!c.b_ack.empty()) return;
-    const std::string branch = txm_->make_branch();
+void core::send_outbound_ack(call& c, std::string_view body, std::string_view content_type) {
+    outbound_attempt& a = c.out();
+    if (!a.ack.empty() || !a.session.on(session_event::ack_sent, !body.empty())) return;
     // The ACK for a 2xx is its own transaction-less request with the INVITE's CSeq number and
     // the INVITE's credentials (§13.2.2.4, §22.2); it is kept to answer 2xx retransmissions.
     std::vector<std::pair<std::string_view, std::string_view>> extra;
-    if (auto [name, value] = dialog::request_sender::credentials_sent(c.b_invite); !name.empty()) {
+    if (auto [name, value] = dialog::request_sender::credentials_sent(a.invite); !name.empty()) {
         extra.emplace_back(name, value);
     }
-    c.b_ack = std::string(
-        dialog::make_in_dialog(c.b, "ACK", branch, c.b_invite_cseq, body, content_type, std::move(extra)).wire());
-    if (auto ec = txm_->send_stateless(c.b.flow, c.b_ack)) {
-        core_logger()->warn("call {}: ACK to the trunk not sent: {}", c.id, ec.message());
+    a.ack = std::string(dialog::make_in_dialog(a.dialog(), "ACK", txm_->make_branch(), a.invite_cseq, body,
+                                               content_type, std::move(extra))
+                            .wire());
+    if (auto ec = txm_->send_stateless(a.dialog().flow, a.ack)) {
+        log_->warn("call {}: ACK to the trunk not sent: {}", c.id.value, ec.message());
     }
 }
 
-void core::send_bye(call& c, leg which) {
+void core::send_bye(call& c, leg_side side) {
+    dialog::invite_session& session = side == leg_side::outbound ? c.out().session : c.in.session;
+    if (!session.on(session_event::bye_sent)) return;  // nothing up on that leg to end
+    dialog::dialog_state& live = side == leg_side::outbound ? c.out().dialog() : c.in.dialog;
     // The builder owns a copy of the dialog: a re-send with credentials takes the next CSeq.
-    auto d = std::make_shared<dialog::dialog_state>(which == leg::b ? c.b : c.a_dialog);
+    auto d = std::make_shared<dialog::dialog_state>(live);
     dialog::request_plan plan;
     plan.build = [d](std::string_view branch, std::string_view auth_name, std::string_view auth_value) {
         std::vector<std::pair<std::string_view, std::string_view>> extra;
@@ -660,45 +642,49 @@ void core::send_bye(call& c, leg which) {
     plan.flow = d->flow;
     plan.method = "BYE";
     plan.request_uri = d->remote_target;
-    if (which == leg::b) {
+    if (side == leg_side::outbound) {
         // Some providers challenge the BYE too: the trunk's credentials answer it.
-        plan.credentials = {c.trunk->username, c.trunk->password};
-        plan.peer = static_cast<std::uint32_t>(c.trunk_index);
+        plan.credentials = {c.out().trunk->username, c.out().trunk->password};
+        plan.peer = static_cast<std::uint32_t>(c.out().trunk_index);
     }
-    auto sent = sender_->send(std::move(plan), [this, id = c.id](dialog::request_event& ev) {
+    auto sent = sender_->send(std::move(plan), [this, h = c.id, side](dialog::request_event& ev) {
         if (ev.response && ev.response->status() < 200) return;
-        if (call* p = find_call(id)) on_bye_done(*p);
+        call* p = find(h);
+        if (p == nullptr) return;
+        (side == leg_side::outbound ? p->out().session : p->in.session).on(session_event::bye_done);
+        maybe_end(*p);
     });
     if (!sent) {
-        core_logger()->warn("call {}: BYE not sent: {}", c.id, sent.error().message());
+        log_->warn("call {}: BYE not sent: {}", c.id.value, sent.error().message());
+        session.on(session_event::bye_done);
         return;
     }
-    (which == leg::b ? c.b : c.a_dialog).local_cseq = d->local_cseq;
+    live.local_cseq = d->local_cseq;
     c.requests.push_back(std::move(*sent));
-    c.pending_byes++;
 }
 
-void core::relay_to_a(call& c, const sip::message& rsp) {
+void core::relay_provisional(call& c, const sip::message& rsp) {
     // A provisional with a body (183 with early media SDP) relays the body; its Contact is
-    // ours, and a To tag makes the early dialog on leg A (§13.3.1.1).
-    sip::message_writer w = sip::response_writer(c.a_invite, rsp.status(), rsp.reason(), c.a_tag);
-    copy_record_route(w, c.a_invite);
-    w.header(sip::header_id::contact, make_identity(c.a_flow, cfg_.sip.advertised_host).contact);
+    // ours, and a To tag makes the early dialog on the inbound leg (§13.3.1.1).
+    c.in.session.on(session_event::provisional_sent);
+    sip::message_writer w = sip::response_writer(c.in.invite, rsp.status(), rsp.reason(), c.in.tag);
+    copy_record_route(w, c.in.invite);
+    w.header(sip::header_id::contact, dialog::make_identity(c.in.flow, cfg_.sip.advertised_host).contact);
     auto bytes = std::move(w).finish(rsp.body(), header_value(rsp, sip::header_id::content_type));
-    if (auto ec = txm_->respond(c.a_txn, rsp.status(), std::move(bytes))) {
-        core_logger()->debug("call {}: provisional to the PBX not sent: {}", c.id, ec.message());
+    if (auto ec = txm_->respond(c.in.txn, rsp.status(), std::move(bytes))) {
+        log_->debug("call {}: provisional to the caller not sent: {}", c.id.value, ec.message());
     }
 }
 
-void core::answer_a(call& c, int status, std::string_view reason, call_result result, const sip::message* relayed) {
-    if (c.a_final_sent) return;
-    c.a_final_sent = true;
-    metrics_.call_setup(c.trunk_index, result);
+void core::answer_inbound(call& c, int status, std::string_view reason, call_result result,
+                          const sip::message* relayed) {
+    if (!c.in.session.on(session_event::failure_sent)) return;  // it has its final answer
+    metrics_.call_setup(c.attempts.empty() ? b2bua_metrics::no_trunk : c.out().trunk_index, result);
     c.result = result;
-    sip::message_writer w = sip::response_writer(c.a_invite, status, reason, c.a_tag);
+    sip::message_writer w = sip::response_writer(c.in.invite, status, reason, c.in.tag);
     if (relayed != nullptr) {
-        // What lets the PBX recover from the trunk's refusal crosses over; nothing that
-        // names the trunk's topology does (Contact, Via, Record-Route stay on leg B).
+        // What lets the caller recover from the far end's refusal crosses over; nothing that
+        // names the far end's topology does (Contact, Via, Record-Route stay on its leg).
         for (const auto& h : relayed->headers()) {
             switch (h.id) {
                 case sip::header_id::retry_after:
@@ -713,56 +699,85 @@ void core::answer_a(call& c, int status, std::string_view reason, call_result re
             }
         }
     }
-    auto bytes = std::move(w).finish();
-    if (auto ec = txm_->respond(c.a_txn, status, std::move(bytes))) {
-        core_logger()->debug("call {}: final response to the PBX not sent: {}", c.id, ec.message());
+    if (auto ec = txm_->respond(c.in.txn, status, std::move(w).finish())) {
+        log_->debug("call {}: final response to the caller not sent: {}", c.id.value, ec.message());
     }
 }
 
-void core::cancel_b(call& c, int a_status, std::string_view a_reason, call_result result) {
-    if (a_status != 0) {
-        answer_a(c, a_status, a_reason, result);
+void core::cancel_outbound(call& c, int status, std::string_view reason, call_result result) {
+    if (status != 0) {
+        answer_inbound(c, status, reason, result);
     } else if (!c.result) {
-        metrics_.call_setup(c.trunk_index, result);
+        metrics_.call_setup(c.out().trunk_index, result);
         c.result = result;
     }
     c.state = call_state::cancelling;
-    c.end_reason = a_status == 487 ? "cancelled" : a_status == 408 ? "not answered in time" : "PBX unreachable";
+    c.end_reason = status == 487 ? "cancelled" : status == 408 ? "not answered in time" : "caller unreachable";
     timers_.cancel(c.timer);
     c.timer = 0;
-    if (c.b_invite_done) return maybe_end(c);
+    outbound_attempt& a = c.out();
+    if (!a.session.pending()) return maybe_end(c);
     // §9.1: the CANCEL goes out once a provisional has arrived (the manager waits for one).
-    if (const auto txn = dialog::request_sender::current_transaction(c.b_invite); txn != 0) txm_->cancel(txn);
+    if (const auto txn = dialog::request_sender::current_transaction(a.invite); txn != 0) txm_->cancel(txn);
     // §9.1: with no final response 64*T1 after the CANCEL, the INVITE is given up.
-    c.timer = timers_.schedule(64 * cfg_.sip.t1, [this, id = c.id] {
-        if (call* p = find_call(id)) {
-            p->timer = 0;
-            p->b_invite_done = true;
-            maybe_end(*p);
-        }
+    c.timer = timers_.schedule(64 * cfg_.sip.t1, [this, h = c.id] {
+        call* p = find(h);
+        if (p == nullptr) return;
+        p->timer = 0;
+        dialog::request_sender::abandon(p->out().invite);
+        p->out().session.on(session_event::given_up);
+        maybe_end(*p);
     });
 }
 
+void core::start_max_duration(call& c) {
+    // A confirmed call whose BYE never arrives (a PBX rebooted, a BYE lost for good) would
+    // hold its place in max_calls for ever: after calls.max_duration it ends on both legs.
+    if (cfg_.calls.max_duration.count() <= 0) return;
+    timers_.cancel(c.timer);
+    c.timer = timers_.schedule(std::chrono::duration_cast<sip::timer_service::duration>(cfg_.calls.max_duration),
+                               [this, h = c.id] {
+                                   call* p = find(h);
+                                   if (p == nullptr) return;
+                                   p->timer = 0;
+                                   if (p->state != call_state::confirmed) return;
+                                   log_->info("call {}: maximum duration of {} s reached", h.value,
+                                              cfg_.calls.max_duration.count());
+                                   p->end_reason = "maximum duration reached";
+                                   p->state = call_state::ending;
+                                   send_bye(*p, leg_side::inbound);
+                                   send_bye(*p, leg_side::outbound);
+                                   maybe_end(*p);
+                               });
+}
+
 void core::respond(sip::transaction_id txn, const sip::message& req, int status, std::string_view reason,
-                   std::string_view to_tag, std::vector<std::pair<std::string_view, std::string_view>> extra) {
+                   std::string_view to_tag, const header_list& extra) {
     sip::message_writer w = sip::response_writer(req, status, reason, to_tag);
     for (const auto& [name, value] : extra) w.header(name, value);
     if (auto ec = txm_->respond(txn, status, std::move(w).finish())) {
-        core_logger()->debug("response {} not sent: {}", status, ec.message());
+        log_->debug("response {} not sent: {}", status, ec.message());
     }
 }
 
 void core::maybe_end(call& c) {
+    const auto& in = c.in.session;
+    const auto& out = c.attempts.empty() ? dialog::invite_session(dialog::session_role::uac) : c.out().session;
     switch (c.state) {
         case call_state::calling:
-            // Only a final answer to the PBX ends a call that is still being set up.
-            if (c.a_final_sent && c.b_invite_done) end(c, c.end_reason);
+            // Only a final answer to the caller ends a call that is still being set up.
+            if (in.has_final() && !out.pending()) end(c, c.end_reason);
             return;
         case call_state::cancelling:
-            if (c.b_invite_done) end(c, c.end_reason);
+            if (!out.pending() && out.state() != session_state::terminating) end(c, c.end_reason);
             return;
         case call_state::ending:
-            if (c.pending_byes <= 0) end(c, c.end_reason);
+            // Done when no BYE is outstanding and the caller is not still owed our BYE after
+            // its ACK (the far end hung up first).
+            if (in.state() != session_state::terminating && in.state() != session_state::accepted &&
+                out.state() != session_state::terminating) {
+                end(c, c.end_reason);
+            }
             return;
         case call_state::answered:
         case call_state::confirmed:
@@ -773,35 +788,33 @@ void core::maybe_end(call& c) {
 void core::end(call& c, std::string_view why) {
     const auto now = timers_.now();
     const auto total = std::chrono::duration_cast<std::chrono::milliseconds>(now - c.started).count();
-    const long long talk =
-        c.b_answered ? std::chrono::duration_cast<std::chrono::milliseconds>(now - c.answered).count() : 0;
-    core_logger()->info("call {} end: {} ({}), {} ms in all, {} ms answered", c.id,
-                        c.result ? to_string(*c.result) : "ended", why.empty() ? "done" : why, total, talk);
+    const bool answered = c.in.session.answered();
+    const long long talk = answered ? std::chrono::duration_cast<std::chrono::milliseconds>(now - c.answered_at).count() : 0;
+    log_->info("call {} end: {} ({}), {} ms in all, {} ms answered", c.id.value,
+               c.result ? to_string(*c.result) : "ended", why.empty() ? "done" : why, total, talk);
     timers_.cancel(c.timer);
-    dialog::request_sender::abandon(c.b_invite);
+    for (auto& a : c.attempts) {
+        dialog::request_sender::abandon(a.invite);
+        if (a.dialogs) dialogs_.remove(key_of(a.initial));
+    }
     for (const auto& r : c.requests) dialog::request_sender::abandon(r);
-    by_a_invite_.erase(c.a_txn);
-    by_a_.erase(a_key(c.a_invite.call_id(), c.a_invite.from().tag));
-    by_b_.erase(c.b.call_id);
-    calls_.erase(c.id);  // destroys c
+    dialogs_.remove({std::string(c.in.invite.call_id()), c.in.tag});
+    dialogs_.disown(c.in.txn);
+    by_inbound_.erase(inbound_key(c.in.invite.call_id(), c.in.invite.from().tag));
+    calls_.erase(c.id.value);  // destroys c
     metrics_.set_active_calls(calls_.size());
 }
 
 // ------------------------------------------------------------------------------------- lookups
 
-call* core::find_call(std::uint64_t id) {
-    auto it = calls_.find(id);
+call* core::find(call_handle h) {
+    auto it = calls_.find(h.value);
     return it == calls_.end() ? nullptr : it->second.get();
 }
 
-call* core::find_by_a(std::string_view call_id, std::string_view from_tag) {
-    auto it = by_a_.find(a_key(call_id, from_tag));
-    return it == by_a_.end() ? nullptr : find_call(it->second);
-}
-
-call* core::find_by_b(std::string_view call_id) {
-    auto it = by_b_.find(std::string(call_id));
-    return it == by_b_.end() ? nullptr : find_call(it->second);
+call* core::find_by_inbound(std::string_view call_id, std::string_view from_tag) {
+    auto it = by_inbound_.find(inbound_key(call_id, from_tag));
+    return it == by_inbound_.end() ? nullptr : find(it->second);
 }
 
 }  // namespace b2b::b2bua

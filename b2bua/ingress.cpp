@@ -1,0 +1,132 @@
+// The ingress stages: each decides one thing about a new INVITE and refuses it with the right answer.
+#include "b2bua/ingress.hpp"
+
+#include "sip/message/text.hpp"
+
+#include <boost/algorithm/string/predicate.hpp>
+#include <spdlog/spdlog.h>
+
+namespace b2b::b2bua {
+
+namespace {
+
+// Calls `fn(item)` for every item of every `id` header, split at commas and trimmed, until
+// `fn` returns true (found). Returns whether it did.
+template <class Fn>
+bool any_list_item(const sip::message& m, sip::header_id id, Fn fn) {
+    for (const auto& h : m.headers()) {
+        if (h.id != id) continue;
+        std::string_view v = h.value;
+        while (true) {
+            const auto comma = v.find(',');
+            if (const auto item = sip::trim_lws(v.substr(0, comma)); !item.empty() && fn(item)) return true;
+            if (comma == std::string_view::npos) break;
+            v.remove_prefix(comma + 1);
+        }
+    }
+    return false;
+}
+
+// §20.1: no Accept means application/sdp, an empty Accept means nothing is acceptable;
+// otherwise one of the listed media ranges must cover it (parameters such as q are ignored).
+bool accepts_sdp(const sip::message& m) {
+    if (m.find(sip::header_id::accept) == nullptr) return true;
+    return any_list_item(m, sip::header_id::accept, [](std::string_view range) {
+        range = sip::trim_lws(range.substr(0, range.find(';')));
+        return sip::iequals(range, "application/sdp") || sip::iequals(range, "application/*") || range == "*/*";
+    });
+}
+
+}  // namespace
+
+stage_result screening_stage::run(ingress_request& r, ingress_responder& responder) {
+    const sip::message& invite = r.invite;
+    // The answer will carry the far end's SDP: a caller that accepts no SDP cannot take it.
+    if (!accepts_sdp(invite)) {
+        responder.refuse(r, 406, "Not Acceptable", {{"Accept", "application/sdp"}});
+        return stage_result::stop;
+    }
+    // A B2BUA decrements Max-Forwards like a proxy so that loops still end (RFC 7332 §3).
+    const unsigned max_forwards = invite.max_forwards().value_or(70);
+    if (max_forwards == 0) {
+        responder.refuse(r, 483, "Too Many Hops");
+        return stage_result::stop;
+    }
+    r.max_forwards = max_forwards - 1;
+    const auto* content_type = invite.find(sip::header_id::content_type);
+    r.content_type = content_type ? std::string(content_type->value) : std::string();
+    if (!invite.body().empty() && !boost::algorithm::istarts_with(sip::trim_lws(r.content_type), "application/sdp")) {
+        responder.refuse(r, 415, "Unsupported Media Type", {{"Accept", "application/sdp"}});
+        return stage_result::stop;
+    }
+    // §8.2.2.2: a new INVITE of a call we already bridge (same Call-ID and From tag, another
+    // branch) reached us twice, through a loop or a fork: the copy is refused. Before
+    // authentication, since the copy carries the same credentials and would be a replay.
+    if (already_bridged_(invite)) {
+        responder.refuse(r, 482, "Loop Detected");
+        return stage_result::stop;
+    }
+    return stage_result::proceed;
+}
+
+stage_result identification_stage::run(ingress_request& r, ingress_responder& responder) {
+    const auto decision = auth_.check(r.invite, r.flow.remote, wall_now_());
+    if (decision.failure) {
+        metrics_.auth_failure_downstream(*decision.failure);
+        // {:?} quotes and escapes: user names and numbers are the peer's text, not ours.
+        log_->info("auth failure downstream: reason={} user={:?} source={} call-id={:?}: {}",
+                   auth::to_string(*decision.failure), decision.username, r.flow.remote.to_string(),
+                   r.invite.call_id(), decision.detail);
+    }
+    switch (decision.action) {
+        case auth_decision::kind::accept:
+            metrics_.auth_success_downstream();
+            r.user = decision.username;
+            return stage_result::proceed;
+        case auth_decision::kind::challenge: {
+            metrics_.auth_challenge_downstream();
+            header_list extra;
+            for (const auto& value : decision.challenges) extra.emplace_back(decision.challenge_header, value);
+            responder.refuse(r, decision.status, decision.reason_phrase, extra);
+            return stage_result::stop;
+        }
+        case auth_decision::kind::reject:
+            responder.refuse(r, decision.status, decision.reason_phrase);
+            return stage_result::stop;
+    }
+    return stage_result::stop;
+}
+
+stage_result admission_stage::run(ingress_request& r, ingress_responder& responder) {
+    if (max_calls_ != 0 && active_calls_() >= max_calls_) {
+        metrics_.call_setup(b2bua_metrics::no_trunk, call_result::limit);
+        log_->warn("call refused: limit of {} calls reached", max_calls_);
+        responder.refuse(r, 503, "Service Unavailable", {{"Retry-After", "5"}});
+        return stage_result::stop;
+    }
+    return stage_result::proceed;
+}
+
+stage_result routing_stage::run(ingress_request& r, ingress_responder& responder) {
+    // A Request-URI without a user part dials nothing: even a default route has no number to
+    // put on the other leg.
+    if (r.invite.request_uri().user.empty()) {
+        metrics_.call_setup(b2bua_metrics::no_trunk, call_result::no_route);
+        log_->info("call refused: no number in the Request-URI {:?} from {}", r.invite.request_uri().text,
+                   r.flow.remote.to_string());
+        responder.refuse(r, 404, "Not Found");
+        return stage_result::stop;
+    }
+    r.dialled = sip::unescape(r.invite.request_uri().user);
+    const routing::route* route = routes_.match(r.dialled);
+    if (route == nullptr) {
+        metrics_.call_setup(b2bua_metrics::no_trunk, call_result::no_route);
+        log_->info("call refused: no route for {:?} from {}", r.dialled, r.flow.remote.to_string());
+        responder.refuse(r, 404, "Not Found");
+        return stage_result::stop;
+    }
+    r.trunk_index = trunk_index_.at(route->trunk);
+    return stage_result::proceed;
+}
+
+}  // namespace b2b::b2bua

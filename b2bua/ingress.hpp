@@ -1,0 +1,136 @@
+// The stages a new INVITE passes before it becomes a call: screening, identification, admission, routing.
+#pragma once
+
+#include "b2bua/b2bua_metrics.hpp"
+#include "b2bua/config.hpp"
+#include "b2bua/downstream_auth.hpp"
+#include "routing/route_table.hpp"
+#include "routing/trunk.hpp"
+#include "sip/message/message.hpp"
+#include "sip/transaction/transaction_manager.hpp"
+#include "sip/transport/flow.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace spdlog {
+class logger;
+}
+
+namespace b2b::b2bua {
+
+/// A new INVITE on its way in, and what the stages learn about it on the way.
+struct ingress_request {
+    ingress_request(sip::transaction_id t, sip::message& i, const sip::flow& f, std::string tag)
+        : txn(t), invite(i), flow(f), reject_tag(std::move(tag)) {}
+
+    sip::transaction_id txn = 0;
+    sip::message& invite;
+    const sip::flow& flow;
+    std::string reject_tag;  ///< our To tag if a stage refuses it
+
+    // Learnt by the stages.
+    unsigned max_forwards = 70;  ///< screening: the value leg B carries (decremented)
+    std::string content_type;    ///< screening
+    std::string user;            ///< identification: who the PBX authenticated as
+    std::string dialled;         ///< routing: the unescaped Request-URI user part
+    std::size_t trunk_index = 0;  ///< routing: the trunk of the first attempt
+};
+
+using header_list = std::vector<std::pair<std::string_view, std::string_view>>;
+
+/// How a stage refuses a request: the final response goes back on the INVITE's transaction.
+class ingress_responder {
+public:
+    virtual ~ingress_responder() = default;
+    virtual void refuse(ingress_request& r, int status, std::string_view reason, const header_list& extra = {}) = 0;
+};
+
+/// What a stage decided (resip repro Processor, Envoy FilterStatus). A stage that stops has
+/// answered the request through the responder. (An asynchronous stage, DNS for one, will add a
+/// third outcome that parks the request; none of today's stages waits.)
+enum class stage_result : std::uint8_t { proceed, stop };
+
+/// One step of the ingress. Stages are small, ordered, and know nothing of each other.
+class ingress_stage {
+public:
+    virtual ~ingress_stage() = default;
+    virtual std::string_view name() const noexcept = 0;
+    virtual stage_result run(ingress_request& r, ingress_responder& responder) = 0;
+};
+
+/// What a UAS checks before anything else (RFC 3261 §8.2.2, §8.2.3, RFC 4475 §3.3): a PBX
+/// that accepts no SDP (406), no hops left (483, RFC 7332: a B2BUA forwards), a body that is
+/// not SDP (415), a merged request (482, §8.2.2.2).
+class screening_stage final : public ingress_stage {
+public:
+    /// `already_bridged(invite)`: an INVITE of a call we already carry (same Call-ID and From
+    /// tag) arrived again on another branch.
+    explicit screening_stage(std::function<bool(const sip::message&)> already_bridged)
+        : already_bridged_(std::move(already_bridged)) {}
+    std::string_view name() const noexcept override { return "screening"; }
+    stage_result run(ingress_request& r, ingress_responder& responder) override;
+
+private:
+    std::function<bool(const sip::message&)> already_bridged_;
+};
+
+/// Who is calling: the PBX proves it with digest authentication (RFC 3261 §22, RFC 7616).
+/// Challenges, refusals and failures are counted and logged here, by reason.
+class identification_stage final : public ingress_stage {
+public:
+    identification_stage(downstream_auth& auth, b2bua_metrics& metrics,
+                         std::function<std::chrono::system_clock::time_point()> wall_now,
+                         std::shared_ptr<spdlog::logger> log)
+        : auth_(auth), metrics_(metrics), wall_now_(std::move(wall_now)), log_(std::move(log)) {}
+    std::string_view name() const noexcept override { return "identification"; }
+    stage_result run(ingress_request& r, ingress_responder& responder) override;
+
+private:
+    downstream_auth& auth_;
+    b2bua_metrics& metrics_;
+    std::function<std::chrono::system_clock::time_point()> wall_now_;
+    std::shared_ptr<spdlog::logger> log_;
+};
+
+/// Whether there is room: calls.max_calls (503 with Retry-After, counted as result=limit).
+class admission_stage final : public ingress_stage {
+public:
+    admission_stage(std::size_t max_calls, std::function<std::size_t()> active_calls, b2bua_metrics& metrics,
+                    std::shared_ptr<spdlog::logger> log)
+        : max_calls_(max_calls), active_calls_(std::move(active_calls)), metrics_(metrics), log_(std::move(log)) {}
+    std::string_view name() const noexcept override { return "admission"; }
+    stage_result run(ingress_request& r, ingress_responder& responder) override;
+
+private:
+    std::size_t max_calls_;
+    std::function<std::size_t()> active_calls_;
+    b2bua_metrics& metrics_;
+    std::shared_ptr<spdlog::logger> log_;
+};
+
+/// Where the call goes: the longest prefix of the dialled number (a pure decision of
+/// routing/). No number or no route: 404.
+class routing_stage final : public ingress_stage {
+public:
+    routing_stage(const routing::route_table& routes, const std::unordered_map<std::string, std::size_t>& trunk_index,
+                  b2bua_metrics& metrics, std::shared_ptr<spdlog::logger> log)
+        : routes_(routes), trunk_index_(trunk_index), metrics_(metrics), log_(std::move(log)) {}
+    std::string_view name() const noexcept override { return "routing"; }
+    stage_result run(ingress_request& r, ingress_responder& responder) override;
+
+private:
+    const routing::route_table& routes_;
+    const std::unordered_map<std::string, std::size_t>& trunk_index_;
+    b2bua_metrics& metrics_;
+    std::shared_ptr<spdlog::logger> log_;
+};
+
+}  // namespace b2b::b2bua

@@ -289,6 +289,66 @@ def via_count(msg: str) -> int:
     return sum(len([v for v in value.split(",") if v.strip()]) for value in header_values(msg, "via", "v"))
 
 
+# ---------------------------------------------------------------------- raw UDP peer
+class RawUdp:
+    """A hand-driven SIP peer on one UDP socket of 127.0.0.0/8, for what SIPp cannot script.
+
+    Every receive is bounded by a timeout; answers are matched by Call-ID, so strays are skipped.
+    """
+
+    def __init__(self, host: str = HOST, port: int = 0):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((host, port))
+        self.host, self.port = self.sock.getsockname()
+
+    def __enter__(self) -> "RawUdp":
+        return self
+
+    def __exit__(self, *exc):
+        self.sock.close()
+        return False
+
+    def send(self, text: str, to: tuple[str, int]):
+        self.sock.sendto(text.encode(), to)
+
+    def recv(self, timeout: float, call_id: str | None = None) -> str | None:
+        """The next message (for `call_id` if given) within `timeout` seconds, or None."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            self.sock.settimeout(left)
+            try:
+                data, _ = self.sock.recvfrom(65535)
+            except socket.timeout:
+                return None
+            text = data.decode(errors="replace")
+            if call_id is None or call_id in header_values(text, "call-id", "i"):
+                return text
+        return None
+
+    def recv_final(self, timeout: float, call_id: str) -> str | None:
+        """The first final (>= 200) response for `call_id` within `timeout`, skipping 1xx."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            msg = self.recv(left, call_id)
+            if msg is None:
+                return None
+            first = start_line(msg)
+            if first.startswith("SIP/2.0 ") and int(first.split()[1]) >= 200:
+                return msg
+        return None
+
+
+def tag_of(value: str) -> str | None:
+    """The tag parameter of a From/To value, or None."""
+    m = re.search(r";\s*tag=([^;>\s,]+)", value)
+    return m.group(1) if m else None
+
+
+def branch_of(via: str) -> str | None:
+    m = re.search(r";\s*branch=([^;\s,]+)", via)
+    return m.group(1) if m else None
+
+
 # ---------------------------------------------------------------------- metrics
 def scrape(http_port: int) -> str:
     with urllib.request.urlopen(f"http://{HOST}:{http_port}/metrics", timeout=5) as r:

@@ -357,6 +357,67 @@ def case_sighup(binary: Path):
         print("sighup: two SIGHUPs logged at warn and ignored, OPTIONS answered 200 after each")
 
 
+def in_dialog_request(method: str, client: harness.RawUdp, sip_port: int, n: int) -> str:
+    """An in-dialog request (To with a tag) for a dialog that never existed."""
+    return (f"{method} sip:pbx@{HOST}:{sip_port} SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP {client.host}:{client.port};branch=z9hG4bK-nodlg-{method.lower()}-{n}\r\n"
+            "Max-Forwards: 70\r\n"
+            f"From: <sip:1000@{client.host}>;tag=from-{method.lower()}-{n}\r\n"
+            f"To: \"far\" <sip:2000@{HOST}:{sip_port}>;tag=to-{method.lower()}-{n}\r\n"
+            f"Call-ID: nodialog-{method.lower()}-{n}-{os.getpid()}@{client.host}\r\n"
+            f"CSeq: {4710 + n} {method}\r\n"
+            f"Contact: <sip:1000@{client.host}:{client.port}>\r\n"
+            + ("Content-Type: application/dtmf-relay\r\nContent-Length: 10\r\n\r\nSignal=5\r\n"
+               if method == "INFO" else "Content-Length: 0\r\n\r\n"))
+
+
+def case_unknown_dialog_481(binary: Path):
+    """BYE, INFO and OPTIONS inside a dialog we do not have: 481 echoing the request's identifiers."""
+    sip, http, trunk_port, _ = ports()
+    with Session(binary) as s:
+        s.start_b2bua(config_yaml(sip, http, trunk_port), sip, http)
+        before = metric(scrape(http), "b2bua_sip_responses_total", direction="out", code="481")
+        # Whatever the b2bua might forward would land on the trunk port: listen there.
+        with harness.RawUdp(HOST, trunk_port) as trunk, harness.RawUdp() as client:
+            for n, method in enumerate(("BYE", "INFO", "OPTIONS", "BYE")):
+                request = in_dialog_request(method, client, sip, n)
+                call_id = header_values(request, "call-id")[0]
+                client.send(request, (HOST, sip))
+                reply = client.recv(5, call_id)
+                check(reply is not None, f"no answer to the {method} for an unknown dialog")
+                check(start_line(reply).startswith("SIP/2.0 481 "), f"{method} -> {start_line(reply)!r}\n{reply}")
+                for name in ("call-id", "cseq"):
+                    check(header_values(reply, name) == header_values(request, name),
+                          f"{method}: 481 {name} {header_values(reply, name)} != {header_values(request, name)}")
+                check(via_count(reply) == 1, f"{method}: 481 has {via_count(reply)} Via values:\n{reply}")
+                want_branch = harness.branch_of(header_values(request, "via")[0])
+                got_branch = harness.branch_of(header_values(reply, "via", "v")[0])
+                check(got_branch == want_branch, f"{method}: 481 Via branch {got_branch} != {want_branch}")
+                for name, short in (("from", "f"), ("to", "t")):
+                    got = header_values(reply, name, short)
+                    check(len(got) == 1, f"{method}: 481 has {len(got)} {name} headers:\n{reply}")
+                    want_tag = harness.tag_of(header_values(request, name)[0])
+                    check(harness.tag_of(got[0]) == want_tag and got[0].count("tag=") == 1,
+                          f"{method}: 481 {name} {got[0]!r}, expected exactly the tag {want_tag}")
+                # A retransmission (same branch) is answered the same way, not by a new transaction.
+                if method == "BYE" and n == 0:
+                    client.send(request, (HOST, sip))
+                    again = client.recv(5, call_id)
+                    check(again is not None and start_line(again) == start_line(reply)
+                          and header_values(again, "to") == header_values(reply, "to"),
+                          f"retransmitted BYE -> {again!r}, first answer was {start_line(reply)!r}")
+            leaked = trunk.recv(0.5)
+            check(leaked is None, f"a request for an unknown dialog reached the trunk:\n{leaked}")
+        text = scrape(http)
+        after = metric(text, "b2bua_sip_responses_total", direction="out", code="481")
+        check(after == before + 4, f"b2bua_sip_responses_total{{code=481,direction=out}} {before:.0f} -> {after:.0f}, "
+              "expected +4 (the retransmission answered from the transaction, not counted again)")
+        check(metric(text, "b2bua_sip_requests_total", direction="out") == 0, "the b2bua sent a request on")
+        check(metric(text, "b2bua_active_calls") == 0, "an unknown-dialog request created a call")
+        print("unknown_dialog_481: BYE, INFO, OPTIONS with a To tag -> 481 with their own Call-ID, tags, CSeq, "
+              "branch; retransmission answered again; nothing reached the trunk")
+
+
 CASES = {name[len("case_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}
 
 

@@ -418,6 +418,58 @@ def case_unknown_dialog_481(binary: Path):
               "branch; retransmission answered again; nothing reached the trunk")
 
 
+def record_routes(msg: str) -> list[str]:
+    """The Record-Route entries of a message, in order, one per name-addr (headers or commas)."""
+    out = []
+    for value in header_values(msg, "record-route"):
+        out += [v.strip() for v in re.findall(r"<[^>]*>[^,]*|[^,<]+", value) if v.strip()]
+    return out
+
+
+def case_pbx_record_route(binary: Path):
+    """The PBX's Record-Route comes back in 183, 180 and 200 (§12.1.1); the trunk's never does."""
+    sip, http, trunk_port, pbx_port = ports()
+    with Session(binary) as s:
+        s.start_b2bua(config_yaml(sip, http, trunk_port), sip, http)
+        pbx, trunk_r = run_calls(s, sip, pbx_port, trunk_port, SCENARIOS / "pbx_behind_edge_record_route.xml",
+                                 SCENARIOS / "trunk_record_route_183_180_200.xml", 3, 3)
+        all_passed(pbx, trunk_r, 3)
+        invites = [m for m in sent(pbx, "INVITE") if header_values(m, "proxy-authorization")]
+        check(len(invites) == 3, f"expected 3 authenticated INVITEs from the PBX, saw {len(invites)}")
+        by_call = {header_values(m, "call-id")[0]: record_routes(m) for m in invites}
+        check(all(len(rr) == 2 for rr in by_call.values()), f"the PBX INVITEs' Record-Route: {by_call}")
+        seen = {183: 0, 180: 0, 200: 0}
+        for m in received(pbx, "SIP/2.0 "):
+            code = int(start_line(m).split()[1])
+            cseq = header_values(m, "cseq")[0]
+            if code not in seen or not cseq.endswith("INVITE") or cseq.split()[0] != "2":
+                continue
+            seen[code] += 1
+            want = by_call[header_values(m, "call-id", "i")[0]]
+            got = record_routes(m)
+            check(got == want, f"{code} at the PBX carries Record-Route {got}, expected the INVITE's {want}:\n{m}")
+            contacts = header_values(m, "contact", "m")
+            check(len(contacts) == 1 and f"{HOST}:{sip}" in contacts[0],
+                  f"{code} at the PBX: Contact {contacts} is not the B2BUA's")
+        check(seen[183] >= 3 and seen[180] >= 3 and seen[200] >= 3, f"responses seen at the PBX: {seen}")
+        for m in [msg for d, msg in pbx.messages if d == "received"]:
+            check("trunkrr" not in m and f":{trunk_port}" not in m and "TrunkTag" not in m,
+                  f"the trunk's Record-Route, Contact or tag reached the PBX:\n{m}")
+        # ... and the PBX's edge proxy never reaches the trunk.
+        for m in [msg for d, msg in trunk_r.messages if d == "received"]:
+            check("edge=" not in m and f":{pbx_port}" not in m, f"the PBX's Record-Route reached the trunk:\n{m}")
+        # Leg B follows the trunk's Record-Route: its ACK and BYE carry it as Route.
+        for method in ("ACK", "BYE"):
+            leg_b = [m for m in received(trunk_r, method) if header_values(m, "cseq")[0].split()[0] != "1"]
+            check(len(leg_b) >= 3 and all(any("trunkrr=sbc" in r for r in header_values(m, "route")) for m in leg_b),
+                  f"leg-B {method}s without the trunk's Route:\n" + "\n".join(leg_b))
+        text = scrape(http)
+        check(metric(text, "b2bua_calls_total", trunk="carrier", result="answered") == 3, "answered calls != 3")
+        harness.wait_until(lambda: metric(scrape(http), "b2bua_active_calls") == 0, 10, "calls to end")
+        print(f"pbx_record_route: 3 calls; 183/180/200 at the PBX {seen} carry the PBX's two Record-Route entries "
+              "in order, nothing of the trunk's; leg B routes by the trunk's")
+
+
 CASES = {name[len("case_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}
 
 

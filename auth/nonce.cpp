@@ -1,4 +1,4 @@
-// HMAC-signed stateless nonces: time ‖ random ‖ HMAC-SHA256, base64url-encoded.
+// Source-bound signed nonces (time ‖ sequence ‖ HMAC) and the ring tracking their nonce counts.
 #include "auth/nonce.hpp"
 
 #include <openssl/crypto.h>
@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <stdexcept>
 #include <utility>
@@ -16,15 +17,39 @@ namespace b2b::auth {
 namespace {
 
 constexpr std::size_t time_size = 8;
-constexpr std::size_t random_size = 8;
-constexpr std::size_t signed_size = time_size + random_size;
+constexpr std::size_t sequence_size = 8;
+constexpr std::size_t sent_size = time_size + sequence_size;
 constexpr std::size_t mac_size = 32;
-constexpr std::size_t raw_size = signed_size + mac_size;
+constexpr std::size_t raw_size = sent_size + mac_size;
+constexpr std::size_t address_size = std::tuple_size_v<decltype(detail::address_key::bytes)>;
 
 static_assert((raw_size * 4 + 2) / 3 == signed_nonce_service::encoded_length);
 
+// nc of a nonce used without qop: no later request can bring a higher one.
+constexpr std::uint32_t single_use_spent = std::numeric_limits<std::uint32_t>::max();
+
 std::int64_t seconds_since_epoch(std::chrono::system_clock::time_point t) noexcept {
     return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+void put_be64(std::span<std::uint8_t> out, std::uint64_t v) noexcept {
+    for (std::size_t i = 0; i < 8; ++i) out[i] = static_cast<std::uint8_t>(v >> (8 * (7 - i)));
+}
+
+std::uint64_t get_be64(std::span<const std::uint8_t> in) noexcept {
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < 8; ++i) v = (v << 8) | in[i];
+    return v;
+}
+
+// The MAC covers the address the nonce is issued to, which is not sent: a nonce captured from
+// one PBX is worthless from any other address.
+std::array<std::uint8_t, mac_size> sign(std::string_view key, std::span<const std::uint8_t> sent,
+                                        const detail::address_key& source) {
+    std::array<std::uint8_t, sent_size + address_size> input{};
+    std::copy(sent.begin(), sent.end(), input.begin());
+    std::copy(source.bytes.begin(), source.bytes.end(), input.begin() + sent_size);
+    return detail::hmac_sha256(key, input);
 }
 
 }  // namespace
@@ -37,6 +62,10 @@ std::string_view to_string(nonce_status s) noexcept {
             return "stale";
         case nonce_status::invalid:
             return "invalid";
+        case nonce_status::other_source:
+            return "other_source";
+        case nonce_status::untracked:
+            return "untracked";
     }
     return "unknown";
 }
@@ -48,49 +77,96 @@ signed_nonce_service::signed_nonce_service(nonce_options options)
     if (ttl_.count() <= 0) throw std::invalid_argument("nonce ttl must be positive");
     if (max_future_skew_.count() < 0)
         throw std::invalid_argument("nonce max_future_skew must not be negative");
+    if (options.tracked_nonces == 0)
+        throw std::invalid_argument("nonce tracked_nonces must be positive");
     if (key_.empty()) {
         std::array<std::uint8_t, 32> key{};
         detail::random_bytes(key);
         key_.assign(key.begin(), key.end());
         OPENSSL_cleanse(key.data(), key.size());
     }
+    slots_.resize(options.tracked_nonces);
+    // A random start, so that a nonce signed with the same secret by an earlier process names a
+    // sequence that no slot holds (2^-64 odds of a collision per nonce).
+    std::array<std::uint8_t, 8> start{};
+    detail::random_bytes(start);
+    next_sequence_ = get_be64(start);
 }
 
 signed_nonce_service::~signed_nonce_service() {
     if (!key_.empty()) OPENSSL_cleanse(key_.data(), key_.size());
 }
 
-std::string signed_nonce_service::issue(std::chrono::system_clock::time_point now) const {
+std::string signed_nonce_service::issue(const boost::asio::ip::address& source,
+                                        std::chrono::system_clock::time_point now) {
+    const std::uint64_t sequence = next_sequence_++;
+    const detail::address_key who = detail::key_of(source);
     std::array<std::uint8_t, raw_size> raw{};
-    const auto t = static_cast<std::uint64_t>(seconds_since_epoch(now));
-    for (std::size_t i = 0; i < time_size; ++i)
-        raw[i] = static_cast<std::uint8_t>(t >> (8 * (time_size - 1 - i)));
-    detail::random_bytes(std::span(raw).subspan(time_size, random_size));
-    const auto mac = detail::hmac_sha256(key_, std::span(raw).first(signed_size));
-    std::copy(mac.begin(), mac.end(), raw.begin() + signed_size);
+    put_be64(std::span(raw).first(time_size), static_cast<std::uint64_t>(seconds_since_epoch(now)));
+    put_be64(std::span(raw).subspan(time_size, sequence_size), sequence);
+    const auto mac = sign(key_, std::span(raw).first(sent_size), who);
+    std::copy(mac.begin(), mac.end(), raw.begin() + sent_size);
+    // Overwrites the oldest nonce's slot: from now on that nonce is untracked (hence stale).
+    slot_for(sequence) = slot{.sequence = sequence, .highest_nc = 0, .issued = true, .source = who};
     return detail::base64url_encode(raw);
 }
 
-nonce_status signed_nonce_service::check(std::string_view nonce,
-                                         std::chrono::system_clock::time_point now) const {
+nonce_check signed_nonce_service::check(std::string_view nonce,
+                                        const boost::asio::ip::address& source,
+                                        std::chrono::system_clock::time_point now) const {
+    nonce_check out;
     // The length test first: a huge or empty value is rejected without decoding it.
-    if (nonce.size() != encoded_length) return nonce_status::invalid;
+    if (nonce.size() != encoded_length) return out;
     const auto raw = detail::base64url_decode(nonce);
-    if (!raw || raw->size() != raw_size) return nonce_status::invalid;
+    if (!raw || raw->size() != raw_size) return out;
     const std::span<const std::uint8_t> bytes(*raw);
-    const auto mac = detail::hmac_sha256(key_, bytes.first(signed_size));
-    if (!detail::equal_constant_time(mac, bytes.subspan(signed_size))) return nonce_status::invalid;
+    const auto sent = bytes.first(sent_size);
+    const auto given_mac = bytes.subspan(sent_size);
+    const std::uint64_t sequence = get_be64(bytes.subspan(time_size, sequence_size));
+    const slot& s = slot_for(sequence);
+    const bool tracked = s.issued && s.sequence == sequence;
 
-    std::uint64_t t = 0;
-    for (std::size_t i = 0; i < time_size; ++i) t = (t << 8) | bytes[i];
-    const auto issued = static_cast<std::int64_t>(t);
-    const std::int64_t current = seconds_since_epoch(now);
+    if (!detail::equal_constant_time(sign(key_, sent, detail::key_of(source)), given_mac)) {
+        // Not signed for this address. If its slot remembers another address and the MAC holds
+        // for that one, it is our nonce presented elsewhere: a replay, worth naming as such.
+        // Once the slot is gone the two cases look alike and both are invalid.
+        if (tracked && s.source != detail::key_of(source) &&
+            detail::equal_constant_time(sign(key_, sent, s.source), given_mac)) {
+            out.status = nonce_status::other_source;
+            out.sequence = sequence;
+            out.issued_to = detail::address_of(s.source);
+        }
+        return out;
+    }
+    out.sequence = sequence;
+
+    const auto issued = static_cast<std::int64_t>(get_be64(bytes.first(time_size)));
     // Only our own (signed) times reach this point, so the subtraction cannot overflow for any
     // clock within a few hundred billion years of the epoch.
-    const std::int64_t age = current - issued;
-    if (age > ttl_.count()) return nonce_status::stale;
-    if (-age > max_future_skew_.count()) return nonce_status::stale;
-    return nonce_status::valid;
+    const std::int64_t age = seconds_since_epoch(now) - issued;
+    if (age > ttl_.count() || -age > max_future_skew_.count()) {
+        out.status = nonce_status::stale;
+        return out;
+    }
+    out.status = tracked ? nonce_status::valid : nonce_status::untracked;
+    return out;
+}
+
+nonce_use signed_nonce_service::use(const nonce_check& checked, std::optional<std::uint32_t> nc) {
+    slot& s = slot_for(checked.sequence);
+    if (checked.status != nonce_status::valid || !s.issued || s.sequence != checked.sequence)
+        return nonce_use::untracked;
+    if (!nc) {
+        // RFC 2069 form: without nc a second use cannot be told from a replay, so one use only.
+        if (s.highest_nc != 0) return nonce_use::replayed;
+        s.highest_nc = single_use_spent;
+        return nonce_use::accepted;
+    }
+    // RFC 7616 §3.4: the client increments nc for each request with the same nonce; a value
+    // that is not higher was seen before (retransmissions never get here).
+    if (*nc <= s.highest_nc) return nonce_use::replayed;
+    s.highest_nc = *nc;
+    return nonce_use::accepted;
 }
 
 }  // namespace b2b::auth

@@ -2,6 +2,7 @@
 #include "auth/server.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <stdexcept>
 #include <utility>
 
@@ -66,6 +67,13 @@ std::string malformed_reason(const digest_credentials& c) {
     return {};
 }
 
+// nc-value as a number; malformed_reason has checked it is 8 hex digits.
+std::uint32_t nc_value(std::string_view nc) noexcept {
+    std::uint32_t v = 0;
+    std::from_chars(nc.data(), nc.data() + nc.size(), v, 16);
+    return v;
+}
+
 std::string join_algorithms(const std::vector<algorithm>& algs) {
     std::string out;
     for (algorithm a : algs) {
@@ -83,17 +91,12 @@ digest_server::digest_server(server_config config, const credential_store& users
     if (config_.realm.empty()) throw std::invalid_argument("digest realm must not be empty");
     if (has_line_break(config_.realm))
         throw std::invalid_argument("digest realm must not contain CR, LF or NUL");
-    if (config_.algorithms.empty())
-        throw std::invalid_argument("at least one digest algorithm must be offered");
-    std::vector<algorithm> seen;
-    for (const algorithm a : config_.algorithms) {
-        if (!is_supported(a))
-            throw std::invalid_argument("digest algorithm " + std::string(to_string(a)) +
-                                        " is not supported");
-        if (std::find(seen.begin(), seen.end(), a) != seen.end())
-            throw std::invalid_argument("digest algorithm " + std::string(to_string(a)) +
-                                        " is listed twice");
-        seen.push_back(a);
+    check_algorithms(config_.algorithms, "");
+    for (std::size_t i = 0; i < config_.algorithms_for.size(); ++i) {
+        const auto where = "algorithms_for[" + std::to_string(i) + "]: ";
+        if (config_.algorithms_for[i].sources.empty())
+            throw std::invalid_argument(where + "at least one source network is required");
+        check_algorithms(config_.algorithms_for[i].algorithms, where);
     }
     if (has_line_break(config_.opaque))
         throw std::invalid_argument("digest opaque must not contain CR, LF or NUL");
@@ -101,24 +104,44 @@ digest_server::digest_server(server_config config, const credential_store& users
     if (!nonces_) nonces_ = std::make_unique<signed_nonce_service>(config_.nonce);
 }
 
-bool digest_server::offered(algorithm a) const noexcept {
-    return std::find(config_.algorithms.begin(), config_.algorithms.end(), a) !=
-           config_.algorithms.end();
+void digest_server::check_algorithms(const std::vector<algorithm>& algs, const std::string& where) {
+    if (algs.empty())
+        throw std::invalid_argument(where + "at least one digest algorithm must be offered");
+    std::vector<algorithm> seen;
+    for (const algorithm a : algs) {
+        if (!is_supported(a))
+            throw std::invalid_argument(where + "digest algorithm " + std::string(to_string(a)) +
+                                        " is not supported");
+        if (std::find(seen.begin(), seen.end(), a) != seen.end())
+            throw std::invalid_argument(where + "digest algorithm " + std::string(to_string(a)) +
+                                        " is listed twice");
+        seen.push_back(a);
+    }
 }
 
-std::vector<std::string> digest_server::challenge(std::chrono::system_clock::time_point now,
-                                                  bool stale) const {
+const std::vector<algorithm>& digest_server::algorithms_for(
+    const boost::asio::ip::address& source) const noexcept {
+    for (const auto& rule : config_.algorithms_for)
+        for (const auto& net : rule.sources)
+            if (net.contains(source)) return rule.algorithms;
+    return config_.algorithms;
+}
+
+std::vector<std::string> digest_server::challenge(const boost::asio::ip::address& source,
+                                                  std::chrono::system_clock::time_point now,
+                                                  bool stale) {
+    const auto& offer = algorithms_for(source);
     digest_challenge c;
     c.realm = config_.realm;
-    c.nonce = nonces_->issue(now);
+    c.nonce = nonces_->issue(source, now);
     c.opaque = config_.opaque;
     c.qop = {"auth"};
     c.stale = stale;
     std::vector<std::string> out;
-    out.reserve(config_.algorithms.size());
+    out.reserve(offer.size());
     // RFC 7616 §3.7 / RFC 8760 §2.4: one challenge per algorithm, most preferred first, all
     // sharing the nonce, so the client may pick any of them.
-    for (algorithm a : config_.algorithms) {
+    for (algorithm a : offer) {
         c.algorithm_token = std::string(to_string(a));
         out.push_back(to_header_value(c));
     }
@@ -127,7 +150,8 @@ std::vector<std::string> digest_server::challenge(std::chrono::system_clock::tim
 
 verify_result digest_server::verify(std::span<const std::string_view> credentials,
                                     std::string_view method, std::string_view request_uri,
-                                    std::chrono::system_clock::time_point now) const {
+                                    const boost::asio::ip::address& source,
+                                    std::chrono::system_clock::time_point now) {
     // Pick the first Digest credentials for our realm (RFC 3261 §22.3: a request may carry
     // credentials for several proxies). Remember why others were skipped, for the failure.
     std::optional<digest_credentials> chosen;
@@ -174,45 +198,52 @@ verify_result digest_server::verify(std::span<const std::string_view> credential
     if (auto why = malformed_reason(c); !why.empty())
         return fail(failure::malformed_credentials, std::move(why), c.username);
 
-    // 2. Realm matched above. 3. Algorithm and qop: supported and offered.
+    // The nonce is looked at now (check records nothing) so that every result says whether the
+    // client answered one of our challenges; its verdict is reported in the order below.
+    const nonce_check nonce = nonces_->check(c.nonce, source, now);
+    auto failed = [&](failure reason, std::string detail, std::optional<algorithm> a = {}) {
+        verify_result r = fail(reason, std::move(detail), c.username, a);
+        r.answered_our_nonce = nonce.status != nonce_status::invalid;
+        return r;
+    };
+
+    // 2. Realm matched above. 3. Algorithm and qop: supported and offered to this source.
     const auto alg = c.algorithm_token.empty() ? std::optional(algorithm::md5)
                                                : parse_algorithm(c.algorithm_token);
     if (!alg)
-        return fail(failure::unsupported_algorithm, "unknown algorithm " + quote(c.algorithm_token),
-                    c.username);
+        return failed(failure::unsupported_algorithm,
+                      "unknown algorithm " + quote(c.algorithm_token));
     if (!is_supported(*alg))
-        return fail(failure::unsupported_algorithm,
-                    "algorithm " + std::string(to_string(*alg)) +
-                        " is not supported (session variants are not implemented)",
-                    c.username, alg);
-    if (!offered(*alg))
-        return fail(failure::unsupported_algorithm,
-                    "algorithm " + std::string(to_string(*alg)) +
-                        (c.algorithm_token.empty() ? " (no algorithm parameter)" : "") +
-                        " was not offered (offered: " + join_algorithms(config_.algorithms) + ")",
-                    c.username, alg);
+        return failed(failure::unsupported_algorithm,
+                      "algorithm " + std::string(to_string(*alg)) +
+                          " is not supported (session variants are not implemented)",
+                      alg);
+    const auto& offer = algorithms_for(source);
+    if (std::find(offer.begin(), offer.end(), *alg) == offer.end())
+        return failed(failure::unsupported_algorithm,
+                      "algorithm " + std::string(to_string(*alg)) +
+                          (c.algorithm_token.empty() ? " (no algorithm parameter)" : "") +
+                          " was not offered to " + source.to_string() +
+                          " (offered: " + join_algorithms(offer) + ")",
+                      alg);
     if (c.qop && !iequals(*c.qop, "auth"))
-        return fail(failure::unsupported_algorithm,
-                    "qop " + quote(*c.qop) + " is not supported (offered qop=auth)", c.username,
-                    alg);
+        return failed(failure::unsupported_algorithm,
+                      "qop " + quote(*c.qop) + " is not supported (offered qop=auth)", alg);
 
     // 4. Nonce signature and opaque: anything we did not issue is invalid.
-    const nonce_status ns = nonces_->check(c.nonce, now);
-    if (ns == nonce_status::invalid)
-        return fail(failure::invalid_nonce, "nonce was not issued by this server", c.username, alg);
+    if (nonce.status == nonce_status::invalid)
+        return failed(failure::invalid_nonce, "nonce was not issued by this server", alg);
     // RFC 7616 §3.3: the client returns opaque unchanged; ours is fixed per server.
     if (c.opaque && !detail::equal_constant_time(*c.opaque, config_.opaque))
-        return fail(failure::invalid_nonce, "opaque does not match the one we sent", c.username,
-                    alg);
+        return failed(failure::invalid_nonce, "opaque does not match the one we sent", alg);
 
-    // 5. Nonce age. The client may well know the password: it gets stale=true (RFC 7616 §3.3).
-    if (ns == nonce_status::stale)
-        return fail(failure::stale_nonce, "nonce expired", c.username, alg);
+    // 5. Nonce age, source and count wait for step 9: only a client that knows the password
+    // deserves stale=true (RFC 7616 §3.3), and only a correct answer can be a replay.
 
     // 6. User.
     if (c.userhash)
-        return fail(failure::unknown_user, "client sent userhash=true, which we do not offer",
-                    c.username, alg);
+        return failed(failure::unknown_user, "client sent userhash=true, which we do not offer",
+                      alg);
     const auto user = users_.find(c.username);
     if (!user) {
         // Do the hashing a known user costs, so that response time does not reveal which user
@@ -226,20 +257,21 @@ verify_result digest_server::verify(std::span<const std::string_view> credential
                                                           .qop = c.qop.value_or(""),
                                                           .ha2 = dummy_ha2});
         (void)detail::equal_constant_time(dummy, detail::to_lower(c.response));
-        return fail(failure::unknown_user, "unknown user " + quote(c.username), c.username, alg);
+        return failed(failure::unknown_user, "unknown user " + quote(c.username), alg);
     }
     if (!user->can_verify(*alg))
-        return fail(failure::unsupported_algorithm,
-                    "user " + detail::printable(c.username) +
-                        " has neither a password nor an HA1 for " + std::string(to_string(*alg)),
-                    c.username, alg);
+        return failed(failure::unsupported_algorithm,
+                      "user " + detail::printable(c.username) +
+                          " has neither a password nor an HA1 for " +
+                          std::string(to_string(*alg)),
+                      alg);
 
     // 7. The digest-uri must name the request's target (RFC 7616 §3.4.6, RFC 2617 §3.2.2.5),
     // otherwise a captured answer could be replayed against another URI.
     if (!detail::uri_matches(c.uri, request_uri))
-        return fail(failure::uri_mismatch,
-                    "uri " + quote(c.uri) + " differs from Request-URI " + quote(request_uri),
-                    c.username, alg);
+        return failed(failure::uri_mismatch,
+                      "uri " + quote(c.uri) + " differs from Request-URI " + quote(request_uri),
+                      alg);
 
     // 8. Response. HA2 uses the uri the client hashed, which step 7 tied to the Request-URI.
     const auto ha1 = user->ha1_for(*alg, config_.realm);
@@ -253,15 +285,48 @@ verify_result digest_server::verify(std::span<const std::string_view> credential
                                                          .ha2 = ha2});
     const std::string given = detail::to_lower(c.response);
     if (!ha1 || expected.empty() || !detail::equal_constant_time(expected, given))
-        return fail(failure::wrong_password,
-                    "response mismatch for user " + detail::printable(c.username) + " (algorithm " +
-                        std::string(to_string(*alg)) + ")",
-                    c.username, alg);
+        return failed(failure::wrong_password,
+                      "response mismatch for user " + detail::printable(c.username) +
+                          " (algorithm " + std::string(to_string(*alg)) + ")",
+                      alg);
+
+    // 9. The digest is right. A nonce signed for another address is a captured answer sent
+    // from elsewhere: a fresh challenge, no stale=true, since this sender may not know the
+    // password at all.
+    if (nonce.status == nonce_status::other_source)
+        return failed(failure::replayed_nonce,
+                      "nonce issued to " +
+                          (nonce.issued_to ? nonce.issued_to->to_string() : std::string("?")) +
+                          " presented from " + source.to_string() + " by user " +
+                          detail::printable(c.username),
+                      alg);
+    if (nonce.status == nonce_status::stale)
+        return failed(failure::stale_nonce, "nonce expired", alg);
+    if (nonce.status == nonce_status::untracked)
+        return failed(failure::stale_nonce,
+                      "nonce no longer tracked (newer nonces took its nc slot)", alg);
+    const auto nc = c.qop ? std::optional(nc_value(c.nc)) : std::nullopt;
+    switch (nonces_->use(nonce, nc)) {
+        case nonce_use::accepted:
+            break;
+        case nonce_use::replayed:
+            return failed(failure::replayed_nonce,
+                          (nc ? "nc " + detail::printable(c.nc) +
+                                    " is not above the last one seen for this nonce"
+                              : std::string("nonce without qop was already used")) +
+                              " (user " + detail::printable(c.username) + " from " +
+                              source.to_string() + ")",
+                          alg);
+        case nonce_use::untracked:
+            return failed(failure::stale_nonce,
+                          "nonce no longer tracked (newer nonces took its nc slot)", alg);
+    }
 
     verify_result ok;
     ok.status = verify_status::authenticated;
     ok.username = c.username;
     ok.alg = alg;
+    ok.answered_our_nonce = true;
     return ok;
 }
 

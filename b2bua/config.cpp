@@ -196,6 +196,33 @@ user_account parse_user(const YAML::Node& n, const std::string& field) {
     return u;
 }
 
+// A non-empty list of digest algorithm names without repeats, upper-cased.
+std::vector<std::string> algorithm_list(const YAML::Node& n, const std::string& field) {
+    auto algs = string_list(n, field);
+    if (algs.empty()) fail(field, "must name at least one algorithm");
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < algs.size(); ++i) {
+        auto up = boost::algorithm::to_upper_copy(algs[i]);
+        if (up != "MD5" && up != "SHA-256" && up != "SHA-512-256") {
+            fail(field + "[" + std::to_string(i) + "]", "'" + algs[i] + "' is not supported (MD5, SHA-256, SHA-512-256)");
+        }
+        if (!seen.insert(up).second) fail(field + "[" + std::to_string(i) + "]", "'" + algs[i] + "' is listed twice");
+        algs[i] = up;
+    }
+    return algs;
+}
+
+// "10.0.0.0/8", "::1/128", or a bare address (a /32 or /128).
+auth::ip_network network(const std::string& text, const std::string& field) {
+    const auto net = auth::ip_network::parse(text);
+    if (!net) fail(field, "'" + text + "' is not an address or CIDR");
+    if (!net->is_canonical()) {
+        fail(field, "'" + text + "' has bits set past the /" + std::to_string(net->prefix_length()) +
+                        " prefix; write the network address");
+    }
+    return *net;
+}
+
 void parse_sip(const YAML::Node& n, config& c) {
     expect_map(n, "sip");
     only_keys(n, "sip", {"listen", "advertise", "t1_ms", "t2_ms", "t4_ms", "max_message_size"});
@@ -223,7 +250,9 @@ void parse_sip(const YAML::Node& n, config& c) {
 
 void parse_downstream(const YAML::Node& n, config& c) {
     expect_map(n, "downstream");
-    only_keys(n, "downstream", {"realm", "users", "challenge", "algorithms", "nonce_ttl_s", "nonce_secret"});
+    only_keys(n, "downstream",
+              {"realm", "users", "challenge", "algorithms", "algorithms_for", "nonce_ttl_s", "nonce_secret",
+               "nonce_table_size"});
     if (!n["realm"]) fail("downstream.realm", "is required");
     c.downstream.realm = non_empty(n["realm"], "downstream.realm");
     if (c.downstream.realm.find('"') != std::string::npos) fail("downstream.realm", "must not contain '\"'");
@@ -244,25 +273,34 @@ void parse_downstream(const YAML::Node& n, config& c) {
             fail("downstream.challenge", "must be 401 or 407");
         }
     }
-    if (n["algorithms"]) {
-        auto algs = string_list(n["algorithms"], "downstream.algorithms");
-        if (algs.empty()) fail("downstream.algorithms", "must name at least one algorithm");
-        std::set<std::string> seen;
-        for (std::size_t i = 0; i < algs.size(); ++i) {
-            auto up = boost::algorithm::to_upper_copy(algs[i]);
-            if (up != "MD5" && up != "SHA-256" && up != "SHA-512-256") {
-                fail("downstream.algorithms[" + std::to_string(i) + "]",
-                     "'" + algs[i] + "' is not supported (MD5, SHA-256, SHA-512-256)");
+    if (n["algorithms"]) c.downstream.algorithms = algorithm_list(n["algorithms"], "downstream.algorithms");
+    if (n["algorithms_for"]) {
+        const auto& rules = n["algorithms_for"];
+        if (!rules.IsSequence()) fail("downstream.algorithms_for", "must be a list" + at_line(rules));
+        for (std::size_t i = 0; i < rules.size(); ++i) {
+            const auto field = "downstream.algorithms_for[" + std::to_string(i) + "]";
+            expect_map(rules[i], field);
+            only_keys(rules[i], field, {"sources", "algorithms"});
+            config::downstream_section::algorithms_rule rule;
+            if (!rules[i]["sources"]) fail(field + ".sources", "is required");
+            const auto sources = string_list(rules[i]["sources"], field + ".sources");
+            if (sources.empty()) fail(field + ".sources", "must name at least one address or CIDR");
+            for (std::size_t j = 0; j < sources.size(); ++j) {
+                rule.sources.push_back(network(sources[j], field + ".sources[" + std::to_string(j) + "]"));
             }
-            if (!seen.insert(up).second) fail("downstream.algorithms[" + std::to_string(i) + "]", "'" + algs[i] + "' is listed twice");
-            algs[i] = up;
+            if (!rules[i]["algorithms"]) fail(field + ".algorithms", "is required");
+            rule.algorithms = algorithm_list(rules[i]["algorithms"], field + ".algorithms");
+            c.downstream.algorithms_for.push_back(std::move(rule));
         }
-        c.downstream.algorithms = std::move(algs);
     }
     if (n["nonce_ttl_s"]) c.downstream.nonce_ttl = std::chrono::seconds(integer(n["nonce_ttl_s"], "downstream.nonce_ttl_s", 5, 86400));
     if (n["nonce_secret"]) {
         c.downstream.nonce_secret = non_empty(n["nonce_secret"], "downstream.nonce_secret");
         if (c.downstream.nonce_secret.size() < 16) fail("downstream.nonce_secret", "must be at least 16 characters");
+    }
+    if (n["nonce_table_size"]) {
+        c.downstream.nonce_table_size =
+            static_cast<std::size_t>(integer(n["nonce_table_size"], "downstream.nonce_table_size", 1024, 16777216));
     }
 }
 

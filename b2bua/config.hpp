@@ -1,6 +1,7 @@
 // The B2BUA configuration file (YAML): its model and its loader.
 #pragma once
 
+#include "auth/ip_network.hpp"
 #include "routing/route_table.hpp"
 #include "routing/trunk.hpp"
 #include "sip/transport/flow.hpp"
@@ -52,9 +53,20 @@ struct config {
         std::vector<user_account> users;
         /// 407 (Proxy-Authenticate, the default: we act as the PBX's outbound proxy) or 401.
         int challenge_status = 407;
-        /// Challenge algorithms, in offer order (RFC 7616 §3.7: most preferred first).
-        std::vector<std::string> algorithms{"SHA-256", "MD5"};
+        /// Challenge algorithms, in offer order (RFC 7616 §3.7: most preferred first). MD5 only
+        /// by default: baresip 1.0.0 and SIPp 3.6.1 abandon a call silently when SHA-256 is
+        /// offered at all.
+        std::vector<std::string> algorithms{"MD5"};
+        /// Offers for PBXs from given networks: the first rule whose sources contain the
+        /// request's source address replaces `algorithms`.
+        struct algorithms_rule {
+            std::vector<auth::ip_network> sources;
+            std::vector<std::string> algorithms;
+        };
+        std::vector<algorithms_rule> algorithms_for;
         std::chrono::seconds nonce_ttl{300};
+        /// Nonces whose nonce counts are tracked (replay protection); older ones get stale=true.
+        std::size_t nonce_table_size = 65536;
         /// HMAC key for nonces; empty = random at each start (nonces die with the process).
         std::string nonce_secret;
     } downstream;

@@ -178,7 +178,7 @@ void core::on_initial_invite(sip::transaction_id txn, sip::message&& invite, con
     }
 
     // Digest authentication of the PBX.
-    auto decision = auth_.check(invite, wall_now());
+    auto decision = auth_.check(invite, f.remote, wall_now());
     if (decision.failure) {
         metrics_.auth_failure_downstream(*decision.failure);
         // {:?} quotes and escapes: user names and numbers are the peer's text, not ours.

@@ -3,6 +3,7 @@
 
 #include "auth/credential_store.hpp"
 #include "auth/server.hpp"
+#include "auth/unanswered_challenges.hpp"
 
 #include <stdexcept>
 
@@ -10,17 +11,38 @@ namespace b2b::b2bua {
 
 namespace {
 
+std::vector<auth::algorithm> to_algorithms(const std::vector<std::string>& names, const std::string& field) {
+    std::vector<auth::algorithm> out;
+    for (const auto& name : names) {
+        auto alg = auth::parse_algorithm(name);
+        if (!alg) throw config_error(field + ": '" + name + "' is not supported");
+        out.push_back(*alg);
+    }
+    return out;
+}
+
 auth::server_config make_server_config(const config::downstream_section& cfg) {
     auth::server_config out;
     out.realm = cfg.realm;
-    out.algorithms.clear();
-    for (const auto& name : cfg.algorithms) {
-        auto alg = auth::parse_algorithm(name);
-        if (!alg) throw config_error("downstream.algorithms: '" + name + "' is not supported");
-        out.algorithms.push_back(*alg);
+    out.algorithms = to_algorithms(cfg.algorithms, "downstream.algorithms");
+    for (std::size_t i = 0; i < cfg.algorithms_for.size(); ++i) {
+        const auto& rule = cfg.algorithms_for[i];
+        out.algorithms_for.push_back(
+            {rule.sources,
+             to_algorithms(rule.algorithms, "downstream.algorithms_for[" + std::to_string(i) + "].algorithms")});
     }
     out.nonce.secret = cfg.nonce_secret;
     out.nonce.ttl = cfg.nonce_ttl;
+    out.nonce.tracked_nonces = cfg.nonce_table_size;
+    return out;
+}
+
+std::string join(const std::vector<auth::algorithm>& algs) {
+    std::string out;
+    for (auto a : algs) {
+        if (!out.empty()) out += ", ";
+        out += auth::to_string(a);
+    }
     return out;
 }
 
@@ -45,12 +67,16 @@ public:
         }
     }
 
-    auth_decision check(const sip::message& request, std::chrono::system_clock::time_point now) {
+    auth_decision check(const sip::message& request, const sip::endpoint& source,
+                        std::chrono::system_clock::time_point now) {
         const bool proxy = challenge_status_ == 407;
         const auto wanted = proxy ? sip::header_id::proxy_authorization : sip::header_id::authorization;
         const auto credentials = request.values(wanted);
+        // Nonces are bound to the address, not the port: NAT and TCP reconnects change ports.
+        const auto& from = source.address;
         const auto result = server_.verify(std::span<const std::string_view>(credentials), request.method_text(),
-                                           request.request_uri().text, now);
+                                           request.request_uri().text, from, now);
+        if (result.answered_our_nonce) unanswered_.on_answer(from);
         auth_decision d;
         d.username = result.username;
         if (result.authenticated()) {
@@ -64,10 +90,20 @@ public:
             d.status = challenge_status_;
             d.reason_phrase = proxy ? "Proxy Authentication Required" : "Unauthorized";
             d.challenge_header = proxy ? "Proxy-Authenticate" : "WWW-Authenticate";
-            d.challenges = server_.challenge(now, stale);
+            d.challenges = server_.challenge(from, now, stale);
         };
         if (!result.reason) {
             challenge(false);  // no credentials yet: the normal first step
+            // A PBX that cannot answer what we offer (SHA-256 to baresip 1.0.0 or SIPp 3.6.1)
+            // drops the call silently and shows up only as one first challenge after another.
+            if (unanswered_.on_challenge(from, now)) {
+                d.failure = auth::failure::challenge_unanswered;
+                d.detail = std::to_string(unanswered_options_.threshold) + " challenges offering " +
+                           join(server_.algorithms_for(from)) + " left unanswered in " +
+                           std::to_string(unanswered_options_.window.count()) +
+                           " s: the PBX may not support the offered algorithm (see downstream.algorithms and "
+                           "downstream.algorithms_for) or has no credentials for realm " + server_.realm();
+            }
             return d;
         }
         switch (*result.reason) {
@@ -78,6 +114,12 @@ public:
             case auth::failure::invalid_nonce:
                 // Typically a nonce from before a restart (new secret): a fresh challenge lets
                 // a PBX with the right password through.
+                challenge(false);
+                break;
+            case auth::failure::replayed_nonce:
+                // A correct answer seen before, or sent from another address than the one we
+                // challenged: possibly captured traffic. A fresh challenge (without stale=true)
+                // costs a genuine PBX one round trip and gives a replayer nothing.
                 challenge(false);
                 break;
             case auth::failure::malformed_credentials:
@@ -102,14 +144,17 @@ public:
     auth::in_memory_credential_store store_;
     auth::digest_server server_;
     int challenge_status_;
+    auth::unanswered_options unanswered_options_;
+    auth::unanswered_challenges unanswered_{unanswered_options_};
 };
 
 downstream_auth::downstream_auth(const config::downstream_section& cfg) : impl_(std::make_unique<impl>(cfg)) {}
 
 downstream_auth::~downstream_auth() = default;
 
-auth_decision downstream_auth::check(const sip::message& request, std::chrono::system_clock::time_point now) {
-    return impl_->check(request, now);
+auth_decision downstream_auth::check(const sip::message& request, const sip::endpoint& source,
+                                     std::chrono::system_clock::time_point now) {
+    return impl_->check(request, source, now);
 }
 
 const std::string& downstream_auth::realm() const noexcept { return impl_->server_.realm(); }

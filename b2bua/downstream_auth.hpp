@@ -4,6 +4,7 @@
 #include "auth/failure.hpp"
 #include "b2bua/config.hpp"
 #include "sip/message/message.hpp"
+#include "sip/transport/flow.hpp"
 
 #include <chrono>
 #include <memory>
@@ -28,12 +29,16 @@ struct auth_decision {
 };
 
 /// Downstream digest authentication (RFC 3261 §22, RFC 7616, RFC 8760) with the B2BUA's
-/// answers: no credentials -> challenge (a normal first step, not a failure); stale nonce or a
-/// nonce we cannot read (e.g. from before a restart) -> a fresh challenge (stale=true for the
-/// former), counted as a failure; wrong password, unknown user, wrong realm or unsupported
-/// algorithm -> 403 Forbidden, the PBX having had the one retry the challenge allows
-/// (§22.3); malformed credentials or a digest uri that is not the Request-URI -> 400
-/// (RFC 2617 §3.2.2.5).
+/// answers: no credentials -> challenge (a normal first step, not a failure); stale nonce, a
+/// nonce we cannot read (e.g. from before a restart) or a replayed answer (nc not increasing,
+/// or a nonce issued to another address) -> a fresh challenge (stale=true for the first only),
+/// counted as a failure; wrong password, unknown user, wrong realm or unsupported algorithm ->
+/// 403 Forbidden, the PBX having had the one retry the challenge allows (§22.3); malformed
+/// credentials or a digest uri that is not the Request-URI -> 400 (RFC 2617 §3.2.2.5).
+///
+/// The algorithms offered depend on the source address (config algorithms_for). A source that
+/// leaves 3 first challenges unanswered within 5 minutes makes one challenge decision carry
+/// failure challenge_unanswered, naming the algorithms it was offered.
 ///
 /// @par Thread safety
 /// None: the event loop's thread.
@@ -44,7 +49,9 @@ public:
     downstream_auth(const downstream_auth&) = delete;
     downstream_auth& operator=(const downstream_auth&) = delete;
 
-    auth_decision check(const sip::message& request, std::chrono::system_clock::time_point now);
+    /// The answer to `request`, received from `source` (its address matters, not its port).
+    auth_decision check(const sip::message& request, const sip::endpoint& source,
+                        std::chrono::system_clock::time_point now);
 
     const std::string& realm() const noexcept;
 

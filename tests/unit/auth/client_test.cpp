@@ -342,18 +342,20 @@ TEST(request_authenticator, interoperates_with_digest_server) {
     store.set_user(u);
     server_config cfg;
     cfg.realm = "trunk.example";
+    cfg.algorithms = {algorithm::sha256, algorithm::md5};  // opt-in; the client picks SHA-256
     digest_server server(cfg, store);
     const std::chrono::system_clock::time_point t0{seconds{1'700'000'000}};
+    const auto from = boost::asio::ip::make_address("192.0.2.20");
 
     request_authenticator a(account, "INVITE", std::string(uri));
-    auto act = a.on_response(407, server.challenge(t0));
+    auto act = a.on_response(407, server.challenge(from, t0));
     ASSERT_EQ(act.what, client_action::kind::resend);
     // Too late: the server answers stale, the client retries, and the retry passes.
-    auto r = server.verify(views{act.header_value}, "INVITE", uri, t0 + seconds{400});
+    auto r = server.verify(views{act.header_value}, "INVITE", uri, from, t0 + seconds{400});
     ASSERT_TRUE(r.stale()) << r.detail;
-    act = a.on_response(407, server.challenge(t0 + seconds{400}, r.stale()));
+    act = a.on_response(407, server.challenge(from, t0 + seconds{400}, r.stale()));
     ASSERT_EQ(act.what, client_action::kind::resend) << act.detail;
-    r = server.verify(views{act.header_value}, "INVITE", uri, t0 + seconds{401});
+    r = server.verify(views{act.header_value}, "INVITE", uri, from, t0 + seconds{401});
     EXPECT_TRUE(r.authenticated()) << r.detail;
     EXPECT_EQ(r.alg, algorithm::sha256);
 }

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/detail/address_key.hpp"
 #include "auth/detail/crypto.hpp"
 #include "auth/detail/text.hpp"
 #include "auth/detail/uri_match.hpp"
@@ -107,6 +108,22 @@ TEST(uri_match, everything_else_must_match) {
     EXPECT_FALSE(uri_matches("tel:+123", "TEL:+123"));  // only SIP URIs get case folding
     EXPECT_FALSE(uri_matches("sip:", "SIP:"));
     EXPECT_FALSE(uri_matches("sip:a@[::1", "SIP:a@[::1"));
+}
+
+TEST(address_key, round_trips_and_keeps_families_apart) {
+    for (const char* a : {"10.0.0.1", "0.0.0.0", "::1", "::", "2001:db8::1", "::10.0.0.1"}) {
+        const auto addr = boost::asio::ip::make_address(a);
+        EXPECT_EQ(address_of(key_of(addr)), addr) << a;
+    }
+    const auto key = [](const char* a) { return key_of(boost::asio::ip::make_address(a)); };
+    EXPECT_NE(key("::10.0.0.1"), key("10.0.0.1"));
+    EXPECT_NE(key("::"), key("0.0.0.0"));
+}
+
+TEST(address_key, ipv4_mapped_is_the_ipv4_address_and_scope_is_ignored) {
+    const auto key = [](const char* a) { return key_of(boost::asio::ip::make_address(a)); };
+    EXPECT_EQ(key("::ffff:10.0.0.1"), key("10.0.0.1"));
+    EXPECT_EQ(key("fe80::1%1"), key("fe80::1"));
 }
 
 }  // namespace

@@ -21,6 +21,8 @@ using time_point = std::chrono::system_clock::time_point;
 const time_point t0{seconds{1'700'000'000}};
 constexpr std::string_view request_uri = "sip:1000@127.0.0.1:5070";
 constexpr std::string_view password = "Secret-42";
+// The PBX's address: nonces are issued to it and checked against it.
+const boost::asio::ip::address pbx = boost::asio::ip::make_address("192.0.2.10");
 
 server_config make_config(std::vector<algorithm> algs = {algorithm::sha256, algorithm::md5}) {
     server_config c;
@@ -55,8 +57,8 @@ class digest_server_test : public ::testing::Test {
 
     // Well-formed SHA-256 credentials for a fresh nonce of `server`; the response is a
     // placeholder until sign() computes the real one.
-    digest_credentials good(const digest_server& server, time_point at = t0) const {
-        const auto challenges = server.challenge(at);
+    digest_credentials good(digest_server& server, time_point at = t0) const {
+        const auto challenges = server.challenge(pbx, at);
         digest_credentials c;
         c.username = "pbxuser";
         c.realm = "pbx.local";
@@ -71,10 +73,10 @@ class digest_server_test : public ::testing::Test {
         return c;
     }
 
-    verify_result verify(const digest_server& server, std::string_view value, time_point at = t0,
+    verify_result verify(digest_server& server, std::string_view value, time_point at = t0,
                          std::string_view method = "INVITE") const {
         const std::string_view values[] = {value};
-        return server.verify(values, method, request_uri, at);
+        return server.verify(values, method, request_uri, pbx, at);
     }
 
     in_memory_credential_store store_;
@@ -97,7 +99,7 @@ TEST_F(digest_server_test, challenge_values_follow_configured_order) {
     digest_server server(make_config(), store_,
                          std::make_unique<test::fake_nonce_service>("NONCE"));
     EXPECT_EQ(
-        server.challenge(t0),
+        server.challenge(pbx, t0),
         (std::vector<std::string>{
             R"(Digest realm="pbx.local", nonce="NONCE", opaque="op", algorithm=SHA-256, qop="auth")",
             R"(Digest realm="pbx.local", nonce="NONCE", opaque="op", algorithm=MD5, qop="auth")",
@@ -107,7 +109,7 @@ TEST_F(digest_server_test, challenge_values_follow_configured_order) {
 TEST_F(digest_server_test, md5_first_for_clients_that_read_only_the_first_challenge) {
     digest_server server(make_config({algorithm::md5, algorithm::sha256}), store_,
                          std::make_unique<test::fake_nonce_service>("NONCE"));
-    const auto values = server.challenge(t0);
+    const auto values = server.challenge(pbx, t0);
     ASSERT_EQ(values.size(), 2u);
     EXPECT_EQ(values[0],
               R"(Digest realm="pbx.local", nonce="NONCE", opaque="op", algorithm=MD5, qop="auth")");
@@ -117,7 +119,7 @@ TEST_F(digest_server_test, md5_first_for_clients_that_read_only_the_first_challe
 TEST_F(digest_server_test, stale_challenge_carries_stale_true) {
     digest_server server(make_config({algorithm::md5}), store_,
                          std::make_unique<test::fake_nonce_service>("NONCE"));
-    EXPECT_EQ(server.challenge(t0, true),
+    EXPECT_EQ(server.challenge(pbx, t0, true),
               (std::vector<std::string>{R"(Digest realm="pbx.local", nonce="NONCE", opaque="op", )"
                                         R"(algorithm=MD5, qop="auth", stale=true)"}));
 }
@@ -125,7 +127,7 @@ TEST_F(digest_server_test, stale_challenge_carries_stale_true) {
 TEST_F(digest_server_test, real_challenges_share_one_fresh_nonce) {
     digest_server server(make_config({algorithm::sha512_256, algorithm::sha256, algorithm::md5}),
                          store_);
-    const auto values = server.challenge(t0);
+    const auto values = server.challenge(pbx, t0);
     ASSERT_EQ(values.size(), 3u);
     std::set<std::string> nonces;
     for (const auto& v : values) {
@@ -137,7 +139,7 @@ TEST_F(digest_server_test, real_challenges_share_one_fresh_nonce) {
         nonces.insert(c.value().nonce);
     }
     EXPECT_EQ(nonces.size(), 1u);
-    EXPECT_NE(server.challenge(t0).front(), values.front()) << "each challenge has a new nonce";
+    EXPECT_NE(server.challenge(pbx, t0).front(), values.front()) << "each challenge has a new nonce";
 }
 
 TEST_F(digest_server_test, random_opaque_when_not_configured) {
@@ -163,6 +165,169 @@ TEST_F(digest_server_test, bad_config_throws) {
     server_config bad_ttl = make_config();
     bad_ttl.nonce.ttl = seconds{0};
     EXPECT_THROW(digest_server(bad_ttl, store_), std::invalid_argument);
+    server_config no_sources = make_config();
+    no_sources.algorithms_for.push_back({{}, {algorithm::md5}});
+    EXPECT_THROW(digest_server(no_sources, store_), std::invalid_argument);
+    server_config no_algorithms = make_config();
+    no_algorithms.algorithms_for.push_back({{*ip_network::parse("10.0.0.0/8")}, {}});
+    EXPECT_THROW(digest_server(no_algorithms, store_), std::invalid_argument);
+    server_config twice = make_config();
+    twice.algorithms_for.push_back(
+        {{*ip_network::parse("10.0.0.0/8")}, {algorithm::sha256, algorithm::sha256}});
+    EXPECT_THROW(digest_server(twice, store_), std::invalid_argument);
+}
+
+TEST_F(digest_server_test, default_offer_is_md5_only) {
+    // baresip 1.0.0 and SIPp 3.6.1 give up silently when SHA-256 is offered at all.
+    server_config cfg;
+    cfg.realm = "pbx.local";
+    digest_server server(cfg, store_);
+    const auto values = server.challenge(pbx, t0);
+    ASSERT_EQ(values.size(), 1u);
+    EXPECT_EQ(parse_challenge(values.front()).value().algorithm_token, "MD5");
+}
+
+// --- per-source algorithms ------------------------------------------------------------------
+
+class algorithms_for_test : public digest_server_test {
+  protected:
+    server_config config() const {
+        server_config cfg = make_config({algorithm::md5});
+        cfg.algorithms_for.push_back({{*ip_network::parse("10.0.0.0/8"), *ip_network::parse("::1")},
+                                      {algorithm::sha256, algorithm::md5}});
+        cfg.algorithms_for.push_back({{*ip_network::parse("10.1.0.0/16")}, {algorithm::sha512_256}});
+        return cfg;
+    }
+    static std::vector<std::string> offered(const std::vector<std::string>& values) {
+        std::vector<std::string> out;
+        for (const auto& v : values) out.push_back(parse_challenge(v).value().algorithm_token);
+        return out;
+    }
+};
+
+TEST_F(algorithms_for_test, first_matching_rule_picks_the_offer) {
+    digest_server server(config(), store_);
+    using names = std::vector<std::string>;
+    const auto at = [](const char* a) { return boost::asio::ip::make_address(a); };
+    EXPECT_EQ(offered(server.challenge(at("10.9.9.9"), t0)), (names{"SHA-256", "MD5"}));
+    // 10.1.2.3 is in both rules: the first one listed wins.
+    EXPECT_EQ(offered(server.challenge(at("10.1.2.3"), t0)), (names{"SHA-256", "MD5"}));
+    EXPECT_EQ(offered(server.challenge(at("::1"), t0)), (names{"SHA-256", "MD5"}));
+    EXPECT_EQ(offered(server.challenge(at("::ffff:10.0.0.1"), t0)), (names{"SHA-256", "MD5"}));
+    EXPECT_EQ(offered(server.challenge(at("192.0.2.10"), t0)), (names{"MD5"}));
+    EXPECT_EQ(offered(server.challenge(at("::2"), t0)), (names{"MD5"}));
+}
+
+TEST_F(algorithms_for_test, verify_accepts_only_what_was_offered_to_the_source) {
+    digest_server server(config(), store_);
+    const auto lan = boost::asio::ip::make_address("10.2.3.4");
+    // SHA-256 answers from a source offered SHA-256 pass, from one offered MD5 only they do not.
+    digest_credentials c = good(server);  // issued to pbx (192.0.2.10), SHA-256
+    expect_failure(verify(server, sign(c, password)), failure::unsupported_algorithm,
+                   "was not offered to 192.0.2.10 (offered: MD5)");
+    const auto lan_challenge = parse_challenge(server.challenge(lan, t0).front()).value();
+    c.nonce = lan_challenge.nonce;
+    const std::string answer = sign(c, password);
+    const std::string_view value[] = {answer};
+    const auto r = server.verify(value, "INVITE", request_uri, lan, t0);
+    EXPECT_TRUE(r.authenticated()) << r.detail;
+    EXPECT_EQ(r.alg, algorithm::sha256);
+}
+
+// --- replays and nonce counts (RFC 7616 §3.4, §5.5) ---------------------------------------
+
+TEST_F(digest_server_test, the_same_answer_twice_is_a_replay) {
+    digest_server server(make_config(), store_);
+    const std::string value = sign(good(server), password);
+    EXPECT_TRUE(verify(server, value).authenticated());
+    const auto again = verify(server, value, t0 + seconds{5});
+    expect_failure(again, failure::replayed_nonce, "nc 00000001 is not above");
+    EXPECT_FALSE(again.stale()) << "a replay must not be invited to retry silently";
+    EXPECT_TRUE(again.answered_our_nonce);
+}
+
+TEST_F(digest_server_test, increasing_nc_on_one_nonce_is_accepted) {
+    digest_server server(make_config(), store_);
+    digest_credentials c = good(server);
+    for (const char* nc : {"00000001", "00000002", "0000000a", "0000000B"}) {
+        c.nc = nc;
+        EXPECT_TRUE(verify(server, sign(c, password)).authenticated()) << nc;
+    }
+    c.nc = "00000009";
+    expect_failure(verify(server, sign(c, password)), failure::replayed_nonce);
+}
+
+TEST_F(digest_server_test, a_wrong_password_is_never_a_replay_and_does_not_burn_the_nc) {
+    digest_server server(make_config(), store_);
+    const digest_credentials c = good(server);
+    expect_failure(verify(server, sign(c, "wrong")), failure::wrong_password);
+    // The attacker's failed try did not use up nc 1 of the real client.
+    EXPECT_TRUE(verify(server, sign(c, password)).authenticated());
+    expect_failure(verify(server, sign(c, "wrong")), failure::wrong_password);
+}
+
+TEST_F(digest_server_test, without_qop_a_nonce_is_single_use) {
+    digest_server server(make_config({algorithm::md5}), store_);
+    digest_credentials c = good(server);
+    c.algorithm_token.clear();
+    c.qop.reset();
+    c.cnonce.clear();
+    c.nc.clear();
+    const std::string value = sign(c, password);
+    EXPECT_TRUE(verify(server, value).authenticated());
+    expect_failure(verify(server, value), failure::replayed_nonce, "without qop");
+}
+
+TEST_F(digest_server_test, an_answer_from_another_address_is_a_replay_naming_both) {
+    digest_server server(make_config(), store_);
+    const std::string value = sign(good(server), password);  // nonce issued to pbx
+    const std::string_view values[] = {value};
+    const auto thief = boost::asio::ip::make_address("198.51.100.7");
+    const auto r = server.verify(values, "INVITE", request_uri, thief, t0);
+    expect_failure(r, failure::replayed_nonce, "issued to 192.0.2.10 presented from 198.51.100.7");
+    EXPECT_FALSE(r.stale());
+    // Not even its first use: the rightful client still can.
+    EXPECT_TRUE(verify(server, value).authenticated());
+    // Another port from the same address is the same source (NAT, TCP reconnects).
+    const std::string wrong = sign(good(server), "guess");
+    const std::string_view wrong_values[] = {wrong};
+    expect_failure(server.verify(wrong_values, "INVITE", request_uri, thief, t0),
+                   failure::wrong_password);
+}
+
+TEST_F(digest_server_test, an_evicted_nonce_is_stale_for_the_right_password_only) {
+    server_config cfg = make_config();
+    cfg.nonce.tracked_nonces = 2;
+    digest_server server(cfg, store_);
+    const digest_credentials c = good(server);
+    server.challenge(pbx, t0);
+    server.challenge(pbx, t0);  // c's nonce lost its slot
+    expect_failure(verify(server, sign(c, "wrong")), failure::wrong_password);
+    const auto r = verify(server, sign(c, password));
+    expect_failure(r, failure::stale_nonce, "no longer tracked");
+    EXPECT_TRUE(r.stale());
+}
+
+TEST_F(digest_server_test, an_expired_nonce_with_a_wrong_password_is_a_wrong_password) {
+    digest_server server(make_config(), store_);
+    const digest_credentials c = good(server);
+    const auto wrong = verify(server, sign(c, "wrong"), t0 + seconds{1000});
+    expect_failure(wrong, failure::wrong_password);
+    EXPECT_FALSE(wrong.stale());
+    EXPECT_TRUE(verify(server, sign(c, password), t0 + seconds{1000}).stale());
+}
+
+TEST_F(digest_server_test, answered_our_nonce_tells_answers_from_other_requests) {
+    digest_server server(make_config(), store_);
+    EXPECT_FALSE(
+        server.verify(std::span<const std::string_view>{}, "INVITE", request_uri, pbx, t0)
+            .answered_our_nonce);
+    digest_credentials forged = good(server);
+    forged.nonce = "forged";
+    EXPECT_FALSE(verify(server, sign(forged, password)).answered_our_nonce);
+    EXPECT_TRUE(verify(server, sign(good(server), "wrong")).answered_our_nonce);
+    EXPECT_TRUE(verify(server, sign(good(server), password)).answered_our_nonce);
+    EXPECT_TRUE(verify(server, sign(good(server), password), t0 + seconds{1000}).answered_our_nonce);
 }
 
 // --- success paths ------------------------------------------------------------------------
@@ -170,12 +335,15 @@ TEST_F(digest_server_test, bad_config_throws) {
 TEST_F(digest_server_test, accepts_client_answers_for_every_offered_algorithm) {
     digest_server server(make_config({algorithm::sha512_256, algorithm::sha256, algorithm::md5}),
                          store_);
-    for (const std::string& challenge : server.challenge(t0)) {
+    // The challenges share one nonce, so the client counts on across them (RFC 7616 §3.4).
+    std::uint32_t nc = 0;
+    for (const std::string& challenge : server.challenge(pbx, t0)) {
         const std::string_view one[] = {challenge};
         const auto chosen = select_challenge(one);
         ASSERT_TRUE(chosen);
         const std::string value = make_authorization(
-            chosen.value(), {"pbxuser", std::string(password)}, "INVITE", request_uri, 1, "c0ffee");
+            chosen.value(), {"pbxuser", std::string(password)}, "INVITE", request_uri, ++nc,
+            "c0ffee");
         const auto r = verify(server, value, t0 + seconds{10});
         EXPECT_TRUE(r.authenticated()) << challenge << " -> " << r.detail;
         EXPECT_EQ(r.status, verify_status::authenticated);
@@ -230,7 +398,7 @@ TEST_F(digest_server_test, accepts_precomputed_ha1_users) {
 TEST_F(digest_server_test, accepts_any_range_of_strings) {
     digest_server server(make_config(), store_);
     const std::vector<std::string> values{sign(good(server), password)};
-    EXPECT_TRUE(server.verify(values, "INVITE", request_uri, t0).authenticated());
+    EXPECT_TRUE(server.verify(values, "INVITE", request_uri, pbx, t0).authenticated());
 }
 
 TEST_F(digest_server_test, store_changes_apply_immediately) {
@@ -245,7 +413,7 @@ TEST_F(digest_server_test, store_changes_apply_immediately) {
 
 TEST_F(digest_server_test, no_digest_credentials_means_challenge) {
     digest_server server(make_config(), store_);
-    const auto none = server.verify(std::span<const std::string_view>{}, "INVITE", request_uri, t0);
+    const auto none = server.verify(std::span<const std::string_view>{}, "INVITE", request_uri, pbx, t0);
     EXPECT_EQ(none.status, verify_status::missing);
     EXPECT_FALSE(none.reason);
     EXPECT_FALSE(none.stale());
@@ -489,7 +657,11 @@ TEST_F(digest_server_test, every_downstream_failure_is_reachable) {
     record(verify(server, to_header_value(c)));
     record(verify(server, "Digest username=\"pbxuser\""));
     const auto down = downstream_failures();
-    EXPECT_EQ(seen, std::set<failure>(down.begin(), down.end()));
+    std::set<failure> expected(down.begin(), down.end());
+    // Not verify's to find: replays need nc tracking, unanswered challenges a per-source count.
+    expected.erase(failure::replayed_nonce);
+    expected.erase(failure::challenge_unanswered);
+    EXPECT_EQ(seen, expected);
 }
 
 // --- check order --------------------------------------------------------------------------
@@ -521,10 +693,15 @@ TEST_F(digest_server_test, checks_run_in_the_documented_order) {
     c.opaque = "bad";
     expect_failure(verify(server, sign(c, password), t0 + seconds{1000}), failure::invalid_nonce,
                    "opaque");
-    // age before user
+    // user, uri and response before age: only a correct digest earns stale=true (RFC 7616 §3.3)
     c = good(server);
     c.username = "nobody";
-    expect_failure(verify(server, sign(c, password), t0 + seconds{1000}), failure::stale_nonce);
+    expect_failure(verify(server, sign(c, password), t0 + seconds{1000}), failure::unknown_user);
+    c = good(server);
+    c.uri = "sip:elsewhere";
+    expect_failure(verify(server, sign(c, password), t0 + seconds{1000}), failure::uri_mismatch);
+    c = good(server);
+    expect_failure(verify(server, sign(c, "wrong"), t0 + seconds{1000}), failure::wrong_password);
     // user before uri
     c = good(server);
     c.username = "nobody";
@@ -543,12 +720,13 @@ TEST_F(digest_server_test, picks_our_realm_among_several_headers) {
     digest_credentials theirs = good(server);
     theirs.realm = "upstream.example";
     const std::string other = sign(theirs, "their-password");
-    const std::string ours = sign(good(server), password);
+    // A fresh answer each time: the same one twice would be a replay.
+    auto ours = [&] { return sign(good(server), password); };
     for (const auto& values :
-         {std::vector<std::string>{other, ours}, std::vector<std::string>{ours, other},
-          std::vector<std::string>{"Basic abc", other, ours},
-          std::vector<std::string>{"Digest garbage=\"", ours}}) {
-        const auto r = server.verify(values, "INVITE", request_uri, t0);
+         {std::vector<std::string>{other, ours()}, std::vector<std::string>{ours(), other},
+          std::vector<std::string>{"Basic abc", other, ours()},
+          std::vector<std::string>{"Digest garbage=\"", ours()}}) {
+        const auto r = server.verify(values, "INVITE", request_uri, pbx, t0);
         EXPECT_TRUE(r.authenticated()) << r.detail;
     }
 }
@@ -560,10 +738,10 @@ TEST_F(digest_server_test, several_headers_none_for_our_realm) {
     digest_credentials b = good(server);
     b.realm = "two.example";
     const std::vector<std::string> values{sign(a, password), sign(b, password)};
-    const auto r = server.verify(values, "INVITE", request_uri, t0);
+    const auto r = server.verify(values, "INVITE", request_uri, pbx, t0);
     expect_failure(r, failure::realm_mismatch, "'one.example'");
     const std::vector<std::string> with_garbage{"Digest garbage=\"", sign(a, password)};
-    expect_failure(server.verify(with_garbage, "INVITE", request_uri, t0),
+    expect_failure(server.verify(with_garbage, "INVITE", request_uri, pbx, t0),
                    failure::malformed_credentials);
 }
 
@@ -571,7 +749,7 @@ TEST_F(digest_server_test, first_header_for_our_realm_decides) {
     digest_server server(make_config(), store_);
     const std::vector<std::string> values{sign(good(server), "wrong"),
                                           sign(good(server), password)};
-    expect_failure(server.verify(values, "INVITE", request_uri, t0), failure::wrong_password);
+    expect_failure(server.verify(values, "INVITE", request_uri, pbx, t0), failure::wrong_password);
 }
 
 }  // namespace

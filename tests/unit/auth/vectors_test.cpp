@@ -20,6 +20,7 @@ namespace {
 namespace json = boost::json;
 
 const std::chrono::system_clock::time_point now{std::chrono::seconds{1'700'000'000}};
+const boost::asio::ip::address source = boost::asio::ip::make_address("192.0.2.10");
 
 struct vector_case {
     std::string id;
@@ -162,8 +163,8 @@ class vector_server {
         cfg.opaque = c.str("opaque");
         server_.emplace(cfg, store_, std::make_unique<test::fake_nonce_service>(c.str("nonce")));
     }
-    const digest_server& operator*() const { return *server_; }
-    const digest_server* operator->() const { return &*server_; }
+    digest_server& operator*() { return *server_; }
+    digest_server* operator->() { return &*server_; }
 
   private:
     in_memory_credential_store store_;
@@ -173,7 +174,7 @@ class vector_server {
 TEST_F(digest_vectors, server_accepts_the_published_answer) {
     for (const auto& c : cases_) {
         SCOPED_TRACE(c.id);
-        const vector_server server(c);
+        vector_server server(c);
         // The credentials exactly as the RFC example's client sent them (plain username form).
         digest_credentials d;
         d.username = c.str("username");
@@ -188,7 +189,7 @@ TEST_F(digest_vectors, server_accepts_the_published_answer) {
         d.opaque = c.str("opaque");
         const std::string value = to_header_value(d);
         const std::string_view values[] = {value};
-        const auto r = server->verify(values, c.str("method"), c.str("uri"), now);
+        const auto r = server->verify(values, c.str("method"), c.str("uri"), source, now);
         EXPECT_TRUE(r.authenticated()) << r.detail;
         EXPECT_EQ(r.alg, c.alg);
 
@@ -196,7 +197,7 @@ TEST_F(digest_vectors, server_accepts_the_published_answer) {
         d.response[0] = d.response[0] == '0' ? '1' : '0';
         const std::string bad = to_header_value(d);
         const std::string_view bad_values[] = {bad};
-        const auto f = server->verify(bad_values, c.str("method"), c.str("uri"), now);
+        const auto f = server->verify(bad_values, c.str("method"), c.str("uri"), source, now);
         ASSERT_TRUE(f.reason);
         EXPECT_EQ(*f.reason, failure::wrong_password);
     }
@@ -205,8 +206,8 @@ TEST_F(digest_vectors, server_accepts_the_published_answer) {
 TEST_F(digest_vectors, server_accepts_our_client_answering_its_challenge) {
     for (const auto& c : cases_) {
         SCOPED_TRACE(c.id);
-        const vector_server server(c);
-        const auto challenges = server->challenge(now);
+        vector_server server(c);
+        const auto challenges = server->challenge(source, now);
         ASSERT_EQ(challenges.size(), 1u);
         const std::string_view values[] = {challenges.front()};
         const auto chosen = select_challenge(values);
@@ -216,7 +217,7 @@ TEST_F(digest_vectors, server_accepts_our_client_answering_its_challenge) {
                                c.str("method"), c.str("uri"), 1, c.str("cnonce"));
         EXPECT_EQ(parse_credentials(answer).value().response, c.str("expected_response"));
         const std::string_view answers[] = {answer};
-        const auto r = server->verify(answers, c.str("method"), c.str("uri"), now);
+        const auto r = server->verify(answers, c.str("method"), c.str("uri"), source, now);
         EXPECT_TRUE(r.authenticated()) << r.detail;
     }
 }

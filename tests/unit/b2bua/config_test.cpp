@@ -56,7 +56,10 @@ TEST(config, documented_example_loads) {
     ASSERT_EQ(c.downstream.users.size(), 1u);
     EXPECT_EQ(c.downstream.users[0].password, "pbxpass");
     EXPECT_EQ(c.downstream.challenge_status, 407);
-    EXPECT_EQ(c.downstream.algorithms, (std::vector<std::string>{"SHA-256", "MD5"}));
+    // MD5 only unless configured: baresip 1.0.0 and SIPp 3.6.1 drop calls offered SHA-256.
+    EXPECT_EQ(c.downstream.algorithms, (std::vector<std::string>{"MD5"}));
+    EXPECT_TRUE(c.downstream.algorithms_for.empty());
+    EXPECT_EQ(c.downstream.nonce_table_size, 65536u);
     ASSERT_EQ(c.upstream.trunks.size(), 1u);
     const auto& t = c.upstream.trunks[0];
     EXPECT_EQ(t.name, "carrier");
@@ -117,6 +120,64 @@ TEST(config, ha1_instead_of_password) {
     EXPECT_EQ(c.downstream.users[0].ha1_md5, "0123456789abcdef0123456789abcdef");
     EXPECT_NE(error_of(with(documented, "{ username: pbxuser, password: pbxpass }", "{ username: pbxuser, ha1: 12 }"))
                   .find("downstream.users[0].ha1"),
+              std::string::npos);
+}
+
+TEST(config, algorithms_for_sources) {
+    auto c = parse_config(with(documented, "  realm: pbx.local\n",
+                               "  realm: pbx.local\n"
+                               "  algorithms: [ md5 ]\n"
+                               "  nonce_table_size: 4096\n"
+                               "  algorithms_for:\n"
+                               "    - { sources: [ \"10.0.0.0/8\", \"::1/128\", \"127.0.0.2\" ], algorithms: [ SHA-256, MD5 ] }\n"
+                               "    - { sources: \"2001:db8::/32\", algorithms: [ sha-512-256 ] }\n"));
+    EXPECT_EQ(c.downstream.algorithms, (std::vector<std::string>{"MD5"}));
+    EXPECT_EQ(c.downstream.nonce_table_size, 4096u);
+    ASSERT_EQ(c.downstream.algorithms_for.size(), 2u);
+    const auto& first = c.downstream.algorithms_for[0];
+    ASSERT_EQ(first.sources.size(), 3u);
+    EXPECT_EQ(first.sources[0].to_string(), "10.0.0.0/8");
+    EXPECT_EQ(first.sources[1].to_string(), "::1/128");
+    EXPECT_EQ(first.sources[2].to_string(), "127.0.0.2/32");  // a bare address is one host
+    EXPECT_EQ(first.algorithms, (std::vector<std::string>{"SHA-256", "MD5"}));
+    ASSERT_EQ(c.downstream.algorithms_for[1].sources.size(), 1u);
+    EXPECT_EQ(c.downstream.algorithms_for[1].algorithms, (std::vector<std::string>{"SHA-512-256"}));
+}
+
+TEST(config, algorithms_for_errors_name_the_field) {
+    const auto rule = [](const std::string& body) {
+        return with(documented, "  realm: pbx.local\n", "  realm: pbx.local\n  algorithms_for:\n" + body);
+    };
+    EXPECT_EQ(error_of(rule("    - { sources: [ \"10.0.0.0/8\", \"10.0.0.300/8\" ], algorithms: [ MD5 ] }\n")),
+              "downstream.algorithms_for[0].sources[1]: '10.0.0.300/8' is not an address or CIDR");
+    EXPECT_NE(error_of(rule("    - { sources: [ \"10.0.0.0/33\" ], algorithms: [ MD5 ] }\n"))
+                  .find("downstream.algorithms_for[0].sources[0]: '10.0.0.0/33' is not an address or CIDR"),
+              std::string::npos);
+    EXPECT_NE(error_of(rule("    - { sources: [ \"pbx.example\" ], algorithms: [ MD5 ] }\n"))
+                  .find("downstream.algorithms_for[0].sources[0]"),
+              std::string::npos);
+    EXPECT_NE(error_of(rule("    - { sources: [ \"10.1.2.3/8\" ], algorithms: [ MD5 ] }\n"))
+                  .find("downstream.algorithms_for[0].sources[0]: '10.1.2.3/8' has bits set past the /8"),
+              std::string::npos);
+    EXPECT_NE(error_of(rule("    - { sources: [ \"::1\" ], algorithms: [ MD5, SHA-1 ] }\n"))
+                  .find("downstream.algorithms_for[0].algorithms[1]: 'SHA-1' is not supported"),
+              std::string::npos);
+    EXPECT_NE(error_of(rule("    - { sources: [ \"::1\" ], algorithms: [ MD5 ] }\n"
+                            "    - { sources: [ \"::2\" ], algorithms: [ ] }\n"))
+                  .find("downstream.algorithms_for[1].algorithms"),
+              std::string::npos);
+    EXPECT_NE(error_of(rule("    - { sources: [ ], algorithms: [ MD5 ] }\n")).find("downstream.algorithms_for[0].sources"),
+              std::string::npos);
+    EXPECT_NE(error_of(rule("    - { algorithms: [ MD5 ] }\n")).find("downstream.algorithms_for[0].sources: is required"),
+              std::string::npos);
+    EXPECT_NE(error_of(rule("    - { sources: [ \"::1\" ] }\n")).find("downstream.algorithms_for[0].algorithms: is required"),
+              std::string::npos);
+    EXPECT_NE(error_of(rule("    - { sources: [ \"::1\" ], algorithms: [ MD5 ], users: [] }\n"))
+                  .find("downstream.algorithms_for[0].users"),
+              std::string::npos);
+    EXPECT_NE(error_of(rule("    sources: x\n")).find("downstream.algorithms_for: must be a list"), std::string::npos);
+    EXPECT_NE(error_of(with(documented, "  realm: pbx.local\n", "  realm: pbx.local\n  nonce_table_size: 10\n"))
+                  .find("downstream.nonce_table_size"),
               std::string::npos);
 }
 

@@ -502,9 +502,41 @@ TEST_F(call_flow, the_same_invite_arriving_twice_on_another_branch_is_a_merged_r
     const auto answer = answer_challenge(challenge, "pbxuser", "pbxpass", "sip:1000@127.0.0.1:5070");
     from_pbx(pbx_invite(c, answer));
     expect_one(trunk, "INVITE");
+    // Authentication comes first: the very same credentials again are a replay (nc 1 twice),
+    // so a byte-identical copy is challenged afresh rather than refused as merged.
     from_pbx(pbx_invite(c, answer));  // new branch, same Call-ID, From tag and CSeq
+    EXPECT_EQ(take_matching(pbx, "SIP/2.0 407").size(), 1u);
+    EXPECT_EQ(counter("b2bua_auth_failures_total", {{"reason", "replayed_nonce"}}), 1);
+    // A copy with valid credentials of its own is the merged request of §8.2.2.2.
+    const auto values = challenge.values(sip::header_id::proxy_authenticate);
+    const auto chosen = auth::select_challenge(values);
+    ASSERT_TRUE(chosen.has_value());
+    from_pbx(pbx_invite(c, auth::make_authorization(*chosen, {"pbxuser", "pbxpass"}, "INVITE",
+                                                    "sip:1000@127.0.0.1:5070", 2, "0a4f113b")));
     auto loop = take_matching(pbx, "SIP/2.0 482");
     EXPECT_EQ(loop.size(), 1u);
+    EXPECT_TRUE(take(trunk).empty());
+    EXPECT_EQ(b2b.active_calls(), 1u);
+}
+
+TEST_F(call_flow, a_captured_answer_replayed_on_a_new_call_is_challenged_again) {
+    pbx_call first;
+    from_pbx(pbx_invite(first));
+    auto challenge = expect_one(pbx, "SIP/2.0 407");
+    from_pbx(pbx_ack_failure(first, challenge));
+    ++first.cseq;
+    const auto captured = answer_challenge(challenge, "pbxuser", "pbxpass", "sip:1000@127.0.0.1:5070");
+    from_pbx(pbx_invite(first, captured));
+    expect_one(trunk, "INVITE");
+    // Someone who saw that INVITE sends its Proxy-Authorization with a call of their own.
+    pbx_call replay;
+    replay.call_id = "replayed-call@10.0.0.1";
+    replay.from_tag = "other-tag";
+    from_pbx(pbx_invite(replay, captured));
+    auto again = take_matching(pbx, "SIP/2.0 407");
+    ASSERT_EQ(again.size(), 1u);
+    EXPECT_EQ(again.front().find(sip::header_id::proxy_authenticate)->value.find("stale=true"), std::string_view::npos);
+    EXPECT_EQ(counter("b2bua_auth_failures_total", {{"direction", "downstream"}, {"reason", "replayed_nonce"}}), 1);
     EXPECT_TRUE(take(trunk).empty());
     EXPECT_EQ(b2b.active_calls(), 1u);
 }

@@ -8,6 +8,7 @@ Each case starts its own processes on free ports and stops them by PID.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import re
 import signal
@@ -468,6 +469,151 @@ def case_pbx_record_route(binary: Path):
         harness.wait_until(lambda: metric(scrape(http), "b2bua_active_calls") == 0, 10, "calls to end")
         print(f"pbx_record_route: 3 calls; 183/180/200 at the PBX {seen} carry the PBX's two Record-Route entries "
               "in order, nothing of the trunk's; leg B routes by the trunk's")
+
+
+def digest_params(challenge: str) -> dict[str, str]:
+    """The parameters of a `Digest ...` challenge value (quoted or token values)."""
+    body = challenge.split(None, 1)[1] if challenge.lower().startswith("digest") else challenge
+    return {k.lower(): (q if q or not t else t) for k, q, t in
+            re.findall(r'([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))', body)}
+
+
+def md5_proxy_authorization(challenge: str, method: str, uri: str, user: str, password: str,
+                            cnonce: str, nc: str = "00000001") -> str:
+    """An RFC 2617/7616 MD5 qop=auth answer to `challenge`, computed here, not by the product."""
+    p = digest_params(challenge)
+    check(p.get("algorithm", "MD5").upper() == "MD5" and "auth" in p.get("qop", "").split(","),
+          f"expected an MD5 challenge with qop=auth: {challenge}")
+
+    def h(text: str) -> str:
+        return hashlib.md5(text.encode()).hexdigest()
+
+    ha1 = h(f"{user}:{p['realm']}:{password}")
+    ha2 = h(f"{method}:{uri}")
+    response = h(f"{ha1}:{p['nonce']}:{nc}:{cnonce}:auth:{ha2}")
+    value = (f'Digest username="{user}", realm="{p["realm"]}", nonce="{p["nonce"]}", uri="{uri}", '
+             f'response="{response}", algorithm=MD5, cnonce="{cnonce}", qop=auth, nc={nc}')
+    if "opaque" in p:
+        value += f', opaque="{p["opaque"]}"'
+    return value
+
+
+class RawUac:
+    """A minimal PBX on one raw UDP socket: INVITEs, ACKs and BYEs written out by hand."""
+
+    def __init__(self, client: harness.RawUdp, b2bua_port: int, name: str):
+        self.c = client
+        self.dest = (HOST, b2bua_port)
+        self.uri = f"sip:1000@{HOST}:{b2bua_port}"
+        self.name = name
+        self.n = 0
+
+    def new_call(self) -> dict:
+        self.n += 1
+        tag = f"{self.name}{self.n}-{os.getpid()}"
+        return {"call_id": f"{tag}@{self.c.host}", "from_tag": f"ft{tag}", "cseq": 0}
+
+    def _request(self, call: dict, method: str, branch: str, to: str, extra: str = "", uri: str | None = None,
+                 cseq: int | None = None) -> str:
+        if cseq is None:
+            call["cseq"] += 1
+            cseq = call["cseq"]
+        body = "" if method != "INVITE" else (
+            f"v=0\r\no=pbx 1 1 IN IP4 {self.c.host}\r\ns=-\r\nc=IN IP4 {self.c.host}\r\nt=0 0\r\n"
+            "m=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
+        return (f"{method} {uri or self.uri} SIP/2.0\r\n"
+                f"Via: SIP/2.0/UDP {self.c.host}:{self.c.port};branch={branch}\r\n"
+                "Max-Forwards: 70\r\n"
+                f"From: \"pbx\" <sip:pbx@{self.c.host}>;tag={call['from_tag']}\r\n"
+                f"To: {to}\r\n"
+                f"Call-ID: {call['call_id']}\r\n"
+                f"CSeq: {cseq} {method}\r\n"
+                f"Contact: <sip:pbx@{self.c.host}:{self.c.port}>\r\n"
+                + extra
+                + ("Content-Type: application/sdp\r\n" if body else "")
+                + f"Content-Length: {len(body)}\r\n\r\n{body}")
+
+    def invite(self, call: dict, authorization: str | None = None) -> tuple[str, str]:
+        """Sends an INVITE (new branch), returns (the request, its final response); ACKs a non-2xx."""
+        branch = f"z9hG4bK-{call['from_tag']}-{call['cseq'] + 1}"
+        extra = f"Proxy-Authorization: {authorization}\r\n" if authorization else ""
+        request = self._request(call, "INVITE", branch, f"<{self.uri}>", extra)
+        self.c.send(request, self.dest)
+        final = self.c.recv_final(20, call["call_id"])
+        check(final is not None, f"{self.name}: no final response to INVITE {call['call_id']}")
+        if not start_line(final).startswith("SIP/2.0 2"):
+            to = header_values(final, "to", "t")[0]
+            self.c.send(self._request(call, "ACK", branch, to, cseq=call["cseq"]), self.dest)
+        return request, final
+
+    def ack_and_bye(self, call: dict, ok: str):
+        """ACK a 2xx (new transaction, to its Contact), then BYE; waits for the BYE's 200."""
+        to = header_values(ok, "to", "t")[0]
+        contact = re.search(r"<([^>]+)>", header_values(ok, "contact", "m")[0]).group(1)
+        self.c.send(self._request(call, "ACK", f"z9hG4bK-{call['from_tag']}-ack", to, uri=contact,
+                                  cseq=call["cseq"]), self.dest)
+        self.c.send(self._request(call, "BYE", f"z9hG4bK-{call['from_tag']}-bye", to, uri=contact), self.dest)
+        final = self.c.recv_final(10, call["call_id"])
+        check(final is not None and start_line(final).startswith("SIP/2.0 200"), f"BYE -> {final!r}")
+
+
+def case_replay_refused(binary: Path):
+    """A captured correct Proxy-Authorization replayed on a new INVITE never reaches the trunk."""
+    sip, http, trunk_port, _ = ports()
+    failures = dict(direction="downstream", peer="pbx.local", reason="replayed_nonce")
+    with Session(binary) as s:
+        b2bua = s.start_b2bua(config_yaml(sip, http, trunk_port, algorithms="[MD5]"), sip, http)
+        trunk = s.start_sipp_server("trunk", SHARED_SCENARIOS / "trunk_uas_auth.xml", trunk_port)
+        with harness.RawUdp(HOST) as sock, harness.RawUdp("127.0.0.3") as other:
+            pbx = RawUac(sock, sip, "pbx")
+            # 1. A genuine call: challenged, answered with a digest computed here, reaches the trunk.
+            call = pbx.new_call()
+            _, challenge = pbx.invite(call)
+            check(start_line(challenge).startswith("SIP/2.0 407"), f"first INVITE -> {start_line(challenge)}")
+            offer = header_values(challenge, "proxy-authenticate")
+            check(len(offer) == 1, f"expected one MD5 offer, got {offer}")
+            captured = md5_proxy_authorization(offer[0], "INVITE", pbx.uri, "pbxuser", "pbxpass", "0a4f113b")
+            _, ok = pbx.invite(call, captured)
+            check(start_line(ok).startswith("SIP/2.0 200"), f"authenticated INVITE -> {ok}")
+            pbx.ack_and_bye(call, ok)
+            before = metric(scrape(http), "b2bua_auth_failures_total", **failures)
+            replayed_nonce = digest_params(captured)["nonce"]
+
+            def refused(uac: RawUac, where: str):
+                # New Call-ID, branch and From tag; the captured header byte for byte.
+                replay = uac.new_call()
+                request, answer = uac.invite(replay, captured)
+                check(header_values(request, "proxy-authorization") == [captured], "replay not sent verbatim")
+                check(start_line(answer).startswith("SIP/2.0 407"),
+                      f"replay {where} -> {start_line(answer)!r}, expected a new 407:\n{answer}")
+                fresh = [digest_params(v) for v in header_values(answer, "proxy-authenticate")]
+                check(fresh and all(p["nonce"] != replayed_nonce for p in fresh),
+                      f"replay {where}: the 407 repeats the replayed nonce: {fresh}")
+                check(all(p.get("stale", "false").lower() != "true" for p in fresh),
+                      f"replay {where}: stale=true would tell a replayer its digest was right: {fresh}")
+
+            # 2a. Replayed from the address that was challenged.
+            refused(pbx, "from 127.0.0.1")
+            mid = metric(scrape(http), "b2bua_auth_failures_total", **failures)
+            check(mid == before + 1, f"replayed_nonce {before:.0f} -> {mid:.0f} after the replay from 127.0.0.1")
+            # 2b. Replayed from another address.
+            refused(RawUac(other, sip, "other"), "from 127.0.0.3")
+            after = metric(scrape(http), "b2bua_auth_failures_total", **failures)
+            check(after == mid + 1, f"replayed_nonce {mid:.0f} -> {after:.0f} after the replay from 127.0.0.3")
+        trunk_r = stop_trunk(s, trunk)
+        invites = received(trunk_r, "INVITE")
+        check(len(invites) == 2, f"the trunk saw {len(invites)} INVITEs; expected 2 (the genuine call, challenged "
+              "once by the trunk), none for the replays")
+        check(trunk_r.successful == 1 and trunk_r.failed == 0, f"trunk: {trunk_r.successful} ok, {trunk_r.failed} failed")
+        text = scrape(http)
+        check(metric(text, "b2bua_calls_total", trunk="carrier", result="answered") == 1, "the genuine call not answered")
+        check(metric(text, "b2bua_auth_successes_total", direction="downstream", peer="pbx.local") == 1,
+              "a replay counted as a downstream auth success")
+        check(metric(text, "b2bua_auth_failures_total", direction="downstream") == after,
+              "failures other than replayed_nonce counted")
+        check(b2bua.log().count("reason=replayed_nonce") == 2, "expected two log lines with reason=replayed_nonce")
+        print(f"replay_refused: genuine call answered; the captured digest replayed from 127.0.0.1 and 127.0.0.3 got "
+              f"fresh 407s, never reached the trunk; replayed_nonce {before:.0f} -> {after:.0f}")
 
 
 CASES = {name[len("case_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}

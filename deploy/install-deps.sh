@@ -10,7 +10,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev
   libspdlog-dev libfmt-dev prometheus-cpp-dev libyaml-cpp-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  sip-tester curl procps iproute2 python3
+  sip-tester baresip curl procps iproute2 python3
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(kamailio kamailio-sqlite-modules sqlite3)

@@ -8,8 +8,10 @@ Each case starts its own processes on free ports and stops them by PID.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -355,6 +357,355 @@ def case_sighup(binary: Path):
               f"expected two warn-level SIGHUP lines, got {lines}")
         check("shutting down" not in b2bua.log(), "SIGHUP started a shutdown")
         print("sighup: two SIGHUPs logged at warn and ignored, OPTIONS answered 200 after each")
+
+
+def in_dialog_request(method: str, client: harness.RawUdp, sip_port: int, n: int) -> str:
+    """An in-dialog request (To with a tag) for a dialog that never existed."""
+    return (f"{method} sip:pbx@{HOST}:{sip_port} SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP {client.host}:{client.port};branch=z9hG4bK-nodlg-{method.lower()}-{n}\r\n"
+            "Max-Forwards: 70\r\n"
+            f"From: <sip:1000@{client.host}>;tag=from-{method.lower()}-{n}\r\n"
+            f"To: \"far\" <sip:2000@{HOST}:{sip_port}>;tag=to-{method.lower()}-{n}\r\n"
+            f"Call-ID: nodialog-{method.lower()}-{n}-{os.getpid()}@{client.host}\r\n"
+            f"CSeq: {4710 + n} {method}\r\n"
+            f"Contact: <sip:1000@{client.host}:{client.port}>\r\n"
+            + ("Content-Type: application/dtmf-relay\r\nContent-Length: 10\r\n\r\nSignal=5\r\n"
+               if method == "INFO" else "Content-Length: 0\r\n\r\n"))
+
+
+def case_unknown_dialog_481(binary: Path):
+    """BYE, INFO and OPTIONS inside a dialog we do not have: 481 echoing the request's identifiers."""
+    sip, http, trunk_port, _ = ports()
+    with Session(binary) as s:
+        s.start_b2bua(config_yaml(sip, http, trunk_port), sip, http)
+        before = metric(scrape(http), "b2bua_sip_responses_total", direction="out", code="481")
+        # Whatever the b2bua might forward would land on the trunk port: listen there.
+        with harness.RawUdp(HOST, trunk_port) as trunk, harness.RawUdp() as client:
+            for n, method in enumerate(("BYE", "INFO", "OPTIONS", "BYE")):
+                request = in_dialog_request(method, client, sip, n)
+                call_id = header_values(request, "call-id")[0]
+                client.send(request, (HOST, sip))
+                reply = client.recv(5, call_id)
+                check(reply is not None, f"no answer to the {method} for an unknown dialog")
+                check(start_line(reply).startswith("SIP/2.0 481 "), f"{method} -> {start_line(reply)!r}\n{reply}")
+                for name in ("call-id", "cseq"):
+                    check(header_values(reply, name) == header_values(request, name),
+                          f"{method}: 481 {name} {header_values(reply, name)} != {header_values(request, name)}")
+                check(via_count(reply) == 1, f"{method}: 481 has {via_count(reply)} Via values:\n{reply}")
+                want_branch = harness.branch_of(header_values(request, "via")[0])
+                got_branch = harness.branch_of(header_values(reply, "via", "v")[0])
+                check(got_branch == want_branch, f"{method}: 481 Via branch {got_branch} != {want_branch}")
+                for name, short in (("from", "f"), ("to", "t")):
+                    got = header_values(reply, name, short)
+                    check(len(got) == 1, f"{method}: 481 has {len(got)} {name} headers:\n{reply}")
+                    want_tag = harness.tag_of(header_values(request, name)[0])
+                    check(harness.tag_of(got[0]) == want_tag and got[0].count("tag=") == 1,
+                          f"{method}: 481 {name} {got[0]!r}, expected exactly the tag {want_tag}")
+                # A retransmission (same branch) is answered the same way, not by a new transaction.
+                if method == "BYE" and n == 0:
+                    client.send(request, (HOST, sip))
+                    again = client.recv(5, call_id)
+                    check(again is not None and start_line(again) == start_line(reply)
+                          and header_values(again, "to") == header_values(reply, "to"),
+                          f"retransmitted BYE -> {again!r}, first answer was {start_line(reply)!r}")
+            leaked = trunk.recv(0.5)
+            check(leaked is None, f"a request for an unknown dialog reached the trunk:\n{leaked}")
+        text = scrape(http)
+        after = metric(text, "b2bua_sip_responses_total", direction="out", code="481")
+        check(after == before + 4, f"b2bua_sip_responses_total{{code=481,direction=out}} {before:.0f} -> {after:.0f}, "
+              "expected +4 (the retransmission answered from the transaction, not counted again)")
+        check(metric(text, "b2bua_sip_requests_total", direction="out") == 0, "the b2bua sent a request on")
+        check(metric(text, "b2bua_active_calls") == 0, "an unknown-dialog request created a call")
+        print("unknown_dialog_481: BYE, INFO, OPTIONS with a To tag -> 481 with their own Call-ID, tags, CSeq, "
+              "branch; retransmission answered again; nothing reached the trunk")
+
+
+def record_routes(msg: str) -> list[str]:
+    """The Record-Route entries of a message, in order, one per name-addr (headers or commas)."""
+    out = []
+    for value in header_values(msg, "record-route"):
+        out += [v.strip() for v in re.findall(r"<[^>]*>[^,]*|[^,<]+", value) if v.strip()]
+    return out
+
+
+def case_pbx_record_route(binary: Path):
+    """The PBX's Record-Route comes back in 183, 180 and 200 (§12.1.1); the trunk's never does."""
+    sip, http, trunk_port, pbx_port = ports()
+    with Session(binary) as s:
+        s.start_b2bua(config_yaml(sip, http, trunk_port), sip, http)
+        pbx, trunk_r = run_calls(s, sip, pbx_port, trunk_port, SCENARIOS / "pbx_behind_edge_record_route.xml",
+                                 SCENARIOS / "trunk_record_route_183_180_200.xml", 3, 3)
+        all_passed(pbx, trunk_r, 3)
+        invites = [m for m in sent(pbx, "INVITE") if header_values(m, "proxy-authorization")]
+        check(len(invites) == 3, f"expected 3 authenticated INVITEs from the PBX, saw {len(invites)}")
+        by_call = {header_values(m, "call-id")[0]: record_routes(m) for m in invites}
+        check(all(len(rr) == 2 for rr in by_call.values()), f"the PBX INVITEs' Record-Route: {by_call}")
+        seen = {183: 0, 180: 0, 200: 0}
+        for m in received(pbx, "SIP/2.0 "):
+            code = int(start_line(m).split()[1])
+            cseq = header_values(m, "cseq")[0]
+            if code not in seen or not cseq.endswith("INVITE") or cseq.split()[0] != "2":
+                continue
+            seen[code] += 1
+            want = by_call[header_values(m, "call-id", "i")[0]]
+            got = record_routes(m)
+            check(got == want, f"{code} at the PBX carries Record-Route {got}, expected the INVITE's {want}:\n{m}")
+            contacts = header_values(m, "contact", "m")
+            check(len(contacts) == 1 and f"{HOST}:{sip}" in contacts[0],
+                  f"{code} at the PBX: Contact {contacts} is not the B2BUA's")
+        check(seen[183] >= 3 and seen[180] >= 3 and seen[200] >= 3, f"responses seen at the PBX: {seen}")
+        for m in [msg for d, msg in pbx.messages if d == "received"]:
+            check("trunkrr" not in m and f":{trunk_port}" not in m and "TrunkTag" not in m,
+                  f"the trunk's Record-Route, Contact or tag reached the PBX:\n{m}")
+        # ... and the PBX's edge proxy never reaches the trunk.
+        for m in [msg for d, msg in trunk_r.messages if d == "received"]:
+            check("edge=" not in m and f":{pbx_port}" not in m, f"the PBX's Record-Route reached the trunk:\n{m}")
+        # Leg B follows the trunk's Record-Route: its ACK and BYE carry it as Route.
+        for method in ("ACK", "BYE"):
+            leg_b = [m for m in received(trunk_r, method) if header_values(m, "cseq")[0].split()[0] != "1"]
+            check(len(leg_b) >= 3 and all(any("trunkrr=sbc" in r for r in header_values(m, "route")) for m in leg_b),
+                  f"leg-B {method}s without the trunk's Route:\n" + "\n".join(leg_b))
+        text = scrape(http)
+        check(metric(text, "b2bua_calls_total", trunk="carrier", result="answered") == 3, "answered calls != 3")
+        harness.wait_until(lambda: metric(scrape(http), "b2bua_active_calls") == 0, 10, "calls to end")
+        print(f"pbx_record_route: 3 calls; 183/180/200 at the PBX {seen} carry the PBX's two Record-Route entries "
+              "in order, nothing of the trunk's; leg B routes by the trunk's")
+
+
+def digest_params(challenge: str) -> dict[str, str]:
+    """The parameters of a `Digest ...` challenge value (quoted or token values)."""
+    body = challenge.split(None, 1)[1] if challenge.lower().startswith("digest") else challenge
+    return {k.lower(): (q if q or not t else t) for k, q, t in
+            re.findall(r'([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))', body)}
+
+
+def md5_proxy_authorization(challenge: str, method: str, uri: str, user: str, password: str,
+                            cnonce: str, nc: str = "00000001") -> str:
+    """An RFC 2617/7616 MD5 qop=auth answer to `challenge`, computed here, not by the product."""
+    p = digest_params(challenge)
+    check(p.get("algorithm", "MD5").upper() == "MD5" and "auth" in p.get("qop", "").split(","),
+          f"expected an MD5 challenge with qop=auth: {challenge}")
+
+    def h(text: str) -> str:
+        return hashlib.md5(text.encode()).hexdigest()
+
+    ha1 = h(f"{user}:{p['realm']}:{password}")
+    ha2 = h(f"{method}:{uri}")
+    response = h(f"{ha1}:{p['nonce']}:{nc}:{cnonce}:auth:{ha2}")
+    value = (f'Digest username="{user}", realm="{p["realm"]}", nonce="{p["nonce"]}", uri="{uri}", '
+             f'response="{response}", algorithm=MD5, cnonce="{cnonce}", qop=auth, nc={nc}')
+    if "opaque" in p:
+        value += f', opaque="{p["opaque"]}"'
+    return value
+
+
+class RawUac:
+    """A minimal PBX on one raw UDP socket: INVITEs, ACKs and BYEs written out by hand."""
+
+    def __init__(self, client: harness.RawUdp, b2bua_port: int, name: str):
+        self.c = client
+        self.dest = (HOST, b2bua_port)
+        self.uri = f"sip:1000@{HOST}:{b2bua_port}"
+        self.name = name
+        self.n = 0
+
+    def new_call(self) -> dict:
+        self.n += 1
+        tag = f"{self.name}{self.n}-{os.getpid()}"
+        return {"call_id": f"{tag}@{self.c.host}", "from_tag": f"ft{tag}", "cseq": 0}
+
+    def _request(self, call: dict, method: str, branch: str, to: str, extra: str = "", uri: str | None = None,
+                 cseq: int | None = None) -> str:
+        if cseq is None:
+            call["cseq"] += 1
+            cseq = call["cseq"]
+        body = "" if method != "INVITE" else (
+            f"v=0\r\no=pbx 1 1 IN IP4 {self.c.host}\r\ns=-\r\nc=IN IP4 {self.c.host}\r\nt=0 0\r\n"
+            "m=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
+        return (f"{method} {uri or self.uri} SIP/2.0\r\n"
+                f"Via: SIP/2.0/UDP {self.c.host}:{self.c.port};branch={branch}\r\n"
+                "Max-Forwards: 70\r\n"
+                f"From: \"pbx\" <sip:pbx@{self.c.host}>;tag={call['from_tag']}\r\n"
+                f"To: {to}\r\n"
+                f"Call-ID: {call['call_id']}\r\n"
+                f"CSeq: {cseq} {method}\r\n"
+                f"Contact: <sip:pbx@{self.c.host}:{self.c.port}>\r\n"
+                + extra
+                + ("Content-Type: application/sdp\r\n" if body else "")
+                + f"Content-Length: {len(body)}\r\n\r\n{body}")
+
+    def invite(self, call: dict, authorization: str | None = None) -> tuple[str, str]:
+        """Sends an INVITE (new branch), returns (the request, its final response); ACKs a non-2xx."""
+        branch = f"z9hG4bK-{call['from_tag']}-{call['cseq'] + 1}"
+        extra = f"Proxy-Authorization: {authorization}\r\n" if authorization else ""
+        request = self._request(call, "INVITE", branch, f"<{self.uri}>", extra)
+        self.c.send(request, self.dest)
+        final = self.c.recv_final(20, call["call_id"])
+        check(final is not None, f"{self.name}: no final response to INVITE {call['call_id']}")
+        if not start_line(final).startswith("SIP/2.0 2"):
+            to = header_values(final, "to", "t")[0]
+            self.c.send(self._request(call, "ACK", branch, to, cseq=call["cseq"]), self.dest)
+        return request, final
+
+    def ack_and_bye(self, call: dict, ok: str):
+        """ACK a 2xx (new transaction, to its Contact), then BYE; waits for the BYE's 200."""
+        to = header_values(ok, "to", "t")[0]
+        contact = re.search(r"<([^>]+)>", header_values(ok, "contact", "m")[0]).group(1)
+        self.c.send(self._request(call, "ACK", f"z9hG4bK-{call['from_tag']}-ack", to, uri=contact,
+                                  cseq=call["cseq"]), self.dest)
+        self.c.send(self._request(call, "BYE", f"z9hG4bK-{call['from_tag']}-bye", to, uri=contact), self.dest)
+        final = self.c.recv_final(10, call["call_id"])
+        check(final is not None and start_line(final).startswith("SIP/2.0 200"), f"BYE -> {final!r}")
+
+
+def case_replay_refused(binary: Path):
+    """A captured correct Proxy-Authorization replayed on a new INVITE never reaches the trunk."""
+    sip, http, trunk_port, _ = ports()
+    failures = dict(direction="downstream", peer="pbx.local", reason="replayed_nonce")
+    with Session(binary) as s:
+        b2bua = s.start_b2bua(config_yaml(sip, http, trunk_port, algorithms="[MD5]"), sip, http)
+        trunk = s.start_sipp_server("trunk", SHARED_SCENARIOS / "trunk_uas_auth.xml", trunk_port)
+        with harness.RawUdp(HOST) as sock, harness.RawUdp("127.0.0.3") as other:
+            pbx = RawUac(sock, sip, "pbx")
+            # 1. A genuine call: challenged, answered with a digest computed here, reaches the trunk.
+            call = pbx.new_call()
+            _, challenge = pbx.invite(call)
+            check(start_line(challenge).startswith("SIP/2.0 407"), f"first INVITE -> {start_line(challenge)}")
+            offer = header_values(challenge, "proxy-authenticate")
+            check(len(offer) == 1, f"expected one MD5 offer, got {offer}")
+            captured = md5_proxy_authorization(offer[0], "INVITE", pbx.uri, "pbxuser", "pbxpass", "0a4f113b")
+            _, ok = pbx.invite(call, captured)
+            check(start_line(ok).startswith("SIP/2.0 200"), f"authenticated INVITE -> {ok}")
+            pbx.ack_and_bye(call, ok)
+            before = metric(scrape(http), "b2bua_auth_failures_total", **failures)
+            replayed_nonce = digest_params(captured)["nonce"]
+
+            def refused(uac: RawUac, where: str):
+                # New Call-ID, branch and From tag; the captured header byte for byte.
+                replay = uac.new_call()
+                request, answer = uac.invite(replay, captured)
+                check(header_values(request, "proxy-authorization") == [captured], "replay not sent verbatim")
+                check(start_line(answer).startswith("SIP/2.0 407"),
+                      f"replay {where} -> {start_line(answer)!r}, expected a new 407:\n{answer}")
+                fresh = [digest_params(v) for v in header_values(answer, "proxy-authenticate")]
+                check(fresh and all(p["nonce"] != replayed_nonce for p in fresh),
+                      f"replay {where}: the 407 repeats the replayed nonce: {fresh}")
+                check(all(p.get("stale", "false").lower() != "true" for p in fresh),
+                      f"replay {where}: stale=true would tell a replayer its digest was right: {fresh}")
+
+            # 2a. Replayed from the address that was challenged.
+            refused(pbx, "from 127.0.0.1")
+            mid = metric(scrape(http), "b2bua_auth_failures_total", **failures)
+            check(mid == before + 1, f"replayed_nonce {before:.0f} -> {mid:.0f} after the replay from 127.0.0.1")
+            # 2b. Replayed from another address.
+            refused(RawUac(other, sip, "other"), "from 127.0.0.3")
+            after = metric(scrape(http), "b2bua_auth_failures_total", **failures)
+            check(after == mid + 1, f"replayed_nonce {mid:.0f} -> {after:.0f} after the replay from 127.0.0.3")
+        trunk_r = stop_trunk(s, trunk)
+        invites = received(trunk_r, "INVITE")
+        check(len(invites) == 2, f"the trunk saw {len(invites)} INVITEs; expected 2 (the genuine call, challenged "
+              "once by the trunk), none for the replays")
+        check(trunk_r.successful == 1 and trunk_r.failed == 0, f"trunk: {trunk_r.successful} ok, {trunk_r.failed} failed")
+        text = scrape(http)
+        check(metric(text, "b2bua_calls_total", trunk="carrier", result="answered") == 1, "the genuine call not answered")
+        check(metric(text, "b2bua_auth_successes_total", direction="downstream", peer="pbx.local") == 1,
+              "a replay counted as a downstream auth success")
+        check(metric(text, "b2bua_auth_failures_total", direction="downstream") == after,
+              "failures other than replayed_nonce counted")
+        check(b2bua.log().count("reason=replayed_nonce") == 2, "expected two log lines with reason=replayed_nonce")
+        print(f"replay_refused: genuine call answered; the captured digest replayed from 127.0.0.1 and 127.0.0.3 got "
+              f"fresh 407s, never reached the trunk; replayed_nonce {before:.0f} -> {after:.0f}")
+
+
+BARESIP_MODULES = Path("/usr/lib/baresip/modules")
+
+
+def baresip_config(sip_listen: int, dns_port: int, rtp_ports: str) -> str:
+    """A headless baresip 1.0.0: loopback only, no audio device, no STUN/ICE, DNS to a dead end."""
+    modules = ["g711.so", "ausine.so", "account.so", "menu.so"]
+    missing = [m for m in modules if not (BARESIP_MODULES / m).exists()]
+    check(not missing, f"baresip modules missing from {BARESIP_MODULES}: {missing}")
+    return f"""# generated by tests/e2e/test_e2e.py
+poll_method\tepoll
+sip_listen\t{HOST}:{sip_listen}
+sip_trans_def\tudp
+net_interface\t{HOST}
+dns_server\t{HOST}:{dns_port}
+call_local_timeout\t30
+call_max_calls\t1
+# A 440 Hz tone as microphone (ausine only does 48 kHz stereo); no player, no alert device.
+audio_source\tausine,440
+ausrc_srate\t48000
+ausrc_channels\t2
+rtp_ports\t{rtp_ports}
+module_path\t{BARESIP_MODULES}
+module\tg711.so
+module\tausine.so
+module_tmp\taccount.so
+module_app\tmenu.so
+"""
+
+
+def case_baresip_pbx(binary: Path):
+    """baresip 1.0.0 as the PBX against the default downstream offer: one call, answered, ended."""
+    exe = shutil.which("baresip")
+    check(exe is not None, "baresip is not installed (deploy/install-deps.sh installs it)")
+    sip, http, trunk_port, _ = ports()
+    phone_port = free_port()
+    rtp = free_port()
+    with Session(binary) as s:
+        # No `algorithms`: the default offer is what a PBX like baresip has to answer.
+        b2bua = s.start_b2bua(config_yaml(sip, http, trunk_port, algorithms=None), sip, http)
+        trunk = s.start_sipp_server("trunk", SCENARIOS / "trunk_answer_then_bye.xml", trunk_port)
+        home = s.workdir / "baresip"
+        home.mkdir()
+        # Anything baresip would resolve goes to this socket, and nothing must.
+        with harness.RawUdp(HOST, free_port()) as dns:
+            (home / "config").write_text(baresip_config(phone_port, dns.port, f"{rtp}-{rtp + 1}"))
+            (home / "accounts").write_text(f"<sip:pbxuser@{HOST}:{sip}>;auth_pass=pbxpass;regint=0\n")
+            phone = s.start_process("baresip", [exe, "-f", str(home), "-s", "-t", "30",
+                                                "-e", f"/dial sip:1000@{HOST}:{sip}"], cwd=home)
+
+            def call_over() -> bool:
+                check(phone.alive(), f"baresip exited early ({phone.popen.returncode}):\n{phone.log()[-4000:]}")
+                text = scrape(http)
+                return (metric(text, "b2bua_calls_total") >= 1 and metric(text, "b2bua_active_calls") == 0
+                        and "session closed" in phone.log())
+
+            harness.wait_until(call_over, 20, "baresip's call to be answered and ended")
+            check(dns.recv(0.2) is None, "baresip sent a DNS query")
+        out = phone.log()
+        check(s.stop(phone) is not None and not phone.alive(), "baresip did not stop")
+        trunk_r = stop_trunk(s, trunk)
+
+        # What baresip was offered and answered (its own SIP trace, -s).
+        challenge = re.search(r"SIP/2.0 407 .*?\r?\n\r?\n", out, re.S)
+        check(challenge is not None, f"baresip never saw a 407:\n{out[-4000:]}")
+        offers = header_values(challenge.group(0), "proxy-authenticate")
+        check(len(offers) == 1 and "algorithm=MD5" in offers[0], f"the default offer is not MD5 only: {offers}")
+        check("Proxy-Authorization: Digest username=\"pbxuser\"" in out, "baresip did not answer the challenge")
+        check("Call established" in out, f"baresip's call was not established:\n{out[-4000:]}")
+        check(re.search(r"\nBYE sip:\S+ SIP/2.0", out) is not None and "session closed" in out,
+              f"the trunk's BYE did not end baresip's call:\n{out[-4000:]}")
+
+        # The trunk: our credentials (checked by <verifyauth>), answered, hung up, all in one call.
+        check(trunk_r.successful == 1 and trunk_r.failed == 0,
+              f"trunk: {trunk_r.successful} ok, {trunk_r.failed} failed\n{trunk_r.errors[-3000:]}")
+        authed = [m for m in received(trunk_r, "INVITE") if header_values(m, "authorization")]
+        check(len(authed) == 1 and 'username="trunkuser"' in header_values(authed[0], "authorization")[0]
+              and not header_values(authed[0], "proxy-authorization") and 'username="pbxuser"' not in authed[0],
+              f"trunk INVITEs with credentials (ours only, nothing of the PBX's): {authed}")
+
+        text = scrape(http)
+        answered = metric(text, "b2bua_calls_total", direction="outbound", trunk="carrier", result="answered")
+        check(answered == 1, f"b2bua_calls_total{{direction=outbound,trunk=carrier,result=answered}} = {answered}")
+        check(metric(text, "b2bua_calls_total") == 1, "more than one call attempt counted")
+        failures = metric(text, "b2bua_auth_failures_total", direction="downstream")
+        check(failures == 0, f"downstream auth failures with baresip: {failures}\n{b2bua.log()[-3000:]}")
+        check(metric(text, "b2bua_auth_successes_total", direction="downstream", peer="pbx.local") >= 1,
+              "no downstream auth success counted")
+        print(f"baresip_pbx: baresip answered the default {offers[0].split('algorithm=')[1].split(',')[0]} "
+              "challenge, call answered by the trunk and ended by its BYE; 0 downstream auth failures")
 
 
 CASES = {name[len("case_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}

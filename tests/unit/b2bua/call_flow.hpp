@@ -75,6 +75,8 @@ public:
     sip::message expect(const std::string& start);
     /// Nothing is waiting.
     void expect_nothing();
+    /// The wire text of every message the B2BUA ever sent to this actor, taken or not.
+    const std::vector<std::string>& received() const noexcept { return received_; }
 
     // ---------------------------------------------------------------- sending
     /// Hands `bytes` to the B2BUA as a UDP datagram from this actor's address.
@@ -100,6 +102,7 @@ private:
     sip::endpoint address_;
     std::string tag_;
     std::deque<sip::message> inbox_;
+    std::vector<std::string> received_;
     int branches_ = 0;
     int numbers_ = 0;
 };
@@ -531,6 +534,7 @@ inline void b2bua_harness::collect() {
             strays_.push_back(s.flow.remote.to_string() + ": " + std::string(first_line(*m)));
             continue;
         }
+        to->received_.push_back(s.bytes);
         to->inbox_.push_back(std::move(*m));
     }
 }

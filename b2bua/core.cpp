@@ -593,6 +593,7 @@ void core::end_other_fork(call& c, const sip::message& rsp) {
     if (auto ec = txm_->send_stateless(d->flow, ack.wire())) {
         log_->warn("call {}: ACK to the second fork not sent: {}", c.id.value, ec.message());
     }
+    dialog::request_sender::acknowledged(a.invite, d->remote_tag, std::string(ack.wire()), d->flow);
     dialog::request_plan plan;
     plan.build = [d](std::string_view branch, std::string_view auth_name, std::string_view auth_value) {
         std::vector<std::pair<std::string_view, std::string_view>> headers;
@@ -625,6 +626,7 @@ void core::send_outbound_ack(call& c, std::string_view body, std::string_view co
     if (auto ec = txm_->send_stateless(a.dialog().flow, a.ack)) {
         log_->warn("call {}: ACK to the trunk not sent: {}", c.id.value, ec.message());
     }
+    dialog::request_sender::acknowledged(a.invite, a.dialog().remote_tag, a.ack, a.dialog().flow);
 }
 
 void core::send_bye(call& c, leg_side side) {

@@ -2,6 +2,7 @@
 #include "dialog/request_sender.hpp"
 
 #include <utility>
+#include <vector>
 
 namespace b2b::dialog {
 
@@ -19,9 +20,17 @@ public:
     bool abandoned = false;
     std::string auth_name;   // the credentials header of the latest send, if any
     std::string auth_value;
+    struct ack_for_2xx {
+        std::string to_tag;
+        std::string bytes;
+        sip::flow flow;
+    };
+    std::vector<ack_for_2xx> acks;  // one per 2xx dialog (forks), re-sent on its retransmissions
 };
 
 namespace {
+
+std::string_view rsp_tag(const sip::client_event& ev) { return ev.response->to().tag; }
 
 // The challenge values of a 401 (WWW-Authenticate) or 407 (Proxy-Authenticate).
 auto challenges_of(const sip::message& rsp) {
@@ -46,6 +55,12 @@ sip::transaction_id request_sender::current_transaction(const request_handle& h)
 
 void request_sender::abandon(const request_handle& h) noexcept {
     if (h) h->abandoned = true;
+}
+
+void request_sender::acknowledged(const request_handle& h, std::string_view to_tag, std::string ack,
+                                  const sip::flow& f) {
+    if (!h) return;
+    h->acks.push_back({std::string(to_tag), std::move(ack), f});
 }
 
 std::pair<std::string_view, std::string_view> request_sender::credentials_sent(const request_handle& h) noexcept {
@@ -84,8 +99,16 @@ void request_sender::on_event(const request_handle& h, sip::client_event& ev) {
     sip::message& rsp = *ev.response;
     const int status = rsp.status();
     if (status >= 200 && status < 300) {
-        // A 2xx ends the attempt; retransmissions of it (from whichever send) still go up,
-        // because the requester re-sends its ACK for each (RFC 6026 §7.2).
+        // §13.2.2.4: every retransmission of a 2xx we ACKed gets the same ACK again, for as
+        // long as the INVITE transaction lasts (RFC 6026 §7.2), even when the requester is
+        // gone (the call ended meanwhile): the far end would otherwise resend it for 32 s and
+        // then tear down a dialog it believes was never confirmed.
+        for (const auto& a : h->acks) {
+            if (a.to_tag == rsp_tag(ev)) {
+                (void)transactions_.send_stateless(a.flow, a.bytes);
+                return;
+            }
+        }
         h->txn = 0;
         return deliver();
     }

@@ -94,6 +94,11 @@ public:
     /// transactions run their course.
     static void abandon(const request_handle& h) noexcept;
 
+    /// The requester ACKed the 2xx with To tag `to_tag` (§13.2.2.4): from now on the sender
+    /// re-sends that ACK on every retransmission of that 2xx itself, without troubling the
+    /// requester, and also after it abandoned the request.
+    static void acknowledged(const request_handle& h, std::string_view to_tag, std::string ack, const sip::flow& f);
+
     /// The credentials header (name, value) of the latest send, empty when it had none: the
     /// ACK for a 2xx carries the INVITE's credentials (RFC 3261 §13.2.2.4, §22.2).
     static std::pair<std::string_view, std::string_view> credentials_sent(const request_handle& h) noexcept;

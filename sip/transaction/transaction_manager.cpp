@@ -705,6 +705,16 @@ bool transaction_manager::impl::transmit(transaction& t, action_kind what, bool 
                                    : what == action_kind::send_ack   ? std::string_view{t.ack}
                                                                      : std::string_view{t.response};
     if (auto ec = transport_.send(t.path, bytes)) {
+        if (!t.path.reliable()) {
+            // A datagram that could not leave (a full socket buffer, a passing route error)
+            // is a datagram lost on the way: the retransmission timers (A, E, G, the 2xx
+            // schedule) and the peer's own retransmissions are how UDP recovers from that
+            // (§17.1.1.2, §17.2.1). Failing the transaction instead would end a call that one
+            // more try would have carried. Timers B, F and H still bound it.
+            logger_->debug("txn {}: datagram to {} not sent ({}); the next retransmission retries",
+                           t.id, t.path.remote.to_string(), ec.message());
+            return true;
+        }
         if (logger_->should_log(spdlog::level::debug)) {
             logger_->debug("txn {}: send to {} failed: {}", t.id, t.path.remote.to_string(),
                            ec.message());

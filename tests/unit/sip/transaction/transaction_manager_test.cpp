@@ -708,9 +708,38 @@ TEST_F(manager_test, non_invite_client_over_tcp_does_not_retransmit) {
     EXPECT_EQ(clock.pending(), 0U);
 }
 
+TEST_F(manager_test, a_datagram_that_could_not_be_sent_is_retransmitted_like_a_lost_one) {
+    net.fail_send_number(0);
+    auto id = mgr.send_request(our_request("OPTIONS"), udp_flow(), tu.handler());
+    ASSERT_TRUE(id);
+    EXPECT_EQ(mgr.size(), 1U);  // not failed: UDP recovers by retransmission (§17.1.2.2)
+    clock.advance(500ms);       // Timer E
+    ASSERT_EQ(sent_count(), 1U);
+    peer_sends(response_to(last_sent(), 200));
+    EXPECT_EQ(tu.finals_for(*id), 1);
+    EXPECT_TRUE(tu.client_failures.empty());
+}
+
+TEST_F(manager_test, a_response_that_could_not_be_sent_over_udp_is_sent_again_on_the_retransmission) {
+    request_spec r;
+    r.method = "BYE";
+    r.to_tag = "t";
+    peer_sends(r.str());
+    const transaction_id id = tu.requests.at(0).id;
+    net.fail_send_number(0);
+    EXPECT_FALSE(mgr.respond(id, 200, response_writer(tu.requests[0].msg, 200, {}, "t").finish()));
+    EXPECT_EQ(sent_count(), 0U);
+    peer_sends(r.str());  // the peer retransmits its BYE: the 200 goes again (§17.2.2)
+    ASSERT_EQ(sent_count(), 1U);
+    EXPECT_EQ(last_sent_message().status(), 200);
+    clock.advance(40s);
+    EXPECT_TRUE(tu.server_failures.empty());
+    EXPECT_EQ(mgr.size(), 0U);
+}
+
 TEST_F(manager_test, send_failure_is_reported_asynchronously) {
     net.fail_sends();
-    auto id = mgr.send_request(our_request(), udp_flow(), tu.handler());
+    auto id = mgr.send_request(our_request("INVITE", {}, "TCP"), tcp_flow(), tu.handler());
     ASSERT_TRUE(id);  // the transaction exists; its failure comes later
     EXPECT_EQ(tu.calls, 0);  // never re-entered from inside send_request
     EXPECT_EQ(mgr.size(), 0U);
@@ -993,9 +1022,10 @@ void sweep_invite_with_cancel(std::size_t n, bool& more) {
     const std::string invite = r.str();
     auto id = env.mgr.send_request(parse(invite), f, env.tu.handler());
     ASSERT_TRUE(id);
-    // When the INVITE could not even be sent it is over already: nothing to cancel.
+    // Over UDP a datagram that could not be sent is a lost one: the INVITE is still there
+    // to cancel, and Timer A sends it again.
     const transaction_id cancel_id = env.mgr.cancel(*id, {}, env.tu.handler()).value_or(0);
-    EXPECT_EQ(cancel_id == 0, n == 0);
+    EXPECT_NE(cancel_id, 0U);
     env.clock.advance(600ms);
     env.net.inject(response_to(invite, 180), f);
     request_spec c = r;

@@ -233,6 +233,7 @@ call& core::create_call(ingress_request& r, sip::message&& invite, std::string o
     c.in.flow = r.flow;
     c.in.tag = std::move(our_tag);
     c.in.invite = std::move(invite);
+    c.in.dialog.remote_cseq = c.in.invite.cseq().seq;
     c.in.session.on(session_event::invite_received, !c.in.invite.body().empty());
     // The inbound dialog exists from our first tagged answer on: the caller may send BYE in
     // the early dialog (§15) and CANCEL finds the INVITE.
@@ -350,6 +351,11 @@ void core::on_leg_request(call_handle h, leg_side side, sip::transaction_id txn,
                                   req.from().tag == c->out().dialog().remote_tag;
     if (!theirs) return respond(txn, req, 481, "Call/Transaction Does Not Exist");
     if (!acceptable(txn, req, true)) return;
+    dialog::dialog_state& d = side == leg_side::inbound ? c->in.dialog : c->out().dialog();
+    if (!dialog::accept_remote_cseq(d, req)) {
+        // §12.2.2: an out-of-order request in the dialog.
+        return respond(txn, req, 500, "Server Internal Error");
+    }
     switch (req.method()) {
         case sip::method::bye:
             respond(txn, req, 200, "OK");
@@ -556,7 +562,9 @@ void core::on_outbound_answer(call& c, const sip::message& rsp) {
     }
 
     sip::message_writer w = sip::response_writer(c.in.invite, rsp.status(), rsp.reason(), c.in.tag);
+    const auto seen = c.in.dialog.remote_cseq;  // requests in the early dialog count too
     c.in.dialog = dialog::uas_dialog(c.in.invite, c.in.tag, c.in.flow, dialog::make_identity(c.in.flow, cfg_.sip.advertised_host));
+    if (seen && *seen > c.in.dialog.remote_cseq.value_or(0)) c.in.dialog.remote_cseq = seen;
     copy_record_route(w, c.in.invite);
     w.header(sip::header_id::contact, c.in.dialog.self.contact);
     w.header("Allow", allow_value);

@@ -46,6 +46,7 @@ dialog_state uas_dialog(const sip::message& invite, std::string_view local_tag, 
     for (const auto& rr : invite.record_routes()) d.route_set.emplace_back(rr.text);
     // Our first request on this leg gets CSeq 1: the PBX's own numbering is its business.
     d.local_cseq = 0;
+    d.remote_cseq = invite.cseq().seq;
     d.flow = f;
     d.self = std::move(self);
     return d;
@@ -58,6 +59,21 @@ void update_uac_dialog(dialog_state& d, const sip::message& response) {
     d.route_set.clear();
     const auto rr = response.record_routes();
     for (auto it = rr.rbegin(); it != rr.rend(); ++it) d.route_set.emplace_back(it->text);
+}
+
+bool refresh_target(dialog_state& d, const sip::message& m) {
+    if (m.contacts().empty()) return false;
+    d.remote_target = std::string(m.contacts().front().uri.text);
+    return true;
+}
+
+bool accept_remote_cseq(dialog_state& d, const sip::message& request) {
+    const auto m = request.method();
+    if (m == sip::method::ack || m == sip::method::cancel) return true;
+    const std::uint32_t seq = request.cseq().seq;
+    if (d.remote_cseq && seq < *d.remote_cseq) return false;
+    d.remote_cseq = seq;
+    return true;
 }
 
 sip::outbound_request make_request(const outgoing_request& r, const local_identity& self) {

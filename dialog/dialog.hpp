@@ -6,6 +6,7 @@
 #include "sip/transport/flow.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,9 @@ struct dialog_state {
     std::string remote_target;  ///< Request-URI of in-dialog requests (the peer's Contact)
     std::vector<std::string> route_set;  ///< Route values, in the order they are sent
     std::uint32_t local_cseq = 0;        ///< last CSeq number we used
+    /// Last CSeq number the peer used in this dialog; empty until its first request when we
+    /// are the UAC (§12.1.2).
+    std::optional<std::uint32_t> remote_cseq;
     sip::flow flow;                      ///< where in-dialog requests are sent
     local_identity self;
 };
@@ -47,6 +51,16 @@ dialog_state uas_dialog(const sip::message& invite, std::string_view local_tag, 
 /// (§12.1.2): remote tag and To from the response, route set = Record-Route reversed,
 /// remote target = the response's Contact.
 void update_uac_dialog(dialog_state& d, const sip::message& response);
+
+/// Target refresh (§12.2, libre sip_dialog_update): a re-INVITE or UPDATE we accepted, or the
+/// 2xx to ours, carries the peer's new Contact, which becomes the remote target. The route set
+/// never changes after the dialog is made. Returns false (changing nothing) without a Contact.
+bool refresh_target(dialog_state& d, const sip::message& request_or_response);
+
+/// §12.2.2: a request in the dialog must not carry a CSeq number below the last one the peer used
+/// (ACK and CANCEL reuse their INVITE's and are not checked). Records it and returns true, or
+/// returns false for an out-of-order request, which gets 500.
+bool accept_remote_cseq(dialog_state& d, const sip::message& request);
 
 /// Everything a request we originate carries. Views must stay valid during `write_request`.
 struct outgoing_request {

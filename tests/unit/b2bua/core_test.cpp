@@ -450,6 +450,17 @@ TEST_F(call_flow, bye_for_an_unknown_dialog_gets_481) {
     pbx.expect("SIP/2.0 481");
 }
 
+TEST_F(call_flow, an_out_of_order_request_in_the_dialog_gets_500) {
+    pbx_call c;
+    confirmed_call(c);  // the PBX's INVITE had CSeq 2
+    pbx.send(pbx.in_dialog_bytes(c, "OPTIONS", 1));
+    pbx.expect("SIP/2.0 500");  // §12.2.2: lower than the last one
+    pbx.send(pbx.in_dialog_bytes(c, "OPTIONS", 3));
+    pbx.expect("SIP/2.0 200");
+    EXPECT_TRUE(trunk.take().empty());
+    EXPECT_EQ(b2b.active_calls(), 1u);
+}
+
 TEST_F(call_flow, unsupported_requirement_gets_420) {
     pbx_call c;
     auto bytes = pbx.invite_bytes(c);

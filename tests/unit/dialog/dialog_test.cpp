@@ -102,5 +102,36 @@ TEST(dialog, next_hop_takes_ip_literals_only) {
     EXPECT_EQ(next_hop("garbage", fallback).to_string(), "127.0.0.1:5080");
 }
 
+TEST(dialog, target_refresh_takes_the_new_contact_and_keeps_the_route_set) {
+    dialog_state d;
+    d.remote_target = "sip:gw@192.0.2.1";
+    d.route_set = {"<sip:p1;lr>"};
+    auto reinvite = sip::parse_message(
+                        "INVITE sip:b2bua@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\n"
+                        "From: <sip:a@x>;tag=1\r\nTo: <sip:b@y>;tag=2\r\nCall-ID: c\r\nCSeq: 5 INVITE\r\n"
+                        "Max-Forwards: 70\r\nContact: <sip:gw@192.0.2.77:5062>\r\nContent-Length: 0\r\n\r\n")
+                        .value();
+    EXPECT_TRUE(refresh_target(d, reinvite));
+    EXPECT_EQ(d.remote_target, "sip:gw@192.0.2.77:5062");
+    EXPECT_EQ(d.route_set.size(), 1u);  // §12.2: the route set is fixed once the dialog exists
+}
+
+TEST(dialog, remote_cseq_rejects_out_of_order_requests_only) {
+    const auto request = [](std::string_view method, int seq) {
+        return sip::parse_message("" + std::string(method) + " sip:b2bua@127.0.0.1 SIP/2.0\r\n"
+                                  "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK" + std::to_string(seq) + "\r\n"
+                                  "From: <sip:a@x>;tag=1\r\nTo: <sip:b@y>;tag=2\r\nCall-ID: c\r\nCSeq: " +
+                                  std::to_string(seq) + " " + std::string(method) +
+                                  "\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
+            .value();
+    };
+    dialog_state d;  // we are the UAC: the remote number starts empty (§12.1.2)
+    EXPECT_TRUE(accept_remote_cseq(d, request("INFO", 7)));
+    EXPECT_TRUE(accept_remote_cseq(d, request("BYE", 9)));
+    EXPECT_FALSE(accept_remote_cseq(d, request("INFO", 8)));  // lower: 500
+    EXPECT_TRUE(accept_remote_cseq(d, request("ACK", 1)));    // ACK reuses its INVITE's number
+    EXPECT_EQ(d.remote_cseq, 9u);
+}
+
 }  // namespace
 }  // namespace b2b::dialog

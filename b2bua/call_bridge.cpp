@@ -1,0 +1,565 @@
+// A call as a bridge: what each leg's events do to the other leg, and the call's own machine.
+#include "b2bua/core.hpp"
+
+#include "b2bua/detail/sip_helpers.hpp"
+#include "dialog/dialog.hpp"
+#include "sip/message/text.hpp"
+#include "sip/message/writer.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace b2b::b2bua {
+
+using detail::allow_value;
+using detail::copy_record_route;
+using detail::header_value;
+using detail::key_of;
+using dialog::session_event;
+using dialog::session_state;
+
+bool core::start_attempt(call& c, std::size_t trunk_index, std::string_view caller, std::string_view display) {
+    const auto& trunk = trunks_[trunk_index];
+    auto flow = transport_.flow_to(trunk->transport, trunk->address);
+    if (!flow) {
+        log_->error("call {}: no {} transport towards trunk {} ({})", c.id.value, sip::to_string(trunk->transport),
+                    trunk->name, flow.error().message());
+        c.attempts.emplace_back().trunk_index = trunk_index;
+        c.out().trunk = trunk;
+        c.out().session.on(session_event::failure_received);
+        return false;
+    }
+    outbound_attempt& a = c.attempts.emplace_back();
+    a.trunk = trunk;
+    a.trunk_index = trunk_index;
+
+    // The outbound leg is a new dialog. Only the caller's and the dialled user parts (caller ID
+    // and number) and the caller's display name cross over; hosts, ports, tags, parameters,
+    // Call-ID, Via, Contact and Record-Route of the inbound leg stay there.
+    dialog::dialog_state& d = a.initial;
+    d.self = dialog::make_identity(*flow, cfg_.sip.advertised_host);
+    d.flow = *flow;
+    d.call_id = tokens_.hex(16);
+    d.local_tag = tokens_.tag();
+    const std::string& from_host = trunk->from_domain.empty() ? d.self.host_port : trunk->from_domain;
+    d.local.clear();
+    if (!display.empty()) {
+        d.local += display;
+        d.local += ' ';
+    }
+    d.local += "<sip:";
+    d.local += caller;
+    d.local += '@';
+    d.local += from_host;
+    d.local += ">;tag=";
+    d.local += d.local_tag;
+    const std::string_view dialled_raw = c.in.invite.request_uri().user;
+    d.remote_target = "sip:" + std::string(dialled_raw) + "@" + trunk->domain;
+    if (trunk->transport == sip::transport_kind::tcp) d.remote_target += ";transport=tcp";
+    d.remote = "<sip:" + std::string(dialled_raw) + "@" + trunk->domain + ">";
+    a.dialogs.emplace(d);
+    dialogs_.add(key_of(d), c.outbound_usage);
+    log_->debug("call {}: attempt {} via trunk {} (call-id {})", c.id.value, c.attempts.size(), trunk->name, d.call_id);
+    return send_outbound_invite(c);
+}
+
+bool core::send_outbound_invite(call& c) {
+    outbound_attempt& a = c.out();
+    // Every send (the first, and one per answered challenge) is built from the same dialog
+    // with the next CSeq (§22.2). The builder keeps its own copy of what it needs, so it
+    // never reaches into a call that may have ended.
+    struct invite_template {
+        dialog::dialog_state d;
+        unsigned max_forwards;
+        std::string body;
+        std::string content_type;
+    };
+    auto t = std::make_shared<invite_template>(
+        invite_template{a.initial, c.max_forwards, std::string(c.in.invite.body()), c.content_type});
+    dialog::request_plan plan;
+    plan.build = [t](std::string_view branch, std::string_view auth_name, std::string_view auth_value) {
+        dialog::outgoing_request r;
+        r.method = "INVITE";
+        r.request_uri = t->d.remote_target;
+        r.from = t->d.local;
+        r.to = t->d.remote;
+        r.call_id = t->d.call_id;
+        r.cseq = ++t->d.local_cseq;
+        r.branch = branch;
+        r.max_forwards = t->max_forwards;
+        r.extra_headers.emplace_back("Allow", allow_value);
+        if (!auth_name.empty()) r.extra_headers.emplace_back(auth_name, auth_value);
+        r.body = t->body;
+        r.content_type = t->content_type;
+        return dialog::make_request(r, t->d.self);
+    };
+    plan.flow = a.initial.flow;
+    plan.method = "INVITE";
+    plan.request_uri = a.initial.remote_target;
+    plan.credentials = {a.trunk->username, a.trunk->password};
+    plan.peer = static_cast<std::uint32_t>(a.trunk_index);
+    plan.reuse_nonce = a.trunk->reuse_nonce;
+    auto sent = sender_->send(std::move(plan), [this, h = c.id](dialog::request_event& ev) {
+        if (call* p = find(h)) on_outbound_invite_event(*p, ev);
+    });
+    if (!sent) {
+        log_->warn("call {}: outbound INVITE not sent: {}", c.id.value, sent.error().message());
+        a.session.on(session_event::failure_received);
+        return false;
+    }
+    a.invite = std::move(*sent);
+    a.session.on(session_event::invite_sent, !c.in.invite.body().empty());
+    return true;
+}
+
+// ---------------------------------------------------------------------- in-dialog requests
+
+void core::on_leg_request(call_handle h, leg_side side, sip::transaction_id txn, sip::message&& req,
+                          const sip::flow&) {
+    call* c = find(h);
+    if (c == nullptr) return respond(txn, req, 481, "Call/Transaction Does Not Exist");
+    // The dialog is the Call-ID and both tags (§12): our tag found the call; theirs must match.
+    const bool theirs = side == leg_side::inbound
+                            ? req.from().tag == c->in.invite.from().tag
+                            : c->out().dialogs && c->out().dialogs->is_confirmed() &&
+                                  req.from().tag == c->out().dialog().remote_tag;
+    if (!theirs) return respond(txn, req, 481, "Call/Transaction Does Not Exist");
+    if (!acceptable(txn, req, true)) return;
+    dialog::dialog_state& d = side == leg_side::inbound ? c->in.dialog : c->out().dialog();
+    if (!dialog::accept_remote_cseq(d, req)) {
+        // §12.2.2: an out-of-order request in the dialog.
+        return respond(txn, req, 500, "Server Internal Error");
+    }
+    switch (req.method()) {
+        case sip::method::bye:
+            respond(txn, req, 200, "OK");
+            return side == leg_side::inbound ? on_bye_from_inbound(*c) : on_bye_from_outbound(*c);
+        case sip::method::options:
+            return respond(txn, req, 200, "OK", {}, {{"Allow", allow_value}, {"Accept", "application/sdp"}});
+        case sip::method::invite:
+            // Re-INVITEs are not relayed yet. 488 leaves the session as it was (§14.2), so
+            // the call survives a refused hold or refresh.
+            return respond(txn, req, 488, "Not Acceptable Here", {}, {{"Allow", allow_value}});
+        default:
+            return respond(txn, req, 501, "Not Implemented", {}, {{"Allow", allow_value}});
+    }
+}
+
+void core::on_leg_cancel(call_handle h, sip::transaction_id txn, const sip::message& cancel, bool answered) {
+    call* c = find(h);
+    // §9.2: the 200 to a CANCEL carries the To tag of the INVITE's responses. A CANCEL that
+    // crossed our final response still matched its transaction: 200, and no effect.
+    respond(txn, cancel, 200, "OK", c != nullptr ? std::string_view{c->in.tag} : std::string_view{});
+    if (c == nullptr || answered || c->state != call_state::calling) return;
+    log_->info("call {}: cancelled by the caller", h.value);
+    cancel_outbound(*c, 487, "Request Terminated", call_result::cancelled);
+}
+
+void core::on_bye_from_inbound(call& c) {
+    log_->debug("call {}: BYE from the inbound side in state {}", c.id.value, to_string(c.state));
+    c.in.session.on(session_event::bye_received);
+    switch (c.state) {
+        case call_state::calling:
+            // A BYE on an early dialog ends the attempt like a CANCEL (§15).
+            cancel_outbound(c, 487, "Request Terminated", call_result::cancelled);
+            return;
+        case call_state::answered:
+            // The caller hung up before its ACK reached us: stop resending the 2xx, and
+            // confirm the outbound leg before ending it (the far end needs its ACK).
+            txm_->ack_received(c.in.txn);
+            send_outbound_ack(c);
+            [[fallthrough]];
+        case call_state::confirmed:
+            c.end_reason = "BYE from the caller";
+            c.state = call_state::ending;
+            send_bye(c, leg_side::outbound);
+            return maybe_end(c);
+        case call_state::cancelling:
+        case call_state::ending:
+            return maybe_end(c);  // already on its way out
+    }
+}
+
+void core::on_bye_from_outbound(call& c) {
+    log_->debug("call {}: BYE from the outbound side in state {}", c.id.value, to_string(c.state));
+    // Its 2xx is owed an ACK even when the BYE overtook it (§13.2.2.4).
+    if (c.state == call_state::answered) send_outbound_ack(c);
+    c.out().session.on(session_event::bye_received);
+    switch (c.state) {
+        case call_state::answered:
+            // The far end hung up before the caller's ACK: our BYE goes to the caller once its
+            // ACK arrives (§15: not before), or when it never does.
+            c.end_reason = "BYE from the far end";
+            c.state = call_state::ending;
+            return;
+        case call_state::confirmed:
+            c.end_reason = "BYE from the far end";
+            c.state = call_state::ending;
+            send_bye(c, leg_side::inbound);
+            return maybe_end(c);
+        case call_state::calling:
+        case call_state::cancelling:
+        case call_state::ending:
+            return maybe_end(c);
+    }
+}
+
+void core::on_leg_ack(call_handle h, leg_side side, sip::message&& ack) {
+    call* c = find(h);
+    if (c == nullptr || side != leg_side::inbound || ack.from().tag != c->in.invite.from().tag) return;
+    if (!c->in.session.on(session_event::ack_received, !ack.body().empty())) return;  // a retransmission
+    txm_->ack_received(c->in.txn);
+    if (c->state == call_state::ending) {
+        // The far end hung up while the caller's ACK was on its way.
+        send_bye(*c, leg_side::inbound);
+        return maybe_end(*c);
+    }
+    // The ACK may carry the SDP answer (delayed offer): it goes on to the far end.
+    send_outbound_ack(*c, ack.body(), header_value(ack, sip::header_id::content_type));
+    c->state = call_state::confirmed;
+    start_max_duration(*c);
+}
+
+void core::on_inbound_failure(call_handle h, sip::transaction_failure why) {
+    call* c = find(h);
+    if (c == nullptr) return;
+    log_->info("call {}: inbound side failed ({})", h.value, sip::to_string(why));
+    if (c->state == call_state::answered) {
+        // §13.3.1.4: no ACK for 64*T1: the dialog is confirmed but the session ends, with a BYE
+        // on both legs (the outbound one first gets the ACK it is owed).
+        send_outbound_ack(*c);
+        c->state = call_state::ending;
+        c->end_reason = "no ACK from the caller";
+        send_bye(*c, leg_side::outbound);
+        if (why == sip::transaction_failure::no_ack) {
+            send_bye(*c, leg_side::inbound);
+        } else {
+            c->in.session.on(session_event::given_up);
+        }
+        return maybe_end(*c);
+    }
+    if (c->state == call_state::ending && c->in.session.state() == session_state::accepted) {
+        // The far end hung up and the caller never ACKed: nothing left to tell it.
+        c->in.session.on(session_event::given_up);
+        return maybe_end(*c);
+    }
+    if (c->state == call_state::calling) {
+        c->in.session.on(session_event::given_up);  // the caller cannot be reached any more
+        cancel_outbound(*c, 0, {}, call_result::error);
+    }
+}
+
+// ---------------------------------------------------------------- the outbound INVITE's outcome
+
+void core::on_outbound_invite_event(call& c, dialog::request_event& ev) {
+    outbound_attempt& a = c.out();
+    if (ev.failure) {
+        a.session.on(session_event::failure_received);
+        log_->info("call {}: trunk {} did not answer the INVITE ({})", c.id.value, a.trunk->name,
+                   sip::to_string(*ev.failure));
+        if (c.state == call_state::calling) {
+            if (*ev.failure == sip::transaction_failure::timeout) {
+                answer_inbound(c, 408, "Request Timeout", call_result::timeout);
+            } else {
+                answer_inbound(c, 503, "Service Unavailable", call_result::error);
+            }
+            c.end_reason = std::string("trunk ") + std::string(sip::to_string(*ev.failure));
+        }
+        return maybe_end(c);
+    }
+    const sip::message& rsp = *ev.response;
+    const int status = rsp.status();
+    if (status == 100) return;  // hop by hop
+    switch (a.dialogs->on_response(rsp)) {
+        case dialog::dialog_set::verdict::confirmed:
+            return on_outbound_answer(c, rsp);
+        case dialog::dialog_set::verdict::retransmission:
+            // Our ACK was lost (§13.2.2.4): the same ACK again.
+            if (!a.ack.empty()) txm_->send_stateless(a.dialog().flow, a.ack);
+            return;
+        case dialog::dialog_set::verdict::other_fork:
+            return end_other_fork(c, rsp);
+        case dialog::dialog_set::verdict::early:
+        case dialog::dialog_set::verdict::no_dialog:
+            break;
+    }
+    if (status < 200) {
+        a.session.on(session_event::provisional_received);
+        if (c.state == call_state::calling) relay_provisional(c, rsp);
+        return;
+    }
+
+    // A final non-2xx: the INVITE client transaction has ACKed it already (§17.1.1.3).
+    a.session.on(session_event::failure_received);
+    if (c.state == call_state::calling) {
+        if (ev.auth_failure && *ev.auth_failure != auth::failure::forbidden) {
+            // The caller is told the route is unavailable, not that its own credentials
+            // failed: a 503 lets it fail over to another trunk if it has one.
+            answer_inbound(c, 503, "Service Unavailable", call_result::upstream_auth_failed);
+            c.end_reason = std::string("trunk authentication failed: ") + std::string(auth::to_string(*ev.auth_failure));
+        } else if (status >= 300 && status < 400) {
+            // Redirects are not followed yet, and their Contacts are the far end's topology:
+            // the caller learns only that the callee is not reachable this way.
+            answer_inbound(c, 480, "Temporarily Unavailable", call_result::rejected);
+            c.end_reason = "trunk answered " + std::to_string(status);
+        } else {
+            // A 403 after our credentials is relayed as it is: providers use it for policy
+            // (caller ID, destination, balance) as well as for bad credentials.
+            answer_inbound(c, status, rsp.reason(), call_result::rejected, &rsp);
+            c.end_reason = "trunk answered " + std::to_string(status);
+        }
+    }
+    maybe_end(c);
+}
+
+void core::on_outbound_answer(call& c, const sip::message& rsp) {
+    outbound_attempt& a = c.out();
+    a.session.on(session_event::success_received, !rsp.body().empty());
+    a.invite_cseq = rsp.cseq().seq;
+    dialog::dialog_state& d = a.dialog();
+    // Requests we send later in this dialog take CSeq numbers above the INVITE's.
+    d.local_cseq = std::max(d.local_cseq, a.invite_cseq);
+    // In-dialog requests go to the first Route or the far end's Contact (§12.2.1.1), when
+    // that is an address; over TCP they stay on the connection.
+    if (d.flow.transport == sip::transport_kind::udp) {
+        const std::string& target = d.route_set.empty() ? d.remote_target : d.route_set.front();
+        d.flow.remote = dialog::next_hop(target, a.trunk->address);
+    }
+
+    if (c.state != call_state::calling) {
+        // The caller cancelled (or we gave up ringing) while the far end answered: the CANCEL
+        // lost the race (§9.1), so the answered leg is confirmed and hung up.
+        send_outbound_ack(c);
+        c.state = call_state::ending;
+        send_bye(c, leg_side::outbound);
+        return maybe_end(c);
+    }
+
+    sip::message_writer w = sip::response_writer(c.in.invite, rsp.status(), rsp.reason(), c.in.tag);
+    const auto seen = c.in.dialog.remote_cseq;  // requests in the early dialog count too
+    c.in.dialog = dialog::uas_dialog(c.in.invite, c.in.tag, c.in.flow, dialog::make_identity(c.in.flow, cfg_.sip.advertised_host));
+    if (seen && *seen > c.in.dialog.remote_cseq.value_or(0)) c.in.dialog.remote_cseq = seen;
+    copy_record_route(w, c.in.invite);
+    w.header(sip::header_id::contact, c.in.dialog.self.contact);
+    w.header("Allow", allow_value);
+    auto bytes = std::move(w).finish(rsp.body(), header_value(rsp, sip::header_id::content_type));
+    timers_.cancel(c.timer);
+    c.timer = 0;
+    c.state = call_state::answered;
+    c.answered_at = timers_.now();
+    c.in.session.on(session_event::success_sent, !rsp.body().empty());
+    c.result = call_result::answered;
+    metrics_.call_setup(a.trunk_index, call_result::answered);
+    if (auto ec = txm_->respond(c.in.txn, rsp.status(), std::move(bytes))) {
+        log_->warn("call {}: 2xx to the caller not sent: {}", c.id.value, ec.message());
+    }
+    log_->info("call {} answered after {} ms", c.id.value,
+               std::chrono::duration_cast<std::chrono::milliseconds>(c.answered_at - c.started).count());
+}
+
+void core::end_other_fork(call& c, const sip::message& rsp) {
+    // §13.2.2.4: a 2xx from another fork makes a dialog of its own; we keep one call per
+    // INVITE, so that dialog is confirmed with an ACK and ended with a BYE at once.
+    outbound_attempt& a = c.out();
+    auto d = std::make_shared<dialog::dialog_state>(a.dialogs->fork_dialog(rsp));
+    if (d->flow.transport == sip::transport_kind::udp) {
+        const std::string& target = d->route_set.empty() ? d->remote_target : d->route_set.front();
+        d->flow.remote = dialog::next_hop(target, a.trunk->address);
+    }
+    log_->info("call {}: 2xx from a second fork (tag {:?}): ACK and BYE", c.id.value, rsp.to().tag);
+    std::vector<std::pair<std::string_view, std::string_view>> extra;
+    if (auto [name, value] = dialog::request_sender::credentials_sent(a.invite); !name.empty()) {
+        extra.emplace_back(name, value);
+    }
+    const auto ack = dialog::make_in_dialog(*d, "ACK", txm_->make_branch(), rsp.cseq().seq, {}, {}, std::move(extra));
+    if (auto ec = txm_->send_stateless(d->flow, ack.wire())) {
+        log_->warn("call {}: ACK to the second fork not sent: {}", c.id.value, ec.message());
+    }
+    dialog::request_sender::acknowledged(a.invite, d->remote_tag, std::string(ack.wire()), d->flow);
+    dialog::request_plan plan;
+    plan.build = [d](std::string_view branch, std::string_view auth_name, std::string_view auth_value) {
+        std::vector<std::pair<std::string_view, std::string_view>> headers;
+        if (!auth_name.empty()) headers.emplace_back(auth_name, auth_value);
+        headers.emplace_back("Reason", "SIP;cause=200;text=\"Call completed elsewhere\"");
+        return dialog::make_in_dialog(*d, "BYE", branch, 0, {}, {}, std::move(headers));
+    };
+    plan.flow = d->flow;
+    plan.method = "BYE";
+    plan.request_uri = d->remote_target;
+    plan.credentials = {a.trunk->username, a.trunk->password};
+    plan.peer = static_cast<std::uint32_t>(a.trunk_index);
+    if (auto sent = sender_->send(std::move(plan), {})) c.requests.push_back(std::move(*sent));
+}
+
+// ------------------------------------------------------------------------------------- actions
+
+void core::send_outbound_ack(call& c, std::string_view body, std::string_view content_type) {
+    outbound_attempt& a = c.out();
+    if (!a.ack.empty() || !a.session.on(session_event::ack_sent, !body.empty())) return;
+    // The ACK for a 2xx is its own transaction-less request with the INVITE's CSeq number and
+    // the INVITE's credentials (§13.2.2.4, §22.2); it is kept to answer 2xx retransmissions.
+    std::vector<std::pair<std::string_view, std::string_view>> extra;
+    if (auto [name, value] = dialog::request_sender::credentials_sent(a.invite); !name.empty()) {
+        extra.emplace_back(name, value);
+    }
+    a.ack = std::string(dialog::make_in_dialog(a.dialog(), "ACK", txm_->make_branch(), a.invite_cseq, body,
+                                               content_type, std::move(extra))
+                            .wire());
+    if (auto ec = txm_->send_stateless(a.dialog().flow, a.ack)) {
+        log_->warn("call {}: ACK to the trunk not sent: {}", c.id.value, ec.message());
+    }
+    dialog::request_sender::acknowledged(a.invite, a.dialog().remote_tag, a.ack, a.dialog().flow);
+}
+
+void core::send_bye(call& c, leg_side side) {
+    dialog::invite_session& session = side == leg_side::outbound ? c.out().session : c.in.session;
+    if (!session.on(session_event::bye_sent)) return;  // nothing up on that leg to end
+    dialog::dialog_state& live = side == leg_side::outbound ? c.out().dialog() : c.in.dialog;
+    // The builder owns a copy of the dialog: a re-send with credentials takes the next CSeq.
+    auto d = std::make_shared<dialog::dialog_state>(live);
+    dialog::request_plan plan;
+    plan.build = [d](std::string_view branch, std::string_view auth_name, std::string_view auth_value) {
+        std::vector<std::pair<std::string_view, std::string_view>> extra;
+        if (!auth_name.empty()) extra.emplace_back(auth_name, auth_value);
+        return dialog::make_in_dialog(*d, "BYE", branch, 0, {}, {}, std::move(extra));
+    };
+    plan.flow = d->flow;
+    plan.method = "BYE";
+    plan.request_uri = d->remote_target;
+    if (side == leg_side::outbound) {
+        // Some providers challenge the BYE too: the trunk's credentials answer it.
+        plan.credentials = {c.out().trunk->username, c.out().trunk->password};
+        plan.peer = static_cast<std::uint32_t>(c.out().trunk_index);
+        plan.reuse_nonce = c.out().trunk->reuse_nonce;
+    }
+    auto sent = sender_->send(std::move(plan), [this, h = c.id, side](dialog::request_event& ev) {
+        if (ev.response && ev.response->status() < 200) return;
+        call* p = find(h);
+        if (p == nullptr) return;
+        (side == leg_side::outbound ? p->out().session : p->in.session).on(session_event::bye_done);
+        maybe_end(*p);
+    });
+    if (!sent) {
+        log_->warn("call {}: BYE not sent: {}", c.id.value, sent.error().message());
+        session.on(session_event::bye_done);
+        return;
+    }
+    live.local_cseq = d->local_cseq;
+    c.requests.push_back(std::move(*sent));
+}
+
+void core::relay_provisional(call& c, const sip::message& rsp) {
+    // A provisional with a body (183 with early media SDP) relays the body; its Contact is
+    // ours, and a To tag makes the early dialog on the inbound leg (§13.3.1.1).
+    c.in.session.on(session_event::provisional_sent);
+    sip::message_writer w = sip::response_writer(c.in.invite, rsp.status(), rsp.reason(), c.in.tag);
+    copy_record_route(w, c.in.invite);
+    w.header(sip::header_id::contact, dialog::make_identity(c.in.flow, cfg_.sip.advertised_host).contact);
+    auto bytes = std::move(w).finish(rsp.body(), header_value(rsp, sip::header_id::content_type));
+    if (auto ec = txm_->respond(c.in.txn, rsp.status(), std::move(bytes))) {
+        log_->debug("call {}: provisional to the caller not sent: {}", c.id.value, ec.message());
+    }
+}
+
+void core::answer_inbound(call& c, int status, std::string_view reason, call_result result,
+                          const sip::message* relayed) {
+    if (!c.in.session.on(session_event::failure_sent)) return;  // it has its final answer
+    metrics_.call_setup(c.attempts.empty() ? b2bua_metrics::no_trunk : c.out().trunk_index, result);
+    c.result = result;
+    sip::message_writer w = sip::response_writer(c.in.invite, status, reason, c.in.tag);
+    if (relayed != nullptr) {
+        // What lets the caller recover from the far end's refusal crosses over; nothing that
+        // names the far end's topology does (Contact, Via, Record-Route stay on its leg).
+        for (const auto& h : relayed->headers()) {
+            switch (h.id) {
+                case sip::header_id::retry_after:
+                case sip::header_id::warning:
+                case sip::header_id::unsupported:  // 420
+                case sip::header_id::reason:       // RFC 3326, the Q.850 cause
+                    w.raw_line(h.raw);
+                    break;
+                default:
+                    if (sip::iequals(h.name, "Min-SE")) w.raw_line(h.raw);  // RFC 4028, for 422
+                    break;
+            }
+        }
+    }
+    if (auto ec = txm_->respond(c.in.txn, status, std::move(w).finish())) {
+        log_->debug("call {}: final response to the caller not sent: {}", c.id.value, ec.message());
+    }
+}
+
+void core::cancel_outbound(call& c, int status, std::string_view reason, call_result result) {
+    if (status != 0) {
+        answer_inbound(c, status, reason, result);
+    } else if (!c.result) {
+        metrics_.call_setup(c.out().trunk_index, result);
+        c.result = result;
+    }
+    c.state = call_state::cancelling;
+    c.end_reason = status == 487 ? "cancelled" : status == 408 ? "not answered in time" : "caller unreachable";
+    timers_.cancel(c.timer);
+    c.timer = 0;
+    outbound_attempt& a = c.out();
+    if (!a.session.pending()) return maybe_end(c);
+    // §9.1: the CANCEL goes out once a provisional has arrived (the manager waits for one).
+    if (const auto txn = dialog::request_sender::current_transaction(a.invite); txn != 0) txm_->cancel(txn);
+    // §9.1: with no final response 64*T1 after the CANCEL, the INVITE is given up.
+    c.timer = timers_.schedule(64 * cfg_.sip.t1, [this, h = c.id] {
+        call* p = find(h);
+        if (p == nullptr) return;
+        p->timer = 0;
+        dialog::request_sender::abandon(p->out().invite);
+        p->out().session.on(session_event::given_up);
+        maybe_end(*p);
+    });
+}
+
+void core::start_max_duration(call& c) {
+    // A confirmed call whose BYE never arrives (a PBX rebooted, a BYE lost for good) would
+    // hold its place in max_calls for ever: after calls.max_duration it ends on both legs.
+    if (cfg_.calls.max_duration.count() <= 0) return;
+    timers_.cancel(c.timer);
+    c.timer = timers_.schedule(std::chrono::duration_cast<sip::timer_service::duration>(cfg_.calls.max_duration),
+                               [this, h = c.id] {
+                                   call* p = find(h);
+                                   if (p == nullptr) return;
+                                   p->timer = 0;
+                                   if (p->state != call_state::confirmed) return;
+                                   log_->info("call {}: maximum duration of {} s reached", h.value,
+                                              cfg_.calls.max_duration.count());
+                                   p->end_reason = "maximum duration reached";
+                                   p->state = call_state::ending;
+                                   send_bye(*p, leg_side::inbound);
+                                   send_bye(*p, leg_side::outbound);
+                                   maybe_end(*p);
+                               });
+}
+
+void core::maybe_end(call& c) {
+    const auto& in = c.in.session;
+    const auto& out = c.attempts.empty() ? dialog::invite_session(dialog::session_role::uac) : c.out().session;
+    switch (c.state) {
+        case call_state::calling:
+            // Only a final answer to the caller ends a call that is still being set up.
+            if (in.has_final() && !out.pending()) end(c, c.end_reason);
+            return;
+        case call_state::cancelling:
+            if (!out.pending() && out.state() != session_state::terminating) end(c, c.end_reason);
+            return;
+        case call_state::ending:
+            // Done when no BYE is outstanding and the caller is not still owed our BYE after
+            // its ACK (the far end hung up first).
+            if (in.state() != session_state::terminating && in.state() != session_state::accepted &&
+                out.state() != session_state::terminating) {
+                end(c, c.end_reason);
+            }
+            return;
+        case call_state::answered:
+        case call_state::confirmed:
+            return;
+    }
+}
+
+}  // namespace b2b::b2bua

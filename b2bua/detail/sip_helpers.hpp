@@ -1,0 +1,31 @@
+// Small SIP helpers the core's files share.
+#pragma once
+
+#include "dialog/dialog.hpp"
+#include "dialog/dialog_manager.hpp"
+#include "sip/message/message.hpp"
+#include "sip/message/writer.hpp"
+
+#include <string_view>
+
+namespace b2b::b2bua::detail {
+
+inline constexpr std::string_view allow_value = "INVITE, ACK, CANCEL, BYE, OPTIONS";
+
+inline std::string_view header_value(const sip::message& m, sip::header_id id) {
+    const auto* h = m.find(id);
+    return h ? h->value : std::string_view{};
+}
+
+// §12.1.1: a UAS copies the request's Record-Route into every response that makes a dialog
+// (1xx with a tag, 2xx), so that a caller behind a proxy keeps that proxy on its path for the
+// ACK, BYE and re-INVITEs. Only the inbound leg's own Record-Route: nothing of the other leg.
+inline void copy_record_route(sip::message_writer& w, const sip::message& request) {
+    for (const auto& h : request.headers()) {
+        if (h.id == sip::header_id::record_route) w.raw_line(h.raw);
+    }
+}
+
+inline dialog::dialog_key key_of(const dialog::dialog_state& d) { return {d.call_id, d.local_tag}; }
+
+}  // namespace b2b::b2bua::detail

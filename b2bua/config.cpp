@@ -146,7 +146,7 @@ sip::endpoint resolve(const std::string& host, std::uint16_t port, const std::st
 
 routing::trunk parse_trunk(const YAML::Node& n, const std::string& field) {
     expect_map(n, field);
-    only_keys(n, field, {"name", "uri", "username", "password", "from_domain"});
+    only_keys(n, field, {"name", "uri", "username", "password", "from_domain", "reuse_nonce"});
     routing::trunk t;
     if (!n["name"]) fail(field + ".name", "is required");
     t.name = non_empty(n["name"], field + ".name");
@@ -170,6 +170,11 @@ routing::trunk parse_trunk(const YAML::Node& n, const std::string& field) {
     if (n["password"]) t.password = scalar(n["password"], field + ".password");
     if (!t.username.empty() && t.password.empty()) fail(field + ".password", "is required when username is set");
     if (n["from_domain"]) t.from_domain = non_empty(n["from_domain"], field + ".from_domain");
+    if (n["reuse_nonce"]) {
+        const std::string v = scalar(n["reuse_nonce"], field + ".reuse_nonce");
+        if (v != "true" && v != "false") fail(field + ".reuse_nonce", "must be true or false, not '" + v + "'");
+        t.reuse_nonce = v == "true";
+    }
     return t;
 }
 

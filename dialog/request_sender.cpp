@@ -1,6 +1,7 @@
 // The request sender: first send, credentials on 401/407, a classified outcome.
 #include "dialog/request_sender.hpp"
 
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -18,6 +19,9 @@ public:
     auth::request_authenticator authenticator;
     sip::transaction_id txn = 0;  // the send under way; 0 once the outcome is known
     bool abandoned = false;
+    bool reused_nonce = false;  // the latest send carried a remembered nonce, unasked
+    std::optional<auth::chosen_challenge> answered;  // the challenge our latest answer was for
+    bool answered_proxy = false;
     std::string auth_name;   // the credentials header of the latest send, if any
     std::string auth_value;
     struct ack_for_2xx {
@@ -44,6 +48,19 @@ request_sender::request_sender(sip::transaction_manager& transactions, auth_obse
 
 boost::system::result<request_handle> request_sender::send(request_plan plan, request_handler handler) {
     auto h = std::make_shared<outgoing_request_state>(std::move(plan), std::move(handler));
+    const auto& p = h->plan;
+    if (p.reuse_nonce && !p.credentials.empty()) {
+        if (auto it = nonces_.find(p.peer); it != nonces_.end()) {
+            // RFC 7616 §3.4: the same nonce with the next nc, before any challenge.
+            peer_nonce& n = it->second;
+            const std::string value = auth::make_authorization(n.chosen, p.credentials, p.method, p.request_uri,
+                                                               ++n.nc, tokens_.hex(8));
+            h->reused_nonce = true;
+            auto txn = transmit(h, n.proxy ? "Proxy-Authorization" : "Authorization", value);
+            if (!txn) return txn.error();
+            return h;
+        }
+    }
     auto txn = transmit(h, {}, {});
     if (!txn) return txn.error();
     return h;
@@ -82,6 +99,27 @@ boost::system::result<sip::transaction_id> request_sender::transmit(const reques
     return txn;
 }
 
+void request_sender::remember_challenge(const request_handle& h, const sip::message& challenge) {
+    if (!h->plan.reuse_nonce) return;
+    // The same choice the authenticator makes (select_challenge is a pure function).
+    const auto values = challenges_of(challenge);
+    auto chosen = auth::select_challenge(std::span<const std::string_view>(values.data(), values.size()));
+    if (!chosen) return;
+    h->answered = std::move(*chosen);
+    h->answered_proxy = challenge.status() == 407;
+}
+
+void request_sender::learn_nonce(const request_handle& h) {
+    // A peer that accepted our answer to its challenge may accept that nonce again with the
+    // next nc (RFC 7616 §3.4); one the authenticator answered starts at nc 1.
+    if (!h->plan.reuse_nonce || !h->answered ||
+        h->authenticator.current_state() != auth::request_authenticator::state::credentials_sent) {
+        return;
+    }
+    nonces_[h->plan.peer] = peer_nonce{*h->answered, h->answered_proxy, 1};
+    h->answered.reset();
+}
+
 void request_sender::on_event(const request_handle& h, sip::client_event& ev) {
     request_event out;
     out.txn = ev.txn;
@@ -110,6 +148,7 @@ void request_sender::on_event(const request_handle& h, sip::client_event& ev) {
             }
         }
         h->txn = 0;
+        learn_nonce(h);
         return deliver();
     }
     if (ev.txn != h->txn) return;  // a late answer to a send we already re-sent
@@ -119,14 +158,20 @@ void request_sender::on_event(const request_handle& h, sip::client_event& ev) {
         return;
     }
 
-    // A final non-2xx: the authenticator decides whether it is ours to answer.
+    // A final non-2xx: the authenticator decides whether it is ours to answer. A challenge
+    // to credentials we sent unasked with a remembered nonce is a first challenge: the
+    // authenticator never saw those credentials, and the nonce is forgotten.
     const bool credentials_sent = h->authenticator.current_state() == auth::request_authenticator::state::credentials_sent;
     if (status == 401 || status == 407) {
         if (observer_ != nullptr) observer_->on_challenged(h->plan.peer);
+        if (h->reused_nonce) nonces_.erase(h->plan.peer);
+        h->reused_nonce = false;
+        remember_challenge(h, rsp);
     }
     auto action = h->authenticator.on_response(static_cast<unsigned>(status), challenges_of(rsp));
     switch (action.what) {
         case auth::client_action::kind::deliver:
+            if (status != 401 && status != 407) learn_nonce(h);  // our answer got past the challenge
             break;
         case auth::client_action::kind::resend: {
             // §22.2: the same request in a new transaction, CSeq + 1, with our answer.

@@ -5,6 +5,7 @@
 #include "auth/failure.hpp"
 #include "sip/message/message.hpp"
 #include "sip/message/outbound_request.hpp"
+#include "sip/message/random.hpp"
 #include "sip/transaction/transaction_manager.hpp"
 #include "sip/transport/flow.hpp"
 
@@ -16,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 
 namespace b2b::dialog {
@@ -43,7 +45,11 @@ struct request_plan {
     std::string method;       ///< as in the request line (the digest's HA2)
     std::string request_uri;  ///< as in the request line (the digest's uri)
     auth::client_credentials credentials;
-    std::uint32_t peer = 0;   ///< label for the observer
+    std::uint32_t peer = 0;   ///< label for the observer, and the key of the remembered nonce
+    /// Send credentials at once, with the last nonce a challenge of this peer gave us and the
+    /// next nc (RFC 7616 §3.4), when there is one. A challenge to such a request is answered
+    /// like a first challenge (it is not a failure), and the remembered nonce is dropped.
+    bool reuse_nonce = false;
 };
 
 /// What the requester hears about its request.
@@ -104,12 +110,23 @@ public:
     static std::pair<std::string_view, std::string_view> credentials_sent(const request_handle& h) noexcept;
 
 private:
+    // The nonce a peer's last challenge gave us, and how often we used it (nc).
+    struct peer_nonce {
+        auth::chosen_challenge chosen;
+        bool proxy = false;
+        std::uint32_t nc = 1;
+    };
+
     void on_event(const request_handle& h, sip::client_event& ev);
+    void remember_challenge(const request_handle& h, const sip::message& challenge);
+    void learn_nonce(const request_handle& h);
     boost::system::result<sip::transaction_id> transmit(const request_handle& h, std::string_view auth_name,
                                                         std::string_view auth_value);
 
     sip::transaction_manager& transactions_;
     auth_observer* observer_;
+    std::unordered_map<std::uint32_t, peer_nonce> nonces_;
+    sip::token_source tokens_;  // cnonces
 };
 
 }  // namespace b2b::dialog

@@ -18,6 +18,10 @@ struct trunk {
     std::string username;         ///< digest user name; empty = no credentials
     std::string password;
     std::string from_domain;      ///< host of leg B's From; empty = our own address
+    /// Send credentials with the provider's last nonce and the next nc before it challenges
+    /// (RFC 7616 §3.4), saving the challenge round trip per call. Off by default: a provider
+    /// that answers a reused nonce with 403 instead of a new challenge would fail calls.
+    bool reuse_nonce = false;
 };
 
 }  // namespace b2b::routing

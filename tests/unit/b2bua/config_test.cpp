@@ -81,6 +81,14 @@ TEST(config, trunk_transport_and_defaults) {
     EXPECT_EQ(c.upstream.trunks[0].domain, "127.0.0.1");
 }
 
+TEST(config, reuse_nonce_is_off_unless_asked_and_checked) {
+    EXPECT_FALSE(parse_config(documented).upstream.trunks.at(0).reuse_nonce);
+    const std::string on = with(documented, "password: trunkpass", "password: trunkpass\n      reuse_nonce: true");
+    EXPECT_TRUE(parse_config(on).upstream.trunks.at(0).reuse_nonce);
+    const std::string bad = with(documented, "password: trunkpass", "password: trunkpass\n      reuse_nonce: sometimes");
+    EXPECT_NE(error_of(bad).find("upstream.trunks[0].reuse_nonce"), std::string::npos) << error_of(bad);
+}
+
 TEST(config, errors_name_the_field) {
     EXPECT_NE(error_of(with(documented, "realm: pbx.local", "realm: \"\"")).find("downstream.realm"), std::string::npos);
     EXPECT_NE(error_of(with(documented, "\"sip:127.0.0.1:5080\"", "\"http://x\"")).find("upstream.trunks[0].uri"),

@@ -250,6 +250,7 @@ struct run_result {
     std::size_t trunk_calls_offered = 0;
     std::size_t trunk_unacked_finals = 0;
     std::size_t calls = 0;
+    std::size_t dialogs = 0;
     std::size_t transactions = 0;
     std::size_t timers = 0;
     double active_gauge = 0;
@@ -314,6 +315,7 @@ run_result run_call(std::optional<std::size_t> fail_at) {
     r.trunk_calls_offered = trunk.calls_offered();
     r.trunk_unacked_finals = trunk.unacked_finals();
     r.calls = h.b2b.active_calls();
+    r.dialogs = h.b2b.dialogs();
     r.transactions = h.txm.size();
     r.timers = h.clock.pending();
     r.active_gauge = h.counter("b2bua_active_calls", {});
@@ -322,7 +324,7 @@ run_result run_call(std::optional<std::size_t> fail_at) {
 
 std::string left_behind(const run_result& r) {
     std::ostringstream o;
-    o << "calls " << r.calls << ", transactions " << r.transactions << ", timers " << r.timers
+    o << "calls " << r.calls << ", dialogs " << r.dialogs << ", transactions " << r.transactions << ", timers " << r.timers
       << ", b2bua_active_calls " << r.active_gauge;
     return o.str();
 }
@@ -354,6 +356,7 @@ TEST(send_failure_sweep, the_whole_call_without_failures_goes_through) {
     EXPECT_EQ(r.failed, 0u);
     EXPECT_EQ(r.sent, plain_call);  // not one retransmission
     EXPECT_EQ(r.calls, 0u) << left_behind(r);
+    EXPECT_EQ(r.dialogs, 0u) << left_behind(r);
     EXPECT_EQ(r.transactions, 0u) << left_behind(r);
     EXPECT_EQ(r.timers, 0u) << left_behind(r);
     EXPECT_EQ(r.active_gauge, 0) << left_behind(r);
@@ -368,6 +371,7 @@ TEST(send_failure_sweep, whichever_send_fails_nothing_is_left_behind) {
         ASSERT_EQ(r.failed, 1u) << "n=" << n;
         SCOPED_TRACE("send " + std::to_string(n) + " failed (" + (n < plain_call.size() ? plain_call[n] : "?") + ")");
         EXPECT_EQ(r.calls, 0u) << left_behind(r);
+        EXPECT_EQ(r.dialogs, 0u) << left_behind(r);
         EXPECT_EQ(r.transactions, 0u) << left_behind(r);
         EXPECT_EQ(r.timers, 0u) << left_behind(r);
         EXPECT_EQ(r.active_gauge, 0) << left_behind(r);

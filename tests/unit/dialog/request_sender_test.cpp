@@ -194,6 +194,53 @@ TEST_F(request_sender_test, an_abandoned_request_is_not_answered_nor_reported) {
     EXPECT_EQ(txm.size(), 0U);
 }
 
+// RFC 7616 §3.4: with reuse_nonce, the next request to the same peer carries credentials for
+// the last nonce at once, with the next nc; a challenge to it is a first challenge.
+TEST_F(request_sender_test, a_remembered_nonce_is_reused_with_the_next_nc) {
+    auto reusing = [this] {
+        auto p = bye_plan();
+        p.reuse_nonce = true;
+        return p;
+    };
+    ASSERT_TRUE(sender.send(reusing(), recorder()));
+    trunk_challenges(407, "n1");
+    trunk_answers(200);
+    ASSERT_EQ(statuses, (std::vector<int>{200}));
+
+    ASSERT_TRUE(sender.send(reusing(), recorder()));
+    const sip::message second = last_sent();
+    const auto* creds = second.find(sip::header_id::proxy_authorization);
+    ASSERT_NE(creds, nullptr);  // no challenge round trip
+    EXPECT_NE(creds->value.find("nonce=\"n1\""), std::string_view::npos);
+    EXPECT_NE(creds->value.find("nc=00000002"), std::string_view::npos);
+    trunk_answers(200);
+    EXPECT_EQ(statuses, (std::vector<int>{200, 200}));
+    EXPECT_EQ(observer.challenged.size(), 1u);
+
+    // The provider no longer takes that nonce: its fresh challenge is answered as a first one.
+    ASSERT_TRUE(sender.send(reusing(), recorder()));
+    EXPECT_NE(last_sent().find(sip::header_id::proxy_authorization)->value.find("nc=00000003"), std::string_view::npos);
+    trunk_challenges(407, "n2");
+    const auto* answer = last_sent().find(sip::header_id::proxy_authorization);
+    ASSERT_NE(answer, nullptr);
+    EXPECT_NE(answer->value.find("nonce=\"n2\""), std::string_view::npos);
+    EXPECT_NE(answer->value.find("nc=00000001"), std::string_view::npos);
+    trunk_answers(200);
+    EXPECT_EQ(statuses, (std::vector<int>{200, 200, 200}));
+    EXPECT_TRUE(observer.failures.empty());  // not a rejection
+
+    ASSERT_TRUE(sender.send(reusing(), recorder()));  // the new nonce is the remembered one now
+    EXPECT_NE(last_sent().find(sip::header_id::proxy_authorization)->value.find("nonce=\"n2\""), std::string_view::npos);
+}
+
+TEST_F(request_sender_test, without_reuse_every_request_waits_for_its_challenge) {
+    ASSERT_TRUE(sender.send(bye_plan(), recorder()));
+    trunk_challenges(407, "n1");
+    trunk_answers(200);
+    ASSERT_TRUE(sender.send(bye_plan(), recorder()));
+    EXPECT_EQ(last_sent().find(sip::header_id::proxy_authorization), nullptr);
+}
+
 // A send failure at every step of an authenticated BYE (first send, the re-send with
 // credentials, the retransmissions): the requester hears exactly one outcome and nothing
 // is left behind (STYLE.md §6, Beast's failMatrix).

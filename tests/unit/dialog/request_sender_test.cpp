@@ -221,7 +221,8 @@ TEST_F(request_sender_test, a_remembered_nonce_is_reused_with_the_next_nc) {
     ASSERT_TRUE(sender.send(reusing(), recorder()));
     EXPECT_NE(last_sent().find(sip::header_id::proxy_authorization)->value.find("nc=00000003"), std::string_view::npos);
     trunk_challenges(407, "n2");
-    const auto* answer = last_sent().find(sip::header_id::proxy_authorization);
+    const sip::message answered = last_sent();
+    const auto* answer = answered.find(sip::header_id::proxy_authorization);
     ASSERT_NE(answer, nullptr);
     EXPECT_NE(answer->value.find("nonce=\"n2\""), std::string_view::npos);
     EXPECT_NE(answer->value.find("nc=00000001"), std::string_view::npos);

@@ -450,6 +450,41 @@ TEST_F(call_flow, bye_for_an_unknown_dialog_gets_481) {
     pbx.expect("SIP/2.0 481");
 }
 
+TEST_F(call_flow, a_2xx_from_a_second_fork_is_acked_and_ended) {
+    pbx_call c;
+    auto retry = confirmed_call(c);  // fork "carriertag" answered and was ACKed
+    // A forking proxy at the provider lets a second phone answer too (§13.2.2.4).
+    auto second = sip::response_writer(retry, 200, "OK", "secondfork");
+    second.header("Contact", "<sip:phone2@" + trunk.host_port() + ">");
+    const std::string second_ok = std::move(second).finish(trunk_actor::sdp_answer, "application/sdp");
+    trunk.send(second_ok);
+    auto got = trunk.take();
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_EQ(got[0].method(), sip::method::ack);
+    EXPECT_EQ(got[0].to().tag, "secondfork");
+    EXPECT_EQ(got[0].request_uri().text, "sip:phone2@" + trunk.host_port());
+    EXPECT_NE(got[0].find(sip::header_id::authorization), nullptr);  // the INVITE's credentials
+    EXPECT_EQ(got[1].method(), sip::method::bye);
+    EXPECT_EQ(got[1].to().tag, "secondfork");
+    EXPECT_EQ(got[1].call_id(), retry.call_id());
+    EXPECT_TRUE(pbx.take().empty());  // the PBX keeps its one call
+    EXPECT_EQ(b2b.active_calls(), 1u);
+    // Its retransmission gets the same ACK again, not a second BYE.
+    trunk.send(second_ok);
+    auto again = trunk.take();
+    ASSERT_EQ(again.size(), 1u);
+    EXPECT_EQ(again[0].method(), sip::method::ack);
+    EXPECT_EQ(again[0].to().tag, "secondfork");
+    // The first fork's call goes on and ends normally.
+    trunk.respond(got[1], 200, "OK");
+    pbx.bye(c);
+    pbx.expect("SIP/2.0 200");
+    auto bye = trunk.expect("BYE");
+    EXPECT_EQ(bye.to().tag, "carriertag");
+    trunk.respond(bye, 200, "OK");
+    EXPECT_EQ(b2b.active_calls(), 0u);
+}
+
 TEST_F(call_flow, an_out_of_order_request_in_the_dialog_gets_500) {
     pbx_call c;
     confirmed_call(c);  // the PBX's INVITE had CSeq 2

@@ -2,7 +2,7 @@
 # install-deps.sh - installs, from Debian 12 packages, what building and testing the B2BUA needs.
 # Idempotent: installs only the packages that are missing. Run as root (or with sudo available).
 #   deploy/install-deps.sh          build + test dependencies
-#   deploy/install-deps.sh --bench  also the Kamailio anchor used by bench/
+#   deploy/install-deps.sh --bench  also SQLite for the Kamailio anchor's topos runs in bench/
 set -euo pipefail
 
 packages=(
@@ -11,9 +11,10 @@ packages=(
   libspdlog-dev libfmt-dev prometheus-cpp-dev libyaml-cpp-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   sip-tester baresip curl procps iproute2 python3
+  kamailio
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(kamailio kamailio-sqlite-modules sqlite3)
+  packages+=(kamailio-sqlite-modules sqlite3)
 fi
 
 missing=()

@@ -1,7 +1,8 @@
 """End-to-end harness: runs the real b2bua and SIPp peers on 127.0.0.1.
 
 Every process started here is recorded by PID and stopped by PID; every wait is bounded.
-Ports are picked free by binding port 0. Nothing here talks to any address but 127.0.0.1.
+Ports are picked free by binding port 0. Nothing here talks to any address outside 127.0.0.0/8
+(peers are on 127.0.0.1 unless a test puts one elsewhere on loopback).
 """
 
 from __future__ import annotations
@@ -28,18 +29,18 @@ class HarnessError(AssertionError):
     pass
 
 
-def free_port(kinds: tuple[int, ...] = (socket.SOCK_DGRAM, socket.SOCK_STREAM)) -> int:
-    """A port free for every socket kind in `kinds` on 127.0.0.1 (bounded retries)."""
+def free_port(kinds: tuple[int, ...] = (socket.SOCK_DGRAM, socket.SOCK_STREAM), host: str = HOST) -> int:
+    """A port free for every socket kind in `kinds` on `host` (bounded retries)."""
     for _ in range(200):
         probe = socket.socket(socket.AF_INET, kinds[0])
-        probe.bind((HOST, 0))
+        probe.bind((host, 0))
         port = probe.getsockname()[1]
         holders = [probe]
         ok = True
         for kind in kinds[1:]:
             s = socket.socket(socket.AF_INET, kind)
             try:
-                s.bind((HOST, port))
+                s.bind((host, port))
                 holders.append(s)
             except OSError:
                 ok = False
@@ -49,11 +50,16 @@ def free_port(kinds: tuple[int, ...] = (socket.SOCK_DGRAM, socket.SOCK_STREAM)) 
             s.close()
         if ok:
             return port
-    raise HarnessError("no free port found on 127.0.0.1")
+    raise HarnessError(f"no free port found on {host}")
 
 
-def udp_bound(port: int) -> bool:
-    needle = f"0100007F:{port:04X} "
+def _proc_net_address(host: str) -> str:
+    """`host` as /proc/net/{udp,tcp} prints it: the IPv4 address in host byte order, in hex."""
+    return "".join(f"{int(octet):02X}" for octet in reversed(host.split(".")))
+
+
+def udp_bound(port: int, host: str = HOST) -> bool:
+    needle = f"{_proc_net_address(host)}:{port:04X} "
     try:
         with open("/proc/net/udp") as f:
             return any(needle in line for line in f)
@@ -182,11 +188,11 @@ class Session:
 
     # ------------------------------------------------------------------ sipp
     def start_sipp(self, name: str, scenario: Path, port: int, extra: list[str], remote: str | None = None,
-                   transport: str = "u1", trace: bool = True) -> Process:
+                   transport: str = "u1", trace: bool = True, local_ip: str = HOST) -> Process:
         args = ["sipp"]
         if remote:
             args.append(remote)
-        args += ["-sf", str(scenario), "-i", HOST, "-p", str(port), "-t", transport, "-nostdin",
+        args += ["-sf", str(scenario), "-i", local_ip, "-p", str(port), "-t", transport, "-nostdin",
                  "-trace_stat", "-stf", str(self.workdir / f"{name}_stat.csv"), "-fd", "1",
                  "-trace_err", "-error_file", str(self.workdir / f"{name}_err.log")]
         if trace:
@@ -200,13 +206,13 @@ class Session:
         return proc
 
     def start_sipp_server(self, name: str, scenario: Path, port: int, extra: list[str] | None = None,
-                          transport: str = "u1") -> Process:
-        proc = self.start_sipp(name, scenario, port, extra or [], transport=transport)
+                          transport: str = "u1", local_ip: str = HOST) -> Process:
+        proc = self.start_sipp(name, scenario, port, extra or [], transport=transport, local_ip=local_ip)
 
         def up():
             if not proc.alive():
                 raise HarnessError(f"sipp {name} exited early:\n{proc.log()}")
-            return udp_bound(port) if transport.startswith("u") else tcp_listening(port)
+            return udp_bound(port, local_ip) if transport.startswith("u") else tcp_listening(port)
 
         wait_until(up, 10, f"sipp {name} to listen")
         return proc
@@ -389,14 +395,17 @@ def metric(text: str, name: str, **labels: str) -> float:
 
 def config_yaml(sip_port: int, http_port: int, trunk_port: int, trunk_password: str = "trunkpass",
                 algorithms: str | None = "[MD5, SHA-256]", tcp: bool = False, trunk_transport: str = "udp",
-                extra: str = "") -> str:
+                extra: str = "", trunk_uri: str | None = None, trunk_extra: str = "") -> str:
+    """`trunk_uri` replaces sip:127.0.0.1:<trunk_port>; `trunk_extra` holds more keys of the trunk
+    (YAML lines indented by 6 spaces, each ending in a newline)."""
     listen = [f'"udp://{HOST}:{sip_port}"']
     if tcp:
         listen.append(f'"tcp://{HOST}:{sip_port}"')
     # SIPp 3.6.1 answers only the first challenge and only MD5: offer MD5 first. None leaves
     # the key out, so the b2bua's default offer applies.
     offer = "" if algorithms is None else f"  algorithms: {algorithms}\n"
-    trunk_uri = f"sip:{HOST}:{trunk_port}" + (";transport=tcp" if trunk_transport == "tcp" else "")
+    if trunk_uri is None:
+        trunk_uri = f"sip:{HOST}:{trunk_port}" + (";transport=tcp" if trunk_transport == "tcp" else "")
     return f"""# generated by tests/e2e/harness.py
 sip:
   listen: [ {", ".join(listen)} ]
@@ -410,7 +419,7 @@ upstream:
       uri: "{trunk_uri}"
       username: trunkuser
       password: {trunk_password}
-routes:
+{trunk_extra}routes:
   - {{ prefix: "", trunk: carrier }}
 http:
   listen: "{HOST}:{http_port}"

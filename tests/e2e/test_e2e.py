@@ -8,6 +8,7 @@ Each case starts its own processes on free ports and stops them by PID.
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import os
 import re
@@ -706,6 +707,223 @@ def case_baresip_pbx(binary: Path):
               "no downstream auth success counted")
         print(f"baresip_pbx: baresip answered the default {offers[0].split('algorithm=')[1].split(',')[0]} "
               "challenge, call answered by the trunk and ended by its BYE; 0 downstream auth failures")
+
+
+PROVIDER_HOST = "127.0.0.2"
+PROVIDER_CFG = harness.ROOT / "tests" / "e2e" / "kamailio" / "provider.cfg"
+PROVIDER_REALM = "provider.example"
+
+
+def start_provider(s: Session, port: int, uas_port: int) -> harness.Process:
+    """Kamailio (tests/e2e/kamailio/provider.cfg) on udp:127.0.0.2:`port`, in the foreground (-DD),
+    logging to stderr (-E); its runtime and working directory are in the session's temp dir.
+    Ready once it answers an OPTIONS from 127.0.0.3."""
+    exe = shutil.which("kamailio")
+    check(exe is not None, "kamailio is not installed (deploy/install-deps.sh installs it)")
+    run = s.workdir / "kamailio"
+    run.mkdir()
+    proc = s.start_process("kamailio", [
+        exe, "-f", str(PROVIDER_CFG), "-DD", "-E", "-m", "32", "-M", "8", "-Y", str(run), "-w", str(run),
+        "-A", f"LISTEN_SOCKET=udp:{PROVIDER_HOST}:{port}", "-A", f'UAS_HOSTPORT="{PROVIDER_HOST}:{uas_port}"',
+        "-A", "NONCE_EXPIRE=300"], cwd=run)
+    with harness.RawUdp("127.0.0.3") as probe:
+        n = 0
+
+        def answers() -> bool:
+            nonlocal n
+            check(proc.alive(), f"kamailio exited with {proc.popen.returncode}:\n{proc.log()[-3000:]}")
+            n += 1
+            call_id = f"probe{n}-{os.getpid()}@127.0.0.3"
+            probe.send(f"OPTIONS sip:{PROVIDER_HOST}:{port} SIP/2.0\r\n"
+                       f"Via: SIP/2.0/UDP 127.0.0.3:{probe.port};branch=z9hG4bK-probe{n}\r\n"
+                       "Max-Forwards: 70\r\n"
+                       f"From: <sip:probe@127.0.0.3>;tag=probe{n}\r\nTo: <sip:{PROVIDER_HOST}:{port}>\r\n"
+                       f"Call-ID: {call_id}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", (PROVIDER_HOST, port))
+            answer = probe.recv(0.3, call_id)
+            return answer is not None and start_line(answer).startswith("SIP/2.0 200")
+
+        harness.wait_until(answers, 8, "kamailio to answer OPTIONS")
+
+        # What a customer gets for an INVITE without credentials: 401, MD5, qop=auth, our realm.
+        call_id = f"probe-invite-{os.getpid()}@127.0.0.3"
+        via = f"Via: SIP/2.0/UDP 127.0.0.3:{probe.port};branch=z9hG4bK-probe-invite\r\n"
+        head = (f"sip:1000@{PROVIDER_HOST}:{port} SIP/2.0\r\n{via}Max-Forwards: 70\r\n"
+                f"From: <sip:probe@127.0.0.3>;tag=probe-invite\r\n")
+        probe.send(f"INVITE {head}To: <sip:1000@{PROVIDER_HOST}:{port}>\r\nCall-ID: {call_id}\r\n"
+                   f"CSeq: 1 INVITE\r\nContact: <sip:probe@127.0.0.3:{probe.port}>\r\nContent-Length: 0\r\n\r\n",
+                   (PROVIDER_HOST, port))
+        answer = probe.recv_final(5, call_id)
+        check(answer is not None and start_line(answer).startswith("SIP/2.0 401"),
+              f"kamailio answered an INVITE without credentials with {answer!r}")
+        offer = [digest_params(v) for v in header_values(answer, "www-authenticate")]
+        check(len(offer) == 1 and offer[0].get("realm") == PROVIDER_REALM and offer[0].get("qop") == "auth"
+              and offer[0].get("algorithm", "MD5") == "MD5", f"kamailio's challenge: {offer}")
+        probe.send(f"ACK {head}To: {header_values(answer, 'to')[0]}\r\nCall-ID: {call_id}\r\n"
+                   "CSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n", (PROVIDER_HOST, port))
+    return proc
+
+
+_PROVIDER_LINE = re.compile(r"PROVIDER-(RX|CHALLENGE|AUTHOK|FORBIDDEN) (.*)$", re.M)
+
+
+def provider_log(text: str) -> dict:
+    """Kamailio's PROVIDER-* lines: requests received (source, text), challenges, acceptances."""
+    out = {"rx": [], "challenge": [], "authok": [], "forbidden": []}
+    for kind, rest in _PROVIDER_LINE.findall(text):
+        fields = dict(re.findall(r"(\w+)=(\S*)", rest))
+        if kind == "RX":
+            out["rx"].append((fields["src"], base64.b64decode(fields["b64"]).decode(errors="replace")))
+        else:
+            out[kind.lower()].append(fields)
+    return out
+
+
+def cseq_number(msg: str) -> str:
+    return header_values(msg, "cseq")[0].split()[0]
+
+
+def provider_run(binary: Path, reuse_nonce: bool, calls: int, rate: int) -> dict:
+    """`calls` PBX calls through the b2bua to Kamailio as the provider and on to a SIPp UAS.
+    Checks what must hold with or without nonce reuse; returns what it measured."""
+    sip, http, _, pbx_port = ports()
+    kam_port = free_port((socket.SOCK_DGRAM,), host=PROVIDER_HOST)
+    uas_port = free_port((socket.SOCK_DGRAM,), host=PROVIDER_HOST)
+    while uas_port == kam_port:
+        uas_port = free_port((socket.SOCK_DGRAM,), host=PROVIDER_HOST)
+    label = "reuse_nonce" if reuse_nonce else "no reuse"
+    with Session(binary) as s:
+        b2bua = s.start_b2bua(config_yaml(sip, http, 0, trunk_uri=f"sip:{PROVIDER_HOST}:{kam_port}",
+                                          trunk_extra="      reuse_nonce: true\n" if reuse_nonce else ""),
+                              sip, http)
+        uas = s.start_sipp_server("uas", SHARED_SCENARIOS / "uas_plain.xml", uas_port, local_ip=PROVIDER_HOST)
+        kam = start_provider(s, kam_port, uas_port)
+        pbx = sipp_calls(s, "pbx", SHARED_SCENARIOS / "pbx_uac_auth.xml", sip, pbx_port, calls, rate, PBX_AUTH,
+                         timeout=15)
+        harness.wait_until(lambda: metric(scrape(http), "b2bua_active_calls") == 0, 10, "calls to end")
+        uas_r = stop_trunk(s, uas)
+        log = provider_log(kam.log())
+        text = scrape(http)
+        where = f"[{label}] "
+
+        check(pbx.successful == calls and pbx.failed == 0,
+              f"{where}PBX: {pbx.successful} successful, {pbx.failed} failed\n{pbx.errors[-3000:]}\n"
+              f"kamailio:\n{kam.log()[-3000:]}")
+        check(uas_r.successful == calls and uas_r.failed == 0,
+              f"{where}provider's UAS: {uas_r.successful} successful, {uas_r.failed} failed\n{uas_r.errors[-3000:]}")
+        check(not log["forbidden"], f"{where}kamailio refused a username: {log['forbidden']}")
+        check(metric(text, "b2bua_calls_total", trunk="carrier", result="answered") == calls,
+              f"{where}b2bua_calls_total answered != {calls}")
+
+        # Everything the provider received from the b2bua: nothing of the PBX, our one Via.
+        ours = [m for src, m in log["rx"] if src == f"{HOST}:{sip}"]
+        others = {src for src, _ in log["rx"] if src != f"{HOST}:{sip}"}
+        check(all(src.startswith("127.0.0.3:") for src in others),
+              f"{where}kamailio received requests from sources other than the b2bua and the probe: {others}")
+        check(all(start_line(m).split()[0] in ("OPTIONS", "INVITE", "ACK") for src, m in log["rx"] if src in others),
+              f"{where}the probe sent something other than OPTIONS, INVITE, ACK")
+        pbx_invites = sent(pbx, "INVITE")
+        pbx_call_ids = {header_values(m, "call-id", "i")[0] for m in pbx_invites}
+        pbx_tags = {harness.tag_of(header_values(m, "from", "f")[0]) for m in pbx_invites}
+        for m in ours:
+            check(via_count(m) == 1 and f"{HOST}:{sip}" in header_values(m, "via", "v")[0],
+                  f"{where}the provider got a request whose Via is not just the b2bua's:\n{m}")
+            check(header_values(m, "call-id", "i")[0] not in pbx_call_ids,
+                  f"{where}a PBX Call-ID reached Kamailio:\n{m}")
+            for tag in pbx_tags:
+                check(tag not in m, f"{where}PBX tag {tag} reached Kamailio:\n{m}")
+            check(f"{HOST}:{pbx_port}" not in m,
+                  f"{where}the PBX's address {HOST}:{pbx_port} reached Kamailio:\n{m}")
+            check(not header_values(m, "proxy-authorization") and "pbxuser" not in m and "pbx.local" not in m,
+                  f"{where}PBX credentials reached Kamailio:\n{m}")
+            for value in header_values(m, "authorization"):
+                p = digest_params(value)
+                check(p.get("username") == "trunkuser" and p.get("realm") == PROVIDER_REALM,
+                      f"{where}credentials at Kamailio are not the trunk's: {value}")
+
+        def requests(method: str) -> list[str]:
+            return [m for m in ours if start_line(m).startswith(method + " ")]
+
+        invites, byes = requests("INVITE"), requests("BYE")
+        check(len({header_values(m, "call-id")[0] for m in invites}) == calls,
+              f"{where}expected {calls} leg-B Call-IDs at Kamailio")
+        # Challenges per transaction (Call-ID, CSeq): a retransmission of a challenged request
+        # gets the 401 again from Kamailio, but it is one challenge for the b2bua.
+        challenged = {(c["method"], c["callid"], c["cseq"]) for c in log["challenge"]
+                      if not c["callid"].endswith("@127.0.0.3")}
+        accepted = {(c["method"], c["callid"]) for c in log["authok"]}
+        for method in ("INVITE", "BYE"):
+            got = {cid for m, cid in accepted if m == method}
+            check(len(got) == calls,
+                  f"{where}Kamailio accepted credentials on {len(got)} {method}s, expected {calls}")
+        upstream = metric(text, "b2bua_auth_challenges_total", direction="upstream", peer="carrier")
+        check(upstream == len(challenged),
+              f"{where}b2bua_auth_challenges_total{{direction=upstream,peer=carrier}} = {upstream:.0f}, "
+              f"Kamailio sent {len(challenged)} challenges")
+        failures = metric(text, "b2bua_auth_failures_total", direction="upstream")
+        check(failures == 0, f"{where}upstream auth failures: {failures:.0f}\n{b2bua.log()[-3000:]}")
+
+        # Credentials answering a challenge (the previous CSeq of that method and Call-ID was
+        # challenged) start at nc 1; credentials sent unasked reuse an earlier nonce, and each
+        # such (nonce, nc) names one request only (RFC 7616 §3.4: nc grows per nonce). Kamailio
+        # gives every challenge within one second the same nonce, so several answers may carry
+        # the same nonce with nc 1: that is the provider's choice, not a reuse by the b2bua.
+        reuses: dict[tuple[str, str], set] = {}
+        answers = 0
+        for m in invites + byes:
+            method, call_id, cseq = start_line(m).split()[0], header_values(m, "call-id")[0], cseq_number(m)
+            for value in header_values(m, "authorization"):
+                p = digest_params(value)
+                if (method, call_id, str(int(cseq) - 1)) in challenged:
+                    answers += 1
+                    check(p.get("nc") == "00000001",
+                          f"{where}an answer to a fresh challenge with nc {p.get('nc')}:\n{m}")
+                else:
+                    reuses.setdefault((p["nonce"], p.get("nc", "")), set()).add((call_id, cseq))
+        check(answers == len(challenged), f"{where}{len(challenged)} challenges, {answers} answers at Kamailio")
+        doubled = {k: v for k, v in reuses.items() if len(v) > 1}
+        check(not doubled, f"{where}one nonce and nc sent unasked on several requests: {doubled}")
+        return {
+            "invite_challenges": len([c for c in challenged if c[0] == "INVITE"]),
+            "bye_challenges": len([c for c in challenged if c[0] == "BYE"]),
+            "challenges": len(challenged),
+            "challenge_codes": sorted({c["rc"] for c in log["challenge"] if not c["callid"].endswith("@127.0.0.3")}),
+            "reuses": sum(len(v) for v in reuses.values()),
+            "reused_nonces": len({n for n, _ in reuses}),
+            "max_nc": max((int(nc, 16) for _, nc in reuses if nc), default=1),
+            "upstream_successes": metric(text, "b2bua_auth_successes_total", direction="upstream", peer="carrier"),
+        }
+
+
+def case_kamailio_provider(binary: Path):
+    """Kamailio 5.6 as a real trunk provider (401, qop=auth, MD5) in front of a SIPp UAS: 20 calls
+    without and with reuse_nonce; challenges counted at Kamailio and in the b2bua's metrics."""
+    calls, rate = 20, 10
+    plain = provider_run(binary, False, calls, rate)
+    reuse = provider_run(binary, True, calls, rate)
+    summary = (f"without reuse_nonce {plain['invite_challenges']} INVITE + {plain['bye_challenges']} BYE challenges "
+               f"(rc {plain['challenge_codes']}), {plain['reuses']} unasked credentials, upstream successes "
+               f"{plain['upstream_successes']:.0f}; with reuse_nonce {reuse['invite_challenges']} INVITE + "
+               f"{reuse['bye_challenges']} BYE challenges (rc {reuse['challenge_codes']}), {reuse['reuses']} requests "
+               f"on {reuse['reused_nonces']} reused nonce(s) up to nc {reuse['max_nc']}, upstream successes "
+               f"{reuse['upstream_successes']:.0f}")
+    print(f"kamailio_provider: {summary}")
+    # (a) Without reuse: every INVITE and every BYE challenged exactly once, answered with nc 1.
+    check(plain["invite_challenges"] == calls and plain["bye_challenges"] == calls,
+          f"without reuse_nonce Kamailio should challenge each of the {calls} INVITEs and BYEs once: {summary}")
+    check(plain["challenge_codes"] == ["-5"],
+          f"without reuse_nonce a challenge other than 'no credentials': {summary}")
+    check(plain["reuses"] == 0, f"without reuse_nonce credentials were sent unasked: {summary}")
+    # (b) With reuse: the provider's nonce carries later calls; far fewer challenges than calls.
+    check(reuse["invite_challenges"] < calls // 4,
+          f"with reuse_nonce Kamailio still challenged {reuse['invite_challenges']} of {calls} INVITEs: {summary}")
+    check(reuse["reuses"] > 0 and reuse["max_nc"] > 1, f"with reuse_nonce no nonce was used again: {summary}")
+    # Accepted answers to challenges count as upstream successes.
+    check(plain["upstream_successes"] == plain["challenges"],
+          f"b2bua_auth_successes_total{{direction=upstream,peer=carrier}} = {plain['upstream_successes']:.0f} "
+          f"after {plain['challenges']} challenges answered and accepted by Kamailio: {summary}")
+    check(reuse["upstream_successes"] >= reuse["challenges"] and reuse["upstream_successes"] > 0,
+          f"with reuse_nonce b2bua_auth_successes_total{{direction=upstream}} = {reuse['upstream_successes']:.0f}: "
+          f"{summary}")
 
 
 CASES = {name[len("case_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}

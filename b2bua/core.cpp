@@ -60,6 +60,7 @@ class core::auth_events final : public dialog::auth_observer {
 public:
     explicit auth_events(core& c) : core_(c) {}
     void on_challenged(std::uint32_t peer) override { core_.metrics_.auth_challenge_upstream(peer); }
+    void on_authenticated(std::uint32_t peer) override { core_.metrics_.auth_success_upstream(peer); }
     void on_auth_failure(std::uint32_t peer, auth::failure reason, std::string_view detail,
                          const sip::message& response) override {
         core_.metrics_.auth_failure_upstream(reason, peer);

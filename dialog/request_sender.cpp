@@ -109,6 +109,14 @@ void request_sender::remember_challenge(const request_handle& h, const sip::mess
     h->answered_proxy = challenge.status() == 407;
 }
 
+void request_sender::on_accepted(const request_handle& h) {
+    const bool credentials = h->reused_nonce || h->authenticator.current_state() ==
+                                                    auth::request_authenticator::state::credentials_sent;
+    if (!credentials) return;
+    if (observer_ != nullptr) observer_->on_authenticated(h->plan.peer);
+    learn_nonce(h);
+}
+
 void request_sender::learn_nonce(const request_handle& h) {
     // A peer that accepted our answer to its challenge may accept that nonce again with the
     // next nc (RFC 7616 §3.4); one the authenticator answered starts at nc 1.
@@ -148,7 +156,7 @@ void request_sender::on_event(const request_handle& h, sip::client_event& ev) {
             }
         }
         h->txn = 0;
-        learn_nonce(h);
+        on_accepted(h);
         return deliver();
     }
     if (ev.txn != h->txn) return;  // a late answer to a send we already re-sent
@@ -171,7 +179,7 @@ void request_sender::on_event(const request_handle& h, sip::client_event& ev) {
     auto action = h->authenticator.on_response(static_cast<unsigned>(status), challenges_of(rsp));
     switch (action.what) {
         case auth::client_action::kind::deliver:
-            if (status != 401 && status != 407) learn_nonce(h);  // our answer got past the challenge
+            if (status != 401 && status != 407) on_accepted(h);  // our credentials got past the check
             break;
         case auth::client_action::kind::resend: {
             // §22.2: the same request in a new transaction, CSeq + 1, with our answer.

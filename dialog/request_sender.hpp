@@ -28,6 +28,9 @@ class auth_observer {
 public:
     virtual ~auth_observer() = default;
     virtual void on_challenged(std::uint32_t peer) = 0;
+    /// Credentials we sent (after a challenge, or a reused nonce) got past the peer's check:
+    /// a final response that is not 401/407 and not a refusal of them.
+    virtual void on_authenticated(std::uint32_t peer) = 0;
     /// `response` is the final response that ended the attempt.
     virtual void on_auth_failure(std::uint32_t peer, auth::failure reason, std::string_view detail,
                                  const sip::message& response) = 0;
@@ -120,6 +123,7 @@ private:
     void on_event(const request_handle& h, sip::client_event& ev);
     void remember_challenge(const request_handle& h, const sip::message& challenge);
     void learn_nonce(const request_handle& h);
+    void on_accepted(const request_handle& h);
     boost::system::result<sip::transaction_id> transmit(const request_handle& h, std::string_view auth_name,
                                                         std::string_view auth_value);
 

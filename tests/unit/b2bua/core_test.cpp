@@ -131,6 +131,8 @@ TEST_F(call_flow, full_call_with_both_challenges_then_pbx_hangs_up) {
     EXPECT_EQ(counter("b2bua_active_calls", {}), 0);
     EXPECT_EQ(b2b.active_calls(), 0u);
     EXPECT_EQ(counter("b2bua_calls_total", {{"trunk", "carrier"}, {"result", "answered"}}), 1);
+    EXPECT_EQ(counter("b2bua_auth_successes_total", {{"direction", "downstream"}, {"peer", "pbx.local"}}), 1);
+    EXPECT_EQ(counter("b2bua_auth_successes_total", {{"direction", "upstream"}, {"peer", "carrier"}}), 1);
 }
 
 TEST_F(call_flow, trunk_hangs_up_and_the_bye_reaches_the_pbx_dialog) {

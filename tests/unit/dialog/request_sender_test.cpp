@@ -29,11 +29,13 @@ public:
 class recording_observer final : public auth_observer {
 public:
     void on_challenged(std::uint32_t peer) override { challenged.push_back(peer); }
+    void on_authenticated(std::uint32_t peer) override { authenticated.push_back(peer); }
     void on_auth_failure(std::uint32_t peer, auth::failure reason, std::string_view, const sip::message& r) override {
         failures.emplace_back(peer, reason);
         failure_status = r.status();
     }
     std::vector<std::uint32_t> challenged;
+    std::vector<std::uint32_t> authenticated;
     std::vector<std::pair<std::uint32_t, auth::failure>> failures;
     int failure_status = 0;
 };
@@ -127,6 +129,7 @@ TEST_F(request_sender_test, a_challenge_is_answered_once_and_never_reaches_the_r
     EXPECT_FALSE(auth_failures.back());
     EXPECT_EQ(request_sender::current_transaction(*h), 0U);
     EXPECT_TRUE(observer.failures.empty());
+    EXPECT_EQ(observer.authenticated, (std::vector<std::uint32_t>{3}));
 }
 
 TEST_F(request_sender_test, a_second_challenge_is_a_rejection_with_the_response) {
@@ -158,6 +161,7 @@ TEST_F(request_sender_test, forbidden_after_our_credentials_is_its_own_reason_an
     trunk_answers(403, "Warning", "399 trunk.example \"Caller ID not allowed\"");
     EXPECT_EQ(statuses, (std::vector<int>{403}));
     EXPECT_EQ(auth_failures.back(), auth::failure::forbidden);
+    EXPECT_TRUE(observer.authenticated.empty());  // a refusal is not a success
     EXPECT_EQ(observer.failure_status, 403);
 }
 
@@ -166,6 +170,7 @@ TEST_F(request_sender_test, forbidden_without_a_challenge_is_a_plain_answer) {
     trunk_answers(403);
     EXPECT_EQ(statuses, (std::vector<int>{403}));
     EXPECT_FALSE(auth_failures.back());
+    EXPECT_TRUE(observer.authenticated.empty());  // no credentials were sent
     EXPECT_TRUE(observer.failures.empty());
 }
 
@@ -216,6 +221,7 @@ TEST_F(request_sender_test, a_remembered_nonce_is_reused_with_the_next_nc) {
     trunk_answers(200);
     EXPECT_EQ(statuses, (std::vector<int>{200, 200}));
     EXPECT_EQ(observer.challenged.size(), 1u);
+    EXPECT_EQ(observer.authenticated.size(), 2u);  // the reused nonce was accepted
 
     // The provider no longer takes that nonce: its fresh challenge is answered as a first one.
     ASSERT_TRUE(sender.send(reusing(), recorder()));

@@ -69,9 +69,10 @@ public:
     // dialog::dialog_usage
     void on_request(sip::transaction_id txn, sip::message&& request, const sip::flow& f) override;
     void on_ack(sip::message&& ack, const sip::flow& f) override;
-    // dialog::invite_owner (inbound only)
-    void on_cancel(sip::transaction_id txn, const sip::message& cancel, bool invite_answered) override;
-    void on_invite_failure(sip::transaction_failure why) override;
+    // dialog::invite_owner (the call's INVITE, and re-INVITEs on either leg)
+    void on_cancel(sip::transaction_id txn, const sip::message& cancel, sip::transaction_id invite,
+                   bool invite_answered) override;
+    void on_invite_failure(sip::transaction_id invite, sip::transaction_failure why) override;
 
 private:
     core& owner_;
@@ -104,6 +105,21 @@ struct outbound_attempt {
     dialog::dialog_state& dialog() noexcept { return dialogs->confirmed(); }
 };
 
+/// A request received in one leg's dialog and sent on, as a new request, in the other's
+/// (re-INVITE, UPDATE, INFO, OPTIONS, MESSAGE, NOTIFY): the answer comes back the same way.
+struct relayed_request {
+    std::uint64_t id = 0;
+    leg_side from = leg_side::inbound;  ///< the leg it arrived on; it goes on to the other
+    sip::transaction_id server_txn = 0;
+    sip::message request;  ///< owned: its responses are built from it
+    dialog::request_handle sent;
+    /// re-INVITE answered 2xx: waiting for the sender's ACK to send ours on the other leg
+    /// (which carries the SDP answer when the offer was in the 2xx).
+    bool awaiting_ack = false;
+    std::uint32_t sent_cseq = 0;  ///< CSeq of the INVITE on the other leg (its ACK's number)
+    std::string sent_to_tag;      ///< To tag of the 2xx on the other leg
+};
+
 struct call {
     call(core& owner, call_handle h) : id(h), inbound_usage(owner, h, leg_side::inbound), outbound_usage(owner, h, leg_side::outbound) {}
     call(const call&) = delete;
@@ -126,6 +142,9 @@ struct call {
 
     /// Requests under way for this call (BYEs); abandoned when the call ends.
     std::vector<dialog::request_handle> requests;
+    /// In-dialog requests being relayed from one leg to the other.
+    std::vector<relayed_request> relays;
+    std::uint64_t next_relay = 1;
 
     leg_usage inbound_usage;
     leg_usage outbound_usage;

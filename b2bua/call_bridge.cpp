@@ -135,25 +135,74 @@ void core::on_leg_request(call_handle h, leg_side side, sip::transaction_id txn,
         case sip::method::bye:
             respond(txn, req, 200, "OK");
             return side == leg_side::inbound ? on_bye_from_inbound(*c) : on_bye_from_outbound(*c);
-        case sip::method::options:
-            return respond(txn, req, 200, "OK", {}, {{"Allow", allow_value}, {"Accept", "application/sdp"}});
+        case sip::method::refer:
+            // A relayed Refer-To would hand one side an address of the other's: transfers
+            // are the B2BUA's own business (not done yet), so REFER is refused.
+            return respond(txn, req, 403, "Forbidden", {}, {{"Allow", allow_value}});
         case sip::method::invite:
-            // Re-INVITEs are not relayed yet. 488 leaves the session as it was (§14.2), so
-            // the call survives a refused hold or refresh.
-            return respond(txn, req, 488, "Not Acceptable Here", {}, {{"Allow", allow_value}});
+        case sip::method::update:
+        case sip::method::info:
+        case sip::method::options:
+        case sip::method::message:
+        case sip::method::notify:
+            if (c->state == call_state::confirmed) return relay_request(*c, side, txn, std::move(req));
+            if (req.method() == sip::method::options) {
+                return respond(txn, req, 200, "OK", {}, {{"Allow", allow_value}, {"Accept", "application/sdp"}});
+            }
+            // Before both legs are up there is no dialog on the other side to carry it.
+            if (req.method() == sip::method::invite) {
+                return respond(txn, req, 491, "Request Pending", {}, {{"Retry-After", "2"}});
+            }
+            return respond(txn, req, 501, "Not Implemented", {}, {{"Allow", allow_value}});
         default:
             return respond(txn, req, 501, "Not Implemented", {}, {{"Allow", allow_value}});
     }
 }
 
-void core::on_leg_cancel(call_handle h, sip::transaction_id txn, const sip::message& cancel, bool answered) {
+void core::on_leg_cancel(call_handle h, leg_side side, sip::transaction_id txn, const sip::message& cancel,
+                         sip::transaction_id invite, bool answered) {
     call* c = find(h);
+    if (c != nullptr && invite != c->in.txn) {
+        // A re-INVITE being relayed: the CANCEL goes on to the other leg's INVITE (§9.2).
+        respond(txn, cancel, 200, "OK");
+        for (auto& r : c->relays) {
+            if (r.from != side || r.server_txn != invite || answered) continue;
+            if (const auto t = dialog::request_sender::current_transaction(r.sent); t != 0) txm_->cancel(t);
+        }
+        return;
+    }
     // §9.2: the 200 to a CANCEL carries the To tag of the INVITE's responses. A CANCEL that
     // crossed our final response still matched its transaction: 200, and no effect.
     respond(txn, cancel, 200, "OK", c != nullptr ? std::string_view{c->in.tag} : std::string_view{});
     if (c == nullptr || answered || c->state != call_state::calling) return;
     log_->info("call {}: cancelled by the caller", h.value);
     cancel_outbound(*c, 487, "Request Terminated", call_result::cancelled);
+}
+
+void core::on_invite_failure(call_handle h, leg_side side, sip::transaction_id invite, sip::transaction_failure why) {
+    call* c = find(h);
+    if (c == nullptr) return;
+    if (invite == c->in.txn) return on_inbound_failure(*c, why);
+    // A re-INVITE we answered 2xx was never ACKed (§13.3.1.4), or its answer could not be
+    // sent: the session is in doubt, so the call ends on both legs (the other leg first gets
+    // the ACK it is owed).
+    for (auto& r : c->relays) {
+        if (r.from != side || r.server_txn != invite) continue;
+        log_->info("call {}: re-INVITE on the {} leg failed ({})", h.value,
+                   side == leg_side::inbound ? "inbound" : "outbound", sip::to_string(why));
+        if (r.awaiting_ack) {
+            sip::message none;
+            relay_ack(*c, side, none);
+        }
+        break;
+    }
+    if (c->state == call_state::confirmed) {
+        c->end_reason = "re-INVITE not acknowledged";
+        c->state = call_state::ending;
+        send_bye(*c, leg_side::inbound);
+        send_bye(*c, leg_side::outbound);
+        maybe_end(*c);
+    }
 }
 
 void core::on_bye_from_inbound(call& c) {
@@ -207,7 +256,11 @@ void core::on_bye_from_outbound(call& c) {
 
 void core::on_leg_ack(call_handle h, leg_side side, sip::message&& ack) {
     call* c = find(h);
-    if (c == nullptr || side != leg_side::inbound || ack.from().tag != c->in.invite.from().tag) return;
+    if (c == nullptr) return;
+    if (ack.cseq().seq != c->in.invite.cseq().seq || side != leg_side::inbound) {
+        return relay_ack(*c, side, ack);  // the ACK of a re-INVITE's 2xx
+    }
+    if (ack.from().tag != c->in.invite.from().tag) return;
     if (!c->in.session.on(session_event::ack_received, !ack.body().empty())) return;  // a retransmission
     txm_->ack_received(c->in.txn);
     if (c->state == call_state::ending) {
@@ -221,10 +274,9 @@ void core::on_leg_ack(call_handle h, leg_side side, sip::message&& ack) {
     start_max_duration(*c);
 }
 
-void core::on_inbound_failure(call_handle h, sip::transaction_failure why) {
-    call* c = find(h);
-    if (c == nullptr) return;
-    log_->info("call {}: inbound side failed ({})", h.value, sip::to_string(why));
+void core::on_inbound_failure(call& c_ref, sip::transaction_failure why) {
+    call* c = &c_ref;
+    log_->info("call {}: inbound side failed ({})", c->id.value, sip::to_string(why));
     if (c->state == call_state::answered) {
         // §13.3.1.4: no ACK for 64*T1: the dialog is confirmed but the session ends, with a BYE
         // on both legs (the outbound one first gets the ACK it is owed).

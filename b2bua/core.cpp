@@ -89,10 +89,13 @@ void leg_usage::on_request(sip::transaction_id txn, sip::message&& request, cons
     owner_.on_leg_request(call_, side_, txn, std::move(request), f);
 }
 void leg_usage::on_ack(sip::message&& ack, const sip::flow&) { owner_.on_leg_ack(call_, side_, std::move(ack)); }
-void leg_usage::on_cancel(sip::transaction_id txn, const sip::message& cancel, bool invite_answered) {
-    owner_.on_leg_cancel(call_, txn, cancel, invite_answered);
+void leg_usage::on_cancel(sip::transaction_id txn, const sip::message& cancel, sip::transaction_id invite,
+                          bool invite_answered) {
+    owner_.on_leg_cancel(call_, side_, txn, cancel, invite, invite_answered);
 }
-void leg_usage::on_invite_failure(sip::transaction_failure why) { owner_.on_inbound_failure(call_, why); }
+void leg_usage::on_invite_failure(sip::transaction_id invite, sip::transaction_failure why) {
+    owner_.on_invite_failure(call_, side_, invite, why);
+}
 
 // ----------------------------------------------------------------------------------- set-up
 
@@ -254,6 +257,12 @@ void core::end(call& c, std::string_view why) {
         if (a.dialogs) dialogs_.remove(key_of(a.initial));
     }
     for (const auto& r : c.requests) dialog::request_sender::abandon(r);
+    for (auto& r : c.relays) {
+        // §15.1.2: requests still pending in the dialog are answered when it ends.
+        dialog::request_sender::abandon(r.sent);
+        if (!r.awaiting_ack) answer_relayed(c, r, 487, "Request Terminated", nullptr);
+        if (r.request.method() == sip::method::invite) dialogs_.disown(r.server_txn);
+    }
     dialogs_.remove({std::string(c.in.invite.call_id()), c.in.tag});
     dialogs_.disown(c.in.txn);
     by_inbound_.erase(inbound_key(c.in.invite.call_id(), c.in.invite.from().tag));

@@ -87,8 +87,19 @@ private:
     // What the legs deliver (through leg_usage, by handle)
     void on_leg_request(call_handle h, leg_side side, sip::transaction_id txn, sip::message&& req, const sip::flow& f);
     void on_leg_ack(call_handle h, leg_side side, sip::message&& ack);
-    void on_leg_cancel(call_handle h, sip::transaction_id txn, const sip::message& cancel, bool answered);
-    void on_inbound_failure(call_handle h, sip::transaction_failure why);
+    void on_leg_cancel(call_handle h, leg_side side, sip::transaction_id txn, const sip::message& cancel,
+                       sip::transaction_id invite, bool answered);
+    void on_invite_failure(call_handle h, leg_side side, sip::transaction_id invite, sip::transaction_failure why);
+    void on_inbound_failure(call& c, sip::transaction_failure why);
+
+    // In-dialog requests relayed from one leg to the other (in_dialog_relay.cpp)
+    void relay_request(call& c, leg_side from, sip::transaction_id txn, sip::message&& req);
+    void on_relayed_event(call& c, std::uint64_t relay, dialog::request_event& ev);
+    void relay_ack(call& c, leg_side from, const sip::message& ack);
+    void answer_relayed(call& c, relayed_request& r, int status, std::string_view reason,
+                        const sip::message* response);
+    relayed_request* find_relay(call& c, std::uint64_t id);
+    void drop_relay(call& c, std::uint64_t id);
     void on_bye_from_inbound(call& c);
     void on_bye_from_outbound(call& c);
 

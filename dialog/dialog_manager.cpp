@@ -43,7 +43,7 @@ void dialog_manager::on_request(sip::transaction_id txn, sip::message&& request,
 void dialog_manager::on_cancel(sip::transaction_id txn, const sip::message& cancel) {
     if (auto invite = txm_->match_cancel(cancel)) {
         if (auto it = invites_.find(invite->txn); it != invites_.end()) {
-            return it->second->on_cancel(txn, cancel, invite->answered);
+            return it->second->on_cancel(txn, cancel, invite->txn, invite->answered);
         }
     }
     // §9.2: no matching transaction.
@@ -57,7 +57,7 @@ void dialog_manager::on_ack(sip::message&& ack, const sip::flow& f) {
 }
 
 void dialog_manager::on_server_failure(sip::transaction_id txn, sip::transaction_failure why) {
-    if (auto it = invites_.find(txn); it != invites_.end()) it->second->on_invite_failure(why);
+    if (auto it = invites_.find(txn); it != invites_.end()) it->second->on_invite_failure(txn, why);
 }
 
 }  // namespace b2b::dialog

@@ -23,15 +23,19 @@ public:
     virtual void on_ack(sip::message&& ack, const sip::flow& f) = 0;
 };
 
-/// Whoever owns an INVITE server transaction (the call that is answering it).
+/// Whoever owns an INVITE server transaction (the call answering it: a new call, or a
+/// re-INVITE in one of its dialogs).
 class invite_owner {
 public:
     virtual ~invite_owner() = default;
-    /// A CANCEL matched the INVITE (§9.2). `invite_answered` when its final response was
-    /// already sent: the CANCEL then has no effect but still gets 200. Answer it on `txn`.
-    virtual void on_cancel(sip::transaction_id txn, const sip::message& cancel, bool invite_answered) = 0;
-    /// The transaction could not deliver its final response, or its 2xx was never ACKed.
-    virtual void on_invite_failure(sip::transaction_failure why) = 0;
+    /// A CANCEL matched INVITE transaction `invite` (§9.2). `invite_answered` when its final
+    /// response was already sent: the CANCEL then has no effect but still gets 200. Answer the
+    /// CANCEL on `txn`.
+    virtual void on_cancel(sip::transaction_id txn, const sip::message& cancel, sip::transaction_id invite,
+                           bool invite_answered) = 0;
+    /// INVITE transaction `invite` could not deliver its final response, or its 2xx was never
+    /// ACKed.
+    virtual void on_invite_failure(sip::transaction_id invite, sip::transaction_failure why) = 0;
 };
 
 /// What a request outside any dialog goes to (the B2BUA's ingress).

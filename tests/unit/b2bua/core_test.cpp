@@ -493,8 +493,8 @@ TEST_F(call_flow, an_out_of_order_request_in_the_dialog_gets_500) {
     pbx.send(pbx.in_dialog_bytes(c, "OPTIONS", 1));
     pbx.expect("SIP/2.0 500");  // §12.2.2: lower than the last one
     pbx.send(pbx.in_dialog_bytes(c, "OPTIONS", 3));
+    trunk.respond(trunk.expect("OPTIONS"), 200, "OK");  // in order: relayed to the far end
     pbx.expect("SIP/2.0 200");
-    EXPECT_TRUE(trunk.take().empty());
     EXPECT_EQ(b2b.active_calls(), 1u);
 }
 

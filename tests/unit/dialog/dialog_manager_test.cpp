@@ -38,11 +38,11 @@ public:
         last_txn = txn;
     }
     void on_ack(sip::message&&, const sip::flow&) override { ++acks; }
-    void on_cancel(sip::transaction_id txn, const sip::message&, bool answered) override {
+    void on_cancel(sip::transaction_id txn, const sip::message&, sip::transaction_id, bool answered) override {
         cancels.push_back(answered);
         cancel_txn = txn;
     }
-    void on_invite_failure(sip::transaction_failure) override { ++failures; }
+    void on_invite_failure(sip::transaction_id, sip::transaction_failure) override { ++failures; }
 
     std::vector<std::string> requests;
     std::vector<bool> cancels;

@@ -1082,6 +1082,100 @@ def case_hold_from_pbx(binary: Path):
           "PBX's SDP, their ACKs relayed, trunk's answers at the PBX, nothing of either side leaked")
 
 
+def leg_a_dialogs(pbx: harness.SippResult, calls: int) -> dict[str, dict]:
+    """For each PBX call: the tags set up by its answered INVITE and the PBX's Contact."""
+    out = {}
+    for call_id, msgs in per_call(pbx).items():
+        ok = [m for d, m in msgs if d == "received" and start_line(m).startswith("SIP/2.0 200")
+              and cseq_of(m) == (2, "INVITE")]
+        invite = [m for d, m in msgs if d == "sent" and start_line(m).startswith("INVITE ") and cseq_of(m)[0] == 2]
+        check(ok and invite, f"PBX {call_id}: no answered INVITE")
+        out[call_id] = {
+            "msgs": msgs,
+            "b2bua_tag": harness.tag_of(header_values(ok[0], "to", "t")[0]),
+            "pbx_tag": harness.tag_of(header_values(invite[0], "from", "f")[0]),
+            "pbx_contact": uri_of(header_values(invite[0], "contact", "m")[0]),
+        }
+    check(len(out) == calls, f"expected {calls} PBX calls, saw {len(out)}")
+    return out
+
+
+def check_leg_a_request(m: str, dialog: dict, sip: int, what: str):
+    """A request the b2bua sent the PBX inside leg A's dialog: leg A's identifiers and ours only."""
+    check(start_line(m).split()[1] == dialog["pbx_contact"],
+          f"{what}: Request-URI is not the PBX's Contact {dialog['pbx_contact']}:\n{m}")
+    check(harness.tag_of(header_values(m, "from", "f")[0]) == dialog["b2bua_tag"],
+          f"{what}: From tag is not ours in leg A, {dialog['b2bua_tag']}:\n{m}")
+    check(harness.tag_of(header_values(m, "to", "t")[0]) == dialog["pbx_tag"],
+          f"{what}: To tag is not the PBX's {dialog['pbx_tag']}:\n{m}")
+    check(via_count(m) == 1 and f"{HOST}:{sip}" in header_values(m, "via", "v")[0],
+          f"{what}: Via is not just the b2bua's:\n{m}")
+
+
+def first_sent(msgs: list[tuple[str, str]], direction: str, prefix: str, cseq: tuple[int, str] | None = None) -> list[str]:
+    """Messages of one call in `direction` starting with `prefix` (and of CSeq `cseq`), retransmissions dropped."""
+    seen, out = set(), []
+    for d, m in msgs:
+        if d != direction or not start_line(m).startswith(prefix) or (cseq and cseq_of(m) != cseq):
+            continue
+        key = (start_line(m), header_values(m, "cseq")[0], harness.branch_of(header_values(m, "via", "v")[0]))
+        if key not in seen:
+            seen.add(key)
+            out.append(m)
+    return out
+
+
+def case_hold_from_trunk_without_sdp(binary: Path):
+    """The trunk re-INVITEs without SDP: the PBX's offer comes back in the 200, the trunk's answer
+    goes on in the ACK; each in the other leg's dialog."""
+    calls = 5
+    ports3, pbx, trunk_r, text = in_dialog_setup(binary, "pbx_answers_offerless_reinvite.xml",
+                                                 "trunk_reinvites_without_sdp.xml", calls)
+    sip = ports3[0]
+    check_pbx_hidden(pbx, trunk_r, ports3)
+    pbx_offers = {body_of(m) for m in sent(pbx, "SIP/2.0 200") if cseq_of(m)[1] == "INVITE"}
+    trunk_answers = {body_of(m) for m in sent(trunk_r, "ACK") if body_of(m)}
+    check(len(pbx_offers) == 1 and len(trunk_answers) == 1, f"offers {pbx_offers}, answers {trunk_answers}")
+
+    for call_id, dlg in leg_a_dialogs(pbx, calls).items():
+        reinvites = first_sent(dlg["msgs"], "received", "INVITE ")
+        check(len(reinvites) == 1, f"PBX {call_id}: {len(reinvites)} re-INVITEs received, expected 1")
+        m = reinvites[0]
+        what = f"PBX {call_id}: re-INVITE"
+        check_leg_a_request(m, dlg, sip, what)
+        check(body_of(m) == "" and header_values(m, "content-length", "l") == ["0"]
+              and not header_values(m, "content-type", "c"), f"{what} carries a body, the trunk's had none:\n{m}")
+        contacts = header_values(m, "contact", "m")
+        check(len(contacts) == 1 and f"{HOST}:{sip}" in contacts[0], f"{what}: Contact is not the b2bua's:\n{m}")
+        acks = first_sent(dlg["msgs"], "received", "ACK ", (cseq_of(m)[0], "ACK"))
+        check(len(acks) == 1, f"{what}: {len(acks)} ACKs for it at the PBX, expected 1")
+        check_leg_a_request(acks[0], dlg, sip, f"{what}: its ACK")
+        check(body_of(acks[0]) in trunk_answers and header_values(acks[0], "content-type", "c") == ["application/sdp"],
+              f"{what}: the ACK does not carry the trunk's SDP answer:\n{acks[0]}")
+        byes = first_sent(dlg["msgs"], "sent", "BYE ")
+        check(len(byes) == 1 and first_sent(dlg["msgs"], "received", "SIP/2.0 200", (cseq_of(byes[0])[0], "BYE")),
+              f"PBX {call_id}: BYE not answered 200")
+
+    for call_id, dlg in leg_b_dialogs(trunk_r, calls).items():
+        oks = first_sent(dlg["msgs"], "received", "SIP/2.0 200", (101, "INVITE"))
+        check(len(oks) == 1, f"leg B {call_id}: no 200 to the trunk's re-INVITE")
+        ok = oks[0]
+        check(body_of(ok) in pbx_offers and header_values(ok, "content-type", "c") == ["application/sdp"],
+              f"leg B {call_id}: the 200 does not carry the PBX's SDP offer:\n{ok}")
+        check(harness.tag_of(header_values(ok, "to", "t")[0]) == dlg["b2bua_tag"]
+              and harness.tag_of(header_values(ok, "from", "f")[0]) == dlg["trunk_tag"],
+              f"leg B {call_id}: the 200's tags are not leg B's:\n{ok}")
+        contacts = header_values(ok, "contact", "m")
+        check(len(contacts) == 1 and f"{HOST}:{sip}" in contacts[0], f"leg B {call_id}: 200 Contact:\n{ok}")
+        byes = first_sent(dlg["msgs"], "received", "BYE ")
+        check(len(byes) == 1, f"leg B {call_id}: {len(byes)} BYEs at the trunk")
+        check_leg_b_request(byes[0], dlg, sip, f"leg B {call_id} BYE")
+        check(cseq_of(byes[0])[0] > dlg["setup_cseq"], f"leg B {call_id}: BYE CSeq not above the INVITE's")
+    check(metric(text, "b2bua_calls_total", trunk="carrier", result="answered") == calls, "answered calls")
+    print(f"hold_from_trunk_without_sdp: {calls} calls; offerless re-INVITE from the trunk reached the PBX in leg A's "
+          "dialog without a body, the PBX's offer came back in the 200, the trunk's answer went on in the ACK")
+
+
 CASES = {name[len("case_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}
 
 

@@ -1176,6 +1176,61 @@ def case_hold_from_trunk_without_sdp(binary: Path):
           "dialog without a body, the PBX's offer came back in the 200, the trunk's answer went on in the ACK")
 
 
+DTMF_BODY = "Signal=5\r\nDuration=160\r\n"
+
+
+def case_info_and_refer(binary: Path):
+    """INFO (application/dtmf-relay) crosses to the trunk with its body and type and its 200 comes
+    back; REFER is answered 403 by the b2bua and never reaches the trunk."""
+    calls = 5
+    ports3, pbx, trunk_r, text = in_dialog_setup(binary, "pbx_sends_info_then_refer.xml", "trunk_answers_info.xml",
+                                                 calls)
+    sip = ports3[0]
+    check_pbx_hidden(pbx, trunk_r, ports3)
+    want_body = DTMF_BODY.replace("\r\n", "\n").strip()
+    want_length = str(len(DTMF_BODY.encode()))
+
+    for call_id, dlg in leg_a_dialogs(pbx, calls).items():
+        infos = first_sent(dlg["msgs"], "sent", "INFO ")
+        check(len(infos) == 1 and body_of(infos[0]) == want_body
+              and header_values(infos[0], "content-length", "l") == [want_length],
+              f"PBX {call_id}: the scenario did not send the DTMF INFO as specified:\n{infos}")
+        answers = first_sent(dlg["msgs"], "received", "SIP/2.0 ", (3, "INFO"))
+        check([start_line(m).split()[1] for m in answers] == ["200"],
+              f"PBX {call_id}: answers to INFO: {[start_line(m) for m in answers]}, expected one 200")
+        answers = first_sent(dlg["msgs"], "received", "SIP/2.0 ", (4, "REFER"))
+        check([start_line(m).split()[1] for m in answers] == ["403"],
+              f"PBX {call_id}: answers to REFER: {[start_line(m) for m in answers]}, expected one 403")
+        check(harness.tag_of(header_values(answers[0], "to", "t")[0]) == dlg["b2bua_tag"]
+              and harness.tag_of(header_values(answers[0], "from", "f")[0]) == dlg["pbx_tag"],
+              f"PBX {call_id}: the 403's tags are not leg A's:\n{answers[0]}")
+        check(first_sent(dlg["msgs"], "received", "SIP/2.0 200", (5, "BYE")), f"PBX {call_id}: BYE not answered 200")
+
+    for call_id, dlg in leg_b_dialogs(trunk_r, calls).items():
+        infos = first_sent(dlg["msgs"], "received", "INFO ")
+        check(len(infos) == 1, f"leg B {call_id}: {len(infos)} INFOs at the trunk, expected 1")
+        m = infos[0]
+        what = f"leg B {call_id} INFO"
+        check_leg_b_request(m, dlg, sip, what)
+        check(cseq_of(m)[0] > dlg["setup_cseq"], f"{what}: CSeq {cseq_of(m)[0]} not above the INVITE's")
+        check(header_values(m, "content-type", "c") == ["application/dtmf-relay"],
+              f"{what}: Content-Type {header_values(m, 'content-type', 'c')}:\n{m}")
+        check(body_of(m) == want_body and header_values(m, "content-length", "l") == [want_length],
+              f"{what}: the body is not the PBX's {DTMF_BODY!r}:\n{m}")
+        byes = first_sent(dlg["msgs"], "received", "BYE ")
+        check(len(byes) == 1 and cseq_of(byes[0])[0] > cseq_of(m)[0],
+              f"leg B {call_id}: BYEs {[header_values(b, 'cseq') for b in byes]} after INFO CSeq {cseq_of(m)[0]}")
+        check_leg_b_request(byes[0], dlg, sip, f"leg B {call_id} BYE")
+    for d, m in trunk_r.messages:
+        check(not start_line(m).startswith("REFER ") and not header_values(m, "refer-to", "r")
+              and "10.0.0.1" not in m and "Referred-By" not in m, f"the REFER reached the trunk:\n{m}")
+    check(metric(text, "b2bua_sip_responses_total", direction="out", code="403") == calls,
+          "expected one 403 sent per REFER and no other")
+    check(metric(text, "b2bua_calls_total", trunk="carrier", result="answered") == calls, "answered calls")
+    print(f"info_and_refer: {calls} calls; INFO application/dtmf-relay at the trunk in leg B's dialog with the "
+          "PBX's body, 200 back; REFER answered 403, never at the trunk")
+
+
 CASES = {name[len("case_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}
 
 

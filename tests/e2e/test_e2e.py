@@ -926,6 +926,311 @@ def case_kamailio_provider(binary: Path):
           f"{summary}")
 
 
+# ------------------------------------------------------------------ requests inside a call
+def body_of(msg: str) -> str:
+    """The body of a logged message, line endings normalised, surrounding blank lines dropped."""
+    text = msg.replace("\r\n", "\n")
+    return text.split("\n\n", 1)[1].strip() if "\n\n" in text else ""
+
+
+def cseq_of(msg: str) -> tuple[int, str]:
+    number, method = header_values(msg, "cseq")[0].split()
+    return int(number), method
+
+
+def call_id_of(msg: str) -> str:
+    return header_values(msg, "call-id", "i")[0]
+
+
+def per_call(result: harness.SippResult) -> dict[str, list[tuple[str, str]]]:
+    """A SIPp side's logged messages, (direction, text) in order, by Call-ID."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for d, m in result.messages:
+        out.setdefault(call_id_of(m), []).append((d, m))
+    return out
+
+
+def uri_of(value: str) -> str:
+    m = re.search(r"<([^>]+)>", value)
+    return m.group(1) if m else value.split(";")[0].strip()
+
+
+def in_dialog_setup(binary: Path, pbx_scenario: str, trunk_scenario: str, calls: int):
+    """Runs `calls` authenticated calls through a fresh b2bua; returns (ports, pbx, trunk, metrics text)."""
+    sip, http, trunk_port, pbx_port = ports()
+    with Session(binary) as s:
+        s.start_b2bua(config_yaml(sip, http, trunk_port), sip, http)
+        trunk = s.start_sipp_server("trunk", SCENARIOS / trunk_scenario, trunk_port)
+        pbx = sipp_calls(s, "pbx", SCENARIOS / pbx_scenario, sip, pbx_port, calls, calls, PBX_AUTH, timeout=20)
+        trunk_r = stop_trunk(s, trunk)
+        harness.wait_until(lambda: metric(scrape(http), "b2bua_active_calls") == 0, 10, "calls to end")
+        text = scrape(http)
+        all_passed(pbx, trunk_r, calls)
+    return (sip, trunk_port, pbx_port), pbx, trunk_r, text
+
+
+def leg_b_dialogs(trunk_r: harness.SippResult, calls: int) -> dict[str, dict]:
+    """For each leg-B call at the trunk: the tags and target set up by its answered INVITE."""
+    out = {}
+    for call_id, msgs in per_call(trunk_r).items():
+        ok = [m for d, m in msgs if d == "sent" and start_line(m).startswith("SIP/2.0 200")
+              and cseq_of(m)[1] == "INVITE"]
+        invites = [m for d, m in msgs if d == "received" and start_line(m).startswith("INVITE ")]
+        check(ok and invites, f"leg B {call_id}: no answered INVITE at the trunk")
+        out[call_id] = {
+            "msgs": msgs,
+            "b2bua_tag": harness.tag_of(header_values(invites[0], "from", "f")[0]),
+            "trunk_tag": harness.tag_of(header_values(ok[0], "to", "t")[0]),
+            "trunk_contact": uri_of(header_values(ok[0], "contact", "m")[0]),
+            "setup_cseq": cseq_of(ok[0])[0],
+        }
+    check(len(out) == calls, f"expected {calls} leg-B Call-IDs at the trunk, saw {len(out)}")
+    return out
+
+
+def check_leg_b_request(m: str, dialog: dict, sip: int, what: str):
+    """A request the b2bua sent the trunk inside leg B's dialog: leg B's identifiers and ours only."""
+    check(start_line(m).split()[1] == dialog["trunk_contact"],
+          f"{what}: Request-URI is not the trunk's Contact {dialog['trunk_contact']}:\n{m}")
+    check(harness.tag_of(header_values(m, "to", "t")[0]) == dialog["trunk_tag"],
+          f"{what}: To tag is not the trunk's {dialog['trunk_tag']}:\n{m}")
+    check(harness.tag_of(header_values(m, "from", "f")[0]) == dialog["b2bua_tag"],
+          f"{what}: From tag is not leg B's {dialog['b2bua_tag']}:\n{m}")
+    check(via_count(m) == 1 and f"{HOST}:{sip}" in header_values(m, "via", "v")[0],
+          f"{what}: Via is not just the b2bua's:\n{m}")
+
+
+def check_pbx_hidden(pbx: harness.SippResult, trunk_r: harness.SippResult, ports3: tuple[int, int, int]):
+    """Nothing of the PBX at the trunk, nothing of the trunk at the PBX, in any message."""
+    sip, trunk_port, pbx_port = ports3
+    pbx_calls = per_call(pbx)
+    trunk_calls = per_call(trunk_r)
+    pbx_tags = {harness.tag_of(header_values(m, "from", "f")[0]) for m in sent(pbx, "INVITE")}
+    for m in [msg for d, msg in trunk_r.messages if d == "received"]:
+        check(call_id_of(m) not in pbx_calls, f"a PBX Call-ID reached the trunk:\n{m}")
+        check(f":{pbx_port}" not in m and "PbxTag" not in m and not any(t in m for t in pbx_tags),
+              f"the PBX's port or tag reached the trunk:\n{m}")
+        check("X-Pbx-Internal" not in m and "hold-by-ext" not in m and "pbxuser" not in m,
+              f"a PBX header that describes no body reached the trunk:\n{m}")
+    for m in [msg for d, msg in pbx.messages if d == "received"]:
+        check(call_id_of(m) not in trunk_calls, f"a trunk Call-ID reached the PBX:\n{m}")
+        check(f":{trunk_port}" not in m and "TrunkTag" not in m and "sip:trunk@" not in m,
+              f"the trunk's port, tag or Contact reached the PBX:\n{m}")
+        check(via_count(m) <= 1, f"PBX received a message with {via_count(m)} Via values:\n{m}")
+        for c in header_values(m, "contact", "m"):
+            check(f"{HOST}:{sip}" in c, f"Contact at the PBX is not the B2BUA's: {c}\n{m}")
+
+
+def case_hold_from_pbx(binary: Path):
+    """The PBX holds (re-INVITE a=sendonly) and resumes (a=sendrecv): both re-INVITEs and their ACKs
+    reach the trunk in leg B's dialog with the PBX's SDP; the trunk's answers reach the PBX."""
+    calls = 5
+    ports3, pbx, trunk_r, text = in_dialog_setup(binary, "pbx_holds_then_resumes.xml",
+                                                 "trunk_answers_hold_and_resume.xml", calls)
+    sip = ports3[0]
+    check_pbx_hidden(pbx, trunk_r, ports3)
+
+    # The PBX's offers, by direction attribute: what the trunk must receive, body for body.
+    pbx_offers = {}
+    for m in sent(pbx, "INVITE"):
+        if cseq_of(m)[0] in (3, 4):
+            pbx_offers.setdefault(cseq_of(m)[0], set()).add(body_of(m))
+    check(set(pbx_offers) == {3, 4}, f"the PBX sent no re-INVITEs: {sorted(pbx_offers)}")
+
+    for call_id, dlg in leg_b_dialogs(trunk_r, calls).items():
+        got = [m for d, m in dlg["msgs"] if d == "received"]
+        # First transmissions only: a retransmission repeats CSeq and branch.
+        seen, requests = set(), []
+        for m in got:
+            key = (start_line(m), harness.branch_of(header_values(m, "via", "v")[0]))
+            if key not in seen:
+                seen.add(key)
+                requests.append(m)
+        reinvites = [m for m in requests if start_line(m).startswith("INVITE ") and cseq_of(m)[0] > dlg["setup_cseq"]]
+        check(len(reinvites) == 2, f"leg B {call_id}: {len(reinvites)} re-INVITEs at the trunk, expected 2")
+        for m, attr, pbx_cseq in zip(reinvites, ("a=sendonly", "a=sendrecv"), (3, 4)):
+            what = f"leg B {call_id} re-INVITE {attr}"
+            check_leg_b_request(m, dlg, sip, what)
+            check(attr in body_of(m).splitlines(), f"{what}: SDP lacks {attr}:\n{m}")
+            check(body_of(m) in pbx_offers[pbx_cseq], f"{what}: the body is not the PBX's offer:\n{m}")
+            check(header_values(m, "content-type", "c") == ["application/sdp"], f"{what}: Content-Type:\n{m}")
+            contacts = header_values(m, "contact", "m")
+            check(len(contacts) == 1 and f"{HOST}:{sip}" in contacts[0], f"{what}: Contact is not the b2bua's:\n{m}")
+            acks = [a for a in requests if start_line(a).startswith("ACK ") and cseq_of(a) == (cseq_of(m)[0], "ACK")]
+            check(len(acks) == 1, f"{what}: {len(acks)} ACKs with CSeq {cseq_of(m)[0]} at the trunk")
+            check_leg_b_request(acks[0], dlg, sip, f"{what}: its ACK")
+        non_ack = [cseq_of(m)[0] for m in requests if not start_line(m).startswith("ACK ")]
+        check(all(a < b for a, b in zip(non_ack, non_ack[1:])),
+              f"leg B {call_id}: CSeq of the b2bua's requests do not increase: {non_ack}")
+        bye = [m for m in requests if start_line(m).startswith("BYE ")]
+        check(len(bye) == 1, f"leg B {call_id}: {len(bye)} BYEs at the trunk")
+        check_leg_b_request(bye[0], dlg, sip, f"leg B {call_id} BYE")
+
+    # At the PBX: each re-INVITE answered by a 200 carrying the trunk's SDP answer.
+    trunk_answers = {body_of(m) for m in sent(trunk_r, "SIP/2.0 200") if cseq_of(m)[1] == "INVITE"}
+    for call_id, msgs in per_call(pbx).items():
+        for cseq, attr in ((3, "a=recvonly"), (4, "a=sendrecv")):
+            oks = [m for d, m in msgs if d == "received" and start_line(m).startswith("SIP/2.0 200")
+                   and cseq_of(m) == (cseq, "INVITE")]
+            check(oks, f"PBX {call_id}: no 200 to its re-INVITE CSeq {cseq}")
+            body = body_of(oks[0])
+            check(attr in body.splitlines() and body.startswith("v=0") and "o=trunk 9001" in body,
+                  f"PBX {call_id}: the 200 to re-INVITE {cseq} lacks the trunk's {attr} answer:\n{oks[0]}")
+            check(body in trunk_answers, f"PBX {call_id}: the 200's body is not the trunk's:\n{oks[0]}")
+    check(metric(text, "b2bua_calls_total", trunk="carrier", result="answered") == calls, "answered calls")
+    print(f"hold_from_pbx: {calls} calls held and resumed; re-INVITEs CSeq > setup in leg B's dialog with the "
+          "PBX's SDP, their ACKs relayed, trunk's answers at the PBX, nothing of either side leaked")
+
+
+def leg_a_dialogs(pbx: harness.SippResult, calls: int) -> dict[str, dict]:
+    """For each PBX call: the tags set up by its answered INVITE and the PBX's Contact."""
+    out = {}
+    for call_id, msgs in per_call(pbx).items():
+        ok = [m for d, m in msgs if d == "received" and start_line(m).startswith("SIP/2.0 200")
+              and cseq_of(m) == (2, "INVITE")]
+        invite = [m for d, m in msgs if d == "sent" and start_line(m).startswith("INVITE ") and cseq_of(m)[0] == 2]
+        check(ok and invite, f"PBX {call_id}: no answered INVITE")
+        out[call_id] = {
+            "msgs": msgs,
+            "b2bua_tag": harness.tag_of(header_values(ok[0], "to", "t")[0]),
+            "pbx_tag": harness.tag_of(header_values(invite[0], "from", "f")[0]),
+            "pbx_contact": uri_of(header_values(invite[0], "contact", "m")[0]),
+        }
+    check(len(out) == calls, f"expected {calls} PBX calls, saw {len(out)}")
+    return out
+
+
+def check_leg_a_request(m: str, dialog: dict, sip: int, what: str):
+    """A request the b2bua sent the PBX inside leg A's dialog: leg A's identifiers and ours only."""
+    check(start_line(m).split()[1] == dialog["pbx_contact"],
+          f"{what}: Request-URI is not the PBX's Contact {dialog['pbx_contact']}:\n{m}")
+    check(harness.tag_of(header_values(m, "from", "f")[0]) == dialog["b2bua_tag"],
+          f"{what}: From tag is not ours in leg A, {dialog['b2bua_tag']}:\n{m}")
+    check(harness.tag_of(header_values(m, "to", "t")[0]) == dialog["pbx_tag"],
+          f"{what}: To tag is not the PBX's {dialog['pbx_tag']}:\n{m}")
+    check(via_count(m) == 1 and f"{HOST}:{sip}" in header_values(m, "via", "v")[0],
+          f"{what}: Via is not just the b2bua's:\n{m}")
+
+
+def first_sent(msgs: list[tuple[str, str]], direction: str, prefix: str, cseq: tuple[int, str] | None = None) -> list[str]:
+    """Messages of one call in `direction` starting with `prefix` (and of CSeq `cseq`), retransmissions dropped."""
+    seen, out = set(), []
+    for d, m in msgs:
+        if d != direction or not start_line(m).startswith(prefix) or (cseq and cseq_of(m) != cseq):
+            continue
+        key = (start_line(m), header_values(m, "cseq")[0], harness.branch_of(header_values(m, "via", "v")[0]))
+        if key not in seen:
+            seen.add(key)
+            out.append(m)
+    return out
+
+
+def case_hold_from_trunk_without_sdp(binary: Path):
+    """The trunk re-INVITEs without SDP: the PBX's offer comes back in the 200, the trunk's answer
+    goes on in the ACK; each in the other leg's dialog."""
+    calls = 5
+    ports3, pbx, trunk_r, text = in_dialog_setup(binary, "pbx_answers_offerless_reinvite.xml",
+                                                 "trunk_reinvites_without_sdp.xml", calls)
+    sip = ports3[0]
+    check_pbx_hidden(pbx, trunk_r, ports3)
+    pbx_offers = {body_of(m) for m in sent(pbx, "SIP/2.0 200") if cseq_of(m)[1] == "INVITE"}
+    trunk_answers = {body_of(m) for m in sent(trunk_r, "ACK") if body_of(m)}
+    check(len(pbx_offers) == 1 and len(trunk_answers) == 1, f"offers {pbx_offers}, answers {trunk_answers}")
+
+    for call_id, dlg in leg_a_dialogs(pbx, calls).items():
+        reinvites = first_sent(dlg["msgs"], "received", "INVITE ")
+        check(len(reinvites) == 1, f"PBX {call_id}: {len(reinvites)} re-INVITEs received, expected 1")
+        m = reinvites[0]
+        what = f"PBX {call_id}: re-INVITE"
+        check_leg_a_request(m, dlg, sip, what)
+        check(body_of(m) == "" and header_values(m, "content-length", "l") == ["0"]
+              and not header_values(m, "content-type", "c"), f"{what} carries a body, the trunk's had none:\n{m}")
+        contacts = header_values(m, "contact", "m")
+        check(len(contacts) == 1 and f"{HOST}:{sip}" in contacts[0], f"{what}: Contact is not the b2bua's:\n{m}")
+        acks = first_sent(dlg["msgs"], "received", "ACK ", (cseq_of(m)[0], "ACK"))
+        check(len(acks) == 1, f"{what}: {len(acks)} ACKs for it at the PBX, expected 1")
+        check_leg_a_request(acks[0], dlg, sip, f"{what}: its ACK")
+        check(body_of(acks[0]) in trunk_answers and header_values(acks[0], "content-type", "c") == ["application/sdp"],
+              f"{what}: the ACK does not carry the trunk's SDP answer:\n{acks[0]}")
+        byes = first_sent(dlg["msgs"], "sent", "BYE ")
+        check(len(byes) == 1 and first_sent(dlg["msgs"], "received", "SIP/2.0 200", (cseq_of(byes[0])[0], "BYE")),
+              f"PBX {call_id}: BYE not answered 200")
+
+    for call_id, dlg in leg_b_dialogs(trunk_r, calls).items():
+        oks = first_sent(dlg["msgs"], "received", "SIP/2.0 200", (101, "INVITE"))
+        check(len(oks) == 1, f"leg B {call_id}: no 200 to the trunk's re-INVITE")
+        ok = oks[0]
+        check(body_of(ok) in pbx_offers and header_values(ok, "content-type", "c") == ["application/sdp"],
+              f"leg B {call_id}: the 200 does not carry the PBX's SDP offer:\n{ok}")
+        check(harness.tag_of(header_values(ok, "to", "t")[0]) == dlg["b2bua_tag"]
+              and harness.tag_of(header_values(ok, "from", "f")[0]) == dlg["trunk_tag"],
+              f"leg B {call_id}: the 200's tags are not leg B's:\n{ok}")
+        contacts = header_values(ok, "contact", "m")
+        check(len(contacts) == 1 and f"{HOST}:{sip}" in contacts[0], f"leg B {call_id}: 200 Contact:\n{ok}")
+        byes = first_sent(dlg["msgs"], "received", "BYE ")
+        check(len(byes) == 1, f"leg B {call_id}: {len(byes)} BYEs at the trunk")
+        check_leg_b_request(byes[0], dlg, sip, f"leg B {call_id} BYE")
+        check(cseq_of(byes[0])[0] > dlg["setup_cseq"], f"leg B {call_id}: BYE CSeq not above the INVITE's")
+    check(metric(text, "b2bua_calls_total", trunk="carrier", result="answered") == calls, "answered calls")
+    print(f"hold_from_trunk_without_sdp: {calls} calls; offerless re-INVITE from the trunk reached the PBX in leg A's "
+          "dialog without a body, the PBX's offer came back in the 200, the trunk's answer went on in the ACK")
+
+
+DTMF_BODY = "Signal=5\r\nDuration=160\r\n"
+
+
+def case_info_and_refer(binary: Path):
+    """INFO (application/dtmf-relay) crosses to the trunk with its body and type and its 200 comes
+    back; REFER is answered 403 by the b2bua and never reaches the trunk."""
+    calls = 5
+    ports3, pbx, trunk_r, text = in_dialog_setup(binary, "pbx_sends_info_then_refer.xml", "trunk_answers_info.xml",
+                                                 calls)
+    sip = ports3[0]
+    check_pbx_hidden(pbx, trunk_r, ports3)
+    want_body = DTMF_BODY.replace("\r\n", "\n").strip()
+    want_length = str(len(DTMF_BODY.encode()))
+
+    for call_id, dlg in leg_a_dialogs(pbx, calls).items():
+        infos = first_sent(dlg["msgs"], "sent", "INFO ")
+        check(len(infos) == 1 and body_of(infos[0]) == want_body
+              and header_values(infos[0], "content-length", "l") == [want_length],
+              f"PBX {call_id}: the scenario did not send the DTMF INFO as specified:\n{infos}")
+        answers = first_sent(dlg["msgs"], "received", "SIP/2.0 ", (3, "INFO"))
+        check([start_line(m).split()[1] for m in answers] == ["200"],
+              f"PBX {call_id}: answers to INFO: {[start_line(m) for m in answers]}, expected one 200")
+        answers = first_sent(dlg["msgs"], "received", "SIP/2.0 ", (4, "REFER"))
+        check([start_line(m).split()[1] for m in answers] == ["403"],
+              f"PBX {call_id}: answers to REFER: {[start_line(m) for m in answers]}, expected one 403")
+        check(harness.tag_of(header_values(answers[0], "to", "t")[0]) == dlg["b2bua_tag"]
+              and harness.tag_of(header_values(answers[0], "from", "f")[0]) == dlg["pbx_tag"],
+              f"PBX {call_id}: the 403's tags are not leg A's:\n{answers[0]}")
+        check(first_sent(dlg["msgs"], "received", "SIP/2.0 200", (5, "BYE")), f"PBX {call_id}: BYE not answered 200")
+
+    for call_id, dlg in leg_b_dialogs(trunk_r, calls).items():
+        infos = first_sent(dlg["msgs"], "received", "INFO ")
+        check(len(infos) == 1, f"leg B {call_id}: {len(infos)} INFOs at the trunk, expected 1")
+        m = infos[0]
+        what = f"leg B {call_id} INFO"
+        check_leg_b_request(m, dlg, sip, what)
+        check(cseq_of(m)[0] > dlg["setup_cseq"], f"{what}: CSeq {cseq_of(m)[0]} not above the INVITE's")
+        check(header_values(m, "content-type", "c") == ["application/dtmf-relay"],
+              f"{what}: Content-Type {header_values(m, 'content-type', 'c')}:\n{m}")
+        check(body_of(m) == want_body and header_values(m, "content-length", "l") == [want_length],
+              f"{what}: the body is not the PBX's {DTMF_BODY!r}:\n{m}")
+        byes = first_sent(dlg["msgs"], "received", "BYE ")
+        check(len(byes) == 1 and cseq_of(byes[0])[0] > cseq_of(m)[0],
+              f"leg B {call_id}: BYEs {[header_values(b, 'cseq') for b in byes]} after INFO CSeq {cseq_of(m)[0]}")
+        check_leg_b_request(byes[0], dlg, sip, f"leg B {call_id} BYE")
+    for d, m in trunk_r.messages:
+        check(not start_line(m).startswith("REFER ") and not header_values(m, "refer-to", "r")
+              and "10.0.0.1" not in m and "Referred-By" not in m, f"the REFER reached the trunk:\n{m}")
+    check(metric(text, "b2bua_sip_responses_total", direction="out", code="403") == calls,
+          "expected one 403 sent per REFER and no other")
+    check(metric(text, "b2bua_calls_total", trunk="carrier", result="answered") == calls, "answered calls")
+    print(f"info_and_refer: {calls} calls; INFO application/dtmf-relay at the trunk in leg B's dialog with the "
+          "PBX's body, 200 back; REFER answered 403, never at the trunk")
+
+
 CASES = {name[len("case_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}
 
 

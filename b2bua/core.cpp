@@ -38,17 +38,11 @@ std::string inbound_key(std::string_view call_id, std::string_view from_tag) {
 // any Require gets 420 (RFC 3261 §8.2.2.3) and the peer can retry without the extension.
 std::string unsupported_requirements(const sip::message& m) {
     std::string out;
-    for (std::string_view tag : m.values(sip::header_id::require)) {
-        while (!tag.empty()) {
-            const auto comma = tag.find(',');
-            if (const auto item = sip::trim_lws(tag.substr(0, comma)); !item.empty()) {
-                if (!out.empty()) out += ", ";
-                out += item;
-            }
-            if (comma == std::string_view::npos) break;
-            tag.remove_prefix(comma + 1);
-        }
-    }
+    detail::any_list_item(m, sip::header_id::require, [&](std::string_view tag) {
+        if (!out.empty()) out += ", ";
+        out += tag;
+        return false;
+    });
     return out;
 }
 

@@ -1,6 +1,8 @@
 // The ingress stages: each decides one thing about a new INVITE and refuses it with the right answer.
 #include "b2bua/ingress.hpp"
 
+#include "b2bua/detail/sip_helpers.hpp"
+
 #include "sip/message/text.hpp"
 
 #include <boost/algorithm/string/predicate.hpp>
@@ -10,28 +12,11 @@ namespace b2b::b2bua {
 
 namespace {
 
-// Calls `fn(item)` for every item of every `id` header, split at commas and trimmed, until
-// `fn` returns true (found). Returns whether it did.
-template <class Fn>
-bool any_list_item(const sip::message& m, sip::header_id id, Fn fn) {
-    for (const auto& h : m.headers()) {
-        if (h.id != id) continue;
-        std::string_view v = h.value;
-        while (true) {
-            const auto comma = v.find(',');
-            if (const auto item = sip::trim_lws(v.substr(0, comma)); !item.empty() && fn(item)) return true;
-            if (comma == std::string_view::npos) break;
-            v.remove_prefix(comma + 1);
-        }
-    }
-    return false;
-}
-
 // §20.1: no Accept means application/sdp, an empty Accept means nothing is acceptable;
 // otherwise one of the listed media ranges must cover it (parameters such as q are ignored).
 bool accepts_sdp(const sip::message& m) {
     if (m.find(sip::header_id::accept) == nullptr) return true;
-    return any_list_item(m, sip::header_id::accept, [](std::string_view range) {
+    return detail::any_list_item(m, sip::header_id::accept, [](std::string_view range) {
         range = sip::trim_lws(range.substr(0, range.find(';')));
         return sip::iequals(range, "application/sdp") || sip::iequals(range, "application/*") || range == "*/*";
     });

@@ -4,6 +4,7 @@
 #include "dialog/dialog.hpp"
 #include "dialog/dialog_manager.hpp"
 #include "sip/message/message.hpp"
+#include "sip/message/text.hpp"
 #include "sip/message/writer.hpp"
 
 #include <string_view>
@@ -26,6 +27,23 @@ inline void copy_record_route(sip::message_writer& w, const sip::message& reques
     for (const auto& h : request.headers()) {
         if (h.id == sip::header_id::record_route) w.raw_line(h.raw);
     }
+}
+
+// Calls `fn(item)` for every item of every `id` header, split at commas and trimmed, until
+// `fn` returns true (found). Returns whether it did.
+template <class Fn>
+bool any_list_item(const sip::message& m, sip::header_id id, Fn fn) {
+    for (const auto& h : m.headers()) {
+        if (h.id != id) continue;
+        std::string_view v = h.value;
+        while (true) {
+            const auto comma = v.find(',');
+            if (const auto item = sip::trim_lws(v.substr(0, comma)); !item.empty() && fn(item)) return true;
+            if (comma == std::string_view::npos) break;
+            v.remove_prefix(comma + 1);
+        }
+    }
+    return false;
 }
 
 inline dialog::dialog_key key_of(const dialog::dialog_state& d) { return {d.call_id, d.local_tag}; }

@@ -524,17 +524,7 @@ void core::answer_inbound(call& c, int status, std::string_view reason, call_res
         // What lets the caller recover from the far end's refusal crosses over; nothing that
         // names the far end's topology does (Contact, Via, Record-Route stay on its leg).
         for (const auto& h : relayed->headers()) {
-            switch (h.id) {
-                case sip::header_id::retry_after:
-                case sip::header_id::warning:
-                case sip::header_id::unsupported:  // 420
-                case sip::header_id::reason:       // RFC 3326, the Q.850 cause
-                    w.raw_line(h.raw);
-                    break;
-                default:
-                    if (sip::iequals(h.name, "Min-SE")) w.raw_line(h.raw);  // RFC 4028, for 422
-                    break;
-            }
+            if (detail::recovery_header(h)) w.raw_line(h.raw);
         }
     }
     if (auto ec = txm_->respond(c.in.txn, status, std::move(w).finish())) {

@@ -44,16 +44,12 @@ bool relayed_request_header(const sip::header_field& h) {
 // own description of its body.
 bool relayed_response_header(const sip::header_field& h) {
     switch (h.id) {
-        case sip::header_id::retry_after:
-        case sip::header_id::warning:
-        case sip::header_id::unsupported:
-        case sip::header_id::reason:
         case sip::header_id::accept:
         case sip::header_id::content_disposition:
         case sip::header_id::content_encoding:
             return true;
         default:
-            return sip::iequals(h.name, "Min-SE") || sip::iequals(h.name, "Recv-Info");
+            return detail::recovery_header(h) || sip::iequals(h.name, "Recv-Info");
     }
 }
 

@@ -29,6 +29,21 @@ inline void copy_record_route(sip::message_writer& w, const sip::message& reques
     }
 }
 
+// What lets the sender of a refused request recover, relayed with the refusal: Retry-After,
+// Warning, Unsupported (420), Reason (RFC 3326, the Q.850 cause), Min-SE (RFC 4028, for 422).
+// Nothing that names the far end's topology.
+inline bool recovery_header(const sip::header_field& h) {
+    switch (h.id) {
+        case sip::header_id::retry_after:
+        case sip::header_id::warning:
+        case sip::header_id::unsupported:
+        case sip::header_id::reason:
+            return true;
+        default:
+            return sip::iequals(h.name, "Min-SE");
+    }
+}
+
 // Calls `fn(item)` for every item of every `id` header, split at commas and trimmed, until
 // `fn` returns true (found). Returns whether it did.
 template <class Fn>

@@ -200,18 +200,15 @@ client_action request_authenticator::on_response(unsigned status_code,
 
 client_action request_authenticator::answer(const chosen_challenge& chosen, bool proxy) {
     // nc counts requests per nonce (RFC 7616 §3.4): restart at 1 for a new nonce.
-    if (chosen.challenge.nonce == last_nonce_) {
-        ++nc_;
-    } else {
-        last_nonce_ = chosen.challenge.nonce;
-        nc_ = 1;
-    }
+    const std::uint32_t nc =
+        last_answer_ && last_answer_->chosen.challenge.nonce == chosen.challenge.nonce ? last_answer_->nc + 1 : 1;
+    last_answer_ = answered_challenge{chosen, proxy, nc};
     const std::string cnonce =
         options_.make_cnonce ? options_.make_cnonce() : detail::random_hex(8);
     client_action a;
     a.what = client_action::kind::resend;
     a.proxy = proxy;
-    a.header_value = make_authorization(chosen, credentials_, method_, request_uri_, nc_, cnonce);
+    a.header_value = make_authorization(chosen, credentials_, method_, request_uri_, nc, cnonce);
     a.detail = "answering " + std::string(to_string(chosen.alg)) + " challenge for realm '" +
                detail::printable(chosen.challenge.realm) + "'";
     return a;

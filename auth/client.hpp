@@ -118,6 +118,15 @@ class request_authenticator {
         return on_response(status_code, std::span<const std::string_view>(views));
     }
 
+    /// The challenge the latest credentials answered, whether it came in a 407, and the nc they
+    /// used: what a sender needs to use that nonce again (RFC 7616 §3.4). Empty before any.
+    struct answered_challenge {
+        chosen_challenge chosen;
+        bool proxy = false;
+        std::uint32_t nc = 0;
+    };
+    const std::optional<answered_challenge>& last_answer() const noexcept { return last_answer_; }
+
     state current_state() const noexcept { return state_; }
     unsigned stale_retries() const noexcept { return stale_retries_; }
     std::optional<failure> failure_reason() const noexcept { return failure_; }
@@ -132,8 +141,7 @@ class request_authenticator {
     request_authenticator_options options_;
     state state_ = state::initial;
     unsigned stale_retries_ = 0;
-    std::string last_nonce_;
-    std::uint32_t nc_ = 0;
+    std::optional<answered_challenge> last_answer_;
     std::optional<failure> failure_;
     std::string failure_detail_;
 };

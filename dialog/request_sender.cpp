@@ -1,7 +1,6 @@
 // The request sender: first send, credentials on 401/407, a classified outcome.
 #include "dialog/request_sender.hpp"
 
-#include <span>
 #include <utility>
 #include <vector>
 
@@ -20,8 +19,6 @@ public:
     sip::transaction_id txn = 0;  // the send under way; 0 once the outcome is known
     bool abandoned = false;
     bool reused_nonce = false;  // the latest send carried a remembered nonce, unasked
-    std::optional<auth::chosen_challenge> answered;  // the challenge our latest answer was for
-    bool answered_proxy = false;
     std::string auth_name;   // the credentials header of the latest send, if any
     std::string auth_value;
     struct ack_for_2xx {
@@ -99,16 +96,6 @@ boost::system::result<sip::transaction_id> request_sender::transmit(const reques
     return txn;
 }
 
-void request_sender::remember_challenge(const request_handle& h, const sip::message& challenge) {
-    if (!h->plan.reuse_nonce) return;
-    // The same choice the authenticator makes (select_challenge is a pure function).
-    const auto values = challenges_of(challenge);
-    auto chosen = auth::select_challenge(std::span<const std::string_view>(values.data(), values.size()));
-    if (!chosen) return;
-    h->answered = std::move(*chosen);
-    h->answered_proxy = challenge.status() == 407;
-}
-
 void request_sender::on_accepted(const request_handle& h) {
     const bool credentials = h->reused_nonce || h->authenticator.current_state() ==
                                                     auth::request_authenticator::state::credentials_sent;
@@ -119,13 +106,13 @@ void request_sender::on_accepted(const request_handle& h) {
 
 void request_sender::learn_nonce(const request_handle& h) {
     // A peer that accepted our answer to its challenge may accept that nonce again with the
-    // next nc (RFC 7616 §3.4); one the authenticator answered starts at nc 1.
-    if (!h->plan.reuse_nonce || !h->answered ||
+    // next nc (RFC 7616 §3.4).
+    const auto& answer = h->authenticator.last_answer();
+    if (!h->plan.reuse_nonce || !answer ||
         h->authenticator.current_state() != auth::request_authenticator::state::credentials_sent) {
         return;
     }
-    nonces_[h->plan.peer] = peer_nonce{*h->answered, h->answered_proxy, 1};
-    h->answered.reset();
+    nonces_[h->plan.peer] = peer_nonce{answer->chosen, answer->proxy, answer->nc};
 }
 
 void request_sender::on_event(const request_handle& h, sip::client_event& ev) {
@@ -174,7 +161,6 @@ void request_sender::on_event(const request_handle& h, sip::client_event& ev) {
         if (observer_ != nullptr) observer_->on_challenged(h->plan.peer);
         if (h->reused_nonce) nonces_.erase(h->plan.peer);
         h->reused_nonce = false;
-        remember_challenge(h, rsp);
     }
     auto action = h->authenticator.on_response(static_cast<unsigned>(status), challenges_of(rsp));
     switch (action.what) {

@@ -121,7 +121,6 @@ private:
     };
 
     void on_event(const request_handle& h, sip::client_event& ev);
-    void remember_challenge(const request_handle& h, const sip::message& challenge);
     void learn_nonce(const request_handle& h);
     void on_accepted(const request_handle& h);
     boost::system::result<sip::transaction_id> transmit(const request_handle& h, std::string_view auth_name,

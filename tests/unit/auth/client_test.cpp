@@ -265,6 +265,20 @@ TEST(request_authenticator, nc_increments_when_the_nonce_repeats) {
     const auto act = a.on_response(407, views{challenge("MD5", R"(, qop="auth", stale=true)")});
     ASSERT_EQ(act.what, client_action::kind::resend);
     EXPECT_EQ(parse_credentials(act.header_value).value().nc, "00000002");
+    // What a sender needs to use that nonce again (RFC 7616 §3.4).
+    ASSERT_TRUE(a.last_answer());
+    EXPECT_EQ(a.last_answer()->nc, 2u);
+    EXPECT_TRUE(a.last_answer()->proxy);
+    EXPECT_EQ(a.last_answer()->chosen.alg, algorithm::md5);
+}
+
+TEST(request_authenticator, no_answer_before_a_challenge) {
+    request_authenticator a(account, "INVITE", std::string(uri), fixed_cnonces());
+    EXPECT_FALSE(a.last_answer());
+    a.on_response(401, views{challenge("MD5")});
+    ASSERT_TRUE(a.last_answer());
+    EXPECT_FALSE(a.last_answer()->proxy);
+    EXPECT_EQ(a.last_answer()->nc, 1u);
 }
 
 TEST(request_authenticator, stale_loop_ends_in_challenge_loop) {

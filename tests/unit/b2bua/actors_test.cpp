@@ -70,16 +70,17 @@ protected:
     }
 
     /// What identifies a PBX's leg: its Call-ID and tags, its address and port, its name
-    /// (in its branches and tags).
+    /// (in its branches and tags). A port is looked for as ":port", the way SIP writes it: the
+    /// bare digits also turn up by chance inside random hex (tags, branches, cnonces).
     static leg leg_a(const pbx_actor& p, const pbx_call& c) {
         return {&p, {c.call_id, c.from_tag, c.to_tag, p.address().address.to_string(),
-                     std::to_string(p.address().port), p.name()}};
+                     ":" + std::to_string(p.address().port), p.name()}};
     }
     /// What identifies a trunk's leg: our Call-ID and From tag on it, its tag, address, port
     /// and name (in its realm, gateway, edge proxy and nonces).
     static leg leg_b(const trunk_actor& t, const sip::message& invite) {
         return {&t, {std::string(invite.call_id()), std::string(invite.from().tag), t.tag(),
-                     t.address().address.to_string(), std::to_string(t.address().port), t.name()}};
+                     t.address().address.to_string(), ":" + std::to_string(t.address().port), t.name()}};
     }
 
     /// Every message each peer received carries nothing of any leg that peer is not on.

@@ -100,7 +100,6 @@ struct outbound_attempt {
     dialog::invite_session session{dialog::session_role::uac};
     dialog::request_handle invite;
     std::uint32_t invite_cseq = 0;  ///< CSeq of the INVITE the 2xx answered
-    std::string ack;                ///< the ACK for the 2xx, re-sent on 2xx retransmissions
 
     dialog::dialog_state& dialog() noexcept { return dialogs->confirmed(); }
 };
@@ -117,7 +116,6 @@ struct relayed_request {
     /// (which carries the SDP answer when the offer was in the 2xx).
     bool awaiting_ack = false;
     std::uint32_t sent_cseq = 0;  ///< CSeq of the INVITE on the other leg (its ACK's number)
-    std::string sent_to_tag;      ///< To tag of the 2xx on the other leg
 };
 
 struct call {

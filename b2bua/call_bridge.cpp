@@ -327,8 +327,8 @@ void core::on_outbound_invite_event(call& c, dialog::request_event& ev) {
         case dialog::dialog_set::verdict::confirmed:
             return on_outbound_answer(c, rsp);
         case dialog::dialog_set::verdict::retransmission:
-            // Our ACK was lost (§13.2.2.4): the same ACK again.
-            if (!a.ack.empty()) txm_->send_stateless(a.dialog().flow, a.ack);
+            // Once we have ACKed a 2xx the sender re-sends that ACK on its retransmissions
+            // itself (§13.2.2.4); one that comes before is answered by the ACK to come.
             return;
         case dialog::dialog_set::verdict::other_fork:
             return end_other_fork(c, rsp);
@@ -420,15 +420,9 @@ void core::end_other_fork(call& c, const sip::message& rsp) {
         d->flow.remote = dialog::next_hop(target, a.trunk->address);
     }
     log_->info("call {}: 2xx from a second fork (tag {:?}): ACK and BYE", c.id.value, rsp.to().tag);
-    std::vector<std::pair<std::string_view, std::string_view>> extra;
-    if (auto [name, value] = dialog::request_sender::credentials_sent(a.invite); !name.empty()) {
-        extra.emplace_back(name, value);
-    }
-    const auto ack = dialog::make_in_dialog(*d, "ACK", txm_->make_branch(), rsp.cseq().seq, {}, {}, std::move(extra));
-    if (auto ec = txm_->send_stateless(d->flow, ack.wire())) {
+    if (auto ec = sender_->acknowledge(a.invite, *d, rsp.cseq().seq)) {
         log_->warn("call {}: ACK to the second fork not sent: {}", c.id.value, ec.message());
     }
-    dialog::request_sender::acknowledged(a.invite, d->remote_tag, std::string(ack.wire()), d->flow);
     dialog::request_plan plan;
     plan.build = [d](std::string_view branch, std::string_view auth_name, std::string_view auth_value) {
         std::vector<std::pair<std::string_view, std::string_view>> headers;
@@ -448,20 +442,10 @@ void core::end_other_fork(call& c, const sip::message& rsp) {
 
 void core::send_outbound_ack(call& c, std::string_view body, std::string_view content_type) {
     outbound_attempt& a = c.out();
-    if (!a.ack.empty() || !a.session.on(session_event::ack_sent, !body.empty())) return;
-    // The ACK for a 2xx is its own transaction-less request with the INVITE's CSeq number and
-    // the INVITE's credentials (§13.2.2.4, §22.2); it is kept to answer 2xx retransmissions.
-    std::vector<std::pair<std::string_view, std::string_view>> extra;
-    if (auto [name, value] = dialog::request_sender::credentials_sent(a.invite); !name.empty()) {
-        extra.emplace_back(name, value);
-    }
-    a.ack = std::string(dialog::make_in_dialog(a.dialog(), "ACK", txm_->make_branch(), a.invite_cseq, body,
-                                               content_type, std::move(extra))
-                            .wire());
-    if (auto ec = txm_->send_stateless(a.dialog().flow, a.ack)) {
+    if (!a.session.on(session_event::ack_sent, !body.empty())) return;  // ACKed already
+    if (auto ec = sender_->acknowledge(a.invite, a.dialog(), a.invite_cseq, body, content_type)) {
         log_->warn("call {}: ACK to the trunk not sent: {}", c.id.value, ec.message());
     }
-    dialog::request_sender::acknowledged(a.invite, a.dialog().remote_tag, a.ack, a.dialog().flow);
 }
 
 void core::send_bye(call& c, leg_side side) {

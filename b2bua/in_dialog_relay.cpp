@@ -207,7 +207,6 @@ void core::on_relayed_event(call& c, std::uint64_t id, dialog::request_event& ev
         // answer from that ACK (§13.2.1, RFC 3264).
         r->awaiting_ack = true;
         r->sent_cseq = rsp.cseq().seq;
-        r->sent_to_tag = std::string(rsp.to().tag);
         return;
     }
     if (invite) dialogs_.disown(r->server_txn);
@@ -223,17 +222,10 @@ void core::relay_ack(call& c, leg_side from, const sip::message& ack) {
     txm_->ack_received(r.server_txn);
     const leg_side to = other(from);
     dialog::dialog_state& d = to == leg_side::outbound ? c.out().dialog() : c.in.dialog;
-    std::vector<std::pair<std::string_view, std::string_view>> extra;
-    if (auto [name, value] = dialog::request_sender::credentials_sent(r.sent); !name.empty()) {
-        extra.emplace_back(name, value);
-    }
-    const auto built = dialog::make_in_dialog(d, "ACK", txm_->make_branch(), r.sent_cseq, ack.body(),
-                                              header_value(ack, sip::header_id::content_type), std::move(extra));
-    std::string bytes(built.wire());
-    if (auto ec = txm_->send_stateless(d.flow, bytes)) {
+    if (auto ec = sender_->acknowledge(r.sent, d, r.sent_cseq, ack.body(),
+                                       header_value(ack, sip::header_id::content_type))) {
         log_->warn("call {}: ACK of the relayed re-INVITE not sent: {}", c.id.value, ec.message());
     }
-    dialog::request_sender::acknowledged(r.sent, r.sent_to_tag, std::move(bytes), d.flow);
     dialogs_.disown(r.server_txn);
     drop_relay(c, r.id);
 }

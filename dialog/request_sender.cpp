@@ -71,10 +71,14 @@ void request_sender::abandon(const request_handle& h) noexcept {
     if (h) h->abandoned = true;
 }
 
-void request_sender::acknowledged(const request_handle& h, std::string_view to_tag, std::string ack,
-                                  const sip::flow& f) {
-    if (!h) return;
-    h->acks.push_back({std::string(to_tag), std::move(ack), f});
+boost::system::error_code request_sender::acknowledge(const request_handle& h, dialog_state& d, std::uint32_t cseq,
+                                                      std::string_view body, std::string_view content_type) {
+    if (!h) return {};
+    std::vector<std::pair<std::string_view, std::string_view>> extra;
+    if (!h->auth_name.empty()) extra.emplace_back(h->auth_name, h->auth_value);
+    auto ack = make_in_dialog(d, "ACK", transactions_.make_branch(), cseq, body, content_type, std::move(extra));
+    h->acks.push_back({d.remote_tag, std::string(ack.wire()), d.flow});
+    return transactions_.send_stateless(d.flow, h->acks.back().bytes);
 }
 
 std::pair<std::string_view, std::string_view> request_sender::credentials_sent(const request_handle& h) noexcept {

@@ -3,12 +3,14 @@
 
 #include "auth/client.hpp"
 #include "auth/failure.hpp"
+#include "dialog/dialog.hpp"
 #include "sip/message/message.hpp"
 #include "sip/message/outbound_request.hpp"
 #include "sip/message/random.hpp"
 #include "sip/transaction/transaction_manager.hpp"
 #include "sip/transport/flow.hpp"
 
+#include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
 
 #include <cstdint>
@@ -103,10 +105,14 @@ public:
     /// transactions run their course.
     static void abandon(const request_handle& h) noexcept;
 
-    /// The requester ACKed the 2xx with To tag `to_tag` (§13.2.2.4): from now on the sender
-    /// re-sends that ACK on every retransmission of that 2xx itself, without troubling the
-    /// requester, and also after it abandoned the request.
-    static void acknowledged(const request_handle& h, std::string_view to_tag, std::string ack, const sip::flow& f);
+    /// ACKs the 2xx that confirmed dialog `d` for INVITE `h` (§13.2.2.4): a request of its own,
+    /// sent without a transaction, with the INVITE's CSeq number `cseq` and the credentials of
+    /// its latest send (§22.2), carrying the SDP answer when the offer was in the 2xx. The
+    /// sender keeps it and re-sends it on every retransmission of that 2xx (To tag
+    /// `d.remote_tag`) itself, without troubling the requester, and also after the requester
+    /// abandoned the request. A send error is returned, and the next retransmission retries.
+    boost::system::error_code acknowledge(const request_handle& h, dialog_state& d, std::uint32_t cseq,
+                                          std::string_view body = {}, std::string_view content_type = {});
 
     /// The credentials header (name, value) of the latest send, empty when it had none: the
     /// ACK for a 2xx carries the INVITE's credentials (RFC 3261 §13.2.2.4, §22.2).

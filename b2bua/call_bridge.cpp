@@ -77,7 +77,7 @@ bool core::send_outbound_invite(call& c) {
     };
     auto t = std::make_shared<invite_template>(
         invite_template{a.initial, c.max_forwards, std::string(c.in.invite.body()), c.content_type});
-    dialog::request_plan plan;
+    dialog::request_plan plan = plan_on(c, leg_side::outbound, a.initial, "INVITE");
     plan.build = [t](std::string_view branch, std::string_view auth_name, std::string_view auth_value) {
         dialog::outgoing_request r;
         r.method = "INVITE";
@@ -94,12 +94,6 @@ bool core::send_outbound_invite(call& c) {
         r.content_type = t->content_type;
         return dialog::make_request(r, t->d.self);
     };
-    plan.flow = a.initial.flow;
-    plan.method = "INVITE";
-    plan.request_uri = a.initial.remote_target;
-    plan.credentials = {a.trunk->username, a.trunk->password};
-    plan.peer = static_cast<std::uint32_t>(a.trunk_index);
-    plan.reuse_nonce = a.trunk->reuse_nonce;
     auto sent = sender_->send(std::move(plan), [this, h = c.id](dialog::request_event& ev) {
         if (call* p = find(h)) on_outbound_invite_event(*p, ev);
     });
@@ -423,22 +417,33 @@ void core::end_other_fork(call& c, const sip::message& rsp) {
     if (auto ec = sender_->acknowledge(a.invite, *d, rsp.cseq().seq)) {
         log_->warn("call {}: ACK to the second fork not sent: {}", c.id.value, ec.message());
     }
-    dialog::request_plan plan;
+    dialog::request_plan plan = plan_on(c, leg_side::outbound, *d, "BYE");
     plan.build = [d](std::string_view branch, std::string_view auth_name, std::string_view auth_value) {
         std::vector<std::pair<std::string_view, std::string_view>> headers;
         if (!auth_name.empty()) headers.emplace_back(auth_name, auth_value);
         headers.emplace_back("Reason", "SIP;cause=200;text=\"Call completed elsewhere\"");
         return dialog::make_in_dialog(*d, "BYE", branch, 0, {}, {}, std::move(headers));
     };
-    plan.flow = d->flow;
-    plan.method = "BYE";
-    plan.request_uri = d->remote_target;
-    plan.credentials = {a.trunk->username, a.trunk->password};
-    plan.peer = static_cast<std::uint32_t>(a.trunk_index);
     if (auto sent = sender_->send(std::move(plan), {})) c.requests.push_back(std::move(*sent));
 }
 
 // ------------------------------------------------------------------------------------- actions
+
+dialog::request_plan core::plan_on(const call& c, leg_side to, const dialog::dialog_state& d,
+                                   std::string_view method) const {
+    dialog::request_plan plan;
+    plan.flow = d.flow;
+    plan.method = std::string(method);
+    plan.request_uri = d.remote_target;
+    if (to == leg_side::outbound) {
+        // The trunk's challenges are answered with its credentials, on any request.
+        const outbound_attempt& a = c.attempts.back();
+        plan.credentials = {a.trunk->username, a.trunk->password};
+        plan.peer = static_cast<std::uint32_t>(a.trunk_index);
+        plan.reuse_nonce = a.trunk->reuse_nonce;
+    }
+    return plan;
+}
 
 void core::send_outbound_ack(call& c, std::string_view body, std::string_view content_type) {
     outbound_attempt& a = c.out();
@@ -454,21 +459,12 @@ void core::send_bye(call& c, leg_side side) {
     dialog::dialog_state& live = side == leg_side::outbound ? c.out().dialog() : c.in.dialog;
     // The builder owns a copy of the dialog: a re-send with credentials takes the next CSeq.
     auto d = std::make_shared<dialog::dialog_state>(live);
-    dialog::request_plan plan;
+    dialog::request_plan plan = plan_on(c, side, *d, "BYE");  // providers challenge BYE too
     plan.build = [d](std::string_view branch, std::string_view auth_name, std::string_view auth_value) {
         std::vector<std::pair<std::string_view, std::string_view>> extra;
         if (!auth_name.empty()) extra.emplace_back(auth_name, auth_value);
         return dialog::make_in_dialog(*d, "BYE", branch, 0, {}, {}, std::move(extra));
     };
-    plan.flow = d->flow;
-    plan.method = "BYE";
-    plan.request_uri = d->remote_target;
-    if (side == leg_side::outbound) {
-        // Some providers challenge the BYE too: the trunk's credentials answer it.
-        plan.credentials = {c.out().trunk->username, c.out().trunk->password};
-        plan.peer = static_cast<std::uint32_t>(c.out().trunk_index);
-        plan.reuse_nonce = c.out().trunk->reuse_nonce;
-    }
     auto sent = sender_->send(std::move(plan), [this, h = c.id, side](dialog::request_event& ev) {
         if (ev.response && ev.response->status() < 200) return;
         call* p = find(h);

@@ -109,6 +109,10 @@ private:
     void end_other_fork(call& c, const sip::message& rsp);
 
     // Actions
+    /// Where a request to side `to` in dialog `d` goes, and on the trunk's side the trunk's
+    /// credentials for its challenges; the caller adds the builder.
+    dialog::request_plan plan_on(const call& c, leg_side to, const dialog::dialog_state& d,
+                                 std::string_view method) const;
     bool send_outbound_invite(call& c);
     void send_outbound_ack(call& c, std::string_view body = {}, std::string_view content_type = {});
     void send_bye(call& c, leg_side side);

@@ -110,7 +110,8 @@ void core::relay_request(call& c, leg_side from, sip::transaction_id txn, sip::m
         while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
         t->lines.push_back(std::move(line));
     }
-    dialog::request_plan plan;
+    // Providers challenge re-INVITEs too: answered here, unseen by the PBX.
+    dialog::request_plan plan = plan_on(c, to, *d, t->method);
     plan.build = [t](std::string_view branch, std::string_view auth_name, std::string_view auth_value) {
         std::vector<std::pair<std::string_view, std::string_view>> extra;
         for (const auto& line : t->lines) {
@@ -123,15 +124,6 @@ void core::relay_request(call& c, leg_side from, sip::transaction_id txn, sip::m
         if (t->method == "INVITE" || t->method == "UPDATE") extra.emplace_back("Allow", allow_value);
         return dialog::make_in_dialog(*t->d, t->method, branch, 0, t->body, t->content_type, std::move(extra));
     };
-    plan.flow = d->flow;
-    plan.method = t->method;
-    plan.request_uri = d->remote_target;
-    if (to == leg_side::outbound) {
-        // Providers challenge re-INVITEs and BYEs too: answered here, unseen by the PBX.
-        plan.credentials = {c.out().trunk->username, c.out().trunk->password};
-        plan.peer = static_cast<std::uint32_t>(c.out().trunk_index);
-        plan.reuse_nonce = c.out().trunk->reuse_nonce;
-    }
     auto sent = sender_->send(std::move(plan), [this, h = c.id, id = r.id](dialog::request_event& ev) {
         if (call* p = find(h)) on_relayed_event(*p, id, ev);
     });

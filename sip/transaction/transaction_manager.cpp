@@ -125,7 +125,6 @@ public:
 
     boost::system::error_code respond(transaction_id txn, int status, std::string bytes);
     void ack_received(transaction_id txn);
-    std::optional<transaction_id> find_invite_for_cancel(const message& cancel) const;
     std::optional<cancel_match> match_cancel(const message& cancel) const;
     boost::system::result<transaction_id> send_request(outbound_request&& request, const flow& f,
                                                        response_handler handler);
@@ -454,15 +453,6 @@ std::optional<cancel_match> transaction_manager::impl::match_cancel(const messag
         return std::nullopt;
     }
     return cancel_match{t.id, has_final(t)};
-}
-
-std::optional<transaction_id> transaction_manager::impl::find_invite_for_cancel(
-    const message& cancel) const {
-    auto m = match_cancel(cancel);
-    if (!m || m->answered) {
-        return std::nullopt;
-    }
-    return m->txn;
 }
 
 boost::system::result<transaction_id> transaction_manager::impl::send_request(
@@ -841,10 +831,6 @@ boost::system::error_code transaction_manager::respond(transaction_id txn, int s
 
 void transaction_manager::ack_received(transaction_id txn) noexcept {
     impl_->ack_received(txn);
-}
-
-std::optional<transaction_id> transaction_manager::find_invite_for_cancel(const message& cancel) const {
-    return impl_->find_invite_for_cancel(cancel);
 }
 
 std::optional<cancel_match> transaction_manager::match_cancel(const message& cancel) const {

@@ -144,13 +144,10 @@ public:
     /// retransmitting the 2xx. Unknown ids are ignored.
     void ack_received(transaction_id txn) noexcept;
 
-    /// The INVITE server transaction that a CANCEL request matches (§9.2: same branch and
-    /// sent-by, or the RFC 2543 rules), while it has not sent a final response.
-    std::optional<transaction_id> find_invite_for_cancel(const message& cancel) const;
-
-    /// The INVITE server transaction a CANCEL matches (§9.2), whether or not it has sent its
-    /// final response (`answered`): a CANCEL that crossed the final response still matched a
-    /// transaction and gets 200, without effect.
+    /// The INVITE server transaction a CANCEL matches (§9.2: same branch and sent-by, or the
+    /// RFC 2543 rules), whether or not it has sent its final response (`answered`): a CANCEL
+    /// that crossed the final response still matched a transaction and gets 200, without
+    /// effect.
     std::optional<cancel_match> match_cancel(const message& cancel) const;
 
     // Client transactions

@@ -412,19 +412,23 @@ TEST_F(manager_test, cancel_is_its_own_transaction_and_finds_its_invite) {
     const message& c = tu.requests[1].msg;
     EXPECT_EQ(c.method(), method::cancel);
     EXPECT_NE(tu.requests[1].id, invite_id);
-    EXPECT_EQ(mgr.find_invite_for_cancel(c), invite_id);
+    ASSERT_TRUE(mgr.match_cancel(c));
+    EXPECT_EQ(mgr.match_cancel(c)->txn, invite_id);
+    EXPECT_FALSE(mgr.match_cancel(c)->answered);
 
     // Same branch from another sent-by, or another branch: no match.
     request_spec other = cancel;
     other.sent_by = "192.0.2.1:5070";
-    EXPECT_FALSE(mgr.find_invite_for_cancel(parse(other.str())));
+    EXPECT_FALSE(mgr.match_cancel(parse(other.str())));
     other = cancel;
     other.branch = "z9hG4bKsomething-else";
-    EXPECT_FALSE(mgr.find_invite_for_cancel(parse(other.str())));
+    EXPECT_FALSE(mgr.match_cancel(parse(other.str())));
 
-    // Once the INVITE has its final response, there is nothing left to cancel.
+    // Once the INVITE has its final response, there is nothing left to cancel: the CANCEL
+    // still matches (it gets 200, §9.2), as an answered one.
     mgr.respond(invite_id, 487, response_writer(tu.requests[0].msg, 487, {}, "u3").finish());
-    EXPECT_FALSE(mgr.find_invite_for_cancel(c));
+    ASSERT_TRUE(mgr.match_cancel(c));
+    EXPECT_TRUE(mgr.match_cancel(c)->answered);
 }
 
 TEST_F(manager_test, rfc2543_requests_match_without_branch) {
@@ -447,10 +451,11 @@ TEST_F(manager_test, rfc2543_requests_match_without_branch) {
 
     request_spec cancel = inv;
     cancel.method = "CANCEL";
-    EXPECT_EQ(mgr.find_invite_for_cancel(parse(cancel.str())), id);
+    ASSERT_TRUE(mgr.match_cancel(parse(cancel.str())));
+    EXPECT_EQ(mgr.match_cancel(parse(cancel.str()))->txn, id);
     request_spec other_uri = cancel;
     other_uri.uri = "sip:carol@example.com";
-    EXPECT_FALSE(mgr.find_invite_for_cancel(parse(other_uri.str())));
+    EXPECT_FALSE(mgr.match_cancel(parse(other_uri.str())));
 
     mgr.respond(id, 486, response_writer(tu.requests[0].msg, 486, {}, "our-tag").finish());
     const std::size_t before_ack = sent_count();

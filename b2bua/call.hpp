@@ -135,7 +135,9 @@ struct call {
     std::string content_type;
 
     inbound_leg in;
-    std::vector<outbound_attempt> attempts;  ///< in order; the last one is the current one
+    /// In order; the last one is the current one. Never empty once the call is created: an
+    /// attempt that could not even be sent is there too, failed.
+    std::vector<outbound_attempt> attempts;
     outbound_attempt& out() noexcept { return attempts.back(); }
 
     /// Requests under way for this call (BYEs); abandoned when the call ends.

@@ -497,7 +497,7 @@ void core::relay_provisional(call& c, const sip::message& rsp) {
 void core::answer_inbound(call& c, int status, std::string_view reason, call_result result,
                           const sip::message* relayed) {
     if (!c.in.session.on(session_event::failure_sent)) return;  // it has its final answer
-    metrics_.call_setup(c.attempts.empty() ? b2bua_metrics::no_trunk : c.out().trunk_index, result);
+    metrics_.call_setup(c.out().trunk_index, result);
     c.result = result;
     sip::message_writer w = sip::response_writer(c.in.invite, status, reason, c.in.tag);
     if (relayed != nullptr) {
@@ -561,7 +561,7 @@ void core::start_max_duration(call& c) {
 
 void core::maybe_end(call& c) {
     const auto& in = c.in.session;
-    const auto& out = c.attempts.empty() ? dialog::invite_session(dialog::session_role::uac) : c.out().session;
+    const auto& out = c.out().session;
     switch (c.state) {
         case call_state::calling:
             // Only a final answer to the caller ends a call that is still being set up.

@@ -190,13 +190,7 @@ void core::on_invite_failure(call_handle h, leg_side side, sip::transaction_id i
         }
         break;
     }
-    if (c->state == call_state::confirmed) {
-        c->end_reason = "re-INVITE not acknowledged";
-        c->state = call_state::ending;
-        send_bye(*c, leg_side::inbound);
-        send_bye(*c, leg_side::outbound);
-        maybe_end(*c);
-    }
+    if (c->state == call_state::confirmed) hang_up(*c, "re-INVITE not acknowledged");
 }
 
 void core::on_bye_from_inbound(call& c) {
@@ -551,12 +545,16 @@ void core::start_max_duration(call& c) {
                                    if (p->state != call_state::confirmed) return;
                                    log_->info("call {}: maximum duration of {} s reached", h.value,
                                               cfg_.calls.max_duration.count());
-                                   p->end_reason = "maximum duration reached";
-                                   p->state = call_state::ending;
-                                   send_bye(*p, leg_side::inbound);
-                                   send_bye(*p, leg_side::outbound);
-                                   maybe_end(*p);
+                                   hang_up(*p, "maximum duration reached");
                                });
+}
+
+void core::hang_up(call& c, std::string reason) {
+    c.end_reason = std::move(reason);
+    c.state = call_state::ending;
+    send_bye(c, leg_side::inbound);
+    send_bye(c, leg_side::outbound);
+    maybe_end(c);
 }
 
 void core::maybe_end(call& c) {

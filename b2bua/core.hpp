@@ -121,6 +121,8 @@ private:
                         const sip::message* relayed = nullptr);
     void cancel_outbound(call& c, int status, std::string_view reason, call_result result);
     void start_max_duration(call& c);
+    /// Ends a confirmed call by us: BYE on both legs.
+    void hang_up(call& c, std::string reason);
     void respond(sip::transaction_id txn, const sip::message& req, int status, std::string_view reason,
                  std::string_view to_tag = {}, const header_list& extra = {});
     void end(call& c, std::string_view why);

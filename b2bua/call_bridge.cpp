@@ -184,10 +184,7 @@ void core::on_invite_failure(call_handle h, leg_side side, sip::transaction_id i
         if (r.from != side || r.server_txn != invite) continue;
         log_->info("call {}: re-INVITE on the {} leg failed ({})", h.value,
                    side == leg_side::inbound ? "inbound" : "outbound", sip::to_string(why));
-        if (r.awaiting_ack) {
-            sip::message none;
-            relay_ack(*c, side, none);
-        }
+        if (r.awaiting_ack) relay_ack(*c, side, nullptr);
         break;
     }
     if (c->state == call_state::confirmed) hang_up(*c, "re-INVITE not acknowledged");
@@ -246,7 +243,7 @@ void core::on_leg_ack(call_handle h, leg_side side, sip::message&& ack) {
     call* c = find(h);
     if (c == nullptr) return;
     if (ack.cseq().seq != c->in.invite.cseq().seq || side != leg_side::inbound) {
-        return relay_ack(*c, side, ack);  // the ACK of a re-INVITE's 2xx
+        return relay_ack(*c, side, &ack);  // the ACK of a re-INVITE's 2xx
     }
     if (ack.from().tag != c->in.invite.from().tag) return;
     if (!c->in.session.on(session_event::ack_received, !ack.body().empty())) return;  // a retransmission

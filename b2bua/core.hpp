@@ -95,7 +95,8 @@ private:
     // In-dialog requests relayed from one leg to the other (in_dialog_relay.cpp)
     void relay_request(call& c, leg_side from, sip::transaction_id txn, sip::message&& req);
     void on_relayed_event(call& c, std::uint64_t relay, dialog::request_event& ev);
-    void relay_ack(call& c, leg_side from, const sip::message& ack);
+    /// `ack` is the sender's ACK, or null when none came (the far end still gets its ACK).
+    void relay_ack(call& c, leg_side from, const sip::message* ack);
     void answer_relayed(call& c, relayed_request& r, int status, std::string_view reason,
                         const sip::message* response);
     relayed_request* find_relay(call& c, std::uint64_t id);

@@ -205,17 +205,18 @@ void core::on_relayed_event(call& c, std::uint64_t id, dialog::request_event& ev
     drop_relay(c, id);
 }
 
-void core::relay_ack(call& c, leg_side from, const sip::message& ack) {
+void core::relay_ack(call& c, leg_side from, const sip::message* ack) {
     auto it = std::find_if(c.relays.begin(), c.relays.end(),
                            [&](const relayed_request& r) { return r.from == from && r.awaiting_ack; });
     if (it == c.relays.end()) return;  // a retransmitted ACK, or one for nothing we relayed
     relayed_request& r = *it;
-    if (ack.is_request() && ack.cseq().seq != r.request.cseq().seq) return;
+    if (ack != nullptr && ack->cseq().seq != r.request.cseq().seq) return;
     txm_->ack_received(r.server_txn);
     const leg_side to = other(from);
     dialog::dialog_state& d = to == leg_side::outbound ? c.out().dialog() : c.in.dialog;
-    if (auto ec = sender_->acknowledge(r.sent, d, r.sent_cseq, ack.body(),
-                                       header_value(ack, sip::header_id::content_type))) {
+    const std::string_view body = ack != nullptr ? ack->body() : std::string_view{};
+    const std::string_view type = ack != nullptr ? header_value(*ack, sip::header_id::content_type) : std::string_view{};
+    if (auto ec = sender_->acknowledge(r.sent, d, r.sent_cseq, body, type)) {
         log_->warn("call {}: ACK of the relayed re-INVITE not sent: {}", c.id.value, ec.message());
     }
     dialogs_.disown(r.server_txn);

@@ -1,10 +1,12 @@
 // A SIP trunk: where calls go upstream and the credentials the provider expects.
 #pragma once
 
+#include "auth/ip_network.hpp"
 #include "sip/transport/flow.hpp"
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace b2b::routing {
 
@@ -22,6 +24,10 @@ struct trunk {
     /// (RFC 7616 §3.4), saving the challenge round trip per call. Off by default: a provider
     /// that answers a reused nonce with 403 instead of a new challenge would fail calls.
     bool reuse_nonce = false;
+    /// Where calls from this trunk come from besides `address` (any port): `inbound_from`
+    /// entries, exact address:port or networks (routing::trunk_identifier).
+    std::vector<sip::endpoint> inbound_endpoints;
+    std::vector<auth::ip_network> inbound_networks;
 };
 
 }  // namespace b2b::routing

@@ -1,6 +1,8 @@
 // URI parsing (RFC 3261 §19.1, §25.1), comparison (§19.1.4) and %HH decoding.
 #include "sip/message/uri.hpp"
 
+#include <cctype>
+
 #include <algorithm>
 #include <tuple>
 #include <utility>
@@ -263,6 +265,24 @@ std::string unescape(std::string_view raw) {
             i += 2;
         } else {
             out += c;
+        }
+    }
+    return out;
+}
+
+std::string escape_user(std::string_view user) {
+    static constexpr std::string_view allowed = "-_.!~*'()&=+$,;?/";
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(user.size());
+    for (const char c : user) {
+        const auto u = static_cast<unsigned char>(c);
+        if ((u < 0x80 && std::isalnum(u) != 0) || allowed.find(c) != std::string_view::npos) {
+            out += c;
+        } else {
+            out += '%';
+            out += hex[u >> 4];
+            out += hex[u & 0x0f];
         }
     }
     return out;

@@ -60,4 +60,8 @@ bool equivalent(const uri& a, const uri& b);
 /// Decodes %HH escapes. A malformed escape is kept as written. "%00" yields a NUL octet.
 std::string unescape(std::string_view raw);
 
+/// `user` as the user part of a SIP URI may carry it (RFC 3261 §25.1: unreserved and
+/// user-unreserved characters as they are, every other octet %HH-escaped).
+std::string escape_user(std::string_view user);
+
 }  // namespace b2b::sip

@@ -228,5 +228,15 @@ TEST(UriEquivalence, MoreCases) {
     EXPECT_FALSE(eq("tel:+1234", "sip:+1234@h"));
 }
 
+TEST(uri, escape_user_keeps_what_a_user_part_allows_and_escapes_the_rest) {
+    EXPECT_EQ(escape_user("+4930123456"), "+4930123456");
+    EXPECT_EQ(escape_user("*21#"), "*21%23");
+    EXPECT_EQ(escape_user("a b@c:d"), "a%20b%40c%3Ad");
+    EXPECT_EQ(escape_user("alice;x=y?z/1"), "alice;x=y?z/1");
+    EXPECT_EQ(escape_user(std::string("\xff\0", 2)), "%FF%00");
+    // What escape_user writes, unescape reads back.
+    EXPECT_EQ(unescape(escape_user("x#y %z")), "x#y %z");
+}
+
 }  // namespace
 }  // namespace b2b::sip

@@ -1,0 +1,62 @@
+// Trunk identification by source address, and inbound routes by dialled number.
+#include "routing/inbound.hpp"
+
+#include <algorithm>
+
+namespace b2b::routing {
+
+namespace {
+
+// A dual-stack socket reports an IPv4 peer as ::ffff:a.b.c.d; the configuration names it a.b.c.d.
+boost::asio::ip::address plain(const boost::asio::ip::address& a) {
+    if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+        return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, a.to_v6());
+    }
+    return a;
+}
+
+}  // namespace
+
+std::string rewrite_number(std::string_view number, std::size_t strip, std::string_view prepend) {
+    std::string out(prepend);
+    if (strip < number.size()) out += number.substr(strip);
+    return out;
+}
+
+inbound_route_table::inbound_route_table(std::vector<inbound_route> routes) : routes_(std::move(routes)) {
+    std::vector<std::string> prefixes;
+    prefixes.reserve(routes_.size());
+    for (const auto& r : routes_) prefixes.push_back(r.prefix);
+    index_ = prefix_index(prefixes);
+}
+
+trunk_identifier::trunk_identifier(const std::vector<trunk>& trunks) {
+    trunks_.reserve(trunks.size());
+    for (const auto& t : trunks) {
+        entry e;
+        e.endpoints = t.inbound_endpoints;
+        for (auto& ep : e.endpoints) ep.address = plain(ep.address);
+        e.address = plain(t.address.address);
+        e.networks = t.inbound_networks;
+        trunks_.push_back(std::move(e));
+    }
+}
+
+std::optional<std::size_t> trunk_identifier::match(const sip::endpoint& source) const {
+    const sip::endpoint from{plain(source.address), source.port};
+    for (std::size_t i = 0; i < trunks_.size(); ++i) {
+        const auto& eps = trunks_[i].endpoints;
+        if (std::find(eps.begin(), eps.end(), from) != eps.end()) return i;
+    }
+    for (std::size_t i = 0; i < trunks_.size(); ++i) {
+        if (trunks_[i].address == from.address) return i;
+    }
+    for (std::size_t i = 0; i < trunks_.size(); ++i) {
+        for (const auto& net : trunks_[i].networks) {
+            if (net.contains(from.address)) return i;
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace b2b::routing

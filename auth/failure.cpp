@@ -13,14 +13,14 @@ constexpr std::array all_values{
     failure::invalid_nonce,         failure::realm_mismatch,        failure::uri_mismatch,
     failure::unsupported_algorithm, failure::malformed_credentials, failure::rejected,
     failure::no_credentials,        failure::challenge_loop,        failure::replayed_nonce,
-    failure::challenge_unanswered,  failure::forbidden,
+    failure::challenge_unanswered,  failure::forbidden,             failure::source_not_allowed,
 };
 
 constexpr std::array downstream_values{
     failure::unknown_user,          failure::wrong_password,        failure::stale_nonce,
     failure::invalid_nonce,         failure::realm_mismatch,        failure::uri_mismatch,
     failure::unsupported_algorithm, failure::malformed_credentials, failure::replayed_nonce,
-    failure::challenge_unanswered,
+    failure::challenge_unanswered,  failure::source_not_allowed,
 };
 
 constexpr std::array upstream_values{
@@ -84,6 +84,8 @@ std::string_view to_string(failure f) noexcept {
             return "challenge_unanswered";
         case failure::forbidden:
             return "forbidden";
+        case failure::source_not_allowed:
+            return "source_not_allowed";
     }
     return "unknown";
 }
@@ -137,6 +139,9 @@ std::string_view hint(failure f) noexcept {
         case failure::forbidden:
             return "The trunk provider answered 403 Forbidden to our credentials; check the "
                    "account's user name, password and allowed source address with the provider.";
+        case failure::source_not_allowed:
+            return "The request came from an address outside downstream.allowed_sources (and is "
+                   "no trunk's address); add the PBX's address or network there, or check for a scan.";
     }
     return "Unknown authentication failure.";
 }

@@ -47,6 +47,12 @@ std::vector<std::string> trunk_names(const config& cfg) {
     return names;
 }
 
+std::vector<std::string> pbx_names(const config& cfg) {
+    std::vector<std::string> names;
+    for (const auto& r : cfg.inbound_routes) names.push_back(r.target.name);
+    return names;
+}
+
 // One line that says what this process was told to do, for the first lines of its log:
 // listen udp://127.0.0.1:5070 tcp://127.0.0.1:5070; 1 trunk(s), 1 route(s), 2 user(s);
 // realm "pbx.local", challenge 407 (SHA-256, MD5)
@@ -61,7 +67,8 @@ std::string config_summary(const config& cfg) {
     }
     if (!cfg.sip.advertised_host.empty()) out += " (advertised as " + cfg.sip.advertised_host + ')';
     out += "; " + std::to_string(cfg.upstream.trunks.size()) + " trunk(s), " +
-           std::to_string(cfg.routes.size()) + " route(s), " + std::to_string(cfg.downstream.users.size()) +
+           std::to_string(cfg.routes.size()) + " route(s), " + std::to_string(cfg.inbound_routes.size()) +
+           " inbound route(s), " + std::to_string(cfg.downstream.users.size()) +
            " user(s); realm \"" + cfg.downstream.realm + "\", challenge " +
            std::to_string(cfg.downstream.challenge_status) + " (";
     for (std::size_t i = 0; i < cfg.downstream.algorithms.size(); ++i) {
@@ -78,7 +85,7 @@ public:
     explicit impl(config cfg)
         : cfg_(std::move(cfg)),
           registry_(metrics::make_registry()),
-          metrics_(*registry_, cfg_.downstream.realm, trunk_names(cfg_)),
+          metrics_(*registry_, cfg_.downstream.realm, trunk_names(cfg_), pbx_names(cfg_)),
           auth_(cfg_.downstream),
           timers_(io_),
           transport_(io_, transport_options(cfg_)),

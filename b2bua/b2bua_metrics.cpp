@@ -20,6 +20,10 @@ std::string_view to_string(call_result r) noexcept {
     return "error";
 }
 
+std::string_view to_string(call_direction d) noexcept {
+    return d == call_direction::inbound ? "inbound" : "outbound";
+}
+
 namespace {
 
 constexpr call_result all_results[] = {call_result::answered, call_result::cancelled,
@@ -27,13 +31,10 @@ constexpr call_result all_results[] = {call_result::answered, call_result::cance
                                        call_result::upstream_auth_failed, call_result::no_route,
                                        call_result::error,    call_result::limit};
 
-// Every call today comes from the PBX and goes to a trunk; calls from trunks come next.
-constexpr std::string_view outbound = "outbound";
-
 }  // namespace
 
 b2bua_metrics::b2bua_metrics(prometheus::Registry& registry, std::string downstream_realm,
-                             const std::vector<std::string>& trunk_names)
+                             const std::vector<std::string>& trunk_names, const std::vector<std::string>& pbx_names)
     : challenges_(prometheus::BuildCounter()
                       .Name("b2bua_auth_challenges_total")
                       .Help("Digest challenges (401/407): sent to the PBX (downstream, peer = our realm) or "
@@ -62,26 +63,37 @@ b2bua_metrics::b2bua_metrics(prometheus::Registry& registry, std::string downstr
                      .Help("SIP responses received (in) and sent (out), by status code.")
                      .Register(registry)) {
     downstream_ = make_auth_series("downstream", downstream_realm, auth::downstream_failures());
-    upstream_.reserve(trunk_names.size());
-    trunk_calls_.resize(trunk_names.size());
-    for (std::size_t i = 0; i < trunk_names.size(); ++i) {
-        upstream_.push_back(make_auth_series("upstream", trunk_names[i], auth::upstream_failures()));
-        for (call_result r : all_results) {
-            if (r == call_result::no_route || r == call_result::limit) continue;
-            trunk_calls_[i][static_cast<std::size_t>(r)] = &calls_.Add(
-                {{"direction", std::string(outbound)}, {"trunk", trunk_names[i]}, {"result", std::string(to_string(r))}});
+    upstream_.reserve(trunk_names.size() + pbx_names.size());
+    for (const auto& name : trunk_names) {
+        upstream_.push_back(make_auth_series("upstream", name, auth::upstream_failures()));
+    }
+    // A PBX that challenges the calls we send it: we are its client, on the downstream side.
+    for (const auto& name : pbx_names) upstream_.push_back(make_auth_series("downstream", name, auth::upstream_failures()));
+    auto& active = prometheus::BuildGauge()
+                       .Name("b2bua_active_calls")
+                       .Help("Calls in progress (ringing or answered), by direction.")
+                       .Register(registry);
+    for (call_direction d : {call_direction::outbound, call_direction::inbound}) {
+        const std::string direction(to_string(d));
+        auto& by_trunk = trunk_calls_[static_cast<std::size_t>(d)];
+        by_trunk.resize(trunk_names.size() + 1);
+        for (std::size_t i = 0; i < trunk_names.size(); ++i) {
+            for (call_result r : all_results) {
+                // An outbound call refused before routing has no trunk; an inbound one always has.
+                if (d == call_direction::outbound && (r == call_result::no_route || r == call_result::limit)) continue;
+                by_trunk[i][static_cast<std::size_t>(r)] = &calls_.Add(
+                    {{"direction", direction}, {"trunk", trunk_names[i]}, {"result", std::string(to_string(r))}});
+            }
         }
+        if (d == call_direction::outbound) {
+            // Calls that never reached a trunk (no route, refused before routing).
+            for (call_result r : {call_result::no_route, call_result::error, call_result::limit}) {
+                by_trunk.back()[static_cast<std::size_t>(r)] =
+                    &calls_.Add({{"direction", direction}, {"trunk", ""}, {"result", std::string(to_string(r))}});
+            }
+        }
+        active_[static_cast<std::size_t>(d)] = &active.Add({{"direction", direction}});
     }
-    // Calls that never reached a trunk (no route, refused before routing).
-    for (call_result r : {call_result::no_route, call_result::error, call_result::limit}) {
-        no_trunk_calls_[static_cast<std::size_t>(r)] =
-            &calls_.Add({{"direction", std::string(outbound)}, {"trunk", ""}, {"result", std::string(to_string(r))}});
-    }
-    active_outbound_ = &prometheus::BuildGauge()
-                            .Name("b2bua_active_calls")
-                            .Help("Calls in progress (ringing or answered), by direction.")
-                            .Register(registry)
-                            .Add({{"direction", std::string(outbound)}});
     for (std::size_t m = 1; m < method_count; ++m) {
         const std::string name(sip::to_string(static_cast<sip::method>(m)));
         in_.methods[m] = &requests_.Add({{"direction", "in"}, {"method", name}});
@@ -131,21 +143,22 @@ void b2bua_metrics::auth_failure_downstream(auth::failure f) {
     if (auto* c = downstream_.failures[static_cast<std::size_t>(f)]) c->Increment();
 }
 
-void b2bua_metrics::auth_challenge_upstream(std::size_t trunk) {
-    if (trunk < upstream_.size()) upstream_[trunk].challenges->Increment();
+void b2bua_metrics::auth_challenge_upstream(std::size_t peer) {
+    if (peer < upstream_.size()) upstream_[peer].challenges->Increment();
 }
 
-void b2bua_metrics::auth_success_upstream(std::size_t trunk) {
-    if (trunk < upstream_.size()) upstream_[trunk].successes->Increment();
+void b2bua_metrics::auth_success_upstream(std::size_t peer) {
+    if (peer < upstream_.size()) upstream_[peer].successes->Increment();
 }
 
-void b2bua_metrics::auth_failure_upstream(auth::failure f, std::size_t trunk) {
-    if (trunk >= upstream_.size()) return;
-    if (auto* c = upstream_[trunk].failures[static_cast<std::size_t>(f)]) c->Increment();
+void b2bua_metrics::auth_failure_upstream(auth::failure f, std::size_t peer) {
+    if (peer >= upstream_.size()) return;
+    if (auto* c = upstream_[peer].failures[static_cast<std::size_t>(f)]) c->Increment();
 }
 
-void b2bua_metrics::call_setup(std::size_t trunk, call_result r) {
-    auto& series = trunk < trunk_calls_.size() ? trunk_calls_[trunk] : no_trunk_calls_;
+void b2bua_metrics::call_setup(call_direction d, std::size_t trunk, call_result r) {
+    auto& by_trunk = trunk_calls_[static_cast<std::size_t>(d)];
+    auto& series = trunk < by_trunk.size() ? by_trunk[trunk] : by_trunk.back();
     if (auto* c = series[static_cast<std::size_t>(r)]) c->Increment();
 }
 

@@ -31,9 +31,17 @@ enum class call_result : std::uint8_t {
 };
 std::string_view to_string(call_result r) noexcept;
 
+/// Which way a call goes (the `direction` label of the call families).
+enum class call_direction : std::uint8_t {
+    outbound,  ///< from a PBX to a trunk
+    inbound,   ///< from a trunk to a PBX
+};
+std::string_view to_string(call_direction d) noexcept;
+
 /// Every metric the B2BUA exports, under names and labels that later versions keep:
 ///   b2bua_auth_challenges_total{direction,peer}, b2bua_auth_failures_total{direction,peer,reason},
-///   b2bua_auth_successes_total{direction,peer} (peer = the realm downstream, the trunk upstream),
+///   b2bua_auth_successes_total{direction,peer} (peer = the realm downstream, the trunk upstream;
+///   downstream also a PBX target of inbound routes that challenges the calls we send it),
 ///   b2bua_calls_total{direction,trunk,result}, b2bua_active_calls{direction},
 ///   b2bua_sip_requests_total{direction,method}, b2bua_sip_responses_total{direction,code},
 ///   b2bua_sip_parse_errors_total{reason}, b2bua_sip_retransmissions_total{direction}.
@@ -46,18 +54,23 @@ class b2bua_metrics final : public sip::transaction_observer {
 public:
     static constexpr std::size_t no_trunk = static_cast<std::size_t>(-1);
 
+    /// `pbx_names`: the targets of inbound routes, whose challenges we answer.
     b2bua_metrics(prometheus::Registry& registry, std::string downstream_realm,
-                  const std::vector<std::string>& trunk_names);
+                  const std::vector<std::string>& trunk_names, const std::vector<std::string>& pbx_names = {});
 
     void auth_challenge_downstream() { downstream_.challenges->Increment(); }
     void auth_success_downstream() { downstream_.successes->Increment(); }
     void auth_failure_downstream(auth::failure f);
-    void auth_challenge_upstream(std::size_t trunk);
-    void auth_success_upstream(std::size_t trunk);
-    void auth_failure_upstream(auth::failure f, std::size_t trunk);
-    /// A call from the PBX towards `trunk` (direction "outbound") ended its setup with `r`.
-    void call_setup(std::size_t trunk, call_result r);
-    void set_active_calls(std::size_t n) { active_outbound_->Set(static_cast<double>(n)); }
+    /// A peer we answer challenges from: a trunk (0..trunks-1, upstream), then the PBX targets
+    /// of inbound routes (trunks.., downstream).
+    void auth_challenge_upstream(std::size_t peer);
+    void auth_success_upstream(std::size_t peer);
+    void auth_failure_upstream(auth::failure f, std::size_t peer);
+    /// A call between a PBX and `trunk` (the one it went to, or came from) ended its setup with `r`.
+    void call_setup(call_direction d, std::size_t trunk, call_result r);
+    void set_active_calls(call_direction d, std::size_t n) {
+        active_[static_cast<std::size_t>(d)]->Set(static_cast<double>(n));
+    }
 
     // sip::transaction_observer
     void on_received(const sip::message& m) override;
@@ -93,9 +106,9 @@ private:
     prometheus::Family<prometheus::Counter>& responses_;
     auth_series downstream_;
     std::vector<auth_series> upstream_;
-    std::vector<std::array<prometheus::Counter*, result_count>> trunk_calls_;
-    std::array<prometheus::Counter*, result_count> no_trunk_calls_{};
-    prometheus::Gauge* active_outbound_;
+    // By direction, then trunk (the last entry: no trunk, a call refused before routing).
+    std::array<std::vector<std::array<prometheus::Counter*, result_count>>, 2> trunk_calls_;
+    std::array<prometheus::Gauge*, 2> active_{};
     direction_series in_;
     direction_series out_;
     std::vector<prometheus::Counter*> parse_errors_;  // by sip::errc

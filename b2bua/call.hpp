@@ -90,10 +90,13 @@ struct inbound_leg {
     dialog::invite_session session{dialog::session_role::uas};
 };
 
-/// One try at reaching the far end through one trunk. A call keeps them in order; failover
-/// adds the next one when this one fails in a way another trunk may not.
+/// One try at reaching the far end through one peer: a trunk (a call from a PBX), or the PBX
+/// of an inbound route (a call from a trunk). A call keeps them in order; failover adds the
+/// next one when this one fails in a way another trunk may not.
 struct outbound_attempt {
-    std::shared_ptr<const routing::trunk> trunk;
+    std::shared_ptr<const routing::trunk> trunk;  ///< the peer: where, how, and its credentials
+    /// The peer's number for the request sender and the auth metrics: trunks first, then the
+    /// PBX targets of inbound routes (core::peer_of).
     std::size_t trunk_index = 0;
     dialog::dialog_state initial;              ///< the dialog as our INVITE makes it
     std::optional<dialog::dialog_set> dialogs;  ///< what the responses make of it
@@ -125,6 +128,8 @@ struct call {
 
     call_handle id;
     call_state state = call_state::calling;
+    call_direction direction = call_direction::outbound;
+    std::size_t source_trunk = 0;  ///< inbound: the trunk the call came from (its metrics label)
     sip::timer_service::time_point started{};
     sip::timer_service::time_point answered_at{};
     /// Max ringing, then the CANCEL guard (§9.1), then the maximum duration: one at a time.

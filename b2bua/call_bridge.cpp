@@ -19,8 +19,15 @@ using detail::key_of;
 using dialog::session_event;
 using dialog::session_state;
 
-bool core::start_attempt(call& c, std::size_t trunk_index, std::string_view caller, std::string_view display) {
-    const auto& trunk = trunks_[trunk_index];
+void core::count_setup(call& c, call_result result) {
+    c.result = result;
+    metrics_.call_setup(c.direction, c.direction == call_direction::inbound ? c.source_trunk : c.out().trunk_index,
+                        result);
+}
+
+bool core::start_attempt(call& c, std::size_t trunk_index, std::string_view number, std::string_view caller,
+                         std::string_view display) {
+    const auto& trunk = peer_of(trunk_index);
     auto flow = transport_.flow_to(trunk->transport, trunk->address);
     if (!flow) {
         log_->error("call {}: no {} transport towards trunk {} ({})", c.id.value, sip::to_string(trunk->transport),
@@ -54,10 +61,9 @@ bool core::start_attempt(call& c, std::size_t trunk_index, std::string_view call
     d.local += from_host;
     d.local += ">;tag=";
     d.local += d.local_tag;
-    const std::string_view dialled_raw = c.in.invite.request_uri().user;
-    d.remote_target = "sip:" + std::string(dialled_raw) + "@" + trunk->domain;
+    d.remote_target = "sip:" + std::string(number) + "@" + trunk->domain;
     if (trunk->transport == sip::transport_kind::tcp) d.remote_target += ";transport=tcp";
-    d.remote = "<sip:" + std::string(dialled_raw) + "@" + trunk->domain + ">";
+    d.remote = "<sip:" + std::string(number) + "@" + trunk->domain + ">";
     a.dialogs.emplace(d);
     dialogs_.add(key_of(d), c.outbound_usage);
     log_->debug("call {}: attempt {} via trunk {} (call-id {})", c.id.value, c.attempts.size(), trunk->name, d.call_id);
@@ -386,8 +392,7 @@ void core::on_outbound_answer(call& c, const sip::message& rsp) {
     c.state = call_state::answered;
     c.answered_at = timers_.now();
     c.in.session.on(session_event::success_sent, !rsp.body().empty());
-    c.result = call_result::answered;
-    metrics_.call_setup(a.trunk_index, call_result::answered);
+    count_setup(c, call_result::answered);
     if (auto ec = txm_->respond(c.in.txn, rsp.status(), std::move(bytes))) {
         log_->warn("call {}: 2xx to the caller not sent: {}", c.id.value, ec.message());
     }
@@ -488,8 +493,7 @@ void core::relay_provisional(call& c, const sip::message& rsp) {
 void core::answer_inbound(call& c, int status, std::string_view reason, call_result result,
                           const sip::message* relayed) {
     if (!c.in.session.on(session_event::failure_sent)) return;  // it has its final answer
-    metrics_.call_setup(c.out().trunk_index, result);
-    c.result = result;
+    count_setup(c, result);
     sip::message_writer w = sip::response_writer(c.in.invite, status, reason, c.in.tag);
     if (relayed != nullptr) {
         // What lets the caller recover from the far end's refusal crosses over; nothing that
@@ -507,8 +511,7 @@ void core::cancel_outbound(call& c, int status, std::string_view reason, call_re
     if (status != 0) {
         answer_inbound(c, status, reason, result);
     } else if (!c.result) {
-        metrics_.call_setup(c.out().trunk_index, result);
-        c.result = result;
+        count_setup(c, result);
     }
     c.state = call_state::cancelling;
     c.end_reason = status == 487 ? "cancelled" : status == 408 ? "not answered in time" : "caller unreachable";

@@ -144,37 +144,74 @@ sip::endpoint resolve(const std::string& host, std::uint16_t port, const std::st
     return {results.begin()->endpoint().address(), port};
 }
 
-routing::trunk parse_trunk(const YAML::Node& n, const std::string& field) {
-    expect_map(n, field);
-    only_keys(n, field, {"name", "uri", "username", "password", "from_domain", "reuse_nonce"});
-    routing::trunk t;
-    if (!n["name"]) fail(field + ".name", "is required");
-    t.name = non_empty(n["name"], field + ".name");
-    if (!n["uri"]) fail(field + ".uri", "is required");
-    t.uri = non_empty(n["uri"], field + ".uri");
+// "10.0.0.0/8", "::1/128", or a bare address (a /32 or /128).
+auth::ip_network network(const std::string& text, const std::string& field) {
+    const auto net = auth::ip_network::parse(text);
+    if (!net) fail(field, "'" + text + "' is not an address or CIDR");
+    if (!net->is_canonical()) {
+        fail(field, "'" + text + "' has bits set past the /" + std::to_string(net->prefix_length()) +
+                        " prefix; write the network address");
+    }
+    return *net;
+}
+
+// The peer a URI names: domain for the Request-URI, transport, the address resolved once.
+void parse_peer_uri(routing::trunk& t, const std::string& text, const std::string& field) {
+    t.uri = text;
     auto parsed = sip::parse_uri(t.uri);
-    if (!parsed) fail(field + ".uri", "'" + t.uri + "' is not a valid URI: " + parsed.error().what());
-    if (parsed->is_sips()) fail(field + ".uri", "sips: (TLS) is not supported yet; use sip: with transport=udp or tcp");
-    if (!parsed->is_sip()) fail(field + ".uri", "'" + t.uri + "' is not a sip: URI");
-    if (parsed->host.empty()) fail(field + ".uri", "'" + t.uri + "' has no host");
+    if (!parsed) fail(field, "'" + t.uri + "' is not a valid URI: " + parsed.error().what());
+    if (parsed->is_sips()) fail(field, "sips: (TLS) is not supported yet; use sip: with transport=udp or tcp");
+    if (!parsed->is_sip()) fail(field, "'" + t.uri + "' is not a sip: URI");
+    if (parsed->host.empty()) fail(field, "'" + t.uri + "' has no host");
     if (auto tp = parsed->transport(); !tp.empty()) {
         if (!sip::transport_from_string(tp, t.transport)) {
-            fail(field + ".uri", "transport '" + std::string(tp) + "' is not supported (udp, tcp)");
+            fail(field, "transport '" + std::string(tp) + "' is not supported (udp, tcp)");
         }
     }
     const std::uint16_t port = parsed->port ? parsed->port : 5060;
     t.domain = std::string(parsed->host);
     if (parsed->port) t.domain += ":" + std::to_string(parsed->port);
-    t.address = resolve(std::string(parsed->host_without_brackets()), port, field + ".uri");
+    t.address = resolve(std::string(parsed->host_without_brackets()), port, field);
+}
+
+void parse_credentials(routing::trunk& t, const YAML::Node& n, const std::string& field) {
     if (n["username"]) t.username = scalar(n["username"], field + ".username");
     if (n["password"]) t.password = scalar(n["password"], field + ".password");
     if (!t.username.empty() && t.password.empty()) fail(field + ".password", "is required when username is set");
+}
+
+// inbound_from: "203.0.113.0/24", "203.0.113.7" (the address, any port) or "203.0.113.7:5060".
+void parse_inbound_from(routing::trunk& t, const YAML::Node& n, const std::string& field) {
+    const auto list = string_list(n, field);
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        const auto item = field + "[" + std::to_string(i) + "]";
+        const std::string& text = list[i];
+        const bool has_port = text.find('/') == std::string::npos &&
+                              (text.front() == '[' || std::count(text.begin(), text.end(), ':') == 1);
+        if (has_port) {
+            t.inbound_endpoints.push_back(host_port(text, item));
+        } else {
+            t.inbound_networks.push_back(network(text, item));
+        }
+    }
+}
+
+routing::trunk parse_trunk(const YAML::Node& n, const std::string& field) {
+    expect_map(n, field);
+    only_keys(n, field, {"name", "uri", "username", "password", "from_domain", "reuse_nonce", "inbound_from"});
+    routing::trunk t;
+    if (!n["name"]) fail(field + ".name", "is required");
+    t.name = non_empty(n["name"], field + ".name");
+    if (!n["uri"]) fail(field + ".uri", "is required");
+    parse_peer_uri(t, non_empty(n["uri"], field + ".uri"), field + ".uri");
+    parse_credentials(t, n, field);
     if (n["from_domain"]) t.from_domain = non_empty(n["from_domain"], field + ".from_domain");
     if (n["reuse_nonce"]) {
         const std::string v = scalar(n["reuse_nonce"], field + ".reuse_nonce");
         if (v != "true" && v != "false") fail(field + ".reuse_nonce", "must be true or false, not '" + v + "'");
         t.reuse_nonce = v == "true";
     }
+    if (n["inbound_from"]) parse_inbound_from(t, n["inbound_from"], field + ".inbound_from");
     return t;
 }
 
@@ -217,17 +254,6 @@ std::vector<std::string> algorithm_list(const YAML::Node& n, const std::string& 
     return algs;
 }
 
-// "10.0.0.0/8", "::1/128", or a bare address (a /32 or /128).
-auth::ip_network network(const std::string& text, const std::string& field) {
-    const auto net = auth::ip_network::parse(text);
-    if (!net) fail(field, "'" + text + "' is not an address or CIDR");
-    if (!net->is_canonical()) {
-        fail(field, "'" + text + "' has bits set past the /" + std::to_string(net->prefix_length()) +
-                        " prefix; write the network address");
-    }
-    return *net;
-}
-
 void parse_sip(const YAML::Node& n, config& c) {
     expect_map(n, "sip");
     only_keys(n, "sip", {"listen", "advertise", "t1_ms", "t2_ms", "t4_ms", "max_message_size"});
@@ -257,7 +283,7 @@ void parse_downstream(const YAML::Node& n, config& c) {
     expect_map(n, "downstream");
     only_keys(n, "downstream",
               {"realm", "users", "challenge", "algorithms", "algorithms_for", "nonce_ttl_s", "nonce_secret",
-               "nonce_table_size"});
+               "nonce_table_size", "allowed_sources"});
     if (!n["realm"]) fail("downstream.realm", "is required");
     c.downstream.realm = non_empty(n["realm"], "downstream.realm");
     if (c.downstream.realm.find('"') != std::string::npos) fail("downstream.realm", "must not contain '\"'");
@@ -296,6 +322,14 @@ void parse_downstream(const YAML::Node& n, config& c) {
             if (!rules[i]["algorithms"]) fail(field + ".algorithms", "is required");
             rule.algorithms = algorithm_list(rules[i]["algorithms"], field + ".algorithms");
             c.downstream.algorithms_for.push_back(std::move(rule));
+        }
+    }
+    if (n["allowed_sources"]) {
+        const auto sources = string_list(n["allowed_sources"], "downstream.allowed_sources");
+        if (sources.empty()) fail("downstream.allowed_sources", "must name at least one address or CIDR (leave it out to allow any)");
+        for (std::size_t i = 0; i < sources.size(); ++i) {
+            c.downstream.allowed_sources.push_back(
+                network(sources[i], "downstream.allowed_sources[" + std::to_string(i) + "]"));
         }
     }
     if (n["nonce_ttl_s"]) c.downstream.nonce_ttl = std::chrono::seconds(integer(n["nonce_ttl_s"], "downstream.nonce_ttl_s", 5, 86400));
@@ -341,6 +375,32 @@ void parse_routes(const YAML::Node& n, config& c) {
     }
 }
 
+// inbound_routes: calls from trunks to a PBX, by dialled number.
+void parse_inbound_routes(const YAML::Node& n, config& c) {
+    if (!n.IsSequence()) fail("inbound_routes", "must be a list" + at_line(n));
+    for (std::size_t i = 0; i < n.size(); ++i) {
+        const auto field = "inbound_routes[" + std::to_string(i) + "]";
+        expect_map(n[i], field);
+        only_keys(n[i], field, {"prefix", "to", "name", "username", "password", "strip", "prepend"});
+        routing::inbound_route r;
+        if (n[i]["prefix"]) r.prefix = scalar(n[i]["prefix"], field + ".prefix");
+        if (!n[i]["to"]) fail(field + ".to", "is required (the PBX's SIP URI, e.g. sip:10.0.0.5:5060)");
+        parse_peer_uri(r.target, non_empty(n[i]["to"], field + ".to"), field + ".to");
+        if (auto u = sip::parse_uri(r.target.uri); u && !u->user.empty()) r.user = std::string(u->user);
+        r.target.name = n[i]["name"] ? non_empty(n[i]["name"], field + ".name") : r.target.domain;
+        parse_credentials(r.target, n[i], field);
+        if (n[i]["strip"]) r.strip = static_cast<std::size_t>(integer(n[i]["strip"], field + ".strip", 0, 64));
+        if (n[i]["prepend"]) {
+            r.prepend = scalar(n[i]["prepend"], field + ".prepend");
+            const bool ok = std::all_of(r.prepend.begin(), r.prepend.end(), [](char ch) {
+                return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '+' || ch == '*' || ch == '#';
+            });
+            if (!ok) fail(field + ".prepend", "'" + r.prepend + "' may hold only digits, letters, +, * and #");
+        }
+        c.inbound_routes.push_back(std::move(r));
+    }
+}
+
 }  // namespace
 
 bool valid_log_level(std::string_view level) noexcept {
@@ -359,7 +419,7 @@ config parse_config(std::string_view yaml_text) {
                            std::to_string(e.mark.column + 1) + ": " + e.msg);
     }
     if (!root.IsMap()) throw config_error("config: the document must be a mapping with sip, downstream, upstream, routes");
-    only_keys(root, "", {"sip", "downstream", "upstream", "routes", "http", "log", "calls"});
+    only_keys(root, "", {"sip", "downstream", "upstream", "routes", "inbound_routes", "http", "log", "calls"});
 
     config c;
     try {
@@ -371,6 +431,7 @@ config parse_config(std::string_view yaml_text) {
         parse_upstream(root["upstream"], c);
         if (given(root["routes"])) parse_routes(root["routes"], c);
         if (c.routes.empty()) fail("routes", "at least one route is required (prefix \"\" is the default route)");
+        if (given(root["inbound_routes"])) parse_inbound_routes(root["inbound_routes"], c);
         if (const auto& h = root["http"]; given(h)) {
             expect_map(h, "http");
             only_keys(h, "http", {"listen"});

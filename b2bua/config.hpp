@@ -2,6 +2,7 @@
 #pragma once
 
 #include "auth/ip_network.hpp"
+#include "routing/inbound.hpp"
 #include "routing/route_table.hpp"
 #include "routing/trunk.hpp"
 #include "sip/transport/flow.hpp"
@@ -69,6 +70,9 @@ struct config {
         std::size_t nonce_table_size = 65536;
         /// HMAC key for nonces; empty = random at each start (nonces die with the process).
         std::string nonce_secret;
+        /// When not empty, only PBXs in these networks may send requests (others get 403 before
+        /// any challenge); trunks are recognised first and are not subject to it.
+        std::vector<auth::ip_network> allowed_sources;
     } downstream;
 
     struct upstream_section {
@@ -76,6 +80,8 @@ struct config {
     } upstream;
 
     std::vector<routing::route> routes;
+    /// Calls from trunks, by dialled number, to a PBX. None: calls from trunks get 404.
+    std::vector<routing::inbound_route> inbound_routes;
 
     struct http_section {
         std::optional<sip::endpoint> listen;

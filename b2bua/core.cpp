@@ -58,9 +58,11 @@ public:
     void on_auth_failure(std::uint32_t peer, auth::failure reason, std::string_view detail,
                          const sip::message& response) override {
         core_.metrics_.auth_failure_upstream(reason, peer);
-        const auto& trunk = *core_.trunks_.at(peer);
-        core_.log_->info("auth failure upstream: reason={} trunk={} user={:?} response={} {:?} warning={:?}: {}",
-                         auth::to_string(reason), trunk.name, trunk.username, response.status(), response.reason(),
+        const auto& target = *core_.peer_of(peer);
+        const bool trunk = peer < core_.trunks_.size();
+        core_.log_->info("auth failure {}: reason={} {}={} user={:?} response={} {:?} warning={:?}: {}",
+                         trunk ? "upstream" : "downstream", auth::to_string(reason), trunk ? "trunk" : "pbx",
+                         target.name, target.username, response.status(), response.reason(),
                          header_value(response, sip::header_id::warning), detail);
     }
 
@@ -103,21 +105,25 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
       auth_events_(std::make_unique<auth_events>(*this)),
       ingress_entry_(std::make_unique<ingress_entry>(*this)),
       routes_(cfg.routes),
+      inbound_routes_(cfg.inbound_routes),
+      sources_(cfg.upstream.trunks, cfg.downstream.allowed_sources),
       wall_epoch_(std::chrono::system_clock::now()),
       steady_epoch_(timers.now()) {
     for (const auto& t : cfg.upstream.trunks) {
         trunk_index_.emplace(t.name, trunks_.size());
         trunks_.push_back(std::make_shared<const routing::trunk>(t));
     }
+    for (const auto& r : inbound_routes_.routes()) pbx_targets_.push_back(std::make_shared<const routing::trunk>(r.target));
     // The order is the policy: cheap refusals first, no digest work for a merged request, no
     // routing for an unauthenticated one.
     stages_.push_back(std::make_unique<screening_stage>([this](const sip::message& invite) {
         return find_by_inbound(invite.call_id(), invite.from().tag) != nullptr;
     }));
-    stages_.push_back(std::make_unique<identification_stage>(auth, metrics_, [this] { return wall_now(); }, log_));
+    stages_.push_back(
+        std::make_unique<identification_stage>(sources_, auth, metrics_, [this] { return wall_now(); }, log_));
     stages_.push_back(std::make_unique<admission_stage>(cfg_.calls.max_calls, [this] { return calls_.size(); },
                                                         metrics_, log_));
-    stages_.push_back(std::make_unique<routing_stage>(routes_, trunk_index_, metrics_, log_));
+    stages_.push_back(std::make_unique<routing_stage>(routes_, inbound_routes_, trunk_index_, metrics_, log_));
 }
 
 core::~core() {
@@ -155,9 +161,17 @@ bool core::acceptable(sip::transaction_id txn, const sip::message& req, bool in_
 
 void core::on_request_out_of_dialog(sip::transaction_id txn, sip::message&& req, const sip::flow& f) {
     if (!acceptable(txn, req, false)) return;
+    if (req.method() == sip::method::invite) return on_initial_invite(txn, std::move(req), f);
+    if (sources_.classify(f.remote).what == source_policy::kind::refused) {
+        // Scans (OPTIONS first, as sipvicious svmap does) learn nothing from outside the
+        // allowed networks either.
+        metrics_.auth_failure_downstream(auth::failure::source_not_allowed);
+        log_->info("auth failure downstream: reason=source_not_allowed source={} method={}: not in "
+                   "downstream.allowed_sources",
+                   f.remote.to_string(), req.method_text());
+        return respond(txn, req, 403, "Forbidden", tokens_.tag());
+    }
     switch (req.method()) {
-        case sip::method::invite:
-            return on_initial_invite(txn, std::move(req), f);
         case sip::method::options:
             // A keep-alive probe from the PBX or a trunk (RFC 3261 §11.2).
             return respond(txn, req, 200, "OK", tokens_.tag(), {{"Allow", allow_value}, {"Accept", "application/sdp"}});
@@ -184,10 +198,16 @@ void core::on_initial_invite(sip::transaction_id txn, sip::message&& invite, con
     const auto& from = invite.from();
     const std::string caller(from.uri.is_sip_or_sips() && !from.uri.user.empty() ? from.uri.user : "anonymous");
     const std::string display(from.display_name);
-    const std::size_t trunk_index = r.trunk_index;
+    const bool inbound = r.direction == call_direction::inbound;
+    const std::size_t peer = inbound ? trunks_.size() + r.inbound_route : r.trunk_index;
     call& c = create_call(r, std::move(invite), tokens_.tag());
-    log_->info("call {} start: {} {:?} -> {:?} via trunk {}", c.id.value, f.remote.to_string(), caller, r.dialled,
-               trunks_[trunk_index]->name);
+    if (inbound) {
+        log_->info("call {} start: {} (trunk {}) {:?} -> {:?} to pbx {}", c.id.value, f.remote.to_string(),
+                   trunks_[*r.source_trunk]->name, caller, r.dialled, peer_of(peer)->name);
+    } else {
+        log_->info("call {} start: {} {:?} -> {:?} via trunk {}", c.id.value, f.remote.to_string(), caller,
+                   r.dialled, trunks_[peer]->name);
+    }
 
     c.timer = timers_.schedule(std::chrono::duration_cast<sip::timer_service::duration>(cfg_.calls.max_ringing),
                                [this, h = c.id] {
@@ -199,7 +219,7 @@ void core::on_initial_invite(sip::transaction_id txn, sip::message&& invite, con
                                               cfg_.calls.max_ringing.count());
                                    cancel_outbound(*p, 408, "Request Timeout", call_result::timeout);
                                });
-    if (!start_attempt(c, trunk_index, caller, display)) {
+    if (!start_attempt(c, peer, r.number, caller, display)) {
         answer_inbound(c, 503, "Service Unavailable", call_result::error);
         c.end_reason = "the outbound leg could not be sent";
         maybe_end(c);
@@ -211,6 +231,8 @@ call& core::create_call(ingress_request& r, sip::message&& invite, std::string o
     auto owned = std::make_unique<call>(*this, h);
     call& c = *owned;
     c.started = timers_.now();
+    c.direction = r.direction;
+    c.source_trunk = r.source_trunk.value_or(0);
     c.max_forwards = r.max_forwards;
     c.content_type = r.content_type;
     c.in.txn = r.txn;
@@ -225,7 +247,7 @@ call& core::create_call(ingress_request& r, sip::message&& invite, std::string o
     dialogs_.own(c.in.txn, c.inbound_usage);
     by_inbound_.emplace(inbound_key(c.in.invite.call_id(), c.in.invite.from().tag), h);
     calls_.emplace(h.value, std::move(owned));
-    metrics_.set_active_calls(calls_.size());
+    metrics_.set_active_calls(c.direction, ++active_[static_cast<std::size_t>(c.direction)]);
     return c;
 }
 
@@ -260,8 +282,9 @@ void core::end(call& c, std::string_view why) {
     dialogs_.remove({std::string(c.in.invite.call_id()), c.in.tag});
     dialogs_.disown(c.in.txn);
     by_inbound_.erase(inbound_key(c.in.invite.call_id(), c.in.invite.from().tag));
+    const auto direction = c.direction;
     calls_.erase(c.id.value);  // destroys c
-    metrics_.set_active_calls(calls_.size());
+    metrics_.set_active_calls(direction, --active_[static_cast<std::size_t>(direction)]);
 }
 
 // ------------------------------------------------------------------------------------- lookups

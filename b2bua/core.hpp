@@ -15,6 +15,7 @@
 #include "sip/transaction/transaction_manager.hpp"
 #include "sip/transport/transport.hpp"
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -82,7 +83,14 @@ private:
     // New calls
     void on_initial_invite(sip::transaction_id txn, sip::message&& invite, const sip::flow& f);
     call& create_call(ingress_request& r, sip::message&& invite, std::string our_tag);
-    bool start_attempt(call& c, std::size_t trunk_index, std::string_view caller, std::string_view display);
+    /// A new attempt towards peer `peer` (an index of peer_of) dialling `number` (escaped).
+    bool start_attempt(call& c, std::size_t peer, std::string_view number, std::string_view caller,
+                       std::string_view display);
+    /// The trunks, then the PBX targets of inbound routes.
+    const std::shared_ptr<const routing::trunk>& peer_of(std::size_t peer) const {
+        return peer < trunks_.size() ? trunks_[peer] : pbx_targets_[peer - trunks_.size()];
+    }
+    void count_setup(call& c, call_result result);
 
     // What the legs deliver (through leg_usage, by handle)
     void on_leg_request(call_handle h, leg_side side, sip::transaction_id txn, sip::message&& req, const sip::flow& f);
@@ -148,10 +156,14 @@ private:
     std::vector<std::shared_ptr<const routing::trunk>> trunks_;
     std::unordered_map<std::string, std::size_t> trunk_index_;
     routing::route_table routes_;
+    routing::inbound_route_table inbound_routes_;
+    std::vector<std::shared_ptr<const routing::trunk>> pbx_targets_;  // by inbound route
+    source_policy sources_;
     std::vector<std::unique_ptr<ingress_stage>> stages_;
 
     std::unordered_map<std::uint64_t, std::unique_ptr<call>> calls_;
     std::unordered_map<std::string, call_handle> by_inbound_;  // inbound Call-ID + '\n' + From tag
+    std::array<std::size_t, 2> active_{};                      // calls by call_direction
     std::uint64_t next_call_ = 1;
 
     std::chrono::system_clock::time_point wall_epoch_;

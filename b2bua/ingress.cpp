@@ -4,9 +4,12 @@
 #include "b2bua/detail/sip_helpers.hpp"
 
 #include "sip/message/text.hpp"
+#include "sip/message/uri.hpp"
 
 #include <boost/algorithm/string/predicate.hpp>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 namespace b2b::b2bua {
 
@@ -54,7 +57,31 @@ stage_result screening_stage::run(ingress_request& r, ingress_responder& respond
     return stage_result::proceed;
 }
 
+source_policy::verdict source_policy::classify(const sip::endpoint& source) const {
+    if (auto t = trunks_.match(source)) return {kind::trunk, *t};
+    if (allowed_.empty()) return {kind::pbx, 0};
+    const bool allowed = std::any_of(allowed_.begin(), allowed_.end(),
+                                     [&](const auth::ip_network& n) { return n.contains(source.address); });
+    return {allowed ? kind::pbx : kind::refused, 0};
+}
+
 stage_result identification_stage::run(ingress_request& r, ingress_responder& responder) {
+    switch (const auto source = sources_.classify(r.flow.remote); source.what) {
+        case source_policy::kind::trunk:
+            // A provider answers no challenge of ours: its address is the proof.
+            r.source_trunk = source.trunk;
+            r.direction = call_direction::inbound;
+            return stage_result::proceed;
+        case source_policy::kind::refused:
+            metrics_.auth_failure_downstream(auth::failure::source_not_allowed);
+            log_->info("auth failure downstream: reason=source_not_allowed source={} call-id={:?}: not in "
+                       "downstream.allowed_sources",
+                       r.flow.remote.to_string(), r.invite.call_id());
+            responder.refuse(r, 403, "Forbidden");
+            return stage_result::stop;
+        case source_policy::kind::pbx:
+            break;
+    }
     const auto decision = auth_.check(r.invite, r.flow.remote, wall_now_());
     if (decision.failure) {
         metrics_.auth_failure_downstream(*decision.failure);
@@ -84,7 +111,7 @@ stage_result identification_stage::run(ingress_request& r, ingress_responder& re
 
 stage_result admission_stage::run(ingress_request& r, ingress_responder& responder) {
     if (max_calls_ != 0 && active_calls_() >= max_calls_) {
-        metrics_.call_setup(b2bua_metrics::no_trunk, call_result::limit);
+        metrics_.call_setup(r.direction, r.source_trunk.value_or(b2bua_metrics::no_trunk), call_result::limit);
         log_->warn("call refused: limit of {} calls reached", max_calls_);
         responder.refuse(r, 503, "Service Unavailable", {{"Retry-After", "5"}});
         return stage_result::stop;
@@ -93,24 +120,42 @@ stage_result admission_stage::run(ingress_request& r, ingress_responder& respond
 }
 
 stage_result routing_stage::run(ingress_request& r, ingress_responder& responder) {
+    const auto counted_trunk = r.source_trunk.value_or(b2bua_metrics::no_trunk);
     // A Request-URI without a user part dials nothing: even a default route has no number to
     // put on the other leg.
     if (r.invite.request_uri().user.empty()) {
-        metrics_.call_setup(b2bua_metrics::no_trunk, call_result::no_route);
+        metrics_.call_setup(r.direction, counted_trunk, call_result::no_route);
         log_->info("call refused: no number in the Request-URI {:?} from {}", r.invite.request_uri().text,
                    r.flow.remote.to_string());
         responder.refuse(r, 404, "Not Found");
         return stage_result::stop;
     }
     r.dialled = sip::unescape(r.invite.request_uri().user);
+    if (r.direction == call_direction::inbound) {
+        const auto route = inbound_routes_.match(r.dialled);
+        if (!route) {
+            metrics_.call_setup(r.direction, counted_trunk, call_result::no_route);
+            log_->info("call refused: no inbound route for {:?} from {}", r.dialled, r.flow.remote.to_string());
+            responder.refuse(r, 404, "Not Found");
+            return stage_result::stop;
+        }
+        r.inbound_route = *route;
+        const auto& ir = inbound_routes_.routes()[*route];
+        r.number = !ir.user.empty() ? ir.user
+                   : ir.strip == 0 && ir.prepend.empty()
+                       ? std::string(r.invite.request_uri().user)
+                       : sip::escape_user(routing::rewrite_number(r.dialled, ir.strip, ir.prepend));
+        return stage_result::proceed;
+    }
     const routing::route* route = routes_.match(r.dialled);
     if (route == nullptr) {
-        metrics_.call_setup(b2bua_metrics::no_trunk, call_result::no_route);
+        metrics_.call_setup(r.direction, counted_trunk, call_result::no_route);
         log_->info("call refused: no route for {:?} from {}", r.dialled, r.flow.remote.to_string());
         responder.refuse(r, 404, "Not Found");
         return stage_result::stop;
     }
     r.trunk_index = trunk_index_.at(route->trunk);
+    r.number = std::string(r.invite.request_uri().user);
     return stage_result::proceed;
 }
 

@@ -4,6 +4,7 @@
 #include "b2bua/b2bua_metrics.hpp"
 #include "b2bua/config.hpp"
 #include "b2bua/downstream_auth.hpp"
+#include "routing/inbound.hpp"
 #include "routing/route_table.hpp"
 #include "routing/trunk.hpp"
 #include "sip/message/message.hpp"
@@ -14,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -40,8 +42,14 @@ struct ingress_request {
     unsigned max_forwards = 70;  ///< screening: the value leg B carries (decremented)
     std::string content_type;    ///< screening
     std::string user;            ///< identification: who the PBX authenticated as
+    /// identification: the trunk the request came from (a call to a PBX), or none (from a PBX).
+    std::optional<std::size_t> source_trunk;
+    call_direction direction = call_direction::outbound;  ///< identification
     std::string dialled;         ///< routing: the unescaped Request-URI user part
-    std::size_t trunk_index = 0;  ///< routing: the trunk of the first attempt
+    std::size_t trunk_index = 0;  ///< routing (outbound): the trunk of the first attempt
+    std::size_t inbound_route = 0;  ///< routing (inbound): the route to the PBX
+    /// routing: the Request-URI user part of the other leg, escaped (rewritten or as dialled).
+    std::string number;
 };
 
 using header_list = std::vector<std::pair<std::string_view, std::string_view>>;
@@ -82,18 +90,40 @@ private:
     std::function<bool(const sip::message&)> already_bridged_;
 };
 
-/// Who is calling: the PBX proves it with digest authentication (RFC 3261 §22, RFC 7616).
-/// Challenges, refusals and failures are counted and logged here, by reason.
+/// What a source address makes of a request: a trunk's (recognised by address, never
+/// challenged), a PBX's (digest authentication follows), or refused before any challenge
+/// (outside downstream.allowed_sources).
+class source_policy {
+public:
+    source_policy(const std::vector<routing::trunk>& trunks, std::vector<auth::ip_network> allowed)
+        : trunks_(trunks), allowed_(std::move(allowed)) {}
+
+    enum class kind : std::uint8_t { trunk, pbx, refused };
+    struct verdict {
+        kind what = kind::pbx;
+        std::size_t trunk = 0;  ///< with kind::trunk
+    };
+    verdict classify(const sip::endpoint& source) const;
+
+private:
+    routing::trunk_identifier trunks_;
+    std::vector<auth::ip_network> allowed_;
+};
+
+/// Who is calling: a trunk, by its source address; a PBX, which proves it with digest
+/// authentication (RFC 3261 §22, RFC 7616). Challenges, refusals and failures are counted and
+/// logged here, by reason.
 class identification_stage final : public ingress_stage {
 public:
-    identification_stage(downstream_auth& auth, b2bua_metrics& metrics,
+    identification_stage(const source_policy& sources, downstream_auth& auth, b2bua_metrics& metrics,
                          std::function<std::chrono::system_clock::time_point()> wall_now,
                          std::shared_ptr<spdlog::logger> log)
-        : auth_(auth), metrics_(metrics), wall_now_(std::move(wall_now)), log_(std::move(log)) {}
+        : sources_(sources), auth_(auth), metrics_(metrics), wall_now_(std::move(wall_now)), log_(std::move(log)) {}
     std::string_view name() const noexcept override { return "identification"; }
     stage_result run(ingress_request& r, ingress_responder& responder) override;
 
 private:
+    const source_policy& sources_;
     downstream_auth& auth_;
     b2bua_metrics& metrics_;
     std::function<std::chrono::system_clock::time_point()> wall_now_;
@@ -117,17 +147,21 @@ private:
 };
 
 /// Where the call goes: the longest prefix of the dialled number (a pure decision of
-/// routing/). No number or no route: 404.
+/// routing/) in `routes` for a call from a PBX, in `inbound_routes` for one from a trunk. No
+/// number or no route: 404.
 class routing_stage final : public ingress_stage {
 public:
-    routing_stage(const routing::route_table& routes, const std::unordered_map<std::string, std::size_t>& trunk_index,
-                  b2bua_metrics& metrics, std::shared_ptr<spdlog::logger> log)
-        : routes_(routes), trunk_index_(trunk_index), metrics_(metrics), log_(std::move(log)) {}
+    routing_stage(const routing::route_table& routes, const routing::inbound_route_table& inbound_routes,
+                  const std::unordered_map<std::string, std::size_t>& trunk_index, b2bua_metrics& metrics,
+                  std::shared_ptr<spdlog::logger> log)
+        : routes_(routes), inbound_routes_(inbound_routes), trunk_index_(trunk_index), metrics_(metrics),
+          log_(std::move(log)) {}
     std::string_view name() const noexcept override { return "routing"; }
     stage_result run(ingress_request& r, ingress_responder& responder) override;
 
 private:
     const routing::route_table& routes_;
+    const routing::inbound_route_table& inbound_routes_;
     const std::unordered_map<std::string, std::size_t>& trunk_index_;
     b2bua_metrics& metrics_;
     std::shared_ptr<spdlog::logger> log_;

@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness  # noqa: E402
-from harness import (HOST, SCENARIOS, SHARED_SCENARIOS, HarnessError, Session, config_yaml, free_port,  # noqa: E402
+from harness import (HOST, TRUNK_HOST, SCENARIOS, SHARED_SCENARIOS, HarnessError, Session, config_yaml, free_port,  # noqa: E402
                      header_values, metric, scrape, start_line, via_count)
 
 PBX_AUTH = ["-au", "pbxuser", "-ap", "pbxpass"]
@@ -73,7 +73,7 @@ def statuses(result: harness.SippResult) -> list[int]:
 def run_calls(s: Session, sip: int, pbx_port: int, trunk_port: int, pbx_scenario: Path, trunk_scenario: Path,
               calls: int, rate: int, transport: str = "u1"):
     """A trunk SIPp, then `calls` PBX calls through the b2bua; returns both sides' results."""
-    trunk = s.start_sipp_server("trunk", trunk_scenario, trunk_port, transport=transport)
+    trunk = s.start_sipp_server("trunk", trunk_scenario, trunk_port, transport=transport, local_ip=TRUNK_HOST)
     pbx = sipp_calls(s, "pbx", pbx_scenario, sip, pbx_port, calls, rate, PBX_AUTH, transport=transport)
     return pbx, stop_trunk(s, trunk)
 
@@ -147,7 +147,7 @@ def case_wrong_password(binary: Path):
     sip, http, trunk_port, pbx_port = ports()
     with Session(binary) as s:
         s.start_b2bua(config_yaml(sip, http, trunk_port), sip, http)
-        trunk = s.start_sipp_server("trunk", SHARED_SCENARIOS / "trunk_uas_auth.xml", trunk_port)
+        trunk = s.start_sipp_server("trunk", SHARED_SCENARIOS / "trunk_uas_auth.xml", trunk_port, local_ip=TRUNK_HOST)
         before = metric(scrape(http), "b2bua_auth_failures_total", direction="downstream", reason="wrong_password",
                         peer="pbx.local")
         pbx = sipp_calls(s, "pbx", SCENARIOS / "pbx_call_fails.xml", sip, pbx_port, 1, 1,
@@ -171,7 +171,7 @@ def case_trunk_rejects(binary: Path):
     sip, http, trunk_port, pbx_port = ports()
     with Session(binary) as s:
         s.start_b2bua(config_yaml(sip, http, trunk_port, trunk_password="stale-password"), sip, http)
-        trunk = s.start_sipp_server("trunk", SCENARIOS / "trunk_challenges_twice.xml", trunk_port)
+        trunk = s.start_sipp_server("trunk", SCENARIOS / "trunk_challenges_twice.xml", trunk_port, local_ip=TRUNK_HOST)
         pbx = sipp_calls(s, "pbx", SCENARIOS / "pbx_call_fails.xml", sip, pbx_port, 1, 1, PBX_AUTH)
         trunk_r = stop_trunk(s, trunk)
         check(pbx.successful == 1, f"PBX call did not end with a failure response:\n{pbx.errors}")
@@ -194,7 +194,7 @@ def case_trunk_forbidden(binary: Path):
     sip, http, trunk_port, pbx_port = ports()
     with Session(binary) as s:
         s.start_b2bua(config_yaml(sip, http, trunk_port, trunk_password="stale-password"), sip, http)
-        trunk = s.start_sipp_server("trunk", SHARED_SCENARIOS / "trunk_uas_auth.xml", trunk_port)
+        trunk = s.start_sipp_server("trunk", SHARED_SCENARIOS / "trunk_uas_auth.xml", trunk_port, local_ip=TRUNK_HOST)
         pbx = sipp_calls(s, "pbx", SCENARIOS / "pbx_call_fails.xml", sip, pbx_port, 1, 1, PBX_AUTH)
         stop_trunk(s, trunk)
         check(pbx.successful == 1, f"PBX call did not end with a failure response:\n{pbx.errors}")
@@ -301,7 +301,7 @@ def case_malformed(binary: Path):
         errors = metric(text, "b2bua_sip_parse_errors_total")
         check(errors >= 20, f"b2bua_sip_parse_errors_total = {errors}, expected >= 20")
         # And real calls still go through.
-        trunk = s.start_sipp_server("trunk", SHARED_SCENARIOS / "trunk_uas_auth.xml", trunk_port)
+        trunk = s.start_sipp_server("trunk", SHARED_SCENARIOS / "trunk_uas_auth.xml", trunk_port, local_ip=TRUNK_HOST)
         pbx = sipp_calls(s, "pbx", SHARED_SCENARIOS / "pbx_uac_auth.xml", sip, pbx_port, 5, 5, PBX_AUTH)
         stop_trunk(s, trunk)
         check(pbx.successful == 5, f"calls after malformed input: {pbx.successful}/5\n{pbx.errors}")
@@ -338,7 +338,7 @@ def case_sighup(binary: Path):
         b2bua = s.start_b2bua(config_yaml(sip, http, trunk_port), sip, http)
         log = b2bua.log()
         check(f"b2bua {version} starting" in log, f"no version line for {version} at start:\n{log}")
-        check(f"listen udp://{HOST}:{sip}" in log and "1 trunk(s), 1 route(s), 1 user(s)" in log
+        check(f"listen udp://{HOST}:{sip}" in log and "1 trunk(s), 1 route(s), 0 inbound route(s), 1 user(s)" in log
               and 'realm "pbx.local"' in log and "challenge 407" in log, f"no configuration summary:\n{log}")
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sock.bind((HOST, 0))
@@ -381,7 +381,7 @@ def case_unknown_dialog_481(binary: Path):
         s.start_b2bua(config_yaml(sip, http, trunk_port), sip, http)
         before = metric(scrape(http), "b2bua_sip_responses_total", direction="out", code="481")
         # Whatever the b2bua might forward would land on the trunk port: listen there.
-        with harness.RawUdp(HOST, trunk_port) as trunk, harness.RawUdp() as client:
+        with harness.RawUdp(TRUNK_HOST, trunk_port) as trunk, harness.RawUdp() as client:
             for n, method in enumerate(("BYE", "INFO", "OPTIONS", "BYE")):
                 request = in_dialog_request(method, client, sip, n)
                 call_id = header_values(request, "call-id")[0]
@@ -565,7 +565,7 @@ def case_replay_refused(binary: Path):
     failures = dict(direction="downstream", peer="pbx.local", reason="replayed_nonce")
     with Session(binary) as s:
         b2bua = s.start_b2bua(config_yaml(sip, http, trunk_port, algorithms="[MD5]"), sip, http)
-        trunk = s.start_sipp_server("trunk", SHARED_SCENARIOS / "trunk_uas_auth.xml", trunk_port)
+        trunk = s.start_sipp_server("trunk", SHARED_SCENARIOS / "trunk_uas_auth.xml", trunk_port, local_ip=TRUNK_HOST)
         with harness.RawUdp(HOST) as sock, harness.RawUdp("127.0.0.3") as other:
             pbx = RawUac(sock, sip, "pbx")
             # 1. A genuine call: challenged, answered with a digest computed here, reaches the trunk.
@@ -657,7 +657,7 @@ def case_baresip_pbx(binary: Path):
     with Session(binary) as s:
         # No `algorithms`: the default offer is what a PBX like baresip has to answer.
         b2bua = s.start_b2bua(config_yaml(sip, http, trunk_port, algorithms=None), sip, http)
-        trunk = s.start_sipp_server("trunk", SCENARIOS / "trunk_answer_then_bye.xml", trunk_port)
+        trunk = s.start_sipp_server("trunk", SCENARIOS / "trunk_answer_then_bye.xml", trunk_port, local_ip=TRUNK_HOST)
         home = s.workdir / "baresip"
         home.mkdir()
         # Anything baresip would resolve goes to this socket, and nothing must.
@@ -960,7 +960,7 @@ def in_dialog_setup(binary: Path, pbx_scenario: str, trunk_scenario: str, calls:
     sip, http, trunk_port, pbx_port = ports()
     with Session(binary) as s:
         s.start_b2bua(config_yaml(sip, http, trunk_port), sip, http)
-        trunk = s.start_sipp_server("trunk", SCENARIOS / trunk_scenario, trunk_port)
+        trunk = s.start_sipp_server("trunk", SCENARIOS / trunk_scenario, trunk_port, local_ip=TRUNK_HOST)
         pbx = sipp_calls(s, "pbx", SCENARIOS / pbx_scenario, sip, pbx_port, calls, calls, PBX_AUTH, timeout=20)
         trunk_r = stop_trunk(s, trunk)
         harness.wait_until(lambda: metric(scrape(http), "b2bua_active_calls") == 0, 10, "calls to end")
@@ -1229,6 +1229,77 @@ def case_info_and_refer(binary: Path):
     check(metric(text, "b2bua_calls_total", trunk="carrier", result="answered") == calls, "answered calls")
     print(f"info_and_refer: {calls} calls; INFO application/dtmf-relay at the trunk in leg B's dialog with the "
           "PBX's body, 200 back; REFER answered 403, never at the trunk")
+
+
+# ------------------------------------------------------------------ calls from a trunk to the PBX
+def case_inbound_call(binary: Path):
+    """20 calls from the trunk (SIPp UAC on 127.0.0.2, no credentials) to a DID: routed by
+    inbound_routes (strip 3, prepend 0) to the PBX (SIPp UAS on 127.0.0.1), unchallenged, with
+    nothing of either side on the other; a PBX-looking source outside allowed_sources gets 403."""
+    calls = 20
+    sip, http, trunk_port, pbx_port = ports()
+    extra = (f'inbound_routes:\n  - {{ prefix: "+4930", to: "sip:{HOST}:{pbx_port}", name: office, strip: 3, '
+             f'prepend: "0" }}\n')
+    text = config_yaml(sip, http, trunk_port, extra=extra)
+    text = text.replace("  realm: pbx.local\n", "  realm: pbx.local\n  allowed_sources: [ 127.0.0.1/32 ]\n")
+    with Session(binary) as s:
+        s.start_b2bua(text, sip, http)
+        pbx = s.start_sipp_server("pbx", SHARED_SCENARIOS / "uas_plain.xml", pbx_port, local_ip=HOST)
+        trunk = s.start_sipp("trunk", SHARED_SCENARIOS / "uac_plain.xml", trunk_port,
+                             ["-s", "+4930111", "-m", str(calls), "-r", "10", "-d", "200"],
+                             remote=f"{HOST}:{sip}", local_ip=TRUNK_HOST)
+        rc = s.wait_sipp(trunk, 60)
+        trunk_r = s.sipp_result(trunk)
+        pbx_r = stop_trunk(s, pbx)
+        harness.wait_until(lambda: metric(scrape(http), "b2bua_active_calls", direction="inbound") == 0, 10,
+                           "inbound calls to end")
+        # A source that is neither a trunk nor in allowed_sources: 403, no challenge.
+        with harness.RawUdp("127.0.0.3") as stranger:
+            stranger.send((f"OPTIONS sip:{HOST}:{sip} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.3:{stranger.port};"
+                           f"branch=z9hG4bK-scan-1\r\nFrom: <sip:scan@127.0.0.3>;tag=s1\r\nTo: <sip:{HOST}:{sip}>\r\n"
+                           f"Call-ID: scan-1@127.0.0.3\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
+                           f"Content-Length: 0\r\n\r\n"), (HOST, sip))
+            answer = stranger.recv(5)
+        metrics_text = scrape(http)
+    check(rc == 0 and trunk_r.successful == calls and trunk_r.failed == 0,
+          f"trunk side: rc {rc}, {trunk_r.successful} successful, {trunk_r.failed} failed\n{trunk_r.errors[-3000:]}")
+    check(pbx_r.successful == calls and pbx_r.failed == 0,
+          f"PBX side: {pbx_r.successful} successful, {pbx_r.failed} failed\n{pbx_r.errors[-3000:]}")
+    check(answer is not None and start_line(answer).startswith("SIP/2.0 403"), f"stranger's OPTIONS got {answer!r}")
+    trunk_calls = per_call(trunk_r)
+    pbx_calls = per_call(pbx_r)
+    invites = received(pbx_r, "INVITE ")
+    check(len(invites) == calls, f"{len(invites)} INVITEs at the PBX, expected {calls}")
+    for m in invites:
+        check(start_line(m).split()[1] == f"sip:030111@{HOST}:{pbx_port}",
+              f"the PBX got Request-URI {start_line(m).split()[1]}, expected sip:030111@{HOST}:{pbx_port}:\n{m}")
+        check("Proxy-Authorization" not in m and "Authorization" not in m, f"credentials at the PBX:\n{m}")
+    for d, m in pbx_r.messages:
+        if d != "received":
+            continue
+        check(call_id_of(m) not in trunk_calls, f"a trunk Call-ID reached the PBX:\n{m}")
+        # The SDP body passes untouched (each side's media address is its own): headers only.
+        head = m.replace("\r\n", "\n").split("\n\n", 1)[0]
+        check(TRUNK_HOST not in head and f":{trunk_port}" not in head and "PbxTag" not in head,
+              f"the trunk's address, port or tag reached the PBX:\n{m}")
+        check(via_count(m) <= 1, f"the PBX received {via_count(m)} Via values:\n{m}")
+    for d, m in trunk_r.messages:
+        if d != "received":
+            continue
+        check(call_id_of(m) not in pbx_calls, f"a PBX Call-ID reached the trunk:\n{m}")
+        check(f":{pbx_port}" not in m and "TrunkTag" not in m and "sip:trunk@" not in m,
+              f"the PBX's port, tag or Contact reached the trunk:\n{m}")
+        check(not start_line(m).startswith("SIP/2.0 407") and not start_line(m).startswith("SIP/2.0 401"),
+              f"the trunk was challenged:\n{m}")
+        for c in header_values(m, "contact", "m"):
+            check(f"{HOST}:{sip}" in c, f"Contact at the trunk is not the B2BUA's: {c}\n{m}")
+    answered = metric(metrics_text, "b2bua_calls_total", direction="inbound", trunk="carrier", result="answered")
+    check(answered == calls, f"b2bua_calls_total{{direction=inbound,trunk=carrier,result=answered}} = {answered}")
+    check(metric(metrics_text, "b2bua_auth_challenges_total", direction="downstream") == 0, "a challenge was sent")
+    refused = metric(metrics_text, "b2bua_auth_failures_total", direction="downstream", reason="source_not_allowed")
+    check(refused == 1, f"source_not_allowed = {refused}, expected 1")
+    print(f"inbound_call: {calls} calls trunk -> PBX unchallenged, Request-URI sip:030111@..., topology hidden both "
+          f"ways; a stranger's OPTIONS got 403 (source_not_allowed = 1)")
 
 
 CASES = {name[len("case_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}

@@ -236,8 +236,13 @@ public:
                 name + "-pass"};
     }
 
-    explicit b2bua_harness(std::vector<trunk_spec> trunks)
-        : specs_(std::move(trunks)), cfg(parse_config(make_config(specs_))), metrics(registry, cfg.downstream.realm, names(specs_)) {
+    /// `extra_yaml` is appended to the configuration (top-level sections such as inbound_routes);
+    /// `downstream_yaml` goes into its downstream section (lines indented by two spaces).
+    explicit b2bua_harness(std::vector<trunk_spec> trunks, const std::string& extra_yaml = {},
+                           const std::string& downstream_yaml = {})
+        : specs_(std::move(trunks)),
+          cfg(parse_config(make_config(specs_, downstream_yaml) + extra_yaml)),
+          metrics(registry, cfg.downstream.realm, names(specs_), pbx_names(cfg)) {
         b2b.attach(txm);
         net.set_user(&txm);
         for (const auto& s : specs_) trunks_.push_back(std::make_unique<trunk_actor>(*this, s));
@@ -253,6 +258,11 @@ public:
                                                     "10.0.0." + std::to_string(n)));
         return *pbxs_.back();
     }
+    /// A peer at any address, neither PBX nor trunk by construction (the tests decide).
+    actor& add_actor(const std::string& name, sip::endpoint address) {
+        others_.push_back(std::make_unique<actor>(*this, name, std::move(address), name + "tag"));
+        return *others_.back();
+    }
     trunk_actor& trunk_named(const std::string& name) {
         for (auto& t : trunks_) {
             if (t->name() == name) return *t;
@@ -263,6 +273,7 @@ public:
         std::vector<actor*> all;
         for (auto& p : pbxs_) all.push_back(p.get());
         for (auto& t : trunks_) all.push_back(t.get());
+        for (auto& o : others_) all.push_back(o.get());
         return all;
     }
     /// "127.0.0.1:5070": where actors send.
@@ -330,7 +341,12 @@ public:
     }
 
 private:
-    static std::string make_config(const std::vector<trunk_spec>& trunks);
+    static std::string make_config(const std::vector<trunk_spec>& trunks, const std::string& downstream_yaml);
+    static std::vector<std::string> pbx_names(const config& c) {
+        std::vector<std::string> out;
+        for (const auto& r : c.inbound_routes) out.push_back(r.target.name);
+        return out;
+    }
     static std::vector<std::string> names(const std::vector<trunk_spec>& trunks) {
         std::vector<std::string> out;
         for (const auto& t : trunks) out.push_back(t.name);
@@ -353,6 +369,7 @@ private:
     std::size_t cursor_ = 0;
     std::vector<std::unique_ptr<pbx_actor>> pbxs_;
     std::vector<std::unique_ptr<trunk_actor>> trunks_;
+    std::vector<std::unique_ptr<actor>> others_;
     std::vector<std::string> strays_;
 };
 
@@ -557,7 +574,8 @@ inline double b2bua_harness::counter(const std::string& name, const std::map<std
     return total;
 }
 
-inline std::string b2bua_harness::make_config(const std::vector<trunk_spec>& trunks) {
+inline std::string b2bua_harness::make_config(const std::vector<trunk_spec>& trunks,
+                                             const std::string& downstream_yaml) {
     std::string y = R"(
 sip:
   listen: [ "udp://127.0.0.1:5070" ]
@@ -567,9 +585,9 @@ downstream:
   nonce_ttl_s: 60
   users:
     - { username: pbxuser, password: pbxpass }
-upstream:
-  trunks:
 )";
+    y += downstream_yaml;
+    y += "upstream:\n  trunks:\n";
     for (const auto& t : trunks) {
         y += "    - { name: " + t.name + ", uri: \"sip:" + t.address.to_string() + "\", username: " + t.username +
              ", password: " + t.password + " }\n";

@@ -189,6 +189,55 @@ TEST(config, algorithms_for_errors_name_the_field) {
               std::string::npos);
 }
 
+TEST(config, inbound_routes_inbound_from_and_allowed_sources) {
+    auto text = with(documented, "      password: trunkpass\n",
+                     "      password: trunkpass\n      inbound_from: [ \"198.51.100.0/24\", \"203.0.113.7:5070\", \"::1\" ]\n");
+    text = with(text, "  realm: pbx.local\n", "  realm: pbx.local\n  allowed_sources: [ 10.0.0.0/8 ]\n");
+    text += R"(inbound_routes:
+  - { prefix: "+4930", to: "sip:10.0.0.5:5060;transport=tcp", strip: 3, prepend: "0", username: in, password: pw }
+  - { prefix: "", to: "sip:reception@10.0.0.5", name: office }
+)";
+    auto c = parse_config(text);
+    const auto& t = c.upstream.trunks[0];
+    ASSERT_EQ(t.inbound_networks.size(), 2u);
+    EXPECT_EQ(t.inbound_networks[0].to_string(), "198.51.100.0/24");
+    EXPECT_EQ(t.inbound_networks[1].to_string(), "::1/128");
+    ASSERT_EQ(t.inbound_endpoints.size(), 1u);
+    EXPECT_EQ(t.inbound_endpoints[0].to_string(), "203.0.113.7:5070");
+    ASSERT_EQ(c.downstream.allowed_sources.size(), 1u);
+    ASSERT_EQ(c.inbound_routes.size(), 2u);
+    const auto& r0 = c.inbound_routes[0];
+    EXPECT_EQ(r0.prefix, "+4930");
+    EXPECT_EQ(r0.target.transport, sip::transport_kind::tcp);
+    EXPECT_EQ(r0.target.address.to_string(), "10.0.0.5:5060");
+    EXPECT_EQ(r0.target.name, "10.0.0.5:5060");
+    EXPECT_EQ(r0.target.username, "in");
+    EXPECT_EQ(r0.strip, 3u);
+    EXPECT_EQ(r0.prepend, "0");
+    EXPECT_TRUE(r0.user.empty());
+    EXPECT_EQ(c.inbound_routes[1].user, "reception");
+    EXPECT_EQ(c.inbound_routes[1].target.name, "office");
+}
+
+TEST(config, inbound_errors_name_the_field) {
+    EXPECT_EQ(error_of(std::string(documented) + "inbound_routes:\n  - { prefix: \"\" }\n"),
+              "inbound_routes[0].to: is required (the PBX's SIP URI, e.g. sip:10.0.0.5:5060)");
+    EXPECT_EQ(error_of(std::string(documented) + "inbound_routes:\n  - { to: \"http://x\" }\n"),
+              "inbound_routes[0].to: 'http://x' is not a sip: URI");
+    EXPECT_EQ(error_of(std::string(documented) + "inbound_routes:\n  - { to: \"sip:10.0.0.5\", prepend: \"0 1\" }\n"),
+              "inbound_routes[0].prepend: '0 1' may hold only digits, letters, +, * and #");
+    EXPECT_EQ(error_of(std::string(documented) + "inbound_routes:\n  - { to: \"sip:10.0.0.5\", username: u }\n"),
+              "inbound_routes[0].password: is required when username is set");
+    EXPECT_EQ(error_of(with(documented, "      password: trunkpass\n",
+                            "      password: trunkpass\n      inbound_from: [ \"10.1.2.3/8\" ]\n")),
+              "upstream.trunks[0].inbound_from[0]: '10.1.2.3/8' has bits set past the /8 prefix; write the network address");
+    EXPECT_EQ(error_of(with(documented, "      password: trunkpass\n",
+                            "      password: trunkpass\n      inbound_from: [ \"sbc:5060\" ]\n")),
+              "upstream.trunks[0].inbound_from[0]: 'sbc' is not an IP address");
+    EXPECT_EQ(error_of(with(documented, "  realm: pbx.local\n", "  realm: pbx.local\n  allowed_sources: [ office ]\n")),
+              "downstream.allowed_sources[0]: 'office' is not an address or CIDR");
+}
+
 TEST(config, missing_file_is_reported) {
     try {
         load_config("/nonexistent/b2bua.yaml");

@@ -99,6 +99,8 @@ struct outbound_attempt {
     /// PBX targets of inbound routes (core::peer_of).
     std::size_t trunk_index = 0;
     dialog::dialog_state initial;              ///< the dialog as our INVITE makes it
+    /// P-Asserted-Identity, Privacy, Diversion as this peer is to see them (caller_identity).
+    std::vector<std::pair<std::string, std::string>> identity_headers;
     std::optional<dialog::dialog_set> dialogs;  ///< what the responses make of it
     dialog::invite_session session{dialog::session_role::uac};
     dialog::request_handle invite;

@@ -1,6 +1,7 @@
 // A call as a bridge: what each leg's events do to the other leg, and the call's own machine.
 #include "b2bua/core.hpp"
 
+#include "b2bua/caller_identity.hpp"
 #include "b2bua/detail/sip_helpers.hpp"
 #include "dialog/dialog.hpp"
 #include "sip/message/text.hpp"
@@ -50,13 +51,15 @@ bool core::start_attempt(call& c, std::size_t trunk_index, std::string_view numb
     d.call_id = tokens_.hex(16);
     d.local_tag = tokens_.tag();
     const std::string& from_host = trunk->from_domain.empty() ? d.self.host_port : trunk->from_domain;
+    auto identity = make_caller_identity(c.in.invite, *trunk, caller, from_host);
+    a.identity_headers = std::move(identity.headers);
     d.local.clear();
     if (!display.empty()) {
         d.local += display;
         d.local += ' ';
     }
     d.local += "<sip:";
-    d.local += caller;
+    d.local += identity.from_user;
     d.local += '@';
     d.local += from_host;
     d.local += ">;tag=";
@@ -80,9 +83,10 @@ bool core::send_outbound_invite(call& c) {
         unsigned max_forwards;
         std::string body;
         std::string content_type;
+        std::vector<std::pair<std::string, std::string>> identity;
     };
-    auto t = std::make_shared<invite_template>(
-        invite_template{a.initial, c.max_forwards, std::string(c.in.invite.body()), c.content_type});
+    auto t = std::make_shared<invite_template>(invite_template{a.initial, c.max_forwards, std::string(c.in.invite.body()),
+                                                               c.content_type, a.identity_headers});
     dialog::request_plan plan = plan_on(c, leg_side::outbound, a.initial, "INVITE");
     plan.build = [t](std::string_view branch, std::string_view auth_name, std::string_view auth_value) {
         dialog::outgoing_request r;
@@ -95,6 +99,7 @@ bool core::send_outbound_invite(call& c) {
         r.branch = branch;
         r.max_forwards = t->max_forwards;
         r.extra_headers.emplace_back("Allow", allow_value);
+        for (const auto& [name, value] : t->identity) r.extra_headers.emplace_back(name, value);
         if (!auth_name.empty()) r.extra_headers.emplace_back(auth_name, auth_value);
         r.body = t->body;
         r.content_type = t->content_type;

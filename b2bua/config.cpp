@@ -196,9 +196,41 @@ void parse_inbound_from(routing::trunk& t, const YAML::Node& n, const std::strin
     }
 }
 
+routing::identity_policy identity_policy(const YAML::Node& n, const std::string& field) {
+    const auto v = scalar(n, field);
+    if (v == "pass") return routing::identity_policy::pass;
+    if (v == "strip") return routing::identity_policy::strip;
+    if (v == "set") return routing::identity_policy::set;
+    fail(field, "'" + v + "' is not one of pass, strip, set");
+}
+
+// A user part we write ourselves: a number, or a name made of URI user characters.
+std::string user_part(const YAML::Node& n, const std::string& field) {
+    auto v = non_empty(n, field);
+    const bool ok = std::all_of(v.begin(), v.end(), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) != 0 || std::string_view("+-_.!~*'()&=$,;?/").find(ch) != std::string_view::npos;
+    });
+    if (!ok) fail(field, "'" + v + "' is not a valid SIP user part (digits, letters, + - _ . and the like)");
+    return v;
+}
+
+// The caller identity keys (trunks and inbound routes alike).
+void parse_identity(routing::trunk& t, const YAML::Node& n, const std::string& field) {
+    if (n["from_user"]) t.from_user = user_part(n["from_user"], field + ".from_user");
+    if (n["asserted_identity"]) t.asserted_identity = identity_policy(n["asserted_identity"], field + ".asserted_identity");
+    if (n["asserted_user"]) {
+        t.asserted_user = user_part(n["asserted_user"], field + ".asserted_user");
+        if (t.asserted_identity != routing::identity_policy::set) {
+            fail(field + ".asserted_user", "needs asserted_identity: set");
+        }
+    }
+    if (n["privacy"]) t.privacy = identity_policy(n["privacy"], field + ".privacy");
+}
+
 routing::trunk parse_trunk(const YAML::Node& n, const std::string& field) {
     expect_map(n, field);
-    only_keys(n, field, {"name", "uri", "username", "password", "from_domain", "reuse_nonce", "inbound_from"});
+    only_keys(n, field, {"name", "uri", "username", "password", "from_domain", "reuse_nonce", "inbound_from",
+                         "from_user", "asserted_identity", "asserted_user", "privacy"});
     routing::trunk t;
     if (!n["name"]) fail(field + ".name", "is required");
     t.name = non_empty(n["name"], field + ".name");
@@ -212,6 +244,7 @@ routing::trunk parse_trunk(const YAML::Node& n, const std::string& field) {
         t.reuse_nonce = v == "true";
     }
     if (n["inbound_from"]) parse_inbound_from(t, n["inbound_from"], field + ".inbound_from");
+    parse_identity(t, n, field);
     return t;
 }
 
@@ -375,13 +408,24 @@ void parse_routes(const YAML::Node& n, config& c) {
     }
 }
 
+// What a route puts in front of a number.
+std::string number_prefix(const YAML::Node& n, const std::string& field) {
+    auto v = scalar(n, field);
+    const bool ok = std::all_of(v.begin(), v.end(), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '+' || ch == '*' || ch == '#';
+    });
+    if (!ok) fail(field, "'" + v + "' may hold only digits, letters, +, * and #");
+    return v;
+}
+
 // inbound_routes: calls from trunks to a PBX, by dialled number.
 void parse_inbound_routes(const YAML::Node& n, config& c) {
     if (!n.IsSequence()) fail("inbound_routes", "must be a list" + at_line(n));
     for (std::size_t i = 0; i < n.size(); ++i) {
         const auto field = "inbound_routes[" + std::to_string(i) + "]";
         expect_map(n[i], field);
-        only_keys(n[i], field, {"prefix", "to", "name", "username", "password", "strip", "prepend"});
+        only_keys(n[i], field, {"prefix", "to", "name", "username", "password", "strip", "prepend", "caller_strip",
+                                "caller_prepend", "asserted_identity", "asserted_user", "privacy"});
         routing::inbound_route r;
         if (n[i]["prefix"]) r.prefix = scalar(n[i]["prefix"], field + ".prefix");
         if (!n[i]["to"]) fail(field + ".to", "is required (the PBX's SIP URI, e.g. sip:10.0.0.5:5060)");
@@ -390,13 +434,12 @@ void parse_inbound_routes(const YAML::Node& n, config& c) {
         r.target.name = n[i]["name"] ? non_empty(n[i]["name"], field + ".name") : r.target.domain;
         parse_credentials(r.target, n[i], field);
         if (n[i]["strip"]) r.strip = static_cast<std::size_t>(integer(n[i]["strip"], field + ".strip", 0, 64));
-        if (n[i]["prepend"]) {
-            r.prepend = scalar(n[i]["prepend"], field + ".prepend");
-            const bool ok = std::all_of(r.prepend.begin(), r.prepend.end(), [](char ch) {
-                return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '+' || ch == '*' || ch == '#';
-            });
-            if (!ok) fail(field + ".prepend", "'" + r.prepend + "' may hold only digits, letters, +, * and #");
+        if (n[i]["prepend"]) r.prepend = number_prefix(n[i]["prepend"], field + ".prepend");
+        if (n[i]["caller_strip"]) {
+            r.caller_strip = static_cast<std::size_t>(integer(n[i]["caller_strip"], field + ".caller_strip", 0, 64));
         }
+        if (n[i]["caller_prepend"]) r.caller_prepend = number_prefix(n[i]["caller_prepend"], field + ".caller_prepend");
+        parse_identity(r.target, n[i], field);
         c.inbound_routes.push_back(std::move(r));
     }
 }

@@ -195,9 +195,8 @@ void core::on_initial_invite(sip::transaction_id txn, sip::message&& invite, con
         if (stage->run(r, *this) == stage_result::stop) return;
     }
 
-    const auto& from = invite.from();
-    const std::string caller(from.uri.is_sip_or_sips() && !from.uri.user.empty() ? from.uri.user : "anonymous");
-    const std::string display(from.display_name);
+    const std::string caller = std::move(r.caller);
+    const std::string display(invite.from().display_name);
     const bool inbound = r.direction == call_direction::inbound;
     const std::size_t peer = inbound ? trunks_.size() + r.inbound_route : r.trunk_index;
     call& c = create_call(r, std::move(invite), tokens_.tag());

@@ -131,6 +131,8 @@ stage_result routing_stage::run(ingress_request& r, ingress_responder& responder
         return stage_result::stop;
     }
     r.dialled = sip::unescape(r.invite.request_uri().user);
+    const auto& from = r.invite.from().uri;
+    r.caller = from.is_sip_or_sips() && !from.user.empty() ? std::string(from.user) : std::string("anonymous");
     if (r.direction == call_direction::inbound) {
         const auto route = inbound_routes_.match(r.dialled);
         if (!route) {
@@ -145,6 +147,11 @@ stage_result routing_stage::run(ingress_request& r, ingress_responder& responder
                    : ir.strip == 0 && ir.prepend.empty()
                        ? std::string(r.invite.request_uri().user)
                        : sip::escape_user(routing::rewrite_number(r.dialled, ir.strip, ir.prepend));
+        // The provider's caller number in the form the PBX expects (E.164, or national).
+        if ((ir.caller_strip != 0 || !ir.caller_prepend.empty()) && r.caller != "anonymous") {
+            r.caller = sip::escape_user(
+                routing::rewrite_number(sip::unescape(r.caller), ir.caller_strip, ir.caller_prepend));
+        }
         return stage_result::proceed;
     }
     const routing::route* route = routes_.match(r.dialled);

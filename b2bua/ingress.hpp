@@ -50,6 +50,8 @@ struct ingress_request {
     std::size_t inbound_route = 0;  ///< routing (inbound): the route to the PBX
     /// routing: the Request-URI user part of the other leg, escaped (rewritten or as dialled).
     std::string number;
+    /// routing: the caller's number for the other leg, escaped ("anonymous" when none).
+    std::string caller;
 };
 
 using header_list = std::vector<std::pair<std::string_view, std::string_view>>;

@@ -24,6 +24,10 @@ struct inbound_route {
     std::string user;
     std::size_t strip = 0;  ///< leading characters of the dialled number removed...
     std::string prepend;    ///< ...then this put in front (e.g. a national number to E.164)
+    /// The caller's number (From user) rewritten the same way: providers send national or
+    /// international forms, the PBX wants one.
+    std::size_t caller_strip = 0;
+    std::string caller_prepend;
 };
 
 /// The number a route dials: `strip` leading characters removed, then `prepend` added.

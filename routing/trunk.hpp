@@ -10,6 +10,13 @@
 
 namespace b2b::routing {
 
+/// What happens to one piece of the caller's identity on its way to a peer (RFC 3325).
+enum class identity_policy : std::uint8_t {
+    pass,   ///< what the caller sent crosses (its user part; the host becomes ours)
+    strip,  ///< nothing is sent
+    set,    ///< we write it ourselves, whatever the caller sent
+};
+
 /// One provider trunk, as configured. Immutable once built: a change replaces the object.
 struct trunk {
     std::string name;             ///< operator's label; also the `trunk` metrics label
@@ -24,6 +31,15 @@ struct trunk {
     /// (RFC 7616 §3.4), saving the challenge round trip per call. Off by default: a provider
     /// that answers a reused nonce with 403 instead of a new challenge would fail calls.
     bool reuse_nonce = false;
+    /// The From user part we send: empty = the caller's number; set = the account's number,
+    /// for providers that accept only their own numbers in From.
+    std::string from_user;
+    /// P-Asserted-Identity: pass the caller's, strip, or set (`asserted_user`, or else the
+    /// From user we send).
+    identity_policy asserted_identity = identity_policy::pass;
+    std::string asserted_user;
+    /// Privacy: pass the caller's, strip, or set ("Privacy: id", RFC 3325 §9.3).
+    identity_policy privacy = identity_policy::pass;
     /// Where calls from this trunk come from besides `address` (any port): `inbound_from`
     /// entries, exact address:port or networks (routing::trunk_identifier).
     std::vector<sip::endpoint> inbound_endpoints;

@@ -191,10 +191,11 @@ TEST(config, algorithms_for_errors_name_the_field) {
 
 TEST(config, inbound_routes_inbound_from_and_allowed_sources) {
     auto text = with(documented, "      password: trunkpass\n",
-                     "      password: trunkpass\n      inbound_from: [ \"198.51.100.0/24\", \"203.0.113.7:5070\", \"::1\" ]\n");
+                     "      password: trunkpass\n      inbound_from: [ \"198.51.100.0/24\", \"203.0.113.7:5070\", \"::1\" ]\n"
+                     "      from_user: \"+4930999000\"\n      asserted_identity: set\n      privacy: strip\n");
     text = with(text, "  realm: pbx.local\n", "  realm: pbx.local\n  allowed_sources: [ 10.0.0.0/8 ]\n");
     text += R"(inbound_routes:
-  - { prefix: "+4930", to: "sip:10.0.0.5:5060;transport=tcp", strip: 3, prepend: "0", username: in, password: pw }
+  - { prefix: "+4930", to: "sip:10.0.0.5:5060;transport=tcp", strip: 3, prepend: "0", username: in, password: pw, caller_strip: 2, caller_prepend: "+" }
   - { prefix: "", to: "sip:reception@10.0.0.5", name: office }
 )";
     auto c = parse_config(text);
@@ -204,6 +205,9 @@ TEST(config, inbound_routes_inbound_from_and_allowed_sources) {
     EXPECT_EQ(t.inbound_networks[1].to_string(), "::1/128");
     ASSERT_EQ(t.inbound_endpoints.size(), 1u);
     EXPECT_EQ(t.inbound_endpoints[0].to_string(), "203.0.113.7:5070");
+    EXPECT_EQ(t.from_user, "+4930999000");
+    EXPECT_EQ(t.asserted_identity, routing::identity_policy::set);
+    EXPECT_EQ(t.privacy, routing::identity_policy::strip);
     ASSERT_EQ(c.downstream.allowed_sources.size(), 1u);
     ASSERT_EQ(c.inbound_routes.size(), 2u);
     const auto& r0 = c.inbound_routes[0];
@@ -215,6 +219,8 @@ TEST(config, inbound_routes_inbound_from_and_allowed_sources) {
     EXPECT_EQ(r0.strip, 3u);
     EXPECT_EQ(r0.prepend, "0");
     EXPECT_TRUE(r0.user.empty());
+    EXPECT_EQ(r0.caller_strip, 2u);
+    EXPECT_EQ(r0.caller_prepend, "+");
     EXPECT_EQ(c.inbound_routes[1].user, "reception");
     EXPECT_EQ(c.inbound_routes[1].target.name, "office");
 }
@@ -234,6 +240,12 @@ TEST(config, inbound_errors_name_the_field) {
     EXPECT_EQ(error_of(with(documented, "      password: trunkpass\n",
                             "      password: trunkpass\n      inbound_from: [ \"sbc:5060\" ]\n")),
               "upstream.trunks[0].inbound_from[0]: 'sbc' is not an IP address");
+    EXPECT_EQ(error_of(with(documented, "      password: trunkpass\n", "      password: trunkpass\n      privacy: hide\n")),
+              "upstream.trunks[0].privacy: 'hide' is not one of pass, strip, set");
+    EXPECT_EQ(error_of(with(documented, "      password: trunkpass\n", "      password: trunkpass\n      asserted_user: \"+49\"\n")),
+              "upstream.trunks[0].asserted_user: needs asserted_identity: set");
+    EXPECT_EQ(error_of(with(documented, "      password: trunkpass\n", "      password: trunkpass\n      from_user: \"a b\"\n")),
+              "upstream.trunks[0].from_user: 'a b' is not a valid SIP user part (digits, letters, + - _ . and the like)");
     EXPECT_EQ(error_of(with(documented, "  realm: pbx.local\n", "  realm: pbx.local\n  allowed_sources: [ office ]\n")),
               "downstream.allowed_sources[0]: 'office' is not an address or CIDR");
 }

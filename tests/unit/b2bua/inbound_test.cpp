@@ -72,7 +72,7 @@ std::string callee_request(const actor& pbx, const sip::message& invite, const s
 constexpr const char* pbx_route = R"(
 inbound_routes:
   - { prefix: "", to: "sip:127.0.0.11:5101", name: office }
-  - { prefix: "+4930", to: "sip:127.0.0.11:5101", name: office, strip: 3, prepend: "0" }
+  - { prefix: "+4930", to: "sip:127.0.0.11:5101", name: office, strip: 3, prepend: "0", caller_strip: 3, caller_prepend: "0" }
   - { prefix: "+4940", to: "sip:reception@127.0.0.11:5101", name: office }
 )";
 
@@ -94,7 +94,7 @@ TEST_F(inbound, a_call_from_the_trunk_reaches_the_pbx_unchallenged_with_nothing_
     EXPECT_EQ(invite.request_uri().text, "sip:030111@127.0.0.11:5101");
     EXPECT_NE(invite.call_id(), c.call_id);
     EXPECT_NE(invite.from().tag, c.from_tag);
-    EXPECT_EQ(invite.from().uri.user, "+4989555");  // the caller's number crosses over
+    EXPECT_EQ(invite.from().uri.user, "089555");  // the caller's number, in the PBX's national form
     const std::string wire(invite.wire());
     for (const char* leak : {"carrier.example", "127.0.0.21", "provtag1", "z9hG4bK-prov", "edge."}) {
         EXPECT_EQ(wire.find(leak), std::string::npos) << leak << " leaked to the PBX:\n" << wire;

@@ -220,8 +220,10 @@ void parse_identity(routing::trunk& t, const YAML::Node& n, const std::string& f
     if (n["asserted_identity"]) t.asserted_identity = identity_policy(n["asserted_identity"], field + ".asserted_identity");
     if (n["asserted_user"]) {
         t.asserted_user = user_part(n["asserted_user"], field + ".asserted_user");
+        // Naming the asserted user is asking for it to be set; only a contrary choice is an error.
+        if (!n["asserted_identity"]) t.asserted_identity = routing::identity_policy::set;
         if (t.asserted_identity != routing::identity_policy::set) {
-            fail(field + ".asserted_user", "needs asserted_identity: set");
+            fail(field + ".asserted_user", "is only used with asserted_identity: set");
         }
     }
     if (n["privacy"]) t.privacy = identity_policy(n["privacy"], field + ".privacy");

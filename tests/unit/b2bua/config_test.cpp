@@ -242,8 +242,8 @@ TEST(config, inbound_errors_name_the_field) {
               "upstream.trunks[0].inbound_from[0]: 'sbc' is not an IP address");
     EXPECT_EQ(error_of(with(documented, "      password: trunkpass\n", "      password: trunkpass\n      privacy: hide\n")),
               "upstream.trunks[0].privacy: 'hide' is not one of pass, strip, set");
-    EXPECT_EQ(error_of(with(documented, "      password: trunkpass\n", "      password: trunkpass\n      asserted_user: \"+49\"\n")),
-              "upstream.trunks[0].asserted_user: needs asserted_identity: set");
+    EXPECT_EQ(error_of(with(documented, "      password: trunkpass\n", "      password: trunkpass\n      asserted_identity: strip\n      asserted_user: \"+49\"\n")),
+              "upstream.trunks[0].asserted_user: is only used with asserted_identity: set");
     EXPECT_EQ(error_of(with(documented, "      password: trunkpass\n", "      password: trunkpass\n      from_user: \"a b\"\n")),
               "upstream.trunks[0].from_user: 'a b' is not a valid SIP user part (digits, letters, + - _ . and the like)");
     EXPECT_EQ(error_of(with(documented, "  realm: pbx.local\n", "  realm: pbx.local\n  allowed_sources: [ office ]\n")),

@@ -160,6 +160,46 @@ TEST_F(inbound, the_trunk_hangs_up_and_the_routes_pick_by_longest_prefix) {
     EXPECT_EQ(pbx.expect("INVITE").request_uri().text, "sip:555@127.0.0.11:5101");  // the default route
 }
 
+TEST_F(inbound, requests_inside_an_inbound_call_flow_both_ways) {
+    provider_call c;
+    trunk.send(provider_invite(trunk, *this, c));
+    trunk.expect("SIP/2.0 100");
+    auto invite = pbx.expect("INVITE");
+    pbx.send(pbx_ok(pbx, invite));
+    auto ok = trunk.expect("SIP/2.0 200");
+    const std::string our_tag(ok.to().tag);
+    trunk.send(provider_in_dialog(trunk, *this, c, "ACK", c.cseq, our_tag));
+    pbx.expect("ACK");
+
+    // The PBX puts the call on hold: the re-INVITE reaches the trunk in the trunk's dialog.
+    sip::message_writer w;
+    w.request_line("INVITE", std::string(invite.contacts().front().uri.text));
+    w.header("Via", "SIP/2.0/UDP " + pbx.host_port() + ";branch=z9hG4bK-pbx-hold");
+    w.header("From", std::string(invite.to().text) + ";tag=" + pbx.tag());
+    w.header("To", std::string(invite.from().text));
+    w.header("Call-ID", std::string(invite.call_id()));
+    w.header("CSeq", "2 INVITE");
+    w.header("Contact", "<sip:ext100@" + pbx.host_port() + ">");
+    w.header("Max-Forwards", "70");
+    pbx.send(std::move(w).finish("v=0\r\no=pbx 1 2 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+                                 "m=audio 4000 RTP/AVP 0\r\na=sendonly\r\n",
+                                 "application/sdp"));
+    auto got = pbx.take();  // 100 Trying
+    auto hold = trunk.expect("INVITE");
+    EXPECT_EQ(hold.call_id(), c.call_id);
+    EXPECT_EQ(hold.to().tag, c.from_tag);
+    EXPECT_EQ(hold.from().tag, our_tag);
+    EXPECT_EQ(hold.request_uri().text, "sip:gw@" + trunk.host_port());  // the provider's Contact
+    EXPECT_NE(std::string(hold.body()).find("a=sendonly"), std::string::npos);
+    trunk.send(trunk.response(hold, 200, "OK", {{"Contact", "<sip:gw@" + trunk.host_port() + ">"}},
+                              "v=0\r\no=t 1 2 IN IP4 198.51.100.7\r\ns=-\r\nc=IN IP4 198.51.100.7\r\nt=0 0\r\n"
+                              "m=audio 5000 RTP/AVP 0\r\na=recvonly\r\n"));
+    auto held = pbx.take_matching("SIP/2.0 200");
+    ASSERT_EQ(held.size(), 1u);
+    EXPECT_NE(std::string(held[0].body()).find("a=recvonly"), std::string::npos);
+    trunk.expect_nothing();
+}
+
 TEST_F(inbound, the_pbx_refusing_is_relayed_and_counted_inbound) {
     provider_call c;
     trunk.send(provider_invite(trunk, *this, c));

@@ -140,6 +140,7 @@ struct call {
     std::string end_reason;
     unsigned max_forwards = 70;
     std::string content_type;
+    unsigned redirects = 0;  ///< 3xx followed so far (at most max_redirects)
 
     inbound_leg in;
     /// In order; the last one is the current one. Never empty once the call is created: an

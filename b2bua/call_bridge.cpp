@@ -347,8 +347,9 @@ void core::on_outbound_invite_event(call& c, dialog::request_event& ev) {
             answer_inbound(c, 503, "Service Unavailable", call_result::upstream_auth_failed);
             c.end_reason = std::string("trunk authentication failed: ") + std::string(auth::to_string(*ev.auth_failure));
         } else if (status >= 300 && status < 400) {
-            // Redirects are not followed yet, and their Contacts are the far end's topology:
-            // the caller learns only that the callee is not reachable this way.
+            if (follow_redirect(c, rsp)) return;
+            // A redirect's Contacts are the far end's topology: the caller learns only that
+            // the callee is not reachable this way.
             answer_inbound(c, 480, "Temporarily Unavailable", call_result::rejected);
             c.end_reason = "trunk answered " + std::to_string(status);
         } else {
@@ -403,6 +404,65 @@ void core::on_outbound_answer(call& c, const sip::message& rsp) {
     }
     log_->info("call {} answered after {} ms", c.id.value,
                std::chrono::duration_cast<std::chrono::milliseconds>(c.answered_at - c.started).count());
+}
+
+namespace {
+
+// The host of "host[:port]" ("[v6]" keeps its brackets).
+std::string_view host_of(std::string_view host_port) {
+    if (!host_port.empty() && host_port.front() == '[') return host_port.substr(0, host_port.find(']') + 1);
+    return host_port.substr(0, host_port.find(':'));
+}
+
+}  // namespace
+
+bool core::follow_redirect(call& c, const sip::message& rsp) {
+    // Loops and chains end here (RFC 3261 §8.1.3.4 leaves the limit to the UAC).
+    constexpr unsigned max_redirects = 3;
+    if (c.direction != call_direction::outbound || c.redirects >= max_redirects) return false;
+    const auto contacts = rsp.contacts();
+    // §8.1.3.4: the Contacts are tried in q order; we try the most preferred one only.
+    const sip::name_addr* best = nullptr;
+    double best_q = -1;
+    for (const auto& contact : contacts) {
+        double q = 1.0;
+        if (auto v = contact.param("q")) {
+            try {
+                q = std::stod(std::string(*v));
+            } catch (const std::exception&) {
+                q = 0;
+            }
+        }
+        if (q > best_q) {
+            best = &contact;
+            best_q = q;
+        }
+    }
+    if (best == nullptr || !best->uri.is_sip() || best->uri.user.empty()) return false;
+    // Only to a host of a configured trunk: a Contact elsewhere could send the call (and our
+    // credentials) to any address the far end names.
+    const auto& u = best->uri;
+    const std::uint16_t port = u.port ? u.port : 5060;
+    std::optional<std::size_t> target;
+    for (std::size_t i = 0; i < trunks_.size() && !target; ++i) {
+        const auto& t = *trunks_[i];
+        const bool same_host =
+            sip::iequals(u.host, host_of(t.domain)) || u.host_without_brackets() == t.address.address.to_string();
+        if (same_host && port == t.address.port) target = i;
+    }
+    if (!target) {
+        log_->info("call {}: {} from trunk {} to {:?}: not a configured trunk, not followed", c.id.value, rsp.status(),
+                   c.out().trunk->name, u.text);
+        return false;
+    }
+    ++c.redirects;
+    log_->info("call {}: {} from trunk {}: following to trunk {} (redirect {} of {})", c.id.value, rsp.status(),
+               c.out().trunk->name, trunks_[*target]->name, c.redirects, max_redirects);
+    const std::string number(u.user);
+    const auto& from = c.in.invite.from();
+    const std::string caller(from.uri.is_sip_or_sips() && !from.uri.user.empty() ? from.uri.user : "anonymous");
+    if (!start_attempt(c, *target, number, caller, from.display_name)) return false;
+    return true;
 }
 
 void core::end_other_fork(call& c, const sip::message& rsp) {

@@ -115,6 +115,9 @@ private:
     // Outbound INVITE outcome
     void on_outbound_invite_event(call& c, dialog::request_event& ev);
     void on_outbound_answer(call& c, const sip::message& rsp);
+    /// A 3xx from a trunk: a new attempt to its first Contact when that names a configured
+    /// trunk and fewer than 3 redirects were followed; false when not followed.
+    bool follow_redirect(call& c, const sip::message& rsp);
     void end_other_fork(call& c, const sip::message& rsp);
 
     // Actions

@@ -1231,6 +1231,32 @@ def case_info_and_refer(binary: Path):
           "PBX's body, 200 back; REFER answered 403, never at the trunk")
 
 
+def case_caller_identity(binary: Path):
+    """5 calls whose INVITEs carry P-Asserted-Identity, Privacy and Diversion naming the PBX's host:
+    the trunk (from_user set, asserted_identity pass) sees our From user, the asserted and diverting
+    numbers on our host, Privacy as sent, and nothing of the PBX's address."""
+    calls = 5
+    sip, http, trunk_port, pbx_port = ports()
+    with Session(binary) as s:
+        s.start_b2bua(config_yaml(sip, http, trunk_port, trunk_extra='      from_user: "+4930999000"\n'), sip, http)
+        pbx, trunk_r = run_calls(s, sip, pbx_port, trunk_port, SCENARIOS / "pbx_sends_identity.xml",
+                                 SHARED_SCENARIOS / "trunk_uas_auth.xml", calls, 5)
+        all_passed(pbx, trunk_r, calls)
+    invites = received(trunk_r, "INVITE ")
+    check(len(invites) >= calls, f"{len(invites)} INVITEs at the trunk")
+    for m in invites:
+        head = m.replace("\r\n", "\n").split("\n\n", 1)[0]
+        frm = header_values(m, "from", "f")[0]
+        check(uri_of(frm) == f"sip:+4930999000@{HOST}:{sip}", f"From is not the trunk's from_user on our host: {frm}")
+        check(header_values(m, "p-asserted-identity") == [f'"Front Desk" <sip:+4930555100@{HOST}:{sip}>'],
+              f"P-Asserted-Identity: {header_values(m, 'p-asserted-identity')}")
+        check(header_values(m, "privacy") == ["id"], f"Privacy: {header_values(m, 'privacy')}")
+        check(header_values(m, "diversion") == [f"<sip:+4930555199@{HOST}:{sip}>;reason=unconditional;counter=1"],
+              f"Diversion: {header_values(m, 'diversion')}")
+        check(f":{pbx_port}" not in head, f"the PBX's port reached the trunk:\n{m}")
+    print(f"caller_identity: {calls} calls; From +4930999000, PAI/Diversion numbers on our host, Privacy id passed")
+
+
 # ------------------------------------------------------------------ calls from a trunk to the PBX
 def case_inbound_call(binary: Path):
     """20 calls from the trunk (SIPp UAC on 127.0.0.2, no credentials) to a DID: routed by

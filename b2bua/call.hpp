@@ -93,8 +93,12 @@ struct inbound_leg {
 /// One try at reaching the far end through one trunk. A call keeps them in order; failover
 /// adds the next one when this one fails in a way another trunk may not.
 struct outbound_attempt {
+    std::uint64_t id = 0;  ///< unique in the core: finds the attempt for a late response
     std::shared_ptr<const routing::trunk> trunk;
     std::size_t trunk_index = 0;
+    /// No provisional within the trunk's invite_timeout: the INVITE is given up (failover).
+    sip::timer_service::timer_id invite_timer = 0;
+    bool holds_slot = false;  ///< counted in the trunk's max_calls until released
     dialog::dialog_state initial;              ///< the dialog as our INVITE makes it
     std::optional<dialog::dialog_set> dialogs;  ///< what the responses make of it
     dialog::invite_session session{dialog::session_role::uac};
@@ -118,6 +122,15 @@ struct relayed_request {
     std::uint32_t sent_cseq = 0;  ///< CSeq of the INVITE on the other leg (its ACK's number)
 };
 
+/// Where a call may still go: its route's trunks in order, and what each attempt dials.
+struct trunk_plan {
+    std::vector<std::size_t> trunks;  ///< trunk indices, in failover order
+    std::size_t position = 0;         ///< of the current attempt's trunk in `trunks`
+    std::string number;               ///< user part of leg B's Request-URI (rewritten, escaped)
+    std::string caller;
+    std::string display;
+};
+
 struct call {
     call(core& owner, call_handle h) : id(h), inbound_usage(owner, h, leg_side::inbound), outbound_usage(owner, h, leg_side::outbound) {}
     call(const call&) = delete;
@@ -133,6 +146,11 @@ struct call {
     std::string end_reason;
     unsigned max_forwards = 70;
     std::string content_type;
+
+    trunk_plan plan;
+    /// A provisional with SDP was relayed: the caller may be hearing this trunk's early
+    /// media, so the call never moves to another trunk.
+    bool committed = false;
 
     inbound_leg in;
     /// In order; the last one is the current one. Never empty once the call is created: an

@@ -7,6 +7,7 @@
 #include "sip/message/text.hpp"
 #include "sip/message/writer.hpp"
 
+#include <string>
 #include <string_view>
 
 namespace b2b::b2bua::detail {
@@ -42,6 +43,27 @@ inline bool recovery_header(const sip::header_field& h) {
         default:
             return sip::iequals(h.name, "Min-SE");
     }
+}
+
+// A number as the user part of a SIP URI (RFC 3261 §25.1 `user`): unreserved and
+// user-unreserved characters as they are, anything else %HH-escaped.
+inline std::string escape_user(std::string_view number) {
+    static constexpr std::string_view allowed = "-_.!~*'()&=+$,;?/";
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(number.size());
+    for (const char ch : number) {
+        const auto u = static_cast<unsigned char>(ch);
+        if ((u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') ||
+            allowed.find(ch) != std::string_view::npos) {
+            out += ch;
+        } else {
+            out += '%';
+            out += hex[u >> 4];
+            out += hex[u & 0xF];
+        }
+    }
+    return out;
 }
 
 // Calls `fn(item)` for every item of every `id` header, split at commas and trimmed, until

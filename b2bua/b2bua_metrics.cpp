@@ -16,6 +16,7 @@ std::string_view to_string(call_result r) noexcept {
         case call_result::no_route: return "no_route";
         case call_result::error: return "error";
         case call_result::limit: return "limit";
+        case call_result::unavailable: return "unavailable";
     }
     return "error";
 }
@@ -29,7 +30,8 @@ namespace {
 constexpr call_result all_results[] = {call_result::answered, call_result::cancelled,
                                        call_result::rejected, call_result::timeout,
                                        call_result::upstream_auth_failed, call_result::no_route,
-                                       call_result::error,    call_result::limit};
+                                       call_result::error,    call_result::limit,
+                                       call_result::unavailable};
 
 }  // namespace
 
@@ -80,14 +82,17 @@ b2bua_metrics::b2bua_metrics(prometheus::Registry& registry, std::string downstr
         for (std::size_t i = 0; i < trunk_names.size(); ++i) {
             for (call_result r : all_results) {
                 // An outbound call refused before routing has no trunk; an inbound one always has.
-                if (d == call_direction::outbound && (r == call_result::no_route || r == call_result::limit)) continue;
+                if (d == call_direction::outbound &&
+                    (r == call_result::no_route || r == call_result::limit || r == call_result::unavailable)) {
+                    continue;
+                }
                 by_trunk[i][static_cast<std::size_t>(r)] = &calls_.Add(
                     {{"direction", direction}, {"trunk", trunk_names[i]}, {"result", std::string(to_string(r))}});
             }
         }
         if (d == call_direction::outbound) {
             // Calls that never reached a trunk (no route, refused before routing).
-            for (call_result r : {call_result::no_route, call_result::error, call_result::limit}) {
+            for (call_result r : {call_result::no_route, call_result::error, call_result::limit, call_result::unavailable}) {
                 by_trunk.back()[static_cast<std::size_t>(r)] =
                     &calls_.Add({{"direction", direction}, {"trunk", ""}, {"result", std::string(to_string(r))}});
             }
@@ -123,6 +128,46 @@ b2bua_metrics::b2bua_metrics(prometheus::Registry& registry, std::string downstr
                         .Register(registry);
     retrans_sent_ = &retrans.Add({{"direction", "out"}});
     retrans_received_ = &retrans.Add({{"direction", "in"}});
+
+    trunk_names_ = trunk_names;
+    failovers_ = &prometheus::BuildCounter()
+                      .Name("b2bua_trunk_failovers_total")
+                      .Help("Calls moved from one trunk of their route to the next (to), by why the first was "
+                            "left (status): its SIP code, timeout, transport, auth, limit, down, out_of_service.")
+                      .Register(registry);
+    auto& up = prometheus::BuildGauge()
+                   .Name("b2bua_trunk_up")
+                   .Help("1 when the trunk takes calls by its OPTIONS health checks (always 1 without them), 0 when down.")
+                   .Register(registry);
+    for (const auto& name : trunk_names_) {
+        trunk_up_.push_back(&up.Add({{"trunk", name}}));
+        trunk_up_.back()->Set(1);
+    }
+}
+
+void b2bua_metrics::declare_failover(std::size_t from, std::size_t to) {
+    for (std::string_view status : {"408", "500", "503", "timeout", "transport", "auth", "limit", "down", "out_of_service"}) {
+        trunk_failover_counter(from, to, status);
+    }
+}
+
+prometheus::Counter* b2bua_metrics::trunk_failover_counter(std::size_t from, std::size_t to, std::string_view status) {
+    if (from >= trunk_names_.size() || to >= trunk_names_.size()) return nullptr;
+    auto key = std::make_tuple(from, to, std::string(status));
+    auto it = failover_series_.find(key);
+    if (it == failover_series_.end()) {
+        auto* c = &failovers_->Add({{"from", trunk_names_[from]}, {"to", trunk_names_[to]}, {"status", std::string(status)}});
+        it = failover_series_.emplace(std::move(key), c).first;
+    }
+    return it->second;
+}
+
+void b2bua_metrics::trunk_failover(std::size_t from, std::size_t to, std::string_view status) {
+    if (auto* c = trunk_failover_counter(from, to, status)) c->Increment();
+}
+
+void b2bua_metrics::set_trunk_up(std::size_t trunk, bool up) {
+    if (trunk < trunk_up_.size()) trunk_up_[trunk]->Set(up ? 1 : 0);
 }
 
 b2bua_metrics::auth_series b2bua_metrics::make_auth_series(std::string_view direction, const std::string& peer,

@@ -10,6 +10,8 @@
 #include <prometheus/registry.h>
 
 #include <array>
+#include <map>
+#include <tuple>
 #include <cstddef>
 #include <span>
 #include <string>
@@ -27,7 +29,8 @@ enum class call_result : std::uint8_t {
     upstream_auth_failed,  ///< the trunk refused our credentials -> 503
     no_route,              ///< no route for the dialled number -> 404
     error,                 ///< transport failure or internal error -> 5xx
-    limit,                 ///< refused by calls.max_calls -> 503
+    limit,                 ///< refused by calls.max_calls, or every trunk of the route over max_calls/max_cps -> 503
+    unavailable,           ///< every trunk of the route down or out of service (none over a limit) -> 503
 };
 std::string_view to_string(call_result r) noexcept;
 
@@ -44,7 +47,8 @@ std::string_view to_string(call_direction d) noexcept;
 ///   downstream also a PBX target of inbound routes that challenges the calls we send it),
 ///   b2bua_calls_total{direction,trunk,result}, b2bua_active_calls{direction},
 ///   b2bua_sip_requests_total{direction,method}, b2bua_sip_responses_total{direction,code},
-///   b2bua_sip_parse_errors_total{reason}, b2bua_sip_retransmissions_total{direction}.
+///   b2bua_sip_parse_errors_total{reason}, b2bua_sip_retransmissions_total{direction},
+///   b2bua_trunk_failovers_total{from,to,status}, b2bua_trunk_up{trunk}.
 /// Series for every known label value are created at construction, at zero, so `rate()` and
 /// alerts work from the first scrape. Also the transaction layer's observer.
 ///
@@ -72,6 +76,15 @@ public:
         active_[static_cast<std::size_t>(d)]->Set(static_cast<double>(n));
     }
 
+    // Trunk selection (b2bua_trunk_failovers_total{from,to,status}, b2bua_trunk_up{trunk}).
+    /// Creates the failover series from `from` to `to` at zero for the usual statuses (a
+    /// route lists `to` after `from`); other statuses appear on first use.
+    void declare_failover(std::size_t from, std::size_t to);
+    /// A call left trunk `from` for trunk `to`: `status` is the SIP code `from` answered, or
+    /// "timeout", "transport", "auth", "limit", "down", "out_of_service".
+    void trunk_failover(std::size_t from, std::size_t to, std::string_view status);
+    void set_trunk_up(std::size_t trunk, bool up);
+
     // sip::transaction_observer
     void on_received(const sip::message& m) override;
     void on_sent_request(sip::method m, std::string_view method_text) override;
@@ -81,7 +94,7 @@ public:
 
 private:
     static constexpr std::size_t method_count = static_cast<std::size_t>(sip::method::publish) + 1;
-    static constexpr std::size_t result_count = static_cast<std::size_t>(call_result::limit) + 1;
+    static constexpr std::size_t result_count = static_cast<std::size_t>(call_result::unavailable) + 1;
 
     // One peer's authentication series (the realm downstream, a trunk upstream).
     struct auth_series {
@@ -97,6 +110,7 @@ private:
     auth_series make_auth_series(std::string_view direction, const std::string& peer,
                                  std::span<const auth::failure> reasons);
     prometheus::Counter& response_counter(direction_series& d, std::string_view direction, int status);
+    prometheus::Counter* trunk_failover_counter(std::size_t from, std::size_t to, std::string_view status);
 
     prometheus::Family<prometheus::Counter>& challenges_;
     prometheus::Family<prometheus::Counter>& failures_;
@@ -109,6 +123,10 @@ private:
     // By direction, then trunk (the last entry: no trunk, a call refused before routing).
     std::array<std::vector<std::array<prometheus::Counter*, result_count>>, 2> trunk_calls_;
     std::array<prometheus::Gauge*, 2> active_{};
+    std::vector<std::string> trunk_names_;
+    prometheus::Family<prometheus::Counter>* failovers_ = nullptr;
+    std::map<std::tuple<std::size_t, std::size_t, std::string>, prometheus::Counter*, std::less<>> failover_series_;
+    std::vector<prometheus::Gauge*> trunk_up_;
     direction_series in_;
     direction_series out_;
     std::vector<prometheus::Counter*> parse_errors_;  // by sip::errc

@@ -94,10 +94,14 @@ struct inbound_leg {
 /// of an inbound route (a call from a trunk). A call keeps them in order; failover adds the
 /// next one when this one fails in a way another trunk may not.
 struct outbound_attempt {
+    std::uint64_t id = 0;  ///< unique in the core: finds the attempt for a late response
     std::shared_ptr<const routing::trunk> trunk;  ///< the peer: where, how, and its credentials
     /// The peer's number for the request sender and the auth metrics: trunks first, then the
     /// PBX targets of inbound routes (core::peer_of).
     std::size_t trunk_index = 0;
+    /// No provisional within the trunk's invite_timeout: the INVITE is given up (failover).
+    sip::timer_service::timer_id invite_timer = 0;
+    bool holds_slot = false;  ///< counted in the trunk's max_calls until released
     dialog::dialog_state initial;              ///< the dialog as our INVITE makes it
     /// P-Asserted-Identity, Privacy, Diversion as this peer is to see them (caller_identity).
     std::vector<std::pair<std::string, std::string>> identity_headers;
@@ -123,6 +127,15 @@ struct relayed_request {
     std::uint32_t sent_cseq = 0;  ///< CSeq of the INVITE on the other leg (its ACK's number)
 };
 
+/// Where a call may still go: its route's trunks in order, and what each attempt dials.
+struct trunk_plan {
+    std::vector<std::size_t> trunks;  ///< trunk indices, in failover order
+    std::size_t position = 0;         ///< of the current attempt's trunk in `trunks`
+    std::string number;               ///< user part of leg B's Request-URI (rewritten, escaped)
+    std::string caller;
+    std::string display;
+};
+
 struct call {
     call(core& owner, call_handle h) : id(h), inbound_usage(owner, h, leg_side::inbound), outbound_usage(owner, h, leg_side::outbound) {}
     call(const call&) = delete;
@@ -141,6 +154,11 @@ struct call {
     unsigned max_forwards = 70;
     std::string content_type;
     unsigned redirects = 0;  ///< 3xx followed so far (at most max_redirects)
+
+    trunk_plan plan;
+    /// A provisional with SDP was relayed: the caller may be hearing this trunk's early
+    /// media, so the call never moves to another trunk.
+    bool committed = false;
 
     inbound_leg in;
     /// In order; the last one is the current one. Never empty once the call is created: an

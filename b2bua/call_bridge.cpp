@@ -4,6 +4,7 @@
 #include "b2bua/caller_identity.hpp"
 #include "b2bua/detail/sip_helpers.hpp"
 #include "dialog/dialog.hpp"
+#include "routing/failover.hpp"
 #include "sip/message/text.hpp"
 #include "sip/message/writer.hpp"
 
@@ -105,8 +106,13 @@ bool core::send_outbound_invite(call& c) {
         r.content_type = t->content_type;
         return dialog::make_request(r, t->d.self);
     };
-    auto sent = sender_->send(std::move(plan), [this, h = c.id](dialog::request_event& ev) {
-        if (call* p = find(h)) on_outbound_invite_event(*p, ev);
+    if (a.id == 0) a.id = ++next_attempt_;
+    auto sent = sender_->send(std::move(plan), [this, h = c.id, id = a.id](dialog::request_event& ev) {
+        // An INVITE given up for its silence may still answer; otherwise only the call's
+        // current attempt hears its responses.
+        if (abandoned_.contains(id)) return on_abandoned_invite_event(id, ev);
+        call* p = find(h);
+        if (p != nullptr && p->out().id == id) on_outbound_invite_event(*p, ev);
     });
     if (!sent) {
         log_->warn("call {}: outbound INVITE not sent: {}", c.id.value, sent.error().message());
@@ -302,11 +308,15 @@ void core::on_inbound_failure(call& c_ref, sip::transaction_failure why) {
 
 void core::on_outbound_invite_event(call& c, dialog::request_event& ev) {
     outbound_attempt& a = c.out();
+    stop_invite_timer(a);  // any response, even 100, shows the trunk is there
     if (ev.failure) {
         a.session.on(session_event::failure_received);
+        release_trunk(a);
         log_->info("call {}: trunk {} did not answer the INVITE ({})", c.id.value, a.trunk->name,
                    sip::to_string(*ev.failure));
         if (c.state == call_state::calling) {
+            const bool timeout = *ev.failure == sip::transaction_failure::timeout;
+            if (!c.committed && fail_over(c, timeout ? "timeout" : "transport")) return;
             if (*ev.failure == sip::transaction_failure::timeout) {
                 answer_inbound(c, 408, "Request Timeout", call_result::timeout);
             } else {
@@ -334,12 +344,27 @@ void core::on_outbound_invite_event(call& c, dialog::request_event& ev) {
     }
     if (status < 200) {
         a.session.on(session_event::provisional_received);
-        if (c.state == call_state::calling) relay_provisional(c, rsp);
+        if (c.state == call_state::calling) {
+            // Early media may be playing to the caller from here on: this trunk keeps the call.
+            if (!rsp.body().empty()) c.committed = true;
+            relay_provisional(c, rsp);
+        }
         return;
     }
 
     // A final non-2xx: the INVITE client transaction has ACKed it already (§17.1.1.3).
     a.session.on(session_event::failure_received);
+    release_trunk(a);
+    note_retry_after(a, rsp);
+    if (c.state == call_state::calling && !c.committed) {
+        // A refusal of our credentials is this trunk's account problem; another trunk has
+        // its own account and may take the call (403 is relayed: it is often policy).
+        const bool auth_failed = ev.auth_failure && *ev.auth_failure != auth::failure::forbidden;
+        if ((auth_failed || routing::fails_over(status)) &&
+            fail_over(c, auth_failed ? std::string("auth") : std::to_string(status))) {
+            return;
+        }
+    }
     if (c.state == call_state::calling) {
         if (ev.auth_failure && *ev.auth_failure != auth::failure::forbidden) {
             // The caller is told the route is unavailable, not that its own credentials
@@ -475,17 +500,26 @@ void core::end_other_fork(call& c, const sip::message& rsp) {
         d->flow.remote = dialog::next_hop(target, a.trunk->address);
     }
     log_->info("call {}: 2xx from a second fork (tag {:?}): ACK and BYE", c.id.value, rsp.to().tag);
-    if (auto ec = sender_->acknowledge(a.invite, *d, rsp.cseq().seq)) {
-        log_->warn("call {}: ACK to the second fork not sent: {}", c.id.value, ec.message());
+    if (auto bye = ack_and_bye(a, d, rsp.cseq().seq, "SIP;cause=200;text=\"Call completed elsewhere\"")) {
+        c.requests.push_back(std::move(bye));
     }
-    dialog::request_plan plan = plan_on(c, leg_side::outbound, *d, "BYE");
-    plan.build = [d](std::string_view branch, std::string_view auth_name, std::string_view auth_value) {
+}
+
+dialog::request_handle core::ack_and_bye(const outbound_attempt& a, std::shared_ptr<dialog::dialog_state> d,
+                                         std::uint32_t cseq, std::string_view reason) {
+    if (auto ec = sender_->acknowledge(a.invite, *d, cseq)) {
+        log_->warn("ACK to trunk {} not sent: {}", a.trunk->name, ec.message());
+    }
+    dialog::request_plan plan = plan_to_trunk(a, *d, "BYE");
+    plan.build = [d, reason = std::string(reason)](std::string_view branch, std::string_view auth_name,
+                                                    std::string_view auth_value) {
         std::vector<std::pair<std::string_view, std::string_view>> headers;
         if (!auth_name.empty()) headers.emplace_back(auth_name, auth_value);
-        headers.emplace_back("Reason", "SIP;cause=200;text=\"Call completed elsewhere\"");
+        headers.emplace_back("Reason", reason);
         return dialog::make_in_dialog(*d, "BYE", branch, 0, {}, {}, std::move(headers));
     };
-    if (auto sent = sender_->send(std::move(plan), {})) c.requests.push_back(std::move(*sent));
+    auto sent = sender_->send(std::move(plan), {});
+    return sent ? std::move(*sent) : dialog::request_handle{};
 }
 
 // ------------------------------------------------------------------------------------- actions
@@ -496,13 +530,20 @@ dialog::request_plan core::plan_on(const call& c, leg_side to, const dialog::dia
     plan.flow = d.flow;
     plan.method = std::string(method);
     plan.request_uri = d.remote_target;
-    if (to == leg_side::outbound) {
-        // The trunk's challenges are answered with its credentials, on any request.
-        const outbound_attempt& a = c.attempts.back();
-        plan.credentials = {a.trunk->username, a.trunk->password};
-        plan.peer = static_cast<std::uint32_t>(a.trunk_index);
-        plan.reuse_nonce = a.trunk->reuse_nonce;
-    }
+    if (to == leg_side::outbound) return plan_to_trunk(c.attempts.back(), d, method);
+    return plan;
+}
+
+dialog::request_plan core::plan_to_trunk(const outbound_attempt& a, const dialog::dialog_state& d,
+                                         std::string_view method) const {
+    dialog::request_plan plan;
+    plan.flow = d.flow;
+    plan.method = std::string(method);
+    plan.request_uri = d.remote_target;
+    // The trunk's challenges are answered with its credentials, on any request.
+    plan.credentials = {a.trunk->username, a.trunk->password};
+    plan.peer = static_cast<std::uint32_t>(a.trunk_index);
+    plan.reuse_nonce = a.trunk->reuse_nonce;
     return plan;
 }
 

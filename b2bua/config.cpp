@@ -10,6 +10,7 @@
 #include <boost/asio/ip/udp.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <set>
@@ -229,10 +230,28 @@ void parse_identity(routing::trunk& t, const YAML::Node& n, const std::string& f
     if (n["privacy"]) t.privacy = identity_policy(n["privacy"], field + ".privacy");
 }
 
+// The trunk keys of failover, limits and health checks (routing::trunk_selection_policy).
+void parse_trunk_selection(const YAML::Node& n, const std::string& field, routing::trunk_selection_policy& p) {
+    if (n["max_calls"]) p.max_calls = static_cast<std::size_t>(integer(n["max_calls"], field + ".max_calls", 0, 10000000));
+    if (n["max_cps"]) p.max_cps = static_cast<std::uint32_t>(integer(n["max_cps"], field + ".max_cps", 0, 100000));
+    if (n["invite_timeout_ms"]) {
+        p.invite_timeout = std::chrono::milliseconds(integer(n["invite_timeout_ms"], field + ".invite_timeout_ms", 100, 300000));
+    }
+    if (n["options_interval_s"]) {
+        p.options_interval = std::chrono::seconds(integer(n["options_interval_s"], field + ".options_interval_s", 0, 3600));
+    }
+    if (n["down_after"]) p.down_after = static_cast<unsigned>(integer(n["down_after"], field + ".down_after", 1, 100));
+    if (n["up_after"]) p.up_after = static_cast<unsigned>(integer(n["up_after"], field + ".up_after", 1, 100));
+}
+
 routing::trunk parse_trunk(const YAML::Node& n, const std::string& field) {
     expect_map(n, field);
-    only_keys(n, field, {"name", "uri", "username", "password", "from_domain", "reuse_nonce", "inbound_from",
-                         "from_user", "asserted_identity", "asserted_user", "privacy"});
+    only_keys(n, field,
+              {"name", "uri", "username", "password", "from_domain", "reuse_nonce", "inbound_from",
+               // caller identity (parse_identity)
+               "from_user", "asserted_identity", "asserted_user", "privacy",
+               // trunk selection (parse_trunk_selection)
+               "max_calls", "max_cps", "invite_timeout_ms", "options_interval_s", "down_after", "up_after"});
     routing::trunk t;
     if (!n["name"]) fail(field + ".name", "is required");
     t.name = non_empty(n["name"], field + ".name");
@@ -247,6 +266,7 @@ routing::trunk parse_trunk(const YAML::Node& n, const std::string& field) {
     }
     if (n["inbound_from"]) parse_inbound_from(t, n["inbound_from"], field + ".inbound_from");
     parse_identity(t, n, field);
+    parse_trunk_selection(n, field, t.selection);
     return t;
 }
 
@@ -393,19 +413,52 @@ void parse_upstream(const YAML::Node& n, config& c) {
     }
 }
 
+// A route's trunks (`trunk: one`, or `trunks: [ first, second ]` tried in order) and its
+// number rewriting (`strip`, then `prepend`).
+void parse_route_trunks(const YAML::Node& n, const std::string& field, const config& c, routing::route& r) {
+    if (n["trunk"] && n["trunks"]) fail(field + ".trunks", "give either trunk or trunks, not both");
+    if (n["trunk"]) {
+        r.trunks.push_back(non_empty(n["trunk"], field + ".trunk"));
+    } else if (n["trunks"]) {
+        r.trunks = string_list(n["trunks"], field + ".trunks");
+        if (r.trunks.empty()) fail(field + ".trunks", "must name at least one trunk");
+    } else {
+        fail(field + ".trunks", "is required (or trunk)");
+    }
+    const std::string list_field = field + (n["trunk"] ? ".trunk" : ".trunks");
+    for (std::size_t j = 0; j < r.trunks.size(); ++j) {
+        const std::string f = n["trunk"] ? list_field : list_field + "[" + std::to_string(j) + "]";
+        if (r.trunks[j].empty()) fail(f, "must not be empty");
+        const bool known = std::any_of(c.upstream.trunks.begin(), c.upstream.trunks.end(),
+                                       [&](const routing::trunk& t) { return t.name == r.trunks[j]; });
+        if (!known) fail(f, "no trunk named '" + r.trunks[j] + "' in upstream.trunks");
+        if (std::find(r.trunks.begin(), r.trunks.begin() + static_cast<std::ptrdiff_t>(j), r.trunks[j]) !=
+            r.trunks.begin() + static_cast<std::ptrdiff_t>(j)) {
+            fail(f, "'" + r.trunks[j] + "' is listed twice");
+        }
+    }
+    if (n["strip"]) r.strip = static_cast<std::size_t>(integer(n["strip"], field + ".strip", 0, 64));
+    if (n["prepend"]) {
+        r.prepend = scalar(n["prepend"], field + ".prepend");
+        // The number goes into leg B's Request-URI and To user part (escaped there); control
+        // characters and spaces are never part of a number.
+        for (const char ch : r.prepend) {
+            if (static_cast<unsigned char>(ch) <= ' ' || ch == 0x7f) {
+                fail(field + ".prepend", "must not contain spaces or control characters");
+            }
+        }
+    }
+}
+
 void parse_routes(const YAML::Node& n, config& c) {
     if (!n.IsSequence()) fail("routes", "must be a list" + at_line(n));
     for (std::size_t i = 0; i < n.size(); ++i) {
         auto field = "routes[" + std::to_string(i) + "]";
         expect_map(n[i], field);
-        only_keys(n[i], field, {"prefix", "trunk"});
+        only_keys(n[i], field, {"prefix", "trunk", "trunks", "strip", "prepend"});
         routing::route r;
         if (n[i]["prefix"]) r.prefix = scalar(n[i]["prefix"], field + ".prefix");
-        if (!n[i]["trunk"]) fail(field + ".trunk", "is required");
-        r.trunk = non_empty(n[i]["trunk"], field + ".trunk");
-        bool known = std::any_of(c.upstream.trunks.begin(), c.upstream.trunks.end(),
-                                 [&](const routing::trunk& t) { return t.name == r.trunk; });
-        if (!known) fail(field + ".trunk", "no trunk named '" + r.trunk + "' in upstream.trunks");
+        parse_route_trunks(n[i], field, c, r);
         c.routes.push_back(std::move(r));
     }
 }

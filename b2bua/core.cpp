@@ -107,6 +107,11 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
       routes_(cfg.routes),
       inbound_routes_(cfg.inbound_routes),
       sources_(cfg.upstream.trunks, cfg.downstream.allowed_sources),
+      selection_([&cfg] {
+          std::vector<routing::trunk_selection_policy> policies;
+          for (const auto& t : cfg.upstream.trunks) policies.push_back(t.selection);
+          return policies;
+      }()),
       wall_epoch_(std::chrono::system_clock::now()),
       steady_epoch_(timers.now()) {
     for (const auto& t : cfg.upstream.trunks) {
@@ -124,16 +129,34 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
     stages_.push_back(std::make_unique<admission_stage>(cfg_.calls.max_calls, [this] { return calls_.size(); },
                                                         metrics_, log_));
     stages_.push_back(std::make_unique<routing_stage>(routes_, inbound_routes_, trunk_index_, metrics_, log_));
+    stages_.push_back(std::make_unique<trunk_selection_stage>(selection_, trunks_, [this] { return timers_.now(); },
+                                                              metrics_, log_));
+    // Every failover a route allows exists in b2bua_trunk_failovers_total from start.
+    for (const auto& route : routes_.routes()) {
+        for (std::size_t i = 0; i < route.trunks.size(); ++i) {
+            for (std::size_t j = i + 1; j < route.trunks.size(); ++j) {
+                metrics_.declare_failover(trunk_index_.at(route.trunks[i]), trunk_index_.at(route.trunks[j]));
+            }
+        }
+    }
 }
 
 core::~core() {
-    for (auto& [id, c] : calls_) timers_.cancel(c->timer);
+    prober_.reset();
+    for (auto& [id, c] : calls_) {
+        timers_.cancel(c->timer);
+        for (auto& a : c->attempts) timers_.cancel(a.invite_timer);
+    }
+    for (auto& [id, a] : abandoned_) timers_.cancel(a.timer);
 }
 
 void core::attach(sip::transaction_manager& transactions) {
     txm_ = &transactions;
     dialogs_.attach(transactions, *ingress_entry_);
     sender_.emplace(transactions, auth_events_.get());
+    prober_ = std::make_unique<trunk_prober>(timers_, transport_, *sender_, trunks_, cfg_.sip.advertised_host,
+                                             [this](std::size_t trunk, bool up) { on_trunk_health(trunk, up); });
+    prober_->start();
 }
 
 // The wall clock moves with the injected clock, so nonce ageing follows the test clock too.
@@ -204,6 +227,7 @@ void core::on_initial_invite(sip::transaction_id txn, sip::message&& invite, con
         log_->info("call {} start: {} (trunk {}) {:?} -> {:?} to pbx {}", c.id.value, f.remote.to_string(),
                    trunks_[*r.source_trunk]->name, caller, r.dialled, peer_of(peer)->name);
     } else {
+        c.plan = trunk_plan{std::move(r.trunks), r.trunk_position, std::move(r.number), caller, display};
         log_->info("call {} start: {} {:?} -> {:?} via trunk {}", c.id.value, f.remote.to_string(), caller,
                    r.dialled, trunks_[peer]->name);
     }
@@ -218,7 +242,7 @@ void core::on_initial_invite(sip::transaction_id txn, sip::message&& invite, con
                                               cfg_.calls.max_ringing.count());
                                    cancel_outbound(*p, 408, "Request Timeout", call_result::timeout);
                                });
-    if (!start_attempt(c, peer, r.number, caller, display)) {
+    if (!(inbound ? start_attempt(c, peer, r.number, caller, display) : begin_attempt(c))) {
         answer_inbound(c, 503, "Service Unavailable", call_result::error);
         c.end_reason = "the outbound leg could not be sent";
         maybe_end(c);
@@ -268,6 +292,8 @@ void core::end(call& c, std::string_view why) {
                c.result ? to_string(*c.result) : "ended", why.empty() ? "done" : why, total, talk);
     timers_.cancel(c.timer);
     for (auto& a : c.attempts) {
+        stop_invite_timer(a);
+        release_trunk(a);
         dialog::request_sender::abandon(a.invite);
         if (a.dialogs) dialogs_.remove(key_of(a.initial));
     }

@@ -6,10 +6,12 @@
 #include "b2bua/config.hpp"
 #include "b2bua/downstream_auth.hpp"
 #include "b2bua/ingress.hpp"
+#include "b2bua/trunk_prober.hpp"
 #include "dialog/dialog_manager.hpp"
 #include "dialog/request_sender.hpp"
 #include "routing/route_table.hpp"
 #include "routing/trunk.hpp"
+#include "routing/trunk_selection.hpp"
 #include "sip/message/random.hpp"
 #include "sip/transaction/timer_service.hpp"
 #include "sip/transaction/transaction_manager.hpp"
@@ -92,6 +94,27 @@ private:
     }
     void count_setup(call& c, call_result result);
 
+
+    // Trunk selection and failover (failover.cpp)
+    /// Starts an attempt on the plan's current trunk, and when it cannot be sent, fails over.
+    bool begin_attempt(call& c);
+    /// Moves the call to the next usable trunk of its route after the current one, counting
+    /// and logging the failover; `status` is why the current one is left. False when none is
+    /// left (nothing changed then).
+    bool fail_over(call& c, std::string_view status);
+    void release_trunk(outbound_attempt& a);
+    void stop_invite_timer(outbound_attempt& a);
+    void on_invite_timeout(call& c);
+    /// §21.5.4: a 503 with Retry-After takes the trunk out of service for that long.
+    void note_retry_after(const outbound_attempt& a, const sip::message& rsp);
+    void on_abandoned_invite_event(std::uint64_t attempt, dialog::request_event& ev);
+    /// ACK a 2xx we do not want (another fork, an INVITE given up) and end its dialog with BYE.
+    dialog::request_handle ack_and_bye(const outbound_attempt& a, std::shared_ptr<dialog::dialog_state> d,
+                                       std::uint32_t cseq, std::string_view reason);
+    dialog::request_plan plan_to_trunk(const outbound_attempt& a, const dialog::dialog_state& d,
+                                       std::string_view method) const;
+    void on_trunk_health(std::size_t trunk, bool up);
+
     // What the legs deliver (through leg_usage, by handle)
     void on_leg_request(call_handle h, leg_side side, sip::transaction_id txn, sip::message&& req, const sip::flow& f);
     void on_leg_ack(call_handle h, leg_side side, sip::message&& ack);
@@ -163,6 +186,17 @@ private:
     std::vector<std::shared_ptr<const routing::trunk>> pbx_targets_;  // by inbound route
     source_policy sources_;
     std::vector<std::unique_ptr<ingress_stage>> stages_;
+    routing::trunk_selection selection_;
+    std::unique_ptr<trunk_prober> prober_;
+    /// INVITEs given up for want of a provisional (invite_timeout), by attempt id: kept until
+    /// their transaction ends, so that a late 2xx is ACKed and ended with BYE (and a late 1xx
+    /// releases the CANCEL asked for at give-up).
+    struct abandoned_invite {
+        outbound_attempt attempt;
+        sip::timer_service::timer_id timer = 0;
+    };
+    std::unordered_map<std::uint64_t, abandoned_invite> abandoned_;
+    std::uint64_t next_attempt_ = 0;
 
     std::unordered_map<std::uint64_t, std::unique_ptr<call>> calls_;
     std::unordered_map<std::string, call_handle> by_inbound_;  // inbound Call-ID + '\n' + From tag

@@ -161,8 +161,45 @@ stage_result routing_stage::run(ingress_request& r, ingress_responder& responder
         responder.refuse(r, 404, "Not Found");
         return stage_result::stop;
     }
-    r.trunk_index = trunk_index_.at(route->trunk);
-    r.number = std::string(r.invite.request_uri().user);
+    for (const auto& name : route->trunks) r.trunks.push_back(trunk_index_.at(name));
+    r.trunk_index = r.trunks.front();
+    // Number rewriting per route (strip, then prepend); an unrewritten number goes on as the
+    // caller wrote it, escapes included.
+    r.number = route->rewrites() ? sip::escape_user(route->rewrite(r.dialled))
+                                 : std::string(r.invite.request_uri().user);
+    if (r.number.empty()) {
+        metrics_.call_setup(r.direction, counted_trunk, call_result::no_route);
+        log_->info("call refused: nothing left of {:?} after the route's strip of {}", r.dialled, route->strip);
+        responder.refuse(r, 404, "Not Found");
+        return stage_result::stop;
+    }
+    return stage_result::proceed;
+}
+
+stage_result trunk_selection_stage::run(ingress_request& r, ingress_responder& responder) {
+    // A call from a trunk goes to its inbound route's PBX: there is no trunk to choose.
+    if (r.direction == call_direction::inbound) return stage_result::proceed;
+    const auto choice = selection_.pick(r.trunks, 0, now_());
+    if (!choice.position) {
+        const bool limit = std::any_of(choice.skipped.begin(), choice.skipped.end(),
+                                       [](const auto& s) { return s.second == routing::skip_reason::limit; });
+        metrics_.call_setup(r.direction, b2bua_metrics::no_trunk, limit ? call_result::limit : call_result::unavailable);
+        std::string why;
+        for (const auto& [trunk, reason] : choice.skipped) {
+            why += (why.empty() ? "" : ", ") + trunks_[trunk]->name + " " + std::string(routing::to_string(reason));
+        }
+        log_->warn("call refused: no trunk of the route for {:?} can take it ({})", r.dialled, why);
+        // §21.5.4: the PBX may retry later, or through another route of its own.
+        responder.refuse(r, 503, "Service Unavailable", {{"Retry-After", "5"}});
+        return stage_result::stop;
+    }
+    r.trunk_position = *choice.position;
+    r.trunk_index = r.trunks[r.trunk_position];
+    for (const auto& [trunk, reason] : choice.skipped) {
+        metrics_.trunk_failover(trunk, r.trunk_index, routing::to_string(reason));
+        log_->info("failover: trunk {} skipped ({}), trying trunk {} for {:?}", trunks_[trunk]->name,
+                   routing::to_string(reason), trunks_[r.trunk_index]->name, r.dialled);
+    }
     return stage_result::proceed;
 }
 

@@ -7,6 +7,7 @@
 #include "routing/inbound.hpp"
 #include "routing/route_table.hpp"
 #include "routing/trunk.hpp"
+#include "routing/trunk_selection.hpp"
 #include "sip/message/message.hpp"
 #include "sip/transaction/transaction_manager.hpp"
 #include "sip/transport/flow.hpp"
@@ -46,7 +47,9 @@ struct ingress_request {
     std::optional<std::size_t> source_trunk;
     call_direction direction = call_direction::outbound;  ///< identification
     std::string dialled;         ///< routing: the unescaped Request-URI user part
-    std::size_t trunk_index = 0;  ///< routing (outbound): the trunk of the first attempt
+    std::size_t trunk_index = 0;  ///< trunk selection (outbound): the trunk of the first attempt
+    std::vector<std::size_t> trunks;  ///< routing (outbound): the route's trunks (indices), in failover order
+    std::size_t trunk_position = 0;   ///< trunk selection: where `trunk_index` is in `trunks`
     std::size_t inbound_route = 0;  ///< routing (inbound): the route to the PBX
     /// routing: the Request-URI user part of the other leg, escaped (rewritten or as dialled).
     std::string number;
@@ -165,6 +168,28 @@ private:
     const routing::route_table& routes_;
     const routing::inbound_route_table& inbound_routes_;
     const std::unordered_map<std::string, std::size_t>& trunk_index_;
+    b2bua_metrics& metrics_;
+    std::shared_ptr<spdlog::logger> log_;
+};
+
+/// Which trunk of the route takes the first attempt: the first one not down, out of service
+/// or over its max_calls/max_cps (routing::trunk_selection). Each one passed over counts as
+/// a failover to the chosen one. None left: 503 with Retry-After, `result="limit"` (or
+/// `"unavailable"` when no trunk was over a limit, all being down or out of service).
+class trunk_selection_stage final : public ingress_stage {
+public:
+    trunk_selection_stage(const routing::trunk_selection& selection,
+                          const std::vector<std::shared_ptr<const routing::trunk>>& trunks,
+                          std::function<routing::trunk_selection::time_point()> now, b2bua_metrics& metrics,
+                          std::shared_ptr<spdlog::logger> log)
+        : selection_(selection), trunks_(trunks), now_(std::move(now)), metrics_(metrics), log_(std::move(log)) {}
+    std::string_view name() const noexcept override { return "trunk_selection"; }
+    stage_result run(ingress_request& r, ingress_responder& responder) override;
+
+private:
+    const routing::trunk_selection& selection_;
+    const std::vector<std::shared_ptr<const routing::trunk>>& trunks_;
+    std::function<routing::trunk_selection::time_point()> now_;
     b2bua_metrics& metrics_;
     std::shared_ptr<spdlog::logger> log_;
 };

@@ -24,6 +24,15 @@ route_table::route_table(std::vector<route> routes) {
     lengths_.erase(std::unique(lengths_.begin(), lengths_.end()), lengths_.end());
 }
 
+std::string route::rewrite(std::string_view dialled) const {
+    dialled.remove_prefix(std::min(strip, dialled.size()));
+    std::string out;
+    out.reserve(prepend.size() + dialled.size());
+    out += prepend;
+    out += dialled;
+    return out;
+}
+
 const route* route_table::match(std::string_view user) const {
     for (std::size_t len : lengths_) {
         if (len > user.size()) continue;

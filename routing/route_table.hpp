@@ -12,8 +12,16 @@
 namespace b2b::routing {
 
 struct route {
-    std::string prefix;  ///< digits (or any characters) the dialled user part starts with; "" = default
-    std::string trunk;   ///< trunk name
+    std::string prefix;               ///< digits (or any characters) the dialled user part starts with; "" = default
+    std::vector<std::string> trunks;  ///< trunk names, tried in this order (failover); never empty
+    std::size_t strip = 0;            ///< leading characters removed from the dialled number...
+    std::string prepend;              ///< ...then this put in front of it
+
+    /// The number leg B dials: `strip` leading characters of `dialled` removed (all of them when
+    /// it is shorter), then `prepend` put in front. Unescaped text in, unescaped text out.
+    std::string rewrite(std::string_view dialled) const;
+    /// Whether `rewrite` changes anything.
+    bool rewrites() const noexcept { return strip != 0 || !prepend.empty(); }
 };
 
 /// Picks the route whose prefix is the longest prefix of the dialled number. Lookups cost

@@ -4,6 +4,8 @@
 #include "auth/ip_network.hpp"
 #include "sip/transport/flow.hpp"
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -15,6 +17,18 @@ enum class identity_policy : std::uint8_t {
     pass,   ///< what the caller sent crosses (its user part; the host becomes ours)
     strip,  ///< nothing is sent
     set,    ///< we write it ourselves, whatever the caller sent
+};
+
+/// How calls are spread over a trunk and when it is passed over (failover, limits, health).
+struct trunk_selection_policy {
+    std::size_t max_calls = 0;  ///< calls at a time on this trunk (ringing or up); 0 = no limit
+    std::uint32_t max_cps = 0;  ///< new calls per second; 0 = no limit
+    /// No provisional response within this time: the INVITE is given up and the next trunk
+    /// tried (Timer B's 64*T1 = 32 s is far too long for a caller).
+    std::chrono::milliseconds invite_timeout{4000};
+    std::chrono::seconds options_interval{0};  ///< OPTIONS health pings; 0 = none
+    unsigned down_after = 3;  ///< failed pings in a row that mark the trunk down
+    unsigned up_after = 2;    ///< answered pings in a row that mark it up again
 };
 
 /// One provider trunk, as configured. Immutable once built: a change replaces the object.
@@ -44,6 +58,7 @@ struct trunk {
     /// entries, exact address:port or networks (routing::trunk_identifier).
     std::vector<sip::endpoint> inbound_endpoints;
     std::vector<auth::ip_network> inbound_networks;
+    trunk_selection_policy selection;
 };
 
 }  // namespace b2b::routing

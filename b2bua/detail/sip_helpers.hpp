@@ -7,6 +7,7 @@
 #include "sip/message/text.hpp"
 #include "sip/message/writer.hpp"
 
+#include <string>
 #include <string_view>
 
 namespace b2b::b2bua::detail {

@@ -125,6 +125,7 @@ public:
 
     boost::system::error_code respond(transaction_id txn, int status, std::string bytes);
     void ack_received(transaction_id txn);
+    void stop_retransmitting(transaction_id txn);
     std::optional<cancel_match> match_cancel(const message& cancel) const;
     boost::system::result<transaction_id> send_request(outbound_request&& request, const flow& f,
                                                        response_handler handler);
@@ -435,6 +436,12 @@ void transaction_manager::impl::respond_now(transaction& t, int status, std::str
 void transaction_manager::impl::ack_received(transaction_id txn) {
     if (auto it = txns_.find(txn); it != txns_.end() && it->second.kind() == txn_kind::server_invite) {
         run(it->second, event::tu_acked());
+    }
+}
+
+void transaction_manager::impl::stop_retransmitting(transaction_id txn) {
+    if (auto it = txns_.find(txn); it != txns_.end() && it->second.kind() == txn_kind::client_invite) {
+        run(it->second, event::gave_up());
     }
 }
 
@@ -832,6 +839,8 @@ boost::system::error_code transaction_manager::respond(transaction_id txn, int s
 void transaction_manager::ack_received(transaction_id txn) noexcept {
     impl_->ack_received(txn);
 }
+
+void transaction_manager::stop_retransmitting(transaction_id invite_txn) { impl_->stop_retransmitting(invite_txn); }
 
 std::optional<cancel_match> transaction_manager::match_cancel(const message& cancel) const {
     return impl_->match_cancel(cancel);

@@ -182,6 +182,13 @@ public:
                                          std::string_view reason_header = {},
                                          response_handler handler = {});
 
+    /// The TU gave up waiting for INVITE client transaction `invite_txn`, which has had no
+    /// provisional yet: its retransmissions (Timer A) stop, nothing is sent (§9.1 allows no
+    /// CANCEL before a provisional; ask `cancel` too and one goes out if a provisional comes).
+    /// Timer B still runs, and responses still reach the handler. Does nothing once a
+    /// response arrived, or for other transactions.
+    void stop_retransmitting(transaction_id invite_txn);
+
     /// The request that started client transaction `txn`, or nullptr when it has ended.
     const outbound_request* client_request(transaction_id txn) const noexcept;
 

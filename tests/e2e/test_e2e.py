@@ -1326,6 +1326,212 @@ def case_inbound_call(binary: Path):
     check(refused == 1, f"source_not_allowed = {refused}, expected 1")
     print(f"inbound_call: {calls} calls trunk -> PBX unchallenged, Request-URI sip:030111@..., topology hidden both "
           f"ways; a stranger's OPTIONS got 403 (source_not_allowed = 1)")
+# ------------------------------------------------------------------ trunk selection and failover
+CARRIER_IP = "127.0.0.2"
+BACKUP_IP = "127.0.0.3"
+
+
+def trunk_entry(name: str, ip: str, port: int, extra: str = "") -> str:
+    return (f'{{ name: {name}, uri: "sip:{ip}:{port}", username: trunkuser, password: trunkpass'
+            + (f", {extra}" if extra else "") + " }")
+
+
+FAILOVER_ROUTE = '{ prefix: "", trunks: [ carrier, backup ] }'
+
+
+def failover_ports():
+    sip, http, _, pbx_port = ports()
+    return sip, http, free_port(host=CARRIER_IP), free_port(host=BACKUP_IP), pbx_port
+
+
+def authed_invite(uac: RawUac, call: dict) -> tuple[str, str]:
+    """INVITE, 407, INVITE with an MD5 answer computed here: (the second request, its final response)."""
+    _, challenge = uac.invite(call)
+    check(start_line(challenge).startswith("SIP/2.0 407"), f"first INVITE -> {start_line(challenge)}")
+    offer = [v for v in header_values(challenge, "proxy-authenticate") if "MD5" in v.upper()][0]
+    return uac.invite(call, md5_proxy_authorization(offer, "INVITE", uac.uri, "pbxuser", "pbxpass", "0a4f113b"))
+
+
+def failovers(text: str, status: str) -> float:
+    return metric(text, "b2bua_trunk_failovers_total", **{"from": "carrier", "to": "backup", "status": status})
+
+
+def case_failover_503(binary: Path):
+    """The carrier (127.0.0.2) answers 503: each call goes on to the backup (127.0.0.3) as a new dialog."""
+    sip, http, carrier_port, backup_port, pbx_port = failover_ports()
+    calls = 3
+    with Session(binary) as s:
+        s.start_b2bua(harness.trunks_config_yaml(sip, http, [trunk_entry("carrier", CARRIER_IP, carrier_port),
+                                                             trunk_entry("backup", BACKUP_IP, backup_port)],
+                                                 [FAILOVER_ROUTE]), sip, http)
+        carrier = s.start_sipp_server("carrier", SCENARIOS / "trunk_answers_503.xml", carrier_port, local_ip=CARRIER_IP)
+        backup = s.start_sipp_server("backup", SHARED_SCENARIOS / "trunk_uas_auth.xml", backup_port, local_ip=BACKUP_IP)
+        check(metric(scrape(http), "b2bua_trunk_failovers_total") == 0, "failovers before any call")
+        pbx = sipp_calls(s, "pbx", SHARED_SCENARIOS / "pbx_uac_auth.xml", sip, pbx_port, calls, 5, PBX_AUTH)
+        carrier_r, backup_r = stop_trunk(s, carrier), stop_trunk(s, backup)
+        all_passed(pbx, backup_r, calls)
+        check(carrier_r.successful == calls, f"carrier: {carrier_r.successful} calls answered 503, expected {calls}")
+        carrier_ids = {header_values(m, "call-id", "i")[0] for m in received(carrier_r, "INVITE")}
+        backup_ids = {header_values(m, "call-id", "i")[0] for m in received(backup_r, "INVITE")}
+        check(len(carrier_ids) == calls and len(backup_ids) == calls, f"Call-IDs {carrier_ids} / {backup_ids}")
+        check(not carrier_ids & backup_ids, "an attempt's Call-ID was reused on the next trunk")
+        for m in received(backup_r, "INVITE"):
+            for tag in (harness.tag_of(header_values(c, "from", "f")[0]) for c in received(carrier_r, "INVITE")):
+                check(tag not in m, f"the first attempt's From tag {tag} reached the backup:\n{m}")
+        check(not any(start_line(m).startswith("SIP/2.0 503") for d, m in pbx.messages if d == "received"),
+              "the carrier's 503 reached the PBX")
+        text = scrape(http)
+        check(failovers(text, "503") == calls, f"failovers{{status=503}} = {failovers(text, '503')}, expected {calls}")
+        check(metric(text, "b2bua_calls_total", trunk="backup", result="answered") == calls, "backup answered")
+        check(s.processes[0].log().count("failover from trunk carrier (503) to trunk backup") == calls,
+              "expected one log line per failover")
+        print(f"failover_503: {calls} calls, 503 at 127.0.0.2, answered at 127.0.0.3 in new dialogs; "
+              f"b2bua_trunk_failovers_total{{status=503}} {calls}")
+
+
+def case_failover_no_answer(binary: Path):
+    """The carrier never answers: the call moves to the backup once invite_timeout_ms has passed."""
+    sip, http, carrier_port, backup_port, _ = failover_ports()
+    timeout_ms = 1000
+    with Session(binary) as s:
+        s.start_b2bua(harness.trunks_config_yaml(
+            sip, http, [trunk_entry("carrier", CARRIER_IP, carrier_port, f"invite_timeout_ms: {timeout_ms}"),
+                        trunk_entry("backup", BACKUP_IP, backup_port)], [FAILOVER_ROUTE]), sip, http)
+        backup = s.start_sipp_server("backup", SHARED_SCENARIOS / "trunk_uas_auth.xml", backup_port, local_ip=BACKUP_IP)
+        with harness.RawUdp(HOST) as sock, harness.RawUdp(CARRIER_IP, carrier_port) as silent:
+            uac = RawUac(sock, sip, "pbx")
+            call = uac.new_call()
+            t0 = time.monotonic()
+            _, ok = authed_invite(uac, call)
+            elapsed = time.monotonic() - t0
+            check(start_line(ok).startswith("SIP/2.0 200"), f"the call was not answered by the backup: {ok}")
+            uac.ack_and_bye(call, ok)
+            # What the silent carrier got: the INVITE and its retransmissions until the give-up,
+            # then nothing (§9.1: no CANCEL without a provisional).
+            got = []
+            while (m := silent.recv(2.0)) is not None:
+                got.append(m)
+        backup_r = stop_trunk(s, backup)
+        check(backup_r.successful == 1, f"backup: {backup_r.successful} calls")
+        check(got and all(start_line(m).startswith("INVITE ") for m in got),
+              f"the silent carrier got {[start_line(m) for m in got]}")
+        check(len(got) <= 2, f"{len(got)} INVITEs at the silent carrier: retransmissions went on after the give-up")
+        check(timeout_ms / 1000 <= elapsed < timeout_ms / 1000 + 1.5,
+              f"answered after {elapsed:.2f}s; expected just over invite_timeout_ms = {timeout_ms} ms")
+        text = scrape(http)
+        check(failovers(text, "timeout") == 1, "failovers{status=timeout} != 1")
+        check(metric(text, "b2bua_calls_total", trunk="backup", result="answered") == 1, "backup answered")
+        print(f"failover_no_answer: silent carrier given up after {timeout_ms} ms ({len(got)} INVITE sends), "
+              f"answered by the backup {elapsed:.2f}s after the authenticated INVITE")
+
+
+def case_failover_none_on_486(binary: Path):
+    """486 from the carrier describes the call: relayed to the PBX, the backup never tried."""
+    sip, http, carrier_port, backup_port, pbx_port = failover_ports()
+    with Session(binary) as s:
+        s.start_b2bua(harness.trunks_config_yaml(sip, http, [trunk_entry("carrier", CARRIER_IP, carrier_port),
+                                                             trunk_entry("backup", BACKUP_IP, backup_port)],
+                                                 [FAILOVER_ROUTE]), sip, http)
+        carrier = s.start_sipp_server("carrier", SCENARIOS / "trunk_answers_486.xml", carrier_port, local_ip=CARRIER_IP)
+        backup = s.start_sipp_server("backup", SHARED_SCENARIOS / "trunk_uas_auth.xml", backup_port, local_ip=BACKUP_IP)
+        pbx = sipp_calls(s, "pbx", SCENARIOS / "pbx_call_fails.xml", sip, pbx_port, 2, 2, PBX_AUTH)
+        carrier_r, backup_r = stop_trunk(s, carrier), stop_trunk(s, backup)
+        check(pbx.successful == 2, f"PBX calls did not end in a failure response:\n{pbx.errors}")
+        check([c for c in statuses(pbx) if c >= 200 and c != 407] == [486, 486], f"PBX statuses {statuses(pbx)}")
+        check(len(received(carrier_r, "INVITE")) == 2, "the carrier did not get both calls")
+        check(not received(backup_r, "INVITE"), "a 486 failed over to the backup")
+        text = scrape(http)
+        check(metric(text, "b2bua_trunk_failovers_total") == 0, "a failover was counted")
+        check(metric(text, "b2bua_calls_total", trunk="carrier", result="rejected") == 2, "rejected calls not counted")
+        print("failover_none_on_486: 486 relayed twice, the backup never saw an INVITE, no failover counted")
+
+
+def case_failover_max_calls(binary: Path):
+    """The carrier takes one call at a time (max_calls: 1): calls beyond it go to the backup."""
+    sip, http, carrier_port, backup_port, pbx_port = failover_ports()
+    calls = 4
+    with Session(binary) as s:
+        s.start_b2bua(harness.trunks_config_yaml(
+            sip, http, [trunk_entry("carrier", CARRIER_IP, carrier_port, "max_calls: 1"),
+                        trunk_entry("backup", BACKUP_IP, backup_port)], [FAILOVER_ROUTE]), sip, http)
+        carrier = s.start_sipp_server("carrier", SHARED_SCENARIOS / "trunk_uas_auth.xml", carrier_port,
+                                      local_ip=CARRIER_IP)
+        backup = s.start_sipp_server("backup", SHARED_SCENARIOS / "trunk_uas_auth.xml", backup_port, local_ip=BACKUP_IP)
+        # Each call is held 3 s and they start 0.1 s apart: all overlap with the first.
+        proc = s.start_sipp("pbx", SHARED_SCENARIOS / "pbx_uac_auth.xml", pbx_port,
+                            ["-s", "1000", *PBX_AUTH, *auth_uri(sip), "-m", str(calls), "-r", "10", "-d", "3000",
+                             "-timeout", "60s", "-recv_timeout", "15000"], remote=f"{HOST}:{sip}")
+        s.wait_sipp(proc, 75)
+        pbx = s.sipp_result(proc)
+        carrier_r, backup_r = stop_trunk(s, carrier), stop_trunk(s, backup)
+        check(pbx.successful == calls and pbx.failed == 0, f"PBX: {pbx.successful} ok, {pbx.failed} failed")
+        check(carrier_r.successful == 1, f"the carrier carried {carrier_r.successful} calls, expected 1 (max_calls)")
+        check(backup_r.successful == calls - 1, f"the backup carried {backup_r.successful} calls")
+        text = scrape(http)
+        check(failovers(text, "limit") == calls - 1, f"failovers{{status=limit}} = {failovers(text, 'limit')}")
+        print(f"failover_max_calls: {calls} overlapping calls, 1 on the carrier (max_calls 1), {calls - 1} on the "
+              "backup, counted as status=limit")
+
+
+def wait_trunk_up(http: int, value: int, timeout: float):
+    harness.wait_until(lambda: metric(scrape(http), "b2bua_trunk_up", trunk="carrier") == value, timeout,
+                       f"b2bua_trunk_up{{trunk=carrier}} to become {value}", interval=0.2)
+
+
+def one_call(uac: RawUac) -> str:
+    """One authenticated call; ends it (ACK + BYE) when answered. Returns the final status line."""
+    call = uac.new_call()
+    _, final = authed_invite(uac, call)
+    if start_line(final).startswith("SIP/2.0 200"):
+        uac.ack_and_bye(call, final)
+    return start_line(final)
+
+
+def case_trunk_down_and_up(binary: Path):
+    """OPTIONS health: the carrier answers pings (up), is stopped (down: calls go to the backup), restarts (up)."""
+    sip, http, carrier_port, backup_port, _ = failover_ports()
+    with Session(binary) as s:
+        b2bua = s.start_b2bua(harness.trunks_config_yaml(
+            sip, http, [trunk_entry("carrier", CARRIER_IP, carrier_port,
+                                    "options_interval_s: 1, down_after: 2, up_after: 2"),
+                        trunk_entry("backup", BACKUP_IP, backup_port)], [FAILOVER_ROUTE]), sip, http)
+        text = scrape(http)
+        check(metric(text, "b2bua_trunk_up", trunk="carrier") == 1 and metric(text, "b2bua_trunk_up", trunk="backup") == 1,
+              "trunks not up at start")
+        scenario = SCENARIOS / "trunk_answers_options_rejects_invite.xml"
+        carrier = s.start_sipp_server("carrier", scenario, carrier_port, local_ip=CARRIER_IP)
+        time.sleep(2.5)  # a few pings answered
+        check(metric(scrape(http), "b2bua_trunk_up", trunk="carrier") == 1, "carrier not up while answering")
+        s.stop(carrier)
+        first = s.sipp_result(carrier)
+        check(received(first, "OPTIONS"), "the carrier got no OPTIONS ping")
+        ping = received(first, "OPTIONS")[0]
+        check(f"{HOST}:{sip}" in header_values(ping, "via", "v")[0], f"ping Via is not the b2bua's:\n{ping}")
+        t_stop = time.monotonic()
+        wait_trunk_up(http, 0, 10)
+        down_after = time.monotonic() - t_stop
+        check("trunk carrier is down" in b2bua.log(), "no log line for the carrier going down")
+        backup = s.start_sipp_server("backup", SHARED_SCENARIOS / "trunk_uas_auth.xml", backup_port, local_ip=BACKUP_IP)
+        with harness.RawUdp(HOST) as sock:
+            uac = RawUac(sock, sip, "pbx")
+            status = one_call(uac)
+            check(status.startswith("SIP/2.0 200"), f"call while the carrier is down -> {status}")
+            check(failovers(scrape(http), "down") == 1, "the down carrier was not skipped (status=down)")
+            carrier2 = s.start_sipp_server("carrier2", scenario, carrier_port, local_ip=CARRIER_IP)
+            t_start = time.monotonic()
+            wait_trunk_up(http, 1, 10)
+            up_after = time.monotonic() - t_start
+            check("trunk carrier is up" in b2bua.log(), "no log line for the carrier coming back up")
+            status = one_call(uac)
+            check(status.startswith("SIP/2.0 486"), f"call once the carrier is up -> {status} (expected its 486)")
+        second = stop_trunk(s, carrier2)
+        backup_r = stop_trunk(s, backup)
+        check(len(received(second, "INVITE")) == 1, "the carrier did not get the call once it was up")
+        check(backup_r.successful == 1, f"the backup carried {backup_r.successful} calls, expected 1")
+        check(failovers(scrape(http), "down") == 1, "a second down failover was counted")
+        print(f"trunk_down_and_up: carrier pinged, stopped -> b2bua_trunk_up 0 after {down_after:.1f}s, call to the "
+              f"backup (status=down), restarted -> 1 after {up_after:.1f}s, next call at the carrier")
+
 
 
 CASES = {name[len("case_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}

@@ -41,6 +41,15 @@ action_list client_invite::on_event(const event& ev) noexcept {
                 out += start(timer_name::b, tv_.timeout());
             }
             break;
+        case event_kind::tu_gave_up:
+            // §9.1 forbids a CANCEL before a provisional: the TU that stops waiting for a
+            // silent peer can only stop retransmitting. Timer B keeps running, so a late
+            // answer still reaches the TU (which CANCELs after a 1xx, or ACKs and BYEs a 2xx)
+            // and the transaction still ends with a timeout if nothing comes.
+            if (state_ == state::calling) {
+                out += stop(timer_name::a);
+            }
+            break;
         case event_kind::transport_error:
             switch (state_) {
                 case state::calling:

@@ -45,6 +45,7 @@ action_list client_non_invite::on_event(const event& ev) noexcept {
         case event_kind::tu_response:
         case event_kind::tu_ack:
         case event_kind::cancel_sent:
+        case event_kind::tu_gave_up:
             break;
     }
     return out;

@@ -19,6 +19,7 @@ enum class event_kind : std::uint8_t {
     tu_response,      ///< server: the TU sends a response with `status`
     tu_ack,           ///< server INVITE: the TU matched the ACK for its 2xx
     cancel_sent,      ///< client INVITE: a CANCEL for it went out (§9.1)
+    tu_gave_up,       ///< client INVITE: the TU stopped waiting before any provisional
     timer,            ///< `timer` fired
     transport_error,  ///< a send failed, or the connection closed
 };
@@ -35,6 +36,7 @@ struct event {
     static constexpr event tu_sends(int s) noexcept { return {event_kind::tu_response, s}; }
     static constexpr event tu_acked() noexcept { return {event_kind::tu_ack}; }
     static constexpr event cancelled() noexcept { return {event_kind::cancel_sent}; }
+    static constexpr event gave_up() noexcept { return {event_kind::tu_gave_up}; }
     static constexpr event fired(timer_name t) noexcept { return {event_kind::timer, 0, t}; }
     static constexpr event transport_failed() noexcept { return {event_kind::transport_error}; }
 };

@@ -80,6 +80,7 @@ action_list server_invite::on_event(const event& ev) noexcept {
             break;
         case event_kind::response:
         case event_kind::cancel_sent:
+        case event_kind::tu_gave_up:
             break;  // client-side events
     }
     return out;

@@ -64,6 +64,7 @@ action_list server_non_invite::on_event(const event& ev) noexcept {
         case event_kind::ack:
         case event_kind::tu_ack:
         case event_kind::cancel_sent:
+        case event_kind::tu_gave_up:
             break;
     }
     return out;

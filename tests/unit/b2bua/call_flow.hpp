@@ -44,6 +44,7 @@ struct trunk_spec {
     std::string prefix;    ///< the route prefix that picks it ("" = the default route)
     std::string username;  ///< what it expects in our Authorization
     std::string password;
+    std::string extra;     ///< more keys of its config entry, e.g. "max_calls: 1, invite_timeout_ms: 2000"
 };
 
 // ------------------------------------------------------------------------------------- actor
@@ -230,18 +231,20 @@ public:
     static constexpr const char* sdp_answer = trunk_actor::sdp_answer;
 
     /// Trunk n (from 1) sits at 127.0.0.(20+n):(5200+n), PBX n at 127.0.0.(10+n):(5100+n).
-    static trunk_spec numbered_trunk(int n, std::string name, std::string prefix) {
+    static trunk_spec numbered_trunk(int n, std::string name, std::string prefix, std::string extra = {}) {
         const std::string ip = "127.0.0." + std::to_string(20 + n);
         return {name, ep(ip.c_str(), static_cast<std::uint16_t>(5200 + n)), std::move(prefix), name + "-user",
-                name + "-pass"};
+                name + "-pass", std::move(extra)};
     }
 
-    /// `extra_yaml` is appended to the configuration (top-level sections such as inbound_routes);
-    /// `downstream_yaml` goes into its downstream section (lines indented by two spaces).
-    explicit b2bua_harness(std::vector<trunk_spec> trunks, const std::string& extra_yaml = {},
-                           const std::string& downstream_yaml = {})
+    /// `routes`: the items of the config's `routes:` list (YAML lines); empty = one route per
+    /// trunk, by its prefix. `extra_yaml` is appended to the configuration (top-level sections
+    /// such as inbound_routes); `downstream_yaml` goes into its downstream section (lines
+    /// indented by two spaces).
+    explicit b2bua_harness(std::vector<trunk_spec> trunks, const std::string& routes = {},
+                           const std::string& extra_yaml = {}, const std::string& downstream_yaml = {})
         : specs_(std::move(trunks)),
-          cfg(parse_config(make_config(specs_, downstream_yaml) + extra_yaml)),
+          cfg(parse_config(make_config(specs_, routes, downstream_yaml) + extra_yaml)),
           metrics(registry, cfg.downstream.realm, names(specs_), pbx_names(cfg)) {
         b2b.attach(txm);
         net.set_user(&txm);
@@ -341,7 +344,8 @@ public:
     }
 
 private:
-    static std::string make_config(const std::vector<trunk_spec>& trunks, const std::string& downstream_yaml);
+    static std::string make_config(const std::vector<trunk_spec>& trunks, const std::string& routes,
+                                   const std::string& downstream_yaml);
     static std::vector<std::string> pbx_names(const config& c) {
         std::vector<std::string> out;
         for (const auto& r : c.inbound_routes) out.push_back(r.target.name);
@@ -574,7 +578,7 @@ inline double b2bua_harness::counter(const std::string& name, const std::map<std
     return total;
 }
 
-inline std::string b2bua_harness::make_config(const std::vector<trunk_spec>& trunks,
+inline std::string b2bua_harness::make_config(const std::vector<trunk_spec>& trunks, const std::string& routes,
                                              const std::string& downstream_yaml) {
     std::string y = R"(
 sip:
@@ -590,10 +594,14 @@ downstream:
     y += "upstream:\n  trunks:\n";
     for (const auto& t : trunks) {
         y += "    - { name: " + t.name + ", uri: \"sip:" + t.address.to_string() + "\", username: " + t.username +
-             ", password: " + t.password + " }\n";
+             ", password: " + t.password + (t.extra.empty() ? "" : ", " + t.extra) + " }\n";
     }
     y += "routes:\n";
-    for (const auto& t : trunks) y += "  - { prefix: \"" + t.prefix + "\", trunk: " + t.name + " }\n";
+    if (!routes.empty()) {
+        y += routes;
+    } else {
+        for (const auto& t : trunks) y += "  - { prefix: \"" + t.prefix + "\", trunk: " + t.name + " }\n";
+    }
     y += "calls:\n  max_ringing_s: 120\n";
     return y;
 }

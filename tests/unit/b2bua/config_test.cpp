@@ -250,6 +250,73 @@ TEST(config, inbound_errors_name_the_field) {
               "downstream.allowed_sources[0]: 'office' is not an address or CIDR");
 }
 
+// Two trunks for the failover tests: the documented carrier plus a backup.
+std::string two_trunks(const std::string& carrier_extra, const std::string& route) {
+    auto y = with(documented, "      password: trunkpass\n",
+                  "      password: trunkpass\n" + carrier_extra +
+                      "    - { name: backup, uri: \"sip:127.0.0.3:5080\", username: u2, password: p2 }\n");
+    return with(y, "  - { prefix: \"\", trunk: carrier }", route);
+}
+
+TEST(config, route_with_trunks_in_order_and_number_rewriting) {
+    auto c = parse_config(two_trunks("", R"(  - { prefix: "0", trunks: [ backup, carrier ], strip: 1, prepend: "+49" })"));
+    ASSERT_EQ(c.routes.size(), 1u);
+    EXPECT_EQ(c.routes[0].trunks, (std::vector<std::string>{"backup", "carrier"}));
+    EXPECT_EQ(c.routes[0].strip, 1u);
+    EXPECT_EQ(c.routes[0].prepend, "+49");
+    // The old single-trunk form still works.
+    auto old = parse_config(documented);
+    EXPECT_EQ(old.routes[0].trunks, (std::vector<std::string>{"carrier"}));
+    EXPECT_EQ(old.routes[0].strip, 0u);
+    EXPECT_TRUE(old.routes[0].prepend.empty());
+}
+
+TEST(config, trunk_selection_keys_and_defaults) {
+    auto c = parse_config(two_trunks("      max_calls: 10\n      max_cps: 2\n      invite_timeout_ms: 1500\n"
+                                     "      options_interval_s: 30\n      down_after: 5\n      up_after: 1\n",
+                                     R"(  - { prefix: "", trunks: [ carrier, backup ] })"));
+    const auto& s = c.upstream.trunks[0].selection;
+    EXPECT_EQ(s.max_calls, 10u);
+    EXPECT_EQ(s.max_cps, 2u);
+    EXPECT_EQ(s.invite_timeout, std::chrono::milliseconds(1500));
+    EXPECT_EQ(s.options_interval, std::chrono::seconds(30));
+    EXPECT_EQ(s.down_after, 5u);
+    EXPECT_EQ(s.up_after, 1u);
+    const auto& d = c.upstream.trunks[1].selection;
+    EXPECT_EQ(d.max_calls, 0u);
+    EXPECT_EQ(d.max_cps, 0u);
+    EXPECT_EQ(d.invite_timeout, std::chrono::milliseconds(4000));
+    EXPECT_EQ(d.options_interval, std::chrono::seconds(0));
+    EXPECT_EQ(d.down_after, 3u);
+    EXPECT_EQ(d.up_after, 2u);
+}
+
+TEST(config, route_and_selection_errors_name_the_field) {
+    const auto route = [](const std::string& r) { return error_of(two_trunks("", r)); };
+    EXPECT_NE(route(R"(  - { prefix: "", trunk: carrier, trunks: [ backup ] })").find("routes[0].trunks: give either"),
+              std::string::npos);
+    EXPECT_NE(route(R"(  - { prefix: "" })").find("routes[0].trunks: is required"), std::string::npos);
+    EXPECT_NE(route(R"(  - { prefix: "", trunks: [] })").find("routes[0].trunks: must name at least one"),
+              std::string::npos);
+    EXPECT_NE(route(R"(  - { prefix: "", trunks: [ carrier, nosuch ] })").find("routes[0].trunks[1]: no trunk named 'nosuch'"),
+              std::string::npos);
+    EXPECT_NE(route(R"(  - { prefix: "", trunks: [ carrier, carrier ] })").find("routes[0].trunks[1]: 'carrier' is listed twice"),
+              std::string::npos);
+    EXPECT_NE(route(R"(  - { prefix: "", trunk: carrier, strip: -1 })").find("routes[0].strip"), std::string::npos);
+    EXPECT_NE(route(R"(  - { prefix: "", trunk: carrier, prepend: "0 0" })").find("routes[0].prepend"), std::string::npos);
+    EXPECT_NE(route(R"(  - { prefix: "", trunk: carrier, strip_digits: 1 })").find("routes[0].strip_digits: unknown key"),
+              std::string::npos);
+    const auto trunk = [](const std::string& k) {
+        return error_of(two_trunks(k, R"(  - { prefix: "", trunks: [ carrier, backup ] })"));
+    };
+    EXPECT_NE(trunk("      max_calls: -1\n").find("upstream.trunks[0].max_calls"), std::string::npos);
+    EXPECT_NE(trunk("      max_cps: many\n").find("upstream.trunks[0].max_cps"), std::string::npos);
+    EXPECT_NE(trunk("      invite_timeout_ms: 10\n").find("upstream.trunks[0].invite_timeout_ms"), std::string::npos);
+    EXPECT_NE(trunk("      options_interval_s: -5\n").find("upstream.trunks[0].options_interval_s"), std::string::npos);
+    EXPECT_NE(trunk("      down_after: 0\n").find("upstream.trunks[0].down_after"), std::string::npos);
+    EXPECT_NE(trunk("      up_after: 0\n").find("upstream.trunks[0].up_after"), std::string::npos);
+}
+
 TEST(config, missing_file_is_reported) {
     try {
         load_config("/nonexistent/b2bua.yaml");

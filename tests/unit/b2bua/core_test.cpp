@@ -365,10 +365,12 @@ TEST_F(call_flow, answer_that_crosses_the_cancel_is_acked_and_hung_up) {
     EXPECT_EQ(b2b.active_calls(), 0u);
 }
 
-TEST_F(call_flow, trunk_that_never_answers_gives_408) {
+TEST_F(call_flow, trunk_that_never_answers_gives_408_after_invite_timeout) {
     pbx_call c;
     authenticated_invite(c);
-    clock.advance(32s + 100ms);  // Timer B = 64*T1, before the 408's first retransmission
+    clock.advance(3999ms);
+    pbx.expect_nothing();
+    clock.advance(1ms);  // invite_timeout_ms (4000 by default), not Timer B's 32 s
     pbx.expect("SIP/2.0 408");
     EXPECT_EQ(counter("b2bua_calls_total", {{"result", "timeout"}}), 1);
     EXPECT_EQ(b2b.active_calls(), 0u);
@@ -582,7 +584,7 @@ TEST_F(call_flow, a_captured_answer_replayed_on_a_new_call_is_challenged_again) 
 }
 
 TEST_F(call_flow, no_route_gets_404) {
-    cfg.routes = {{"49", "carrier"}};
+    cfg.routes = {{"49", {"carrier"}, 0, {}}};
     core strict(cfg, net, clock, metrics, auth);
     sip::transaction_manager m(net, clock, strict, sip::transaction_config{}, &metrics);
     strict.attach(m);

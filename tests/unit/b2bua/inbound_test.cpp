@@ -78,7 +78,7 @@ inbound_routes:
 
 class inbound : public ::testing::Test, public b2bua_harness {
 protected:
-    inbound() : b2bua_harness({numbered_trunk(1, "carrier", "")}, pbx_route) {}
+    inbound() : b2bua_harness({numbered_trunk(1, "carrier", "")}, {}, pbx_route) {}
     void TearDown() override { expect_no_strays(); }
 
     pbx_actor& pbx = add_pbx("pbx");  // 127.0.0.11:5101, the route's target
@@ -226,7 +226,7 @@ inbound_routes:
 
 class inbound_challenged : public ::testing::Test, public b2bua_harness {
 protected:
-    inbound_challenged() : b2bua_harness({numbered_trunk(1, "carrier", "")}, challenging_pbx) {}
+    inbound_challenged() : b2bua_harness({numbered_trunk(1, "carrier", "")}, {}, challenging_pbx) {}
     void TearDown() override { expect_no_strays(); }
 
     pbx_actor& pbx = add_pbx("pbx");
@@ -269,7 +269,7 @@ constexpr const char* only_second_pbx = "  allowed_sources: [ 127.0.0.12/32 ]\n"
 
 class allowed_sources : public ::testing::Test, public b2bua_harness {
 protected:
-    allowed_sources() : b2bua_harness({numbered_trunk(1, "carrier", "")}, pbx_route, only_second_pbx) {}
+    allowed_sources() : b2bua_harness({numbered_trunk(1, "carrier", "")}, {}, pbx_route, only_second_pbx) {}
     void TearDown() override { expect_no_strays(); }
 
     pbx_actor& outsider = add_pbx("outsider");  // 127.0.0.11: not allowed
@@ -306,7 +306,7 @@ inbound_routes:
 
 class inbound_from : public ::testing::Test, public b2bua_harness {
 protected:
-    inbound_from() : b2bua_harness({numbered_trunk(1, "carrier", ""), numbered_trunk(2, "backup", "9")}, second_address) {}
+    inbound_from() : b2bua_harness({numbered_trunk(1, "carrier", ""), numbered_trunk(2, "backup", "9")}, {}, second_address) {}
     void TearDown() override { expect_no_strays(); }
 
     pbx_actor& pbx = add_pbx("pbx");

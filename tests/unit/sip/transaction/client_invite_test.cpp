@@ -40,6 +40,40 @@ TEST(client_invite, udp_retransmits_with_timer_a_until_timer_b) {
     EXPECT_EQ(d.failures.size(), 1U);  // reported exactly once
 }
 
+TEST(client_invite, giving_up_stops_retransmissions_but_keeps_timer_b_and_responses) {
+    driver d(udp);
+    d.post(event::started());
+    d.clock.advance(2000ms);  // sent at 0, 500, 1500
+    d.post(event::gave_up());
+    d.clock.advance(29000ms);
+    EXPECT_EQ(d.send_times(action_kind::send_request), (times{0ms, 500ms, 1500ms}));
+    EXPECT_EQ(d.machine.current(), client_invite::state::calling);
+    // A late 2xx still reaches the TU (which ACKs and ends it).
+    d.post(event::response_received(200));
+    EXPECT_EQ(d.machine.current(), client_invite::state::accepted);
+    EXPECT_TRUE(d.failures.empty());
+}
+
+TEST(client_invite, giving_up_without_any_answer_still_ends_with_timer_b) {
+    driver d(udp);
+    d.post(event::started());
+    d.post(event::gave_up());
+    d.clock.advance(32000ms);
+    EXPECT_EQ(d.send_times(action_kind::send_request), (times{0ms}));
+    ASSERT_EQ(d.failures.size(), 1U);
+    EXPECT_EQ(d.failures[0], transaction_failure::timeout);
+}
+
+TEST(client_invite, giving_up_after_a_provisional_changes_nothing) {
+    driver d(udp);
+    d.post(event::started());
+    d.post(event::response_received(180));
+    d.post(event::gave_up());
+    EXPECT_EQ(d.machine.current(), client_invite::state::proceeding);
+    d.post(event::response_received(486));
+    EXPECT_EQ(d.machine.current(), client_invite::state::completed);
+}
+
 TEST(client_invite, first_send_is_not_a_retransmission_and_the_rest_are) {
     driver d(udp);
     d.post(event::started());

@@ -16,6 +16,7 @@ std::string_view to_string(call_result r) noexcept {
         case call_result::no_route: return "no_route";
         case call_result::error: return "error";
         case call_result::limit: return "limit";
+        case call_result::draining: return "draining";
     }
     return "error";
 }
@@ -25,7 +26,8 @@ namespace {
 constexpr call_result all_results[] = {call_result::answered, call_result::cancelled,
                                        call_result::rejected, call_result::timeout,
                                        call_result::upstream_auth_failed, call_result::no_route,
-                                       call_result::error,    call_result::limit};
+                                       call_result::error,    call_result::limit,
+                                       call_result::draining};
 
 // Every call today comes from the PBX and goes to a trunk; calls from trunks come next.
 constexpr std::string_view outbound = "outbound";
@@ -73,7 +75,7 @@ b2bua_metrics::b2bua_metrics(prometheus::Registry& registry, std::string downstr
         }
     }
     // Calls that never reached a trunk (no route, refused before routing).
-    for (call_result r : {call_result::no_route, call_result::error, call_result::limit}) {
+    for (call_result r : {call_result::no_route, call_result::error, call_result::limit, call_result::draining}) {
         no_trunk_calls_[static_cast<std::size_t>(r)] =
             &calls_.Add({{"direction", std::string(outbound)}, {"trunk", ""}, {"result", std::string(to_string(r))}});
     }

@@ -109,8 +109,9 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
         trunk_index_.emplace(t.name, trunks_.size());
         trunks_.push_back(std::make_shared<const routing::trunk>(t));
     }
-    // The order is the policy: cheap refusals first, no digest work for a merged request, no
-    // routing for an unauthenticated one.
+    // The order is the policy: cheap refusals first (a draining server takes nothing new), no
+    // digest work for a merged request, no routing for an unauthenticated one.
+    stages_.push_back(std::make_unique<draining_stage>([this] { return drain_retry_after(); }, metrics_, log_));
     stages_.push_back(std::make_unique<screening_stage>([this](const sip::message& invite) {
         return find_by_inbound(invite.call_id(), invite.from().tag) != nullptr;
     }));
@@ -122,6 +123,7 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
 
 core::~core() {
     for (auto& [id, c] : calls_) timers_.cancel(c->timer);
+    timers_.cancel(drain_.timer);
 }
 
 void core::attach(sip::transaction_manager& transactions) {
@@ -159,7 +161,12 @@ void core::on_request_out_of_dialog(sip::transaction_id txn, sip::message&& req,
         case sip::method::invite:
             return on_initial_invite(txn, std::move(req), f);
         case sip::method::options:
-            // A keep-alive probe from the PBX or a trunk (RFC 3261 §11.2).
+            // A keep-alive probe from the PBX or a trunk (RFC 3261 §11.2), answered as an
+            // INVITE would be: while draining, the prober learns to send its calls elsewhere.
+            if (const auto retry = drain_retry_after()) {
+                const std::string seconds = std::to_string(retry->count());
+                return respond(txn, req, 503, "Service Unavailable", tokens_.tag(), {{"Retry-After", seconds}});
+            }
             return respond(txn, req, 200, "OK", tokens_.tag(), {{"Allow", allow_value}, {"Accept", "application/sdp"}});
         case sip::method::bye:
             return respond(txn, req, 481, "Call/Transaction Does Not Exist", tokens_.tag());
@@ -262,6 +269,7 @@ void core::end(call& c, std::string_view why) {
     by_inbound_.erase(inbound_key(c.in.invite.call_id(), c.in.invite.from().tag));
     calls_.erase(c.id.value);  // destroys c
     metrics_.set_active_calls(calls_.size());
+    if (calls_.empty() && drain_.phase != drain_phase::running) finish_drain();
 }
 
 // ------------------------------------------------------------------------------------- lookups

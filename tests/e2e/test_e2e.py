@@ -18,6 +18,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -1229,6 +1231,144 @@ def case_info_and_refer(binary: Path):
     check(metric(text, "b2bua_calls_total", trunk="carrier", result="answered") == calls, "answered calls")
     print(f"info_and_refer: {calls} calls; INFO application/dtmf-relay at the trunk in leg B's dialog with the "
           "PBX's body, 200 back; REFER answered 403, never at the trunk")
+
+
+# ------------------------------------------------------------------ shutdown and races
+TRUNK_HOST = "127.0.0.2"  # the trunk's own loopback address; the PBX is 127.0.0.1
+
+
+def healthz(http_port: int) -> tuple[int, str]:
+    """GET /healthz: (status, body)."""
+    try:
+        with urllib.request.urlopen(f"http://{HOST}:{http_port}/healthz", timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def drain_session_start(s: Session, drain_s: int, pbx_scenario: Path, hold_ms: int = 0):
+    """A b2bua with calls.drain_s, a trunk SIPp on 127.0.0.2 and one PBX call from 127.0.0.1,
+    up to the moment the call is answered. Returns (ports, b2bua, trunk, pbx)."""
+    sip, http, _, pbx_port = ports()
+    trunk_port = free_port(host=TRUNK_HOST)
+    b2bua = s.start_b2bua(config_yaml(sip, http, 0, trunk_uri=f"sip:{TRUNK_HOST}:{trunk_port}",
+                                      extra=f"calls:\n  drain_s: {drain_s}\n"), sip, http)
+    trunk = s.start_sipp_server("trunk", SHARED_SCENARIOS / "trunk_uas_auth.xml", trunk_port, local_ip=TRUNK_HOST)
+    pbx = s.start_sipp("pbx", pbx_scenario, pbx_port,
+                       ["-s", "1000", *PBX_AUTH, *auth_uri(sip), "-m", "1", "-d", str(hold_ms), "-timeout", "40s",
+                        "-recv_timeout", "30000"], remote=f"{HOST}:{sip}")
+    harness.wait_until(lambda: metric(scrape(http), "b2bua_calls_total", result="answered") == 1, 10,
+                       "the call to be answered")
+    harness.wait_until(lambda: metric(scrape(http), "b2bua_active_calls") == 1, 5, "the call to be up")
+    return (sip, http, trunk_port, pbx_port), b2bua, trunk, pbx
+
+
+def exits_within(proc: harness.Process, timeout: float) -> int:
+    try:
+        return proc.popen.wait(timeout=timeout)
+    except harness.subprocess.TimeoutExpired:
+        raise HarnessError(f"{proc.name} still running {timeout:.0f}s later:\n{proc.log()[-3000:]}")
+
+
+def check_refused_while_draining(sip: int, http: int, deadline_s: float):
+    """/healthz says draining; a new INVITE and an OPTIONS get 503 with Retry-After."""
+    status, body = healthz(http)
+    check(status == 503 and body.strip() == "draining", f"/healthz while draining: {status} {body!r}")
+    before = metric(scrape(http), "b2bua_calls_total", trunk="", result="draining")
+    with harness.RawUdp(HOST) as sock:
+        uac = RawUac(sock, sip, "late")
+        _, final = uac.invite(uac.new_call())
+        check(start_line(final).startswith("SIP/2.0 503"), f"a new INVITE while draining -> {start_line(final)}")
+        retry = header_values(final, "retry-after")
+        check(len(retry) == 1 and 1 <= int(retry[0]) <= deadline_s + 4,
+              f"503 Retry-After {retry}, expected 1..{deadline_s + 4:.0f} (the time left, with the linger bound)")
+        check(not header_values(final, "proxy-authenticate"), "a challenge while draining")
+        sock.sock.settimeout(2)
+        reply = options_status(sock.sock, sip, 7)
+        check(reply is not None and reply.startswith("SIP/2.0 503"), f"OPTIONS while draining -> {reply!r}")
+    after = metric(scrape(http), "b2bua_calls_total", trunk="", result="draining")
+    check(after == before + 1, f"b2bua_calls_total{{result=draining}} {before:.0f} -> {after:.0f}, expected +1")
+
+
+def case_sigterm_drain(binary: Path):
+    """SIGTERM: new calls 503, /healthz 503 "draining"; (a) a call that ends by itself lets the
+    process exit 0 at once; (b) one that outlives calls.drain_s (3) gets BYE on both legs, then exit 0."""
+    # (a) drain_s 20, the PBX hangs up 4 s after the answer: exit right after its BYE.
+    with Session(binary) as s:
+        (sip, http, _, _), b2bua, trunk, pbx = drain_session_start(s, 20, SHARED_SCENARIOS / "pbx_uac_auth.xml",
+                                                                   hold_ms=4000)
+        t0 = time.monotonic()
+        os.kill(b2bua.pid, signal.SIGTERM)
+        harness.wait_until(lambda: "shutting down" in b2bua.log(), 5, "the drain to start")
+        check_refused_while_draining(sip, http, 20)
+        check(b2bua.alive(), "b2bua exited with a call in progress")
+        s.wait_sipp(pbx, 20)
+        pbx_r = s.sipp_result(pbx)
+        check(pbx_r.successful == 1 and pbx_r.failed == 0, f"the call in progress did not finish:\n{pbx_r.errors}")
+        code = exits_within(b2bua, 5)
+        took = time.monotonic() - t0
+        check(code == 0, f"b2bua exited with {code}")
+        check(took < 12, f"b2bua took {took:.1f}s to exit after its last call ended; drain_s is 20")
+        check(not received(pbx_r, "BYE"), "the PBX got a BYE although it hung up itself")
+        trunk_r = stop_trunk(s, trunk)
+        check(len(received(trunk_r, "BYE")) == 1, "the trunk did not get the PBX's BYE")
+        log = b2bua.log()
+        check("drained: 0 call(s) left" in log and "call refused: shutting down (draining)" in log,
+              f"drain log lines missing:\n{log[-3000:]}")
+        print(f"sigterm_drain (a): new INVITE and OPTIONS 503 with Retry-After, /healthz 503 draining; the call "
+              f"ended by the PBX; exit 0 {took:.1f}s after SIGTERM")
+
+    # (b) drain_s 3, nobody hangs up: BYE on both legs at 3 s, exit 0 once they are answered.
+    with Session(binary) as s:
+        (sip, http, _, _), b2bua, trunk, pbx = drain_session_start(s, 3, SCENARIOS / "pbx_answered_expect_bye.xml")
+        t0 = time.monotonic()
+        os.kill(b2bua.pid, signal.SIGTERM)
+        harness.wait_until(lambda: "shutting down" in b2bua.log(), 5, "the drain to start")
+        check_refused_while_draining(sip, http, 3)
+        time.sleep(max(0.0, 2.5 - (time.monotonic() - t0)))
+        check(b2bua.alive() and metric(scrape(http), "b2bua_active_calls") == 1,
+              "the call was ended before calls.drain_s")
+        code = exits_within(b2bua, 3 + 4 + 3)
+        took = time.monotonic() - t0
+        check(code == 0, f"b2bua exited with {code}")
+        check(2.8 <= took <= 3 + 4 + 3, f"exit {took:.1f}s after SIGTERM with drain_s 3")
+        s.wait_sipp(pbx, 10)
+        pbx_r = s.sipp_result(pbx)
+        check(pbx_r.successful == 1 and len(received(pbx_r, "BYE")) >= 1,
+              f"the PBX did not get its BYE:\n{pbx_r.errors}")
+        trunk_r = stop_trunk(s, trunk)
+        check(trunk_r.successful == 1 and len(received(trunk_r, "BYE")) >= 1,
+              f"the trunk did not get its BYE:\n{trunk_r.errors}")
+        log = b2bua.log()
+        check("ending 1 call(s) (drain time over)" in log and "drained: 0 call(s) left" in log,
+              f"drain log lines missing:\n{log[-3000:]}")
+        print(f"sigterm_drain (b): the call outlived drain_s 3: BYE to the PBX and the trunk, exit 0 {took:.1f}s "
+              "after SIGTERM")
+
+
+def case_sigterm_twice(binary: Path):
+    """A second SIGTERM ends the calls at once: BYE on both legs, exit 0, without waiting for drain_s."""
+    with Session(binary) as s:
+        (sip, http, _, _), b2bua, trunk, pbx = drain_session_start(s, 60, SCENARIOS / "pbx_answered_expect_bye.xml")
+        os.kill(b2bua.pid, signal.SIGTERM)
+        harness.wait_until(lambda: "shutting down" in b2bua.log(), 5, "the drain to start")
+        time.sleep(0.5)
+        check(b2bua.alive() and metric(scrape(http), "b2bua_active_calls") == 1, "the call ended on the first SIGTERM")
+        t0 = time.monotonic()
+        os.kill(b2bua.pid, signal.SIGTERM)
+        code = exits_within(b2bua, 5)
+        took = time.monotonic() - t0
+        check(code == 0, f"b2bua exited with {code}")
+        s.wait_sipp(pbx, 10)
+        pbx_r = s.sipp_result(pbx)
+        check(pbx_r.successful == 1 and len(received(pbx_r, "BYE")) >= 1, f"the PBX got no BYE:\n{pbx_r.errors}")
+        trunk_r = stop_trunk(s, trunk)
+        check(trunk_r.successful == 1 and len(received(trunk_r, "BYE")) >= 1, f"the trunk got no BYE:\n{trunk_r.errors}")
+        log = b2bua.log()
+        check("shutting down now: ending 1 call(s)" in log and "drained: 0 call(s) left" in log,
+              f"log lines missing:\n{log[-3000:]}")
+        print(f"sigterm_twice: the second SIGTERM ended the call with BYE on both legs; exit 0 {took:.1f}s later "
+              "(drain_s 60)")
 
 
 CASES = {name[len("case_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}

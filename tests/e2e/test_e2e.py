@@ -1371,6 +1371,45 @@ def case_sigterm_twice(binary: Path):
               "(drain_s 60)")
 
 
+def case_cancel_crosses_answer(binary: Path):
+    """The trunk answers 200 after our CANCEL (it answered the CANCEL 200 too): the PBX has its 487,
+    the trunk leg is ACKed and then ended with a BYE; counted as cancelled, not answered."""
+    calls = 5
+    sip, http, _, pbx_port = ports()
+    trunk_port = free_port(host=TRUNK_HOST)
+    with Session(binary) as s:
+        s.start_b2bua(config_yaml(sip, http, 0, trunk_uri=f"sip:{TRUNK_HOST}:{trunk_port}"), sip, http)
+        trunk = s.start_sipp_server("trunk", SCENARIOS / "trunk_answers_despite_cancel.xml", trunk_port,
+                                    local_ip=TRUNK_HOST)
+        pbx = sipp_calls(s, "pbx", SCENARIOS / "pbx_cancel_while_ringing.xml", sip, pbx_port, calls, calls, PBX_AUTH,
+                         timeout=20)
+        harness.wait_until(lambda: metric(scrape(http), "b2bua_active_calls") == 0, 10, "calls to end")
+        trunk_r = stop_trunk(s, trunk)
+        all_passed(pbx, trunk_r, calls)
+        for call_id, msgs in per_call(pbx).items():
+            finals = [int(start_line(m).split()[1]) for d, m in msgs if d == "received"
+                      and start_line(m).startswith("SIP/2.0 ") and cseq_of(m) == (2, "INVITE")
+                      and int(start_line(m).split()[1]) >= 200]
+            check(finals and set(finals) == {487}, f"PBX {call_id}: final answers to its INVITE {finals}, expected 487")
+        for call_id, dlg in leg_b_dialogs(trunk_r, calls).items():
+            got = [start_line(m).split()[0] for d, m in dlg["msgs"] if d == "received"
+                   and cseq_of(m)[0] >= dlg["setup_cseq"]]
+            check("CANCEL" in got and "ACK" in got and "BYE" in got
+                  and got.index("CANCEL") < got.index("ACK") < got.index("BYE"),
+                  f"leg B {call_id}: requests after the answered INVITE {got}, expected CANCEL, ACK, BYE in order")
+            acks = first_sent(dlg["msgs"], "received", "ACK ", (dlg["setup_cseq"], "ACK"))
+            check(len(acks) == 1 and harness.tag_of(header_values(acks[0], "to", "t")[0]) == dlg["trunk_tag"],
+                  f"leg B {call_id}: the ACK of the 2xx is not in its dialog: {acks}")
+            byes = first_sent(dlg["msgs"], "received", "BYE ")
+            check(len(byes) == 1, f"leg B {call_id}: {len(byes)} BYEs")
+            check_leg_b_request(byes[0], dlg, sip, f"leg B {call_id} BYE")
+        text = scrape(http)
+        check(metric(text, "b2bua_calls_total", trunk="carrier", result="cancelled") == calls, "cancelled calls")
+        check(metric(text, "b2bua_calls_total", trunk="carrier", result="answered") == 0, "a cancelled call counted answered")
+        print(f"cancel_crosses_answer: {calls} calls; the trunk's 200 after the CANCEL was ACKed and ended with a BYE "
+              "in leg B's dialog; the PBX got 487 only")
+
+
 CASES = {name[len("case_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}
 
 

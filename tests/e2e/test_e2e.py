@@ -716,10 +716,11 @@ PROVIDER_CFG = harness.ROOT / "tests" / "e2e" / "kamailio" / "provider.cfg"
 PROVIDER_REALM = "provider.example"
 
 
-def start_provider(s: Session, port: int, uas_port: int) -> harness.Process:
+def start_provider(s: Session, port: int, uas_port: int, proxy_challenge: bool = False) -> harness.Process:
     """Kamailio (tests/e2e/kamailio/provider.cfg) on udp:127.0.0.2:`port`, in the foreground (-DD),
     logging to stderr (-E); its runtime and working directory are in the session's temp dir.
-    Ready once it answers an OPTIONS from 127.0.0.3."""
+    Ready once it answers an OPTIONS from 127.0.0.3. It challenges with 401 WWW-Authenticate, or
+    with 407 Proxy-Authenticate when `proxy_challenge`."""
     exe = shutil.which("kamailio")
     check(exe is not None, "kamailio is not installed (deploy/install-deps.sh installs it)")
     run = s.workdir / "kamailio"
@@ -727,7 +728,7 @@ def start_provider(s: Session, port: int, uas_port: int) -> harness.Process:
     proc = s.start_process("kamailio", [
         exe, "-f", str(PROVIDER_CFG), "-DD", "-E", "-m", "32", "-M", "8", "-Y", str(run), "-w", str(run),
         "-A", f"LISTEN_SOCKET=udp:{PROVIDER_HOST}:{port}", "-A", f'UAS_HOSTPORT="{PROVIDER_HOST}:{uas_port}"',
-        "-A", "NONCE_EXPIRE=300"], cwd=run)
+        "-A", "NONCE_EXPIRE=300"] + (["-A", "PROXY_CHALLENGE"] if proxy_challenge else []), cwd=run)
     with harness.RawUdp("127.0.0.3") as probe:
         n = 0
 
@@ -755,9 +756,10 @@ def start_provider(s: Session, port: int, uas_port: int) -> harness.Process:
                    f"CSeq: 1 INVITE\r\nContact: <sip:probe@127.0.0.3:{probe.port}>\r\nContent-Length: 0\r\n\r\n",
                    (PROVIDER_HOST, port))
         answer = probe.recv_final(5, call_id)
-        check(answer is not None and start_line(answer).startswith("SIP/2.0 401"),
+        code, header = ("407", "proxy-authenticate") if proxy_challenge else ("401", "www-authenticate")
+        check(answer is not None and start_line(answer).startswith(f"SIP/2.0 {code}"),
               f"kamailio answered an INVITE without credentials with {answer!r}")
-        offer = [digest_params(v) for v in header_values(answer, "www-authenticate")]
+        offer = [digest_params(v) for v in header_values(answer, header)]
         check(len(offer) == 1 and offer[0].get("realm") == PROVIDER_REALM and offer[0].get("qop") == "auth"
               and offer[0].get("algorithm", "MD5") == "MD5", f"kamailio's challenge: {offer}")
         probe.send(f"ACK {head}To: {header_values(answer, 'to')[0]}\r\nCall-ID: {call_id}\r\n"
@@ -765,16 +767,17 @@ def start_provider(s: Session, port: int, uas_port: int) -> harness.Process:
     return proc
 
 
-_PROVIDER_LINE = re.compile(r"PROVIDER-(RX|CHALLENGE|AUTHOK|FORBIDDEN) (.*)$", re.M)
+_PROVIDER_LINE = re.compile(r"PROVIDER-(RX|REPLY|CHALLENGE|AUTHOK|FORBIDDEN) (.*)$", re.M)
 
 
 def provider_log(text: str) -> dict:
-    """Kamailio's PROVIDER-* lines: requests received (source, text), challenges, acceptances."""
-    out = {"rx": [], "challenge": [], "authok": [], "forbidden": []}
+    """Kamailio's PROVIDER-* lines: requests and replies received (source, text), challenges,
+    acceptances."""
+    out = {"rx": [], "reply": [], "challenge": [], "authok": [], "forbidden": []}
     for kind, rest in _PROVIDER_LINE.findall(text):
         fields = dict(re.findall(r"(\w+)=(\S*)", rest))
-        if kind == "RX":
-            out["rx"].append((fields["src"], base64.b64decode(fields["b64"]).decode(errors="replace")))
+        if kind in ("RX", "REPLY"):
+            out[kind.lower()].append((fields["src"], base64.b64decode(fields["b64"]).decode(errors="replace")))
         else:
             out[kind.lower()].append(fields)
     return out
@@ -926,6 +929,129 @@ def case_kamailio_provider(binary: Path):
     check(reuse["upstream_successes"] >= reuse["challenges"] and reuse["upstream_successes"] > 0,
           f"with reuse_nonce b2bua_auth_successes_total{{direction=upstream}} = {reuse['upstream_successes']:.0f}: "
           f"{summary}")
+
+
+def case_kamailio_in_dialog(binary: Path):
+    """Kamailio as a record-routing provider that challenges with 407, in front of a SIPp far end:
+    leg B's in-dialog requests (ACK, the PBX's hold re-INVITE, BYE) carry Kamailio's Record-Route
+    as Route and go through it, challenged and answered; the far end's re-INVITE through Kamailio
+    reaches the PBX and the answer goes back through Kamailio."""
+    calls = 3
+    sip, http, _, pbx_port = ports()
+    kam_port = free_port((socket.SOCK_DGRAM,), host=PROVIDER_HOST)
+    uas_port = free_port((socket.SOCK_DGRAM,), host=PROVIDER_HOST)
+    while uas_port == kam_port:
+        uas_port = free_port((socket.SOCK_DGRAM,), host=PROVIDER_HOST)
+    kamailio_at, b2bua_at, far_at = f"{PROVIDER_HOST}:{kam_port}", f"{HOST}:{sip}", f"{PROVIDER_HOST}:{uas_port}"
+    with Session(binary) as s:
+        b2bua = s.start_b2bua(config_yaml(sip, http, 0, trunk_uri=f"sip:{kamailio_at}"), sip, http)
+        uas = s.start_sipp_server("uas", SCENARIOS / "far_end_reinvites_behind_provider.xml", uas_port,
+                                  local_ip=PROVIDER_HOST)
+        kam = start_provider(s, kam_port, uas_port, proxy_challenge=True)
+        pbx = sipp_calls(s, "pbx", SCENARIOS / "pbx_holds_then_answers_reinvite.xml", sip, pbx_port, calls, calls,
+                         PBX_AUTH, timeout=20)
+        harness.wait_until(lambda: metric(scrape(http), "b2bua_active_calls") == 0, 10, "calls to end")
+        uas_r = stop_trunk(s, uas)
+        text = scrape(http)
+        log = provider_log(kam.log())
+        check(pbx.successful == calls and pbx.failed == 0,
+              f"PBX: {pbx.successful} ok, {pbx.failed} failed\n{pbx.errors[-3000:]}\nkamailio:\n{kam.log()[-3000:]}"
+              f"\nb2bua:\n{b2bua.log()[-2000:]}")
+        check(uas_r.successful == calls and uas_r.failed == 0,
+              f"far end: {uas_r.successful} ok, {uas_r.failed} failed\n{uas_r.errors[-3000:]}")
+
+        ours = [m for src, m in log["rx"] if src == b2bua_at]
+        from_far = [m for src, m in log["rx"] if src == far_at]
+        # Kamailio's Record-Route, as its switch received it on each call's first INVITE.
+        rr_by_call = {}
+        for call_id, msgs in per_call(uas_r).items():
+            first = [m for d, m in msgs if d == "received" and start_line(m).startswith("INVITE ")][0]
+            rr = record_routes(first)
+            check(len(rr) == 1 and kamailio_at in rr[0] and ";lr" in rr[0],
+                  f"far end {call_id}: Kamailio's Record-Route {rr}, expected one entry for {kamailio_at}")
+            rr_by_call[call_id] = rr
+        check(len(rr_by_call) == calls, f"the far end saw {len(rr_by_call)} calls, expected {calls}")
+
+        for call_id, rr in rr_by_call.items():
+            mine = [m for m in ours if call_id_of(m) == call_id]
+            in_dialog = [m for m in mine if harness.tag_of(header_values(m, "to", "t")[0])]
+            far_contact = [uri_of(header_values(m, "contact", "m")[0]) for d, m in per_call(uas_r)[call_id]
+                           if d == "sent" and start_line(m).startswith("SIP/2.0 200") and cseq_of(m)[1] == "INVITE"][0]
+            # (1) Every request we sent in leg B's dialog reached Kamailio, routed by its Record-Route
+            # (§12.2.1.1: Route = the record-route set, Request-URI = the far end's Contact).
+            methods = sorted({start_line(m).split()[0] for m in in_dialog
+                              if cseq_of(m)[0] > min(cseq_of(x)[0] for x in mine)})
+            check(methods == ["ACK", "BYE", "INVITE"],
+                  f"leg B {call_id}: in-dialog requests at Kamailio {methods}, expected ACK, BYE and the re-INVITE")
+            for m in in_dialog:
+                if start_line(m).startswith("ACK ") and not header_values(m, "route"):
+                    # The ACK of a 407 belongs to the INVITE's transaction: hop by hop, same branch.
+                    continue
+                check(header_values(m, "route") == rr,
+                      f"leg B {call_id}: {start_line(m)} carries Route {header_values(m, 'route')}, expected {rr}:\n{m}")
+                check(start_line(m).split()[1] == far_contact,
+                      f"leg B {call_id}: {start_line(m)}: Request-URI is not the far end's Contact {far_contact}")
+            # (2) The hold re-INVITE and the BYE were challenged (407) and answered with our credentials.
+            for method, want in (("INVITE", 2), ("BYE", 1)):
+                ok = [a for a in log["authok"] if a["callid"] == call_id and a["method"] == method]
+                asked = [c for c in log["challenge"] if c["callid"] == call_id and c["method"] == method]
+                check(len(ok) == want and len(asked) >= want,
+                      f"leg B {call_id}: {len(asked)} challenges and {len(ok)} accepted credentials on {method}, "
+                      f"expected {want} of each")
+            for m in in_dialog:
+                if start_line(m).startswith(("INVITE ", "BYE ")) and header_values(m, "proxy-authorization"):
+                    p = digest_params(header_values(m, "proxy-authorization")[0])
+                    check(p.get("username") == "trunkuser" and p.get("realm") == PROVIDER_REALM,
+                          f"leg B {call_id}: credentials {p}")
+            # (3) Our re-INVITE and BYE reached the far end through Kamailio: its Via on top of ours.
+            at_far = [m for d, m in per_call(uas_r)[call_id] if d == "received"
+                      and start_line(m).startswith(("INVITE ", "BYE ")) and harness.tag_of(header_values(m, "to", "t")[0])]
+            check(len(at_far) >= 2 and all(via_count(m) == 2 and kamailio_at in header_values(m, "via", "v")[0]
+                                           for m in at_far),
+                  f"leg B {call_id}: the re-INVITE and BYE did not reach the far end through Kamailio: {at_far}")
+            # (4) The far end's re-INVITE went through Kamailio (unchallenged: its own switch) to us,
+            # and our 200 to it came back through Kamailio.
+            far_reinvites = [m for m in from_far if call_id_of(m) == call_id and start_line(m).startswith("INVITE ")]
+            check(len(far_reinvites) >= 1 and all(cseq_of(m) == (101, "INVITE") for m in far_reinvites),
+                  f"leg B {call_id}: the far end's re-INVITE did not pass Kamailio: {far_reinvites}")
+            check(not [c for c in log["challenge"] if c["callid"] == call_id and c["cseq"] == "101"],
+                  f"leg B {call_id}: Kamailio challenged its own switch's re-INVITE")
+            answers = [m for src, m in log["reply"] if src == b2bua_at and call_id_of(m) == call_id
+                       and cseq_of(m) == (101, "INVITE")]
+            oks = [m for m in answers if start_line(m).startswith("SIP/2.0 200")]
+            check(oks and all("a=recvonly" in body_of(m).splitlines() for m in oks),
+                  f"leg B {call_id}: our answer to the far end's re-INVITE did not come back through Kamailio: "
+                  f"{[start_line(m) for m in answers]}")
+            acks = [m for m in from_far if call_id_of(m) == call_id and cseq_of(m) == (101, "ACK")]
+            check(acks, f"leg B {call_id}: the far end's ACK did not pass Kamailio")
+
+        # (5) The PBX got the far end's hold in its own dialog, with nothing of the provider.
+        for call_id, msgs in per_call(pbx).items():
+            reinvites = first_sent(msgs, "received", "INVITE ")
+            check(len(reinvites) == 1 and "o=far 8001 3 " in body_of(reinvites[0]) + " "
+                  and "a=sendonly" in body_of(reinvites[0]).splitlines(),
+                  f"PBX {call_id}: the far end's re-INVITE did not arrive with its offer: {reinvites}")
+        for m in [msg for d, msg in pbx.messages if d == "received"]:
+            # The SDP passes untouched (its media address is the far end's); the signalling does not.
+            head = m.replace("\r\n", "\n").split("\n\n", 1)[0]
+            check(PROVIDER_HOST not in head and "FarTag" not in head and "ftag=" not in head,
+                  f"something of the provider reached the PBX:\n{m}")
+        pbx_call_ids = set(per_call(pbx))
+        for m in ours:
+            check(via_count(m) == 1 and b2bua_at in header_values(m, "via", "v")[0],
+                  f"Kamailio got a request whose Via is not just the b2bua's:\n{m}")
+            check(call_id_of(m) not in pbx_call_ids and f"{HOST}:{pbx_port}" not in m and "PbxTag" not in m,
+                  f"something of the PBX reached Kamailio:\n{m}")
+        check(metric(text, "b2bua_auth_failures_total", direction="upstream") == 0, "upstream auth failures")
+        challenged = {(c["method"], c["callid"], c["cseq"]) for c in log["challenge"]
+                      if not c["callid"].endswith("@127.0.0.3")}
+        check(metric(text, "b2bua_auth_challenges_total", direction="upstream", peer="carrier") == len(challenged),
+              f"upstream challenges counted {metric(text, 'b2bua_auth_challenges_total', direction='upstream')} "
+              f"!= {len(challenged)} sent by Kamailio")
+        check(metric(text, "b2bua_calls_total", trunk="carrier", result="answered") == calls, "answered calls")
+        print(f"kamailio_in_dialog: {calls} calls through Kamailio (407, record-routed); leg B's ACK, re-INVITE and "
+              f"BYE carried its Route and passed it, re-INVITE and BYE challenged and answered ({len(challenged)} "
+              "challenges); the far end's re-INVITE reached the PBX through it and our 200 went back through it")
 
 
 # ------------------------------------------------------------------ requests inside a call

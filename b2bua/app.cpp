@@ -13,6 +13,7 @@
 
 #include <boost/algorithm/string/case_conv.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -103,7 +104,10 @@ public:
         if (cfg_.http.listen) {
             http_ = std::make_unique<http::http_server>(
                 io_.get_executor(), boost::asio::ip::tcp::endpoint(cfg_.http.listen->address, cfg_.http.listen->port));
-            http::add_prometheus_routes(*http_, registry_);
+            // While draining, /healthz says so (503), so a load balancer stops sending calls.
+            http::add_prometheus_routes(*http_, registry_, [this] {
+                return core_.drain_state() == drain_phase::running ? std::string() : std::string("draining");
+            });
             if (auto ec = http_->start()) {
                 throw std::runtime_error("http.listen: cannot listen on " + cfg_.http.listen->to_string() + ": " +
                                          ec.message());
@@ -130,15 +134,38 @@ private:
 
     void on_signal(boost::system::error_code ec, int signo) {
         if (ec) return;  // operation_aborted: the signal set is going away with us
+        auto log = spdlog::get("b2bua");
         if (signo == SIGHUP) {
             // Daemons conventionally reload on SIGHUP; we cannot yet, and its default action
             // (terminate) would drop every call, so say so and keep serving.
-            spdlog::get("b2bua")->warn("SIGHUP: configuration reload is not supported yet; ignored");
+            log->warn("SIGHUP: configuration reload is not supported yet; ignored");
             return do_wait_signal();
         }
-        // SIGINT, SIGTERM: stop everything that keeps the event loop busy, so run() returns.
-        // The wait is not re-armed; a second signal during shutdown changes nothing.
-        spdlog::get("b2bua")->info("signal {}: shutting down ({} calls in progress)", signo, core_.active_calls());
+        // SIGTERM, SIGINT: the first drains (new calls get 503, calls in progress may finish
+        // for calls.drain_s, then get BYE), the second ends the calls at once, a third stops
+        // without waiting for their answers.
+        ++stop_signals_;
+        if (stop_signals_ >= 3) {
+            log->warn("signal {}: stopping now, {} call(s) left", signo, core_.active_calls());
+            return stop();
+        }
+        if (stop_signals_ == 1) {
+            log->info("signal {}: shutting down: {} call(s) in progress may go on for up to {} s; new calls get 503 "
+                      "(another signal ends them at once)",
+                      signo, core_.active_calls(), cfg_.calls.drain.count());
+        } else {
+            log->info("signal {}: shutting down now: ending {} call(s)", signo, core_.active_calls());
+        }
+        do_wait_signal();
+        // `done` may come from deep inside the core (the last call's end): stop from the loop.
+        core_.drain(cfg_.calls.drain, [this] { boost::asio::post(io_, [this] { stop(); }); });
+    }
+
+    // Stops everything that keeps the event loop busy, so run() returns.
+    void stop() {
+        if (stopped_) return;
+        stopped_ = true;
+        signals_.cancel();
         transport_.stop();
         if (http_) http_->stop();
         timers_.shutdown();
@@ -169,6 +196,8 @@ private:
     sip::transaction_manager transactions_;
     boost::asio::signal_set signals_;
     std::unique_ptr<http::http_server> http_;
+    int stop_signals_ = 0;
+    bool stopped_ = false;
 };
 
 application::application(config cfg, std::string_view version) {

@@ -15,7 +15,10 @@ void setup_logging(const std::string& level);
 
 /// Everything the `b2bua` process runs, wired together on one io_context: UDP/TCP transports,
 /// the transaction layer, the core, and the HTTP server for /metrics. Startup errors (a port
-/// already in use, ...) throw; after that, `run` returns when SIGINT or SIGTERM arrives.
+/// already in use, ...) throw; after that, `run` returns once SIGTERM (or SIGINT) has drained
+/// the calls: new calls get 503 and /healthz says "draining" (503) at once; the calls in
+/// progress may finish for up to calls.drain_s, then get BYE on both legs; a second signal
+/// ends them at once, a third stops without waiting for their answers.
 /// SIGHUP is logged at warn and otherwise ignored: configuration reload does not exist yet,
 /// and a stray SIGHUP (a closed terminal, a habitual `kill -HUP`) must not end the calls.
 ///
@@ -28,7 +31,7 @@ public:
     application(const application&) = delete;
     application& operator=(const application&) = delete;
 
-    /// Runs the event loop until SIGINT or SIGTERM, then shuts down cleanly.
+    /// Runs the event loop until SIGTERM or SIGINT has drained the calls, then returns.
     void run();
 
 private:

@@ -17,6 +17,7 @@ std::string_view to_string(call_result r) noexcept {
         case call_result::error: return "error";
         case call_result::limit: return "limit";
         case call_result::unavailable: return "unavailable";
+        case call_result::draining: return "draining";
     }
     return "error";
 }
@@ -31,7 +32,7 @@ constexpr call_result all_results[] = {call_result::answered, call_result::cance
                                        call_result::rejected, call_result::timeout,
                                        call_result::upstream_auth_failed, call_result::no_route,
                                        call_result::error,    call_result::limit,
-                                       call_result::unavailable};
+                                       call_result::unavailable, call_result::draining};
 
 }  // namespace
 
@@ -92,7 +93,8 @@ b2bua_metrics::b2bua_metrics(prometheus::Registry& registry, std::string downstr
         }
         if (d == call_direction::outbound) {
             // Calls that never reached a trunk (no route, refused before routing).
-            for (call_result r : {call_result::no_route, call_result::error, call_result::limit, call_result::unavailable}) {
+            for (call_result r : {call_result::no_route, call_result::error, call_result::limit, call_result::unavailable,
+                                  call_result::draining}) {
                 by_trunk.back()[static_cast<std::size_t>(r)] =
                     &calls_.Add({{"direction", direction}, {"trunk", ""}, {"result", std::string(to_string(r))}});
             }

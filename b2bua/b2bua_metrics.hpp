@@ -31,6 +31,7 @@ enum class call_result : std::uint8_t {
     error,                 ///< transport failure or internal error -> 5xx
     limit,                 ///< refused by calls.max_calls, or every trunk of the route over max_calls/max_cps -> 503
     unavailable,           ///< every trunk of the route down or out of service (none over a limit) -> 503
+    draining,              ///< refused, or still ringing and ended, because the process is draining -> 503
 };
 std::string_view to_string(call_result r) noexcept;
 
@@ -94,7 +95,7 @@ public:
 
 private:
     static constexpr std::size_t method_count = static_cast<std::size_t>(sip::method::publish) + 1;
-    static constexpr std::size_t result_count = static_cast<std::size_t>(call_result::unavailable) + 1;
+    static constexpr std::size_t result_count = static_cast<std::size_t>(call_result::draining) + 1;
 
     // One peer's authentication series (the realm downstream, a trunk upstream).
     struct auth_series {

@@ -620,7 +620,10 @@ void core::cancel_outbound(call& c, int status, std::string_view reason, call_re
         count_setup(c, result);
     }
     c.state = call_state::cancelling;
-    c.end_reason = status == 487 ? "cancelled" : status == 408 ? "not answered in time" : "caller unreachable";
+    c.end_reason = status == 487   ? "cancelled"
+                   : status == 408 ? "not answered in time"
+                   : status == 503 ? "shutting down"
+                                   : "caller unreachable";
     timers_.cancel(c.timer);
     c.timer = 0;
     outbound_attempt& a = c.out();

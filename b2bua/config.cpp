@@ -547,12 +547,13 @@ config parse_config(std::string_view yaml_text) {
         }
         if (const auto& k = root["calls"]; given(k)) {
             expect_map(k, "calls");
-            only_keys(k, "calls", {"max_ringing_s", "max_calls", "max_duration_s"});
+            only_keys(k, "calls", {"max_ringing_s", "max_calls", "max_duration_s", "drain_s"});
             if (k["max_ringing_s"]) c.calls.max_ringing = std::chrono::seconds(integer(k["max_ringing_s"], "calls.max_ringing_s", 1, 3600));
             if (k["max_calls"]) c.calls.max_calls = static_cast<std::size_t>(integer(k["max_calls"], "calls.max_calls", 0, 10000000));
             if (k["max_duration_s"]) {
                 c.calls.max_duration = std::chrono::seconds(integer(k["max_duration_s"], "calls.max_duration_s", 0, 7 * 24 * 3600));
             }
+            if (k["drain_s"]) c.calls.drain = std::chrono::seconds(integer(k["drain_s"], "calls.drain_s", 0, 3600));
         }
     } catch (const YAML::Exception& e) {
         // Type conversions inside yaml-cpp: report them as config errors, not crashes.

@@ -99,6 +99,9 @@ struct config {
         /// A confirmed call lasting this long is ended with BYE on both legs, so a lost BYE
         /// cannot hold capacity for ever; 0 = no limit.
         std::chrono::seconds max_duration{4 * 3600};
+        /// On SIGTERM, calls in progress may go on this long (new ones get 503) before they are
+        /// ended with BYE on both legs; 0 = end them at once.
+        std::chrono::seconds drain{30};
     } calls;
 };
 

@@ -119,8 +119,9 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
         trunks_.push_back(std::make_shared<const routing::trunk>(t));
     }
     for (const auto& r : inbound_routes_.routes()) pbx_targets_.push_back(std::make_shared<const routing::trunk>(r.target));
-    // The order is the policy: cheap refusals first, no digest work for a merged request, no
-    // routing for an unauthenticated one.
+    // The order is the policy: cheap refusals first (a draining server takes nothing new), no
+    // digest work for a merged request, no routing for an unauthenticated one.
+    stages_.push_back(std::make_unique<draining_stage>([this] { return drain_retry_after(); }, metrics_, log_));
     stages_.push_back(std::make_unique<screening_stage>([this](const sip::message& invite) {
         return find_by_inbound(invite.call_id(), invite.from().tag) != nullptr;
     }));
@@ -148,6 +149,7 @@ core::~core() {
         for (auto& a : c->attempts) timers_.cancel(a.invite_timer);
     }
     for (auto& [id, a] : abandoned_) timers_.cancel(a.timer);
+    timers_.cancel(drain_.timer);
 }
 
 void core::attach(sip::transaction_manager& transactions) {
@@ -196,7 +198,12 @@ void core::on_request_out_of_dialog(sip::transaction_id txn, sip::message&& req,
     }
     switch (req.method()) {
         case sip::method::options:
-            // A keep-alive probe from the PBX or a trunk (RFC 3261 §11.2).
+            // A keep-alive probe from the PBX or a trunk (RFC 3261 §11.2), answered as an
+            // INVITE would be: while draining, the prober learns to send its calls elsewhere.
+            if (const auto retry = drain_retry_after()) {
+                const std::string seconds = std::to_string(retry->count());
+                return respond(txn, req, 503, "Service Unavailable", tokens_.tag(), {{"Retry-After", seconds}});
+            }
             return respond(txn, req, 200, "OK", tokens_.tag(), {{"Allow", allow_value}, {"Accept", "application/sdp"}});
         case sip::method::bye:
             return respond(txn, req, 481, "Call/Transaction Does Not Exist", tokens_.tag());
@@ -310,6 +317,7 @@ void core::end(call& c, std::string_view why) {
     const auto direction = c.direction;
     calls_.erase(c.id.value);  // destroys c
     metrics_.set_active_calls(direction, --active_[static_cast<std::size_t>(direction)]);
+    if (calls_.empty() && drain_.phase != drain_phase::running) finish_drain();
 }
 
 // ------------------------------------------------------------------------------------- lookups

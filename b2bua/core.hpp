@@ -5,6 +5,7 @@
 #include "b2bua/call.hpp"
 #include "b2bua/config.hpp"
 #include "b2bua/downstream_auth.hpp"
+#include "b2bua/drain.hpp"
 #include "b2bua/ingress.hpp"
 #include "b2bua/trunk_prober.hpp"
 #include "dialog/dialog_manager.hpp"
@@ -20,6 +21,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -67,6 +69,22 @@ public:
     }
 
     std::size_t active_calls() const noexcept { return calls_.size(); }
+
+    /// Graceful shutdown (drain.cpp). The first call starts the drain: from then on every new
+    /// INVITE, and an out-of-dialog OPTIONS (§11.2: answered as an INVITE would be), gets 503
+    /// with Retry-After, while the calls in progress go on for up to `grace`. Then, or at once
+    /// on a further call (or when `grace` is 0), the calls left are ended: a confirmed call
+    /// with BYE on both legs, a ringing one with 503 to the caller and CANCEL to the far end.
+    /// `done` is called once, as soon as no call is left (from within this call when there is
+    /// none), or when the answers to those BYEs and CANCELs take longer than
+    /// `drain_linger`: the process may then exit.
+    void drain(std::chrono::seconds grace, std::function<void()> done);
+    drain_phase drain_state() const noexcept { return drain_.phase; }
+    /// How long the last answers may take once the calls are ended: 8*T1 (4 s by default) lets
+    /// a BYE go out with three retransmissions (§17.1.2.2); a peer that answers none of them is
+    /// not waited for until Timer F (64*T1).
+    sip::timer_service::duration drain_linger() const noexcept { return 8 * cfg_.sip.t1; }
+
     /// Dialogs registered with the dialog layer (two per call once it has an outbound attempt).
     std::size_t dialogs() const noexcept { return dialogs_.dialogs(); }
 
@@ -163,6 +181,13 @@ private:
     void end(call& c, std::string_view why);
     void maybe_end(call& c);
 
+    // The drain (drain.cpp)
+    void end_all_calls(std::string_view reason);
+    void end_call_for_drain(call& c, std::string_view reason);
+    void finish_drain();
+    /// Retry-After for a refusal while draining: until the process is gone at the latest.
+    std::optional<std::chrono::seconds> drain_retry_after() const;
+
     call* find(call_handle h);
     call* find_by_inbound(std::string_view call_id, std::string_view from_tag);
     std::chrono::system_clock::time_point wall_now() const;
@@ -205,6 +230,13 @@ private:
 
     std::chrono::system_clock::time_point wall_epoch_;
     sip::timer_service::time_point steady_epoch_;
+
+    struct drain_data {
+        drain_phase phase = drain_phase::running;
+        sip::timer_service::time_point deadline{};  ///< when the calls left are ended
+        sip::timer_service::timer_id timer = 0;     ///< the deadline, then the linger bound
+        std::function<void()> done;
+    } drain_;
 };
 
 }  // namespace b2b::b2bua

@@ -18,6 +18,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -714,10 +716,11 @@ PROVIDER_CFG = harness.ROOT / "tests" / "e2e" / "kamailio" / "provider.cfg"
 PROVIDER_REALM = "provider.example"
 
 
-def start_provider(s: Session, port: int, uas_port: int) -> harness.Process:
+def start_provider(s: Session, port: int, uas_port: int, proxy_challenge: bool = False) -> harness.Process:
     """Kamailio (tests/e2e/kamailio/provider.cfg) on udp:127.0.0.2:`port`, in the foreground (-DD),
     logging to stderr (-E); its runtime and working directory are in the session's temp dir.
-    Ready once it answers an OPTIONS from 127.0.0.3."""
+    Ready once it answers an OPTIONS from 127.0.0.3. It challenges with 401 WWW-Authenticate, or
+    with 407 Proxy-Authenticate when `proxy_challenge`."""
     exe = shutil.which("kamailio")
     check(exe is not None, "kamailio is not installed (deploy/install-deps.sh installs it)")
     run = s.workdir / "kamailio"
@@ -725,7 +728,7 @@ def start_provider(s: Session, port: int, uas_port: int) -> harness.Process:
     proc = s.start_process("kamailio", [
         exe, "-f", str(PROVIDER_CFG), "-DD", "-E", "-m", "32", "-M", "8", "-Y", str(run), "-w", str(run),
         "-A", f"LISTEN_SOCKET=udp:{PROVIDER_HOST}:{port}", "-A", f'UAS_HOSTPORT="{PROVIDER_HOST}:{uas_port}"',
-        "-A", "NONCE_EXPIRE=300"], cwd=run)
+        "-A", "NONCE_EXPIRE=300"] + (["-A", "PROXY_CHALLENGE"] if proxy_challenge else []), cwd=run)
     with harness.RawUdp("127.0.0.3") as probe:
         n = 0
 
@@ -753,9 +756,10 @@ def start_provider(s: Session, port: int, uas_port: int) -> harness.Process:
                    f"CSeq: 1 INVITE\r\nContact: <sip:probe@127.0.0.3:{probe.port}>\r\nContent-Length: 0\r\n\r\n",
                    (PROVIDER_HOST, port))
         answer = probe.recv_final(5, call_id)
-        check(answer is not None and start_line(answer).startswith("SIP/2.0 401"),
+        code, header = ("407", "proxy-authenticate") if proxy_challenge else ("401", "www-authenticate")
+        check(answer is not None and start_line(answer).startswith(f"SIP/2.0 {code}"),
               f"kamailio answered an INVITE without credentials with {answer!r}")
-        offer = [digest_params(v) for v in header_values(answer, "www-authenticate")]
+        offer = [digest_params(v) for v in header_values(answer, header)]
         check(len(offer) == 1 and offer[0].get("realm") == PROVIDER_REALM and offer[0].get("qop") == "auth"
               and offer[0].get("algorithm", "MD5") == "MD5", f"kamailio's challenge: {offer}")
         probe.send(f"ACK {head}To: {header_values(answer, 'to')[0]}\r\nCall-ID: {call_id}\r\n"
@@ -763,16 +767,17 @@ def start_provider(s: Session, port: int, uas_port: int) -> harness.Process:
     return proc
 
 
-_PROVIDER_LINE = re.compile(r"PROVIDER-(RX|CHALLENGE|AUTHOK|FORBIDDEN) (.*)$", re.M)
+_PROVIDER_LINE = re.compile(r"PROVIDER-(RX|REPLY|CHALLENGE|AUTHOK|FORBIDDEN) (.*)$", re.M)
 
 
 def provider_log(text: str) -> dict:
-    """Kamailio's PROVIDER-* lines: requests received (source, text), challenges, acceptances."""
-    out = {"rx": [], "challenge": [], "authok": [], "forbidden": []}
+    """Kamailio's PROVIDER-* lines: requests and replies received (source, text), challenges,
+    acceptances."""
+    out = {"rx": [], "reply": [], "challenge": [], "authok": [], "forbidden": []}
     for kind, rest in _PROVIDER_LINE.findall(text):
         fields = dict(re.findall(r"(\w+)=(\S*)", rest))
-        if kind == "RX":
-            out["rx"].append((fields["src"], base64.b64decode(fields["b64"]).decode(errors="replace")))
+        if kind in ("RX", "REPLY"):
+            out[kind.lower()].append((fields["src"], base64.b64decode(fields["b64"]).decode(errors="replace")))
         else:
             out[kind.lower()].append(fields)
     return out
@@ -924,6 +929,129 @@ def case_kamailio_provider(binary: Path):
     check(reuse["upstream_successes"] >= reuse["challenges"] and reuse["upstream_successes"] > 0,
           f"with reuse_nonce b2bua_auth_successes_total{{direction=upstream}} = {reuse['upstream_successes']:.0f}: "
           f"{summary}")
+
+
+def case_kamailio_in_dialog(binary: Path):
+    """Kamailio as a record-routing provider that challenges with 407, in front of a SIPp far end:
+    leg B's in-dialog requests (ACK, the PBX's hold re-INVITE, BYE) carry Kamailio's Record-Route
+    as Route and go through it, challenged and answered; the far end's re-INVITE through Kamailio
+    reaches the PBX and the answer goes back through Kamailio."""
+    calls = 3
+    sip, http, _, pbx_port = ports()
+    kam_port = free_port((socket.SOCK_DGRAM,), host=PROVIDER_HOST)
+    uas_port = free_port((socket.SOCK_DGRAM,), host=PROVIDER_HOST)
+    while uas_port == kam_port:
+        uas_port = free_port((socket.SOCK_DGRAM,), host=PROVIDER_HOST)
+    kamailio_at, b2bua_at, far_at = f"{PROVIDER_HOST}:{kam_port}", f"{HOST}:{sip}", f"{PROVIDER_HOST}:{uas_port}"
+    with Session(binary) as s:
+        b2bua = s.start_b2bua(config_yaml(sip, http, 0, trunk_uri=f"sip:{kamailio_at}"), sip, http)
+        uas = s.start_sipp_server("uas", SCENARIOS / "far_end_reinvites_behind_provider.xml", uas_port,
+                                  local_ip=PROVIDER_HOST)
+        kam = start_provider(s, kam_port, uas_port, proxy_challenge=True)
+        pbx = sipp_calls(s, "pbx", SCENARIOS / "pbx_holds_then_answers_reinvite.xml", sip, pbx_port, calls, calls,
+                         PBX_AUTH, timeout=20)
+        harness.wait_until(lambda: metric(scrape(http), "b2bua_active_calls") == 0, 10, "calls to end")
+        uas_r = stop_trunk(s, uas)
+        text = scrape(http)
+        log = provider_log(kam.log())
+        check(pbx.successful == calls and pbx.failed == 0,
+              f"PBX: {pbx.successful} ok, {pbx.failed} failed\n{pbx.errors[-3000:]}\nkamailio:\n{kam.log()[-3000:]}"
+              f"\nb2bua:\n{b2bua.log()[-2000:]}")
+        check(uas_r.successful == calls and uas_r.failed == 0,
+              f"far end: {uas_r.successful} ok, {uas_r.failed} failed\n{uas_r.errors[-3000:]}")
+
+        ours = [m for src, m in log["rx"] if src == b2bua_at]
+        from_far = [m for src, m in log["rx"] if src == far_at]
+        # Kamailio's Record-Route, as its switch received it on each call's first INVITE.
+        rr_by_call = {}
+        for call_id, msgs in per_call(uas_r).items():
+            first = [m for d, m in msgs if d == "received" and start_line(m).startswith("INVITE ")][0]
+            rr = record_routes(first)
+            check(len(rr) == 1 and kamailio_at in rr[0] and ";lr" in rr[0],
+                  f"far end {call_id}: Kamailio's Record-Route {rr}, expected one entry for {kamailio_at}")
+            rr_by_call[call_id] = rr
+        check(len(rr_by_call) == calls, f"the far end saw {len(rr_by_call)} calls, expected {calls}")
+
+        for call_id, rr in rr_by_call.items():
+            mine = [m for m in ours if call_id_of(m) == call_id]
+            in_dialog = [m for m in mine if harness.tag_of(header_values(m, "to", "t")[0])]
+            far_contact = [uri_of(header_values(m, "contact", "m")[0]) for d, m in per_call(uas_r)[call_id]
+                           if d == "sent" and start_line(m).startswith("SIP/2.0 200") and cseq_of(m)[1] == "INVITE"][0]
+            # (1) Every request we sent in leg B's dialog reached Kamailio, routed by its Record-Route
+            # (§12.2.1.1: Route = the record-route set, Request-URI = the far end's Contact).
+            methods = sorted({start_line(m).split()[0] for m in in_dialog
+                              if cseq_of(m)[0] > min(cseq_of(x)[0] for x in mine)})
+            check(methods == ["ACK", "BYE", "INVITE"],
+                  f"leg B {call_id}: in-dialog requests at Kamailio {methods}, expected ACK, BYE and the re-INVITE")
+            for m in in_dialog:
+                if start_line(m).startswith("ACK ") and not header_values(m, "route"):
+                    # The ACK of a 407 belongs to the INVITE's transaction: hop by hop, same branch.
+                    continue
+                check(header_values(m, "route") == rr,
+                      f"leg B {call_id}: {start_line(m)} carries Route {header_values(m, 'route')}, expected {rr}:\n{m}")
+                check(start_line(m).split()[1] == far_contact,
+                      f"leg B {call_id}: {start_line(m)}: Request-URI is not the far end's Contact {far_contact}")
+            # (2) The hold re-INVITE and the BYE were challenged (407) and answered with our credentials.
+            for method, want in (("INVITE", 2), ("BYE", 1)):
+                ok = [a for a in log["authok"] if a["callid"] == call_id and a["method"] == method]
+                asked = [c for c in log["challenge"] if c["callid"] == call_id and c["method"] == method]
+                check(len(ok) == want and len(asked) >= want,
+                      f"leg B {call_id}: {len(asked)} challenges and {len(ok)} accepted credentials on {method}, "
+                      f"expected {want} of each")
+            for m in in_dialog:
+                if start_line(m).startswith(("INVITE ", "BYE ")) and header_values(m, "proxy-authorization"):
+                    p = digest_params(header_values(m, "proxy-authorization")[0])
+                    check(p.get("username") == "trunkuser" and p.get("realm") == PROVIDER_REALM,
+                          f"leg B {call_id}: credentials {p}")
+            # (3) Our re-INVITE and BYE reached the far end through Kamailio: its Via on top of ours.
+            at_far = [m for d, m in per_call(uas_r)[call_id] if d == "received"
+                      and start_line(m).startswith(("INVITE ", "BYE ")) and harness.tag_of(header_values(m, "to", "t")[0])]
+            check(len(at_far) >= 2 and all(via_count(m) == 2 and kamailio_at in header_values(m, "via", "v")[0]
+                                           for m in at_far),
+                  f"leg B {call_id}: the re-INVITE and BYE did not reach the far end through Kamailio: {at_far}")
+            # (4) The far end's re-INVITE went through Kamailio (unchallenged: its own switch) to us,
+            # and our 200 to it came back through Kamailio.
+            far_reinvites = [m for m in from_far if call_id_of(m) == call_id and start_line(m).startswith("INVITE ")]
+            check(len(far_reinvites) >= 1 and all(cseq_of(m) == (101, "INVITE") for m in far_reinvites),
+                  f"leg B {call_id}: the far end's re-INVITE did not pass Kamailio: {far_reinvites}")
+            check(not [c for c in log["challenge"] if c["callid"] == call_id and c["cseq"] == "101"],
+                  f"leg B {call_id}: Kamailio challenged its own switch's re-INVITE")
+            answers = [m for src, m in log["reply"] if src == b2bua_at and call_id_of(m) == call_id
+                       and cseq_of(m) == (101, "INVITE")]
+            oks = [m for m in answers if start_line(m).startswith("SIP/2.0 200")]
+            check(oks and all("a=recvonly" in body_of(m).splitlines() for m in oks),
+                  f"leg B {call_id}: our answer to the far end's re-INVITE did not come back through Kamailio: "
+                  f"{[start_line(m) for m in answers]}")
+            acks = [m for m in from_far if call_id_of(m) == call_id and cseq_of(m) == (101, "ACK")]
+            check(acks, f"leg B {call_id}: the far end's ACK did not pass Kamailio")
+
+        # (5) The PBX got the far end's hold in its own dialog, with nothing of the provider.
+        for call_id, msgs in per_call(pbx).items():
+            reinvites = first_sent(msgs, "received", "INVITE ")
+            check(len(reinvites) == 1 and "o=far 8001 3 " in body_of(reinvites[0]) + " "
+                  and "a=sendonly" in body_of(reinvites[0]).splitlines(),
+                  f"PBX {call_id}: the far end's re-INVITE did not arrive with its offer: {reinvites}")
+        for m in [msg for d, msg in pbx.messages if d == "received"]:
+            # The SDP passes untouched (its media address is the far end's); the signalling does not.
+            head = m.replace("\r\n", "\n").split("\n\n", 1)[0]
+            check(PROVIDER_HOST not in head and "FarTag" not in head and "ftag=" not in head,
+                  f"something of the provider reached the PBX:\n{m}")
+        pbx_call_ids = set(per_call(pbx))
+        for m in ours:
+            check(via_count(m) == 1 and b2bua_at in header_values(m, "via", "v")[0],
+                  f"Kamailio got a request whose Via is not just the b2bua's:\n{m}")
+            check(call_id_of(m) not in pbx_call_ids and f"{HOST}:{pbx_port}" not in m and "PbxTag" not in m,
+                  f"something of the PBX reached Kamailio:\n{m}")
+        check(metric(text, "b2bua_auth_failures_total", direction="upstream") == 0, "upstream auth failures")
+        challenged = {(c["method"], c["callid"], c["cseq"]) for c in log["challenge"]
+                      if not c["callid"].endswith("@127.0.0.3")}
+        check(metric(text, "b2bua_auth_challenges_total", direction="upstream", peer="carrier") == len(challenged),
+              f"upstream challenges counted {metric(text, 'b2bua_auth_challenges_total', direction='upstream')} "
+              f"!= {len(challenged)} sent by Kamailio")
+        check(metric(text, "b2bua_calls_total", trunk="carrier", result="answered") == calls, "answered calls")
+        print(f"kamailio_in_dialog: {calls} calls through Kamailio (407, record-routed); leg B's ACK, re-INVITE and "
+              f"BYE carried its Route and passed it, re-INVITE and BYE challenged and answered ({len(challenged)} "
+              "challenges); the far end's re-INVITE reached the PBX through it and our 200 went back through it")
 
 
 # ------------------------------------------------------------------ requests inside a call
@@ -1532,6 +1660,181 @@ def case_trunk_down_and_up(binary: Path):
         print(f"trunk_down_and_up: carrier pinged, stopped -> b2bua_trunk_up 0 after {down_after:.1f}s, call to the "
               f"backup (status=down), restarted -> 1 after {up_after:.1f}s, next call at the carrier")
 
+# ------------------------------------------------------------------ shutdown and races
+TRUNK_HOST = "127.0.0.2"  # the trunk's own loopback address; the PBX is 127.0.0.1
+
+
+def healthz(http_port: int) -> tuple[int, str]:
+    """GET /healthz: (status, body)."""
+    try:
+        with urllib.request.urlopen(f"http://{HOST}:{http_port}/healthz", timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def drain_session_start(s: Session, drain_s: int, pbx_scenario: Path, hold_ms: int = 0):
+    """A b2bua with calls.drain_s, a trunk SIPp on 127.0.0.2 and one PBX call from 127.0.0.1,
+    up to the moment the call is answered. Returns (ports, b2bua, trunk, pbx)."""
+    sip, http, _, pbx_port = ports()
+    trunk_port = free_port(host=TRUNK_HOST)
+    b2bua = s.start_b2bua(config_yaml(sip, http, 0, trunk_uri=f"sip:{TRUNK_HOST}:{trunk_port}",
+                                      extra=f"calls:\n  drain_s: {drain_s}\n"), sip, http)
+    trunk = s.start_sipp_server("trunk", SHARED_SCENARIOS / "trunk_uas_auth.xml", trunk_port, local_ip=TRUNK_HOST)
+    pbx = s.start_sipp("pbx", pbx_scenario, pbx_port,
+                       ["-s", "1000", *PBX_AUTH, *auth_uri(sip), "-m", "1", "-d", str(hold_ms), "-timeout", "40s",
+                        "-recv_timeout", "30000"], remote=f"{HOST}:{sip}")
+    harness.wait_until(lambda: metric(scrape(http), "b2bua_calls_total", result="answered") == 1, 10,
+                       "the call to be answered")
+    harness.wait_until(lambda: metric(scrape(http), "b2bua_active_calls") == 1, 5, "the call to be up")
+    return (sip, http, trunk_port, pbx_port), b2bua, trunk, pbx
+
+
+def exits_within(proc: harness.Process, timeout: float) -> int:
+    try:
+        return proc.popen.wait(timeout=timeout)
+    except harness.subprocess.TimeoutExpired:
+        raise HarnessError(f"{proc.name} still running {timeout:.0f}s later:\n{proc.log()[-3000:]}")
+
+
+def check_refused_while_draining(sip: int, http: int, deadline_s: float):
+    """/healthz says draining; a new INVITE and an OPTIONS get 503 with Retry-After."""
+    status, body = healthz(http)
+    check(status == 503 and body.strip() == "draining", f"/healthz while draining: {status} {body!r}")
+    before = metric(scrape(http), "b2bua_calls_total", trunk="", result="draining")
+    with harness.RawUdp(HOST) as sock:
+        uac = RawUac(sock, sip, "late")
+        _, final = uac.invite(uac.new_call())
+        check(start_line(final).startswith("SIP/2.0 503"), f"a new INVITE while draining -> {start_line(final)}")
+        retry = header_values(final, "retry-after")
+        check(len(retry) == 1 and 1 <= int(retry[0]) <= deadline_s + 4,
+              f"503 Retry-After {retry}, expected 1..{deadline_s + 4:.0f} (the time left, with the linger bound)")
+        check(not header_values(final, "proxy-authenticate"), "a challenge while draining")
+        sock.sock.settimeout(2)
+        reply = options_status(sock.sock, sip, 7)
+        check(reply is not None and reply.startswith("SIP/2.0 503"), f"OPTIONS while draining -> {reply!r}")
+    after = metric(scrape(http), "b2bua_calls_total", trunk="", result="draining")
+    check(after == before + 1, f"b2bua_calls_total{{result=draining}} {before:.0f} -> {after:.0f}, expected +1")
+
+
+def case_sigterm_drain(binary: Path):
+    """SIGTERM: new calls 503, /healthz 503 "draining"; (a) a call that ends by itself lets the
+    process exit 0 at once; (b) one that outlives calls.drain_s (3) gets BYE on both legs, then exit 0."""
+    # (a) drain_s 20, the PBX hangs up 4 s after the answer: exit right after its BYE.
+    with Session(binary) as s:
+        (sip, http, _, _), b2bua, trunk, pbx = drain_session_start(s, 20, SHARED_SCENARIOS / "pbx_uac_auth.xml",
+                                                                   hold_ms=4000)
+        t0 = time.monotonic()
+        os.kill(b2bua.pid, signal.SIGTERM)
+        harness.wait_until(lambda: "shutting down" in b2bua.log(), 5, "the drain to start")
+        check_refused_while_draining(sip, http, 20)
+        check(b2bua.alive(), "b2bua exited with a call in progress")
+        s.wait_sipp(pbx, 20)
+        pbx_r = s.sipp_result(pbx)
+        check(pbx_r.successful == 1 and pbx_r.failed == 0, f"the call in progress did not finish:\n{pbx_r.errors}")
+        code = exits_within(b2bua, 5)
+        took = time.monotonic() - t0
+        check(code == 0, f"b2bua exited with {code}")
+        check(took < 12, f"b2bua took {took:.1f}s to exit after its last call ended; drain_s is 20")
+        check(not received(pbx_r, "BYE"), "the PBX got a BYE although it hung up itself")
+        trunk_r = stop_trunk(s, trunk)
+        check(len(received(trunk_r, "BYE")) == 1, "the trunk did not get the PBX's BYE")
+        log = b2bua.log()
+        check("drained: 0 call(s) left" in log and "call refused: shutting down (draining)" in log,
+              f"drain log lines missing:\n{log[-3000:]}")
+        print(f"sigterm_drain (a): new INVITE and OPTIONS 503 with Retry-After, /healthz 503 draining; the call "
+              f"ended by the PBX; exit 0 {took:.1f}s after SIGTERM")
+
+    # (b) drain_s 3, nobody hangs up: BYE on both legs at 3 s, exit 0 once they are answered.
+    with Session(binary) as s:
+        (sip, http, _, _), b2bua, trunk, pbx = drain_session_start(s, 3, SCENARIOS / "pbx_answered_expect_bye.xml")
+        t0 = time.monotonic()
+        os.kill(b2bua.pid, signal.SIGTERM)
+        harness.wait_until(lambda: "shutting down" in b2bua.log(), 5, "the drain to start")
+        check_refused_while_draining(sip, http, 3)
+        time.sleep(max(0.0, 2.5 - (time.monotonic() - t0)))
+        check(b2bua.alive() and metric(scrape(http), "b2bua_active_calls") == 1,
+              "the call was ended before calls.drain_s")
+        code = exits_within(b2bua, 3 + 4 + 3)
+        took = time.monotonic() - t0
+        check(code == 0, f"b2bua exited with {code}")
+        check(2.8 <= took <= 3 + 4 + 3, f"exit {took:.1f}s after SIGTERM with drain_s 3")
+        s.wait_sipp(pbx, 10)
+        pbx_r = s.sipp_result(pbx)
+        check(pbx_r.successful == 1 and len(received(pbx_r, "BYE")) >= 1,
+              f"the PBX did not get its BYE:\n{pbx_r.errors}")
+        trunk_r = stop_trunk(s, trunk)
+        check(trunk_r.successful == 1 and len(received(trunk_r, "BYE")) >= 1,
+              f"the trunk did not get its BYE:\n{trunk_r.errors}")
+        log = b2bua.log()
+        check("ending 1 call(s) (drain time over)" in log and "drained: 0 call(s) left" in log,
+              f"drain log lines missing:\n{log[-3000:]}")
+        print(f"sigterm_drain (b): the call outlived drain_s 3: BYE to the PBX and the trunk, exit 0 {took:.1f}s "
+              "after SIGTERM")
+
+
+def case_sigterm_twice(binary: Path):
+    """A second SIGTERM ends the calls at once: BYE on both legs, exit 0, without waiting for drain_s."""
+    with Session(binary) as s:
+        (sip, http, _, _), b2bua, trunk, pbx = drain_session_start(s, 60, SCENARIOS / "pbx_answered_expect_bye.xml")
+        os.kill(b2bua.pid, signal.SIGTERM)
+        harness.wait_until(lambda: "shutting down" in b2bua.log(), 5, "the drain to start")
+        time.sleep(0.5)
+        check(b2bua.alive() and metric(scrape(http), "b2bua_active_calls") == 1, "the call ended on the first SIGTERM")
+        t0 = time.monotonic()
+        os.kill(b2bua.pid, signal.SIGTERM)
+        code = exits_within(b2bua, 5)
+        took = time.monotonic() - t0
+        check(code == 0, f"b2bua exited with {code}")
+        s.wait_sipp(pbx, 10)
+        pbx_r = s.sipp_result(pbx)
+        check(pbx_r.successful == 1 and len(received(pbx_r, "BYE")) >= 1, f"the PBX got no BYE:\n{pbx_r.errors}")
+        trunk_r = stop_trunk(s, trunk)
+        check(trunk_r.successful == 1 and len(received(trunk_r, "BYE")) >= 1, f"the trunk got no BYE:\n{trunk_r.errors}")
+        log = b2bua.log()
+        check("shutting down now: ending 1 call(s)" in log and "drained: 0 call(s) left" in log,
+              f"log lines missing:\n{log[-3000:]}")
+        print(f"sigterm_twice: the second SIGTERM ended the call with BYE on both legs; exit 0 {took:.1f}s later "
+              "(drain_s 60)")
+
+
+def case_cancel_crosses_answer(binary: Path):
+    """The trunk answers 200 after our CANCEL (it answered the CANCEL 200 too): the PBX has its 487,
+    the trunk leg is ACKed and then ended with a BYE; counted as cancelled, not answered."""
+    calls = 5
+    sip, http, _, pbx_port = ports()
+    trunk_port = free_port(host=TRUNK_HOST)
+    with Session(binary) as s:
+        s.start_b2bua(config_yaml(sip, http, 0, trunk_uri=f"sip:{TRUNK_HOST}:{trunk_port}"), sip, http)
+        trunk = s.start_sipp_server("trunk", SCENARIOS / "trunk_answers_despite_cancel.xml", trunk_port,
+                                    local_ip=TRUNK_HOST)
+        pbx = sipp_calls(s, "pbx", SCENARIOS / "pbx_cancel_while_ringing.xml", sip, pbx_port, calls, calls, PBX_AUTH,
+                         timeout=20)
+        harness.wait_until(lambda: metric(scrape(http), "b2bua_active_calls") == 0, 10, "calls to end")
+        trunk_r = stop_trunk(s, trunk)
+        all_passed(pbx, trunk_r, calls)
+        for call_id, msgs in per_call(pbx).items():
+            finals = [int(start_line(m).split()[1]) for d, m in msgs if d == "received"
+                      and start_line(m).startswith("SIP/2.0 ") and cseq_of(m) == (2, "INVITE")
+                      and int(start_line(m).split()[1]) >= 200]
+            check(finals and set(finals) == {487}, f"PBX {call_id}: final answers to its INVITE {finals}, expected 487")
+        for call_id, dlg in leg_b_dialogs(trunk_r, calls).items():
+            got = [start_line(m).split()[0] for d, m in dlg["msgs"] if d == "received"
+                   and cseq_of(m)[0] >= dlg["setup_cseq"]]
+            check("CANCEL" in got and "ACK" in got and "BYE" in got
+                  and got.index("CANCEL") < got.index("ACK") < got.index("BYE"),
+                  f"leg B {call_id}: requests after the answered INVITE {got}, expected CANCEL, ACK, BYE in order")
+            acks = first_sent(dlg["msgs"], "received", "ACK ", (dlg["setup_cseq"], "ACK"))
+            check(len(acks) == 1 and harness.tag_of(header_values(acks[0], "to", "t")[0]) == dlg["trunk_tag"],
+                  f"leg B {call_id}: the ACK of the 2xx is not in its dialog: {acks}")
+            byes = first_sent(dlg["msgs"], "received", "BYE ")
+            check(len(byes) == 1, f"leg B {call_id}: {len(byes)} BYEs")
+            check_leg_b_request(byes[0], dlg, sip, f"leg B {call_id} BYE")
+        text = scrape(http)
+        check(metric(text, "b2bua_calls_total", trunk="carrier", result="cancelled") == calls, "cancelled calls")
+        check(metric(text, "b2bua_calls_total", trunk="carrier", result="answered") == 0, "a cancelled call counted answered")
+        print(f"cancel_crosses_answer: {calls} calls; the trunk's 200 after the CANCEL was ACKed and ended with a BYE "
+              "in leg B's dialog; the PBX got 487 only")
 
 
 CASES = {name[len("case_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}

@@ -116,6 +116,16 @@ TEST(config, errors_name_the_field) {
               std::string::npos);
 }
 
+TEST(config, drain_defaults_to_30_s_and_is_checked) {
+    EXPECT_EQ(parse_config(documented).calls.drain, std::chrono::seconds(30));
+    EXPECT_EQ(parse_config(documented + std::string("calls:\n  drain_s: 0\n")).calls.drain, std::chrono::seconds(0));
+    EXPECT_EQ(parse_config(documented + std::string("calls:\n  drain_s: 120\n")).calls.drain, std::chrono::seconds(120));
+    const std::string negative = error_of(documented + std::string("calls:\n  drain_s: -1\n"));
+    EXPECT_NE(negative.find("calls.drain_s"), std::string::npos) << negative;
+    const std::string typo = error_of(documented + std::string("calls:\n  drain: 10\n"));
+    EXPECT_NE(typo.find("calls.drain"), std::string::npos) << typo;
+}
+
 TEST(config, duplicate_names_are_refused) {
     auto twice = with(documented, "    - { username: pbxuser, password: pbxpass }",
                       "    - { username: pbxuser, password: pbxpass }\n    - { username: pbxuser, password: x }");

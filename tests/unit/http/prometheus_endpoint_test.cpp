@@ -10,6 +10,7 @@
 #include <prometheus/registry.h>
 
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace b2b::http {
@@ -81,6 +82,33 @@ TEST_F(prometheus_endpoint_test, healthz_is_ok_and_metrics_is_get_only) {
     EXPECT_EQ(r[0].body(), "ok\n");
     EXPECT_EQ(r[1].result(), beast::http::status::method_not_allowed);
     EXPECT_EQ(r[1][beast::http::field::allow], "GET");
+}
+
+TEST(prometheus_endpoint, healthz_says_503_with_the_reason_while_the_health_check_gives_one) {
+    asio::io_context ioc;
+    http_server server{ioc.get_executor(), loopback_any_port()};
+    std::string why;  // what the process would say: "" while it takes traffic
+    add_prometheus_routes(server, std::make_shared<prometheus::Registry>(), [&why] { return why; });
+    ASSERT_FALSE(server.start());
+    // Same connection: the answer follows the check at each request, not at registration.
+    const auto r = run_client(
+        ioc, server, [](tcp::endpoint at, std::string& reason) -> asio::awaitable<responses> {
+            http_client c(co_await asio::this_coro::executor);
+            co_await c.connect(at);
+            responses got;
+            got.push_back(co_await c.round_trip(make_request(beast::http::verb::get, "/healthz")));
+            reason = "draining";
+            got.push_back(co_await c.round_trip(make_request(beast::http::verb::get, "/healthz")));
+            got.push_back(co_await c.round_trip(make_request(beast::http::verb::get, "/metrics")));
+            co_return got;
+        }(server.local_endpoint(), why));
+
+    ASSERT_EQ(r.size(), 3U);
+    EXPECT_EQ(r[0].result(), beast::http::status::ok);
+    EXPECT_EQ(r[0].body(), "ok\n");
+    EXPECT_EQ(r[1].result(), beast::http::status::service_unavailable);
+    EXPECT_EQ(r[1].body(), "draining\n");
+    EXPECT_EQ(r[2].result(), beast::http::status::ok);  // metrics are still scraped while draining
 }
 
 }  // namespace

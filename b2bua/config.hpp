@@ -93,6 +93,13 @@ struct config {
         /// A confirmed call lasting this long is ended with BYE on both legs, so a lost BYE
         /// cannot hold capacity for ever; 0 = no limit.
         std::chrono::seconds max_duration{4 * 3600};
+        /// RFC 4028: the session interval we ask for on a leg whose peer asks for none (the
+        /// PBX's own value goes on to the trunk when it asks); 0 = we never ask, and only honour
+        /// what a peer asks for.
+        std::chrono::seconds session_expires{1800};
+        /// The shortest session interval we accept (our Min-SE, at least 90): a peer asking
+        /// for less gets 422 (§9), or a longer interval when it cannot read a 422.
+        std::chrono::seconds min_se{90};
     } calls;
 };
 

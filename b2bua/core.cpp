@@ -34,11 +34,13 @@ std::string inbound_key(std::string_view call_id, std::string_view from_tag) {
     return k;
 }
 
-// Option tags a Require header may name that we honour: none yet (no 100rel, no timer), so
-// any Require gets 420 (RFC 3261 §8.2.2.3) and the peer can retry without the extension.
+// Option tags a Require header may name that we honour: `timer` (RFC 4028, each leg
+// negotiates its own session timer). Any other gets 420 (RFC 3261 §8.2.2.3) and the peer
+// can retry without the extension.
 std::string unsupported_requirements(const sip::message& m) {
     std::string out;
     detail::any_list_item(m, sip::header_id::require, [&](std::string_view tag) {
+        if (sip::iequals(tag, "timer")) return false;
         if (!out.empty()) out += ", ";
         out += tag;
         return false;
@@ -118,10 +120,14 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
     stages_.push_back(std::make_unique<admission_stage>(cfg_.calls.max_calls, [this] { return calls_.size(); },
                                                         metrics_, log_));
     stages_.push_back(std::make_unique<routing_stage>(routes_, trunk_index_, metrics_, log_));
+    stages_.push_back(std::make_unique<session_interval_stage>(static_cast<std::uint32_t>(cfg_.calls.min_se.count())));
 }
 
 core::~core() {
-    for (auto& [id, c] : calls_) timers_.cancel(c->timer);
+    for (auto& [id, c] : calls_) {
+        timers_.cancel(c->timer);
+        stop_session_timers(*c);
+    }
 }
 
 void core::attach(sip::transaction_manager& transactions) {
@@ -246,6 +252,7 @@ void core::end(call& c, std::string_view why) {
     log_->info("call {} end: {} ({}), {} ms in all, {} ms answered", c.id.value,
                c.result ? to_string(*c.result) : "ended", why.empty() ? "done" : why, total, talk);
     timers_.cancel(c.timer);
+    stop_session_timers(c);
     for (auto& a : c.attempts) {
         dialog::request_sender::abandon(a.invite);
         if (a.dialogs) dialogs_.remove(key_of(a.initial));

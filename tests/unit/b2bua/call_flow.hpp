@@ -236,8 +236,11 @@ public:
                 name + "-pass"};
     }
 
-    explicit b2bua_harness(std::vector<trunk_spec> trunks)
-        : specs_(std::move(trunks)), cfg(parse_config(make_config(specs_))), metrics(registry, cfg.downstream.realm, names(specs_)) {
+    /// `calls_extra`: more keys of the `calls` section (YAML lines indented by 2 spaces).
+    explicit b2bua_harness(std::vector<trunk_spec> trunks, const std::string& calls_extra = {})
+        : specs_(std::move(trunks)),
+          cfg(parse_config(make_config(specs_) + calls_extra)),
+          metrics(registry, cfg.downstream.realm, names(specs_)) {
         b2b.attach(txm);
         net.set_user(&txm);
         for (const auto& s : specs_) trunks_.push_back(std::make_unique<trunk_actor>(*this, s));
@@ -363,6 +366,8 @@ private:
 class call_flow : public ::testing::Test, public b2bua_harness {
 protected:
     call_flow() : b2bua_harness({numbered_trunk(1, "carrier", "")}) {}
+    /// With more keys in the `calls` section ("  session_expires_s: 0\n").
+    explicit call_flow(const std::string& calls_extra) : b2bua_harness({numbered_trunk(1, "carrier", "")}, calls_extra) {}
     void TearDown() override { expect_no_strays(); }
 
     pbx_actor& pbx = add_pbx("pbx");

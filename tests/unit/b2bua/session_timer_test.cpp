@@ -170,6 +170,47 @@ TEST_F(session_timers, the_pbxs_refreshes_are_relayed_with_each_legs_own_interva
     hang_up(c, 6);
 }
 
+TEST_F(session_timers, the_trunks_refresh_reaches_the_pbx_with_leg_as_interval_and_restarts_both) {
+    pbx_call c;
+    auto invite = setup(c, "Allow: INVITE, ACK, BYE, UPDATE\r\n",
+                        {{"Session-Expires", "90;refresher=uas"}, {"Require", "timer"}, {"Allow", trunk_allow}});
+    clock.advance(40s);
+    trunk.send(with_lines(trunk.in_dialog_bytes(invite, "UPDATE"),
+                          "Session-Expires: 90;refresher=uac\r\nSupported: timer\r\n"));
+    auto update = pbx.expect("UPDATE");
+    // Leg A is ours to refresh (1800 s, inserted in our 2xx): as this UPDATE's UAC we say "uac".
+    EXPECT_EQ(value(update, "Session-Expires"), "1800;refresher=uac");
+    EXPECT_EQ(update.call_id(), c.call_id);
+    pbx.respond(update, 200, "OK");
+    auto ok = trunk.expect("SIP/2.0 200");
+    // Leg B stays the trunk's: it is the UAC of its UPDATE, so "uac", and the 2xx requires timer.
+    EXPECT_EQ(value(ok, "Session-Expires"), "90;refresher=uac");
+    EXPECT_EQ(b2bua_harness::header(ok, sip::header_id::require), "timer");
+    // The trunk stops refreshing: 60 s after its last refresh, both legs end.
+    clock.advance(60s - 1ms);
+    pbx.expect_nothing();
+    trunk.expect_nothing();
+    clock.advance(1ms);
+    pbx.respond(pbx.expect("BYE"), 200, "OK");
+    trunk.respond(trunk.expect("BYE"), 200, "OK");
+    EXPECT_EQ(b2b.active_calls(), 0u);
+}
+
+TEST_F(session_timers_off, a_reinvite_while_our_refresh_reinvite_is_pending_gets_491) {
+    pbx_call c;
+    setup(c, "", {{"Session-Expires", "90;refresher=uac"}, {"Allow", "INVITE, ACK, BYE"}});
+    clock.advance(45s);
+    auto refresh = trunk.expect("INVITE");
+    // RFC 3261 §14.1: the PBX's re-INVITE now would make two INVITEs pending at the trunk.
+    auto reinvite = pbx.in_dialog_bytes(c, "INVITE", 3);
+    pbx.send(reinvite);
+    pbx.expect("SIP/2.0 491");
+    trunk.expect_nothing();
+    trunk.respond(refresh, 200, "OK", {{"Session-Expires", "90;refresher=uac"}}, trunk_actor::sdp_answer);
+    trunk.expect("ACK");
+    hang_up(c, 4);
+}
+
 TEST_F(session_timers, a_session_nobody_refreshes_ends_with_bye_on_both_legs) {
     pbx_call c;
     setup(c, "Session-Expires: 90;refresher=uac\r\nSupported: timer\r\n",

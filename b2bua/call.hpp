@@ -2,6 +2,7 @@
 #pragma once
 
 #include "b2bua/b2bua_metrics.hpp"
+#include "b2bua/session_refresh.hpp"
 #include "dialog/dialog.hpp"
 #include "dialog/dialog_manager.hpp"
 #include "dialog/dialog_set.hpp"
@@ -88,6 +89,7 @@ struct inbound_leg {
     std::string tag;  ///< our To tag, the same in every response
     dialog::dialog_state dialog;  ///< complete once answered (for a BYE we send)
     dialog::invite_session session{dialog::session_role::uas};
+    session_refresh refresh;  ///< RFC 4028 on this leg
 };
 
 /// One try at reaching the far end through one peer: a trunk (a call from a PBX), or the PBX
@@ -109,6 +111,7 @@ struct outbound_attempt {
     dialog::invite_session session{dialog::session_role::uac};
     dialog::request_handle invite;
     std::uint32_t invite_cseq = 0;  ///< CSeq of the INVITE the 2xx answered
+    session_refresh refresh;        ///< RFC 4028 on this leg
 
     dialog::dialog_state& dialog() noexcept { return dialogs->confirmed(); }
 };
@@ -125,6 +128,8 @@ struct relayed_request {
     /// (which carries the SDP answer when the offer was in the 2xx).
     bool awaiting_ack = false;
     std::uint32_t sent_cseq = 0;  ///< CSeq of the INVITE on the other leg (its ACK's number)
+    /// What the request asked for on the other leg (RFC 4028), for an INVITE or UPDATE.
+    std::shared_ptr<dialog::session_timer_offer> session_offer;
 };
 
 /// Where a call may still go: its route's trunks in order, and what each attempt dials.
@@ -165,6 +170,7 @@ struct call {
     /// attempt that could not even be sent is there too, failed.
     std::vector<outbound_attempt> attempts;
     outbound_attempt& out() noexcept { return attempts.back(); }
+    session_refresh& refresh(leg_side side) noexcept { return side == leg_side::inbound ? in.refresh : out().refresh; }
 
     /// Requests under way for this call (BYEs); abandoned when the call ends.
     std::vector<dialog::request_handle> requests;

@@ -85,9 +85,15 @@ bool core::send_outbound_invite(call& c) {
         std::string body;
         std::string content_type;
         std::vector<std::pair<std::string, std::string>> identity;
+        std::shared_ptr<dialog::session_timer_offer> timer;  // RFC 4028 §7.1; a 422 raises it
+        std::string session_expires;
+        std::string min_se;
     };
     auto t = std::make_shared<invite_template>(invite_template{a.initial, c.max_forwards, std::string(c.in.invite.body()),
-                                                               c.content_type, a.identity_headers});
+                                                               c.content_type, a.identity_headers,
+                                                               outbound_session_offer(c), {}, {}});
+    a.refresh.offer = t->timer;
+    note_sent_sdp(c, leg_side::outbound, t->body, t->content_type);
     dialog::request_plan plan = plan_on(c, leg_side::outbound, a.initial, "INVITE");
     plan.build = [t](std::string_view branch, std::string_view auth_name, std::string_view auth_value) {
         dialog::outgoing_request r;
@@ -101,11 +107,19 @@ bool core::send_outbound_invite(call& c) {
         r.max_forwards = t->max_forwards;
         r.extra_headers.emplace_back("Allow", allow_value);
         for (const auto& [name, value] : t->identity) r.extra_headers.emplace_back(name, value);
+        r.extra_headers.emplace_back("Supported", "timer");
+        t->session_expires = t->timer->session_expires_value();
+        t->min_se = std::to_string(t->timer->min_se);
+        if (!t->session_expires.empty()) {
+            r.extra_headers.emplace_back("Session-Expires", t->session_expires);
+            r.extra_headers.emplace_back("Min-SE", t->min_se);
+        }
         if (!auth_name.empty()) r.extra_headers.emplace_back(auth_name, auth_value);
         r.body = t->body;
         r.content_type = t->content_type;
         return dialog::make_request(r, t->d.self);
     };
+    plan.retry = [t](const sip::message& rsp) { return t->timer->on_too_small(rsp); };  // RFC 4028 §7.4
     if (a.id == 0) a.id = ++next_attempt_;
     auto sent = sender_->send(std::move(plan), [this, h = c.id, id = a.id](dialog::request_event& ev) {
         // An INVITE given up for its silence may still answer; otherwise only the call's
@@ -272,6 +286,7 @@ void core::on_leg_ack(call_handle h, leg_side side, sip::message&& ack) {
     }
     // The ACK may carry the SDP answer (delayed offer): it goes on to the far end.
     send_outbound_ack(*c, ack.body(), header_value(ack, sip::header_id::content_type));
+    note_sent_sdp(*c, leg_side::outbound, ack.body(), header_value(ack, sip::header_id::content_type));
     c->state = call_state::confirmed;
     start_max_duration(*c);
 }
@@ -400,6 +415,7 @@ void core::on_outbound_answer(call& c, const sip::message& rsp) {
         const std::string& target = d.route_set.empty() ? d.remote_target : d.route_set.front();
         d.flow.remote = dialog::next_hop(target, a.trunk->address);
     }
+    session_timer_answered(c, leg_side::outbound, rsp, a.refresh.offer ? a.refresh.offer->interval : 0);
 
     if (c.state != call_state::calling) {
         // The caller cancelled (or we gave up ringing) while the far end answered: the CANCEL
@@ -417,6 +433,9 @@ void core::on_outbound_answer(call& c, const sip::message& rsp) {
     copy_record_route(w, c.in.invite);
     w.header(sip::header_id::contact, c.in.dialog.self.contact);
     w.header("Allow", allow_value);
+    note_peer_allow(c, leg_side::inbound, c.in.invite);
+    answer_session_timer(c, leg_side::inbound, c.in.invite, w);
+    note_sent_sdp(c, leg_side::inbound, rsp.body(), header_value(rsp, sip::header_id::content_type));
     auto bytes = std::move(w).finish(rsp.body(), header_value(rsp, sip::header_id::content_type));
     timers_.cancel(c.timer);
     c.timer = 0;

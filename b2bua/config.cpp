@@ -547,13 +547,23 @@ config parse_config(std::string_view yaml_text) {
         }
         if (const auto& k = root["calls"]; given(k)) {
             expect_map(k, "calls");
-            only_keys(k, "calls", {"max_ringing_s", "max_calls", "max_duration_s", "drain_s"});
+            only_keys(k, "calls", {"max_ringing_s", "max_calls", "max_duration_s", "drain_s", "session_expires_s", "min_se_s"});
             if (k["max_ringing_s"]) c.calls.max_ringing = std::chrono::seconds(integer(k["max_ringing_s"], "calls.max_ringing_s", 1, 3600));
             if (k["max_calls"]) c.calls.max_calls = static_cast<std::size_t>(integer(k["max_calls"], "calls.max_calls", 0, 10000000));
             if (k["max_duration_s"]) {
                 c.calls.max_duration = std::chrono::seconds(integer(k["max_duration_s"], "calls.max_duration_s", 0, 7 * 24 * 3600));
             }
             if (k["drain_s"]) c.calls.drain = std::chrono::seconds(integer(k["drain_s"], "calls.drain_s", 0, 3600));
+            // RFC 4028 §4, §5: no session interval is shorter than 90 s.
+            if (k["min_se_s"]) c.calls.min_se = std::chrono::seconds(integer(k["min_se_s"], "calls.min_se_s", 90, 86400));
+            if (k["session_expires_s"]) {
+                c.calls.session_expires = std::chrono::seconds(integer(k["session_expires_s"], "calls.session_expires_s", 0, 86400));
+            }
+            if (c.calls.session_expires.count() != 0 && c.calls.session_expires < c.calls.min_se) {
+                fail("calls.session_expires_s", std::to_string(c.calls.session_expires.count()) +
+                                                    " is below calls.min_se_s (" + std::to_string(c.calls.min_se.count()) +
+                                                    "); 0 asks for no session timer");
+            }
         }
     } catch (const YAML::Exception& e) {
         // Type conversions inside yaml-cpp: report them as config errors, not crashes.

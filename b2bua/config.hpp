@@ -102,6 +102,13 @@ struct config {
         /// On SIGTERM, calls in progress may go on this long (new ones get 503) before they are
         /// ended with BYE on both legs; 0 = end them at once.
         std::chrono::seconds drain{30};
+        /// RFC 4028: the session interval we ask for on a leg whose peer asks for none (the
+        /// PBX's own value goes on to the trunk when it asks); 0 = we never ask, and only honour
+        /// what a peer asks for.
+        std::chrono::seconds session_expires{1800};
+        /// The shortest session interval we accept (our Min-SE, at least 90): a peer asking
+        /// for less gets 422 (§9), or a longer interval when it cannot read a 422.
+        std::chrono::seconds min_se{90};
     } calls;
 };
 

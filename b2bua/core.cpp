@@ -34,11 +34,13 @@ std::string inbound_key(std::string_view call_id, std::string_view from_tag) {
     return k;
 }
 
-// Option tags a Require header may name that we honour: none yet (no 100rel, no timer), so
-// any Require gets 420 (RFC 3261 §8.2.2.3) and the peer can retry without the extension.
+// Option tags a Require header may name that we honour: `timer` (RFC 4028, each leg
+// negotiates its own session timer). Any other gets 420 (RFC 3261 §8.2.2.3) and the peer
+// can retry without the extension.
 std::string unsupported_requirements(const sip::message& m) {
     std::string out;
     detail::any_list_item(m, sip::header_id::require, [&](std::string_view tag) {
+        if (sip::iequals(tag, "timer")) return false;
         if (!out.empty()) out += ", ";
         out += tag;
         return false;
@@ -132,6 +134,7 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
     stages_.push_back(std::make_unique<routing_stage>(routes_, inbound_routes_, trunk_index_, metrics_, log_));
     stages_.push_back(std::make_unique<trunk_selection_stage>(selection_, trunks_, [this] { return timers_.now(); },
                                                               metrics_, log_));
+    stages_.push_back(std::make_unique<session_interval_stage>(static_cast<std::uint32_t>(cfg_.calls.min_se.count())));
     // Every failover a route allows exists in b2bua_trunk_failovers_total from start.
     for (const auto& route : routes_.routes()) {
         for (std::size_t i = 0; i < route.trunks.size(); ++i) {
@@ -146,6 +149,7 @@ core::~core() {
     prober_.reset();
     for (auto& [id, c] : calls_) {
         timers_.cancel(c->timer);
+        stop_session_timers(*c);
         for (auto& a : c->attempts) timers_.cancel(a.invite_timer);
     }
     for (auto& [id, a] : abandoned_) timers_.cancel(a.timer);
@@ -298,6 +302,7 @@ void core::end(call& c, std::string_view why) {
     log_->info("call {} end: {} ({}), {} ms in all, {} ms answered", c.id.value,
                c.result ? to_string(*c.result) : "ended", why.empty() ? "done" : why, total, talk);
     timers_.cancel(c.timer);
+    stop_session_timers(c);
     for (auto& a : c.attempts) {
         stop_invite_timer(a);
         release_trunk(a);

@@ -14,6 +14,7 @@
 #include "routing/trunk.hpp"
 #include "routing/trunk_selection.hpp"
 #include "sip/message/random.hpp"
+#include "sip/message/writer.hpp"
 #include "sip/transaction/timer_service.hpp"
 #include "sip/transaction/transaction_manager.hpp"
 #include "sip/transport/transport.hpp"
@@ -150,6 +151,29 @@ private:
                         const sip::message* response);
     relayed_request* find_relay(call& c, std::uint64_t id);
     void drop_relay(call& c, std::uint64_t id);
+    // Session timers, RFC 4028 (session_refresh.cpp)
+    /// The interval our outbound INVITE asks for: the caller's, or calls.session_expires_s.
+    std::shared_ptr<dialog::session_timer_offer> outbound_session_offer(const call& c) const;
+    /// What a request we send on `side` asks for: that leg's interval and refresher, if any.
+    std::shared_ptr<dialog::session_timer_offer> leg_session_offer(const call& c, leg_side side) const;
+    /// We answer session refresh `request` on `side` with a 2xx (written by `w`): negotiates
+    /// that leg's timer (§9) and writes Session-Expires, Require and Supported.
+    void answer_session_timer(call& c, leg_side side, const sip::message& request, sip::message_writer& w);
+    /// §9: a refresh on `side` asking for too short an interval gets 422; true when it did.
+    bool refuse_short_session(call& c, leg_side side, sip::transaction_id txn, const sip::message& request);
+    /// The 2xx to a session refresh request we sent on `side`, which asked for `asked` (§7.2).
+    void session_timer_answered(call& c, leg_side side, const sip::message& response, std::uint32_t asked);
+    /// What we sent or learnt on a leg: the SDP a re-INVITE refresh repeats, the peer's Allow.
+    void note_sent_sdp(call& c, leg_side side, std::string_view body, std::string_view type);
+    void note_peer_allow(call& c, leg_side side, const sip::message& m);
+    /// Our refresh (a re-INVITE) is under way on either leg: another INVITE would collide.
+    bool session_refresh_invite_pending(const call& c) const;
+    void arm_session_timer(call& c, leg_side side);
+    void on_session_deadline(call& c, leg_side side);
+    void send_session_refresh(call& c, leg_side side);
+    void on_session_refresh_event(call& c, leg_side side, dialog::request_event& ev);
+    void stop_session_timers(call& c);
+
     void on_bye_from_inbound(call& c);
     void on_bye_from_outbound(call& c);
 

@@ -24,7 +24,8 @@ constexpr leg_side other(leg_side s) noexcept {
 // What a relayed request carries over besides its body: what the far end needs to act on it
 // (the INFO package, the event of a NOTIFY, what it accepts in return). Never anything that
 // names the sender's topology (Via, Contact, Route, Record-Route, Call-ID, tags) or promises
-// an extension we do not carry end to end (Supported, Require, Session-Expires).
+// an extension we do not carry end to end (Supported, Require; Session-Expires and Min-SE are
+// each leg's own, RFC 4028, and written anew).
 bool relayed_request_header(const sip::header_field& h) {
     switch (h.id) {
         case sip::header_id::accept:
@@ -78,6 +79,13 @@ void core::relay_request(call& c, leg_side from, sip::transaction_id txn, sip::m
             // §14.1: both sides re-INVITE at once (glare): the one that reaches us second loses.
             return respond(txn, req, 491, "Request Pending");
         }
+        // Our own session refresh (a re-INVITE) is under way: the same glare (RFC 4028 §10).
+        if (session_refresh_invite_pending(c)) return respond(txn, req, 491, "Request Pending");
+    }
+    if (target_refresh(req.method())) {
+        // RFC 4028 §9: each leg's session interval is negotiated on that leg.
+        if (refuse_short_session(c, from, txn, req)) return;
+        note_peer_allow(c, from, req);
     }
     const leg_side to = other(from);
     dialog::dialog_state& live = to == leg_side::outbound ? c.out().dialog() : c.in.dialog;
@@ -98,6 +106,9 @@ void core::relay_request(call& c, leg_side from, sip::transaction_id txn, sip::m
         std::string body;
         std::string content_type;
         std::vector<std::string> lines;  // whole header lines ("Name: value")
+        std::shared_ptr<dialog::session_timer_offer> timer;  // RFC 4028, the other leg's
+        std::string session_expires;
+        std::string min_se;
     };
     auto t = std::make_shared<template_t>();
     t->d = d;
@@ -109,6 +120,12 @@ void core::relay_request(call& c, leg_side from, sip::transaction_id txn, sip::m
         std::string line(h.raw);
         while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
         t->lines.push_back(std::move(line));
+    }
+    if (target_refresh(r.request.method())) {
+        // A refresh from one side refreshes the other leg too, with that leg's own interval.
+        t->timer = leg_session_offer(c, to);
+        r.session_offer = t->timer;
+        note_sent_sdp(c, to, t->body, t->content_type);
     }
     // Providers challenge re-INVITEs too: answered here, unseen by the PBX.
     dialog::request_plan plan = plan_on(c, to, *d, t->method);
@@ -122,8 +139,19 @@ void core::relay_request(call& c, leg_side from, sip::transaction_id txn, sip::m
         }
         if (!auth_name.empty()) extra.emplace_back(auth_name, auth_value);
         if (t->method == "INVITE" || t->method == "UPDATE") extra.emplace_back("Allow", allow_value);
+        if (t->timer) {
+            extra.emplace_back("Supported", "timer");
+            t->session_expires = t->timer->session_expires_value();
+            t->min_se = std::to_string(t->timer->min_se);
+            if (!t->session_expires.empty()) {
+                extra.emplace_back("Session-Expires", t->session_expires);
+                extra.emplace_back("Min-SE", t->min_se);
+            }
+        }
         return dialog::make_in_dialog(*t->d, t->method, branch, 0, t->body, t->content_type, std::move(extra));
     };
+    // RFC 4028 §7.4: the far end's 422 raises that leg's interval; the sender never sees it.
+    if (t->timer) plan.retry = [t](const sip::message& rsp) { return t->timer->on_too_small(rsp); };
     auto sent = sender_->send(std::move(plan), [this, h = c.id, id = r.id](dialog::request_event& ev) {
         if (call* p = find(h)) on_relayed_event(*p, id, ev);
     });
@@ -147,15 +175,18 @@ void core::answer_relayed(call& c, relayed_request& r, int status, std::string_v
             if (relayed_response_header(h)) w.raw_line(h.raw);
         }
     }
+    const std::string_view body = response != nullptr ? response->body() : std::string_view{};
+    const std::string_view type = response != nullptr ? header_value(*response, sip::header_id::content_type)
+                                                      : std::string_view{};
     if (status >= 200 && status < 300 && target_refresh(r.request.method())) {
         // Our Contact on the sender's leg (§12.1.1): the far end's stays on its own leg.
         const auto& self = r.from == leg_side::inbound ? c.in.dialog.self : c.out().dialog().self;
         w.header(sip::header_id::contact, self.contact);
         w.header("Allow", allow_value);
+        // RFC 4028 §9: the 2xx refreshes the sender's leg, with that leg's own interval.
+        answer_session_timer(c, r.from, r.request, w);
+        note_sent_sdp(c, r.from, body, type);
     }
-    const std::string_view body = response != nullptr ? response->body() : std::string_view{};
-    const std::string_view type = response != nullptr ? header_value(*response, sip::header_id::content_type)
-                                                      : std::string_view{};
     if (auto ec = txm_->respond(r.server_txn, status, std::move(w).finish(body, type))) {
         log_->debug("call {}: answer to the relayed {} not sent: {}", c.id.value, r.request.method_text(),
                     ec.message());
@@ -187,6 +218,8 @@ void core::on_relayed_event(call& c, std::uint64_t id, dialog::request_event& ev
         // §12.2: both targets follow the refresh.
         dialog::refresh_target(far, rsp);
         dialog::refresh_target(near, r->request);
+        // RFC 4028 §7.2: the other leg's timer follows the 2xx.
+        session_timer_answered(c, other(r->from), rsp, r->session_offer ? r->session_offer->interval : 0);
     }
     if (ev.auth_failure && (status == 401 || status == 407)) {
         // The provider's challenge names its realm: it never reaches the PBX.
@@ -216,6 +249,7 @@ void core::relay_ack(call& c, leg_side from, const sip::message* ack) {
     dialog::dialog_state& d = to == leg_side::outbound ? c.out().dialog() : c.in.dialog;
     const std::string_view body = ack != nullptr ? ack->body() : std::string_view{};
     const std::string_view type = ack != nullptr ? header_value(*ack, sip::header_id::content_type) : std::string_view{};
+    note_sent_sdp(c, to, body, type);
     if (auto ec = sender_->acknowledge(r.sent, d, r.sent_cseq, body, type)) {
         log_->warn("call {}: ACK of the relayed re-INVITE not sent: {}", c.id.value, ec.message());
     }

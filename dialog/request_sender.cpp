@@ -21,6 +21,7 @@ public:
     bool reused_nonce = false;  // the latest send carried a remembered nonce, unasked
     std::string auth_name;   // the credentials header of the latest send, if any
     std::string auth_value;
+    std::uint32_t resent_nc = 0;  // sends since the last challenge, beyond its answer (retries)
     struct ack_for_2xx {
         std::string to_tag;
         std::string bytes;
@@ -108,6 +109,26 @@ void request_sender::on_accepted(const request_handle& h) {
     learn_nonce(h);
 }
 
+bool request_sender::resend(const request_handle& h) {
+    if (h->auth_name.empty()) return transmit(h, {}, {}).has_value();
+    // The credentials of the last send, with the next nc and a new cnonce: a peer checking nc
+    // would take the same Authorization again for a replay.
+    const bool proxy = h->auth_name == "Proxy-Authorization";
+    std::string value;
+    if (h->reused_nonce) {
+        auto it = nonces_.find(h->plan.peer);
+        if (it == nonces_.end()) return transmit(h, {}, {}).has_value();
+        value = auth::make_authorization(it->second.chosen, h->plan.credentials, h->plan.method, h->plan.request_uri,
+                                         ++it->second.nc, tokens_.hex(8));
+    } else if (const auto& answer = h->authenticator.last_answer()) {
+        value = auth::make_authorization(answer->chosen, h->plan.credentials, h->plan.method, h->plan.request_uri,
+                                         answer->nc + ++h->resent_nc, tokens_.hex(8));
+    } else {
+        return transmit(h, {}, {}).has_value();
+    }
+    return transmit(h, proxy ? "Proxy-Authorization" : "Authorization", value).has_value();
+}
+
 void request_sender::learn_nonce(const request_handle& h) {
     // A peer that accepted our answer to its challenge may accept that nonce again with the
     // next nc (RFC 7616 §3.4).
@@ -155,6 +176,14 @@ void request_sender::on_event(const request_handle& h, sip::client_event& ev) {
     if (h->abandoned) {
         h->txn = 0;  // nobody waits: no credentials are sent for it either
         return;
+    }
+
+    if (status != 401 && status != 407 && h->plan.retry && h->plan.retry(rsp)) {
+        if (resend(h)) return;
+        h->txn = 0;
+        out.response = nullptr;
+        out.failure = sip::transaction_failure::transport_error;
+        return deliver();
     }
 
     // A final non-2xx: the authenticator decides whether it is ours to answer. A challenge

@@ -55,6 +55,12 @@ struct request_plan {
     /// next nc (RFC 7616 §3.4), when there is one. A challenge to such a request is answered
     /// like a first challenge (it is not a failure), and the remembered nonce is dropped.
     bool reuse_nonce = false;
+    /// Asked about a final non-2xx response that is not a challenge: may change what `build`
+    /// makes next (state the builder captured) and return true to have the request sent again,
+    /// in a new transaction with the next CSeq and fresh credentials when the last send had
+    /// some; the requester never sees that response. The use: RFC 4028 §7.4, a 422 answered
+    /// by asking again for the peer's Min-SE. Empty: every such response goes to the requester.
+    std::function<bool(const sip::message& response)> retry;
 };
 
 /// What the requester hears about its request.
@@ -129,6 +135,9 @@ private:
     void on_event(const request_handle& h, sip::client_event& ev);
     void learn_nonce(const request_handle& h);
     void on_accepted(const request_handle& h);
+    /// Sends `h` again after `plan.retry` asked for it, with credentials when the last send had
+    /// some (the same nonce, the next nc: RFC 7616 §3.4). False when it could not be sent.
+    bool resend(const request_handle& h);
     boost::system::result<sip::transaction_id> transmit(const request_handle& h, std::string_view auth_name,
                                                         std::string_view auth_value);
 

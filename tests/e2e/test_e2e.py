@@ -1835,6 +1835,75 @@ def case_cancel_crosses_answer(binary: Path):
         check(metric(text, "b2bua_calls_total", trunk="carrier", result="answered") == 0, "a cancelled call counted answered")
         print(f"cancel_crosses_answer: {calls} calls; the trunk's 200 after the CANCEL was ACKed and ended with a BYE "
               "in leg B's dialog; the PBX got 487 only")
+# ------------------------------------------------------------------ session timers (RFC 4028)
+TRUNK_HOST = "127.0.0.2"  # the trunk at its own address, as trunks are recognised by address
+
+
+def session_timer_call(binary: Path, pbx_scenario: str, trunk_scenario: str, wait: float):
+    """One call between a PBX on 127.0.0.1 and a trunk on 127.0.0.2, left to run its course
+    (SIPp without a global receive timeout: the scenarios wait for refreshes per message).
+    Returns (pbx, trunk, b2bua log, metrics text, seconds the PBX side took)."""
+    sip, http, pbx_port = free_port(), free_port((harness.socket.SOCK_STREAM,)), free_port()
+    trunk_port = free_port(host=TRUNK_HOST)
+    with Session(binary) as s:
+        b2bua = s.start_b2bua(config_yaml(sip, http, trunk_port, trunk_uri=f"sip:{TRUNK_HOST}:{trunk_port}"), sip, http)
+        trunk = s.start_sipp_server("trunk", SCENARIOS / trunk_scenario, trunk_port, local_ip=TRUNK_HOST)
+        t0 = time.monotonic()
+        pbx_proc = s.start_sipp("pbx", SCENARIOS / pbx_scenario, pbx_port,
+                                ["-s", "1000", *PBX_AUTH, *auth_uri(sip), "-m", "1", "-timeout", f"{int(wait)}s"],
+                                remote=f"{HOST}:{sip}")
+        s.wait_sipp(pbx_proc, wait + 15)
+        took = time.monotonic() - t0
+        pbx = s.sipp_result(pbx_proc)
+        trunk_r = stop_trunk(s, trunk)
+        harness.wait_until(lambda: metric(scrape(http), "b2bua_active_calls") == 0, 10, "the call to end")
+        text = scrape(http)
+        log = b2bua.log()
+        all_passed(pbx, trunk_r, 1)
+    return pbx, trunk_r, log, text, took
+
+
+def case_session_refreshed(binary: Path):
+    """A 90 s session timer on both legs with the b2bua as refresher: the PBX (no UPDATE in its
+    Allow) gets re-INVITEs, the trunk (UPDATE allowed) UPDATEs, at half the interval; the call
+    outlives one whole interval and ends with the PBX's BYE."""
+    pbx, trunk_r, log, text, took = session_timer_call(binary, "pbx_asks_b2bua_to_refresh.xml",
+                                                       "trunk_refreshed_by_update.xml", 150)
+    check(took > 90, f"the call lasted {took:.0f} s, not past one 90 s session interval")
+    reinvites = [m for m in received(pbx, "INVITE ")]
+    check(len({cseq_of(m) for m in reinvites}) == 2, f"PBX: {len(reinvites)} refresh re-INVITEs, expected 2")
+    for m in reinvites:
+        check(header_values(m, "session-expires", "x") == ["90;refresher=uac"], f"PBX refresh:\n{m}")
+        check(body_of(m).startswith("v=0") and "o=trunk 9001 1" in body_of(m),
+              f"the refresh re-INVITE does not offer what the PBX last got (the trunk's SDP):\n{m}")
+    check(len(received(pbx, "ACK ")) >= 2, "PBX: the refresh 2xx were not ACKed")
+    updates = received(trunk_r, "UPDATE ")
+    check(len({cseq_of(m) for m in updates}) == 2, f"trunk: {len(updates)} refresh UPDATEs, expected 2")
+    for m in updates:
+        check(header_values(m, "session-expires", "x") == ["90;refresher=uac"] and not body_of(m),
+              f"trunk refresh:\n{m}")
+    check(len(received(trunk_r, "BYE ")) == 1, "the trunk did not get the PBX's BYE")
+    check("session expired" not in log, "a session expired:\n" + log[-2000:])
+    check(metric(text, "b2bua_calls_total", trunk="carrier", result="answered") == 1, "answered calls")
+    print(f"session_refreshed: call of {took:.0f} s; 2 re-INVITE refreshes at the PBX, 2 UPDATE refreshes "
+          "at the trunk, each Session-Expires: 90;refresher=uac; ended by the PBX's BYE")
+
+
+def case_session_expired(binary: Path):
+    """The PBX asks to be the refresher (90 s), refreshes once with UPDATE (relayed, refreshing
+    the trunk's leg too), then stops: 60 s later (90 - min(32, 90/3), RFC 4028 §10) both legs get BYE."""
+    pbx, trunk_r, log, text, took = session_timer_call(binary, "pbx_refreshes_once_then_stops.xml",
+                                                       "trunk_refreshed_until_bye.xml", 130)
+    check(85 < took < 110, f"the b2bua's BYE came after {took:.0f} s, expected about 30 + 60 s")
+    check(len(received(pbx, "BYE ")) >= 1, "the PBX got no BYE")
+    check(len(received(trunk_r, "BYE ")) >= 1, "the trunk got no BYE")
+    updates = {cseq_of(m): m for m in received(trunk_r, "UPDATE ")}
+    check(len(updates) == 2, f"trunk: {len(updates)} UPDATEs, expected the relayed one and our refresh")
+    for m in updates.values():
+        check(header_values(m, "session-expires", "x") == ["90;refresher=uac"], f"trunk UPDATE:\n{m}")
+    check("session expired on the inbound leg" in log, "no session expiry in the log:\n" + log[-2000:])
+    check(metric(text, "b2bua_calls_total", trunk="carrier", result="answered") == 1, "answered calls")
+    print(f"session_expired: the PBX stopped refreshing; BYE on both legs {took:.0f} s after the call began")
 
 
 CASES = {name[len("case_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}

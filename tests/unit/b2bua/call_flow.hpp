@@ -239,12 +239,13 @@ public:
 
     /// `routes`: the items of the config's `routes:` list (YAML lines); empty = one route per
     /// trunk, by its prefix. `extra_yaml` is appended to the configuration (top-level sections
-    /// such as inbound_routes); `downstream_yaml` goes into its downstream section (lines
-    /// indented by two spaces).
+    /// such as inbound_routes); `downstream_yaml` goes into its downstream section and
+    /// `calls_extra` into its calls section (lines indented by two spaces).
     explicit b2bua_harness(std::vector<trunk_spec> trunks, const std::string& routes = {},
-                           const std::string& extra_yaml = {}, const std::string& downstream_yaml = {})
+                           const std::string& extra_yaml = {}, const std::string& downstream_yaml = {},
+                           const std::string& calls_extra = {})
         : specs_(std::move(trunks)),
-          cfg(parse_config(make_config(specs_, routes, downstream_yaml) + extra_yaml)),
+          cfg(parse_config(make_config(specs_, routes, downstream_yaml) + calls_extra + extra_yaml)),
           metrics(registry, cfg.downstream.realm, names(specs_), pbx_names(cfg)) {
         b2b.attach(txm);
         net.set_user(&txm);
@@ -384,6 +385,9 @@ private:
 class call_flow : public ::testing::Test, public b2bua_harness {
 protected:
     call_flow() : b2bua_harness({numbered_trunk(1, "carrier", "")}) {}
+    /// With more keys in the `calls` section ("  session_expires_s: 0\n").
+    explicit call_flow(const std::string& calls_extra)
+        : b2bua_harness({numbered_trunk(1, "carrier", "")}, {}, {}, {}, calls_extra) {}
     void TearDown() override { expect_no_strays(); }
 
     pbx_actor& pbx = add_pbx("pbx");

@@ -89,6 +89,20 @@ TEST(config, reuse_nonce_is_off_unless_asked_and_checked) {
     EXPECT_NE(error_of(bad).find("upstream.trunks[0].reuse_nonce"), std::string::npos) << error_of(bad);
 }
 
+TEST(config, session_timer_keys_default_and_are_checked) {
+    const config defaults = parse_config(documented);
+    EXPECT_EQ(defaults.calls.session_expires.count(), 1800);
+    EXPECT_EQ(defaults.calls.min_se.count(), 90);
+    const config set = parse_config(std::string(documented) + "calls:\n  session_expires_s: 600\n  min_se_s: 300\n");
+    EXPECT_EQ(set.calls.session_expires.count(), 600);
+    EXPECT_EQ(set.calls.min_se.count(), 300);
+    EXPECT_EQ(parse_config(std::string(documented) + "calls:\n  session_expires_s: 0\n").calls.session_expires.count(), 0);
+    // RFC 4028 §4: nothing under 90 s; and we never ask for less than we accept.
+    EXPECT_NE(error_of(std::string(documented) + "calls:\n  min_se_s: 60\n").find("calls.min_se_s"), std::string::npos);
+    const std::string below = error_of(std::string(documented) + "calls:\n  session_expires_s: 120\n  min_se_s: 300\n");
+    EXPECT_NE(below.find("calls.session_expires_s"), std::string::npos) << below;
+}
+
 TEST(config, errors_name_the_field) {
     EXPECT_NE(error_of(with(documented, "realm: pbx.local", "realm: \"\"")).find("downstream.realm"), std::string::npos);
     EXPECT_NE(error_of(with(documented, "\"sip:127.0.0.1:5080\"", "\"http://x\"")).find("upstream.trunks[0].uri"),

@@ -288,3 +288,36 @@ TEST_F(request_sender_test, send_failure_sweep) {
 
 }  // namespace
 }  // namespace b2b::dialog
+
+namespace b2b::dialog {
+namespace {
+
+// RFC 4028 §7.4 through the retry hook: the requester never sees the refusal it asked to retry,
+// the re-send is a new transaction with the next CSeq and the next nc on the same nonce.
+TEST_F(request_sender_test, a_response_the_plan_retries_is_sent_again_with_fresh_credentials) {
+    auto plan = bye_plan();
+    int asked = 0;
+    plan.retry = [&asked](const sip::message& rsp) { return rsp.status() == 422 && ++asked == 1; };
+    auto h = sender.send(std::move(plan), recorder());
+    ASSERT_TRUE(h);
+    trunk_challenges(407);
+    const sip::message with_credentials = last_sent();
+    trunk_answers(422, "Min-SE", "1800");
+    const sip::message again = last_sent();
+    EXPECT_EQ(again.cseq().seq, with_credentials.cseq().seq + 1);
+    EXPECT_NE(again.vias().front().branch, with_credentials.vias().front().branch);
+    const auto* credentials = again.find(sip::header_id::proxy_authorization);
+    ASSERT_NE(credentials, nullptr);
+    EXPECT_NE(credentials->value.find("nonce=\"n1\""), std::string_view::npos);
+    EXPECT_NE(credentials->value.find("nc=00000002"), std::string_view::npos);
+    EXPECT_TRUE(statuses.empty());
+    // The plan declines the second one: it goes up as it is.
+    trunk_answers(422, "Min-SE", "3600");
+    EXPECT_EQ(asked, 2);
+    ASSERT_EQ(statuses.size(), 1U);
+    EXPECT_EQ(statuses.front(), 422);
+    EXPECT_FALSE(auth_failures.front());
+}
+
+}  // namespace
+}  // namespace b2b::dialog

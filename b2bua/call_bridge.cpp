@@ -74,9 +74,10 @@ bool core::send_outbound_invite(call& c) {
         unsigned max_forwards;
         std::string body;
         std::string content_type;
+        bool rel100;
     };
-    auto t = std::make_shared<invite_template>(
-        invite_template{a.initial, c.max_forwards, std::string(c.in.invite.body()), c.content_type});
+    auto t = std::make_shared<invite_template>(invite_template{a.initial, c.max_forwards, std::string(c.in.invite.body()),
+                                                               c.content_type, c.in.reliability.supported});
     dialog::request_plan plan = plan_on(c, leg_side::outbound, a.initial, "INVITE");
     plan.build = [t](std::string_view branch, std::string_view auth_name, std::string_view auth_value) {
         dialog::outgoing_request r;
@@ -89,6 +90,8 @@ bool core::send_outbound_invite(call& c) {
         r.branch = branch;
         r.max_forwards = t->max_forwards;
         r.extra_headers.emplace_back("Allow", allow_value);
+        // RFC 3262 §4: reliable provisionals only when the caller can have them too.
+        if (t->rel100) r.extra_headers.emplace_back("Supported", dialog::option_100rel);
         if (!auth_name.empty()) r.extra_headers.emplace_back(auth_name, auth_value);
         r.body = t->body;
         r.content_type = t->content_type;
@@ -129,6 +132,8 @@ void core::on_leg_request(call_handle h, leg_side side, sip::transaction_id txn,
         case sip::method::bye:
             respond(txn, req, 200, "OK");
             return side == leg_side::inbound ? on_bye_from_inbound(*c) : on_bye_from_outbound(*c);
+        case sip::method::prack:
+            return on_prack(*c, side, txn, std::move(req));
         case sip::method::refer:
             // A relayed Refer-To would hand one side an address of the other's: transfers
             // are the B2BUA's own business (not done yet), so REFER is refused.
@@ -323,8 +328,7 @@ void core::on_outbound_invite_event(call& c, dialog::request_event& ev) {
     }
     if (status < 200) {
         a.session.on(session_event::provisional_received);
-        if (c.state == call_state::calling) relay_provisional(c, rsp);
-        return;
+        return on_outbound_provisional(c, rsp);
     }
 
     // A final non-2xx: the INVITE client transaction has ACKed it already (§17.1.1.3).
@@ -357,6 +361,10 @@ void core::on_outbound_answer(call& c, const sip::message& rsp) {
     dialog::dialog_state& d = a.dialog();
     // Requests we send later in this dialog take CSeq numbers above the INVITE's.
     d.local_cseq = std::max(d.local_cseq, a.invite_cseq);
+    for (const auto& early : a.reliability.early) {
+        // Our PRACKs in the early dialog used numbers above the INVITE's (RFC 3262 §7.1).
+        if (early->remote_tag == d.remote_tag) d.local_cseq = std::max(d.local_cseq, early->local_cseq);
+    }
     // In-dialog requests go to the first Route or the far end's Contact (§12.2.1.1), when
     // that is an address; over TCP they stay on the connection.
     if (d.flow.transport == sip::transport_kind::udp) {
@@ -372,7 +380,12 @@ void core::on_outbound_answer(call& c, const sip::message& rsp) {
         send_bye(c, leg_side::outbound);
         return maybe_end(c);
     }
+    if (hold_back_2xx(c, rsp)) return;
+    answer_caller(c, rsp);
+}
 
+void core::answer_caller(call& c, const sip::message& rsp) {
+    outbound_attempt& a = c.out();
     sip::message_writer w = sip::response_writer(c.in.invite, rsp.status(), rsp.reason(), c.in.tag);
     const auto seen = c.in.dialog.remote_cseq;  // requests in the early dialog count too
     c.in.dialog = dialog::uas_dialog(c.in.invite, c.in.tag, c.in.flow, dialog::make_identity(c.in.flow, cfg_.sip.advertised_host));
@@ -515,6 +528,14 @@ void core::cancel_outbound(call& c, int status, std::string_view reason, call_re
     timers_.cancel(c.timer);
     c.timer = 0;
     outbound_attempt& a = c.out();
+    if (a.session.state() == session_state::accepted) {
+        // Its 2xx was held back for a PRACK from the caller (RFC 3262 §3) that did not come
+        // in time, or a CANCEL came first: that leg is confirmed, then ended.
+        send_outbound_ack(c);
+        c.state = call_state::ending;
+        send_bye(c, leg_side::outbound);
+        return maybe_end(c);
+    }
     if (!a.session.pending()) return maybe_end(c);
     // §9.1: the CANCEL goes out once a provisional has arrived (the manager waits for one).
     if (const auto txn = dialog::request_sender::current_transaction(a.invite); txn != 0) txm_->cancel(txn);

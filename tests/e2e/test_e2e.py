@@ -1248,19 +1248,16 @@ def unique_requests(msgs: list[tuple[str, str]], direction: str, method: str) ->
     return out
 
 
-def case_prack(binary: Path):
-    """100rel on both sides: the trunk (on 127.0.0.2) sends a reliable 183 (RSeq 4711) and gets a
-    PRACK from the b2bua in leg B's early dialog with RAck "4711 <CSeq> INVITE"; the PBX gets the 183
-    reliably with the b2bua's own RSeq, PRACKs it with the matching RAck and gets 200; then the call
-    is answered and hung up. Nothing of either leg reaches the other."""
+def prack_run(binary: Path, pbx_scenario: str, trunk_scenario: str, offer_in_183: bool):
+    """Runs 5 calls of a 100rel pair of scenarios (trunk on 127.0.0.2) and checks both legs' PRACKs.
+    `offer_in_183`: the PBX's INVITE has no offer, the trunk's reliable 183 has it, and the answer
+    travels in the PBX's PRACK, then in ours (RFC 3262 §5)."""
     calls = 5
     sip, http, trunk_port, pbx_port = ports()
     with Session(binary) as s:
         s.start_b2bua(config_yaml(sip, http, trunk_port, trunk_uri=f"sip:{PRACK_TRUNK_HOST}:{trunk_port}"), sip, http)
-        trunk = s.start_sipp_server("trunk", SCENARIOS / "trunk_sends_reliable_183.xml", trunk_port,
-                                    local_ip=PRACK_TRUNK_HOST)
-        pbx = sipp_calls(s, "pbx", SCENARIOS / "pbx_pracks_reliable_183.xml", sip, pbx_port, calls, calls, PBX_AUTH,
-                         timeout=20)
+        trunk = s.start_sipp_server("trunk", SCENARIOS / trunk_scenario, trunk_port, local_ip=PRACK_TRUNK_HOST)
+        pbx = sipp_calls(s, "pbx", SCENARIOS / pbx_scenario, sip, pbx_port, calls, calls, PBX_AUTH, timeout=20)
         trunk_r = stop_trunk(s, trunk)
         harness.wait_until(lambda: metric(scrape(http), "b2bua_active_calls") == 0, 10, "calls to end")
         text = scrape(http)
@@ -1294,6 +1291,8 @@ def case_prack(binary: Path):
         ok_at = order.index(("received", "SIP/2.0 200 OK", (2, "INVITE")))
         prack_at = next(i for i, o in enumerate(order) if o[0] == "sent" and o[1].startswith("PRACK "))
         check(prack_at < ok_at, f"PBX {call_id}: the 2xx came before its PRACK of the 183 with SDP (§3)")
+        check(("o=pbx 7002" in body_of(pracks[0])) == offer_in_183,
+              f"PBX {call_id}: the scenario's PRACK {'lacks' if offer_in_183 else 'has'} an SDP answer")
 
     # Leg B: our INVITE offers 100rel; the PRACK goes in the trunk's early dialog with its RAck.
     for call_id, dlg in leg_b_dialogs(trunk_r, calls).items():
@@ -1310,14 +1309,38 @@ def case_prack(binary: Path):
               f"{what}: RAck {header_values(pracks[0], 'rack')}, expected 4711 {invite_cseq} INVITE")
         check(cseq_of(pracks[0]) == (invite_cseq + 1, "PRACK"), f"{what}: CSeq {cseq_of(pracks[0])}")
         check(call_id_of(pracks[0]) == call_id_of(invites[-1]), f"{what}: not in the INVITE's Call-ID")
+        if offer_in_183:
+            check(not body_of(invites[-1]), f"leg B {call_id}: the INVITE has an offer:\n{invites[-1]}")
+            check("o=pbx 7002" in body_of(pracks[0])
+                  and header_values(pracks[0], "content-type", "c") == ["application/sdp"],
+                  f"{what}: the PBX's SDP answer is not in it (§5):\n{pracks[0]}")
+        else:
+            check(not body_of(pracks[0]), f"{what}: a body in a PRACK that answers nothing:\n{pracks[0]}")
         byes = unique_requests(dlg["msgs"], "received", "BYE")
         check(len(byes) == 1 and cseq_of(byes[0])[0] > invite_cseq + 1,
               f"leg B {call_id}: the BYE's CSeq is not above the PRACK's")
         check_leg_b_request(byes[0], dlg, sip, f"leg B {call_id} BYE")
     check(metric(text, "b2bua_calls_total", trunk="carrier", result="answered") == calls, "answered calls")
+    return calls
+
+
+def case_prack(binary: Path):
+    """100rel on both sides: the trunk (on 127.0.0.2) sends a reliable 183 (RSeq 4711) and gets a
+    PRACK from the b2bua in leg B's early dialog with RAck "4711 <CSeq> INVITE"; the PBX gets the 183
+    reliably with the b2bua's own RSeq, PRACKs it with the matching RAck and gets 200; then the call
+    is answered and hung up. Nothing of either leg reaches the other."""
+    calls = prack_run(binary, "pbx_pracks_reliable_183.xml", "trunk_sends_reliable_183.xml", False)
     print(f"prack: {calls} calls; trunk's reliable 183 PRACKed with RAck 4711 <CSeq> INVITE in leg B's early "
           "dialog, the PBX's 183 reliable with the b2bua's RSeq and PRACKed with it, 2xx after the PRACK, "
           "nothing of either leg leaked")
+
+
+def case_prack_offer_in_183(binary: Path):
+    """An INVITE without an offer: the trunk's offer comes in its reliable 183, the PBX answers it in
+    its PRACK, and that answer reaches the trunk inside the b2bua's PRACK (RFC 3262 §5)."""
+    calls = prack_run(binary, "pbx_answers_183_offer_in_prack.xml", "trunk_offers_in_reliable_183.xml", True)
+    print(f"prack_offer_in_183: {calls} calls; the trunk's offer in a reliable 183 answered by the PBX's PRACK, "
+          "carried in the b2bua's PRACK to the trunk with RAck 4711 <CSeq> INVITE")
 
 
 CASES = {name[len("case_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}

@@ -528,7 +528,7 @@ void core::cancel_outbound(call& c, int status, std::string_view reason, call_re
     timers_.cancel(c.timer);
     c.timer = 0;
     outbound_attempt& a = c.out();
-    if (a.session.state() == session_state::accepted) {
+    if (a.session.state() == session_state::accepted || a.session.state() == session_state::confirmed) {
         // Its 2xx was held back for a PRACK from the caller (RFC 3262 §3) that did not come
         // in time, or a CANCEL came first: that leg is confirmed, then ended.
         send_outbound_ack(c);

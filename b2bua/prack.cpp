@@ -275,6 +275,11 @@ bool core::hold_back_2xx(call& c, const sip::message& rsp) {
     if (!copy) return false;
     log_->debug("call {}: 2xx held back until the caller PRACKs RSeq {}", c.id.value, r.uas->last_rseq());
     r.held_2xx.emplace(std::move(*copy));
+    // The far end's 2xx is ACKed now, which stops its retransmissions while we wait. Its ACK
+    // can carry no SDP here: a provisional with SDP went to the caller reliably only as the
+    // answer to the caller's offer, or as the far end's offer answered by the caller's PRACK
+    // (which releases the 2xx), so offer/answer is complete before this 2xx (RFC 3262 §5).
+    send_outbound_ack(c);
     return true;
 }
 
@@ -290,6 +295,12 @@ void core::after_prack(call& c) {
         r.queue.clear();
         const sip::message rsp = std::move(*r.held_2xx);
         r.held_2xx.reset();
+        if (c.out().session.state() != dialog::session_state::confirmed) {
+            // The far end hung up while its 2xx waited: the caller never had the call.
+            answer_inbound(c, 480, "Temporarily Unavailable", call_result::rejected);
+            c.end_reason = "BYE from the far end before the caller's PRACK";
+            return maybe_end(c);
+        }
         return answer_caller(c, rsp);
     }
     if (!r.queue.empty() && r.uas->can_send()) {

@@ -332,6 +332,7 @@ TEST_F(reliable_provisionals, the_2xx_waits_for_the_prack_of_a_provisional_with_
     c.to_tag = std::string(progress.to().tag);
     trunk.ok(invite);
     pbx.expect_nothing();  // §3: not before the PRACK
+    trunk.expect("ACK");   // without SDP, so at once: no 2xx retransmissions meanwhile
     pbx.send(prack_bytes(c, c.cseq + 1, std::to_string(rseq_of(progress)) + " " + std::to_string(c.cseq) + " INVITE"));
     auto got = pbx.take();
     ASSERT_EQ(got.size(), 2u);
@@ -339,7 +340,7 @@ TEST_F(reliable_provisionals, the_2xx_waits_for_the_prack_of_a_provisional_with_
     EXPECT_EQ(got[1].status(), 200);
     EXPECT_EQ(got[1].cseq().method, sip::method::invite);
     pbx.ack(c);
-    trunk.expect("ACK");
+    trunk.expect_nothing();  // ACKed already
     pbx.send(pbx.in_dialog_bytes(c, "BYE", c.cseq + 2));
     pbx.expect("SIP/2.0 200");
     trunk.respond(trunk.expect("BYE"), 200, "OK");
@@ -353,15 +354,94 @@ TEST_F(reliable_provisionals, a_cancel_while_the_2xx_is_held_back_confirms_and_e
     trunk.respond(trunk.expect("PRACK"), 200, "OK");
     pbx.expect("SIP/2.0 183");
     trunk.ok(invite);
+    trunk.expect("ACK");
     pbx.cancel(c);
     auto answers = pbx.take();
     ASSERT_EQ(answers.size(), 2u);
     EXPECT_EQ(answers[1].status(), 487);
-    auto got = trunk.take();
+    trunk.respond(trunk.expect("BYE"), 200, "OK");
+    EXPECT_EQ(b2b.active_calls(), 0u);
+}
+
+TEST_F(reliable_provisionals, a_bye_from_the_trunk_while_its_2xx_is_held_back_fails_the_call_for_the_pbx) {
+    pbx_call c;
+    auto invite = invite_with(c, "Supported: 100rel\r\n");
+    reliable(invite, 183, 5, b2bua_harness::sdp_answer);
+    trunk.respond(trunk.expect("PRACK"), 200, "OK");
+    auto progress = pbx.expect("SIP/2.0 183");
+    c.to_tag = std::string(progress.to().tag);
+    trunk.ok(invite);
+    trunk.expect("ACK");
+    trunk.bye(invite);
+    trunk.expect("SIP/2.0 200");
+    pbx.send(prack_bytes(c, c.cseq + 1, std::to_string(rseq_of(progress)) + " " + std::to_string(c.cseq) + " INVITE"));
+    auto got = pbx.take();
     ASSERT_EQ(got.size(), 2u);
-    EXPECT_TRUE(b2bua_harness::starts(got[0], "ACK"));
-    EXPECT_TRUE(b2bua_harness::starts(got[1], "BYE"));
-    trunk.respond(got[1], 200, "OK");
+    EXPECT_EQ(got[0].cseq().method, sip::method::prack);
+    EXPECT_EQ(got[1].status(), 480);
+    pbx.ack_failure(c, got[1]);
+    EXPECT_EQ(b2b.active_calls(), 0u);
+}
+
+TEST_F(reliable_provisionals, an_offer_the_pbx_cannot_answer_gets_a_prack_without_one) {
+    // The PBX lacks 100rel and sent no offer; the trunk offers in a reliable 183 anyway. No
+    // answer can exist for our PRACK; the PBX sees the offer unreliably and the 2xx completes it.
+    pbx_call c;
+    auto invite = invite_with(c, "", false);
+    reliable(invite, 183, 40, offer_183);
+    auto prack = trunk.expect("PRACK");
+    EXPECT_TRUE(prack.body().empty());
+    trunk.respond(prack, 200, "OK");
+    auto progress = pbx.expect("SIP/2.0 183");
+    EXPECT_EQ(progress.find("RSeq"), nullptr);
+    EXPECT_EQ(progress.body(), offer_183);
+    c.to_tag = std::string(progress.to().tag);
+    answer_and_hang_up(c, invite, c.cseq + 1);
+}
+
+TEST_F(reliable_provisionals, the_pbx_requiring_100rel_gets_no_sdp_in_a_provisional_after_an_offerless_invite) {
+    // See b2bua/prack.cpp: the trunk's unreliable 183 SDP after an INVITE without offer would be
+    // an offer in a reliable provisional whose answer has nowhere to go.
+    pbx_call c;
+    auto invite = invite_with(c, "Require: 100rel\r\n", false);
+    trunk.respond(invite, 183, "Session Progress", {{"Contact", trunk.contact()}}, offer_183);
+    auto progress = pbx.expect("SIP/2.0 183");
+    ASSERT_TRUE(dialog::reliable_rseq(progress).has_value());
+    EXPECT_TRUE(progress.body().empty());
+    c.to_tag = std::string(progress.to().tag);
+    trunk.ok(invite);  // nothing held back: that 183 had no SDP
+    auto ok = pbx.expect("SIP/2.0 200");
+    EXPECT_EQ(ok.body(), b2bua_harness::sdp_answer);
+    pbx.send(prack_bytes(c, c.cseq + 1, std::to_string(rseq_of(progress)) + " " + std::to_string(c.cseq) + " INVITE"));
+    pbx.expect("SIP/2.0 200");  // a PRACK after the 2xx still matches
+    pbx.ack(c);
+    trunk.expect("ACK");
+}
+
+TEST_F(reliable_provisionals, an_offer_in_the_pbxs_prack_is_refused_and_a_prack_from_the_trunk_matches_nothing) {
+    pbx_call c;
+    auto invite = invite_with(c, "Supported: 100rel\r\n");
+    reliable(invite, 183, 5, b2bua_harness::sdp_answer);
+    trunk.respond(trunk.expect("PRACK"), 200, "OK");
+    auto progress = pbx.expect("SIP/2.0 183");
+    c.to_tag = std::string(progress.to().tag);
+    pbx.send(prack_bytes(c, c.cseq + 1, std::to_string(rseq_of(progress)) + " " + std::to_string(c.cseq) + " INVITE",
+                         answer_in_prack));
+    pbx.expect("SIP/2.0 488");
+    trunk.expect_nothing();
+    clock.advance(1s);
+    pbx.expect_nothing();  // acknowledged all the same: no retransmission
+    trunk.ok(invite);
+    pbx.expect("SIP/2.0 200");
+    pbx.ack(c);
+    trunk.expect("ACK");
+    // We never send the trunk a reliable provisional: its PRACK matches nothing (§7.2).
+    trunk.send(with_lines(trunk.in_dialog_bytes(invite, "PRACK"), "RAck: 1 1 INVITE\r\n"));
+    EXPECT_EQ(trunk.expect("SIP/2.0 481").cseq().method, sip::method::prack);
+    pbx.expect_nothing();
+    pbx.send(pbx.in_dialog_bytes(c, "BYE", c.cseq + 2));
+    pbx.expect("SIP/2.0 200");
+    trunk.respond(trunk.expect("BYE"), 200, "OK");
     EXPECT_EQ(b2b.active_calls(), 0u);
 }
 

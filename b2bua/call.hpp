@@ -7,6 +7,7 @@
 #include "dialog/dialog_manager.hpp"
 #include "dialog/dialog_set.hpp"
 #include "dialog/invite_session.hpp"
+#include "dialog/prack.hpp"
 #include "dialog/request_sender.hpp"
 #include "routing/trunk.hpp"
 #include "sip/message/message.hpp"
@@ -14,6 +15,7 @@
 #include "sip/transaction/transaction_manager.hpp"
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -81,6 +83,53 @@ private:
     leg_side side_;
 };
 
+/// A reliable provisional of the far end (RFC 3262) whose PRACK we still owe it: its early
+/// dialog (To tag), RSeq and the CSeq number of our INVITE make the RAck (§7.2).
+struct owed_prack {
+    std::string tag;
+    std::uint32_t rseq = 0;
+    std::uint32_t cseq = 0;
+};
+
+/// RFC 3262 on the inbound leg, where we are the UAS and send reliable provisionals when its
+/// INVITE supports (or requires) 100rel (prack.cpp).
+struct inbound_reliability {
+    bool supported = false;  ///< its INVITE has `100rel` in Supported or Require
+    bool required = false;   ///< in Require: every provisional must go reliably (§3)
+    std::optional<dialog::reliable_provisional_uas> uas;
+    sip::timer_service::timer_id timer = 0;  ///< retransmission of the unacknowledged provisional
+    int status = 0;
+    std::string bytes;  ///< the unacknowledged provisional, as sent (retransmitted as it is)
+    /// The far end's provisional relayed in it carried an offer: our PRACK to it waits for
+    /// this leg's PRACK, which carries the answer (§5).
+    std::optional<owed_prack> owed;
+    /// Provisionals waiting for the unacknowledged one's PRACK (§3: one at a time).
+    struct queued {
+        sip::message response;
+        std::optional<owed_prack> owed;
+    };
+    std::deque<queued> queue;
+    /// The far end's 2xx, held back until the provisional with SDP is PRACKed (§3).
+    std::optional<sip::message> held_2xx;
+    /// This leg's PRACK sent on to the far end (with the answer): answered with its answer.
+    struct relayed {
+        sip::transaction_id txn = 0;
+        sip::message request;
+    };
+    std::optional<relayed> prack;
+};
+
+/// RFC 3262 on an outbound attempt, where we are the UAC and PRACK the far end's reliable
+/// provisionals (prack.cpp).
+struct outbound_reliability {
+    dialog::reliable_provisional_uac order;
+    /// The early dialogs (one per To tag) our PRACKs are sent in, shared with the PRACKs'
+    /// builders (a re-send with credentials takes the next CSeq); their CSeq numbers carry on
+    /// into the dialog the 2xx confirms.
+    std::vector<std::shared_ptr<dialog::dialog_state>> early;
+    bool sdp_received = false;  ///< a reliable provisional already brought the far end's SDP
+};
+
 /// The side whose INVITE we answer.
 struct inbound_leg {
     sip::message invite;  ///< owned: every response to it is built from it
@@ -90,6 +139,7 @@ struct inbound_leg {
     dialog::dialog_state dialog;  ///< complete once answered (for a BYE we send)
     dialog::invite_session session{dialog::session_role::uas};
     session_refresh refresh;  ///< RFC 4028 on this leg
+    inbound_reliability reliability;
 };
 
 /// One try at reaching the far end through one peer: a trunk (a call from a PBX), or the PBX
@@ -112,6 +162,7 @@ struct outbound_attempt {
     dialog::request_handle invite;
     std::uint32_t invite_cseq = 0;  ///< CSeq of the INVITE the 2xx answered
     session_refresh refresh;        ///< RFC 4028 on this leg
+    outbound_reliability reliability;
 
     dialog::dialog_state& dialog() noexcept { return dialogs->confirmed(); }
 };

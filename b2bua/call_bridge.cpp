@@ -88,10 +88,11 @@ bool core::send_outbound_invite(call& c) {
         std::shared_ptr<dialog::session_timer_offer> timer;  // RFC 4028 §7.1; a 422 raises it
         std::string session_expires;
         std::string min_se;
+        bool rel100;
     };
     auto t = std::make_shared<invite_template>(invite_template{a.initial, c.max_forwards, std::string(c.in.invite.body()),
                                                                c.content_type, a.identity_headers,
-                                                               outbound_session_offer(c), {}, {}});
+                                                               outbound_session_offer(c), {}, {}, c.in.reliability.supported});
     a.refresh.offer = t->timer;
     note_sent_sdp(c, leg_side::outbound, t->body, t->content_type);
     dialog::request_plan plan = plan_on(c, leg_side::outbound, a.initial, "INVITE");
@@ -107,7 +108,8 @@ bool core::send_outbound_invite(call& c) {
         r.max_forwards = t->max_forwards;
         r.extra_headers.emplace_back("Allow", allow_value);
         for (const auto& [name, value] : t->identity) r.extra_headers.emplace_back(name, value);
-        r.extra_headers.emplace_back("Supported", "timer");
+        // RFC 3262 §4: reliable provisionals only when the caller can have them too.
+        r.extra_headers.emplace_back("Supported", t->rel100 ? "timer, 100rel" : "timer");
         t->session_expires = t->timer->session_expires_value();
         t->min_se = std::to_string(t->timer->min_se);
         if (!t->session_expires.empty()) {
@@ -160,6 +162,8 @@ void core::on_leg_request(call_handle h, leg_side side, sip::transaction_id txn,
         case sip::method::bye:
             respond(txn, req, 200, "OK");
             return side == leg_side::inbound ? on_bye_from_inbound(*c) : on_bye_from_outbound(*c);
+        case sip::method::prack:
+            return on_prack(*c, side, txn, std::move(req));
         case sip::method::refer:
             // A relayed Refer-To would hand one side an address of the other's: transfers
             // are the B2BUA's own business (not done yet), so REFER is refused.
@@ -359,12 +363,9 @@ void core::on_outbound_invite_event(call& c, dialog::request_event& ev) {
     }
     if (status < 200) {
         a.session.on(session_event::provisional_received);
-        if (c.state == call_state::calling) {
-            // Early media may be playing to the caller from here on: this trunk keeps the call.
-            if (!rsp.body().empty()) c.committed = true;
-            relay_provisional(c, rsp);
-        }
-        return;
+        // Early media may be playing to the caller from here on: this trunk keeps the call.
+        if (c.state == call_state::calling && !rsp.body().empty()) c.committed = true;
+        return on_outbound_provisional(c, rsp);
     }
 
     // A final non-2xx: the INVITE client transaction has ACKed it already (§17.1.1.3).
@@ -409,6 +410,10 @@ void core::on_outbound_answer(call& c, const sip::message& rsp) {
     dialog::dialog_state& d = a.dialog();
     // Requests we send later in this dialog take CSeq numbers above the INVITE's.
     d.local_cseq = std::max(d.local_cseq, a.invite_cseq);
+    for (const auto& early : a.reliability.early) {
+        // Our PRACKs in the early dialog used numbers above the INVITE's (RFC 3262 §7.1).
+        if (early->remote_tag == d.remote_tag) d.local_cseq = std::max(d.local_cseq, early->local_cseq);
+    }
     // In-dialog requests go to the first Route or the far end's Contact (§12.2.1.1), when
     // that is an address; over TCP they stay on the connection.
     if (d.flow.transport == sip::transport_kind::udp) {
@@ -425,7 +430,11 @@ void core::on_outbound_answer(call& c, const sip::message& rsp) {
         send_bye(c, leg_side::outbound);
         return maybe_end(c);
     }
+    if (hold_back_2xx(c, rsp)) return;
+    answer_caller(c, rsp);
+}
 
+void core::answer_caller(call& c, const sip::message& rsp) {
     sip::message_writer w = sip::response_writer(c.in.invite, rsp.status(), rsp.reason(), c.in.tag);
     const auto seen = c.in.dialog.remote_cseq;  // requests in the early dialog count too
     c.in.dialog = dialog::uas_dialog(c.in.invite, c.in.tag, c.in.flow, dialog::make_identity(c.in.flow, cfg_.sip.advertised_host));
@@ -646,6 +655,14 @@ void core::cancel_outbound(call& c, int status, std::string_view reason, call_re
     timers_.cancel(c.timer);
     c.timer = 0;
     outbound_attempt& a = c.out();
+    if (a.session.state() == session_state::accepted || a.session.state() == session_state::confirmed) {
+        // Its 2xx was held back for a PRACK from the caller (RFC 3262 §3) that did not come
+        // in time, or a CANCEL came first: that leg is confirmed, then ended.
+        send_outbound_ack(c);
+        c.state = call_state::ending;
+        send_bye(c, leg_side::outbound);
+        return maybe_end(c);
+    }
     if (!a.session.pending()) return maybe_end(c);
     // §9.1: the CANCEL goes out once a provisional has arrived (the manager waits for one).
     if (const auto txn = dialog::request_sender::current_transaction(a.invite); txn != 0) txm_->cancel(txn);

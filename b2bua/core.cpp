@@ -35,12 +35,15 @@ std::string inbound_key(std::string_view call_id, std::string_view from_tag) {
 }
 
 // Option tags a Require header may name that we honour: `timer` (RFC 4028, each leg
-// negotiates its own session timer). Any other gets 420 (RFC 3261 §8.2.2.3) and the peer
-// can retry without the extension.
+// negotiates its own session timer), and 100rel on a new INVITE (RFC 3262: we send its
+// provisionals reliably ourselves, whatever the far end does). Any other gets 420 (RFC 3261
+// §8.2.2.3) and the peer can retry without the extension.
 std::string unsupported_requirements(const sip::message& m) {
+    const bool initial_invite = m.method() == sip::method::invite && m.to().tag.empty();
     std::string out;
     detail::any_list_item(m, sip::header_id::require, [&](std::string_view tag) {
         if (sip::iequals(tag, "timer")) return false;
+        if (initial_invite && tag == dialog::option_100rel) return false;
         if (!out.empty()) out += ", ";
         out += tag;
         return false;
@@ -275,6 +278,7 @@ call& core::create_call(ingress_request& r, sip::message&& invite, std::string o
     c.in.invite = std::move(invite);
     c.in.dialog.remote_cseq = c.in.invite.cseq().seq;
     c.in.session.on(session_event::invite_received, !c.in.invite.body().empty());
+    init_reliability(c);
     // The inbound dialog exists from our first tagged answer on: the caller may send BYE in
     // the early dialog (§15) and CANCEL finds the INVITE.
     dialogs_.add({std::string(c.in.invite.call_id()), c.in.tag}, c.inbound_usage);
@@ -316,6 +320,7 @@ void core::end(call& c, std::string_view why) {
         if (!r.awaiting_ack) answer_relayed(c, r, 487, "Request Terminated", nullptr);
         if (r.request.method() == sip::method::invite) dialogs_.disown(r.server_txn);
     }
+    end_reliability(c);
     dialogs_.remove({std::string(c.in.invite.call_id()), c.in.tag});
     dialogs_.disown(c.in.txn);
     by_inbound_.erase(inbound_key(c.in.invite.call_id(), c.in.invite.from().tag));

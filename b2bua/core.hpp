@@ -177,12 +177,30 @@ private:
     void on_bye_from_inbound(call& c);
     void on_bye_from_outbound(call& c);
 
+    // Reliable provisional responses, RFC 3262 (prack.cpp)
+    void init_reliability(call& c);
+    void on_outbound_provisional(call& c, const sip::message& rsp);
+    void send_reliable_provisional(call& c, const sip::message& rsp, bool far_end_reliable,
+                                   std::optional<owed_prack> owed);
+    void on_reliable_timer(call_handle h);
+    void on_prack(call& c, leg_side side, sip::transaction_id txn, sip::message&& prack);
+    /// `relay`: the inbound leg's PRACK is carried (with its answer) and answered with ours.
+    void send_prack(call& c, const owed_prack& owed, std::string_view body, std::string_view content_type,
+                    bool relay);
+    void on_prack_answered(call& c, dialog::request_event& ev);
+    /// The 2xx waits for the PRACK of a provisional with SDP (§3): true when held back.
+    bool hold_back_2xx(call& c, const sip::message& rsp);
+    void after_prack(call& c);
+    void end_reliability(call& c);
+
     // Outbound INVITE outcome
     void on_outbound_invite_event(call& c, dialog::request_event& ev);
     void on_outbound_answer(call& c, const sip::message& rsp);
     /// A 3xx from a trunk: a new attempt to its first Contact when that names a configured
     /// trunk and fewer than 3 redirects were followed; false when not followed.
     bool follow_redirect(call& c, const sip::message& rsp);
+    /// The far end's 2xx goes to the caller: the call is answered.
+    void answer_caller(call& c, const sip::message& rsp);
     void end_other_fork(call& c, const sip::message& rsp);
 
     // Actions

@@ -12,9 +12,10 @@
 
 namespace b2b::b2bua::detail {
 
-// What we carry (§20.5): every method relayed inside a call. Not REFER (answered 403, never
-// carried) nor PRACK (no 100rel yet).
-inline constexpr std::string_view allow_value = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, MESSAGE, NOTIFY";
+// What we carry (§20.5): every method relayed inside a call, and PRACK (RFC 3262). Not REFER
+// (answered 403, never carried).
+inline constexpr std::string_view allow_value =
+    "INVITE, ACK, CANCEL, BYE, OPTIONS, PRACK, UPDATE, INFO, MESSAGE, NOTIFY";
 
 inline std::string_view header_value(const sip::message& m, sip::header_id id) {
     const auto* h = m.find(id);

@@ -1904,6 +1904,116 @@ def case_session_expired(binary: Path):
     check("session expired on the inbound leg" in log, "no session expiry in the log:\n" + log[-2000:])
     check(metric(text, "b2bua_calls_total", trunk="carrier", result="answered") == 1, "answered calls")
     print(f"session_expired: the PBX stopped refreshing; BYE on both legs {took:.0f} s after the call began")
+# ------------------------------------------------------- reliable provisionals (RFC 3262)
+PRACK_TRUNK_HOST = "127.0.0.2"  # the trunk has an address of its own, as in a real network
+
+
+def unique_requests(msgs: list[tuple[str, str]], direction: str, method: str) -> list[str]:
+    """First transmissions only of `method` requests: a retransmission repeats start line and branch."""
+    seen, out = set(), []
+    for d, m in msgs:
+        if d != direction or not start_line(m).startswith(method + " "):
+            continue
+        key = (start_line(m), harness.branch_of(header_values(m, "via", "v")[0]))
+        if key not in seen:
+            seen.add(key)
+            out.append(m)
+    return out
+
+
+def prack_run(binary: Path, pbx_scenario: str, trunk_scenario: str, offer_in_183: bool):
+    """Runs 5 calls of a 100rel pair of scenarios (trunk on 127.0.0.2) and checks both legs' PRACKs.
+    `offer_in_183`: the PBX's INVITE has no offer, the trunk's reliable 183 has it, and the answer
+    travels in the PBX's PRACK, then in ours (RFC 3262 §5)."""
+    calls = 5
+    sip, http, trunk_port, pbx_port = ports()
+    with Session(binary) as s:
+        s.start_b2bua(config_yaml(sip, http, trunk_port, trunk_uri=f"sip:{PRACK_TRUNK_HOST}:{trunk_port}"), sip, http)
+        trunk = s.start_sipp_server("trunk", SCENARIOS / trunk_scenario, trunk_port, local_ip=PRACK_TRUNK_HOST)
+        pbx = sipp_calls(s, "pbx", SCENARIOS / pbx_scenario, sip, pbx_port, calls, calls, PBX_AUTH, timeout=20)
+        trunk_r = stop_trunk(s, trunk)
+        harness.wait_until(lambda: metric(scrape(http), "b2bua_active_calls") == 0, 10, "calls to end")
+        text = scrape(http)
+        all_passed(pbx, trunk_r, calls)
+    check_pbx_hidden(pbx, trunk_r, (sip, trunk_port, pbx_port))
+    for m in [msg for d, msg in pbx.messages if d == "received"]:
+        # The SDP passes through untouched (media addresses are each side's own); the SIP head must not.
+        head = m.replace("\r\n", "\n").split("\n\n", 1)[0]
+        check(PRACK_TRUNK_HOST not in head, f"the trunk's address reached the PBX:\n{m}")
+
+    # Leg A: a reliable 183 with our RSeq, the PBX's PRACK answered 200, the 2xx after that PRACK.
+    pbx_calls = per_call(pbx)
+    check(len(pbx_calls) == calls, f"expected {calls} PBX calls, saw {len(pbx_calls)}")
+    for call_id, msgs in pbx_calls.items():
+        progress = [m for d, m in msgs if d == "received" and start_line(m).startswith("SIP/2.0 183")]
+        check(progress, f"PBX {call_id}: no 183")
+        check(header_values(progress[0], "require") == ["100rel"], f"PBX {call_id}: the 183 is not reliable:\n{progress[0]}")
+        rseqs = {tuple(header_values(m, "rseq")) for m in progress}
+        check(len(rseqs) == 1 and len(next(iter(rseqs))) == 1, f"PBX {call_id}: RSeq values {rseqs}")
+        rseq = int(next(iter(rseqs))[0])
+        check(1 <= rseq <= 2**31 - 1, f"PBX {call_id}: RSeq {rseq} outside 1..2^31-1 (RFC 3262 §3)")
+        check("o=trunk" in body_of(progress[0]), f"PBX {call_id}: the 183 lacks the trunk's SDP:\n{progress[0]}")
+        pracks = unique_requests(msgs, "sent", "PRACK")
+        check(len(pracks) == 1 and header_values(pracks[0], "rack") == [f"{rseq} 2 INVITE"],
+              f"PBX {call_id}: its PRACK does not carry RAck {rseq} 2 INVITE:\n{pracks}")
+        answers = [m for d, m in msgs if d == "received" and start_line(m).startswith("SIP/2.0 ")
+                   and cseq_of(m) == (3, "PRACK")]
+        check(answers and all(start_line(m).startswith("SIP/2.0 200") for m in answers),
+              f"PBX {call_id}: answers to its PRACK: {[start_line(m) for m in answers]}")
+        order = [(d, start_line(m), cseq_of(m)) for d, m in msgs]
+        ok_at = order.index(("received", "SIP/2.0 200 OK", (2, "INVITE")))
+        prack_at = next(i for i, o in enumerate(order) if o[0] == "sent" and o[1].startswith("PRACK "))
+        check(prack_at < ok_at, f"PBX {call_id}: the 2xx came before its PRACK of the 183 with SDP (§3)")
+        check(("o=pbx 7002" in body_of(pracks[0])) == offer_in_183,
+              f"PBX {call_id}: the scenario's PRACK {'lacks' if offer_in_183 else 'has'} an SDP answer")
+
+    # Leg B: our INVITE offers 100rel; the PRACK goes in the trunk's early dialog with its RAck.
+    for call_id, dlg in leg_b_dialogs(trunk_r, calls).items():
+        invites = unique_requests(dlg["msgs"], "received", "INVITE")
+        check(invites and all("100rel" in ",".join(header_values(m, "supported", "k")) for m in invites)
+              and not any(header_values(m, "require") for m in invites),
+              f"leg B {call_id}: our INVITE does not offer (only offer) 100rel:\n{invites[-1] if invites else ''}")
+        invite_cseq = cseq_of(invites[-1])[0]
+        pracks = unique_requests(dlg["msgs"], "received", "PRACK")
+        check(len(pracks) == 1, f"leg B {call_id}: {len(pracks)} PRACKs at the trunk, expected 1")
+        what = f"leg B {call_id} PRACK"
+        check_leg_b_request(pracks[0], dlg, sip, what)
+        check(header_values(pracks[0], "rack") == [f"4711 {invite_cseq} INVITE"],
+              f"{what}: RAck {header_values(pracks[0], 'rack')}, expected 4711 {invite_cseq} INVITE")
+        check(cseq_of(pracks[0]) == (invite_cseq + 1, "PRACK"), f"{what}: CSeq {cseq_of(pracks[0])}")
+        check(call_id_of(pracks[0]) == call_id_of(invites[-1]), f"{what}: not in the INVITE's Call-ID")
+        if offer_in_183:
+            check(not body_of(invites[-1]), f"leg B {call_id}: the INVITE has an offer:\n{invites[-1]}")
+            check("o=pbx 7002" in body_of(pracks[0])
+                  and header_values(pracks[0], "content-type", "c") == ["application/sdp"],
+                  f"{what}: the PBX's SDP answer is not in it (§5):\n{pracks[0]}")
+        else:
+            check(not body_of(pracks[0]), f"{what}: a body in a PRACK that answers nothing:\n{pracks[0]}")
+        byes = unique_requests(dlg["msgs"], "received", "BYE")
+        check(len(byes) == 1 and cseq_of(byes[0])[0] > invite_cseq + 1,
+              f"leg B {call_id}: the BYE's CSeq is not above the PRACK's")
+        check_leg_b_request(byes[0], dlg, sip, f"leg B {call_id} BYE")
+    check(metric(text, "b2bua_calls_total", trunk="carrier", result="answered") == calls, "answered calls")
+    return calls
+
+
+def case_prack(binary: Path):
+    """100rel on both sides: the trunk (on 127.0.0.2) sends a reliable 183 (RSeq 4711) and gets a
+    PRACK from the b2bua in leg B's early dialog with RAck "4711 <CSeq> INVITE"; the PBX gets the 183
+    reliably with the b2bua's own RSeq, PRACKs it with the matching RAck and gets 200; then the call
+    is answered and hung up. Nothing of either leg reaches the other."""
+    calls = prack_run(binary, "pbx_pracks_reliable_183.xml", "trunk_sends_reliable_183.xml", False)
+    print(f"prack: {calls} calls; trunk's reliable 183 PRACKed with RAck 4711 <CSeq> INVITE in leg B's early "
+          "dialog, the PBX's 183 reliable with the b2bua's RSeq and PRACKed with it, 2xx after the PRACK, "
+          "nothing of either leg leaked")
+
+
+def case_prack_offer_in_183(binary: Path):
+    """An INVITE without an offer: the trunk's offer comes in its reliable 183, the PBX answers it in
+    its PRACK, and that answer reaches the trunk inside the b2bua's PRACK (RFC 3262 §5)."""
+    calls = prack_run(binary, "pbx_answers_183_offer_in_prack.xml", "trunk_offers_in_reliable_183.xml", True)
+    print(f"prack_offer_in_183: {calls} calls; the trunk's offer in a reliable 183 answered by the PBX's PRACK, "
+          "carried in the b2bua's PRACK to the trunk with RAck 4711 <CSeq> INVITE")
 
 
 CASES = {name[len("case_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}

@@ -413,6 +413,16 @@ void parse_upstream(const YAML::Node& n, config& c) {
     }
 }
 
+// What a route puts in front of a number.
+std::string number_prefix(const YAML::Node& n, const std::string& field) {
+    auto v = scalar(n, field);
+    const bool ok = std::all_of(v.begin(), v.end(), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '+' || ch == '*' || ch == '#';
+    });
+    if (!ok) fail(field, "'" + v + "' may hold only digits, letters, +, * and #");
+    return v;
+}
+
 // A route's trunks (`trunk: one`, or `trunks: [ first, second ]` tried in order) and its
 // number rewriting (`strip`, then `prepend`).
 void parse_route_trunks(const YAML::Node& n, const std::string& field, const config& c, routing::route& r) {
@@ -438,16 +448,7 @@ void parse_route_trunks(const YAML::Node& n, const std::string& field, const con
         }
     }
     if (n["strip"]) r.strip = static_cast<std::size_t>(integer(n["strip"], field + ".strip", 0, 64));
-    if (n["prepend"]) {
-        r.prepend = scalar(n["prepend"], field + ".prepend");
-        // The number goes into leg B's Request-URI and To user part (escaped there); control
-        // characters and spaces are never part of a number.
-        for (const char ch : r.prepend) {
-            if (static_cast<unsigned char>(ch) <= ' ' || ch == 0x7f) {
-                fail(field + ".prepend", "must not contain spaces or control characters");
-            }
-        }
-    }
+    if (n["prepend"]) r.prepend = number_prefix(n["prepend"], field + ".prepend");
 }
 
 void parse_routes(const YAML::Node& n, config& c) {
@@ -461,16 +462,6 @@ void parse_routes(const YAML::Node& n, config& c) {
         parse_route_trunks(n[i], field, c, r);
         c.routes.push_back(std::move(r));
     }
-}
-
-// What a route puts in front of a number.
-std::string number_prefix(const YAML::Node& n, const std::string& field) {
-    auto v = scalar(n, field);
-    const bool ok = std::all_of(v.begin(), v.end(), [](char ch) {
-        return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '+' || ch == '*' || ch == '#';
-    });
-    if (!ok) fail(field, "'" + v + "' may hold only digits, letters, +, * and #");
-    return v;
 }
 
 // inbound_routes: calls from trunks to a PBX, by dialled number.

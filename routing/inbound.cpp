@@ -17,12 +17,6 @@ boost::asio::ip::address plain(const boost::asio::ip::address& a) {
 
 }  // namespace
 
-std::string rewrite_number(std::string_view number, std::size_t strip, std::string_view prepend) {
-    std::string out(prepend);
-    if (strip < number.size()) out += number.substr(strip);
-    return out;
-}
-
 inbound_route_table::inbound_route_table(std::vector<inbound_route> routes) : routes_(std::move(routes)) {
     std::vector<std::string> prefixes;
     prefixes.reserve(routes_.size());

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "routing/prefix_index.hpp"
+#include "routing/route_table.hpp"
 #include "routing/trunk.hpp"
 #include "sip/transport/flow.hpp"
 
@@ -29,9 +30,6 @@ struct inbound_route {
     std::size_t caller_strip = 0;
     std::string caller_prepend;
 };
-
-/// The number a route dials: `strip` leading characters removed, then `prepend` added.
-std::string rewrite_number(std::string_view number, std::size_t strip, std::string_view prepend);
 
 /// Inbound routes by longest prefix of the dialled number. Immutable once built.
 class inbound_route_table {

@@ -16,31 +16,26 @@ route_table::route_table(std::vector<route> routes) {
             routes_.push_back(std::move(r));
         }
     }
-    for (std::size_t i = 0; i < routes_.size(); ++i) {
-        by_prefix_.emplace(routes_[i].prefix, i);
-        lengths_.push_back(routes_[i].prefix.size());
-    }
-    std::sort(lengths_.begin(), lengths_.end(), std::greater<>());
-    lengths_.erase(std::unique(lengths_.begin(), lengths_.end()), lengths_.end());
+    std::vector<std::string> prefixes;
+    prefixes.reserve(routes_.size());
+    for (const auto& r : routes_) prefixes.push_back(r.prefix);
+    index_ = prefix_index(prefixes);
 }
 
-std::string route::rewrite(std::string_view dialled) const {
-    dialled.remove_prefix(std::min(strip, dialled.size()));
+std::string rewrite_number(std::string_view number, std::size_t strip, std::string_view prepend) {
+    number.remove_prefix(std::min(strip, number.size()));
     std::string out;
-    out.reserve(prepend.size() + dialled.size());
+    out.reserve(prepend.size() + number.size());
     out += prepend;
-    out += dialled;
+    out += number;
     return out;
 }
 
+std::string route::rewrite(std::string_view dialled) const { return rewrite_number(dialled, strip, prepend); }
+
 const route* route_table::match(std::string_view user) const {
-    for (std::size_t len : lengths_) {
-        if (len > user.size()) continue;
-        if (auto it = by_prefix_.find(user.substr(0, len)); it != by_prefix_.end()) {
-            return &routes_[it->second];
-        }
-    }
-    return nullptr;
+    const auto i = index_.match(user);
+    return i ? &routes_[*i] : nullptr;
 }
 
 }  // namespace b2b::routing

@@ -1,15 +1,18 @@
 // Routes: longest prefix of the dialled number picks the trunk.
 #pragma once
 
+#include "routing/prefix_index.hpp"
+
 #include <cstddef>
-#include <functional>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace b2b::routing {
+
+/// The number a route dials: `strip` leading characters removed (all of them when it is
+/// shorter), then `prepend` put in front. Unescaped text in, unescaped text out.
+std::string rewrite_number(std::string_view number, std::size_t strip, std::string_view prepend);
 
 struct route {
     std::string prefix;               ///< digits (or any characters) the dialled user part starts with; "" = default
@@ -40,12 +43,7 @@ public:
 
 private:
     std::vector<route> routes_;
-    struct string_hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-    };
-    std::unordered_map<std::string, std::size_t, string_hash, std::equal_to<>> by_prefix_;
-    std::vector<std::size_t> lengths_;                             // distinct lengths, longest first
+    prefix_index index_;
 };
 
 }  // namespace b2b::routing

@@ -508,13 +508,18 @@ bool core::follow_redirect(call& c, const sip::message& rsp) {
                    c.out().trunk->name, u.text);
         return false;
     }
+    // The trunk it names is held to its limits and health like any other.
+    const std::size_t only[] = {*target};
+    if (!selection_.pick(only, 0, timers_.now()).position) {
+        log_->info("call {}: {} from trunk {} to trunk {}, which cannot take calls now: not followed", c.id.value,
+                   rsp.status(), c.out().trunk->name, trunks_[*target]->name);
+        return false;
+    }
     ++c.redirects;
     log_->info("call {}: {} from trunk {}: following to trunk {} (redirect {} of {})", c.id.value, rsp.status(),
                c.out().trunk->name, trunks_[*target]->name, c.redirects, max_redirects);
-    const std::string number(u.user);
-    const auto& from = c.in.invite.from();
-    const std::string caller(from.uri.is_sip_or_sips() && !from.uri.user.empty() ? from.uri.user : "anonymous");
-    if (!start_attempt(c, *target, number, caller, from.display_name)) return false;
+    if (!start_attempt(c, *target, u.user, c.plan.caller, c.plan.display)) return false;
+    hold_trunk(c);
     return true;
 }
 

@@ -117,6 +117,8 @@ private:
     // Trunk selection and failover (failover.cpp)
     /// Starts an attempt on the plan's current trunk, and when it cannot be sent, fails over.
     bool begin_attempt(call& c);
+    /// The current attempt, just sent, takes its trunk's call slot and its invite_timeout_ms.
+    void hold_trunk(call& c);
     /// Moves the call to the next usable trunk of its route after the current one, counting
     /// and logging the failover; `status` is why the current one is left. False when none is
     /// left (nothing changed then).

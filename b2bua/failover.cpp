@@ -14,20 +14,24 @@ using detail::header_value;
 using detail::key_of;
 using dialog::session_event;
 
+void core::hold_trunk(call& c) {
+    outbound_attempt& a = c.out();
+    a.holds_slot = true;
+    selection_.on_attempt(a.trunk_index, timers_.now());
+    const auto timeout = std::chrono::duration_cast<sip::timer_service::duration>(a.trunk->selection.invite_timeout);
+    a.invite_timer = timers_.schedule(timeout, [this, h = c.id, id = a.id] {
+        call* p = find(h);
+        if (p == nullptr || p->out().id != id) return;
+        p->out().invite_timer = 0;
+        on_invite_timeout(*p);
+    });
+}
+
 bool core::begin_attempt(call& c) {
     for (;;) {
         const std::size_t trunk = c.plan.trunks[c.plan.position];
         if (start_attempt(c, trunk, c.plan.number, c.plan.caller, c.plan.display)) {
-            outbound_attempt& a = c.out();
-            a.holds_slot = true;
-            selection_.on_attempt(trunk, timers_.now());
-            const auto timeout = std::chrono::duration_cast<sip::timer_service::duration>(a.trunk->selection.invite_timeout);
-            a.invite_timer = timers_.schedule(timeout, [this, h = c.id, id = a.id] {
-                call* p = find(h);
-                if (p == nullptr || p->out().id != id) return;
-                p->out().invite_timer = 0;
-                on_invite_timeout(*p);
-            });
+            hold_trunk(c);
             return true;
         }
         // Not even sent (no transport towards it): the next trunk may do better.

@@ -67,5 +67,30 @@ TEST_F(redirect, at_most_three_redirects_are_followed) {
     EXPECT_EQ(b2b.active_calls(), 0u);
 }
 
+class redirect_to_a_full_trunk : public ::testing::Test, public b2bua_harness {
+protected:
+    redirect_to_a_full_trunk()
+        : b2bua_harness({numbered_trunk(1, "alpha", ""), numbered_trunk(2, "beta", "9", "max_calls: 1")}) {}
+    void TearDown() override { expect_no_strays(); }
+
+    pbx_actor& pbx = add_pbx("pbx");
+    trunk_actor& alpha = trunk_named("alpha");
+    trunk_actor& beta = trunk_named("beta");
+};
+
+TEST_F(redirect_to_a_full_trunk, is_not_followed_past_the_trunks_max_calls) {
+    auto busy = pbx.new_call("9555");  // takes beta's one call slot, ringing
+    auto on_beta = authenticated_invite(pbx, busy, beta);
+    beta.ringing(on_beta);
+    pbx.expect("SIP/2.0 180");
+
+    auto c = pbx.new_call("0301234");
+    auto first = authenticated_invite(pbx, c, alpha);
+    alpha.respond(first, 302, "Moved Temporarily", {{"Contact", "<sip:777@" + beta.host_port() + ">"}});
+    alpha.expect("ACK");
+    pbx.expect("SIP/2.0 480");
+    beta.expect_nothing();
+}
+
 }  // namespace
 }  // namespace b2b::b2bua::test

@@ -247,7 +247,7 @@ void parse_trunk_selection(const YAML::Node& n, const std::string& field, routin
 routing::trunk parse_trunk(const YAML::Node& n, const std::string& field) {
     expect_map(n, field);
     only_keys(n, field,
-              {"name", "uri", "username", "password", "from_domain", "reuse_nonce", "inbound_from",
+              {"name", "uri", "username", "password", "from_domain", "reuse_nonce", "inbound_from", "identify_by",
                // caller identity (parse_identity)
                "from_user", "asserted_identity", "asserted_user", "privacy",
                // trunk selection (parse_trunk_selection)
@@ -265,6 +265,18 @@ routing::trunk parse_trunk(const YAML::Node& n, const std::string& field) {
         t.reuse_nonce = v == "true";
     }
     if (n["inbound_from"]) parse_inbound_from(t, n["inbound_from"], field + ".inbound_from");
+    if (n["identify_by"]) {
+        const auto v = scalar(n["identify_by"], field + ".identify_by");
+        if (v == "address") {
+            t.identify_by = routing::source_identification::address;
+        } else if (v == "address_port") {
+            t.identify_by = routing::source_identification::address_port;
+        } else if (v == "none") {
+            t.identify_by = routing::source_identification::none;
+        } else {
+            fail(field + ".identify_by", "'" + v + "' is not one of address, address_port, none");
+        }
+    }
     parse_identity(t, n, field);
     parse_trunk_selection(n, field, t.selection);
     return t;

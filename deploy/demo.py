@@ -28,9 +28,9 @@ def main() -> int:
     ap.add_argument("--rate", type=int, default=10)
     args = ap.parse_args()
 
-    for port in (SIP, TRUNK, PBX):
-        if harness.udp_bound(port):
-            print(f"UDP port {port} is already in use on 127.0.0.1; stop what holds it and retry")
+    for port, host in ((SIP, "127.0.0.1"), (TRUNK, harness.TRUNK_HOST), (PBX, "127.0.0.1")):
+        if harness.udp_bound(port, host):
+            print(f"UDP port {port} is already in use on {host}; stop what holds it and retry")
             return 1
     if harness.tcp_listening(HTTP):
         print(f"TCP port {HTTP} is already in use on 127.0.0.1")
@@ -39,8 +39,9 @@ def main() -> int:
     with harness.Session(args.b2bua.resolve()) as s:
         b2bua = s.start_b2bua((ROOT / "deploy" / "demo.yaml").read_text(), SIP, HTTP, tcp=True)
         print(f"b2bua started (pid {b2bua.pid}): SIP on udp/tcp 127.0.0.1:{SIP}, metrics on http://127.0.0.1:{HTTP}/metrics")
-        trunk = s.start_sipp_server("trunk", harness.SHARED_SCENARIOS / "trunk_uas_auth.xml", TRUNK)
-        print(f"trunk (SIPp, pid {trunk.pid}) on 127.0.0.1:{TRUNK}: challenges with 401, checks trunkuser/trunkpass")
+        trunk = s.start_sipp_server("trunk", harness.SHARED_SCENARIOS / "trunk_uas_auth.xml", TRUNK,
+                                    local_ip=harness.TRUNK_HOST)
+        print(f"trunk (SIPp, pid {trunk.pid}) on {harness.TRUNK_HOST}:{TRUNK}: challenges with 401, checks trunkuser/trunkpass")
 
         print(f"\n1) PBX (SIPp) places {args.calls} calls at {args.rate}/s as pbxuser/pbxpass ...")
         good = s.start_sipp("pbx", harness.SHARED_SCENARIOS / "pbx_uac_auth.xml", PBX,

@@ -29,8 +29,12 @@ trunk_identifier::trunk_identifier(const std::vector<trunk>& trunks) {
     for (const auto& t : trunks) {
         entry e;
         e.endpoints = t.inbound_endpoints;
+        switch (t.identify_by) {
+            case source_identification::address: e.address = plain(t.address.address); break;
+            case source_identification::address_port: e.endpoints.push_back(t.address); break;
+            case source_identification::none: break;
+        }
         for (auto& ep : e.endpoints) ep.address = plain(ep.address);
-        e.address = plain(t.address.address);
         e.networks = t.inbound_networks;
         trunks_.push_back(std::move(e));
     }

@@ -48,9 +48,10 @@ private:
 
 /// Recognises a trunk by the source address of a request (RFC 3261 gives no other proof: a
 /// provider does not answer our challenges). A source matches a trunk, in this order, when it
-/// is one of its `inbound_from` address:port entries; when its address is the one the trunk's
-/// uri resolves to (any port: providers send from other ports than they listen on); when it
-/// lies in one of its `inbound_from` networks. The first trunk in configuration order wins
+/// is one of its `inbound_from` address:port entries (or its uri's address and port, with
+/// identify_by address_port); when its address is the one the trunk's uri resolves to (any
+/// port: providers send from other ports than they listen on; identify_by address, the
+/// default); when it lies in one of its `inbound_from` networks. The first trunk in configuration order wins
 /// within each rule, so an exact address:port can tell apart two accounts on one provider.
 class trunk_identifier {
 public:
@@ -62,8 +63,8 @@ public:
 
 private:
     struct entry {
-        std::vector<sip::endpoint> endpoints;
-        boost::asio::ip::address address;
+        std::vector<sip::endpoint> endpoints;  ///< with the uri's endpoint when identified by address_port
+        std::optional<boost::asio::ip::address> address;  ///< the uri's, when identified by address
         std::vector<auth::ip_network> networks;
     };
     std::vector<entry> trunks_;

@@ -19,6 +19,13 @@ enum class identity_policy : std::uint8_t {
     set,    ///< we write it ourselves, whatever the caller sent
 };
 
+/// Which sources the trunk's own `uri` stands for when a request arrives (routing::trunk_identifier).
+enum class source_identification : std::uint8_t {
+    address,       ///< its address, any port (providers send from other ports than they listen on)
+    address_port,  ///< its address and port only (a PBX shares the trunk's address, as in a lab)
+    none,          ///< nothing: only `inbound_from` entries (or no calls from this trunk at all)
+};
+
 /// How calls are spread over a trunk and when it is passed over (failover, limits, health).
 struct trunk_selection_policy {
     std::size_t max_calls = 0;  ///< calls at a time on this trunk (ringing or up); 0 = no limit
@@ -58,6 +65,7 @@ struct trunk {
     /// entries, exact address:port or networks (routing::trunk_identifier).
     std::vector<sip::endpoint> inbound_endpoints;
     std::vector<auth::ip_network> inbound_networks;
+    source_identification identify_by = source_identification::address;
     trunk_selection_policy selection;
 };
 

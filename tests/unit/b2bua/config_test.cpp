@@ -216,7 +216,8 @@ TEST(config, algorithms_for_errors_name_the_field) {
 TEST(config, inbound_routes_inbound_from_and_allowed_sources) {
     auto text = with(documented, "      password: trunkpass\n",
                      "      password: trunkpass\n      inbound_from: [ \"198.51.100.0/24\", \"203.0.113.7:5070\", \"::1\" ]\n"
-                     "      from_user: \"+4930999000\"\n      asserted_identity: set\n      privacy: strip\n");
+                     "      from_user: \"+4930999000\"\n      asserted_identity: set\n      privacy: strip\n"
+                     "      identify_by: address_port\n");
     text = with(text, "  realm: pbx.local\n", "  realm: pbx.local\n  allowed_sources: [ 10.0.0.0/8 ]\n");
     text += R"(inbound_routes:
   - { prefix: "+4930", to: "sip:10.0.0.5:5060;transport=tcp", strip: 3, prepend: "0", username: in, password: pw, caller_strip: 2, caller_prepend: "+" }
@@ -229,6 +230,7 @@ TEST(config, inbound_routes_inbound_from_and_allowed_sources) {
     EXPECT_EQ(t.inbound_networks[1].to_string(), "::1/128");
     ASSERT_EQ(t.inbound_endpoints.size(), 1u);
     EXPECT_EQ(t.inbound_endpoints[0].to_string(), "203.0.113.7:5070");
+    EXPECT_EQ(t.identify_by, routing::source_identification::address_port);
     EXPECT_EQ(t.from_user, "+4930999000");
     EXPECT_EQ(t.asserted_identity, routing::identity_policy::set);
     EXPECT_EQ(t.privacy, routing::identity_policy::strip);
@@ -264,6 +266,8 @@ TEST(config, inbound_errors_name_the_field) {
     EXPECT_EQ(error_of(with(documented, "      password: trunkpass\n",
                             "      password: trunkpass\n      inbound_from: [ \"sbc:5060\" ]\n")),
               "upstream.trunks[0].inbound_from[0]: 'sbc' is not an IP address");
+    EXPECT_EQ(error_of(with(documented, "      password: trunkpass\n", "      password: trunkpass\n      identify_by: port\n")),
+              "upstream.trunks[0].identify_by: 'port' is not one of address, address_port, none");
     EXPECT_EQ(error_of(with(documented, "      password: trunkpass\n", "      password: trunkpass\n      privacy: hide\n")),
               "upstream.trunks[0].privacy: 'hide' is not one of pass, strip, set");
     EXPECT_EQ(error_of(with(documented, "      password: trunkpass\n", "      password: trunkpass\n      asserted_identity: strip\n      asserted_user: \"+49\"\n")),

@@ -40,6 +40,18 @@ TEST(trunk_identifier, inbound_from_networks_and_exact_endpoints) {
     EXPECT_FALSE(trunk_identifier(std::vector<trunk>{}).match(ep("192.0.2.1", 5060)).has_value());
 }
 
+TEST(trunk_identifier, identify_by_address_port_or_none) {
+    auto exact = make_trunk("exact", "127.0.0.1", 5080);
+    exact.identify_by = source_identification::address_port;
+    auto silent = make_trunk("silent", "192.0.2.7", 5060);
+    silent.identify_by = source_identification::none;
+    trunk_identifier id({exact, silent});
+    EXPECT_EQ(id.match(ep("127.0.0.1", 5080)), 0u);
+    // A PBX on the trunk's address but another port is no trunk.
+    EXPECT_FALSE(id.match(ep("127.0.0.1", 5060)).has_value());
+    EXPECT_FALSE(id.match(ep("192.0.2.7", 5060)).has_value());
+}
+
 TEST(inbound_route_table, longest_prefix_wins_and_no_default_means_none) {
     inbound_route r1;
     r1.prefix = "+49";

@@ -502,6 +502,11 @@ def md5_proxy_authorization(challenge: str, method: str, uri: str, user: str, pa
     return value
 
 
+def top_branch(msg: str) -> str | None:
+    vias = header_values(msg, "via", "v")
+    return harness.branch_of(vias[0]) if vias else None
+
+
 class RawUac:
     """A minimal PBX on one raw UDP socket: INVITEs, ACKs and BYEs written out by hand."""
 
@@ -537,11 +542,16 @@ class RawUac:
                 + ("Content-Type: application/sdp\r\n" if body else "")
                 + f"Content-Length: {len(body)}\r\n\r\n{body}")
 
-    def invite(self, call: dict, authorization: str | None = None) -> tuple[str, str]:
-        """Sends an INVITE (new branch), returns (the request, its final response); ACKs a non-2xx."""
+    def invite_request(self, call: dict, authorization: str | None = None) -> str:
+        """The call's next INVITE (new branch, next CSeq), not sent yet."""
         branch = f"z9hG4bK-{call['from_tag']}-{call['cseq'] + 1}"
         extra = f"Proxy-Authorization: {authorization}\r\n" if authorization else ""
-        request = self._request(call, "INVITE", branch, f"<{self.uri}>", extra)
+        return self._request(call, "INVITE", branch, f"<{self.uri}>", extra)
+
+    def invite(self, call: dict, authorization: str | None = None) -> tuple[str, str]:
+        """Sends an INVITE (new branch), returns (the request, its final response); ACKs a non-2xx."""
+        request = self.invite_request(call, authorization)
+        branch = top_branch(request)
         self.c.send(request, self.dest)
         final = self.c.recv_final(20, call["call_id"])
         check(final is not None, f"{self.name}: no final response to INVITE {call['call_id']}")
@@ -2014,6 +2024,274 @@ def case_prack_offer_in_183(binary: Path):
     calls = prack_run(binary, "pbx_answers_183_offer_in_prack.xml", "trunk_offers_in_reliable_183.xml", True)
     print(f"prack_offer_in_183: {calls} calls; the trunk's offer in a reliable 183 answered by the PBX's PRACK, "
           "carried in the b2bua's PRACK to the trunk with RAck 4711 <CSeq> INVITE")
+
+
+# ------------------------------------------------------------------ glare (RFC 3261 §14.1)
+def glare_sdp(user: str, host: str, port: int, version: int, direction: str) -> str:
+    """`user`'s SDP; each new one of a session a higher o= version (RFC 3264 §8)."""
+    return (f"v=0\r\no={user} 1 {version} IN IP4 {host}\r\ns=-\r\nc=IN IP4 {host}\r\nt=0 0\r\n"
+            f"m=audio {port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na={direction}\r\n")
+
+
+def carries(msg: str, body: str) -> bool:
+    """`msg` has `body` as its body (line endings and surrounding blank lines aside)."""
+    return body_of(msg) == body_of("\r\n\r\n" + body)
+
+
+class RawDialog:
+    """One side's dialog with the b2bua on a raw socket, written by hand: glare needs both sides to act
+    in one exact interleaving, which two SIPp processes cannot be made to keep.
+
+    `local`/`remote` are the whole From/To values of this side's requests (tags included), `target`
+    the Request-URI (the b2bua's Contact on this leg); set by `established_as_uac`/`_as_uas`.
+    Receives skip 100 Trying and retransmissions (the same start line, CSeq and branch seen before);
+    every receive is bounded.
+    """
+
+    def __init__(self, sock: harness.RawUdp, b2bua_port: int, name: str):
+        self.sock, self.dest, self.name = sock, (HOST, b2bua_port), name
+        self.call_id = self.local = self.remote = self.target = ""
+        self.cseq = 0
+        self.contact = f"<sip:{name}@{sock.host}:{sock.port}>"
+        self.seen: set[tuple[str, str, str | None]] = set()
+        self.n = 0
+
+    def established_as_uac(self, invite: str, ok: str):
+        """The dialog our `invite` made with its 2xx `ok` (§12.1.2)."""
+        self.call_id = header_values(invite, "call-id", "i")[0]
+        self.local, self.remote = header_values(invite, "from", "f")[0], header_values(ok, "to", "t")[0]
+        self.target = re.search(r"<([^>]+)>", header_values(ok, "contact", "m")[0]).group(1)
+        self.cseq = cseq_of(invite)[0]
+
+    def established_as_uas(self, invite: str, tag: str, cseq: int):
+        """The dialog we make by answering `invite` with To tag `tag` (§12.1.1); our CSeq starts at `cseq`."""
+        self.call_id = header_values(invite, "call-id", "i")[0]
+        self.local = header_values(invite, "to", "t")[0] + f";tag={tag}"
+        self.remote = header_values(invite, "from", "f")[0]
+        self.target = re.search(r"<([^>]+)>", header_values(invite, "contact", "m")[0]).group(1)
+        self.cseq = cseq
+
+    def request(self, method: str, body: str = "", cseq: int | None = None, branch: str | None = None,
+                to: str | None = None, uri: str | None = None) -> str:
+        if cseq is None:
+            self.cseq += 1
+            cseq = self.cseq
+        self.n += 1
+        branch = branch or f"z9hG4bK-{self.name}-{os.getpid()}-{self.n}"
+        text = (f"{method} {uri or self.target} SIP/2.0\r\n"
+                f"Via: SIP/2.0/UDP {self.sock.host}:{self.sock.port};branch={branch}\r\n"
+                "Max-Forwards: 70\r\n"
+                f"From: {self.local}\r\n"
+                f"To: {to or self.remote}\r\n"
+                f"Call-ID: {self.call_id}\r\n"
+                f"CSeq: {cseq} {method}\r\n"
+                + (f"Contact: {self.contact}\r\n" if method == "INVITE" else "")
+                + ("Content-Type: application/sdp\r\n" if body else "")
+                + f"Content-Length: {len(body)}\r\n\r\n{body}")
+        self.sock.send(text, self.dest)
+        return text
+
+    def ack_failure(self, invite: str, response: str):
+        """§17.1.1.3: the ACK of a non-2xx is in the INVITE's transaction (its branch, Request-URI, CSeq)."""
+        self.request("ACK", cseq=cseq_of(invite)[0], branch=top_branch(invite),
+                     to=header_values(response, "to", "t")[0], uri=start_line(invite).split()[1])
+
+    def respond(self, req: str, code: int, reason: str, body: str = "", to_tag: str | None = None) -> str:
+        """Our answer to `req`: its Vias, From, To (+ our tag), Call-ID and CSeq; a Contact on a 2xx to INVITE."""
+        to = header_values(req, "to", "t")[0]
+        if to_tag is not None and harness.tag_of(to) is None:
+            to += f";tag={to_tag}"
+        head = "".join(f"Via: {v}\r\n" for v in header_values(req, "via", "v"))
+        text = (f"SIP/2.0 {code} {reason}\r\n{head}"
+                f"From: {header_values(req, 'from', 'f')[0]}\r\nTo: {to}\r\n"
+                f"Call-ID: {header_values(req, 'call-id', 'i')[0]}\r\nCSeq: {header_values(req, 'cseq')[0]}\r\n"
+                + (f"Contact: {self.contact}\r\n" if 200 <= code < 300 and cseq_of(req)[1] == "INVITE" else "")
+                + ("Content-Type: application/sdp\r\n" if body else "")
+                + f"Content-Length: {len(body)}\r\n\r\n{body}")
+        self.sock.send(text, self.dest)
+        return text
+
+    def _next(self, timeout: float) -> str | None:
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            msg = self.sock.recv(left)
+            if msg is None:
+                return None
+            key = (start_line(msg), " ".join(header_values(msg, "cseq")), top_branch(msg))
+            if key in self.seen or start_line(msg).startswith("SIP/2.0 100 "):
+                continue
+            self.seen.add(key)
+            return msg
+        return None
+
+    def expect(self, prefix: str, what: str, timeout: float = 5) -> str:
+        msg = self._next(timeout)
+        check(msg is not None, f"{self.name}: nothing within {timeout:.0f}s, expected {prefix} ({what})")
+        check(start_line(msg).startswith(prefix),
+              f"{self.name}: got {start_line(msg)!r}, expected {prefix} ({what}):\n{msg}")
+        return msg
+
+    def quiet(self, seconds: float) -> list[str]:
+        """Everything new (but 100 Trying and retransmissions) that arrives within `seconds`."""
+        got = []
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            msg = self._next(left)
+            if msg is None:
+                break
+            got.append(msg)
+        return got
+
+
+def check_in_dialog(msg: str, d: RawDialog, what: str, *, request: str | None = None, response_to: str | None = None):
+    """`msg` is in `d`'s dialog: a request from the b2bua (its From is our To, its To our From) or the
+    b2bua's response to our `response_to` (its Via, From, To tag, Call-ID, CSeq)."""
+    check(header_values(msg, "call-id", "i") == [d.call_id], f"{what}: Call-ID {header_values(msg, 'call-id', 'i')}, "
+          f"expected {d.call_id}:\n{msg}")
+    frm, to = header_values(msg, "from", "f")[0], header_values(msg, "to", "t")[0]
+    if response_to is not None:
+        check(harness.tag_of(frm) == harness.tag_of(d.local) and harness.tag_of(to) == harness.tag_of(d.remote),
+              f"{what}: tags From {harness.tag_of(frm)} To {harness.tag_of(to)}, expected From "
+              f"{harness.tag_of(d.local)} To {harness.tag_of(d.remote)}:\n{msg}")
+        check(header_values(msg, "via", "v") == header_values(response_to, "via", "v"),
+              f"{what}: Via {header_values(msg, 'via', 'v')}, expected ours {header_values(response_to, 'via', 'v')}")
+        check(cseq_of(msg) == cseq_of(response_to), f"{what}: CSeq {cseq_of(msg)}, expected {cseq_of(response_to)}")
+    else:
+        check(harness.tag_of(frm) == harness.tag_of(d.remote) and harness.tag_of(to) == harness.tag_of(d.local),
+              f"{what}: tags From {harness.tag_of(frm)} To {harness.tag_of(to)}, expected From "
+              f"{harness.tag_of(d.remote)} To {harness.tag_of(d.local)}:\n{msg}")
+        uri = re.search(r"<([^>]+)>", d.contact).group(1)
+        check(start_line(msg).split()[1] == uri, f"{what}: Request-URI {start_line(msg).split()[1]}, expected {uri}")
+        check(via_count(msg) == 1, f"{what}: {via_count(msg)} Vias, expected the b2bua's one")
+        if request is not None:
+            check(cseq_of(msg)[1] == request, f"{what}: CSeq {cseq_of(msg)}, expected method {request}")
+
+
+def check_nothing_of(msg: str, other: RawDialog, what: str):
+    """No identifier or address of the other leg in `msg`: its Call-ID, either tag, its host:port."""
+    for needle in (other.call_id, harness.tag_of(other.local), harness.tag_of(other.remote),
+                   f"{other.sock.host}:{other.sock.port}"):
+        check(needle not in msg, f"{what}: {needle!r} of the other leg is in it:\n{msg}")
+
+
+def case_glare(binary: Path):
+    """RFC 3261 §14.1 glare, on both legs: each side re-INVITEs while the b2bua's re-INVITE to it is
+    pending; the b2bua answers 491 in that side's own dialog, the other side never hears of it, and the
+    pending re-INVITE completes (200 relayed, ACK relayed). PBX on 127.0.0.1, trunk on 127.0.0.2, both
+    raw sockets driven in one order."""
+    sip, http, _, _ = ports()
+    trunk_port = free_port(host=TRUNK_HOST)
+
+    def count_491(direction: str) -> float:
+        try:
+            return metric(scrape(http), "b2bua_sip_responses_total", direction=direction, code="491")
+        except HarnessError:
+            return 0.0  # the series appears on first use
+
+    with Session(binary) as s:
+        # The trunk without credentials: its requests come from its own address and are never challenged.
+        carrier = f'{{ name: carrier, uri: "sip:{TRUNK_HOST}:{trunk_port}" }}'
+        s.start_b2bua(harness.trunks_config_yaml(sip, http, [carrier], ['{ prefix: "", trunk: carrier }']), sip, http)
+        with harness.RawUdp(HOST) as pbx_sock, harness.RawUdp(TRUNK_HOST, trunk_port) as trunk_sock:
+            # --- the call: the PBX authenticates (407, MD5 answer computed here), the trunk answers 200.
+            uac = RawUac(pbx_sock, sip, "pbx")
+            call = uac.new_call()
+            _, challenge = uac.invite(call)
+            check(start_line(challenge).startswith("SIP/2.0 407"), f"first INVITE -> {start_line(challenge)}")
+            offer = [v for v in header_values(challenge, "proxy-authenticate") if "MD5" in v.upper()][0]
+            # Sent without waiting for its answer: the trunk answers it first.
+            invite = uac.invite_request(call, md5_proxy_authorization(offer, "INVITE", uac.uri, "pbxuser", "pbxpass",
+                                                                      "0a4f113b"))
+            pbx, trunk = RawDialog(pbx_sock, sip, "pbx"), RawDialog(trunk_sock, sip, "trunk")
+            pbx_sock.send(invite, (HOST, sip))
+            leg_b_invite = trunk.expect("INVITE ", "the call at the trunk")
+            trunk.established_as_uas(leg_b_invite, f"trunk-{os.getpid()}", 7000)
+            trunk.respond(leg_b_invite, 200, "OK", glare_sdp("trunk", TRUNK_HOST, 30000, 1, "sendrecv"),
+                          to_tag=harness.tag_of(trunk.local))
+            ok = pbx.expect("SIP/2.0 200", "the call answered")
+            pbx.established_as_uac(invite, ok)
+            pbx.request("ACK", cseq=pbx.cseq)
+            check_in_dialog(trunk.expect("ACK ", "the ACK of the trunk's 200"), trunk, "leg B ACK", request="ACK")
+            check(count_491("out") == 0, "a 491 sent before any glare")
+
+            # --- 1. The trunk's hold re-INVITE is relayed to the PBX, which has not answered it when it
+            # sends its own: that one loses (§14.1), answered 491 on leg A.
+            t_hold = trunk.request("INVITE", glare_sdp("trunk", TRUNK_HOST, 30000, 2, "sendonly"))
+            relayed = pbx.expect("INVITE ", "the trunk's re-INVITE relayed")
+            check_in_dialog(relayed, pbx, "leg A re-INVITE", request="INVITE")
+            check(carries(relayed, glare_sdp("trunk", TRUNK_HOST, 30000, 2, "sendonly")),
+                  f"the trunk's offer not relayed:\n{relayed}")
+            check_nothing_of(relayed, trunk, "the re-INVITE at the PBX")
+            pbx.respond(relayed, 100, "Trying")  # ends the b2bua's retransmissions; no answer yet
+            p_glare = pbx.request("INVITE", glare_sdp("pbx", HOST, 40000, 2, "sendonly"))
+            refused = pbx.expect("SIP/2.0 491", "the PBX's crossing re-INVITE")
+            check_in_dialog(refused, pbx, "491 on leg A", response_to=p_glare)
+            check_nothing_of(refused, trunk, "the 491 to the PBX")
+            check(TRUNK_HOST not in refused and not body_of(refused), f"the 491 to the PBX carries more:\n{refused}")
+            pbx.ack_failure(p_glare, refused)
+            leaked = trunk.quiet(0.7)
+            check(not leaked, f"the trunk heard of the PBX's refused re-INVITE: {[start_line(m) for m in leaked]}")
+            check(count_491("out") == 1, f"b2bua_sip_responses_total{{out,491}} = {count_491('out')}, expected 1")
+            # The PBX answers the pending one: the trunk's re-INVITE completes on leg B.
+            pbx.respond(relayed, 200, "OK", glare_sdp("pbx", HOST, 40000, 3, "recvonly"))
+            t_ok = trunk.expect("SIP/2.0 200", "the PBX's answer relayed")
+            check_in_dialog(t_ok, trunk, "200 on leg B", response_to=t_hold)
+            check(carries(t_ok, glare_sdp("pbx", HOST, 40000, 3, "recvonly")),
+                  f"the PBX's answer not relayed:\n{t_ok}")
+            check_nothing_of(t_ok, pbx, "the 200 to the trunk")
+            trunk.request("ACK", cseq=cseq_of(t_hold)[0],
+                          uri=re.search(r"<([^>]+)>", header_values(t_ok, "contact", "m")[0]).group(1))
+            p_ack = pbx.expect("ACK ", "the trunk's ACK relayed")
+            check_in_dialog(p_ack, pbx, "leg A ACK", request="ACK")
+            check(cseq_of(p_ack)[0] == cseq_of(relayed)[0],
+                  f"leg A ACK CSeq {cseq_of(p_ack)}, expected {cseq_of(relayed)}")
+
+            # --- 2. The other way: the PBX's resume re-INVITE is relayed to the trunk, which sends its
+            # own before answering: 491 on leg B.
+            p_resume = pbx.request("INVITE", glare_sdp("pbx", HOST, 40000, 4, "sendrecv"))
+            at_trunk = trunk.expect("INVITE ", "the PBX's re-INVITE relayed")
+            check_in_dialog(at_trunk, trunk, "leg B re-INVITE", request="INVITE")
+            check(carries(at_trunk, glare_sdp("pbx", HOST, 40000, 4, "sendrecv")),
+                  f"the PBX's offer not relayed:\n{at_trunk}")
+            check_nothing_of(at_trunk, pbx, "the re-INVITE at the trunk")
+            trunk.respond(at_trunk, 100, "Trying")
+            t_glare = trunk.request("INVITE", glare_sdp("trunk", TRUNK_HOST, 30000, 3, "sendrecv"))
+            refused_b = trunk.expect("SIP/2.0 491", "the trunk's crossing re-INVITE")
+            check_in_dialog(refused_b, trunk, "491 on leg B", response_to=t_glare)
+            check_nothing_of(refused_b, pbx, "the 491 to the trunk")
+            check(not body_of(refused_b), f"the 491 to the trunk carries a body:\n{refused_b}")
+            trunk.ack_failure(t_glare, refused_b)
+            leaked = pbx.quiet(0.7)
+            check(not leaked, f"the PBX heard of the trunk's refused re-INVITE: {[start_line(m) for m in leaked]}")
+            check(count_491("out") == 2, f"b2bua_sip_responses_total{{out,491}} = {count_491('out')}, expected 2")
+            trunk.respond(at_trunk, 200, "OK", glare_sdp("trunk", TRUNK_HOST, 30000, 4, "sendrecv"))
+            p_ok = pbx.expect("SIP/2.0 200", "the trunk's answer relayed")
+            check_in_dialog(p_ok, pbx, "200 on leg A", response_to=p_resume)
+            check(carries(p_ok, glare_sdp("trunk", TRUNK_HOST, 30000, 4, "sendrecv")),
+                  f"the trunk's answer not relayed:\n{p_ok}")
+            check_nothing_of(p_ok, trunk, "the 200 to the PBX")
+            pbx.request("ACK", cseq=cseq_of(p_resume)[0],
+                        uri=re.search(r"<([^>]+)>", header_values(p_ok, "contact", "m")[0]).group(1))
+            t_ack = trunk.expect("ACK ", "the PBX's ACK relayed")
+            check_in_dialog(t_ack, trunk, "leg B ACK", request="ACK")
+            check(cseq_of(t_ack)[0] == cseq_of(at_trunk)[0],
+                  f"leg B ACK CSeq {cseq_of(t_ack)}, expected {cseq_of(at_trunk)}")
+
+            # --- The PBX hangs up: BYE on both legs.
+            p_bye = pbx.request("BYE")
+            t_bye = trunk.expect("BYE ", "the PBX's BYE relayed")
+            check_in_dialog(t_bye, trunk, "leg B BYE", request="BYE")
+            trunk.respond(t_bye, 200, "OK")
+            bye_ok = pbx.expect("SIP/2.0 200", "the answer to the PBX's BYE")
+            check_in_dialog(bye_ok, pbx, "200 to BYE", response_to=p_bye)
+        harness.wait_until(lambda: metric(scrape(http), "b2bua_active_calls") == 0, 10, "the call to end")
+        text = scrape(http)
+        check(count_491("out") == 2,
+              f"b2bua_sip_responses_total{{out,491}} = {count_491('out')} at the end, expected 2")
+        check(metric(text, "b2bua_calls_total", trunk="carrier", result="answered") == 1, "the call not answered")
+        print("glare: the PBX's re-INVITE crossing the trunk's relayed one got 491 in leg A's dialog and the trunk's "
+              "crossing the PBX's got 491 in leg B's; neither reached the other side, both pending re-INVITEs "
+              "completed (200 and ACK relayed); b2bua_sip_responses_total{out,491} = 2")
 
 
 CASES = {name[len("case_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}

@@ -122,7 +122,13 @@ bool core::send_outbound_invite(call& c) {
         return dialog::make_request(r, t->d.self);
     };
     plan.retry = [t](const sip::message& rsp) { return t->timer->on_too_small(rsp); };  // RFC 4028 §7.4
+    // A challenge (or a 422) answered by the sender shows the trunk is there: the INVITE sent
+    // again gets a full invite_timeout_ms for its own first provisional.
     if (a.id == 0) a.id = ++next_attempt_;
+    plan.on_resent = [this, h = c.id, id = a.id] {
+        call* p = find(h);
+        if (p != nullptr && p->out().id == id && p->out().invite_timer != 0) arm_invite_timer(*p);
+    };
     auto sent = sender_->send(std::move(plan), [this, h = c.id, id = a.id](dialog::request_event& ev) {
         // An INVITE given up for its silence may still answer; otherwise only the call's
         // current attempt hears its responses.

@@ -119,6 +119,8 @@ private:
     bool begin_attempt(call& c);
     /// The current attempt, just sent, takes its trunk's call slot and its invite_timeout_ms.
     void hold_trunk(call& c);
+    /// (Re)starts the current attempt's wait for a provisional response (invite_timeout_ms).
+    void arm_invite_timer(call& c);
     /// Moves the call to the next usable trunk of its route after the current one, counting
     /// and logging the failover; `status` is why the current one is left. False when none is
     /// left (nothing changed then).

@@ -18,6 +18,12 @@ void core::hold_trunk(call& c) {
     outbound_attempt& a = c.out();
     a.holds_slot = true;
     selection_.on_attempt(a.trunk_index, timers_.now());
+    arm_invite_timer(c);
+}
+
+void core::arm_invite_timer(call& c) {
+    outbound_attempt& a = c.out();
+    stop_invite_timer(a);
     const auto timeout = std::chrono::duration_cast<sip::timer_service::duration>(a.trunk->selection.invite_timeout);
     a.invite_timer = timers_.schedule(timeout, [this, h = c.id, id = a.id] {
         call* p = find(h);

@@ -179,7 +179,10 @@ void request_sender::on_event(const request_handle& h, sip::client_event& ev) {
     }
 
     if (status != 401 && status != 407 && h->plan.retry && h->plan.retry(rsp)) {
-        if (resend(h)) return;
+        if (resend(h)) {
+            if (h->plan.on_resent) h->plan.on_resent();
+            return;
+        }
         h->txn = 0;
         out.response = nullptr;
         out.failure = sip::transaction_failure::transport_error;
@@ -209,6 +212,7 @@ void request_sender::on_event(const request_handle& h, sip::client_event& ev) {
                 out.failure = sip::transaction_failure::transport_error;
                 return deliver();
             }
+            if (h->plan.on_resent) h->plan.on_resent();
             return;
         }
         case auth::client_action::kind::fail: {

@@ -61,6 +61,10 @@ struct request_plan {
     /// some; the requester never sees that response. The use: RFC 4028 §7.4, a 422 answered
     /// by asking again for the peer's Min-SE. Empty: every such response goes to the requester.
     std::function<bool(const sip::message& response)> retry;
+    /// Told when the sender has sent the request again on its own, in a new transaction (a
+    /// challenge answered, a `retry`): the peer did answer, and the new send starts afresh
+    /// (e.g. a timer waiting for the first provisional starts again).
+    std::function<void()> on_resent;
 };
 
 /// What the requester hears about its request.

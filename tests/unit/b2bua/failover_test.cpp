@@ -120,6 +120,23 @@ TEST_F(failover_flow, a_503_with_retry_after_takes_the_trunk_out_of_service_for_
     EXPECT_EQ(failovers("carrier", "backup", "out_of_service"), 1);
 }
 
+TEST_F(failover_flow, a_challenge_restarts_the_wait_for_a_provisional) {
+    pbx_call c = pbx.new_call();
+    auto first = invite_to(carrier, c);
+    clock.advance(3s);
+    carrier.take_matching("INVITE");  // retransmissions
+    carrier.challenge(first);          // late, but the trunk is there
+    auto retries = carrier.take_matching("INVITE");
+    ASSERT_EQ(retries.size(), 1u);
+    clock.advance(3999ms);             // 7 s after the first INVITE, 4 s after the challenge
+    backup.expect_nothing();
+    carrier.ringing(retries.front());
+    pbx.take_matching("SIP/2.0 180");
+    clock.advance(10s);
+    backup.expect_nothing();
+    EXPECT_EQ(failovers("carrier", "backup", "timeout"), 0);
+}
+
 TEST_F(failover_flow, a_trunk_silent_for_invite_timeout_is_given_up_and_its_late_200_acked_and_ended) {
     pbx_call c = pbx.new_call();
     auto first = invite_to(carrier, c);

@@ -147,6 +147,22 @@ TEST(manual_timer_service, advance_moves_now_to_each_deadline) {
     EXPECT_EQ(clock.pending(), 0U);
 }
 
+TEST(timer_queue, a_stale_id_never_cancels_the_timer_that_reuses_its_slot) {
+    timer_queue q;
+    int fired = 0;
+    const auto first = q.add(t0 + 10ms, [&] { ++fired; });
+    q.cancel(first);
+    const auto second = q.add(t0 + 20ms, [&] { fired += 10; });  // takes the freed slot
+    EXPECT_NE(second, first);
+    EXPECT_NE(second, 0U);
+    q.cancel(first);  // stale: nothing happens
+    EXPECT_EQ(q.size(), 1U);
+    EXPECT_EQ(q.run_due(t0 + 1s), 1U);
+    EXPECT_EQ(fired, 10);
+    q.cancel(second);  // already fired: nothing happens
+    EXPECT_EQ(q.size(), 0U);
+}
+
 TEST(manual_timer_service, cancel_and_run_all) {
     test::manual_timer_service clock;
     int fired = 0;

@@ -37,34 +37,6 @@ std::string rehosted(std::string_view value, std::string_view host, bool keep_pa
     return out;
 }
 
-// Every value of the header `name`, comma lists split (RFC 3261 §7.3.1) outside quoted
-// display names and <...> URIs, which may hold commas.
-template <class F>
-void each_value(const sip::message& m, std::string_view name, F&& f) {
-    for (const auto& h : m.headers()) {
-        if (!sip::iequals(h.name, name)) continue;
-        const std::string_view v = h.value;
-        bool quoted = false;
-        bool angled = false;
-        std::size_t start = 0;
-        for (std::size_t i = 0; i <= v.size(); ++i) {
-            const char c = i < v.size() ? v[i] : ',';
-            if (quoted) {
-                if (c == '\\') ++i;
-                else if (c == '"') quoted = false;
-                continue;
-            }
-            if (c == '"') quoted = true;
-            else if (c == '<') angled = true;
-            else if (c == '>') angled = false;
-            else if (c == ',' && !angled) {
-                if (const auto item = sip::trim_lws(v.substr(start, i - start)); !item.empty()) f(item);
-                start = i + 1;
-            }
-        }
-    }
-}
-
 }  // namespace
 
 caller_identity make_caller_identity(const sip::message& invite, const routing::trunk& peer, std::string_view caller,
@@ -75,8 +47,9 @@ caller_identity make_caller_identity(const sip::message& invite, const routing::
     switch (peer.asserted_identity) {
         case routing::identity_policy::pass:
             // RFC 3325 §9.1: at most one sip/sips and one tel URI.
-            each_value(invite, "P-Asserted-Identity", [&](std::string_view v) {
+            sip::any_list_item(invite, "P-Asserted-Identity", [&](std::string_view v) {
                 if (auto r = rehosted(v, host, false); !r.empty()) id.headers.emplace_back("P-Asserted-Identity", r);
+                return false;
             });
             break;
         case routing::identity_policy::set:
@@ -89,8 +62,9 @@ caller_identity make_caller_identity(const sip::message& invite, const routing::
     }
     switch (peer.privacy) {
         case routing::identity_policy::pass:
-            each_value(invite, "Privacy", [&](std::string_view v) {
-                if (!v.empty()) id.headers.emplace_back("Privacy", std::string(v));
+            sip::any_list_item(invite, "Privacy", [&](std::string_view v) {
+                id.headers.emplace_back("Privacy", std::string(v));
+                return false;
             });
             break;
         case routing::identity_policy::set:
@@ -101,8 +75,9 @@ caller_identity make_caller_identity(const sip::message& invite, const routing::
     }
     // RFC 5806: who forwarded the call, and why (reason, counter): providers need it to accept
     // a forwarded call with a caller number that is not ours.
-    each_value(invite, "Diversion", [&](std::string_view v) {
+    sip::any_list_item(invite, "Diversion", [&](std::string_view v) {
         if (auto r = rehosted(v, host, true); !r.empty()) id.headers.emplace_back("Diversion", r);
+        return false;
     });
     return id;
 }

@@ -41,7 +41,7 @@ std::string inbound_key(std::string_view call_id, std::string_view from_tag) {
 std::string unsupported_requirements(const sip::message& m) {
     const bool initial_invite = m.method() == sip::method::invite && m.to().tag.empty();
     std::string out;
-    detail::any_list_item(m, sip::header_id::require, [&](std::string_view tag) {
+    sip::any_list_item(m, sip::header_id::require, [&](std::string_view tag) {
         if (sip::iequals(tag, "timer")) return false;
         if (initial_invite && tag == dialog::option_100rel) return false;
         if (!out.empty()) out += ", ";

@@ -19,7 +19,7 @@ namespace {
 // otherwise one of the listed media ranges must cover it (parameters such as q are ignored).
 bool accepts_sdp(const sip::message& m) {
     if (m.find(sip::header_id::accept) == nullptr) return true;
-    return detail::any_list_item(m, sip::header_id::accept, [](std::string_view range) {
+    return sip::any_list_item(m, sip::header_id::accept, [](std::string_view range) {
         range = sip::trim_lws(range.substr(0, range.find(';')));
         return sip::iequals(range, "application/sdp") || sip::iequals(range, "application/*") || range == "*/*";
     });

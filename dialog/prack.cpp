@@ -34,18 +34,8 @@ std::string_view next_word(std::string_view& s) noexcept {
 }  // namespace
 
 bool names_100rel(const sip::message& m, sip::header_id id) {
-    for (const auto& h : m.headers()) {
-        if (h.id != id) continue;
-        std::string_view v = h.value;
-        while (true) {
-            const auto comma = v.find(',');
-            // Option tags compare exactly (RFC 3261 §19.2).
-            if (sip::trim_lws(v.substr(0, comma)) == option_100rel) return true;
-            if (comma == std::string_view::npos) break;
-            v.remove_prefix(comma + 1);
-        }
-    }
-    return false;
+    // Option tags compare exactly (RFC 3261 §19.2).
+    return sip::any_list_item(m, id, [](std::string_view tag) { return tag == option_100rel; });
 }
 
 std::optional<std::uint32_t> parse_rseq(std::string_view value) noexcept {

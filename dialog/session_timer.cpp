@@ -20,21 +20,6 @@ std::optional<std::uint32_t> delta_seconds(std::string_view v) {
     return static_cast<std::uint32_t>(n);
 }
 
-template <class Fn>
-bool any_item(const sip::message& m, sip::header_id id, Fn fn) {
-    for (const auto& h : m.headers()) {
-        if (h.id != id) continue;
-        std::string_view v = h.value;
-        while (true) {
-            const auto comma = v.find(',');
-            if (fn(sip::trim_lws(v.substr(0, comma)))) return true;
-            if (comma == std::string_view::npos) break;
-            v.remove_prefix(comma + 1);
-        }
-    }
-    return false;
-}
-
 std::string with_refresher(std::uint32_t interval, refresher_param p) {
     return std::to_string(interval) + (p == refresher_param::uac ? ";refresher=uac" : ";refresher=uas");
 }
@@ -74,7 +59,7 @@ std::optional<std::uint32_t> parse_min_se(const sip::message& m) {
 }
 
 bool has_option_tag(const sip::message& m, sip::header_id id, std::string_view option_tag) {
-    return any_item(m, id, [&](std::string_view item) { return sip::iequals(item, option_tag); });
+    return sip::any_list_item(m, id, [&](std::string_view item) { return sip::iequals(item, option_tag); });
 }
 
 bool supports_timer(const sip::message& m) {
@@ -82,7 +67,7 @@ bool supports_timer(const sip::message& m) {
 }
 
 bool allows(const sip::message& m, std::string_view method) {
-    return any_item(m, sip::header_id::allow, [&](std::string_view item) { return sip::iequals(item, method); });
+    return sip::any_list_item(m, sip::header_id::allow, [&](std::string_view item) { return sip::iequals(item, method); });
 }
 
 // ------------------------------------------------------------------------------------ offer

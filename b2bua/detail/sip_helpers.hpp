@@ -46,23 +46,6 @@ inline bool recovery_header(const sip::header_field& h) {
     }
 }
 
-// Calls `fn(item)` for every item of every `id` header, split at commas and trimmed, until
-// `fn` returns true (found). Returns whether it did.
-template <class Fn>
-bool any_list_item(const sip::message& m, sip::header_id id, Fn fn) {
-    for (const auto& h : m.headers()) {
-        if (h.id != id) continue;
-        std::string_view v = h.value;
-        while (true) {
-            const auto comma = v.find(',');
-            if (const auto item = sip::trim_lws(v.substr(0, comma)); !item.empty() && fn(item)) return true;
-            if (comma == std::string_view::npos) break;
-            v.remove_prefix(comma + 1);
-        }
-    }
-    return false;
-}
-
 inline dialog::dialog_key key_of(const dialog::dialog_state& d) { return {d.call_id, d.local_tag}; }
 
 }  // namespace b2b::b2bua::detail

@@ -12,6 +12,7 @@
 
 #include "sip/message/error.hpp"
 #include "sip/message/header.hpp"
+#include "sip/message/text.hpp"
 #include "sip/message/method.hpp"
 #include "sip/message/uri.hpp"
 
@@ -169,6 +170,25 @@ class message {
     std::optional<std::size_t> content_length_;
     std::string_view body_;
 };
+
+/// Calls `fn(item)` for every list item (`any_item_of`) of every header `id` of `m`, in order,
+/// until `fn` returns true; returns whether it did.
+template <class Fn>
+bool any_list_item(const message& m, header_id id, Fn&& fn) {
+    for (const auto& h : m.headers()) {
+        if (h.id == id && any_item_of(h.value, fn)) return true;
+    }
+    return false;
+}
+
+/// The same for a header known only by name (an extension header such as P-Asserted-Identity).
+template <class Fn>
+bool any_list_item(const message& m, std::string_view name, Fn&& fn) {
+    for (const auto& h : m.headers()) {
+        if (iequals(h.name, name) && any_item_of(h.value, fn)) return true;
+    }
+    return false;
+}
 
 /// Parses one message. With `framing::datagram`, `bytes` is a whole datagram: octets after
 /// the body are ignored. With `framing::stream`, `bytes` is exactly one message as cut by

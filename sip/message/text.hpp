@@ -47,4 +47,36 @@ std::string unquote(std::string_view s);
 /// view for a parameter without '=', or nullopt when absent. Never reads past `params`.
 std::optional<std::string_view> find_param(std::string_view params, std::string_view name) noexcept;
 
+/// Calls `fn(item)` for each item of a comma-separated header value (RFC 3261 §7.3.1), trimmed,
+/// empty items skipped, until `fn` returns true; returns whether it did. Commas inside a
+/// quoted string or inside <...> do not split ("Doe, John" <sip:a@b>, <tel:+1>).
+template <class Fn>
+bool any_item_of(std::string_view value, Fn&& fn) {
+    bool quoted = false;
+    bool angled = false;
+    std::size_t start = 0;
+    for (std::size_t i = 0; i <= value.size(); ++i) {
+        const char c = i < value.size() ? value[i] : ',';
+        if (quoted) {
+            if (c == '\\') {
+                ++i;
+            } else if (c == '"') {
+                quoted = false;
+            }
+            continue;
+        }
+        if (c == '"') {
+            quoted = true;
+        } else if (c == '<') {
+            angled = true;
+        } else if (c == '>') {
+            angled = false;
+        } else if (c == ',' && !angled) {
+            if (const auto item = trim_lws(value.substr(start, i - start)); !item.empty() && fn(item)) return true;
+            start = i + 1;
+        }
+    }
+    return false;
+}
+
 }  // namespace b2b::sip

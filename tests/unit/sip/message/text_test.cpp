@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace b2b::sip {
 namespace {
 
@@ -62,6 +65,20 @@ TEST(Text, FindParam) {
     EXPECT_EQ(find_param(";\r\n  branch = \r\n z9hG4bK30239", "branch"), "z9hG4bK30239");
     EXPECT_EQ(find_param(";a=\"unterminated;b=2", "b"), std::nullopt);
     EXPECT_EQ(find_param(";;;=;=x;,;a", "a"), "");
+}
+
+TEST(any_item_of, splits_at_commas_outside_quotes_and_angle_brackets) {
+    std::vector<std::string> items;
+    const auto collect = [&](std::string_view v) {
+        items.emplace_back(v);
+        return false;
+    };
+    EXPECT_FALSE(any_item_of(R"("Doe, John" <sip:a@b;x=1,2>;tag=1 ,, <tel:+1>, "a\"," <sip:c>)", collect));
+    EXPECT_EQ(items, (std::vector<std::string>{R"("Doe, John" <sip:a@b;x=1,2>;tag=1)", "<tel:+1>", R"("a\"," <sip:c>)"}));
+    items.clear();
+    EXPECT_TRUE(any_item_of(" timer , 100rel", [&](std::string_view v) { return v == "100rel"; }));
+    EXPECT_FALSE(any_item_of("", collect));
+    EXPECT_TRUE(items.empty());
 }
 
 }  // namespace

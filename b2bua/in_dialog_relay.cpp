@@ -208,6 +208,10 @@ void core::on_relayed_event(call& c, std::uint64_t id, dialog::request_event& ev
     }
     const sip::message& rsp = *ev.response;
     const int status = rsp.status();
+    // A re-send after a challenge took the next CSeq in the builder's copy of the dialog: later
+    // requests on that leg go above it (§12.2.1.1), or the far end answers them 500.
+    dialog::dialog_state& sent_on = r->from == leg_side::inbound ? c.out().dialog() : c.in.dialog;
+    sent_on.local_cseq = std::max(sent_on.local_cseq, rsp.cseq().seq);
     if (status == 100) return;  // hop by hop
     if (status < 200) return answer_relayed(c, *r, status, rsp.reason(), &rsp);
     if (r->awaiting_ack) return;  // a retransmitted 2xx: the sender re-ACKs it once we did

@@ -207,6 +207,12 @@ TEST_F(in_dialog, the_providers_challenge_of_a_reinvite_is_answered_unseen_by_th
     auto ack = trunk.expect("ACK");
     EXPECT_EQ(ack.cseq().seq, with_credentials[0].cseq().seq);
     EXPECT_NE(ack.find(sip::header_id::authorization), nullptr);  // §13.2.2.4: the INVITE's credentials
+
+    // The next request on leg B goes above the CSeq the re-send took (§12.2.1.1).
+    pbx.send(pbx.in_dialog_bytes(c, "BYE", cseq + 1));
+    auto bye = trunk.take_matching("BYE");
+    ASSERT_EQ(bye.size(), 1u);
+    EXPECT_GT(bye[0].cseq().seq, with_credentials[0].cseq().seq);
 }
 
 TEST_F(in_dialog, a_hangup_while_a_request_is_relayed_answers_it) {

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <charconv>
 
 namespace b2b::b2bua {
 
@@ -65,8 +66,7 @@ bool core::start_attempt(call& c, std::size_t trunk_index, std::string_view numb
     d.local += from_host;
     d.local += ">;tag=";
     d.local += d.local_tag;
-    d.remote_target = "sip:" + std::string(number) + "@" + trunk->domain;
-    if (trunk->transport == sip::transport_kind::tcp) d.remote_target += ";transport=tcp";
+    d.remote_target = routing::request_uri_at(*trunk, number);
     d.remote = "<sip:" + std::string(number) + "@" + trunk->domain + ">";
     a.dialogs.emplace(d);
     dialogs_.add(key_of(d), c.outbound_usage);
@@ -86,13 +86,12 @@ bool core::send_outbound_invite(call& c) {
         std::string content_type;
         std::vector<std::pair<std::string, std::string>> identity;
         std::shared_ptr<dialog::session_timer_offer> timer;  // RFC 4028 §7.1; a 422 raises it
-        std::string session_expires;
-        std::string min_se;
+        dialog::session_timer_headers timer_headers;
         bool rel100;
     };
     auto t = std::make_shared<invite_template>(invite_template{a.initial, c.max_forwards, std::string(c.in.invite.body()),
                                                                c.content_type, a.identity_headers,
-                                                               outbound_session_offer(c), {}, {}, c.in.reliability.supported});
+                                                               outbound_session_offer(c), {}, c.in.reliability.supported});
     a.refresh.offer = t->timer;
     note_sent_sdp(c, leg_side::outbound, t->body, t->content_type);
     dialog::request_plan plan = plan_on(c, leg_side::outbound, a.initial, "INVITE");
@@ -110,12 +109,8 @@ bool core::send_outbound_invite(call& c) {
         for (const auto& [name, value] : t->identity) r.extra_headers.emplace_back(name, value);
         // RFC 3262 §4: reliable provisionals only when the caller can have them too.
         r.extra_headers.emplace_back("Supported", t->rel100 ? "timer, 100rel" : "timer");
-        t->session_expires = t->timer->session_expires_value();
-        t->min_se = std::to_string(t->timer->min_se);
-        if (!t->session_expires.empty()) {
-            r.extra_headers.emplace_back("Session-Expires", t->session_expires);
-            r.extra_headers.emplace_back("Min-SE", t->min_se);
-        }
+        t->timer_headers = t->timer->headers();
+        t->timer_headers.append_to(r.extra_headers);
         if (!auth_name.empty()) r.extra_headers.emplace_back(auth_name, auth_value);
         r.body = t->body;
         r.content_type = t->content_type;
@@ -420,12 +415,7 @@ void core::on_outbound_answer(call& c, const sip::message& rsp) {
         // Our PRACKs in the early dialog used numbers above the INVITE's (RFC 3262 §7.1).
         if (early->remote_tag == d.remote_tag) d.local_cseq = std::max(d.local_cseq, early->local_cseq);
     }
-    // In-dialog requests go to the first Route or the far end's Contact (§12.2.1.1), when
-    // that is an address; over TCP they stay on the connection.
-    if (d.flow.transport == sip::transport_kind::udp) {
-        const std::string& target = d.route_set.empty() ? d.remote_target : d.route_set.front();
-        d.flow.remote = dialog::next_hop(target, a.trunk->address);
-    }
+    dialog::aim_in_dialog(d, a.trunk->address);
     session_timer_answered(c, leg_side::outbound, rsp, a.refresh.offer ? a.refresh.offer->interval : 0);
 
     if (c.state != call_state::calling) {
@@ -484,13 +474,10 @@ bool core::follow_redirect(call& c, const sip::message& rsp) {
     const sip::name_addr* best = nullptr;
     double best_q = -1;
     for (const auto& contact : contacts) {
+        // §20.10: q is 0..1, 1 when absent; an unreadable one ranks last.
         double q = 1.0;
         if (auto v = contact.param("q")) {
-            try {
-                q = std::stod(std::string(*v));
-            } catch (const std::exception&) {
-                q = 0;
-            }
+            if (std::from_chars(v->data(), v->data() + v->size(), q).ec != std::errc{}) q = 0;
         }
         if (q > best_q) {
             best = &contact;
@@ -534,10 +521,7 @@ void core::end_other_fork(call& c, const sip::message& rsp) {
     // INVITE, so that dialog is confirmed with an ACK and ended with a BYE at once.
     outbound_attempt& a = c.out();
     auto d = std::make_shared<dialog::dialog_state>(a.dialogs->fork_dialog(rsp));
-    if (d->flow.transport == sip::transport_kind::udp) {
-        const std::string& target = d->route_set.empty() ? d->remote_target : d->route_set.front();
-        d->flow.remote = dialog::next_hop(target, a.trunk->address);
-    }
+    dialog::aim_in_dialog(*d, a.trunk->address);
     log_->info("call {}: 2xx from a second fork (tag {:?}): ACK and BYE", c.id.value, rsp.to().tag);
     if (auto bye = ack_and_bye(a, d, rsp.cseq().seq, "SIP;cause=200;text=\"Call completed elsewhere\"")) {
         c.requests.push_back(std::move(bye));
@@ -565,11 +549,11 @@ dialog::request_handle core::ack_and_bye(const outbound_attempt& a, std::shared_
 
 dialog::request_plan core::plan_on(const call& c, leg_side to, const dialog::dialog_state& d,
                                    std::string_view method) const {
+    if (to == leg_side::outbound) return plan_to_trunk(c.attempts.back(), d, method);
     dialog::request_plan plan;
     plan.flow = d.flow;
     plan.method = std::string(method);
     plan.request_uri = d.remote_target;
-    if (to == leg_side::outbound) return plan_to_trunk(c.attempts.back(), d, method);
     return plan;
 }
 

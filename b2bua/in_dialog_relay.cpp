@@ -107,8 +107,7 @@ void core::relay_request(call& c, leg_side from, sip::transaction_id txn, sip::m
         std::string content_type;
         std::vector<std::string> lines;  // whole header lines ("Name: value")
         std::shared_ptr<dialog::session_timer_offer> timer;  // RFC 4028, the other leg's
-        std::string session_expires;
-        std::string min_se;
+        dialog::session_timer_headers timer_headers;
     };
     auto t = std::make_shared<template_t>();
     t->d = d;
@@ -141,12 +140,8 @@ void core::relay_request(call& c, leg_side from, sip::transaction_id txn, sip::m
         if (t->method == "INVITE" || t->method == "UPDATE") extra.emplace_back("Allow", allow_value);
         if (t->timer) {
             extra.emplace_back("Supported", "timer");
-            t->session_expires = t->timer->session_expires_value();
-            t->min_se = std::to_string(t->timer->min_se);
-            if (!t->session_expires.empty()) {
-                extra.emplace_back("Session-Expires", t->session_expires);
-                extra.emplace_back("Min-SE", t->min_se);
-            }
+            t->timer_headers = t->timer->headers();
+            t->timer_headers.append_to(extra);
         }
         return dialog::make_in_dialog(*t->d, t->method, branch, 0, t->body, t->content_type, std::move(extra));
     };

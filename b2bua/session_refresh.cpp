@@ -174,8 +174,7 @@ void core::send_session_refresh(call& c, leg_side side) {
         std::string method;
         std::string body;
         std::string content_type;
-        std::string session_expires;
-        std::string min_se;
+        dialog::session_timer_headers timer_headers;
     };
     auto t = std::make_shared<refresh_template>();
     t->d = std::make_shared<dialog::dialog_state>(live);
@@ -193,11 +192,9 @@ void core::send_session_refresh(call& c, leg_side side) {
     }
     dialog::request_plan plan = plan_on(c, side, *t->d, t->method);
     plan.build = [t](std::string_view branch, std::string_view auth_name, std::string_view auth_value) {
-        t->session_expires = t->offer->session_expires_value();
-        t->min_se = std::to_string(t->offer->min_se);
+        t->timer_headers = t->offer->headers();
         std::vector<std::pair<std::string_view, std::string_view>> extra;
-        extra.emplace_back("Session-Expires", t->session_expires);
-        extra.emplace_back("Min-SE", t->min_se);
+        t->timer_headers.append_to(extra);
         extra.emplace_back("Supported", "timer");
         extra.emplace_back("Allow", allow_value);
         if (!auth_name.empty()) extra.emplace_back(auth_name, auth_value);

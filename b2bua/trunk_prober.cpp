@@ -68,8 +68,7 @@ void trunk_prober::send_ping(probe& p) {
     d->call_id = tokens_.hex(16);
     d->local_tag = tokens_.tag();
     d->local = "<sip:b2bua@" + (t.from_domain.empty() ? d->self.host_port : t.from_domain) + ">;tag=" + d->local_tag;
-    d->remote_target = "sip:" + t.domain;
-    if (t.transport == sip::transport_kind::tcp) d->remote_target += ";transport=tcp";
+    d->remote_target = routing::request_uri_at(t);
     d->remote = "<sip:" + t.domain + ">";
 
     dialog::request_plan plan;

@@ -137,4 +137,9 @@ sip::endpoint next_hop(std::string_view target_uri, const sip::endpoint& fallbac
     return {address, uri->port ? uri->port : std::uint16_t{5060}};
 }
 
+void aim_in_dialog(dialog_state& d, const sip::endpoint& fallback) {
+    if (d.flow.transport != sip::transport_kind::udp) return;
+    d.flow.remote = next_hop(d.route_set.empty() ? d.remote_target : d.route_set.front(), fallback);
+}
+
 }  // namespace b2b::dialog

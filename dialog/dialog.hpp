@@ -95,4 +95,9 @@ sip::outbound_request make_in_dialog(dialog_state& d, std::string_view method, s
 /// an IP literal, with its port (default 5060), else `fallback`.
 sip::endpoint next_hop(std::string_view target_uri, const sip::endpoint& fallback);
 
+/// Points `d`'s flow at where its in-dialog requests go (§12.2.1.1): the first Route, or the
+/// far end's target, when that is an address (`fallback` otherwise). Over a stream transport
+/// the flow stays on its connection.
+void aim_in_dialog(dialog_state& d, const sip::endpoint& fallback);
+
 }  // namespace b2b::dialog

@@ -78,6 +78,16 @@ std::string session_timer_offer::session_expires_value() const {
     return std::to_string(interval);
 }
 
+session_timer_headers session_timer_offer::headers() const {
+    return {session_expires_value(), std::to_string(min_se)};
+}
+
+void session_timer_headers::append_to(std::vector<std::pair<std::string_view, std::string_view>>& extra) const {
+    if (session_expires.empty()) return;
+    extra.emplace_back("Session-Expires", session_expires);
+    extra.emplace_back("Min-SE", min_se);
+}
+
 bool session_timer_offer::on_too_small(const sip::message& response) {
     // §7.4: the 422's Min-SE is the least the peer accepts (§6: a 422 without it is broken).
     // One more try, asking for that; a second 422 goes up to the requester.

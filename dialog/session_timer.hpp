@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace b2b::dialog {
 
@@ -37,6 +39,15 @@ bool allows(const sip::message& m, std::string_view method);
 
 /// What we ask for in a request that may start or refresh a session (§7.1, §7.4): an interval
 /// (0: we ask nothing), the Min-SE we send along, and the one retry a 422 earns.
+/// The Session-Expires and Min-SE of one send of a request, kept by its builder: the
+/// request's header list holds views of them.
+struct session_timer_headers {
+    std::string session_expires;  ///< empty when the offer asks for no interval
+    std::string min_se;
+    /// Appends Session-Expires and Min-SE, or nothing when no interval is asked for.
+    void append_to(std::vector<std::pair<std::string_view, std::string_view>>& extra) const;
+};
+
 struct session_timer_offer {
     std::uint32_t interval = 0;
     std::uint32_t min_se = absolute_min_se;
@@ -45,6 +56,8 @@ struct session_timer_offer {
 
     /// "1800" or "1800;refresher=uac": the Session-Expires value to send; empty when none.
     std::string session_expires_value() const;
+    /// What a request carrying this offer says, as of now (a 422 may have raised it).
+    session_timer_headers headers() const;
     /// §7.4: a 422 carries the peer's Min-SE; the request may be sent again once, asking for at
     /// least that much. Returns true (and raises the interval and Min-SE) when it should be.
     bool on_too_small(const sip::message& response);

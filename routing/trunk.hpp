@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace b2b::routing {
@@ -68,5 +69,18 @@ struct trunk {
     source_identification identify_by = source_identification::address;
     trunk_selection_policy selection;
 };
+
+/// A Request-URI at the peer: "sip:[user@]domain", with ";transport=tcp" when the peer is
+/// reached over TCP (RFC 3263 §4.1: the transport the URI names is the one used).
+inline std::string request_uri_at(const trunk& t, std::string_view user = {}) {
+    std::string uri = "sip:";
+    if (!user.empty()) {
+        uri += user;
+        uri += '@';
+    }
+    uri += t.domain;
+    if (t.transport == sip::transport_kind::tcp) uri += ";transport=tcp";
+    return uri;
+}
 
 }  // namespace b2b::routing

@@ -25,12 +25,13 @@ std::chrono::milliseconds retry_backoff::next(failure_kind kind, std::optional<s
     const bool credentials = kind == failure_kind::credentials;
     unsigned& count = credentials ? credentials_ : transient_;
     if (count < std::numeric_limits<unsigned>::max()) ++count;
-    const std::chrono::seconds base = credentials ? capped_double(policy_.credential_first, policy_.credential_max, count)
-                                                  : capped_double(policy_.transient_first, policy_.transient_max, count);
+    const std::chrono::seconds base =
+        credentials ? capped_double(policy_.credential_first, policy_.credential_max, count)
+                    : capped_double(policy_.transient_first, policy_.transient_max, count);
     // A factor in [0.9, 1.1): trunks that failed together (the provider restarted) spread out.
     const double factor = 0.9 + 0.2 * std::clamp(unit, 0.0, 1.0);
-    auto wait = std::chrono::milliseconds{
-        static_cast<std::chrono::milliseconds::rep>(std::floor(static_cast<double>(base.count()) * 1000.0 * factor))};
+    const double ms = std::floor(static_cast<double>(base.count()) * 1000.0 * factor);
+    auto wait = std::chrono::milliseconds{static_cast<std::chrono::milliseconds::rep>(ms)};
     // RFC 3261 §20.33: the peer says when it is worth asking again; never sooner.
     if (retry_after) wait = std::max<std::chrono::milliseconds>(wait, *retry_after);
     return wait;

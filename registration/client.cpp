@@ -347,8 +347,8 @@ private:
     /// spread keeps a thousand trunks from refreshing together).
     clock_duration refresh_delay(std::chrono::seconds granted) {
         const double factor = 0.5 + 0.3 * std::clamp(draw(), 0.0, 1.0);
-        const auto ms = static_cast<clock_duration::rep>(std::floor(static_cast<double>(granted.count()) * 1000.0 * factor));
-        return std::chrono::milliseconds{ms};
+        const double ms = std::floor(static_cast<double>(granted.count()) * 1000.0 * factor);
+        return clock_duration{static_cast<clock_duration::rep>(ms)};
     }
 
     void arm_expiry() {

@@ -21,7 +21,7 @@ namespace b2b::registration {
 
 /// What an operator sees of a registration.
 enum class registration_state : std::uint8_t {
-    unregistered,  ///< not started, or removed (Expires: 0 answered) at shutdown
+    unregistered,  ///< not started, or stopped (our binding removed with Expires: 0 at shutdown)
     /// The first REGISTER after `start` is under way (none has ended yet). A failed attempt
     /// makes it `failing`, which it stays through its retries until one succeeds.
     registering,
@@ -84,6 +84,7 @@ struct registration_status {
 };
 
 /// Told about every attempt and every change of status (metrics, the state-change log line).
+/// Called from inside the client's event handling: it must not call back into the client.
 class registration_observer {
 public:
     virtual ~registration_observer() = default;

@@ -59,7 +59,8 @@ protected:
 
     registration_client& client() {
         if (!client_) {
-            client_ = std::make_unique<registration_client>(clock, net, sender, target, &observer, [this] { return unit; });
+            client_ = std::make_unique<registration_client>(clock, net, sender, target, &observer,
+                                                            [this] { return unit; });
         }
         return *client_;
     }
@@ -584,6 +585,19 @@ TEST_F(registration_client_test, stop_abandons_a_refresh_under_way_and_removes_t
     answer(200);
     EXPECT_EQ(done, 1);
     EXPECT_EQ(status().state, registration_state::unregistered);
+}
+
+TEST_F(registration_client_test, stop_during_the_first_register_removes_what_its_answer_may_make) {
+    client().start();
+    int done = 0;
+    client().stop([&] { ++done; });
+    ASSERT_EQ(register_count(), 2U);
+    EXPECT_EQ(header(last_register(), "Expires"), "0");
+    EXPECT_EQ(done, 0);
+    answer(200);
+    EXPECT_EQ(done, 1);
+    EXPECT_EQ(status().state, registration_state::unregistered);
+    EXPECT_TRUE(observer.outcomes.empty());  // the abandoned REGISTER has no outcome
 }
 
 TEST_F(registration_client_test, stop_when_nothing_is_registered_calls_done_at_once_without_sending) {

@@ -11,7 +11,8 @@ namespace {
 TEST(contact_user, is_32_lowercase_hex_digits) {
     const std::string t = contact_user("carrier", "trunkuser", "trunkpass");
     ASSERT_EQ(t.size(), 32U);
-    EXPECT_TRUE(std::all_of(t.begin(), t.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }));
+    const auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); };
+    EXPECT_TRUE(std::all_of(t.begin(), t.end(), hex));
 }
 
 TEST(contact_user, is_the_same_on_every_call_and_across_restarts) {

@@ -41,7 +41,8 @@ TEST(register_response, retry_after_ignores_comment_and_params) {
 
 TEST(register_response, min_expires_and_warning) {
     const auto rsp = response("SIP/2.0 423 Interval Too Brief",
-                              "Min-Expires: 3600\r\nWarning: 399 reg.example \"a\"\r\nWarning: 399 reg.example \"b\"\r\n");
+                              "Min-Expires: 3600\r\n"
+                              "Warning: 399 reg.example \"a\"\r\nWarning: 399 reg.example \"b\"\r\n");
     EXPECT_EQ(min_expires(rsp), 3600s);
     EXPECT_EQ(warning(rsp), "399 reg.example \"a\", 399 reg.example \"b\"");
     EXPECT_EQ(warning(response("SIP/2.0 200 OK", "")), "");

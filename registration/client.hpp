@@ -118,7 +118,9 @@ public:
     registration_client(sip::timer_service& timers, sip::transport& transport, dialog::request_sender& sender,
                         registration_target target, registration_observer* observer, random_unit random,
                         backoff_policy backoff = {});
-    ~registration_client();  ///< cancels its timer and abandons a REGISTER under way
+    /// Cancels its timers and abandons a REGISTER under way (the `done` of a `stop` under way
+    /// is then never called).
+    ~registration_client();
     registration_client(const registration_client&) = delete;
     registration_client& operator=(const registration_client&) = delete;
 

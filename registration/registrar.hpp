@@ -76,7 +76,10 @@ public:
     /// binding, one between 0 and min_expires makes the whole request 423 (nothing changes),
     /// above max_expires is shortened; for a binding that exists, a request with the same Call-ID
     /// and a CSeq not higher than the one stored is refused (400, nothing changes, §10.3 step
-    /// 7); a new binding beyond max_bindings gets 403 "Too Many Registered Contacts" (as Kamailio answers); 200 lists every current binding.
+    /// 7; reason "Invalid CSeq"); a new binding beyond max_bindings gets 403 "Too Many
+    /// Registered Contacts" (as Kamailio answers); a malformed Expires header or expires param,
+    /// or a Contact that is not a sip/sips URI, gets 400 "Bad Request"; 200 lists every current
+    /// binding. No Contact at all is a query: 200 listing the bindings, nothing changed.
     register_response on_register(std::string_view user, const sip::message& request, const sip::flow& source,
                                   sip::timer_service::time_point now);
 

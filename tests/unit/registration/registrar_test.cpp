@@ -248,7 +248,8 @@ TEST_F(registrar_test, contact_star_with_expires_zero_removes_every_binding_of_t
 
 TEST_F(registrar_test, contact_star_is_refused_without_expires_zero_alone_or_out_of_order) {
     send("Contact: <sip:a@192.168.1.5:5060>\r\nExpires: 300\r\n", "c1", 7);
-    for (const char* lines : {"Contact: *\r\n", "Contact: *\r\nExpires: 60\r\n", "Contact: *\r\nContact: *\r\nExpires: 0\r\n"}) {
+    for (const char* lines :
+         {"Contact: *\r\n", "Contact: *\r\nExpires: 60\r\n", "Contact: *\r\nContact: *\r\nExpires: 0\r\n"}) {
         const auto r = send(lines, "c2", 1);
         EXPECT_EQ(r.status, 400) << lines;
         EXPECT_EQ(r.reason, "Bad Request");
@@ -297,7 +298,8 @@ TEST_F(registrar_test, an_interval_above_max_expires_is_shortened) {
 
 TEST_F(registrar_test, a_malformed_expires_is_a_bad_request) {
     for (const char* lines :
-         {"Contact: <sip:a@192.168.1.5:5060>\r\nExpires: soon\r\n", "Contact: <sip:a@192.168.1.5:5060>\r\nExpires: -1\r\n",
+         {"Contact: <sip:a@192.168.1.5:5060>\r\nExpires: soon\r\n",
+          "Contact: <sip:a@192.168.1.5:5060>\r\nExpires: -1\r\n",
           "Contact: <sip:a@192.168.1.5:5060>;expires=1h\r\n", "Contact: <sip:a@192.168.1.5:5060>;expires\r\n",
           "Contact: <sip:a@192.168.1.5:5060>;expires=\"60\"\r\n"}) {
         const auto r = send(lines);

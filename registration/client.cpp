@@ -50,16 +50,15 @@ enum class event : std::uint8_t {
     stopped,          ///< stop() finished: our binding is removed, or there was none
 };
 
-/// The one place the state changes. `binding_alive`: the provider still holds the binding of
-/// our last success (its expiry has not passed).
-registration_state next_state(registration_state s, event e, bool binding_alive) noexcept {
+/// The one place the state changes.
+registration_state next_state(registration_state s, event e) noexcept {
     switch (e) {
         case event::started: return registration_state::registering;
         case event::succeeded: return registration_state::registered;
         case event::failed:
-            // A failed refresh takes nothing away while the binding lasts: calls still reach us.
-            return s == registration_state::registered && binding_alive ? registration_state::registered
-                                                                        : registration_state::failing;
+            // Any failed attempt, a refresh included, is `failing` at once (an alert fires
+            // before the binding lapses); `expires_at` still says how long the binding holds.
+            return registration_state::failing;
         case event::binding_expired:
             return s == registration_state::registered ? registration_state::failing : s;
         case event::stopped: return registration_state::unregistered;
@@ -136,7 +135,7 @@ public:
         if (phase_ != phase::idle) return;
         phase_ = phase::running;
         const auto before = status_.state;
-        status_.state = next_state(status_.state, event::started, false);
+        status_.state = next_state(status_.state, event::started);
         status_.next_attempt = {};
         notify_status(before);
         send_register();
@@ -151,7 +150,8 @@ public:
         const bool was_sending = pending_ != nullptr;
         abandon_pending();
         const bool started = phase_ == phase::running;
-        if (!started || (status_.state != registration_state::registered && !was_sending)) {
+        const bool binding_held = status_.expires_at != sip::timer_service::time_point{};
+        if (!started || (!binding_held && !was_sending)) {
             // Nothing the provider may hold: done at once, nothing sent.
             phase_ = phase::idle;
             if (started) finish_stop();
@@ -293,14 +293,13 @@ private:
             status_.failure.reset();
             status_.granted = a.granted;
             status_.expires_at = now + a.granted;
-            status_.state = next_state(status_.state, event::succeeded, true);
+            status_.state = next_state(status_.state, event::succeeded);
             wait = refresh_delay(a.granted);
             arm_expiry();
         } else {
             status_.failure = a.outcome;
-            const bool alive = status_.state == registration_state::registered && now < status_.expires_at;
-            status_.state = next_state(status_.state, event::failed, alive);
-            if (status_.state != registration_state::registered) binding_gone();
+            status_.state = next_state(status_.state, event::failed);
+            if (now >= status_.expires_at) binding_gone();  // a refresh's binding may still hold
             wait = backoff_.next(kind_of(a.outcome), a.retry_after, draw());
         }
         log_->debug("registration {}: {} (status {}), next REGISTER in {} ms", target_.name, to_string(a.outcome),
@@ -335,7 +334,7 @@ private:
 
     void finish_stop() {
         const auto before = status_.state;
-        status_.state = next_state(status_.state, event::stopped, false);
+        status_.state = next_state(status_.state, event::stopped);
         binding_gone();
         status_.next_attempt = {};
         notify_status(before);
@@ -356,8 +355,7 @@ private:
         expiry_timer_ = timers_.schedule(std::chrono::ceil<clock_duration>(status_.expires_at - timers_.now()), [this] {
             expiry_timer_ = 0;
             const auto before = status_.state;
-            status_.state = next_state(status_.state, event::binding_expired, false);
-            if (status_.state == before) return;
+            status_.state = next_state(status_.state, event::binding_expired);
             binding_gone();
             notify_status(before);
         });

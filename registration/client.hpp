@@ -25,10 +25,11 @@ enum class registration_state : std::uint8_t {
     /// The first REGISTER after `start` is under way (none has ended yet). A failed attempt
     /// makes it `failing`, which it stays through its retries until one succeeds.
     registering,
-    /// The provider holds our binding until `expires_at`, also while a refresh is under way
-    /// and after a refresh failed, until `expires_at` passes (then `failing`).
+    /// The provider holds our binding until `expires_at`, also while a refresh is under way.
     registered,
-    failing,       ///< the last attempt failed; the next one is at `next_attempt`
+    /// The last attempt failed (a refresh too: the binding may still hold until `expires_at`,
+    /// which is cleared once it passes); the next one is at `next_attempt`.
+    failing,
 };
 inline constexpr std::array all_states{registration_state::unregistered, registration_state::registering,
                                        registration_state::registered, registration_state::failing};
@@ -105,7 +106,7 @@ public:
 /// waits per `retry_backoff` (Retry-After honoured), then tries again; Timer F ends an
 /// unanswered REGISTER as a timeout. States: unregistered -> registering (first REGISTER) ->
 /// registered or failing; failing stays failing through its retries until one succeeds; a
-/// refresh keeps registered while it is under way, and a failed one until the binding expires.
+/// refresh keeps registered while it is under way; a failed one is failing at once.
 /// The client logs at debug level only: the state-change line is the observer's.
 ///
 /// @par Thread safety

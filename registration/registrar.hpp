@@ -125,15 +125,18 @@ public:
     binding_maintenance(const binding_maintenance&) = delete;
     binding_maintenance& operator=(const binding_maintenance&) = delete;
 
-    /// Starts the keep-alive timer.
+    /// Arms the timers for the bindings there are (none at start: nothing ticks).
     void start();
-    /// After `on_register` changed bindings: re-arms the expiry timer for the earliest expiry.
+    /// After `on_register` changed bindings: re-arms the expiry timer for the earliest expiry,
+    /// and starts the keep-alives when a binding behind NAT appeared. The keep-alive timer runs
+    /// only while some binding is behind NAT.
     void bindings_changed();
 
 private:
     void arm_expiry();
     void on_expiry_timer(std::uint64_t generation);
     void arm_keepalive();
+    bool any_behind_nat() const;
     void on_keepalive_timer(std::uint64_t generation);
 
     registrar& reg_;

@@ -27,7 +27,17 @@ void binding_maintenance::start() {
     arm_keepalive();
 }
 
-void binding_maintenance::bindings_changed() { arm_expiry(); }
+void binding_maintenance::bindings_changed() {
+    arm_expiry();
+    // A first binding behind NAT starts the keep-alives; one already ticking goes on as it is.
+    if (keepalive_timer_ == 0) arm_keepalive();
+}
+
+bool binding_maintenance::any_behind_nat() const {
+    bool any = false;
+    reg_.for_each([&](const binding& b) { any = any || b.behind_nat; });
+    return any;
+}
 
 void binding_maintenance::arm_expiry() {
     timers_.cancel(expiry_timer_);
@@ -55,6 +65,8 @@ void binding_maintenance::arm_keepalive() {
     keepalive_timer_ = 0;
     const std::uint64_t generation = ++keepalive_generation_;
     if (keepalive_ <= std::chrono::seconds::zero()) return;  // keepalive_s: 0 = none
+    // Nothing to keep open: no timer ticks for nothing (bindings_changed starts it again).
+    if (!any_behind_nat()) return;
     keepalive_timer_ = timers_.schedule(keepalive_, [this, generation] { on_keepalive_timer(generation); });
 }
 

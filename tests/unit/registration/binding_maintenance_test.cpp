@@ -177,14 +177,21 @@ TEST_F(binding_maintenance_test, a_binding_expiring_at_the_keep_alive_instant_ge
     EXPECT_EQ(changes, 1);
 }
 
-TEST_F(binding_maintenance_test, a_new_nat_binding_is_kept_alive_from_the_next_tick) {
+TEST_F(binding_maintenance_test, keep_alives_tick_only_while_a_binding_is_behind_nat) {
     auto m = make(30s);
     m.start();
+    EXPECT_EQ(timers.pending(), 0u);  // no binding: nothing ticks
     timers.advance(45s);
-    add("sip:b@192.168.1.6:5060", 600, natted);
+    add("sip:b@192.168.1.6:5060", 60, natted);
     m.bindings_changed();
-    timers.advance(15s);
+    timers.advance(29s);
+    EXPECT_TRUE(out.empty());
+    timers.advance(1s);  // an interval after it appeared
     EXPECT_EQ(out.size(), 1u);
+    timers.advance(30s);  // it expires at this instant: no keep-alive, and the ticking stops
+    EXPECT_EQ(out.size(), 1u);
+    timers.advance(30s);
+    EXPECT_EQ(timers.pending(), 0u);
 }
 
 TEST_F(binding_maintenance_test, keepalive_zero_sends_none) {

@@ -503,23 +503,38 @@ TEST_F(registration_client_test, a_2xx_without_our_binding_or_granting_0_is_an_e
     EXPECT_EQ(observer.outcomes, (std::vector{attempt_outcome::error, attempt_outcome::error}));
 }
 
-TEST_F(registration_client_test, a_failed_refresh_keeps_registered_until_the_binding_expires) {
+TEST_F(registration_client_test, a_failed_refresh_is_failing_at_once_while_the_binding_holds) {
     register_for(60);
+    const auto held_until = status().expires_at;
     clock.advance(until(status().next_attempt));  // 39 s: the refresh
     answer(500);
-    EXPECT_EQ(status().state, registration_state::registered);
+    EXPECT_EQ(status().state, registration_state::failing);
     EXPECT_EQ(status().failure, attempt_outcome::error);
+    EXPECT_EQ(status().expires_at, held_until);  // the provider still holds it until then
     EXPECT_EQ(until(status().next_attempt), 5s);
     clock.advance(5s);
     answer(503, {{"Retry-After", "60"}});  // the next try comes after the binding ends
-    EXPECT_EQ(status().state, registration_state::registered);
+    EXPECT_EQ(status().state, registration_state::failing);
     clock.advance(until(status().expires_at) - 1ms);
-    EXPECT_EQ(status().state, registration_state::registered);
+    EXPECT_EQ(status().expires_at, held_until);
     clock.advance(1ms);
     EXPECT_EQ(status().state, registration_state::failing);
     EXPECT_EQ(status().expires_at, sip::timer_service::time_point{});
     EXPECT_EQ(observer.states, (std::vector{registration_state::registering, registration_state::registered,
                                             registration_state::failing}));
+}
+
+TEST_F(registration_client_test, stop_after_a_failed_refresh_still_removes_the_binding_it_holds) {
+    register_for(600);
+    clock.advance(until(status().next_attempt));
+    answer(500);
+    ASSERT_EQ(status().state, registration_state::failing);
+    const auto before = register_count();
+    int done = 0;
+    client().stop([&] { ++done; });
+    ASSERT_EQ(register_count(), before + 1);
+    EXPECT_EQ(header(last_register(), "Expires"), "0");
+    EXPECT_EQ(done, 0);
 }
 
 TEST_F(registration_client_test, never_two_registers_under_way) {

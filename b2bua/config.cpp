@@ -66,6 +66,12 @@ std::string non_empty(const YAML::Node& n, const std::string& field) {
     return s;
 }
 
+bool boolean(const YAML::Node& n, const std::string& field) {
+    const std::string v = scalar(n, field);
+    if (v != "true" && v != "false") fail(field, "must be true or false, not '" + v + "'");
+    return v == "true";
+}
+
 long long integer(const YAML::Node& n, const std::string& field, long long lo, long long hi) {
     const auto s = scalar(n, field);
     long long v = 0;
@@ -251,7 +257,9 @@ routing::trunk parse_trunk(const YAML::Node& n, const std::string& field) {
                // caller identity (parse_identity)
                "from_user", "asserted_identity", "asserted_user", "privacy",
                // trunk selection (parse_trunk_selection)
-               "max_calls", "max_cps", "invite_timeout_ms", "options_interval_s", "down_after", "up_after"});
+               "max_calls", "max_cps", "invite_timeout_ms", "options_interval_s", "down_after", "up_after",
+               // registration with the provider
+               "register", "register_expires"});
     routing::trunk t;
     if (!n["name"]) fail(field + ".name", "is required");
     t.name = non_empty(n["name"], field + ".name");
@@ -259,11 +267,7 @@ routing::trunk parse_trunk(const YAML::Node& n, const std::string& field) {
     parse_peer_uri(t, non_empty(n["uri"], field + ".uri"), field + ".uri");
     parse_credentials(t, n, field);
     if (n["from_domain"]) t.from_domain = non_empty(n["from_domain"], field + ".from_domain");
-    if (n["reuse_nonce"]) {
-        const std::string v = scalar(n["reuse_nonce"], field + ".reuse_nonce");
-        if (v != "true" && v != "false") fail(field + ".reuse_nonce", "must be true or false, not '" + v + "'");
-        t.reuse_nonce = v == "true";
-    }
+    if (n["reuse_nonce"]) t.reuse_nonce = boolean(n["reuse_nonce"], field + ".reuse_nonce");
     if (n["inbound_from"]) parse_inbound_from(t, n["inbound_from"], field + ".inbound_from");
     if (n["identify_by"]) {
         const auto v = scalar(n["identify_by"], field + ".identify_by");
@@ -279,6 +283,14 @@ routing::trunk parse_trunk(const YAML::Node& n, const std::string& field) {
     }
     parse_identity(t, n, field);
     parse_trunk_selection(n, field, t.selection);
+    if (n["register"]) t.registers = boolean(n["register"], field + ".register");
+    if (n["register_expires"]) {
+        // Providers may grant as little as 20 s; below 10 s a refresh would race its answer.
+        t.register_expires = std::chrono::seconds(integer(n["register_expires"], field + ".register_expires", 10, 86400));
+    }
+    if (t.registers && t.username.empty()) {
+        fail(field + ".username", "is required with register: true (it names the account registered, sip:username@host)");
+    }
     return t;
 }
 
@@ -346,11 +358,36 @@ void parse_sip(const YAML::Node& n, config& c) {
     }
 }
 
+// downstream.registrar: the bindings PBXs register with us (RFC 3261 §10.3).
+void parse_registrar(const YAML::Node& n, config::downstream_section& d) {
+    const std::string field = "downstream.registrar";
+    expect_map(n, field);
+    only_keys(n, field, {"min_expires", "max_expires", "default_expires", "keepalive_s", "max_bindings"});
+    auto& p = d.registrar;
+    const auto seconds = [&](const char* key, std::chrono::seconds& out) {
+        if (n[key]) out = std::chrono::seconds(integer(n[key], field + "." + key, 1, 7 * 86400));
+    };
+    seconds("min_expires", p.min_expires);
+    seconds("max_expires", p.max_expires);
+    seconds("default_expires", p.default_expires);
+    if (n["keepalive_s"]) d.registrar_keepalive = std::chrono::seconds(integer(n["keepalive_s"], field + ".keepalive_s", 0, 3600));
+    if (n["max_bindings"]) p.max_bindings = static_cast<std::size_t>(integer(n["max_bindings"], field + ".max_bindings", 1, 1000));
+    if (p.max_expires < p.min_expires) {
+        fail(field + ".max_expires", std::to_string(p.max_expires.count()) + " is below min_expires (" +
+                                         std::to_string(p.min_expires.count()) + ")");
+    }
+    if (p.default_expires < p.min_expires || p.default_expires > p.max_expires) {
+        fail(field + ".default_expires", std::to_string(p.default_expires.count()) + " is outside min_expires..max_expires (" +
+                                             std::to_string(p.min_expires.count()) + ".." +
+                                             std::to_string(p.max_expires.count()) + ")");
+    }
+}
+
 void parse_downstream(const YAML::Node& n, config& c) {
     expect_map(n, "downstream");
     only_keys(n, "downstream",
               {"realm", "users", "challenge", "algorithms", "algorithms_for", "nonce_ttl_s", "nonce_secret",
-               "nonce_table_size", "allowed_sources"});
+               "nonce_table_size", "allowed_sources", "registrar"});
     if (!n["realm"]) fail("downstream.realm", "is required");
     c.downstream.realm = non_empty(n["realm"], "downstream.realm");
     if (c.downstream.realm.find('"') != std::string::npos) fail("downstream.realm", "must not contain '\"'");
@@ -399,6 +436,7 @@ void parse_downstream(const YAML::Node& n, config& c) {
                 network(sources[i], "downstream.allowed_sources[" + std::to_string(i) + "]"));
         }
     }
+    if (n["registrar"]) parse_registrar(n["registrar"], c.downstream);
     if (n["nonce_ttl_s"]) c.downstream.nonce_ttl = std::chrono::seconds(integer(n["nonce_ttl_s"], "downstream.nonce_ttl_s", 5, 86400));
     if (n["nonce_secret"]) {
         c.downstream.nonce_secret = non_empty(n["nonce_secret"], "downstream.nonce_secret");
@@ -486,10 +524,22 @@ void parse_inbound_routes(const YAML::Node& n, config& c) {
                                 "caller_prepend", "asserted_identity", "asserted_user", "privacy"});
         routing::inbound_route r;
         if (n[i]["prefix"]) r.prefix = scalar(n[i]["prefix"], field + ".prefix");
-        if (!n[i]["to"]) fail(field + ".to", "is required (the PBX's SIP URI, e.g. sip:10.0.0.5:5060)");
-        parse_peer_uri(r.target, non_empty(n[i]["to"], field + ".to"), field + ".to");
-        if (auto u = sip::parse_uri(r.target.uri); u && !u->user.empty()) r.user = std::string(u->user);
-        r.target.name = n[i]["name"] ? non_empty(n[i]["name"], field + ".name") : r.target.domain;
+        if (!n[i]["to"]) {
+            fail(field + ".to", "is required (the PBX's SIP URI, e.g. sip:10.0.0.5:5060, or { registered: USER })");
+        }
+        if (const auto& to = n[i]["to"]; to.IsMap()) {
+            only_keys(to, field + ".to", {"registered"});
+            if (!to["registered"]) fail(field + ".to.registered", "is required (the PBX account whose bindings take the calls)");
+            r.registered_user = non_empty(to["registered"], field + ".to.registered");
+            const bool known = std::any_of(c.downstream.users.begin(), c.downstream.users.end(),
+                                           [&](const user_account& u) { return u.username == r.registered_user; });
+            if (!known) fail(field + ".to.registered", "no user named '" + r.registered_user + "' in downstream.users");
+            r.target.name = n[i]["name"] ? non_empty(n[i]["name"], field + ".name") : r.registered_user;
+        } else {
+            parse_peer_uri(r.target, non_empty(to, field + ".to"), field + ".to");
+            if (auto u = sip::parse_uri(r.target.uri); u && !u->user.empty()) r.user = std::string(u->user);
+            r.target.name = n[i]["name"] ? non_empty(n[i]["name"], field + ".name") : r.target.domain;
+        }
         parse_credentials(r.target, n[i], field);
         if (n[i]["strip"]) r.strip = static_cast<std::size_t>(integer(n[i]["strip"], field + ".strip", 0, 64));
         if (n[i]["prepend"]) r.prepend = number_prefix(n[i]["prepend"], field + ".prepend");

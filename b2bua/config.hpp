@@ -2,6 +2,7 @@
 #pragma once
 
 #include "auth/ip_network.hpp"
+#include "registration/registrar.hpp"
 #include "routing/inbound.hpp"
 #include "routing/route_table.hpp"
 #include "routing/trunk.hpp"
@@ -73,6 +74,10 @@ struct config {
         /// When not empty, only PBXs in these networks may send requests (others get 403 before
         /// any challenge); trunks are recognised first and are not subject to it.
         std::vector<auth::ip_network> allowed_sources;
+        /// The PBXs' registrations with us (RFC 3261 §10.3).
+        registration::registrar_policy registrar;
+        /// A CRLF keep-alive this often to each binding behind NAT; 0 = none.
+        std::chrono::seconds registrar_keepalive{30};
     } downstream;
 
     struct upstream_section {

@@ -29,6 +29,10 @@ struct inbound_route {
     /// international forms, the PBX wants one.
     std::size_t caller_strip = 0;
     std::string caller_prepend;
+    /// `to: { registered: USER }`: the call goes to the binding of PBX account USER most
+    /// recently registered with us (target.uri and address are then empty: the binding says
+    /// where), or gets 480 when it has none.
+    std::string registered_user;
 };
 
 /// Inbound routes by longest prefix of the dialled number. Immutable once built.

@@ -68,6 +68,11 @@ struct trunk {
     std::vector<auth::ip_network> inbound_networks;
     source_identification identify_by = source_identification::address;
     trunk_selection_policy selection;
+    /// Keep one registration with the provider (RFC 3261 §10.2), at the uri's host:port, as
+    /// sip:username@domain; calls the provider sends to the Contact we register are this
+    /// trunk's, whatever address they come from.
+    bool registers = false;
+    std::chrono::seconds register_expires{600};  ///< the interval asked for
 };
 
 /// A Request-URI at the peer: "sip:[user@]domain", with ";transport=tcp" when the peer is

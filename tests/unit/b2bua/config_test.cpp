@@ -253,7 +253,7 @@ TEST(config, inbound_routes_inbound_from_and_allowed_sources) {
 
 TEST(config, inbound_errors_name_the_field) {
     EXPECT_EQ(error_of(std::string(documented) + "inbound_routes:\n  - { prefix: \"\" }\n"),
-              "inbound_routes[0].to: is required (the PBX's SIP URI, e.g. sip:10.0.0.5:5060)");
+              "inbound_routes[0].to: is required (the PBX's SIP URI, e.g. sip:10.0.0.5:5060, or { registered: USER })");
     EXPECT_EQ(error_of(std::string(documented) + "inbound_routes:\n  - { to: \"http://x\" }\n"),
               "inbound_routes[0].to: 'http://x' is not a sip: URI");
     EXPECT_EQ(error_of(std::string(documented) + "inbound_routes:\n  - { to: \"sip:10.0.0.5\", prepend: \"0 1\" }\n"),
@@ -276,6 +276,55 @@ TEST(config, inbound_errors_name_the_field) {
               "upstream.trunks[0].from_user: 'a b' is not a valid SIP user part (digits, letters, + - _ . and the like)");
     EXPECT_EQ(error_of(with(documented, "  realm: pbx.local\n", "  realm: pbx.local\n  allowed_sources: [ office ]\n")),
               "downstream.allowed_sources[0]: 'office' is not an address or CIDR");
+}
+
+TEST(config, registration_keys_default_and_are_checked) {
+    const auto plain = parse_config(documented);
+    EXPECT_FALSE(plain.upstream.trunks.at(0).registers);
+    EXPECT_EQ(plain.upstream.trunks.at(0).register_expires, std::chrono::seconds(600));
+    EXPECT_EQ(plain.downstream.registrar.min_expires, std::chrono::seconds(60));
+    EXPECT_EQ(plain.downstream.registrar.max_expires, std::chrono::seconds(3600));
+    EXPECT_EQ(plain.downstream.registrar.default_expires, std::chrono::seconds(600));
+    EXPECT_EQ(plain.downstream.registrar_keepalive, std::chrono::seconds(30));
+
+    const auto c = parse_config(with(with(documented, "      password: trunkpass\n",
+                                          "      password: trunkpass\n      register: true\n      register_expires: 20\n"),
+                                     "  realm: pbx.local\n",
+                                     "  realm: pbx.local\n  registrar: { min_expires: 10, max_expires: 300, "
+                                     "default_expires: 120, keepalive_s: 0, max_bindings: 3 }\n") +
+                                "inbound_routes:\n  - { prefix: \"\", to: { registered: pbxuser } }\n");
+    EXPECT_TRUE(c.upstream.trunks.at(0).registers);
+    EXPECT_EQ(c.upstream.trunks.at(0).register_expires, std::chrono::seconds(20));
+    EXPECT_EQ(c.downstream.registrar.min_expires, std::chrono::seconds(10));
+    EXPECT_EQ(c.downstream.registrar.max_expires, std::chrono::seconds(300));
+    EXPECT_EQ(c.downstream.registrar.default_expires, std::chrono::seconds(120));
+    EXPECT_EQ(c.downstream.registrar.max_bindings, 3u);
+    EXPECT_EQ(c.downstream.registrar_keepalive, std::chrono::seconds(0));
+    ASSERT_EQ(c.inbound_routes.size(), 1u);
+    EXPECT_EQ(c.inbound_routes[0].registered_user, "pbxuser");
+    EXPECT_EQ(c.inbound_routes[0].target.name, "pbxuser");
+
+    // A provider may grant 20 s: 10 s must be accepted, less is refused.
+    EXPECT_EQ(error_of(with(documented, "      password: trunkpass\n", "      password: trunkpass\n      register_expires: 9\n")),
+              "upstream.trunks[0].register_expires: 9 is out of range 10..86400");
+    EXPECT_EQ(error_of(with(documented, "      password: trunkpass\n", "      password: trunkpass\n      register: yes\n")),
+              "upstream.trunks[0].register: must be true or false, not 'yes'");
+    EXPECT_EQ(error_of(with(with(documented, "      username: trunkuser\n", ""), "      password: trunkpass\n",
+                            "      register: true\n")),
+              "upstream.trunks[0].username: is required with register: true (it names the account registered, "
+              "sip:username@host)");
+    EXPECT_EQ(error_of(with(documented, "  realm: pbx.local\n", "  realm: pbx.local\n  registrar: { min_expires: 700 }\n")),
+              "downstream.registrar.default_expires: 600 is outside min_expires..max_expires (700..3600)");
+    EXPECT_EQ(error_of(with(documented, "  realm: pbx.local\n",
+                            "  realm: pbx.local\n  registrar: { min_expires: 900, max_expires: 600 }\n")),
+              "downstream.registrar.max_expires: 600 is below min_expires (900)");
+    EXPECT_EQ(error_of(with(documented, "  realm: pbx.local\n", "  realm: pbx.local\n  registrar: { ttl: 5 }\n")),
+              "downstream.registrar.ttl: unknown key (line 6); expected one of: min_expires, max_expires, "
+              "default_expires, keepalive_s, max_bindings");
+    EXPECT_EQ(error_of(std::string(documented) + "inbound_routes:\n  - { to: { registered: reception } }\n"),
+              "inbound_routes[0].to.registered: no user named 'reception' in downstream.users");
+    EXPECT_EQ(error_of(std::string(documented) + "inbound_routes:\n  - { to: { user: pbxuser } }\n"),
+              "inbound_routes[0].to.user: unknown key (line 21); expected one of: registered");
 }
 
 // Two trunks for the failover tests: the documented carrier plus a backup.

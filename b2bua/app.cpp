@@ -27,7 +27,7 @@ namespace b2b::b2bua {
 void setup_logging(const std::string& level) {
     auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
     const auto lvl = spdlog::level::from_str(level);
-    for (const char* name : {"b2bua", "sip.txn", "sip.transport", "auth", "http"}) {
+    for (const char* name : {"b2bua", "sip.txn", "sip.transport", "auth", "registration", "http"}) {
         if (auto existing = spdlog::get(name)) {
             existing->set_level(lvl);
             continue;
@@ -117,6 +117,7 @@ public:
 
     void run() {
         transport_.start();
+        core_.start();
         auto log = spdlog::get("b2bua");
         for (const auto& [kind, ep] : transport_.listening()) {
             log->info("listening for SIP on {} {}", sip::to_string(kind), ep.to_string());

@@ -18,6 +18,7 @@ std::string_view to_string(call_result r) noexcept {
         case call_result::limit: return "limit";
         case call_result::unavailable: return "unavailable";
         case call_result::draining: return "draining";
+        case call_result::not_registered: return "not_registered";
     }
     return "error";
 }
@@ -32,7 +33,8 @@ constexpr call_result all_results[] = {call_result::answered, call_result::cance
                                        call_result::rejected, call_result::timeout,
                                        call_result::upstream_auth_failed, call_result::no_route,
                                        call_result::error,    call_result::limit,
-                                       call_result::unavailable, call_result::draining};
+                                       call_result::unavailable, call_result::draining,
+                                       call_result::not_registered};
 
 }  // namespace
 
@@ -64,7 +66,8 @@ b2bua_metrics::b2bua_metrics(prometheus::Registry& registry, std::string downstr
       responses_(prometheus::BuildCounter()
                      .Name("b2bua_sip_responses_total")
                      .Help("SIP responses received (in) and sent (out), by status code.")
-                     .Register(registry)) {
+                     .Register(registry)),
+      registrations_(registry) {
     downstream_ = make_auth_series("downstream", downstream_realm, auth::downstream_failures());
     upstream_.reserve(trunk_names.size() + pbx_names.size());
     for (const auto& name : trunk_names) {
@@ -83,8 +86,8 @@ b2bua_metrics::b2bua_metrics(prometheus::Registry& registry, std::string downstr
         for (std::size_t i = 0; i < trunk_names.size(); ++i) {
             for (call_result r : all_results) {
                 // An outbound call refused before routing has no trunk; an inbound one always has.
-                if (d == call_direction::outbound &&
-                    (r == call_result::no_route || r == call_result::limit || r == call_result::unavailable)) {
+                if (d == call_direction::outbound && (r == call_result::no_route || r == call_result::limit ||
+                                                      r == call_result::unavailable || r == call_result::not_registered)) {
                     continue;
                 }
                 by_trunk[i][static_cast<std::size_t>(r)] = &calls_.Add(

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "auth/failure.hpp"
+#include "b2bua/registration_metrics.hpp"
 #include "sip/transaction/transaction_manager.hpp"
 
 #include <prometheus/counter.h>
@@ -32,6 +33,7 @@ enum class call_result : std::uint8_t {
     limit,                 ///< refused by calls.max_calls, or every trunk of the route over max_calls/max_cps -> 503
     unavailable,           ///< every trunk of the route down or out of service (none over a limit) -> 503
     draining,              ///< refused, or still ringing and ended, because the process is draining -> 503
+    not_registered,        ///< inbound, to a PBX account with no current registration -> 480
 };
 std::string_view to_string(call_result r) noexcept;
 
@@ -49,7 +51,8 @@ std::string_view to_string(call_direction d) noexcept;
 ///   b2bua_calls_total{direction,trunk,result}, b2bua_active_calls{direction},
 ///   b2bua_sip_requests_total{direction,method}, b2bua_sip_responses_total{direction,code},
 ///   b2bua_sip_parse_errors_total{reason}, b2bua_sip_retransmissions_total{direction},
-///   b2bua_trunk_failovers_total{from,to,status}, b2bua_trunk_up{trunk}.
+///   b2bua_trunk_failovers_total{from,to,status}, b2bua_trunk_up{trunk}, and the registration
+///   families (registration_metrics).
 /// Series for every known label value are created at construction, at zero, so `rate()` and
 /// alerts work from the first scrape. Also the transaction layer's observer.
 ///
@@ -86,6 +89,9 @@ public:
     void trunk_failover(std::size_t from, std::size_t to, std::string_view status);
     void set_trunk_up(std::size_t trunk, bool up);
 
+    /// Ours with the trunks, and the PBXs' with us.
+    registration_metrics& registrations() noexcept { return registrations_; }
+
     // sip::transaction_observer
     void on_received(const sip::message& m) override;
     void on_sent_request(sip::method m, std::string_view method_text) override;
@@ -95,7 +101,7 @@ public:
 
 private:
     static constexpr std::size_t method_count = static_cast<std::size_t>(sip::method::publish) + 1;
-    static constexpr std::size_t result_count = static_cast<std::size_t>(call_result::draining) + 1;
+    static constexpr std::size_t result_count = static_cast<std::size_t>(call_result::not_registered) + 1;
 
     // One peer's authentication series (the realm downstream, a trunk upstream).
     struct auth_series {
@@ -133,6 +139,7 @@ private:
     std::vector<prometheus::Counter*> parse_errors_;  // by sip::errc
     prometheus::Counter* retrans_sent_;
     prometheus::Counter* retrans_received_;
+    registration_metrics registrations_;
 };
 
 }  // namespace b2b::b2bua

@@ -154,6 +154,9 @@ struct outbound_attempt {
     /// No provisional within the trunk's invite_timeout: the INVITE is given up (failover).
     sip::timer_service::timer_id invite_timer = 0;
     bool holds_slot = false;  ///< counted in the trunk's max_calls until released
+    /// A registered PBX behind NAT (or over a stream): every request goes on `initial.flow`,
+    /// whatever its Contact says (RFC 3581 style).
+    bool pinned = false;
     dialog::dialog_state initial;              ///< the dialog as our INVITE makes it
     /// P-Asserted-Identity, Privacy, Diversion as this peer is to see them (caller_identity).
     std::vector<std::pair<std::string, std::string>> identity_headers;

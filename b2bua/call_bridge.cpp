@@ -29,9 +29,20 @@ void core::count_setup(call& c, call_result result) {
 }
 
 bool core::start_attempt(call& c, std::size_t trunk_index, std::string_view number, std::string_view caller,
-                         std::string_view display) {
-    const auto& trunk = peer_of(trunk_index);
-    auto flow = transport_.flow_to(trunk->transport, trunk->address);
+                         std::string_view display, const registered_destination* registered) {
+    std::shared_ptr<const routing::trunk> trunk = peer_of(trunk_index);
+    if (registered != nullptr) {
+        // The route's PBX (its name, credentials, identity policy) where it registered from.
+        auto at = std::make_shared<routing::trunk>(*trunk);
+        at->uri = registered->contact;
+        at->transport = registered->transport;
+        at->address = registered->address;
+        at->domain = registered->address.to_string();
+        trunk = std::move(at);
+    }
+    auto flow = registered != nullptr && registered->pinned
+                    ? boost::system::result<sip::flow>(*registered->pinned)
+                    : transport_.flow_to(trunk->transport, trunk->address);
     if (!flow) {
         log_->error("call {}: no {} transport towards trunk {} ({})", c.id.value, sip::to_string(trunk->transport),
                     trunk->name, flow.error().message());
@@ -43,6 +54,7 @@ bool core::start_attempt(call& c, std::size_t trunk_index, std::string_view numb
     outbound_attempt& a = c.attempts.emplace_back();
     a.trunk = trunk;
     a.trunk_index = trunk_index;
+    a.pinned = registered != nullptr && registered->pinned.has_value();
 
     // The outbound leg is a new dialog. Only the caller's and the dialled user parts (caller ID
     // and number) and the caller's display name cross over; hosts, ports, tags, parameters,
@@ -66,7 +78,9 @@ bool core::start_attempt(call& c, std::size_t trunk_index, std::string_view numb
     d.local += from_host;
     d.local += ">;tag=";
     d.local += d.local_tag;
-    d.remote_target = routing::request_uri_at(*trunk, number);
+    // §8.1.1.1: to a registered PBX the Request-URI is the Contact it registered (it may carry
+    // a user part or parameters by which the PBX recognises its own binding).
+    d.remote_target = registered != nullptr ? registered->contact : routing::request_uri_at(*trunk, number);
     d.remote = "<sip:" + std::string(number) + "@" + trunk->domain + ">";
     a.dialogs.emplace(d);
     dialogs_.add(key_of(d), c.outbound_usage);
@@ -415,7 +429,7 @@ void core::on_outbound_answer(call& c, const sip::message& rsp) {
         // Our PRACKs in the early dialog used numbers above the INVITE's (RFC 3262 §7.1).
         if (early->remote_tag == d.remote_tag) d.local_cseq = std::max(d.local_cseq, early->local_cseq);
     }
-    dialog::aim_in_dialog(d, a.trunk->address);
+    aim(a, d);
     session_timer_answered(c, leg_side::outbound, rsp, a.refresh.offer ? a.refresh.offer->interval : 0);
 
     if (c.state != call_state::calling) {
@@ -521,7 +535,7 @@ void core::end_other_fork(call& c, const sip::message& rsp) {
     // INVITE, so that dialog is confirmed with an ACK and ended with a BYE at once.
     outbound_attempt& a = c.out();
     auto d = std::make_shared<dialog::dialog_state>(a.dialogs->fork_dialog(rsp));
-    dialog::aim_in_dialog(*d, a.trunk->address);
+    aim(a, *d);
     log_->info("call {}: 2xx from a second fork (tag {:?}): ACK and BYE", c.id.value, rsp.to().tag);
     if (auto bye = ack_and_bye(a, d, rsp.cseq().seq, "SIP;cause=200;text=\"Call completed elsewhere\"")) {
         c.requests.push_back(std::move(bye));

@@ -117,6 +117,11 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
           for (const auto& t : cfg.upstream.trunks) policies.push_back(t.selection);
           return policies;
       }()),
+      pbx_registrar_(cfg.downstream, auth, metrics, timers,
+                     [this](const sip::flow& to, std::string_view bytes) {
+                         if (txm_ != nullptr) (void)txm_->send_stateless(to, bytes);
+                     },
+                     [this] { return wall_now(); }, core_logger()),
       wall_epoch_(std::chrono::system_clock::now()),
       steady_epoch_(timers.now()) {
     for (const auto& t : cfg.upstream.trunks) {
@@ -130,8 +135,11 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
     stages_.push_back(std::make_unique<screening_stage>([this](const sip::message& invite) {
         return find_by_inbound(invite.call_id(), invite.from().tag) != nullptr;
     }));
-    stages_.push_back(
-        std::make_unique<identification_stage>(sources_, auth, metrics_, [this] { return wall_now(); }, log_));
+    stages_.push_back(std::make_unique<identification_stage>(
+        sources_, auth, metrics_, [this] { return wall_now(); }, log_,
+        [this](std::string_view user) -> std::optional<std::size_t> {
+            return registrations_ ? registrations_->trunk_of_contact(user) : std::nullopt;
+        }));
     stages_.push_back(std::make_unique<admission_stage>(cfg_.calls.max_calls, [this] { return calls_.size(); },
                                                         metrics_, log_));
     stages_.push_back(std::make_unique<routing_stage>(routes_, inbound_routes_, trunk_index_, metrics_, log_));
@@ -150,6 +158,7 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
 
 core::~core() {
     prober_.reset();
+    registrations_.reset();
     for (auto& [id, c] : calls_) {
         timers_.cancel(c->timer);
         stop_session_timers(*c);
@@ -165,7 +174,22 @@ void core::attach(sip::transaction_manager& transactions) {
     sender_.emplace(transactions, auth_events_.get());
     prober_ = std::make_unique<trunk_prober>(timers_, transport_, *sender_, trunks_, cfg_.sip.advertised_host,
                                              [this](std::size_t trunk, bool up) { on_trunk_health(trunk, up); });
+    registrations_ = std::make_unique<upstream_registrations>(timers_, transport_, *sender_, trunks_,
+                                                              cfg_.sip.advertised_host, metrics_.registrations());
+}
+
+void core::start() {
     prober_->start();
+    registrations_->start();
+    pbx_registrar_.start();
+}
+
+void core::aim(const outbound_attempt& a, dialog::dialog_state& d) const {
+    if (a.pinned) {
+        d.flow = a.initial.flow;
+        return;
+    }
+    dialog::aim_in_dialog(d, a.trunk->address);
 }
 
 // The wall clock moves with the injected clock, so nonce ageing follows the test clock too.
@@ -194,6 +218,7 @@ bool core::acceptable(sip::transaction_id txn, const sip::message& req, bool in_
 void core::on_request_out_of_dialog(sip::transaction_id txn, sip::message&& req, const sip::flow& f) {
     if (!acceptable(txn, req, false)) return;
     if (req.method() == sip::method::invite) return on_initial_invite(txn, std::move(req), f);
+    if (req.method() == sip::method::register_) return on_register(txn, std::move(req), f);
     if (sources_.classify(f.remote).what == source_policy::kind::refused) {
         // Scans (OPTIONS first, as sipvicious svmap does) learn nothing from outside the
         // allowed networks either.
@@ -222,6 +247,28 @@ void core::on_request_out_of_dialog(sip::transaction_id txn, sip::message&& req,
     }
 }
 
+void core::on_register(sip::transaction_id txn, sip::message&& req, const sip::flow& f) {
+    const auto source = sources_.classify(f.remote);
+    if (source.what == source_policy::kind::refused) {
+        metrics_.auth_failure_downstream(auth::failure::source_not_allowed);
+        log_->info("auth failure downstream: reason=source_not_allowed source={} method=REGISTER: not in "
+                   "downstream.allowed_sources",
+                   f.remote.to_string());
+        return respond(txn, req, 403, "Forbidden", tokens_.tag());
+    }
+    if (source.what == source_policy::kind::trunk) {
+        // A provider has no account with us: its address is all we know of it, and that proves
+        // nothing a registrar could bind.
+        log_->info("registrar: REGISTER from trunk {} ({}) refused: trunks do not register with us",
+                   trunks_[source.trunk]->name, f.remote.to_string());
+        return respond(txn, req, 403, "Forbidden", tokens_.tag());
+    }
+    const std::string tag = tokens_.tag();
+    pbx_registrar_.on_register(req, f, [&](int status, std::string_view reason, const header_list& headers) {
+        respond(txn, req, status, reason, tag, headers);
+    });
+}
+
 void core::refuse(ingress_request& r, int status, std::string_view reason, const header_list& extra) {
     respond(r.txn, r.invite, status, reason, r.reject_tag, extra);
 }
@@ -236,6 +283,19 @@ void core::on_initial_invite(sip::transaction_id txn, sip::message&& invite, con
     const std::string display(invite.from().display_name);
     const bool inbound = r.direction == call_direction::inbound;
     const std::size_t peer = inbound ? trunks_.size() + r.inbound_route : r.trunk_index;
+    std::optional<registered_destination> registered;
+    if (inbound) {
+        if (const auto& user = inbound_routes_.routes()[r.inbound_route].registered_user; !user.empty()) {
+            registered = pbx_registrar_.destination_of(user);
+            if (!registered) {
+                // RFC 3261 §21.4.18: the callee is known but cannot be reached right now.
+                metrics_.call_setup(r.direction, *r.source_trunk, call_result::not_registered);
+                log_->info("call refused: {:?} from trunk {} is for PBX account {:?}, which is not registered",
+                           r.dialled, trunks_[*r.source_trunk]->name, user);
+                return respond(txn, invite, 480, "Temporarily Unavailable", r.reject_tag);
+            }
+        }
+    }
     call& c = create_call(r, std::move(invite), tokens_.tag());
     if (inbound) {
         log_->info("call {} start: {} (trunk {}) {:?} -> {:?} to pbx {}", c.id.value, f.remote.to_string(),
@@ -256,7 +316,8 @@ void core::on_initial_invite(sip::transaction_id txn, sip::message&& invite, con
                                               cfg_.calls.max_ringing.count());
                                    cancel_outbound(*p, 408, "Request Timeout", call_result::timeout);
                                });
-    if (!(inbound ? start_attempt(c, peer, r.number, caller, display) : begin_attempt(c))) {
+    if (!(inbound ? start_attempt(c, peer, r.number, caller, display, registered ? &*registered : nullptr)
+                  : begin_attempt(c))) {
         answer_inbound(c, 503, "Service Unavailable", call_result::error);
         c.end_reason = "the outbound leg could not be sent";
         maybe_end(c);

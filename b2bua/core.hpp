@@ -7,7 +7,9 @@
 #include "b2bua/downstream_auth.hpp"
 #include "b2bua/drain.hpp"
 #include "b2bua/ingress.hpp"
+#include "b2bua/pbx_registrations.hpp"
 #include "b2bua/trunk_prober.hpp"
+#include "b2bua/upstream_registrations.hpp"
 #include "dialog/dialog_manager.hpp"
 #include "dialog/request_sender.hpp"
 #include "routing/route_table.hpp"
@@ -59,6 +61,9 @@ public:
 
     /// Must be called once, before any traffic, with the manager that calls us back.
     void attach(sip::transaction_manager& transactions);
+    /// Starts what sends on its own, once the transport listens: OPTIONS health pings, our
+    /// registrations with the trunks, the keep-alives to the PBXs' bindings.
+    void start();
 
     // sip::transaction_user: handed to the dialog manager, which dispatches.
     void on_request(sip::transaction_id txn, sip::message&& request, const sip::flow& f) override {
@@ -104,9 +109,15 @@ private:
     // New calls
     void on_initial_invite(sip::transaction_id txn, sip::message&& invite, const sip::flow& f);
     call& create_call(ingress_request& r, sip::message&& invite, std::string our_tag);
-    /// A new attempt towards peer `peer` (an index of peer_of) dialling `number` (escaped).
+    /// A new attempt towards peer `peer` (an index of peer_of) dialling `number` (escaped); to a
+    /// PBX account's registered Contact when `registered` is given.
     bool start_attempt(call& c, std::size_t peer, std::string_view number, std::string_view caller,
-                       std::string_view display);
+                       std::string_view display, const registered_destination* registered = nullptr);
+    /// Points an outbound dialog's flow where its in-dialog requests go: per its route set and
+    /// remote target, or always on the pinned flow of a registered PBX behind NAT.
+    void aim(const outbound_attempt& a, dialog::dialog_state& d) const;
+    /// A REGISTER from a PBX (pbx_registrations), or 403 from a trunk.
+    void on_register(sip::transaction_id txn, sip::message&& request, const sip::flow& f);
     /// The trunks, then the PBX targets of inbound routes.
     const std::shared_ptr<const routing::trunk>& peer_of(std::size_t peer) const {
         return peer < trunks_.size() ? trunks_[peer] : pbx_targets_[peer - trunks_.size()];
@@ -259,6 +270,8 @@ private:
     std::vector<std::unique_ptr<ingress_stage>> stages_;
     routing::trunk_selection selection_;
     std::unique_ptr<trunk_prober> prober_;
+    std::unique_ptr<upstream_registrations> registrations_;  ///< made by attach (needs the sender)
+    pbx_registrations pbx_registrar_;
     /// INVITEs given up for want of a provisional (invite_timeout), by attempt id: kept until
     /// their transaction ends, so that a late 2xx is ACKed and ended with BYE (and a late 1xx
     /// releases the CANCEL asked for at give-up).
@@ -282,6 +295,8 @@ private:
         sip::timer_service::time_point deadline{};  ///< when the calls left are ended
         sip::timer_service::timer_id timer = 0;     ///< the deadline, then the linger bound
         std::function<void()> done;
+        bool unregistered = false;         ///< our registrations with the trunks are removed
+        bool awaiting_unregister = false;  ///< the calls are gone; waiting for those removals
     } drain_;
 };
 

@@ -69,7 +69,9 @@ public:
 
     auth_decision check(const sip::message& request, const sip::endpoint& source,
                         std::chrono::system_clock::time_point now) {
-        const bool proxy = challenge_status_ == 407;
+        // A registrar challenges with 401 (RFC 3261 §22.1, §10.3 step 2): a PBX answers a 407 to
+        // its REGISTER only as a proxy's, and some not at all.
+        const bool proxy = challenge_status_ == 407 && request.method() != sip::method::register_;
         const auto wanted = proxy ? sip::header_id::proxy_authorization : sip::header_id::authorization;
         const auto credentials = request.values(wanted);
         // Nonces are bound to the address, not the port: NAT and TCP reconnects change ports.
@@ -87,7 +89,7 @@ public:
         d.detail = result.detail;
         const auto challenge = [&](bool stale) {
             d.action = auth_decision::kind::challenge;
-            d.status = challenge_status_;
+            d.status = proxy ? 407 : 401;
             d.reason_phrase = proxy ? "Proxy Authentication Required" : "Unauthorized";
             d.challenge_header = proxy ? "Proxy-Authenticate" : "WWW-Authenticate";
             d.challenges = server_.challenge(from, now, stale);

@@ -36,6 +36,9 @@ struct auth_decision {
 /// 403 Forbidden, the PBX having had the one retry the challenge allows (§22.3); malformed
 /// credentials or a digest uri that is not the Request-URI -> 400 (RFC 2617 §3.2.2.5).
 ///
+/// A REGISTER is challenged with 401 WWW-Authenticate whatever `challenge` says: we are its
+/// registrar, not a proxy (RFC 3261 §22.1).
+///
 /// The algorithms offered depend on the source address (config algorithms_for). A source that
 /// leaves 3 first challenges unanswered within 5 minutes makes one challenge decision carry
 /// failure challenge_unanswered, naming the algorithms it was offered.

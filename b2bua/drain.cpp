@@ -50,6 +50,16 @@ void core::drain(std::chrono::seconds grace, std::function<void()> done) {
             drain_.deadline = timers_.now() + std::chrono::duration_cast<sip::timer_service::duration>(grace);
             log_->info("draining: new calls get 503; {} call(s) in progress may go on for up to {} s", calls_.size(),
                        grace.count());
+            // The providers stop sending calls to us at once (their calls in progress go on: they
+            // follow the dialogs' Contacts, not the registration).
+            if (registrations_) {
+                registrations_->stop([this] {
+                    drain_.unregistered = true;
+                    if (drain_.awaiting_unregister) finish_drain();
+                });
+            } else {
+                drain_.unregistered = true;
+            }
             if (calls_.empty()) return finish_drain();
             if (grace.count() <= 0) return end_all_calls("shutting down");
             drain_.timer = timers_.schedule(std::chrono::duration_cast<sip::timer_service::duration>(grace), [this] {
@@ -116,6 +126,20 @@ void core::end_call_for_drain(call& c, std::string_view reason) {
 
 void core::finish_drain() {
     if (drain_.phase == drain_phase::stopped) return;
+    if (!drain_.unregistered && !drain_.awaiting_unregister) {
+        // No call left, but the REGISTERs removing our bindings are still under way: their
+        // answers are waited for as long as the last answers of the calls would be.
+        drain_.awaiting_unregister = true;
+        timers_.cancel(drain_.timer);
+        drain_.timer = timers_.schedule(drain_linger(), [this] {
+            drain_.timer = 0;
+            log_->warn("draining: a registration removal got no answer in time; stopping anyway");
+            drain_.unregistered = true;
+            finish_drain();
+        });
+        return;
+    }
+    if (!drain_.unregistered) return;  // the removal's answer, or its time limit, finishes
     drain_.phase = drain_phase::stopped;
     timers_.cancel(drain_.timer);
     drain_.timer = 0;

@@ -152,7 +152,7 @@ void core::on_abandoned_invite_event(std::uint64_t attempt, dialog::request_even
     auto d = std::make_shared<dialog::dialog_state>(verdict == dialog::dialog_set::verdict::confirmed
                                                         ? a.dialogs->confirmed()
                                                         : a.dialogs->fork_dialog(rsp));
-    dialog::aim_in_dialog(*d, a.trunk->address);
+    aim(a, *d);
     log_->info("trunk {} answered {} an INVITE given up for its silence: ACK and BYE", a.trunk->name, status);
     // §13.2.2.4: every 2xx is ACKed, even one we do not want; then the dialog ends.
     ack_and_bye(a, d, rsp.cseq().seq, "SIP;cause=408;text=\"No provisional response in time\"");

@@ -66,6 +66,16 @@ source_policy::verdict source_policy::classify(const sip::endpoint& source) cons
 }
 
 stage_result identification_stage::run(ingress_request& r, ingress_responder& responder) {
+    if (registered_contact_) {
+        if (const auto trunk = registered_contact_(r.invite.request_uri().user)) {
+            // The Contact user is a secret of the trunk's (registration::contact_user): only its
+            // provider, which we gave it to, can address it.
+            r.source_trunk = *trunk;
+            r.direction = call_direction::inbound;
+            r.to_registered_contact = true;
+            return stage_result::proceed;
+        }
+    }
     switch (const auto source = sources_.classify(r.flow.remote); source.what) {
         case source_policy::kind::trunk:
             // A provider answers no challenge of ours: its address is the proof.
@@ -82,31 +92,39 @@ stage_result identification_stage::run(ingress_request& r, ingress_responder& re
         case source_policy::kind::pbx:
             break;
     }
-    const auto decision = auth_.check(r.invite, r.flow.remote, wall_now_());
+    const auto decision = authenticate_pbx(auth_, metrics_, *log_, r.invite, r.flow, wall_now_());
+    if (decision.action == auth_decision::kind::accept) {
+        r.user = decision.username;
+        return stage_result::proceed;
+    }
+    responder.refuse(r, decision.status, decision.reason_phrase, challenge_headers(decision));
+    return stage_result::stop;
+}
+
+auth_decision authenticate_pbx(downstream_auth& auth, b2bua_metrics& metrics, spdlog::logger& log,
+                               const sip::message& request, const sip::flow& flow,
+                               std::chrono::system_clock::time_point now) {
+    auto decision = auth.check(request, flow.remote, now);
     if (decision.failure) {
-        metrics_.auth_failure_downstream(*decision.failure);
+        metrics.auth_failure_downstream(*decision.failure);
         // {:?} quotes and escapes: user names and numbers are the peer's text, not ours.
-        log_->info("auth failure downstream: reason={} user={:?} source={} call-id={:?}: {}",
-                   auth::to_string(*decision.failure), decision.username, r.flow.remote.to_string(),
-                   r.invite.call_id(), decision.detail);
+        log.info("auth failure downstream: reason={} user={:?} source={} method={} call-id={:?}: {}",
+                 auth::to_string(*decision.failure), decision.username, flow.remote.to_string(), request.method_text(),
+                 request.call_id(), decision.detail);
     }
     switch (decision.action) {
-        case auth_decision::kind::accept:
-            metrics_.auth_success_downstream();
-            r.user = decision.username;
-            return stage_result::proceed;
-        case auth_decision::kind::challenge: {
-            metrics_.auth_challenge_downstream();
-            header_list extra;
-            for (const auto& value : decision.challenges) extra.emplace_back(decision.challenge_header, value);
-            responder.refuse(r, decision.status, decision.reason_phrase, extra);
-            return stage_result::stop;
-        }
-        case auth_decision::kind::reject:
-            responder.refuse(r, decision.status, decision.reason_phrase);
-            return stage_result::stop;
+        case auth_decision::kind::accept: metrics.auth_success_downstream(); break;
+        case auth_decision::kind::challenge: metrics.auth_challenge_downstream(); break;
+        case auth_decision::kind::reject: break;
     }
-    return stage_result::stop;
+    return decision;
+}
+
+header_list challenge_headers(const auth_decision& d) {
+    header_list extra;
+    if (d.action != auth_decision::kind::challenge) return extra;
+    for (const auto& value : d.challenges) extra.emplace_back(d.challenge_header, value);
+    return extra;
 }
 
 stage_result admission_stage::run(ingress_request& r, ingress_responder& responder) {
@@ -122,15 +140,16 @@ stage_result admission_stage::run(ingress_request& r, ingress_responder& respond
 stage_result routing_stage::run(ingress_request& r, ingress_responder& responder) {
     const auto counted_trunk = r.source_trunk.value_or(b2bua_metrics::no_trunk);
     // A Request-URI without a user part dials nothing: even a default route has no number to
-    // put on the other leg.
-    if (r.invite.request_uri().user.empty()) {
+    // put on the other leg. Sent to the Contact we registered, the number is in To.
+    const auto& dialled_uri = r.to_registered_contact ? r.invite.to().uri : r.invite.request_uri();
+    if (dialled_uri.user.empty()) {
         metrics_.call_setup(r.direction, counted_trunk, call_result::no_route);
-        log_->info("call refused: no number in the Request-URI {:?} from {}", r.invite.request_uri().text,
-                   r.flow.remote.to_string());
+        log_->info("call refused: no number in the {} {:?} from {}",
+                   r.to_registered_contact ? "To URI" : "Request-URI", dialled_uri.text, r.flow.remote.to_string());
         responder.refuse(r, 404, "Not Found");
         return stage_result::stop;
     }
-    r.dialled = sip::unescape(r.invite.request_uri().user);
+    r.dialled = sip::unescape(dialled_uri.user);
     const auto& from = r.invite.from().uri;
     r.caller = from.is_sip_or_sips() && !from.user.empty() ? std::string(from.user) : std::string("anonymous");
     if (r.direction == call_direction::inbound) {
@@ -145,7 +164,7 @@ stage_result routing_stage::run(ingress_request& r, ingress_responder& responder
         const auto& ir = inbound_routes_.routes()[*route];
         r.number = !ir.user.empty() ? ir.user
                    : ir.strip == 0 && ir.prepend.empty()
-                       ? std::string(r.invite.request_uri().user)
+                       ? std::string(dialled_uri.user)
                        : sip::escape_user(routing::rewrite_number(r.dialled, ir.strip, ir.prepend));
         // The provider's caller number in the form the PBX expects (E.164, or national).
         if ((ir.caller_strip != 0 || !ir.caller_prepend.empty()) && r.caller != "anonymous") {
@@ -166,7 +185,7 @@ stage_result routing_stage::run(ingress_request& r, ingress_responder& responder
     // Number rewriting per route (strip, then prepend); an unrewritten number goes on as the
     // caller wrote it, escapes included.
     r.number = route->rewrites() ? sip::escape_user(route->rewrite(r.dialled))
-                                 : std::string(r.invite.request_uri().user);
+                                 : std::string(dialled_uri.user);
     if (r.number.empty()) {
         metrics_.call_setup(r.direction, counted_trunk, call_result::no_route);
         log_->info("call refused: nothing left of {:?} after the route's strip of {}", r.dialled, route->strip);

@@ -46,6 +46,9 @@ struct ingress_request {
     /// identification: the trunk the request came from (a call to a PBX), or none (from a PBX).
     std::optional<std::size_t> source_trunk;
     call_direction direction = call_direction::outbound;  ///< identification
+    /// identification: sent to the Contact we registered with a trunk, whose user part is ours:
+    /// the dialled number is the To user (RFC 3261 §10.2: the provider's registrar retargets).
+    bool to_registered_contact = false;
     std::string dialled;         ///< routing: the unescaped Request-URI user part
     std::size_t trunk_index = 0;  ///< trunk selection (outbound): the trunk of the first attempt
     std::vector<std::size_t> trunks;  ///< routing (outbound): the route's trunks (indices), in failover order
@@ -115,15 +118,24 @@ private:
     std::vector<auth::ip_network> allowed_;
 };
 
-/// Who is calling: a trunk, by its source address; a PBX, which proves it with digest
+/// Who is calling: a trunk, by the Contact we registered with it (the Request-URI's user part,
+/// from whatever address the provider sends) or by its source address; a PBX, which proves it with digest
 /// authentication (RFC 3261 §22, RFC 7616). Challenges, refusals and failures are counted and
 /// logged here, by reason.
 class identification_stage final : public ingress_stage {
 public:
+    /// The trunk whose registered Contact has this user part, if any.
+    using contact_lookup = std::function<std::optional<std::size_t>(std::string_view user)>;
+
     identification_stage(const source_policy& sources, downstream_auth& auth, b2bua_metrics& metrics,
                          std::function<std::chrono::system_clock::time_point()> wall_now,
-                         std::shared_ptr<spdlog::logger> log)
-        : sources_(sources), auth_(auth), metrics_(metrics), wall_now_(std::move(wall_now)), log_(std::move(log)) {}
+                         std::shared_ptr<spdlog::logger> log, contact_lookup registered_contact = {})
+        : sources_(sources),
+          auth_(auth),
+          metrics_(metrics),
+          wall_now_(std::move(wall_now)),
+          log_(std::move(log)),
+          registered_contact_(std::move(registered_contact)) {}
     std::string_view name() const noexcept override { return "identification"; }
     stage_result run(ingress_request& r, ingress_responder& responder) override;
 
@@ -133,7 +145,17 @@ private:
     b2bua_metrics& metrics_;
     std::function<std::chrono::system_clock::time_point()> wall_now_;
     std::shared_ptr<spdlog::logger> log_;
+    contact_lookup registered_contact_;
 };
+
+/// Checks the PBX's credentials on `request` (an INVITE, a REGISTER...), counting and logging
+/// the outcome by reason. Not accepted: the caller answers with the decision's status, reason and
+/// `challenge_headers`.
+auth_decision authenticate_pbx(downstream_auth& auth, b2bua_metrics& metrics, spdlog::logger& log,
+                               const sip::message& request, const sip::flow& flow,
+                               std::chrono::system_clock::time_point now);
+/// The challenge header fields of a `challenge` decision (none for the others).
+header_list challenge_headers(const auth_decision& d);
 
 /// Whether there is room: calls.max_calls (503 with Retry-After, counted as result=limit).
 class admission_stage final : public ingress_stage {

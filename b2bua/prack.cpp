@@ -85,7 +85,7 @@ void core::on_outbound_provisional(call& c, const sip::message& rsp) {
             auto d = std::make_shared<dialog::dialog_state>(a.initial);
             dialog::update_uac_dialog(*d, rsp);
             d->local_cseq = std::max(d->local_cseq, rsp.cseq().seq);
-            dialog::aim_in_dialog(*d, a.trunk->address);
+            aim(a, *d);
             a.reliability.early.push_back(std::move(d));
         }
         // §5: after an INVITE without an offer, the first SDP in a reliable provisional is the

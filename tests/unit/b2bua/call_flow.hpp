@@ -79,6 +79,8 @@ public:
     void expect_nothing();
     /// The wire text of every message the B2BUA ever sent to this actor, taken or not.
     const std::vector<std::string>& received() const noexcept { return received_; }
+    /// CRLF keep-alives the B2BUA sent to this actor (collected like messages).
+    std::size_t keepalives() const noexcept { return keepalives_; }
 
     // ---------------------------------------------------------------- sending
     /// Hands `bytes` to the B2BUA as a UDP datagram from this actor's address.
@@ -107,6 +109,7 @@ private:
     std::vector<std::string> received_;
     int branches_ = 0;
     int numbers_ = 0;
+    std::size_t keepalives_ = 0;
 };
 
 // --------------------------------------------------------------------------------- pbx_actor
@@ -207,7 +210,7 @@ public:
     void ok(const sip::message& invite) { send(ok_bytes(invite)); }
     void bye(const sip::message& invite) { send(in_dialog_bytes(invite, "BYE")); }
 
-    /// Whether the INVITE's Authorization is right for this trunk's user, password and realm.
+    /// Whether the request's Authorization is right for this trunk's user, password and realm.
     bool accepts(const sip::message& invite) const;
 
     static constexpr const char* sdp_answer =
@@ -248,6 +251,7 @@ public:
           cfg(parse_config(make_config(specs_, routes, downstream_yaml) + calls_extra + extra_yaml)),
           metrics(registry, cfg.downstream.realm, names(specs_), pbx_names(cfg)) {
         b2b.attach(txm);
+        b2b.start();
         net.set_user(&txm);
         for (const auto& s : specs_) trunks_.push_back(std::make_unique<trunk_actor>(*this, s));
     }
@@ -377,6 +381,53 @@ private:
     std::vector<std::unique_ptr<actor>> others_;
     std::vector<std::string> strays_;
 };
+
+// ------------------------------------------------------------------ calls from a provider
+
+/// What a provider sends: a call to one of our DIDs, with its own topology all over it.
+struct provider_call {
+    std::string call_id = "prov-call-1@sbc.carrier.example";
+    std::string from_tag = "provtag1";
+    std::string branch = "z9hG4bK-prov-1";
+    std::string dialled = "+4930111";
+    std::uint32_t cseq = 101;
+};
+
+inline std::string provider_invite(const actor& from, const b2bua_harness& h, const provider_call& c,
+                            const std::string& extra = {}) {
+    sip::message_writer w;
+    const std::string ruri = "sip:" + c.dialled + "@" + h.core_host_port();
+    w.request_line("INVITE", ruri);
+    w.header("Via", "SIP/2.0/UDP " + from.host_port() + ";branch=" + c.branch);
+    w.header("Record-Route", "<sip:edge.carrier.example;lr>");
+    w.header("From", "\"Caller\" <sip:+4989555@sbc.carrier.example>;tag=" + c.from_tag);
+    w.header("To", "<" + ruri + ">");
+    w.header("Call-ID", c.call_id);
+    w.header("CSeq", std::to_string(c.cseq) + " INVITE");
+    w.header("Contact", "<sip:gw@" + from.host_port() + ">");
+    w.header("Max-Forwards", "70");
+    if (!extra.empty()) w.raw_line(extra);
+    return std::move(w).finish(b2bua_harness::sdp_offer, "application/sdp");
+}
+
+inline std::string provider_in_dialog(const actor& from, const b2bua_harness& h, const provider_call& c,
+                               const std::string& method, std::uint32_t cseq, const std::string& to_tag) {
+    sip::message_writer w;
+    w.request_line(method, "sip:b2bua@" + h.core_host_port());
+    w.header("Via", "SIP/2.0/UDP " + from.host_port() + ";branch=" + c.branch + "-" + method);
+    w.header("From", "\"Caller\" <sip:+4989555@sbc.carrier.example>;tag=" + c.from_tag);
+    w.header("To", "<sip:" + c.dialled + "@" + h.core_host_port() + ">;tag=" + to_tag);
+    w.header("Call-ID", c.call_id);
+    w.header("CSeq", std::to_string(cseq) + " " + method);
+    w.header("Max-Forwards", "70");
+    return std::move(w).finish();
+}
+
+// The PBX answers as a UAS: its own Contact and tag.
+inline std::string pbx_ok(const actor& pbx, const sip::message& invite) {
+    return pbx.response(invite, 200, "OK", {{"Contact", "<sip:ext100@" + pbx.host_port() + ">"}},
+                        b2bua_harness::sdp_answer);
+}
 
 // ------------------------------------------------------------------------------- fixtures
 
@@ -538,7 +589,7 @@ inline bool trunk_actor::accepts(const sip::message& invite) const {
     if (!creds || creds->username != spec_.username || creds->realm != realm()) return false;
     const auto alg = auth::algorithm::md5;
     const auto ha1 = auth::compute_ha1(alg, spec_.username, realm(), spec_.password);
-    const auto ha2 = auth::compute_ha2(alg, "INVITE", creds->uri);
+    const auto ha2 = auth::compute_ha2(alg, invite.method_text(), creds->uri);
     const auto expected =
         auth::compute_response(alg, {ha1, creds->nonce, creds->nc, creds->cnonce, creds->qop.value_or(""), ha2});
     return creds->uri == invite.request_uri().text && expected == creds->response;
@@ -547,6 +598,19 @@ inline bool trunk_actor::accepts(const sip::message& invite) const {
 inline void b2bua_harness::collect() {
     while (cursor_ < net.sent().size()) {
         const auto& s = net.sent()[cursor_++];
+        if (s.bytes.find_first_not_of("\r\n") == std::string::npos) {
+            // A CRLF keep-alive (RFC 5626 §3.5.1 style): counted, not a SIP message.
+            actor* to = nullptr;
+            for (actor* a : actors()) {
+                if (a->address() == s.flow.remote) to = a;
+            }
+            if (to == nullptr) {
+                strays_.push_back(s.flow.remote.to_string() + ": keep-alive");
+            } else {
+                ++to->keepalives_;
+            }
+            continue;
+        }
         auto m = sip::parse_message(s.bytes);
         EXPECT_TRUE(m.has_value()) << "the B2BUA sent something unparseable:\n" << s.bytes;
         if (!m) continue;

@@ -12,51 +12,6 @@
 namespace b2b::b2bua::test {
 namespace {
 
-/// What a provider sends: a call to one of our DIDs, with its own topology all over it.
-struct provider_call {
-    std::string call_id = "prov-call-1@sbc.carrier.example";
-    std::string from_tag = "provtag1";
-    std::string branch = "z9hG4bK-prov-1";
-    std::string dialled = "+4930111";
-    std::uint32_t cseq = 101;
-};
-
-std::string provider_invite(const actor& from, const b2bua_harness& h, const provider_call& c,
-                            const std::string& extra = {}) {
-    sip::message_writer w;
-    const std::string ruri = "sip:" + c.dialled + "@" + h.core_host_port();
-    w.request_line("INVITE", ruri);
-    w.header("Via", "SIP/2.0/UDP " + from.host_port() + ";branch=" + c.branch);
-    w.header("Record-Route", "<sip:edge.carrier.example;lr>");
-    w.header("From", "\"Caller\" <sip:+4989555@sbc.carrier.example>;tag=" + c.from_tag);
-    w.header("To", "<" + ruri + ">");
-    w.header("Call-ID", c.call_id);
-    w.header("CSeq", std::to_string(c.cseq) + " INVITE");
-    w.header("Contact", "<sip:gw@" + from.host_port() + ">");
-    w.header("Max-Forwards", "70");
-    if (!extra.empty()) w.raw_line(extra);
-    return std::move(w).finish(b2bua_harness::sdp_offer, "application/sdp");
-}
-
-std::string provider_in_dialog(const actor& from, const b2bua_harness& h, const provider_call& c,
-                               const std::string& method, std::uint32_t cseq, const std::string& to_tag) {
-    sip::message_writer w;
-    w.request_line(method, "sip:b2bua@" + h.core_host_port());
-    w.header("Via", "SIP/2.0/UDP " + from.host_port() + ";branch=" + c.branch + "-" + method);
-    w.header("From", "\"Caller\" <sip:+4989555@sbc.carrier.example>;tag=" + c.from_tag);
-    w.header("To", "<sip:" + c.dialled + "@" + h.core_host_port() + ">;tag=" + to_tag);
-    w.header("Call-ID", c.call_id);
-    w.header("CSeq", std::to_string(cseq) + " " + method);
-    w.header("Max-Forwards", "70");
-    return std::move(w).finish();
-}
-
-// The PBX answers as a UAS: its own Contact and tag.
-std::string pbx_ok(const actor& pbx, const sip::message& invite) {
-    return pbx.response(invite, 200, "OK", {{"Contact", "<sip:ext100@" + pbx.host_port() + ">"}},
-                        b2bua_harness::sdp_answer);
-}
-
 std::string callee_request(const actor& pbx, const sip::message& invite, const std::string& method) {
     sip::message_writer w;
     w.request_line(method, std::string(invite.contacts().front().uri.text));

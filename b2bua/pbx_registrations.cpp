@@ -1,0 +1,87 @@
+// The PBXs' registrations: REGISTER authenticated, bindings kept, destinations for inbound calls.
+#include "b2bua/pbx_registrations.hpp"
+
+#include "sip/message/uri.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace b2b::b2bua {
+
+pbx_registrations::pbx_registrations(const config::downstream_section& cfg, downstream_auth& auth,
+                                     b2bua_metrics& metrics, sip::timer_service& timers, raw_sender send,
+                                     std::function<std::chrono::system_clock::time_point()> wall_now,
+                                     std::shared_ptr<spdlog::logger> log)
+    : auth_(auth),
+      metrics_(metrics),
+      timers_(timers),
+      wall_now_(std::move(wall_now)),
+      log_(std::move(log)),
+      registrar_(cfg.registrar, wall_now_),
+      maintenance_(registrar_, timers, cfg.registrar_keepalive, std::move(send), [this] { bindings_changed(); }) {}
+
+pbx_registrations::~pbx_registrations() = default;
+
+void pbx_registrations::start() { maintenance_.start(); }
+
+void pbx_registrations::bindings_changed() { metrics_.registrations().set_bindings(registrar_.size()); }
+
+void pbx_registrations::on_register(const sip::message& request, const sip::flow& f, const responder& respond) {
+    // §10.3 steps 1-5: the PBX proves who it is like for any request; the registrar then checks
+    // that the account is the address-of-record's.
+    const auto decision = authenticate_pbx(auth_, metrics_, *log_, request, f, wall_now_());
+    if (decision.action != auth_decision::kind::accept) {
+        return respond(decision.status, decision.reason_phrase, challenge_headers(decision));
+    }
+    const auto answer = registrar_.on_register(decision.username, request, f, timers_.now());
+    header_list headers;
+    headers.reserve(answer.headers.size());
+    for (const auto& [name, value] : answer.headers) headers.emplace_back(name, value);
+    respond(answer.status, answer.reason, headers);
+    if (answer.status >= 300) {
+        log_->info("registrar: REGISTER of {:?} from {} refused: {} {}", decision.username, f.remote.to_string(),
+                   answer.status, answer.reason);
+        return;
+    }
+    if (!answer.changed) return;
+    maintenance_.bindings_changed();
+    bindings_changed();
+    const auto current = registrar_.bindings_of(decision.username, timers_.now());
+    std::string contacts;
+    for (const auto* b : current) {
+        if (!contacts.empty()) contacts += ", ";
+        contacts += b->contact;
+        if (b->behind_nat) contacts += " (behind NAT, via " + b->source.remote.to_string() + ')';
+    }
+    log_->info("registrar: {:?} from {} now has {} binding(s): {}", decision.username, f.remote.to_string(),
+               current.size(), contacts.empty() ? std::string("none") : contacts);
+}
+
+std::optional<registered_destination> pbx_registrations::destination_of(std::string_view user) const {
+    const auto current = registrar_.bindings_of(user, timers_.now());
+    if (current.empty()) return std::nullopt;
+    // The most recent registration wins: a PBX that moved (new address, restarted) is reached
+    // where it is now, and a stale binding of its old self is not rung in parallel.
+    const registration::binding& b = *current.front();
+    registered_destination d;
+    d.contact = b.contact;
+    d.transport = b.source.transport;
+    if (b.behind_nat || b.source.reliable()) {
+        d.pinned = b.source;
+        d.address = b.source.remote;
+        return d;
+    }
+    const auto uri = sip::parse_uri(b.contact);
+    boost::system::error_code ec;
+    const auto address = uri ? boost::asio::ip::make_address(std::string(uri->host_without_brackets()), ec)
+                             : boost::asio::ip::address{};
+    if (!uri || ec) {
+        // Not an address we can send to without resolving it: the REGISTER's source is.
+        d.pinned = b.source;
+        d.address = b.source.remote;
+        return d;
+    }
+    d.address = {address, uri->port != 0 ? uri->port : std::uint16_t{5060}};
+    return d;
+}
+
+}  // namespace b2b::b2bua

@@ -1,0 +1,77 @@
+// The PBXs' registrations with us: digest, the registrar, and where their calls go.
+#pragma once
+
+#include "b2bua/b2bua_metrics.hpp"
+#include "b2bua/config.hpp"
+#include "b2bua/downstream_auth.hpp"
+#include "b2bua/ingress.hpp"
+#include "registration/registrar.hpp"
+#include "sip/message/message.hpp"
+#include "sip/transaction/timer_service.hpp"
+#include "sip/transport/flow.hpp"
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace spdlog {
+class logger;
+}
+
+namespace b2b::b2bua {
+
+/// Where a call to a registered PBX account goes: its most recent binding.
+struct registered_destination {
+    std::string contact;         ///< the Contact URI it registered: the Request-URI of the call
+    sip::transport_kind transport = sip::transport_kind::udp;
+    sip::endpoint address;       ///< the Contact's address, or the source of its REGISTER behind NAT
+    /// Behind NAT, or over a stream: every request of the call goes on the flow the REGISTER
+    /// came in on (RFC 3581 style; the connection the PBX opened), never to the Contact.
+    std::optional<sip::flow> pinned;
+};
+
+/// The registrar for the PBXs (RFC 3261 §10.3) on the core's event loop: a REGISTER is
+/// authenticated like any PBX request (401 WWW-Authenticate; an unknown user gets the same
+/// challenge as a known one, and the same 403 after it), then its bindings are kept by
+/// `registration::registrar` and tidied, and those behind NAT kept open, by
+/// `registration::binding_maintenance`. b2bua_downstream_registrations follows the bindings.
+///
+/// @par Thread safety
+/// None: the core's event loop.
+class pbx_registrations {
+public:
+    using responder = std::function<void(int status, std::string_view reason, const header_list& headers)>;
+    using raw_sender = std::function<void(const sip::flow& to, std::string_view bytes)>;
+
+    pbx_registrations(const config::downstream_section& cfg, downstream_auth& auth, b2bua_metrics& metrics,
+                      sip::timer_service& timers, raw_sender send,
+                      std::function<std::chrono::system_clock::time_point()> wall_now,
+                      std::shared_ptr<spdlog::logger> log);
+    ~pbx_registrations();
+    pbx_registrations(const pbx_registrations&) = delete;
+    pbx_registrations& operator=(const pbx_registrations&) = delete;
+
+    /// Starts the keep-alives and expiry.
+    void start();
+    /// Answers REGISTER `request` from `f` through `respond`.
+    void on_register(const sip::message& request, const sip::flow& f, const responder& respond);
+    /// Where a call to account `user` goes, when it has a binding.
+    std::optional<registered_destination> destination_of(std::string_view user) const;
+    std::size_t bindings() const noexcept { return registrar_.size(); }
+
+private:
+    void bindings_changed();
+
+    downstream_auth& auth_;
+    b2bua_metrics& metrics_;
+    sip::timer_service& timers_;
+    std::function<std::chrono::system_clock::time_point()> wall_now_;
+    std::shared_ptr<spdlog::logger> log_;
+    registration::registrar registrar_;
+    registration::binding_maintenance maintenance_;
+};
+
+}  // namespace b2b::b2bua

@@ -1,0 +1,123 @@
+// Our registrations with the trunks: one client each, their metrics and their log lines.
+#include "b2bua/upstream_registrations.hpp"
+
+#include "registration/contact_token.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <random>
+
+namespace b2b::b2bua {
+
+upstream_registrations::upstream_registrations(sip::timer_service& timers, sip::transport& transport,
+                                               dialog::request_sender& sender,
+                                               const std::vector<std::shared_ptr<const routing::trunk>>& trunks,
+                                               std::string advertised_host, registration_metrics& metrics)
+    : timers_(timers), metrics_(metrics) {
+    auto log = spdlog::get("b2bua");
+    log_ = log ? log : spdlog::default_logger()->clone("b2bua");
+    // The refresh points and back-off jitter of the trunks must not line up: one generator,
+    // seeded once per process.
+    auto engine = std::make_shared<std::mt19937_64>(std::random_device{}());
+    const auto random = [engine] { return std::uniform_real_distribution<double>(0.0, 1.0)(*engine); };
+    for (std::size_t i = 0; i < trunks.size(); ++i) {
+        const routing::trunk& t = *trunks[i];
+        if (!t.registers) continue;
+        registration::registration_target target;
+        target.name = t.name;
+        target.peer = static_cast<std::uint32_t>(i);
+        target.transport = t.transport;
+        target.address = t.address;
+        target.domain = t.domain;
+        target.aor_user = t.username;
+        target.contact_user = registration::contact_user(t.name, t.username, t.password);
+        target.advertised_host = advertised_host;
+        target.credentials = {t.username, t.password};
+        target.expires = t.register_expires;
+        target.reuse_nonce = t.reuse_nonce;
+        entry e;
+        e.trunk = i;
+        e.slot = metrics_.add_trunk(t.name);
+        e.contact_user = target.contact_user;
+        registration::registration_observer* observer = this;
+        e.client = std::make_unique<registration::registration_client>(timers, transport, sender, std::move(target),
+                                                                       observer, random);
+        entries_.push_back(std::move(e));
+    }
+}
+
+upstream_registrations::~upstream_registrations() { timers_.cancel(tick_); }
+
+void upstream_registrations::start() {
+    for (auto& e : entries_) e.client->start();
+    if (!entries_.empty()) tick_ = timers_.schedule(std::chrono::seconds(1), [this] { tick(); });
+}
+
+void upstream_registrations::tick() {
+    for (const auto& e : entries_) metrics_.status(e.slot, e.client->status(), timers_.now());
+    tick_ = timers_.schedule(std::chrono::seconds(1), [this] { tick(); });
+}
+
+void upstream_registrations::stop(std::function<void()> done) {
+    timers_.cancel(tick_);
+    tick_ = 0;
+    if (entries_.empty()) {
+        if (done) done();
+        return;
+    }
+    // Each client calls back once; the last one done calls `done`.
+    auto left = std::make_shared<std::size_t>(entries_.size());
+    auto finish = std::make_shared<std::function<void()>>(std::move(done));
+    for (auto& e : entries_) {
+        e.client->stop([left, finish] {
+            if (--*left == 0 && *finish) (*finish)();
+        });
+    }
+}
+
+std::optional<std::size_t> upstream_registrations::trunk_of_contact(std::string_view user) const {
+    for (const auto& e : entries_) {
+        if (e.contact_user == user) return e.trunk;
+    }
+    return std::nullopt;
+}
+
+void upstream_registrations::for_each(
+    const std::function<void(std::size_t, const registration::registration_status&)>& fn) const {
+    for (const auto& e : entries_) fn(e.trunk, e.client->status());
+}
+
+const upstream_registrations::entry* upstream_registrations::by_target(const registration::registration_target& t) const {
+    for (const auto& e : entries_) {
+        if (e.trunk == t.peer) return &e;
+    }
+    return nullptr;
+}
+
+void upstream_registrations::on_attempt(const registration::registration_target& t,
+                                        registration::attempt_outcome outcome) {
+    if (const entry* e = by_target(t)) metrics_.attempt(e->slot, outcome);
+}
+
+void upstream_registrations::on_status(const registration::registration_target& t,
+                                       const registration::registration_status& s, bool state_changed) {
+    const entry* e = by_target(t);
+    if (e == nullptr) return;
+    const auto now = timers_.now();
+    metrics_.status(e->slot, s, now);
+    if (!state_changed) return;
+    const auto seconds_until = [&](sip::timer_service::time_point at) -> long long {
+        if (at == sip::timer_service::time_point{}) return -1;
+        return std::chrono::duration_cast<std::chrono::seconds>(at - now).count();
+    };
+    // One line says everything an operator needs about the change: what the provider said
+    // (status, reason, Warning), why it failed, and when we try again.
+    log_->info("registration trunk={} state={} status={} reason={:?} warning={:?} failure={} asked_s={} granted_s={} "
+               "expires_in_s={} next_attempt_in_s={}",
+               t.name, registration::to_string(s.state), s.last_status, s.last_reason, s.last_warning,
+               s.failure ? registration::to_string(*s.failure) : std::string_view("-"), s.asked.count(),
+               s.granted.count(), s.state == registration::registration_state::registered ? seconds_until(s.expires_at) : -1,
+               seconds_until(s.next_attempt));
+}
+
+}  // namespace b2b::b2bua

@@ -1,0 +1,352 @@
+// Registrations through the core: the PBX registering with us (digest, bindings, NAT, calls to
+// its Contact), and us registering with a trunk (REGISTER on start, the Contact that makes the
+// provider's calls ours, removal on drain, metrics).
+#include "tests/unit/b2bua/call_flow.hpp"
+
+#include "registration/contact_token.hpp"
+#include "sip/message/writer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace b2b::b2bua::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+// ------------------------------------------------------------------- the PBX registers with us
+
+constexpr const char* registered_route = R"(
+inbound_routes:
+  - { prefix: "", to: { registered: pbxuser }, name: office }
+)";
+
+/// A PBX's REGISTER for `user`, binding `contact` (a whole Contact value) for `expires` seconds.
+struct pbx_registration {
+    std::string user = "pbxuser";
+    std::string contact;
+    std::string call_id = "reg-1@10.0.0.1";
+    std::uint32_t cseq = 1;
+    std::string expires = "600";
+};
+
+std::string register_bytes(actor& pbx, const b2bua_harness& h, const pbx_registration& r,
+                           const std::string& authorization = {}) {
+    sip::message_writer w;
+    w.request_line("REGISTER", "sip:" + h.core_host_port());
+    w.header("Via", "SIP/2.0/UDP " + pbx.host_port() + ";branch=z9hG4bK-reg-" + std::to_string(r.cseq));
+    w.header("From", "<sip:" + r.user + "@" + h.core_host_port() + ">;tag=regtag");
+    w.header("To", "<sip:" + r.user + "@" + h.core_host_port() + ">");
+    w.header("Call-ID", r.call_id);
+    w.header("CSeq", std::to_string(r.cseq) + " REGISTER");
+    if (!r.contact.empty()) w.header("Contact", r.contact);
+    if (!r.expires.empty()) w.header("Expires", r.expires);
+    w.header("Max-Forwards", "70");
+    if (!authorization.empty()) w.header("Authorization", authorization);
+    return std::move(w).finish();
+}
+
+/// REGISTER, 401, REGISTER with credentials: the final response.
+sip::message register_with_us(actor& pbx, b2bua_harness& h, pbx_registration& r,
+                              const std::string& password = "pbxpass") {
+    pbx.send(register_bytes(pbx, h, r));
+    auto challenge = pbx.expect("SIP/2.0 401");
+    auto chosen = auth::select_challenge(challenge.values(sip::header_id::www_authenticate));
+    EXPECT_TRUE(chosen.has_value());
+    if (!chosen) return challenge;
+    ++r.cseq;
+    pbx.send(register_bytes(pbx, h, r,
+                            auth::make_authorization(*chosen, {r.user, password}, "REGISTER",
+                                                     "sip:" + h.core_host_port(), 1, "0a4f113b")));
+    auto got = pbx.take();
+    EXPECT_EQ(got.size(), 1u);
+    return got.empty() ? sip::message{} : std::move(got.front());
+}
+
+class registrar_flow : public ::testing::Test, public b2bua_harness {
+protected:
+    registrar_flow()
+        : b2bua_harness({numbered_trunk(1, "carrier", "")}, {}, registered_route,
+                        "  registrar: { min_expires: 60, max_expires: 3600, default_expires: 600, keepalive_s: 30 }\n") {}
+    void TearDown() override { expect_no_strays(); }
+
+    pbx_actor& pbx = add_pbx("pbx");
+    trunk_actor& trunk = trunk_named("carrier");
+};
+
+TEST_F(registrar_flow, a_register_is_challenged_with_401_and_binds_the_contact) {
+    pbx_registration r{.contact = "<sip:pbxuser@" + pbx.host_port() + ">"};
+    pbx.send(register_bytes(pbx, *this, r));
+    auto challenge = pbx.expect("SIP/2.0 401");
+    // A registrar challenges with WWW-Authenticate (RFC 3261 §22.1), even though calls get 407.
+    EXPECT_FALSE(challenge.values(sip::header_id::www_authenticate).empty());
+    EXPECT_TRUE(challenge.values(sip::header_id::proxy_authenticate).empty());
+
+    r.cseq = 1;
+    auto ok = register_with_us(pbx, *this, r);
+    ASSERT_EQ(ok.status(), 200) << ok.wire();
+    ASSERT_EQ(ok.contacts().size(), 1u);
+    EXPECT_EQ(ok.contacts().front().uri.text, "sip:pbxuser@" + pbx.host_port());
+    EXPECT_NE(std::string(header(ok, sip::header_id::contact)).find("expires=600"), std::string::npos);
+    EXPECT_EQ(counter("b2bua_downstream_registrations", {}), 1);
+    EXPECT_EQ(counter("b2bua_auth_successes_total", {{"direction", "downstream"}}), 1);
+}
+
+TEST_F(registrar_flow, an_unknown_user_gets_the_same_challenge_and_then_403) {
+    pbx_registration r{.user = "nobody", .contact = "<sip:nobody@" + pbx.host_port() + ">"};
+    auto answer = register_with_us(pbx, *this, r, "guess");
+    EXPECT_EQ(answer.status(), 403);
+    EXPECT_EQ(counter("b2bua_downstream_registrations", {}), 0);
+}
+
+TEST_F(registrar_flow, another_account_cannot_bind_a_users_address_of_record) {
+    // Authenticated as pbxuser, but the To names someone else: §10.3 step 3-4.
+    pbx_registration r{.user = "pbxuser", .contact = "<sip:x@" + pbx.host_port() + ">"};
+    pbx.send(register_bytes(pbx, *this, r));
+    auto challenge = pbx.expect("SIP/2.0 401");
+    auto chosen = auth::select_challenge(challenge.values(sip::header_id::www_authenticate));
+    ASSERT_TRUE(chosen.has_value());
+    sip::message_writer w;
+    w.request_line("REGISTER", "sip:" + core_host_port());
+    w.header("Via", "SIP/2.0/UDP " + pbx.host_port() + ";branch=z9hG4bK-reg-other");
+    w.header("From", "<sip:reception@" + core_host_port() + ">;tag=regtag");
+    w.header("To", "<sip:reception@" + core_host_port() + ">");
+    w.header("Call-ID", r.call_id);
+    w.header("CSeq", "2 REGISTER");
+    w.header("Contact", r.contact);
+    w.header("Max-Forwards", "70");
+    w.header("Authorization", auth::make_authorization(*chosen, {"pbxuser", "pbxpass"}, "REGISTER",
+                                                       "sip:" + core_host_port(), 1, "0a4f113b"));
+    pbx.send(std::move(w).finish());
+    EXPECT_EQ(pbx.expect("SIP/2.0 403").status(), 403);
+    EXPECT_EQ(counter("b2bua_downstream_registrations", {}), 0);
+}
+
+TEST_F(registrar_flow, too_brief_an_interval_gets_423_with_min_expires) {
+    pbx_registration r{.contact = "<sip:pbxuser@" + pbx.host_port() + ">", .expires = "30"};
+    auto answer = register_with_us(pbx, *this, r);
+    ASSERT_EQ(answer.status(), 423);
+    EXPECT_NE(answer.wire().find("Min-Expires: 60"), std::string::npos) << answer.wire();
+    EXPECT_EQ(counter("b2bua_downstream_registrations", {}), 0);
+}
+
+TEST_F(registrar_flow, a_call_for_the_account_goes_to_its_registered_contact) {
+    pbx_registration r{.contact = "<sip:pbxuser@" + pbx.host_port() + ";line=7>"};
+    ASSERT_EQ(register_with_us(pbx, *this, r).status(), 200);
+
+    provider_call pc;
+    trunk.send(provider_invite(trunk, *this, pc));
+    auto invite = pbx.expect("INVITE");
+    // §8.1.1.1: the Request-URI is the Contact as registered, parameters included.
+    EXPECT_EQ(invite.request_uri().text, "sip:pbxuser@" + pbx.host_port() + ";line=7");
+    // The dialled number travels in To.
+    EXPECT_EQ(invite.to().uri.user, "+4930111");
+    pbx.send(pbx_ok(pbx, invite));
+    EXPECT_EQ(trunk.take_matching("SIP/2.0 200").size(), 1u);
+    EXPECT_EQ(counter("b2bua_calls_total", {{"direction", "inbound"}, {"result", "answered"}}), 1);
+}
+
+TEST_F(registrar_flow, without_a_binding_the_call_gets_480_counted_as_not_registered) {
+    provider_call pc;
+    trunk.send(provider_invite(trunk, *this, pc));
+    EXPECT_EQ(trunk.expect("SIP/2.0 480").status(), 480);
+    EXPECT_EQ(counter("b2bua_calls_total",
+                      {{"direction", "inbound"}, {"trunk", "carrier"}, {"result", "not_registered"}}),
+              1);
+    pbx.expect_nothing();
+}
+
+TEST_F(registrar_flow, an_expired_binding_takes_no_more_calls) {
+    pbx_registration r{.contact = "<sip:pbxuser@" + pbx.host_port() + ">", .expires = "60"};
+    ASSERT_EQ(register_with_us(pbx, *this, r).status(), 200);
+    clock.advance(59s);
+    EXPECT_EQ(counter("b2bua_downstream_registrations", {}), 1);
+    clock.advance(2s);
+    EXPECT_EQ(counter("b2bua_downstream_registrations", {}), 0);
+    provider_call pc;
+    trunk.send(provider_invite(trunk, *this, pc));
+    EXPECT_EQ(trunk.expect("SIP/2.0 480").status(), 480);
+}
+
+TEST_F(registrar_flow, expires_zero_removes_the_binding) {
+    pbx_registration r{.contact = "<sip:pbxuser@" + pbx.host_port() + ">"};
+    ASSERT_EQ(register_with_us(pbx, *this, r).status(), 200);
+    ++r.cseq;
+    r.expires = "0";
+    r.call_id = "reg-1@10.0.0.1";
+    // The nonce is still good: the PBX answers with the next nc, as a real one does; here a
+    // fresh challenge round is simpler and just as valid.
+    auto ok = register_with_us(pbx, *this, r);
+    ASSERT_EQ(ok.status(), 200) << ok.wire();
+    EXPECT_TRUE(ok.contacts().empty());
+    EXPECT_EQ(counter("b2bua_downstream_registrations", {}), 0);
+}
+
+TEST_F(registrar_flow, behind_nat_the_call_and_keepalives_go_to_the_source) {
+    // The Contact names the PBX's LAN address; the REGISTER came from its NAT's public one.
+    pbx_registration r{.contact = "<sip:pbxuser@192.168.1.50:5060>"};
+    ASSERT_EQ(register_with_us(pbx, *this, r).status(), 200);
+
+    clock.advance(30s);
+    collect();
+    EXPECT_EQ(pbx.keepalives(), 1u);
+    clock.advance(30s);
+    collect();
+    EXPECT_EQ(pbx.keepalives(), 2u);
+
+    provider_call pc;
+    trunk.send(provider_invite(trunk, *this, pc));
+    auto invite = pbx.expect("INVITE");  // at the source address: nothing went to 192.168.1.50
+    EXPECT_EQ(invite.request_uri().text, "sip:pbxuser@192.168.1.50:5060");
+    // Its 200 names the LAN Contact again: the BYE still goes to the source.
+    pbx.send(pbx.response(invite, 200, "OK", {{"Contact", "<sip:pbxuser@192.168.1.50:5060>"}},
+                          b2bua_harness::sdp_answer));
+    auto ok = trunk.take_matching("SIP/2.0 200");
+    ASSERT_EQ(ok.size(), 1u);
+    const std::string to_tag(ok.front().to().tag);
+    trunk.send(provider_in_dialog(trunk, *this, pc, "ACK", pc.cseq, to_tag));
+    pbx.expect("ACK");
+    trunk.send(provider_in_dialog(trunk, *this, pc, "BYE", pc.cseq + 1, to_tag));
+    auto bye = pbx.expect("BYE");
+    EXPECT_EQ(bye.request_uri().text, "sip:pbxuser@192.168.1.50:5060");
+    pbx.respond(bye, 200, "OK");
+    EXPECT_EQ(trunk.take_matching("SIP/2.0 200").size(), 1u);
+}
+
+TEST_F(registrar_flow, a_binding_at_its_own_source_gets_no_keepalives) {
+    pbx_registration r{.contact = "<sip:pbxuser@" + pbx.host_port() + ">"};
+    ASSERT_EQ(register_with_us(pbx, *this, r).status(), 200);
+    clock.advance(90s);
+    collect();
+    EXPECT_EQ(pbx.keepalives(), 0u);
+}
+
+TEST_F(registrar_flow, a_trunk_may_not_register) {
+    pbx_registration r{.user = "carrier", .contact = "<sip:x@" + trunk.host_port() + ">"};
+    trunk.send(register_bytes(trunk, *this, r));
+    EXPECT_EQ(trunk.expect("SIP/2.0 403").status(), 403);
+}
+
+// --------------------------------------------------------------------- we register with a trunk
+
+class trunk_registration : public ::testing::Test, public b2bua_harness {
+protected:
+    trunk_registration()
+        : b2bua_harness({numbered_trunk(1, "carrier", "", "register: true, register_expires: 120, identify_by: none")},
+                        {},
+                        "inbound_routes:\n  - { prefix: \"\", to: \"sip:127.0.0.11:5101\", name: office }\n") {}
+    void TearDown() override { expect_no_strays(); }
+
+    std::string token() const { return registration::contact_user("carrier", "carrier-user", "carrier-pass"); }
+
+    /// The first REGISTER, challenged and answered, granted `granted` seconds.
+    sip::message registered(const std::string& granted = "120") {
+        auto first = trunk.expect("REGISTER");
+        trunk.challenge(first);
+        auto second = trunk.expect("REGISTER");
+        EXPECT_TRUE(trunk.accepts(second));
+        trunk.respond(second, 200, "OK",
+                      {{"Contact", "<sip:" + token() + "@" + core_host_port() + ">;expires=" + granted}});
+        return second;
+    }
+
+    pbx_actor& pbx = add_pbx("pbx");
+    trunk_actor& trunk = trunk_named("carrier");
+};
+
+TEST_F(trunk_registration, registers_on_start_as_the_account_with_our_contact) {
+    auto reg = trunk.expect("REGISTER");
+    EXPECT_EQ(reg.request_uri().text, "sip:" + trunk.host_port());
+    EXPECT_EQ(reg.to().uri.text, "sip:carrier-user@" + trunk.host_port());
+    EXPECT_EQ(reg.from().uri.text, "sip:carrier-user@" + trunk.host_port());
+    ASSERT_EQ(reg.contacts().size(), 1u);
+    EXPECT_EQ(reg.contacts().front().uri.text, "sip:" + token() + "@" + core_host_port());
+    EXPECT_EQ(header(reg, sip::header_id::expires), "120");
+    EXPECT_EQ(counter("b2bua_upstream_registration_state", {{"trunk", "carrier"}, {"state", "registering"}}), 1);
+    EXPECT_EQ(counter("b2bua_upstream_registration_attempts_total", {{"trunk", "carrier"}, {"outcome", "forbidden"}}),
+              0);
+}
+
+TEST_F(trunk_registration, registered_is_counted_and_exported) {
+    registered("90");
+    EXPECT_EQ(counter("b2bua_upstream_registration_state", {{"trunk", "carrier"}, {"state", "registered"}}), 1);
+    EXPECT_EQ(counter("b2bua_upstream_registration_state", {{"trunk", "carrier"}, {"state", "registering"}}), 0);
+    EXPECT_EQ(counter("b2bua_upstream_registration_attempts_total", {{"trunk", "carrier"}, {"outcome", "registered"}}),
+              1);
+    EXPECT_EQ(counter("b2bua_upstream_registration_expires_seconds", {{"trunk", "carrier"}}), 90);
+    const double next = counter("b2bua_upstream_registration_next_attempt_seconds", {{"trunk", "carrier"}});
+    EXPECT_GE(next, 0.5 * 90 - 1);
+    EXPECT_LE(next, 0.8 * 90 + 1);
+    EXPECT_EQ(counter("b2bua_auth_challenges_total", {{"direction", "upstream"}, {"peer", "carrier"}}), 1);
+}
+
+TEST_F(trunk_registration, a_call_to_our_contact_is_the_trunks_from_any_address) {
+    registered();
+    // The provider's media gateway, at an address the trunk's configuration does not name.
+    actor& gateway = add_actor("gateway", ep("127.0.0.99", 5060));
+    sip::message_writer w;
+    w.request_line("INVITE", "sip:" + token() + "@" + core_host_port());
+    w.header("Via", "SIP/2.0/UDP " + gateway.host_port() + ";branch=z9hG4bK-gw-1");
+    w.header("From", "<sip:+4989555@carrier.example>;tag=gw1");
+    w.header("To", "<sip:+4930111@carrier.example>");
+    w.header("Call-ID", "gw-call-1");
+    w.header("CSeq", "1 INVITE");
+    w.header("Contact", "<sip:gw@" + gateway.host_port() + ">");
+    w.header("Max-Forwards", "70");
+    gateway.send(std::move(w).finish(b2bua_harness::sdp_offer, "application/sdp"));
+    (void)gateway.take_matching("SIP/2.0 100");
+    // Not challenged (a PBX would be): the dialled number comes from To.
+    auto invite = pbx.expect("INVITE");
+    EXPECT_EQ(invite.request_uri().user, "+4930111");
+    // Our Contact token never reaches the PBX.
+    EXPECT_EQ(invite.wire().find(token()), std::string::npos);
+    pbx.send(pbx_ok(pbx, invite));
+    gateway.expect("SIP/2.0 200");
+    EXPECT_EQ(counter("b2bua_calls_total", {{"direction", "inbound"}, {"trunk", "carrier"}, {"result", "answered"}}), 1);
+}
+
+TEST_F(trunk_registration, a_call_to_another_user_from_an_unknown_address_is_a_pbxs_and_challenged) {
+    registered();
+    actor& stranger = add_actor("stranger", ep("127.0.0.99", 5060));
+    sip::message_writer w;
+    w.request_line("INVITE", "sip:0123456789abcdef0123456789abcdef@" + core_host_port());
+    w.header("Via", "SIP/2.0/UDP " + stranger.host_port() + ";branch=z9hG4bK-s-1");
+    w.header("From", "<sip:x@example.com>;tag=s1");
+    w.header("To", "<sip:+4930111@example.com>");
+    w.header("Call-ID", "s-call-1");
+    w.header("CSeq", "1 INVITE");
+    w.header("Contact", "<sip:x@" + stranger.host_port() + ">");
+    w.header("Max-Forwards", "70");
+    stranger.send(std::move(w).finish(b2bua_harness::sdp_offer, "application/sdp"));
+    stranger.expect("SIP/2.0 407");
+    pbx.expect_nothing();
+}
+
+TEST_F(trunk_registration, a_drain_removes_the_registration_before_it_is_done) {
+    registered();
+    int done = 0;
+    b2b.drain(30s, [&] { ++done; });
+    auto removal = trunk.expect("REGISTER");
+    EXPECT_EQ(header(removal, sip::header_id::expires), "0");
+    EXPECT_EQ(done, 0);
+    trunk.respond(removal, 200, "OK");
+    collect();
+    EXPECT_EQ(done, 1);
+    EXPECT_EQ(counter("b2bua_upstream_registration_state", {{"trunk", "carrier"}, {"state", "unregistered"}}), 1);
+}
+
+TEST_F(trunk_registration, a_drain_waits_a_bounded_time_for_an_unanswered_removal) {
+    registered();
+    int done = 0;
+    b2b.drain(30s, [&] { ++done; });
+    (void)trunk.take_matching("REGISTER");
+    clock.advance(b2b.drain_linger() - 1ms);
+    EXPECT_EQ(done, 0);
+    clock.advance(1ms);
+    EXPECT_EQ(done, 1);
+    (void)trunk.take();  // the removal's retransmissions
+}
+
+}  // namespace
+}  // namespace b2b::b2bua::test

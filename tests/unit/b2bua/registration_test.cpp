@@ -240,6 +240,21 @@ protected:
 
     std::string token() const { return registration::contact_user("carrier", "carrier-user", "carrier-pass"); }
 
+    /// An INVITE from `from` to `user` at our address, dialling +4930111 in To, as a provider
+    /// sends one to a registered Contact.
+    std::string invite_to(const actor& from, const std::string& user) const {
+        sip::message_writer w;
+        w.request_line("INVITE", "sip:" + user + "@" + core_host_port());
+        w.header("Via", "SIP/2.0/UDP " + from.host_port() + ";branch=z9hG4bK-" + from.name() + "-1");
+        w.header("From", "<sip:+4989555@carrier.example>;tag=" + from.name() + "1");
+        w.header("To", "<sip:+4930111@carrier.example>");
+        w.header("Call-ID", from.name() + "-call-1");
+        w.header("CSeq", "1 INVITE");
+        w.header("Contact", "<sip:gw@" + from.host_port() + ">");
+        w.header("Max-Forwards", "70");
+        return std::move(w).finish(b2bua_harness::sdp_offer, "application/sdp");
+    }
+
     /// The first REGISTER, challenged and answered, granted `granted` seconds.
     sip::message registered(const std::string& granted = "120") {
         auto first = trunk.expect("REGISTER");
@@ -285,16 +300,7 @@ TEST_F(trunk_registration, a_call_to_our_contact_is_the_trunks_from_any_address)
     registered();
     // The provider's media gateway, at an address the trunk's configuration does not name.
     actor& gateway = add_actor("gateway", ep("127.0.0.99", 5060));
-    sip::message_writer w;
-    w.request_line("INVITE", "sip:" + token() + "@" + core_host_port());
-    w.header("Via", "SIP/2.0/UDP " + gateway.host_port() + ";branch=z9hG4bK-gw-1");
-    w.header("From", "<sip:+4989555@carrier.example>;tag=gw1");
-    w.header("To", "<sip:+4930111@carrier.example>");
-    w.header("Call-ID", "gw-call-1");
-    w.header("CSeq", "1 INVITE");
-    w.header("Contact", "<sip:gw@" + gateway.host_port() + ">");
-    w.header("Max-Forwards", "70");
-    gateway.send(std::move(w).finish(b2bua_harness::sdp_offer, "application/sdp"));
+    gateway.send(invite_to(gateway, token()));
     (void)gateway.take_matching("SIP/2.0 100");
     // Not challenged (a PBX would be): the dialled number comes from To.
     auto invite = pbx.expect("INVITE");
@@ -309,16 +315,7 @@ TEST_F(trunk_registration, a_call_to_our_contact_is_the_trunks_from_any_address)
 TEST_F(trunk_registration, a_call_to_another_user_from_an_unknown_address_is_a_pbxs_and_challenged) {
     registered();
     actor& stranger = add_actor("stranger", ep("127.0.0.99", 5060));
-    sip::message_writer w;
-    w.request_line("INVITE", "sip:0123456789abcdef0123456789abcdef@" + core_host_port());
-    w.header("Via", "SIP/2.0/UDP " + stranger.host_port() + ";branch=z9hG4bK-s-1");
-    w.header("From", "<sip:x@example.com>;tag=s1");
-    w.header("To", "<sip:+4930111@example.com>");
-    w.header("Call-ID", "s-call-1");
-    w.header("CSeq", "1 INVITE");
-    w.header("Contact", "<sip:x@" + stranger.host_port() + ">");
-    w.header("Max-Forwards", "70");
-    stranger.send(std::move(w).finish(b2bua_harness::sdp_offer, "application/sdp"));
+    stranger.send(invite_to(stranger, "0123456789abcdef0123456789abcdef"));
     stranger.expect("SIP/2.0 407");
     pbx.expect_nothing();
 }

@@ -219,7 +219,10 @@ void core::on_request_out_of_dialog(sip::transaction_id txn, sip::message&& req,
     if (!acceptable(txn, req, false)) return;
     if (req.method() == sip::method::invite) return on_initial_invite(txn, std::move(req), f);
     if (req.method() == sip::method::register_) return on_register(txn, std::move(req), f);
-    if (sources_.classify(f.remote).what == source_policy::kind::refused) {
+    // A provider probes the Contact we registered (OPTIONS) from addresses we cannot list: the
+    // Contact's user part is the proof, as for its calls.
+    const bool to_our_contact = registrations_ && registrations_->trunk_of_contact(req.request_uri().user);
+    if (!to_our_contact && sources_.classify(f.remote).what == source_policy::kind::refused) {
         // Scans (OPTIONS first, as sipvicious svmap does) learn nothing from outside the
         // allowed networks either.
         metrics_.auth_failure_downstream(auth::failure::source_not_allowed);

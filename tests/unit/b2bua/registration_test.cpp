@@ -320,6 +320,30 @@ TEST_F(trunk_registration, a_call_to_another_user_from_an_unknown_address_is_a_p
     pbx.expect_nothing();
 }
 
+TEST(trunk_registration_sources, the_providers_options_to_our_contact_is_answered_from_any_address) {
+    // Only PBXs from 10.0.0.0/8 may send requests; the provider probes our Contact from elsewhere.
+    b2bua_harness h({b2bua_harness::numbered_trunk(1, "carrier", "", "register: true")}, {}, {},
+                    "  allowed_sources: [ \"10.0.0.0/8\" ]\n");
+    (void)h.trunk_named("carrier").take();
+    actor& prober = h.add_actor("prober", ep("127.0.0.99", 5060));
+    const auto options = [&](const std::string& user) {
+        sip::message_writer w;
+        w.request_line("OPTIONS", "sip:" + user + "@" + h.core_host_port());
+        w.header("Via", "SIP/2.0/UDP " + prober.host_port() + ";branch=z9hG4bK-opt-" + user.substr(0, 4));
+        w.header("From", "<sip:ping@carrier.example>;tag=p1");
+        w.header("To", "<sip:" + user + "@" + h.core_host_port() + ">");
+        w.header("Call-ID", "opt-" + user.substr(0, 4));
+        w.header("CSeq", "1 OPTIONS");
+        w.header("Max-Forwards", "70");
+        return std::move(w).finish();
+    };
+    prober.send(options(registration::contact_user("carrier", "carrier-user", "carrier-pass")));
+    EXPECT_EQ(prober.expect("SIP/2.0 200").status(), 200);
+    prober.send(options("someone"));
+    EXPECT_EQ(prober.expect("SIP/2.0 403").status(), 403);
+    h.expect_no_strays();
+}
+
 TEST_F(trunk_registration, a_drain_removes_the_registration_before_it_is_done) {
     registered();
     int done = 0;

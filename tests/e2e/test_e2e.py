@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import datetime
 import hashlib
 import os
 import re
@@ -2292,6 +2293,423 @@ def case_glare(binary: Path):
         print("glare: the PBX's re-INVITE crossing the trunk's relayed one got 491 in leg A's dialog and the trunk's "
               "crossing the PBX's got 491 in leg B's; neither reached the other side, both pending re-INVITEs "
               "completed (200 and ACK relayed); b2bua_sip_responses_total{out,491} = 2")
+
+
+# ------------------------------------------------------------------ the registrar for the PBX (issue 7)
+REGISTERED_ROUTE = 'inbound_routes:\n  - { prefix: "", to: { registered: pbxuser } }\n'
+
+
+def registrar_config(sip: int, http: int, trunk_port: int, registrar: str, algorithms: str | None = "[MD5]",
+                     more_users: str = "") -> str:
+    """`config_yaml` with downstream.registrar `registrar` (a YAML flow mapping), every inbound call routed to
+    the bindings of pbxuser, and `more_users` (YAML lines) after pbxuser in downstream.users."""
+    text = config_yaml(sip, http, trunk_port, algorithms=algorithms, extra=REGISTERED_ROUTE)
+    user = "    - { username: pbxuser, password: pbxpass }\n"
+    text = text.replace("  realm: pbx.local\n", f"  realm: pbx.local\n  registrar: {registrar}\n")
+    return text.replace(user, user + more_users)
+
+
+def registrations(http: int) -> float:
+    return metric(scrape(http), "b2bua_downstream_registrations")
+
+
+def bindings_of(response: str) -> list[tuple[str, int]]:
+    """(Contact URI, expires) of every binding a REGISTER's 2xx lists (RFC 3261 §10.3 step 8)."""
+    return [(uri, int(expires)) for value in header_values(response, "contact", "m")
+            for uri, expires in re.findall(r"<([^>]+)>[^,<]*?;\s*expires=(\d+)", value)]
+
+
+def challenge_form(response: str) -> list[dict[str, str]]:
+    """The WWW-Authenticate offers of a 401, each as its parameters but the nonce (fresh per challenge)."""
+    return [{k: v for k, v in digest_params(value).items() if k != "nonce"}
+            for value in header_values(response, "www-authenticate")]
+
+
+def md5_offers(response: str) -> list[str]:
+    """The WWW-Authenticate values of a 401 that offer MD5 (the default algorithm, RFC 7616 §3.3)."""
+    return [v for v in header_values(response, "www-authenticate")
+            if digest_params(v).get("algorithm", "MD5").upper() == "MD5"]
+
+
+class KeepaliveCountingUdp(harness.RawUdp):
+    """A RawUdp that takes CRLF keep-alives (RFC 5626 §4.4.1, "\r\n\r\n") off the stream of SIP messages
+    and records when each arrived; anything else is returned as RawUdp returns it."""
+
+    def __init__(self, host: str = HOST, port: int = 0):
+        super().__init__(host, port)
+        self.keepalives: list[float] = []
+
+    def recv(self, timeout: float, call_id: str | None = None) -> str | None:
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            self.sock.settimeout(left)
+            try:
+                data, _ = self.sock.recvfrom(65535)
+            except socket.timeout:
+                return None
+            if data == b"\r\n\r\n":
+                self.keepalives.append(time.monotonic())
+                continue
+            text = data.decode(errors="replace")
+            if call_id is None or call_id in header_values(text, "call-id", "i"):
+                return text
+        return None
+
+
+class RawRegistration:
+    """A PBX's registration written by hand on one raw UDP socket: one Call-ID and From tag, CSeq + 1 per
+    REGISTER (RFC 3261 §10.2). `contact` is the address the PBX believes it has (behind NAT, not the
+    socket's); by default the socket's own; "*" (with Expires: 0) removes all of the account's (§10.2.2)."""
+
+    def __init__(self, sock: harness.RawUdp, b2bua_port: int, user: str, contact: str | None = None):
+        self.sock, self.dest, self.user = sock, (HOST, b2bua_port), user
+        self.registrar = f"sip:{HOST}:{b2bua_port}"
+        self.aor = f"sip:{user}@{HOST}:{b2bua_port}"
+        self.contact = contact or f"sip:{user}@{sock.host}:{sock.port}"
+        # A registration of its own: a new Call-ID, so the registrar's CSeq ordering (RFC 3261 §10.3 step 7)
+        # does not take a second one on the same socket for a retransmission.
+        self.tag = f"reg{sock.port}-{os.urandom(4).hex()}"
+        self.call_id = f"{self.tag}-{user}@{sock.host}"
+        self.cseq = 0
+
+    def send(self, expires: int, authorization: str | None = None) -> str:
+        """One REGISTER (new branch, next CSeq) and its final response, within 5 s."""
+        self.cseq += 1
+        self.sock.send(f"REGISTER {self.registrar} SIP/2.0\r\n"
+                       f"Via: SIP/2.0/UDP {self.sock.host}:{self.sock.port};branch=z9hG4bK-{self.tag}-{self.cseq}\r\n"
+                       "Max-Forwards: 70\r\n"
+                       f"From: <{self.aor}>;tag={self.tag}\r\n"
+                       f"To: <{self.aor}>\r\n"
+                       f"Call-ID: {self.call_id}\r\n"
+                       f"CSeq: {self.cseq} REGISTER\r\n"
+                       f"Contact: {'*' if self.contact == '*' else f'<{self.contact}>'}\r\n"
+                       f"Expires: {expires}\r\n"
+                       + (f"Authorization: {authorization}\r\n" if authorization else "")
+                       + "Content-Length: 0\r\n\r\n", self.dest)
+        final = self.sock.recv_final(5, self.call_id)
+        check(final is not None, f"{self.user}: no final response to REGISTER (CSeq {self.cseq})")
+        return final
+
+    def register(self, password: str, expires: int, auth_user: str | None = None) -> tuple[str, str]:
+        """REGISTER, its 401, REGISTER with the MD5 answer computed here (as `auth_user`, by default the
+        account registered): (the 401, the final response)."""
+        challenge = self.send(expires)
+        check(start_line(challenge).startswith("SIP/2.0 401"),
+              f"{self.user}: REGISTER without credentials -> {start_line(challenge)!r}, expected 401:\n{challenge}")
+        offers = md5_offers(challenge)
+        check(len(offers) == 1, f"{self.user}: expected one MD5 WWW-Authenticate, got {offers}")
+        # An Authorization answers a WWW-Authenticate exactly as a Proxy-Authorization answers a
+        # Proxy-Authenticate (RFC 3261 §22.4): the same credentials value.
+        answer = md5_proxy_authorization(offers[0], "REGISTER", self.registrar, auth_user or self.user, password,
+                                         f"c{self.tag}{self.cseq}")
+        return challenge, self.send(expires, answer)
+
+
+def sipp_register(s: Session, name: str, scenario: str, b2bua_port: int, pbx_port: int, expires: int | None = None,
+                  password: str = "pbxpass") -> harness.SippResult:
+    """One SIPp registration (pbx_registers.xml with -key expires, or pbx_unregisters.xml) of pbxuser from
+    127.0.0.1:`pbx_port`; waits for SIPp to finish (bounded) and checks it passed."""
+    args = ["-s", "pbxuser", "-au", "pbxuser", "-ap", password, "-m", "1", "-timeout", "20s", "-recv_timeout", "10000"]
+    if expires is not None:
+        args += ["-key", "expires", str(expires)]
+    proc = s.start_sipp(name, SCENARIOS / scenario, pbx_port, args, remote=f"{HOST}:{b2bua_port}")
+    rc = s.wait_sipp(proc, 30)
+    result = s.sipp_result(proc)
+    check(rc == 0 and result.successful == 1,
+          f"{name} ({scenario}): rc {rc}, {result.successful} successful\n{result.errors[-3000:]}")
+    return result
+
+
+def check_registered_by_sipp(reg: harness.SippResult, pbx_port: int, expires: int):
+    """SIPp's exchange: challenged once with 401 (realm pbx.local), then one binding, ours, granted `expires`."""
+    by_cseq: dict[tuple[int, str], str] = {}
+    for d, m in reg.messages:  # one per CSeq: a retransmitted answer counts once
+        if d == "received" and not start_line(m).startswith("SIP/2.0 1"):
+            by_cseq.setdefault(cseq_of(m), m)
+    finals = list(by_cseq.values())
+    check([start_line(m).split()[1] for m in finals] == ["401", "200"],
+          f"REGISTER answers {[start_line(m) for m in finals]}, expected 401 then 200")
+    offer = challenge_form(finals[0])
+    check(offer and all(p.get("realm") == "pbx.local" for p in offer), f"the 401 offers {offer}")
+    authorized = [m for m in sent(reg, "REGISTER") if header_values(m, "authorization")]
+    check(len(authorized) == 1, f"{len(authorized)} REGISTERs with Authorization, expected 1")
+    contact = f"sip:pbxuser@{HOST}:{pbx_port}"
+    bound = bindings_of(finals[1])
+    # The time left, as the registrar counts it when it answers: the interval asked, or a second less.
+    check(len(bound) == 1 and bound[0][0] == contact and expires - 1 <= bound[0][1] <= expires,
+          f"the 200 lists {bound}, expected [({contact!r}, {expires})]:\n{finals[1]}")
+
+
+def sipp_received_at(s: Session, name: str, prefix: str) -> float:
+    """When (time.time()) SIPp `name` logged receiving its first message starting with `prefix`."""
+    log = (s.workdir / f"{name}_msg.log").read_text(errors="replace")
+    m = re.search(r"-+ (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)\r?\n\S+ message received[^\n]*\n\s*"
+                  + re.escape(prefix), log)
+    check(m is not None, f"{name} logged no received {prefix!r}")
+    return datetime.datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S.%f").timestamp()
+
+
+def trunk_call_not_registered(sip: int) -> str:
+    """An INVITE from the trunk (127.0.0.2) while pbxuser has no binding: its final response's start line."""
+    with harness.RawUdp(TRUNK_HOST) as sock:
+        uac = RawUac(sock, sip, "trunk")
+        _, final = uac.invite(uac.new_call())
+    return start_line(final)
+
+
+def case_registrar_sipp(binary: Path):
+    """The registrar for the PBX (RFC 3261 §10.3): a SIPp PBX on 127.0.0.1 registers with digest (401 first;
+    an unknown user gets the same challenge, then 403 like a wrong password and like another account's
+    credentials); a call from the trunk
+    (127.0.0.2) goes to the registered Contact and is answered; Expires: 0 removes the binding and the
+    next call gets 480 (result="not_registered")."""
+    sip, http, trunk_port, pbx_port = ports()
+    registrar = "{ min_expires: 60, max_expires: 3600, default_expires: 600, keepalive_s: 30 }"
+    with Session(binary) as s:
+        s.start_b2bua(registrar_config(sip, http, trunk_port, registrar,
+                                       more_users="    - { username: pbx2, password: pbx2pass }\n"), sip, http)
+        check(registrations(http) == 0, "bindings before any REGISTER")
+        # 1. No user enumeration: an unknown user's REGISTER gets the challenge a known user gets.
+        with harness.RawUdp(HOST) as sock:
+            known = RawRegistration(sock, sip, "pbxuser").send(600)
+            unknown_reg = RawRegistration(sock, sip, "nosuchuser")
+            unknown = unknown_reg.send(600)
+            for who, answer in (("pbxuser", known), ("nosuchuser", unknown)):
+                check(start_line(answer) == "SIP/2.0 401 Unauthorized",
+                      f"REGISTER for {who} without credentials -> {start_line(answer)!r}:\n{answer}")
+            check(challenge_form(known) and challenge_form(unknown) == challenge_form(known),
+                  f"unknown user's challenge {challenge_form(unknown)} differs from a known user's "
+                  f"{challenge_form(known)}")
+            offer = md5_offers(unknown)[0]
+            answered = unknown_reg.send(600, md5_proxy_authorization(offer, "REGISTER", unknown_reg.registrar,
+                                                                     "nosuchuser", "pbxpass", "c0ffee01"))
+            check(start_line(answered).startswith("SIP/2.0 403"), f"unknown user's answer -> {start_line(answered)!r}")
+            _, wrong = RawRegistration(sock, sip, "pbxuser").register("not-the-password", 600)
+            check(start_line(wrong).startswith("SIP/2.0 403"), f"wrong password -> {start_line(wrong)!r}")
+            # One account's credentials do not register another's address (its calls would follow).
+            _, hijack = RawRegistration(sock, sip, "pbxuser").register("pbx2pass", 600, auth_user="pbx2")
+            check(start_line(hijack).startswith("SIP/2.0 403"),
+                  f"pbxuser's address registered with pbx2's credentials -> {start_line(hijack)!r}")
+        check(registrations(http) == 0, "a binding made by a refused REGISTER")
+        text = scrape(http)
+        for reason in ("unknown_user", "wrong_password"):
+            n = metric(text, "b2bua_auth_failures_total", direction="downstream", peer="pbx.local", reason=reason)
+            check(n == 1, f"b2bua_auth_failures_total{{reason={reason}}} = {n} after one such REGISTER, expected 1")
+
+        # 2. SIPp registers: 401, then 200 listing its Contact with the interval asked.
+        check_registered_by_sipp(sipp_register(s, "register", "pbx_registers.xml", sip, pbx_port, 600), pbx_port, 600)
+        check(registrations(http) == 1, f"b2bua_downstream_registrations = {registrations(http)}, expected 1")
+
+        # 3. A call from the trunk reaches the binding (Request-URI = the Contact), answered, ended by BYE.
+        pbx = s.start_sipp_server("pbx", SCENARIOS / "pbx_answers_registered_call.xml", pbx_port,
+                                  ["-s", "pbxuser", "-m", "1", "-timeout", "30s"])
+        trunk = s.start_sipp("trunk", SHARED_SCENARIOS / "uac_plain.xml", free_port(host=TRUNK_HOST),
+                             ["-s", "+4930111", "-m", "1", "-d", "300", "-timeout", "30s", "-recv_timeout", "10000"],
+                             remote=f"{HOST}:{sip}", local_ip=TRUNK_HOST)
+        trunk_rc, pbx_rc = s.wait_sipp(trunk, 40), s.wait_sipp(pbx, 40)
+        trunk_r, pbx_r = s.sipp_result(trunk), s.sipp_result(pbx)
+        check(trunk_rc == 0 and trunk_r.successful == 1,
+              f"trunk: rc {trunk_rc}, {trunk_r.successful} successful\n{trunk_r.errors[-3000:]}")
+        check(pbx_rc == 0 and pbx_r.successful == 1,
+              f"PBX: rc {pbx_rc}, {pbx_r.successful} successful\n{pbx_r.errors[-3000:]}")
+        invites = received(pbx_r, "INVITE ")
+        check(len(invites) == 1 and start_line(invites[0]).split()[1] == f"sip:pbxuser@{HOST}:{pbx_port}",
+              f"INVITEs at the PBX: {[start_line(m) for m in invites]}, expected one to sip:pbxuser@{HOST}:{pbx_port}")
+        check(received(pbx_r, "BYE "), "the trunk's BYE did not reach the PBX")
+        harness.wait_until(lambda: metric(scrape(http), "b2bua_active_calls") == 0, 10, "the call to end")
+        text = scrape(http)
+        check(metric(text, "b2bua_calls_total", direction="inbound", trunk="carrier", result="answered") == 1,
+              "the inbound call not counted answered")
+
+        # 4. Expires: 0 removes the binding; the next call finds none: 480, counted not_registered.
+        sipp_register(s, "unregister", "pbx_unregisters.xml", sip, pbx_port)
+        check(registrations(http) == 0, f"b2bua_downstream_registrations = {registrations(http)} after Expires: 0")
+        status = trunk_call_not_registered(sip)
+        check(status.startswith("SIP/2.0 480"), f"a call with no binding -> {status!r}, expected 480")
+        text = scrape(http)
+        refused = metric(text, "b2bua_calls_total", direction="inbound", result="not_registered")
+        check(refused == 1, f"b2bua_calls_total{{direction=inbound,result=not_registered}} = {refused}, expected 1")
+        check(metric(text, "b2bua_calls_total", direction="inbound", trunk="carrier", result="answered") == 1,
+              "answered calls changed")
+    print("registrar_sipp: unknown user challenged like pbxuser then 403, wrong password and pbx2's credentials 403; "
+          "SIPp registered "
+          f"(401, 200 with <sip:pbxuser@{HOST}:{pbx_port}>;expires=600), gauge 1; the trunk's call reached that "
+          "Contact and was answered; Expires: 0 -> gauge 0, next call 480 (not_registered = 1)")
+
+
+def case_registrar_binding_expires(binary: Path):
+    """A binding not refreshed expires (min_expires 2): 423 with Min-Expires below it, then Expires: 3 granted;
+    the gauge drops to 0 after about 3 s and a call from the trunk gets 480; above max_expires (1800) the
+    registrar grants 1800."""
+    sip, http, trunk_port, pbx_port = ports()
+    registrar = "{ min_expires: 2, max_expires: 1800, default_expires: 600, keepalive_s: 0 }"
+    with Session(binary) as s:
+        s.start_b2bua(registrar_config(sip, http, trunk_port, registrar), sip, http)
+        # 1. Under the minimum: 423 Interval Too Brief naming it (RFC 3261 §10.3 step 7), nothing bound.
+        with harness.RawUdp(HOST) as sock:
+            _, brief = RawRegistration(sock, sip, "pbxuser").register("pbxpass", 1)
+        check(start_line(brief).startswith("SIP/2.0 423"), f"Expires: 1 -> {start_line(brief)!r}, expected 423")
+        check(header_values(brief, "min-expires") == ["2"], f"Min-Expires {header_values(brief, 'min-expires')}")
+        check(registrations(http) == 0, "a binding made by a 423")
+        # 2. Expires: 3, granted as asked; gone once it has run out.
+        check_registered_by_sipp(sipp_register(s, "register", "pbx_registers.xml", sip, pbx_port, 3), pbx_port, 3)
+        check(registrations(http) == 1, "no binding after the 200")
+        harness.wait_until(lambda: registrations(http) == 0, 10, "the binding to expire")
+        # From the 200 as SIPp logged it (the binding was made before it) to seeing the gauge at 0.
+        lasted = time.time() - sipp_received_at(s, "register", "SIP/2.0 200")
+        check(lasted >= 2.5, f"the binding went {lasted:.1f}s after its 200, before its 3 s")
+        status = trunk_call_not_registered(sip)
+        check(status.startswith("SIP/2.0 480"), f"a call after the expiry -> {status!r}, expected 480")
+        refused = metric(scrape(http), "b2bua_calls_total", direction="inbound", result="not_registered")
+        check(refused == 1, f"b2bua_calls_total{{direction=inbound,result=not_registered}} = {refused}, expected 1")
+        # 3. Above the maximum: granted max_expires (§10.3 step 7 lets the registrar shorten it).
+        with harness.RawUdp(HOST) as sock:
+            long_reg = RawRegistration(sock, sip, "pbxuser")
+            _, ok = long_reg.register("pbxpass", 7200)
+        check(start_line(ok).startswith("SIP/2.0 200") and bindings_of(ok) == [(long_reg.contact, 1800)],
+              f"Expires: 7200 with max_expires 1800 -> {start_line(ok)!r} listing {bindings_of(ok)}")
+    print(f"registrar_binding_expires: Expires 1 -> 423 Min-Expires 2; Expires 3 granted, binding gone "
+          f"{lasted:.1f}s after its 200; the next call got 480 (not_registered = 1); Expires 7200 granted 1800")
+
+
+def case_registrar_nat_keepalive(binary: Path):
+    """A PBX behind NAT (RFC 3581 style): registered from 127.0.0.1 with Contact sip:pbxuser@127.0.0.99:5999,
+    which nothing listens on. Its socket gets a CRLF keep-alive every keepalive_s (1 s) and the call from the
+    trunk, Request-URI the registered Contact, and the whole dialog (ACK, BYE) comes there too; a PBX
+    whose Contact is its source (pbx2) gets no keep-alive. Contact: * then removes pbxuser's binding only."""
+    sip, http, trunk_port, _ = ports()
+    private = "sip:pbxuser@127.0.0.99:5999"
+    registrar = "{ min_expires: 60, max_expires: 3600, default_expires: 600, keepalive_s: 1 }"
+    pbx2 = "    - { username: pbx2, password: pbx2pass }\n"
+    with Session(binary) as s:
+        s.start_b2bua(registrar_config(sip, http, trunk_port, registrar, more_users=pbx2), sip, http)
+        with KeepaliveCountingUdp(HOST) as pbx_sock, KeepaliveCountingUdp(HOST) as direct_sock, \
+                harness.RawUdp(TRUNK_HOST) as trunk_sock:
+            _, ok = RawRegistration(pbx_sock, sip, "pbxuser", private).register("pbxpass", 600)
+            check(start_line(ok).startswith("SIP/2.0 200"), f"REGISTER from behind NAT -> {start_line(ok)!r}")
+            check([uri for uri, _ in bindings_of(ok)] == [private],
+                  f"the 200 lists {bindings_of(ok)}, expected {private} alone")
+            direct = RawRegistration(direct_sock, sip, "pbx2")
+            _, ok2 = direct.register("pbx2pass", 600)
+            check([uri for uri, _ in bindings_of(ok2)] == [direct.contact], f"pbx2's 200 lists {bindings_of(ok2)}")
+            check(registrations(http) == 2, f"b2bua_downstream_registrations = {registrations(http)}, expected 2")
+
+            # 1. Keep-alives, to the source only, for the binding behind NAT only.
+            stray = pbx_sock.recv(3.5)
+            check(stray is None, f"the PBX got a SIP message instead of keep-alives:\n{stray}")
+            check(direct_sock.recv(0.1) is None, "pbx2 got a SIP message")
+            got = len(pbx_sock.keepalives)
+            check(2 <= got <= 6, f"{got} CRLF keep-alives in 3.5 s with keepalive_s 1, expected 2 to 6")
+            check(not direct_sock.keepalives, f"{len(direct_sock.keepalives)} keep-alives to pbx2, whose Contact "
+                  "is its source")
+
+            # 2. The call from the trunk goes to the source, with the Contact as Request-URI.
+            uac = RawUac(trunk_sock, sip, "trunk")
+            invite = uac.invite_request(uac.new_call())
+            trunk_sock.send(invite, (HOST, sip))
+            pbx, trunk = RawDialog(pbx_sock, sip, "pbx"), RawDialog(trunk_sock, sip, "trunk")
+            pbx.contact = f"<{private}>"  # what a PBX behind NAT puts in its answers too
+            leg_a = pbx.expect("INVITE ", "the trunk's call at the PBX's source address", timeout=10)
+            check(start_line(leg_a).split()[1] == private,
+                  f"Request-URI {start_line(leg_a).split()[1]}, expected the registered Contact {private}")
+            pbx.established_as_uas(leg_a, f"pbx-{os.getpid()}", 1)
+            tag = harness.tag_of(pbx.local)
+            pbx.respond(leg_a, 180, "Ringing", to_tag=tag)
+            pbx.respond(leg_a, 200, "OK", glare_sdp("pbx", HOST, 40000, 1, "sendrecv"), to_tag=tag)
+            trunk.expect("SIP/2.0 180", "the PBX's 180 relayed")
+            answered = trunk.expect("SIP/2.0 200", "the PBX's 200 relayed")
+            trunk.established_as_uac(invite, answered)
+            trunk.request("ACK", cseq=trunk.cseq)
+            # 3. In the dialog too, requests to the PBX go to its source, not to its Contact.
+            check_in_dialog(pbx.expect("ACK ", "the ACK of the PBX's 200, at its source"), pbx, "leg A ACK",
+                            request="ACK")
+            trunk.request("BYE")
+            bye = pbx.expect("BYE ", "the trunk's BYE, at the PBX's source")
+            check_in_dialog(bye, pbx, "leg A BYE", request="BYE")
+            pbx.respond(bye, 200, "OK")
+            trunk.expect("SIP/2.0 200", "the answer to the trunk's BYE")
+            check(direct_sock.recv(0.1) is None, "pbx2 got part of pbxuser's call")
+
+            # 4. Contact: * with Expires: 0 removes pbxuser's bindings, not pbx2's (RFC 3261 §10.2.2).
+            _, removed = RawRegistration(pbx_sock, sip, "pbxuser", "*").register("pbxpass", 0)
+            check(start_line(removed).startswith("SIP/2.0 200") and not bindings_of(removed),
+                  f"Contact: * -> {start_line(removed)!r} listing {bindings_of(removed)}, expected 200 with none")
+            check(registrations(http) == 1, f"b2bua_downstream_registrations = {registrations(http)} after "
+                  "Contact: *, expected 1 (pbx2's)")
+        harness.wait_until(lambda: metric(scrape(http), "b2bua_active_calls") == 0, 10, "the call to end")
+        check(metric(scrape(http), "b2bua_calls_total", direction="inbound", trunk="carrier", result="answered") == 1,
+              "the call not counted answered")
+    print(f"registrar_nat_keepalive: Contact {private} registered from {HOST}:{pbx_sock.port}: {got} keep-alives in "
+          f"3.5 s (none to pbx2), INVITE to {private} at the source, ACK and BYE there too; Contact: * removed "
+          "pbxuser's binding only")
+
+
+def case_registrar_baresip(binary: Path):
+    """baresip 1.0.0 as the PBX registers with digest (regint 60) and auto-answers a call from the trunk
+    (SIPp UAC on 127.0.0.2) delivered to its binding; the trunk hangs up; stopped, baresip unregisters."""
+    exe = shutil.which("baresip")
+    check(exe is not None, "baresip is not installed (deploy/install-deps.sh installs it)")
+    sip, http, trunk_port, _ = ports()
+    phone_port, rtp = free_port(), free_port()
+    registrar = "{ min_expires: 60, max_expires: 3600, default_expires: 600, keepalive_s: 30 }"
+    with Session(binary) as s:
+        # No `algorithms`: the default offer, which baresip has to answer.
+        b2bua = s.start_b2bua(registrar_config(sip, http, trunk_port, registrar, algorithms=None), sip, http)
+        home = s.workdir / "baresip"
+        home.mkdir()
+        with harness.RawUdp(HOST, free_port()) as dns:
+            (home / "config").write_text(baresip_config(phone_port, dns.port, f"{rtp}-{rtp + 1}"))
+            (home / "accounts").write_text(f"<sip:pbxuser@{HOST}:{sip}>;auth_pass=pbxpass;regint=60;"
+                                           "answermode=auto\n")
+            phone = s.start_process("baresip", [exe, "-f", str(home), "-s", "-t", "60"], cwd=home)
+
+            def registered() -> bool:
+                check(phone.alive(), f"baresip exited early ({phone.popen.returncode}):\n{phone.log()[-4000:]}")
+                return registrations(http) == 1
+
+            harness.wait_until(registered, 15, "baresip to register")
+            trunk = s.start_sipp("trunk", SHARED_SCENARIOS / "uac_plain.xml", free_port(host=TRUNK_HOST),
+                                 ["-s", "+4930111", "-m", "1", "-d", "1000", "-timeout", "30s",
+                                  "-recv_timeout", "10000"], remote=f"{HOST}:{sip}", local_ip=TRUNK_HOST)
+            trunk_rc = s.wait_sipp(trunk, 40)
+            trunk_r = s.sipp_result(trunk)
+            harness.wait_until(lambda: "session closed" in phone.log(), 10, "baresip to end the call")
+            check(dns.recv(0.2) is None, "baresip sent a DNS query")
+        check(s.stop(phone) is not None and not phone.alive(), "baresip did not stop")
+        out = phone.log()
+        # On SIGTERM baresip removes its binding (Contact ...;expires=0) before it exits.
+        check(re.search(r";expires=0\b", out) is not None, f"baresip sent no REGISTER with expires=0:\n{out[-3000:]}")
+        harness.wait_until(lambda: registrations(http) == 0, 5, "baresip's binding to be removed")
+
+        # baresip's own SIP trace (-s): REGISTER challenged with 401, answered, 200 with its binding.
+        register = re.search(r"\nREGISTER (\S+) SIP/2.0.*?\r?\n\r?\n", out, re.S)
+        check(register is not None, f"baresip sent no REGISTER:\n{out[-4000:]}")
+        contacts = header_values(register.group(0), "contact", "m")
+        check(len(contacts) == 1, f"baresip's REGISTER Contact {contacts}")
+        contact = re.search(r"<([^>]+)>", contacts[0]).group(1)
+        challenge = re.search(r"SIP/2.0 401 .*?\r?\n\r?\n", out, re.S)
+        check(challenge is not None and header_values(challenge.group(0), "www-authenticate"),
+              f"baresip's REGISTER was not challenged with 401 WWW-Authenticate:\n{out[-4000:]}")
+        check("Authorization: Digest username=\"pbxuser\"" in out, "baresip did not answer the challenge")
+        ok = [m for m in re.findall(r"SIP/2.0 200 .*?\r?\n\r?\n", out, re.S) if "REGISTER" in " ".join(
+            header_values(m, "cseq"))]
+        check(ok and any(uri == contact for uri, _ in bindings_of(ok[0])),
+              f"the REGISTER's 200 does not list baresip's Contact {contact}:\n{ok[:1]}")
+        invite = re.search(r"\nINVITE (\S+) SIP/2.0", out)
+        check(invite is not None and invite.group(1) == contact,
+              f"baresip's INVITE has Request-URI {invite.group(1) if invite else None}, expected its Contact {contact}")
+        check("Call established" in out, f"baresip did not answer the call:\n{out[-4000:]}")
+        check(re.search(r"\nBYE sip:\S+ SIP/2.0", out) is not None, "the trunk's BYE did not reach baresip")
+
+        check(trunk_rc == 0 and trunk_r.successful == 1,
+              f"trunk: rc {trunk_rc}, {trunk_r.successful} successful\n{trunk_r.errors[-3000:]}")
+        text = scrape(http)
+        check(metric(text, "b2bua_calls_total", direction="inbound", trunk="carrier", result="answered") == 1,
+              "the inbound call not counted answered")
+        failures = metric(text, "b2bua_auth_failures_total", direction="downstream")
+        check(failures == 0, f"downstream auth failures with baresip: {failures}\n{b2bua.log()[-3000:]}")
+    print(f"registrar_baresip: baresip registered {contact} (401, digest, 200), auto-answered the trunk's call "
+          "delivered there, ended by the trunk's BYE; its expires=0 on exit removed the binding")
 
 
 CASES = {name[len("case_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}

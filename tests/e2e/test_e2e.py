@@ -2712,6 +2712,448 @@ def case_registrar_baresip(binary: Path):
           "delivered there, ended by the trunk's BYE; its expires=0 on exit removed the binding")
 
 
+# ------------------------------------------------------------------ registration to a trunk (Kamailio registrar)
+REGISTRAR_CFG = harness.ROOT / "tests" / "e2e" / "kamailio" / "registrar.cfg"
+# The account registrar.cfg knows (TRUNK_USER / TRUNK_PASS there).
+REG_USER, REG_PASS = "trunkuser", "trunkpass"
+
+
+def start_registrar(s: Session, name: str, host: str, port: int, defines: list[str], uas_port: int = 0,
+                    switch_port: int = 0) -> harness.Process:
+    """Kamailio (tests/e2e/kamailio/registrar.cfg) as a registering provider on udp:`host`:`port`,
+    in the foreground (-DD), logging to stderr (-E), with `defines` (-A each: "REFUSE_403",
+    "NONCE_EXPIRE=5", ...); customer calls go on to `host`:`uas_port`, calls from
+    `host`:`switch_port` go to the registered Contact. Ready once it answers an OPTIONS."""
+    exe = shutil.which("kamailio")
+    check(exe is not None, "kamailio is not installed (deploy/install-deps.sh installs it)")
+    run = s.workdir / name
+    run.mkdir()
+    args = [exe, "-f", str(REGISTRAR_CFG), "-DD", "-E", "-m", "32", "-M", "8", "-Y", str(run), "-w", str(run),
+            "-A", f"LISTEN_SOCKET=udp:{host}:{port}"]
+    if uas_port:
+        args += ["-A", f'UAS_HOSTPORT="{host}:{uas_port}"']
+    if switch_port:
+        args += ["-A", f'SWITCH_HOSTPORT="{host}:{switch_port}"']
+    for d in defines:
+        args += ["-A", d]
+    proc = s.start_process(name, args, cwd=run)
+    with harness.RawUdp(HOST) as probe:
+        n = 0
+
+        def answers() -> bool:
+            nonlocal n
+            check(proc.alive(), f"{name} exited with {proc.popen.returncode}:\n{proc.log()[-3000:]}")
+            n += 1
+            call_id = f"probe{n}-{os.getpid()}@{HOST}"
+            probe.send(f"OPTIONS sip:{host}:{port} SIP/2.0\r\n"
+                       f"Via: SIP/2.0/UDP {HOST}:{probe.port};branch=z9hG4bK-probe{n}\r\nMax-Forwards: 70\r\n"
+                       f"From: <sip:probe@{HOST}>;tag=probe{n}\r\nTo: <sip:{host}:{port}>\r\n"
+                       f"Call-ID: {call_id}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", (host, port))
+            answer = probe.recv(0.3, call_id)
+            return answer is not None and start_line(answer).startswith("SIP/2.0 200")
+
+        harness.wait_until(answers, 8, f"{name} to answer OPTIONS")
+    return proc
+
+
+_REGISTRAR_LINE = re.compile(r"PROVIDER-(RX|TX|REPLY|CHALLENGE|AUTHOK|REFUSED|INBOUND) (.*)$", re.M)
+
+
+def registrar_log(text: str) -> dict:
+    """registrar.cfg's PROVIDER-* lines: requests received (t, source, text), replies it sent
+    (t, text), replies received, challenges (rc -4: stale), acceptances, refusals, calls looked up."""
+    out = {k: [] for k in ("rx", "tx", "reply", "challenge", "authok", "refused", "inbound")}
+    for kind, rest in _REGISTRAR_LINE.findall(text):
+        fields = dict(re.findall(r"(\w+)=(\S*)", rest))
+        if kind == "RX":
+            out["rx"].append((float(fields["t"]), fields["src"],
+                              base64.b64decode(fields["b64"]).decode(errors="replace")))
+        elif kind in ("TX", "REPLY"):
+            out[kind.lower()].append((float(fields["t"]), base64.b64decode(fields["b64"]).decode(errors="replace")))
+        else:
+            out[kind.lower()].append(fields)
+    # Kamailio's children write their lines as they go: a line of one may overtake an earlier one
+    # of another. The times say the order.
+    out["rx"].sort(key=lambda e: e[0])
+    out["tx"].sort(key=lambda e: e[0])
+    out["reply"].sort(key=lambda e: e[0])
+    return out
+
+
+def registers_from(log: dict, src: str) -> list[tuple[float, str]]:
+    """The REGISTERs Kamailio received from `src`, (first arrival, text), one per transaction:
+    a retransmission (same CSeq and branch) is left out."""
+    seen, out = set(), []
+    for t, s_, m in log["rx"]:
+        if s_ != src or not start_line(m).startswith("REGISTER "):
+            continue
+        key = (cseq_of(m), top_branch(m))
+        if key not in seen:
+            seen.add(key)
+            out.append((t, m))
+    return out
+
+
+def register_retransmissions(log: dict, src: str, cseq: int) -> int:
+    return sum(1 for _, s_, m in log["rx"] if s_ == src and start_line(m).startswith("REGISTER ")
+               and cseq_of(m)[0] == cseq)
+
+
+def register_replies(log: dict, call_id: str) -> list[tuple[float, int, int, str]]:
+    """Replies Kamailio sent to REGISTERs of `call_id`: (t, CSeq number, status, text), first of each
+    (CSeq, status)."""
+    seen, out = set(), []
+    for t, m in log["tx"]:
+        cseq = cseq_of(m)
+        if cseq[1] != "REGISTER" or call_id_of(m) != call_id:
+            continue
+        status = int(start_line(m).split()[1])
+        if (cseq[0], status) not in seen:
+            seen.add((cseq[0], status))
+            out.append((t, cseq[0], status, m))
+    return out
+
+
+def contact_expires(msg: str) -> list[int]:
+    """The expires parameter of each Contact of a REGISTER's 200 (the bindings it lists)."""
+    out = []
+    for value in header_values(msg, "contact", "m"):
+        for item in value.split(","):
+            m = re.search(r";\s*expires=(\d+)", item)
+            if m:
+                out.append(int(m.group(1)))
+    return out
+
+
+def register_expires(msg: str) -> int | None:
+    """What a REGISTER asks: the Contact's expires parameter, else its Expires header."""
+    for value in header_values(msg, "contact", "m"):
+        m = re.search(r";\s*expires=(\d+)", value)
+        if m:
+            return int(m.group(1))
+    values = header_values(msg, "expires")
+    return int(values[0]) if values else None
+
+
+def contact_token(trunk: str, username: str, password: str) -> str:
+    """The Contact user SPEC.md promises for a trunk: 32 hex digits of HMAC-SHA256 keyed by
+    username:password over the trunk's name (computed here, not by the product)."""
+    import hmac  # only here: the one HMAC of the e2e tests
+    return hmac.new(f"{username}:{password}".encode(), trunk.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def registration_metric(http: int, name: str, trunk: str, **labels: str) -> float:
+    return metric(scrape(http), f"b2bua_upstream_registration_{name}", trunk=trunk, **labels)
+
+
+def registration_state(http: int, trunk: str) -> str | None:
+    return registration_state_in(scrape(http), trunk)
+
+
+def registration_state_in(text: str, trunk: str) -> str | None:
+    """The state whose b2bua_upstream_registration_state series is 1 (None when none or several)."""
+    on = [st for st in ("unregistered", "registering", "registered", "failing")
+          if metric(text, "b2bua_upstream_registration_state", trunk=trunk, state=st) == 1]
+    return on[0] if len(on) == 1 else None
+
+
+def registration_config(sip: int, http: int, trunks: list[str], route_trunk: str, extra: str = "") -> str:
+    return harness.trunks_config_yaml(sip, http, trunks, [f'{{ prefix: "", trunk: {route_trunk} }}'], extra)
+
+
+def registered_trunk(name: str, host: str, port: int, expires: int, extra: str = "") -> str:
+    return (f'{{ name: {name}, uri: "sip:{host}:{port}", username: {REG_USER}, password: {REG_PASS}, '
+            f"register: true, register_expires: {expires}" + (f", {extra}" if extra else "") + " }")
+
+
+def check_one_registration(regs: list[tuple[float, str]], what: str):
+    """Every REGISTER of one registration: one Call-ID and From tag, CSeq rising by transaction
+    (RFC 3261 §10.2.4), To and From the account's AOR."""
+    check(regs, f"{what}: no REGISTER")
+    call_ids = {call_id_of(m) for _, m in regs}
+    tags = {harness.tag_of(header_values(m, "from", "f")[0]) for _, m in regs}
+    check(len(call_ids) == 1 and len(tags) == 1 and None not in tags,
+          f"{what}: REGISTERs with Call-IDs {call_ids} and From tags {tags}, expected one of each")
+    cseqs = [cseq_of(m)[0] for _, m in regs]
+    check(all(a < b for a, b in zip(cseqs, cseqs[1:])), f"{what}: REGISTER CSeqs {cseqs} do not rise")
+    for _, m in regs:
+        for h in ("to", "from"):
+            check(f"sip:{REG_USER}@" in uri_of(header_values(m, h)[0]),
+                  f"{what}: {h} of a REGISTER is not the AOR:\n{m}")
+
+
+def registration_run(binary: Path, algorithm: str) -> str:
+    """The b2bua registers trunk carrier with Kamailio (registrar.cfg, digest `algorithm`, nonces good
+    for 5 s, a binding granted at most 20 s though 60 s are asked), refreshes it, and, with MD5, makes
+    a call each way and removes the binding on SIGTERM. Returns a summary."""
+    full = algorithm == "MD5"
+    sip, http, _, pbx_port = ports()
+    kam_port = free_port((socket.SOCK_DGRAM,), host=PROVIDER_HOST)
+    uas_port = free_port((socket.SOCK_DGRAM,), host=PROVIDER_HOST)
+    switch_port = free_port((socket.SOCK_DGRAM,), host=PROVIDER_HOST)
+    check(len({kam_port, uas_port, switch_port}) == 3, "port clash on 127.0.0.2; rerun")
+    granted = 20
+    defines = [f'ALGORITHM="{algorithm}"', "NONCE_EXPIRE=5", f"MAX_EXPIRES={granted}"]
+    if full:
+        defines.append("REQUIRE_REGISTERED")
+    src = f"{HOST}:{sip}"
+    with Session(binary) as s:
+        kam = start_registrar(s, "kamailio", PROVIDER_HOST, kam_port, defines, uas_port, switch_port)
+        if full:
+            # The provider's gate works: good credentials of an account with no binding get 403.
+            with harness.RawUdp(HOST) as probe:
+                uac = RawUac(probe, kam_port, "unregistered")
+                uac.dest, uac.uri = (PROVIDER_HOST, kam_port), f"sip:4930111@{PROVIDER_HOST}:{kam_port}"
+                call = uac.new_call()
+                probe_call_id = call["call_id"]
+                _, challenge = uac.invite(call)
+                check(start_line(challenge).startswith("SIP/2.0 401"), f"Kamailio's answer to an INVITE: {challenge}")
+                auth = md5_proxy_authorization(header_values(challenge, "www-authenticate")[0], "INVITE", uac.uri,
+                                               REG_USER, REG_PASS, "0a4f113b")
+                request = uac.invite_request(call).replace("Content-Type:", f"Authorization: {auth}\r\nContent-Type:")
+                probe.send(request, uac.dest)
+                final = probe.recv_final(5, call["call_id"])
+                check(final is not None and start_line(final) == "SIP/2.0 403 Not Registered",
+                      f"Kamailio (REQUIRE_REGISTERED) let an unregistered account's INVITE through: {final!r}")
+            uas = s.start_sipp_server("uas", SHARED_SCENARIOS / "uas_plain.xml", uas_port, local_ip=PROVIDER_HOST)
+            pbx = s.start_sipp_server("pbx", SHARED_SCENARIOS / "uas_plain.xml", pbx_port, local_ip=HOST)
+        trunk = registered_trunk("carrier", PROVIDER_HOST, kam_port, 60, "reuse_nonce: true, identify_by: none")
+        extra = f'inbound_routes:\n  - {{ prefix: "", to: "sip:{HOST}:{pbx_port}" }}\n'
+        b2bua = s.start_b2bua(registration_config(sip, http, [trunk], "carrier", extra), sip, http)
+        harness.wait_until(lambda: registration_state(http, "carrier") == "registered", 10,
+                           "carrier to be registered")
+        check(re.search(r"trunk=carrier\b.*state=registered", b2bua.log()),
+              f"no state-change line for carrier -> registered:\n{b2bua.log()[-3000:]}")
+        # A refresh: the second 200 (50-80 % of 20 s after the first), with its stale challenge first.
+        harness.wait_until(lambda: registration_metric(http, "attempts_total", "carrier", outcome="registered") >= 2,
+                           granted + 5, "a refresh of the registration")
+        text = scrape(http)
+        check(registration_state(http, "carrier") == "registered", "carrier not registered after its refresh")
+        check(0 < metric(text, "b2bua_upstream_registration_expires_seconds", trunk="carrier") <= granted,
+              "expires_seconds not within the 20 s granted")
+        next_s = metric(text, "b2bua_upstream_registration_next_attempt_seconds", trunk="carrier")
+        check(0 < next_s <= 0.8 * granted, f"next_attempt_seconds {next_s} after a refresh granted {granted} s")
+        for outcome in ("auth_failed", "forbidden", "timeout", "transport_error", "interval_too_brief", "error"):
+            check(metric(text, "b2bua_upstream_registration_attempts_total", trunk="carrier", outcome=outcome) == 0,
+                  f"attempts_total{{outcome={outcome}}} is not 0")
+        check(metric(text, "b2bua_auth_failures_total", direction="upstream") == 0, "an upstream auth failure")
+
+        if full:
+            # (a) A call from the PBX: the provider takes it only from a registered account.
+            pbx_calls = sipp_calls(s, "pbxuac", SHARED_SCENARIOS / "pbx_uac_auth.xml", sip, free_port(), 1, 1,
+                                   PBX_AUTH, timeout=15)
+            check(pbx_calls.successful == 1, f"the PBX's call through the registered trunk failed:\n"
+                  f"{pbx_calls.errors[-2000:]}\nkamailio:\n{kam.log()[-3000:]}")
+            # (b) A call from the provider's switch for a DID: to our registered Contact, then the PBX.
+            switch = s.start_sipp("switch", SHARED_SCENARIOS / "uac_plain.xml", switch_port,
+                                  ["-s", "4930555", "-m", "1", "-d", "200", "-timeout", "15s"],
+                                  remote=f"{PROVIDER_HOST}:{kam_port}", local_ip=PROVIDER_HOST)
+            s.wait_sipp(switch, 25)
+            switch_r = s.sipp_result(switch)
+            check(switch_r.successful == 1, f"the switch's call to the DID failed:\n{switch_r.errors[-2000:]}\n"
+                  f"b2bua:\n{b2bua.log()[-3000:]}")
+            harness.wait_until(lambda: metric(scrape(http), "b2bua_active_calls") == 0, 10, "the calls to end")
+            pbx_r = stop_trunk(s, pbx)
+            uas_r = stop_trunk(s, uas)
+            check(uas_r.successful == 1, f"the provider's switch UAS: {uas_r.successful} calls")
+            inbound = received(pbx_r, "INVITE ")
+            check(len(inbound) == 1 and "4930555" in start_line(inbound[0]),
+                  f"the PBX got {[start_line(m) for m in inbound]}, expected one INVITE for 4930555")
+            text = scrape(http)
+            check(metric(text, "b2bua_calls_total", direction="inbound", trunk="carrier", result="answered") == 1,
+                  "the inbound call is not counted answered for trunk carrier")
+            # (c) SIGTERM: our binding is removed (Expires: 0, answered) before the b2bua exits.
+            os.kill(b2bua.pid, signal.SIGTERM)
+            rc = exits_within(b2bua, 20)
+            exited = time.time()
+            check(rc == 0, f"b2bua exited with {rc} on SIGTERM")
+        kam_text = kam.log()
+
+    log = registrar_log(kam_text)
+    regs = registers_from(log, src)
+    check_one_registration(regs, "carrier")
+    call_id = call_id_of(regs[0][1])
+    token = contact_token("carrier", REG_USER, REG_PASS)
+    for _, m in regs:
+        contacts = [uri_of(c).split(";")[0].lower() for c in header_values(m, "contact", "m")]
+        check(contacts == [f"sip:{token}@{HOST}:{sip}"],
+              f"Contact of a REGISTER {contacts}, expected sip:{token}@{HOST}:{sip} (SPEC.md's token)")
+    asked = {register_expires(m) for _, m in regs} - {0}
+    check(asked == {60}, f"the REGISTERs asked {asked} s, expected 60 (register_expires) every time")
+    replies = register_replies(log, call_id)
+    oks = [(t, cseq, m) for t, cseq, st, m in replies if st == 200 and contact_expires(m)]
+    check(len(oks) >= 2, f"{len(oks)} 200s with a binding, expected the registration and a refresh")
+    check(all(e <= granted for _, _, m in oks for e in contact_expires(m)), "Kamailio granted more than MAX_EXPIRES")
+    # The refresh: its first REGISTER between 50 % and 80 % of the granted 20 s after the first 200.
+    t_ok, cseq_ok, _ = oks[0]
+    refresh = [(t, m) for t, m in regs if cseq_of(m)[0] > cseq_ok]
+    delay = refresh[0][0] - t_ok
+    check(0.5 * granted - 0.3 <= delay <= 0.8 * granted + 0.5,
+          f"refresh sent {delay:.1f} s after the 200 granting {granted} s; expected 50-80 % of it")
+    # The refresh presented the nonce of 5+ s ago (reuse_nonce): Kamailio said stale=true; answered.
+    stale = [c for c in log["challenge"] if c["callid"] == call_id and c["rc"] == "-4"]
+    check(stale, f"no stale challenge to a refresh: {log['challenge']}")
+    stale_tx = [m for _, cseq, st, m in replies if st == 401 and "stale=true" in m.replace(" ", "").lower()]
+    check(stale_tx, "Kamailio's rc -4 challenge did not carry stale=true on the wire")
+    challenges = [m for _, _, st, m in replies if st == 401]
+    algos = {digest_params(header_values(m, "www-authenticate")[0]).get("algorithm", "MD5") for m in challenges}
+    check(algos == {algorithm}, f"Kamailio challenged with {algos}, expected {algorithm}")
+    answers = [digest_params(v) for _, m in regs for v in header_values(m, "authorization")]
+    check(answers and all(a.get("algorithm", "MD5") == algorithm and a.get("username") == REG_USER for a in answers),
+          f"credentials of the REGISTERs: {answers}")
+    summary = (f"{len(regs)} REGISTERs (one Call-ID and From tag, CSeq {cseq_of(regs[0][1])[0]}.."
+               f"{cseq_of(regs[-1][1])[0]}), {len(challenges)} challenges ({len(stale_tx)} stale) answered with "
+               f"{algorithm}; asked 60 s, granted {granted} s, refreshed {delay:.1f} s after the 200")
+    if full:
+        check(any(c["method"] == "INVITE" for c in log["authok"]) and not
+              [r for r in log["refused"] if r["callid"] != probe_call_id],
+              f"the registered account's INVITE was refused: {log['refused']}")
+        check([i for i in log["inbound"] if i["did"] == "4930555" and int(i["rc"]) > 0],
+              f"the switch's call found no binding: {log['inbound']}")
+        removal = [(t, m) for t, m in regs if register_expires(m) == 0]
+        check(removal, "no REGISTER with Expires: 0 reached Kamailio on SIGTERM")
+        removed = [(t, m) for t, cseq, st, m in replies if st == 200 and cseq >= cseq_of(removal[0][1])[0]]
+        check(removed and not contact_expires(removed[-1][1]) and removed[-1][0] <= exited,
+              "the Expires: 0 REGISTER was not answered 200 (no binding left) before the b2bua exited")
+        summary += ("; the provider (REQUIRE_REGISTERED) took the PBX's call, its switch's call for 4930555 reached "
+                    "the PBX through our Contact (identify_by: none), SIGTERM removed the binding before exit")
+    return summary
+
+
+def case_registration_kamailio_md5(binary: Path):
+    """Kamailio (registrar.cfg) as a provider with a registrar: MD5 digest, nonces of 5 s, 20 s granted
+    though 60 s asked. The b2bua registers, refreshes at 50-80 % (same Call-ID and From tag, higher
+    CSeq, the stale challenge answered), calls out through a provider that takes calls only from a
+    registered account, receives the provider's call at its registered Contact (identify_by: none), and
+    removes its binding (Expires: 0) on SIGTERM before it exits."""
+    print(f"registration_kamailio_md5: {registration_run(binary, 'MD5')}")
+
+
+def case_registration_kamailio_sha256(binary: Path):
+    """As registration_kamailio_md5 (registration and refresh), with Kamailio's auth module set to
+    algorithm SHA-256: the challenges say algorithm=SHA-256 and the b2bua answers with SHA-256."""
+    print(f"registration_kamailio_sha256: {registration_run(binary, 'SHA-256')}")
+
+
+def case_registration_interval_too_brief(binary: Path):
+    """Kamailio's registrar with min_expires 40 and min_expires_mode 1 (MIN_EXPIRES=40); the b2bua
+    asks 20 s: 423 Interval Too Brief with Min-Expires: 40, then at once a REGISTER asking 40 s,
+    registered for 40 s; attempts_total{interval_too_brief} = 1 (RFC 3261 §10.2.8)."""
+    sip, http, _, _ = ports()
+    kam_port = free_port((socket.SOCK_DGRAM,), host=PROVIDER_HOST)
+    src = f"{HOST}:{sip}"
+    with Session(binary) as s:
+        kam = start_registrar(s, "kamailio", PROVIDER_HOST, kam_port, ["MIN_EXPIRES=40"])
+        s.start_b2bua(registration_config(sip, http, [registered_trunk("carrier", PROVIDER_HOST, kam_port, 20)],
+                                          "carrier"), sip, http)
+        harness.wait_until(lambda: registration_state(http, "carrier") == "registered", 10, "carrier to be registered")
+        text = scrape(http)
+        kam_text = kam.log()
+    attempts = {o: metric(text, "b2bua_upstream_registration_attempts_total", trunk="carrier", outcome=o)
+                for o in ("registered", "auth_failed", "forbidden", "timeout", "transport_error", "interval_too_brief",
+                          "error")}
+    check(attempts == {"registered": 1, "auth_failed": 0, "forbidden": 0, "timeout": 0, "transport_error": 0,
+                       "interval_too_brief": 1, "error": 0}, f"attempts_total: {attempts}")
+    expires_s = metric(text, "b2bua_upstream_registration_expires_seconds", trunk="carrier")
+    check(30 < expires_s <= 40, f"expires_seconds {expires_s}, expected the 40 s granted (less the time since)")
+    check(metric(text, "b2bua_auth_failures_total", direction="upstream") == 0, "an upstream auth failure")
+    log = registrar_log(kam_text)
+    regs = registers_from(log, src)
+    check_one_registration(regs, "carrier")
+    replies = register_replies(log, call_id_of(regs[0][1]))
+    brief = [(t, cseq, m) for t, cseq, st, m in replies if st == 423]
+    check(len(brief) == 1 and header_values(brief[0][2], "min-expires") == ["40"],
+          f"expected one 423 with Min-Expires: 40, Kamailio sent {[start_line(m) for *_, m in replies]}")
+    t_423, cseq_423, _ = brief[0]
+    before = [register_expires(m) for _, m in regs if cseq_of(m)[0] <= cseq_423]
+    after = [(t, m) for t, m in regs if cseq_of(m)[0] > cseq_423]
+    check(before and all(e == 20 for e in before), f"REGISTERs before the 423 asked {before}, expected 20")
+    check(after and all(register_expires(m) == 40 for _, m in after),
+          f"REGISTERs after the 423 asked {[register_expires(m) for _, m in after]}, expected 40")
+    check(after[0][0] - t_423 < 1.0, f"the REGISTER asking 40 s came {after[0][0] - t_423:.2f} s after the 423")
+    oks = [m for _, cseq, st, m in replies if st == 200 and cseq > cseq_423]
+    check(oks and contact_expires(oks[0]) == [40], f"the 200 after the 423 granted {oks and contact_expires(oks[0])}")
+    print(f"registration_interval_too_brief: asked 20 s, 423 Min-Expires: 40, the next REGISTER "
+          f"{after[0][0] - t_423:.2f} s later asked 40 s and got 200 expires=40; {len(regs)} REGISTERs in one "
+          f"registration; attempts registered=1 interval_too_brief=1")
+
+
+def case_registration_refused_and_dropped(binary: Path):
+    """One b2bua, two trunks with register: true, for a minute and more: Kamailio on 127.0.0.2 answers
+    every REGISTER with good credentials 403 (REFUSE_403): exactly two REGISTERs in the whole time
+    (the first, challenged, and the one with credentials), the trunk failing (forbidden), its next
+    attempt 10 min away (500-700 s); Kamailio on 127.0.0.3 drops every REGISTER (DROP_REGISTER): the
+    first one retransmitted until Timer F (32 s) ends it (timeout, failing), a second attempt ~5 s
+    later (new CSeq, same Call-ID), and no third before 70 s."""
+    sip, http, _, _ = ports()
+    refusing_port = free_port((socket.SOCK_DGRAM,), host="127.0.0.2")
+    dropping_port = free_port((socket.SOCK_DGRAM,), host="127.0.0.3")
+    src = f"{HOST}:{sip}"
+    with Session(binary) as s:
+        refusing = start_registrar(s, "kamailio_refusing", "127.0.0.2", refusing_port, ["REFUSE_403"])
+        dropping = start_registrar(s, "kamailio_dropping", "127.0.0.3", dropping_port, ["DROP_REGISTER"])
+        trunks = [registered_trunk("refusing", "127.0.0.2", refusing_port, 60),
+                  registered_trunk("dropping", "127.0.0.3", dropping_port, 60)]
+        b2bua = s.start_b2bua(registration_config(sip, http, trunks, "refusing"), sip, http)
+        started = time.time()
+
+        # The 403: a credential failure, retried in 10 min (+-10 %), not at once.
+        harness.wait_until(lambda: registration_state(http, "refusing") == "failing", 10, "trunk refusing to fail")
+        text = scrape(http)
+        forbidden = metric(text, "b2bua_upstream_registration_attempts_total", trunk="refusing", outcome="forbidden")
+        check(forbidden == 1, f"attempts_total{{refusing,forbidden}} = {forbidden}, expected 1")
+        failures = metric(text, "b2bua_auth_failures_total", direction="upstream", peer="refusing", reason="forbidden")
+        check(failures == 1, f"auth_failures_total{{upstream,refusing,forbidden}} = {failures}, expected 1")
+        next_s = metric(text, "b2bua_upstream_registration_next_attempt_seconds", trunk="refusing")
+        check(500 <= next_s <= 700, f"next_attempt_seconds{{refusing}} = {next_s}, expected 540-660 less a second")
+        check(re.search(r"trunk=refusing\b.*state=failing.*forbidden", b2bua.log()),
+              f"no state-change line for refusing -> failing (forbidden):\n{b2bua.log()[-3000:]}")
+        # Meanwhile the dropped REGISTER is under way until Timer F.
+        check(registration_state(http, "dropping") == "registering", "trunk dropping not registering before Timer F")
+
+        harness.wait_until(lambda: registration_state(http, "dropping") == "failing", 40,
+                           "trunk dropping to fail (Timer F, 32 s)")
+        failed_after = time.time() - started
+        text = scrape(http)
+        timeouts = metric(text, "b2bua_upstream_registration_attempts_total", trunk="dropping", outcome="timeout")
+        check(timeouts == 1, f"attempts_total{{dropping,timeout}} = {timeouts}, expected 1")
+        next_s = metric(text, "b2bua_upstream_registration_next_attempt_seconds", trunk="dropping")
+        check(0 < next_s <= 6, f"next_attempt_seconds{{dropping}} = {next_s} after Timer F, expected about 5")
+
+        first_at = registers_from(registrar_log(dropping.log()), src)[0][0]
+        harness.wait_until(lambda: time.time() >= first_at + 70, 75, "70 s after the first REGISTER")
+        text = scrape(http)
+        refusing_text, dropping_text = refusing.log(), dropping.log()
+
+    check(registration_state_in(text, "refusing") == "failing", "trunk refusing not failing at the end")
+    check(metric(text, "b2bua_upstream_registration_attempts_total", trunk="refusing", outcome="forbidden") == 1,
+          "more than one forbidden attempt in the minute")
+    check(registration_state_in(text, "dropping") in ("failing", "registering"), "trunk dropping registered?")
+    check(metric(text, "b2bua_upstream_registration_attempts_total", trunk="dropping", outcome="timeout") >= 1,
+          "no timeout counted for trunk dropping")
+
+    log = registrar_log(refusing_text)
+    regs = registers_from(log, src)
+    check_one_registration(regs, "refusing")
+    replies = [(cseq, st) for _, cseq, st, _ in register_replies(log, call_id_of(regs[0][1]))]
+    check(len(regs) == 2 and not header_values(regs[0][1], "authorization")
+          and header_values(regs[1][1], "authorization") and replies == [(cseq_of(regs[0][1])[0], 401), (cseq_of(regs[1][1])[0], 403)],
+          f"the refusing provider got {len(regs)} REGISTERs (replies {replies}) in 70 s; expected 2: 401, 403")
+
+    log = registrar_log(dropping_text)
+    regs = registers_from(log, src)
+    check_one_registration(regs, "dropping")
+    check(len(regs) == 2, f"the dropping provider got {len(regs)} REGISTER transactions in 70 s, expected 2 "
+          f"(the first, and one retry ~5 s after Timer F): at {[round(t - first_at, 1) for t, _ in regs]} s")
+    copies = register_retransmissions(log, src, cseq_of(regs[0][1])[0])
+    check(copies >= 8, f"the first REGISTER arrived {copies} times; UDP retransmits it until Timer F (11 times)")
+    gap = regs[1][0] - first_at
+    check(32 + 4.5 - 0.5 <= gap <= 32 + 5.5 + 1.5,
+          f"the retry came {gap:.1f} s after the first REGISTER; expected Timer F (32 s) + 5 s +-10 %")
+    print(f"registration_refused_and_dropped: 403 provider got 2 REGISTERs in 70 s (401, 403), failing/forbidden, "
+          f"next attempt ~10 min; dropping provider got the first REGISTER {copies} times, the trunk failed "
+          f"{failed_after:.1f} s after start, the retry {gap:.1f} s after the first, no third by 70 s")
+
 CASES = {name[len("case_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}
 
 

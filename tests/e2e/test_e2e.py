@@ -2773,7 +2773,9 @@ def registrar_log(text: str) -> dict:
         else:
             out[kind.lower()].append(fields)
     # Kamailio's children write their lines as they go: a line of one may overtake an earlier one
-    # of another. The times say the order.
+    # of another. The times order them, but a reply's line is written after it was sent, so a child
+    # held up there may stamp its reply after the next request's: causal order is a request's line
+    # before its reply, not one reply before the next request's reply (see register_replies).
     out["rx"].sort(key=lambda e: e[0])
     out["tx"].sort(key=lambda e: e[0])
     out["reply"].sort(key=lambda e: e[0])
@@ -2801,7 +2803,7 @@ def register_retransmissions(log: dict, src: str, cseq: int) -> int:
 
 def register_replies(log: dict, call_id: str) -> list[tuple[float, int, int, str]]:
     """Replies Kamailio sent to REGISTERs of `call_id`: (t, CSeq number, status, text), first of each
-    (CSeq, status)."""
+    (CSeq, status), in CSeq order (their times may be out of order by the time a line takes)."""
     seen, out = set(), []
     for t, m in log["tx"]:
         cseq = cseq_of(m)
@@ -2811,7 +2813,7 @@ def register_replies(log: dict, call_id: str) -> list[tuple[float, int, int, str
         if (cseq[0], status) not in seen:
             seen.add((cseq[0], status))
             out.append((t, cseq[0], status, m))
-    return out
+    return sorted(out, key=lambda e: e[1])
 
 
 def contact_expires(msg: str) -> list[int]:
@@ -2984,8 +2986,10 @@ def registration_run(binary: Path, algorithm: str) -> str:
     oks = [(t, cseq, m) for t, cseq, st, m in replies if st == 200 and contact_expires(m)]
     check(len(oks) >= 2, f"{len(oks)} 200s with a binding, expected the registration and a refresh")
     check(all(e <= granted for _, _, m in oks for e in contact_expires(m)), "Kamailio granted more than MAX_EXPIRES")
-    # The refresh: its first REGISTER between 50 % and 80 % of the granted 20 s after the first 200.
-    t_ok, cseq_ok, _ = oks[0]
+    # The refresh: its first REGISTER between 50 % and 80 % of the granted 20 s after the first 200,
+    # measured from the REGISTER that got it (its line is written before the 200 is sent).
+    _, cseq_ok, _ = oks[0]
+    t_ok = [t for t, m in regs if cseq_of(m)[0] == cseq_ok][0]
     refresh = [(t, m) for t, m in regs if cseq_of(m)[0] > cseq_ok]
     delay = refresh[0][0] - t_ok
     check(0.5 * granted - 0.3 <= delay <= 0.8 * granted + 0.5,
@@ -3012,9 +3016,10 @@ def registration_run(binary: Path, algorithm: str) -> str:
               f"the switch's call found no binding: {log['inbound']}")
         removal = [(t, m) for t, m in regs if register_expires(m) == 0]
         check(removal, "no REGISTER with Expires: 0 reached Kamailio on SIGTERM")
-        removed = [(t, m) for t, cseq, st, m in replies if st == 200 and cseq >= cseq_of(removal[0][1])[0]]
-        check(removed and not contact_expires(removed[-1][1]) and removed[-1][0] <= exited,
-              "the Expires: 0 REGISTER was not answered 200 (no binding left) before the b2bua exited")
+        check(removal[0][0] <= exited, "the Expires: 0 REGISTER reached Kamailio after the b2bua exited")
+        removed = [m for _, cseq, st, m in replies if st == 200 and cseq >= cseq_of(removal[0][1])[0]]
+        check(removed and not contact_expires(removed[-1]),
+              "the Expires: 0 REGISTER was not answered 200 with no binding left")
         summary += ("; the provider (REQUIRE_REGISTERED) took the PBX's call, its switch's call for 4930555 reached "
                     "the PBX through our Contact (identify_by: none), SIGTERM removed the binding before exit")
     return summary
@@ -3064,17 +3069,19 @@ def case_registration_interval_too_brief(binary: Path):
     brief = [(t, cseq, m) for t, cseq, st, m in replies if st == 423]
     check(len(brief) == 1 and header_values(brief[0][2], "min-expires") == ["40"],
           f"expected one 423 with Min-Expires: 40, Kamailio sent {[start_line(m) for *_, m in replies]}")
-    t_423, cseq_423, _ = brief[0]
+    _, cseq_423, _ = brief[0]
+    # "at once": timed from the REGISTER that got the 423 (its line is written before the 423 is sent)
+    t_423 = [t for t, m in regs if cseq_of(m)[0] == cseq_423][0]
     before = [register_expires(m) for _, m in regs if cseq_of(m)[0] <= cseq_423]
     after = [(t, m) for t, m in regs if cseq_of(m)[0] > cseq_423]
     check(before and all(e == 20 for e in before), f"REGISTERs before the 423 asked {before}, expected 20")
     check(after and all(register_expires(m) == 40 for _, m in after),
           f"REGISTERs after the 423 asked {[register_expires(m) for _, m in after]}, expected 40")
-    check(after[0][0] - t_423 < 1.0, f"the REGISTER asking 40 s came {after[0][0] - t_423:.2f} s after the 423")
+    check(after[0][0] - t_423 < 1.0, f"the REGISTER asking 40 s came {after[0][0] - t_423:.2f} s after the one that got the 423")
     oks = [m for _, cseq, st, m in replies if st == 200 and cseq > cseq_423]
     check(oks and contact_expires(oks[0]) == [40], f"the 200 after the 423 granted {oks and contact_expires(oks[0])}")
     print(f"registration_interval_too_brief: asked 20 s, 423 Min-Expires: 40, the next REGISTER "
-          f"{after[0][0] - t_423:.2f} s later asked 40 s and got 200 expires=40; {len(regs)} REGISTERs in one "
+          f"{after[0][0] - t_423:.2f} s after the refused one asked 40 s and got 200 expires=40; {len(regs)} REGISTERs in one "
           f"registration; attempts registered=1 interval_too_brief=1")
 
 

@@ -2884,6 +2884,21 @@ def check_one_registration(regs: list[tuple[float, str]], what: str):
                   f"{what}: {h} of a REGISTER is not the AOR:\n{m}")
 
 
+def bindings_granted(log: dict, src: str) -> int:
+    """How many REGISTERs from `src` Kamailio answered 200 listing a binding."""
+    regs = registers_from(log, src)
+    return len([m for _, _, st, m in register_replies(log, call_id_of(regs[0][1])) if st == 200 and contact_expires(m)]
+               ) if regs else 0
+
+
+def removal_answered(log: dict, src: str) -> bool:
+    """Kamailio answered 200, listing no binding, a REGISTER with Expires: 0 from `src` (or a later one)."""
+    regs = registers_from(log, src)
+    removal = [cseq_of(m)[0] for _, m in regs if register_expires(m) == 0]
+    return bool(removal) and any(st == 200 and cseq >= removal[0] and not contact_expires(m)
+                                 for _, cseq, st, m in register_replies(log, call_id_of(regs[0][1])))
+
+
 def registration_run(binary: Path, algorithm: str) -> str:
     """The b2bua registers trunk carrier with Kamailio (registrar.cfg, digest `algorithm`, nonces good
     for 5 s, a binding granted at most 20 s though 60 s are asked), refreshes it, and, with MD5, makes
@@ -2930,6 +2945,9 @@ def registration_run(binary: Path, algorithm: str) -> str:
         harness.wait_until(lambda: registration_metric(http, "attempts_total", "carrier", outcome="registered") >= 2,
                            granted + 5, "a refresh of the registration")
         text = scrape(http)
+        # Kamailio writes a reply's line after sending it: wait for the two 200s in its log.
+        harness.wait_until(lambda: bindings_granted(registrar_log(kam.log()), src) >= 2, 5,
+                           "Kamailio's two 200s in its log")
         check(registration_state(http, "carrier") == "registered", "carrier not registered after its refresh")
         check(0 < metric(text, "b2bua_upstream_registration_expires_seconds", trunk="carrier") <= granted,
               "expires_seconds not within the 20 s granted")
@@ -2969,6 +2987,9 @@ def registration_run(binary: Path, algorithm: str) -> str:
             rc = exits_within(b2bua, 20)
             exited = time.time()
             check(rc == 0, f"b2bua exited with {rc} on SIGTERM")
+            # Kamailio writes a reply's line after sending it: the b2bua may be gone before it is there.
+            harness.wait_until(lambda: removal_answered(registrar_log(kam.log()), src), 5,
+                               f"Kamailio's 200 to an Expires: 0 REGISTER in its log:\n{b2bua.log()[-2500:]}")
         kam_text = kam.log()
 
     log = registrar_log(kam_text)
@@ -3053,6 +3074,8 @@ def case_registration_interval_too_brief(binary: Path):
                                           "carrier"), sip, http)
         harness.wait_until(lambda: registration_state(http, "carrier") == "registered", 10, "carrier to be registered")
         text = scrape(http)
+        # Kamailio writes a reply's line after sending it: wait for its 200 in its log.
+        harness.wait_until(lambda: bindings_granted(registrar_log(kam.log()), src) >= 1, 5, "Kamailio's 200 in its log")
         kam_text = kam.log()
     attempts = {o: metric(text, "b2bua_upstream_registration_attempts_total", trunk="carrier", outcome=o)
                 for o in ("registered", "auth_failed", "forbidden", "timeout", "transport_error", "interval_too_brief",
@@ -3077,12 +3100,13 @@ def case_registration_interval_too_brief(binary: Path):
     check(before and all(e == 20 for e in before), f"REGISTERs before the 423 asked {before}, expected 20")
     check(after and all(register_expires(m) == 40 for _, m in after),
           f"REGISTERs after the 423 asked {[register_expires(m) for _, m in after]}, expected 40")
-    check(after[0][0] - t_423 < 1.0, f"the REGISTER asking 40 s came {after[0][0] - t_423:.2f} s after the one that got the 423")
+    check(after[0][0] - t_423 < 1.0,
+          f"the REGISTER asking 40 s came {after[0][0] - t_423:.2f} s after the one that got the 423")
     oks = [m for _, cseq, st, m in replies if st == 200 and cseq > cseq_423]
     check(oks and contact_expires(oks[0]) == [40], f"the 200 after the 423 granted {oks and contact_expires(oks[0])}")
     print(f"registration_interval_too_brief: asked 20 s, 423 Min-Expires: 40, the next REGISTER "
-          f"{after[0][0] - t_423:.2f} s after the refused one asked 40 s and got 200 expires=40; {len(regs)} REGISTERs in one "
-          f"registration; attempts registered=1 interval_too_brief=1")
+          f"{after[0][0] - t_423:.2f} s after the refused one asked 40 s and got 200 expires=40; {len(regs)} "
+          "REGISTERs in one registration; attempts registered=1 interval_too_brief=1")
 
 
 def case_registration_refused_and_dropped(binary: Path):
@@ -3144,7 +3168,8 @@ def case_registration_refused_and_dropped(binary: Path):
     check_one_registration(regs, "refusing")
     replies = [(cseq, st) for _, cseq, st, _ in register_replies(log, call_id_of(regs[0][1]))]
     check(len(regs) == 2 and not header_values(regs[0][1], "authorization")
-          and header_values(regs[1][1], "authorization") and replies == [(cseq_of(regs[0][1])[0], 401), (cseq_of(regs[1][1])[0], 403)],
+          and header_values(regs[1][1], "authorization")
+          and replies == [(cseq_of(regs[0][1])[0], 401), (cseq_of(regs[1][1])[0], 403)],
           f"the refusing provider got {len(regs)} REGISTERs (replies {replies}) in 70 s; expected 2: 401, 403")
 
     log = registrar_log(dropping_text)

@@ -3115,16 +3115,22 @@ def case_registration_refused_and_dropped(binary: Path):
     (the first, challenged, and the one with credentials), the trunk failing (forbidden), its next
     attempt 10 min away (500-700 s); Kamailio on 127.0.0.3 drops every REGISTER (DROP_REGISTER): the
     first one retransmitted until Timer F (32 s) ends it (timeout, failing), a second attempt ~5 s
-    later (new CSeq, same Call-ID), and no third before 70 s."""
+    later (new CSeq, same Call-ID), and no third before 70 s. And the most common "401 Unauthorized":
+    a trunk with a wrong password to an accepting Kamailio on 127.0.0.4: challenged, challenged again
+    (no stale), failing with auth_failed, two REGISTERs in the whole time, next attempt ~10 min."""
     sip, http, _, _ = ports()
     refusing_port = free_port((socket.SOCK_DGRAM,), host="127.0.0.2")
     dropping_port = free_port((socket.SOCK_DGRAM,), host="127.0.0.3")
+    wrong_port = free_port((socket.SOCK_DGRAM,), host="127.0.0.4")
     src = f"{HOST}:{sip}"
     with Session(binary) as s:
         refusing = start_registrar(s, "kamailio_refusing", "127.0.0.2", refusing_port, ["REFUSE_403"])
         dropping = start_registrar(s, "kamailio_dropping", "127.0.0.3", dropping_port, ["DROP_REGISTER"])
+        accepting = start_registrar(s, "kamailio_accepting", "127.0.0.4", wrong_port, [])
         trunks = [registered_trunk("refusing", "127.0.0.2", refusing_port, 60),
-                  registered_trunk("dropping", "127.0.0.3", dropping_port, 60)]
+                  registered_trunk("dropping", "127.0.0.3", dropping_port, 60),
+                  registered_trunk("wrongpass", "127.0.0.4", wrong_port, 60).replace(
+                      f"password: {REG_PASS},", "password: not-the-password,")]
         b2bua = s.start_b2bua(registration_config(sip, http, trunks, "refusing"), sip, http)
         started = time.time()
 
@@ -3139,6 +3145,17 @@ def case_registration_refused_and_dropped(binary: Path):
         check(500 <= next_s <= 700, f"next_attempt_seconds{{refusing}} = {next_s}, expected 540-660 less a second")
         check(re.search(r"trunk=refusing\b.*state=failing.*forbidden", b2bua.log()),
               f"no state-change line for refusing -> failing (forbidden):\n{b2bua.log()[-3000:]}")
+        # The wrong password: challenged again without stale=true, a credential failure.
+        harness.wait_until(lambda: registration_state(http, "wrongpass") == "failing", 10, "trunk wrongpass to fail")
+        text = scrape(http)
+        rejected = metric(text, "b2bua_upstream_registration_attempts_total", trunk="wrongpass", outcome="auth_failed")
+        check(rejected == 1, f"attempts_total{{wrongpass,auth_failed}} = {rejected}, expected 1")
+        failures = metric(text, "b2bua_auth_failures_total", direction="upstream", peer="wrongpass", reason="rejected")
+        check(failures == 1, f"auth_failures_total{{upstream,wrongpass,rejected}} = {failures}, expected 1")
+        next_s = metric(text, "b2bua_upstream_registration_next_attempt_seconds", trunk="wrongpass")
+        check(500 <= next_s <= 700, f"next_attempt_seconds{{wrongpass}} = {next_s}, expected 540-660 less a second")
+        check(re.search(r"trunk=wrongpass\b.*state=failing.*status=401.*failure=auth_failed", b2bua.log()),
+              f"no state-change line for wrongpass -> failing (401, auth_failed):\n{b2bua.log()[-3000:]}")
         # Meanwhile the dropped REGISTER is under way until Timer F.
         check(registration_state(http, "dropping") == "registering", "trunk dropping not registering before Timer F")
 
@@ -3154,7 +3171,7 @@ def case_registration_refused_and_dropped(binary: Path):
         first_at = registers_from(registrar_log(dropping.log()), src)[0][0]
         harness.wait_until(lambda: time.time() >= first_at + 70, 75, "70 s after the first REGISTER")
         text = scrape(http)
-        refusing_text, dropping_text = refusing.log(), dropping.log()
+        refusing_text, dropping_text, accepting_text = refusing.log(), dropping.log(), accepting.log()
 
     check(registration_state_in(text, "refusing") == "failing", "trunk refusing not failing at the end")
     check(metric(text, "b2bua_upstream_registration_attempts_total", trunk="refusing", outcome="forbidden") == 1,
@@ -3172,6 +3189,18 @@ def case_registration_refused_and_dropped(binary: Path):
           and replies == [(cseq_of(regs[0][1])[0], 401), (cseq_of(regs[1][1])[0], 403)],
           f"the refusing provider got {len(regs)} REGISTERs (replies {replies}) in 70 s; expected 2: 401, 403")
 
+    check(metric(text, "b2bua_upstream_registration_attempts_total", trunk="wrongpass", outcome="auth_failed") == 1,
+          "more than one auth_failed attempt in the minute")
+    log = registrar_log(accepting_text)
+    regs = registers_from(log, src)
+    check_one_registration(regs, "wrongpass")
+    replies = [(cseq, st) for _, cseq, st, _ in register_replies(log, call_id_of(regs[0][1]))]
+    check(len(regs) == 2 and not header_values(regs[0][1], "authorization")
+          and header_values(regs[1][1], "authorization")
+          and replies == [(cseq_of(regs[0][1])[0], 401), (cseq_of(regs[1][1])[0], 401)],
+          f"the provider got {len(regs)} REGISTERs with a wrong password (replies {replies}) in 70 s; expected 2: "
+          "401, 401")
+
     log = registrar_log(dropping_text)
     regs = registers_from(log, src)
     check_one_registration(regs, "dropping")
@@ -3183,6 +3212,7 @@ def case_registration_refused_and_dropped(binary: Path):
     check(32 + 4.5 - 0.5 <= gap <= 32 + 5.5 + 1.5,
           f"the retry came {gap:.1f} s after the first REGISTER; expected Timer F (32 s) + 5 s +-10 %")
     print(f"registration_refused_and_dropped: 403 provider got 2 REGISTERs in 70 s (401, 403), failing/forbidden, "
+          f"wrong password 2 REGISTERs (401, 401), failing/auth_failed; "
           f"next attempt ~10 min; dropping provider got the first REGISTER {copies} times, the trunk failed "
           f"{failed_after:.1f} s after start, the retry {gap:.1f} s after the first, no third by 70 s")
 

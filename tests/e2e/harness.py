@@ -339,10 +339,16 @@ class RawUdp:
                 data, _ = self.sock.recvfrom(65535)
             except socket.timeout:
                 return None
+            if not self.accept(data):
+                continue
             text = data.decode(errors="replace")
             if call_id is None or call_id in header_values(text, "call-id", "i"):
                 return text
         return None
+
+    def accept(self, data: bytes) -> bool:
+        """Whether a datagram is a message for `recv` (a subclass may take some off the stream)."""
+        return True
 
     def recv_final(self, timeout: float, call_id: str) -> str | None:
         """The first final (>= 200) response for `call_id` within `timeout`, skipping 1xx."""

@@ -2339,20 +2339,11 @@ class KeepaliveCountingUdp(harness.RawUdp):
         super().__init__(host, port)
         self.keepalives: list[float] = []
 
-    def recv(self, timeout: float, call_id: str | None = None) -> str | None:
-        deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            self.sock.settimeout(left)
-            try:
-                data, _ = self.sock.recvfrom(65535)
-            except socket.timeout:
-                return None
-            if data == b"\r\n\r\n":
-                self.keepalives.append(time.monotonic())
-                continue
-            text = data.decode(errors="replace")
-            if call_id is None or call_id in header_values(text, "call-id", "i"):
-                return text
+    def accept(self, data: bytes) -> bool:
+        if data == b"\r\n\r\n":
+            self.keepalives.append(time.monotonic())
+            return False
+        return True
         return None
 
 
@@ -3109,6 +3100,35 @@ def case_registration_interval_too_brief(binary: Path):
           "REGISTERs in one registration; attempts registered=1 interval_too_brief=1")
 
 
+def check_credential_failure(http: int, b2bua: harness.Process, trunk: str, status: int, outcome: str,
+                             reason: str):
+    """`trunk`'s registration fails on its credentials (`status`): failing with `outcome`, counted once
+    in attempts and in b2bua_auth_failures_total{reason}, next attempt ~10 min away, one log line."""
+    harness.wait_until(lambda: registration_state(http, trunk) == "failing", 10, f"trunk {trunk} to fail")
+    text = scrape(http)
+    attempts = metric(text, "b2bua_upstream_registration_attempts_total", trunk=trunk, outcome=outcome)
+    check(attempts == 1, f"attempts_total{{{trunk},{outcome}}} = {attempts}, expected 1")
+    failures = metric(text, "b2bua_auth_failures_total", direction="upstream", peer=trunk, reason=reason)
+    check(failures == 1, f"auth_failures_total{{upstream,{trunk},{reason}}} = {failures}, expected 1")
+    next_s = metric(text, "b2bua_upstream_registration_next_attempt_seconds", trunk=trunk)
+    check(500 <= next_s <= 700, f"next_attempt_seconds{{{trunk}}} = {next_s}, expected 540-660 less a second")
+    check(re.search(rf"trunk={trunk}\b.*state=failing.*status={status}.*failure={outcome}", b2bua.log()),
+          f"no state-change line for {trunk} -> failing ({status}, {outcome}):\n{b2bua.log()[-3000:]}")
+
+
+def check_one_challenged_attempt(kamailio_log: str, src: str, trunk: str, final: int):
+    """In the whole run the provider got exactly one attempt of `trunk`: the REGISTER without
+    credentials (401), then the one with them, answered `final`."""
+    log = registrar_log(kamailio_log)
+    regs = registers_from(log, src)
+    check_one_registration(regs, trunk)
+    replies = [(cseq, st) for _, cseq, st, _ in register_replies(log, call_id_of(regs[0][1]))]
+    check(len(regs) == 2 and not header_values(regs[0][1], "authorization")
+          and header_values(regs[1][1], "authorization")
+          and replies == [(cseq_of(regs[0][1])[0], 401), (cseq_of(regs[1][1])[0], final)],
+          f"{trunk}: the provider got {len(regs)} REGISTERs (replies {replies}) in 70 s; expected 2: 401, {final}")
+
+
 def case_registration_refused_and_dropped(binary: Path):
     """One b2bua, two trunks with register: true, for a minute and more: Kamailio on 127.0.0.2 answers
     every REGISTER with good credentials 403 (REFUSE_403): exactly two REGISTERs in the whole time
@@ -3134,28 +3154,10 @@ def case_registration_refused_and_dropped(binary: Path):
         b2bua = s.start_b2bua(registration_config(sip, http, trunks, "refusing"), sip, http)
         started = time.time()
 
-        # The 403: a credential failure, retried in 10 min (+-10 %), not at once.
-        harness.wait_until(lambda: registration_state(http, "refusing") == "failing", 10, "trunk refusing to fail")
-        text = scrape(http)
-        forbidden = metric(text, "b2bua_upstream_registration_attempts_total", trunk="refusing", outcome="forbidden")
-        check(forbidden == 1, f"attempts_total{{refusing,forbidden}} = {forbidden}, expected 1")
-        failures = metric(text, "b2bua_auth_failures_total", direction="upstream", peer="refusing", reason="forbidden")
-        check(failures == 1, f"auth_failures_total{{upstream,refusing,forbidden}} = {failures}, expected 1")
-        next_s = metric(text, "b2bua_upstream_registration_next_attempt_seconds", trunk="refusing")
-        check(500 <= next_s <= 700, f"next_attempt_seconds{{refusing}} = {next_s}, expected 540-660 less a second")
-        check(re.search(r"trunk=refusing\b.*state=failing.*forbidden", b2bua.log()),
-              f"no state-change line for refusing -> failing (forbidden):\n{b2bua.log()[-3000:]}")
-        # The wrong password: challenged again without stale=true, a credential failure.
-        harness.wait_until(lambda: registration_state(http, "wrongpass") == "failing", 10, "trunk wrongpass to fail")
-        text = scrape(http)
-        rejected = metric(text, "b2bua_upstream_registration_attempts_total", trunk="wrongpass", outcome="auth_failed")
-        check(rejected == 1, f"attempts_total{{wrongpass,auth_failed}} = {rejected}, expected 1")
-        failures = metric(text, "b2bua_auth_failures_total", direction="upstream", peer="wrongpass", reason="rejected")
-        check(failures == 1, f"auth_failures_total{{upstream,wrongpass,rejected}} = {failures}, expected 1")
-        next_s = metric(text, "b2bua_upstream_registration_next_attempt_seconds", trunk="wrongpass")
-        check(500 <= next_s <= 700, f"next_attempt_seconds{{wrongpass}} = {next_s}, expected 540-660 less a second")
-        check(re.search(r"trunk=wrongpass\b.*state=failing.*status=401.*failure=auth_failed", b2bua.log()),
-              f"no state-change line for wrongpass -> failing (401, auth_failed):\n{b2bua.log()[-3000:]}")
+        # The 403 and the wrong password (challenged again without stale=true): credential
+        # failures, retried in 10 min (+-10 %), not at once.
+        check_credential_failure(http, b2bua, "refusing", 403, "forbidden", "forbidden")
+        check_credential_failure(http, b2bua, "wrongpass", 401, "auth_failed", "rejected")
         # Meanwhile the dropped REGISTER is under way until Timer F.
         check(registration_state(http, "dropping") == "registering", "trunk dropping not registering before Timer F")
 
@@ -3180,26 +3182,10 @@ def case_registration_refused_and_dropped(binary: Path):
     check(metric(text, "b2bua_upstream_registration_attempts_total", trunk="dropping", outcome="timeout") >= 1,
           "no timeout counted for trunk dropping")
 
-    log = registrar_log(refusing_text)
-    regs = registers_from(log, src)
-    check_one_registration(regs, "refusing")
-    replies = [(cseq, st) for _, cseq, st, _ in register_replies(log, call_id_of(regs[0][1]))]
-    check(len(regs) == 2 and not header_values(regs[0][1], "authorization")
-          and header_values(regs[1][1], "authorization")
-          and replies == [(cseq_of(regs[0][1])[0], 401), (cseq_of(regs[1][1])[0], 403)],
-          f"the refusing provider got {len(regs)} REGISTERs (replies {replies}) in 70 s; expected 2: 401, 403")
-
     check(metric(text, "b2bua_upstream_registration_attempts_total", trunk="wrongpass", outcome="auth_failed") == 1,
           "more than one auth_failed attempt in the minute")
-    log = registrar_log(accepting_text)
-    regs = registers_from(log, src)
-    check_one_registration(regs, "wrongpass")
-    replies = [(cseq, st) for _, cseq, st, _ in register_replies(log, call_id_of(regs[0][1]))]
-    check(len(regs) == 2 and not header_values(regs[0][1], "authorization")
-          and header_values(regs[1][1], "authorization")
-          and replies == [(cseq_of(regs[0][1])[0], 401), (cseq_of(regs[1][1])[0], 401)],
-          f"the provider got {len(regs)} REGISTERs with a wrong password (replies {replies}) in 70 s; expected 2: "
-          "401, 401")
+    check_one_challenged_attempt(refusing_text, src, "refusing", 403)
+    check_one_challenged_attempt(accepting_text, src, "wrongpass", 401)
 
     log = registrar_log(dropping_text)
     regs = registers_from(log, src)

@@ -727,6 +727,27 @@ PROVIDER_CFG = harness.ROOT / "tests" / "e2e" / "kamailio" / "provider.cfg"
 PROVIDER_REALM = "provider.example"
 
 
+def wait_for_kamailio(proc: harness.Process, name: str, host: str, port: int, probe_host: str):
+    """Until the Kamailio `proc` on udp:`host`:`port` answers an OPTIONS from `probe_host` with 200
+    (at most 8 s; it must not exit meanwhile)."""
+    with harness.RawUdp(probe_host) as probe:
+        n = 0
+
+        def answers() -> bool:
+            nonlocal n
+            check(proc.alive(), f"{name} exited with {proc.popen.returncode}:\n{proc.log()[-3000:]}")
+            n += 1
+            call_id = f"probe{n}-{os.getpid()}@{probe_host}"
+            probe.send(f"OPTIONS sip:{host}:{port} SIP/2.0\r\n"
+                       f"Via: SIP/2.0/UDP {probe_host}:{probe.port};branch=z9hG4bK-probe{n}\r\nMax-Forwards: 70\r\n"
+                       f"From: <sip:probe@{probe_host}>;tag=probe{n}\r\nTo: <sip:{host}:{port}>\r\n"
+                       f"Call-ID: {call_id}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", (host, port))
+            answer = probe.recv(0.3, call_id)
+            return answer is not None and start_line(answer).startswith("SIP/2.0 200")
+
+        harness.wait_until(answers, 8, f"{name} to answer OPTIONS")
+
+
 def start_provider(s: Session, port: int, uas_port: int, proxy_challenge: bool = False) -> harness.Process:
     """Kamailio (tests/e2e/kamailio/provider.cfg) on udp:127.0.0.2:`port`, in the foreground (-DD),
     logging to stderr (-E); its runtime and working directory are in the session's temp dir.
@@ -740,24 +761,8 @@ def start_provider(s: Session, port: int, uas_port: int, proxy_challenge: bool =
         exe, "-f", str(PROVIDER_CFG), "-DD", "-E", "-m", "32", "-M", "8", "-Y", str(run), "-w", str(run),
         "-A", f"LISTEN_SOCKET=udp:{PROVIDER_HOST}:{port}", "-A", f'UAS_HOSTPORT="{PROVIDER_HOST}:{uas_port}"',
         "-A", "NONCE_EXPIRE=300"] + (["-A", "PROXY_CHALLENGE"] if proxy_challenge else []), cwd=run)
+    wait_for_kamailio(proc, "kamailio", PROVIDER_HOST, port, "127.0.0.3")
     with harness.RawUdp("127.0.0.3") as probe:
-        n = 0
-
-        def answers() -> bool:
-            nonlocal n
-            check(proc.alive(), f"kamailio exited with {proc.popen.returncode}:\n{proc.log()[-3000:]}")
-            n += 1
-            call_id = f"probe{n}-{os.getpid()}@127.0.0.3"
-            probe.send(f"OPTIONS sip:{PROVIDER_HOST}:{port} SIP/2.0\r\n"
-                       f"Via: SIP/2.0/UDP 127.0.0.3:{probe.port};branch=z9hG4bK-probe{n}\r\n"
-                       "Max-Forwards: 70\r\n"
-                       f"From: <sip:probe@127.0.0.3>;tag=probe{n}\r\nTo: <sip:{PROVIDER_HOST}:{port}>\r\n"
-                       f"Call-ID: {call_id}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", (PROVIDER_HOST, port))
-            answer = probe.recv(0.3, call_id)
-            return answer is not None and start_line(answer).startswith("SIP/2.0 200")
-
-        harness.wait_until(answers, 8, "kamailio to answer OPTIONS")
-
         # What a customer gets for an INVITE without credentials: 401, MD5, qop=auth, our realm.
         call_id = f"probe-invite-{os.getpid()}@127.0.0.3"
         via = f"Via: SIP/2.0/UDP 127.0.0.3:{probe.port};branch=z9hG4bK-probe-invite\r\n"
@@ -2728,22 +2733,7 @@ def start_registrar(s: Session, name: str, host: str, port: int, defines: list[s
     for d in defines:
         args += ["-A", d]
     proc = s.start_process(name, args, cwd=run)
-    with harness.RawUdp(HOST) as probe:
-        n = 0
-
-        def answers() -> bool:
-            nonlocal n
-            check(proc.alive(), f"{name} exited with {proc.popen.returncode}:\n{proc.log()[-3000:]}")
-            n += 1
-            call_id = f"probe{n}-{os.getpid()}@{HOST}"
-            probe.send(f"OPTIONS sip:{host}:{port} SIP/2.0\r\n"
-                       f"Via: SIP/2.0/UDP {HOST}:{probe.port};branch=z9hG4bK-probe{n}\r\nMax-Forwards: 70\r\n"
-                       f"From: <sip:probe@{HOST}>;tag=probe{n}\r\nTo: <sip:{host}:{port}>\r\n"
-                       f"Call-ID: {call_id}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", (host, port))
-            answer = probe.recv(0.3, call_id)
-            return answer is not None and start_line(answer).startswith("SIP/2.0 200")
-
-        harness.wait_until(answers, 8, f"{name} to answer OPTIONS")
+    wait_for_kamailio(proc, name, host, port, HOST)
     return proc
 
 

@@ -141,6 +141,17 @@ class message {
     std::optional<std::size_t> content_length() const noexcept { return content_length_; }
 
     std::string_view body() const noexcept { return body_; }
+
+    /// Where a received request came from, noted by the transaction layer: the source address
+    /// (as text, IPv6 without brackets) and port. A response built from the request writes them
+    /// into its top Via (`received`, `rport`: RFC 3261 §18.2.1, RFC 3581 §4). Empty/0 until noted.
+    void note_source(std::string_view address, std::uint16_t port) {
+        source_address_.assign(address);
+        source_port_ = port;
+    }
+    std::string_view source_address() const noexcept { return source_address_; }
+    std::uint16_t source_port() const noexcept { return source_port_; }
+
     /// Exactly the bytes of this message (start line to end of body), as received.
     std::string_view wire() const noexcept { return {buffer_.get(), size_}; }
 
@@ -169,6 +180,8 @@ class message {
     std::optional<unsigned> max_forwards_;
     std::optional<std::size_t> content_length_;
     std::string_view body_;
+    std::string source_address_;
+    std::uint16_t source_port_ = 0;
 };
 
 /// Calls `fn(item)` for every list item (`any_item_of`) of every header `id` of `m`, in order,

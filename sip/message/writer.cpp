@@ -79,13 +79,66 @@ void message_writer::append(long long v) {
     out_.append(buf, r.ptr);
 }
 
+namespace {
+
+// RFC 3261 §18.2.1 and RFC 3581 §4: the top via-parm of a request we received, stamped with
+// where it really came from: `received` when the sent-by host is not the source address (or
+// the client asked with `rport`), and `rport` given the source port when the client asked. A
+// client behind NAT learns its public address; responses go there in any case.
+std::string stamped_via(const via& v, std::string_view address, std::uint16_t port) {
+    std::string_view host = v.host;
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    const bool add_received = v.has_rport || !iequals(host, address);
+    const std::size_t params_at =
+        v.params.empty() ? v.text.size() : static_cast<std::size_t>(v.params.data() - v.text.data());
+    std::string out(v.text.substr(0, params_at));
+    out.reserve(v.text.size() + address.size() + 24);
+    std::string_view rest = v.params;
+    while (!rest.empty()) {
+        // Each param: ';' name ['=' value]. Ours replace any the client wrote.
+        rest.remove_prefix(1);
+        const std::size_t end = std::min(rest.find(';'), rest.size());
+        const std::string_view param = rest.substr(0, end);
+        const std::string_view name = trim_lws(param.substr(0, std::min(param.find('='), param.size())));
+        if (!(iequals(name, "received") && add_received) && !(iequals(name, "rport") && v.has_rport)) {
+            out += ';';
+            out += param;
+        }
+        rest.remove_prefix(end);
+    }
+    if (add_received) {
+        out += ";received=";
+        out += address;
+    }
+    if (v.has_rport) {
+        out += ";rport=";
+        out += std::to_string(port);
+    }
+    return out;
+}
+
+}  // namespace
+
 message_writer response_writer(const message& request, int status, std::string_view reason,
                                std::string_view to_tag) {
     message_writer w;
     w.status_line(status, reason.empty() ? default_reason(status) : reason);
-    // RFC 3261 §8.2.6.2: Via values in order, From, To, Call-ID and CSeq copied as received.
+    // RFC 3261 §8.2.6.2: Via values in order, From, To, Call-ID and CSeq copied as received,
+    // the top one stamped with the request's source when the transaction layer noted it.
+    bool top = request.source_port() != 0 && !request.vias().empty();
     for (const auto& h : request.headers()) {
-        if (h.id == header_id::via) w.header(header_id::via, h.value);
+        if (h.id != header_id::via) continue;
+        const via& v = request.vias().front();
+        const auto* value_begin = h.value.data();
+        if (top && v.text.data() >= value_begin && v.text.data() + v.text.size() <= value_begin + h.value.size()) {
+            const auto at = static_cast<std::size_t>(v.text.data() - value_begin);
+            w.header_concat("Via", h.value.substr(0, at),
+                            stamped_via(v, request.source_address(), request.source_port()),
+                            h.value.substr(at + v.text.size()));
+        } else {
+            w.header(header_id::via, h.value);
+        }
+        top = false;
     }
     if (const auto* h = request.find(header_id::from)) w.header(header_id::from, h->value);
     if (const auto* h = request.find(header_id::to)) {

@@ -262,6 +262,8 @@ void transaction_manager::impl::on_bytes(std::string_view bytes, const flow& f, 
         observer_->on_received(m);
     }
     if (m.is_request()) {
+        // Every response to it, ours or relayed, tells the sender where it came from (RFC 3581).
+        m.note_source(f.remote.address.to_string(), f.remote.port);
         receive_request(std::move(m), f);
     } else {
         receive_response(std::move(m), f);

@@ -3192,6 +3192,39 @@ def case_registration_refused_and_dropped(binary: Path):
           f"next attempt ~10 min; dropping provider got the first REGISTER {copies} times, the trunk failed "
           f"{failed_after:.1f} s after start, the retry {gap:.1f} s after the first, no third by 70 s")
 
+def case_via_received_rport(binary: Path):
+    """RFC 3581 §4 / RFC 3261 §18.2.1: a PBX behind NAT (its Via names a LAN address and asks for
+    rport) learns where its requests come from: the 200 to its OPTIONS and the 407 to its INVITE
+    (a server transaction's answer) carry received=<source address>;rport=<source port> in the
+    top Via, and go to that source; a Via without rport naming the source gets nothing added."""
+    sip, http, trunk_port, _ = ports()
+    with Session(binary) as s:
+        s.start_b2bua(config_yaml(sip, http, trunk_port), sip, http)
+        with harness.RawUdp(HOST) as pbx:
+            def ask(method: str, via_sent_by: str, rport: bool, n: int) -> str:
+                call_id = f"nat-{n}@192.168.1.50"
+                pbx.send(f"{method} sip:1000@{HOST}:{sip} SIP/2.0\r\n"
+                         f"Via: SIP/2.0/UDP {via_sent_by};branch=z9hG4bK-nat-{n}{';rport' if rport else ''}\r\n"
+                         f"Max-Forwards: 70\r\nTo: <sip:1000@{HOST}:{sip}>\r\n"
+                         f"From: <sip:200@192.168.1.50>;tag=nat{n}\r\nCall-ID: {call_id}\r\n"
+                         f"CSeq: 1 {method}\r\nContact: <sip:200@{via_sent_by}>\r\nContent-Length: 0\r\n\r\n",
+                         (HOST, sip))
+                answer = pbx.recv_final(5, call_id)
+                check(answer is not None, f"no final answer to the {method} (it must come to the source port)")
+                return header_values(answer, "via", "v")[0]
+
+            via = ask("OPTIONS", "192.168.1.50:5060", True, 1)
+            check(via == f"SIP/2.0/UDP 192.168.1.50:5060;branch=z9hG4bK-nat-1;received={HOST};rport={pbx.port}",
+                  f"top Via of the 200 to OPTIONS: {via}")
+            via = ask("INVITE", "192.168.1.50:5060", True, 2)
+            check(via == f"SIP/2.0/UDP 192.168.1.50:5060;branch=z9hG4bK-nat-2;received={HOST};rport={pbx.port}",
+                  f"top Via of the 407 to INVITE: {via}")
+            via = ask("OPTIONS", f"{HOST}:{pbx.port}", False, 3)
+            check(via == f"SIP/2.0/UDP {HOST}:{pbx.port};branch=z9hG4bK-nat-3", f"a Via naming its source: {via}")
+    print(f"via_received_rport: received={HOST};rport={pbx.port} on the 200 and the 407, nothing added to a Via "
+          "already naming its source")
+
+
 CASES = {name[len("case_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}
 
 

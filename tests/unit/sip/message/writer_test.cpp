@@ -115,6 +115,53 @@ TEST(ResponseWriter, TagRules) {
     EXPECT_EQ(resp->count(header_id::to), 1U);
 }
 
+// RFC 3261 §18.2.1, RFC 3581 §4: the top Via of the response says where the request came from.
+std::string top_via_of_response(const std::string& via_lines, std::string_view address, std::uint16_t port) {
+    const std::string text = "OPTIONS sip:b2bua@127.0.0.1 SIP/2.0\r\n" + via_lines +
+                             "Max-Forwards: 70\r\nTo: <sip:b2bua@127.0.0.1>\r\nFrom: <sip:p@10.0.0.5>;tag=1\r\n"
+                             "Call-ID: v1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+    auto req = parse_message(text);
+    EXPECT_TRUE(req.has_value());
+    if (!req) return {};
+    if (port != 0) req->note_source(address, port);
+    auto rsp = parse_message(response_writer(*req, 200, "OK", "t").finish());
+    EXPECT_TRUE(rsp.has_value());
+    if (!rsp) return {};
+    std::string vias;
+    for (const auto& v : rsp->vias()) vias += std::string(v.text) + "|";
+    return vias;
+}
+
+TEST(ResponseWriter, StampsTheTopViaWithTheSourceRfc3581) {
+    // rport asked: its value and received, even when the address is the same.
+    EXPECT_EQ(top_via_of_response("Via: SIP/2.0/UDP 10.0.0.5:5060;rport;branch=z9hG4bK1\r\n", "203.0.113.9", 40123),
+              "SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bK1;received=203.0.113.9;rport=40123|");
+    EXPECT_EQ(top_via_of_response("Via: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bK1;rport\r\n", "10.0.0.5", 5060),
+              "SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bK1;received=10.0.0.5;rport=5060|");
+    // No rport: received only when the sent-by host is not the source (§18.2.1).
+    EXPECT_EQ(top_via_of_response("Via: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bK1\r\n", "203.0.113.9", 40123),
+              "SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bK1;received=203.0.113.9|");
+    EXPECT_EQ(top_via_of_response("Via: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bK1\r\n", "10.0.0.5", 5060),
+              "SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bK1|");
+    // A host name is never the source address; a received the client wrote is replaced.
+    EXPECT_EQ(top_via_of_response("Via: SIP/2.0/UDP pbx.lan;received=1.2.3.4;branch=z9hG4bK1\r\n", "10.0.0.5", 5060),
+              "SIP/2.0/UDP pbx.lan;branch=z9hG4bK1;received=10.0.0.5|");
+    // IPv6 (RFC 5118): the bracketed reference matches the address; received has no brackets.
+    EXPECT_EQ(top_via_of_response("Via: SIP/2.0/UDP [2001:db8::5]:5060;branch=z9hG4bK1\r\n", "2001:db8::5", 5060),
+              "SIP/2.0/UDP [2001:db8::5]:5060;branch=z9hG4bK1|");
+    EXPECT_EQ(top_via_of_response("Via: SIP/2.0/UDP [2001:db8::5]:5060;rport;branch=z9hG4bK1\r\n", "2001:db8::9", 7),
+              "SIP/2.0/UDP [2001:db8::5]:5060;branch=z9hG4bK1;received=2001:db8::9;rport=7|");
+    // Only the top via-parm, also when it shares its line with the next; the others as they were.
+    EXPECT_EQ(top_via_of_response("Via: SIP/2.0/UDP a.example;rport;branch=z9hG4bK1, SIP/2.0/UDP b.example;rport;branch=z9hG4bK2\r\n"
+                                  "Via: SIP/2.0/TCP c.example;branch=z9hG4bK3\r\n",
+                                  "10.0.0.5", 5062),
+              "SIP/2.0/UDP a.example;branch=z9hG4bK1;received=10.0.0.5;rport=5062|"
+              "SIP/2.0/UDP b.example;rport;branch=z9hG4bK2|SIP/2.0/TCP c.example;branch=z9hG4bK3|");
+    // A request whose source nobody noted (built, not received) is copied as it is.
+    EXPECT_EQ(top_via_of_response("Via: SIP/2.0/UDP 10.0.0.5:5060;rport;branch=z9hG4bK1\r\n", "", 0),
+              "SIP/2.0/UDP 10.0.0.5:5060;rport;branch=z9hG4bK1|");
+}
+
 TEST(MakeErrorResponse, FromUnparsableRequest) {
     // Compact names, a folded Via, junk elsewhere: the scan is lenient.
     const std::string raw =

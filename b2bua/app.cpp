@@ -175,6 +175,7 @@ private:
     static sip::asio_transport_options transport_options(const config& c) {
         sip::asio_transport_options o;
         o.max_message_size = c.sip.max_message_size;
+        o.tcp_idle_timeout = c.sip.tcp_idle_timeout;
         return o;
     }
     static sip::transaction_config transaction_config(const config& c) {

@@ -335,7 +335,16 @@ std::vector<std::string> algorithm_list(const YAML::Node& n, const std::string& 
 
 void parse_sip(const YAML::Node& n, config& c) {
     expect_map(n, "sip");
-    only_keys(n, "sip", {"listen", "advertise", "t1_ms", "t2_ms", "t4_ms", "max_message_size"});
+    only_keys(n, "sip", {"listen", "advertise", "t1_ms", "t2_ms", "t4_ms", "max_message_size", "tcp"});
+    if (const auto& t = n["tcp"]; given(t)) {
+        expect_map(t, "sip.tcp");
+        only_keys(t, "sip.tcp", {"idle_timeout_s"});
+        // Long calls over TCP keep their connection through CRLF keep-alives (RFC 5626 §3.5.1);
+        // a PBX that sends none must send something within this time.
+        if (t["idle_timeout_s"]) {
+            c.sip.tcp_idle_timeout = std::chrono::seconds(integer(t["idle_timeout_s"], "sip.tcp.idle_timeout_s", 1, 86400));
+        }
+    }
     if (!n["listen"]) fail("sip.listen", "is required");
     auto list = string_list(n["listen"], "sip.listen");
     if (list.empty()) fail("sip.listen", "must name at least one address");

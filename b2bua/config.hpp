@@ -48,6 +48,8 @@ struct config {
         std::chrono::milliseconds t2{4000};
         std::chrono::milliseconds t4{5000};
         std::size_t max_message_size = 65535;
+        /// A TCP connection with no message and no keep-alive for this long is closed.
+        std::chrono::seconds tcp_idle_timeout{600};
     } sip;
 
     struct downstream_section {

@@ -219,8 +219,13 @@ struct stream_frame {
 /// Content-Length, which a stream requires (RFC 3261 §18.3). Errors (no or bad
 /// Content-Length, header section over `max_size`) mean the stream cannot be framed any more
 /// and the connection should be closed after answering, if possible.
-parse_result<stream_frame> frame_stream(std::string_view buffer,
-                                        std::size_t max_size = 65535) noexcept;
+///
+/// `searched`, when given, carries how far into `buffer` the search for the end of the header
+/// section got, from one call to the next on the same buffer as it grows (0 for a new
+/// message): a header sent a few octets at a time is then scanned once, not once per read.
+/// It is an offset into `buffer`, so leading CRLFs removed between calls must be subtracted.
+parse_result<stream_frame> frame_stream(std::string_view buffer, std::size_t max_size = 65535,
+                                        std::size_t* searched = nullptr) noexcept;
 
 /// The checks a UAS applies to a request before processing it (RFC 3261 §8.2, §16.3):
 /// SIP/2.0, mandatory headers (To, From, CSeq, Call-ID, Via, and Max-Forwards unless the

@@ -192,7 +192,7 @@ public:
             while (!closed_) {
                 std::string_view pending(buffer_.data() + start, used_ - start);
                 if (pending.empty()) break;
-                auto frame = frame_stream(pending, owner_.options_.max_message_size);
+                auto frame = frame_stream(pending, owner_.options_.max_message_size, &searched_);
                 if (!frame) {
                     owner_.user_->on_framing_error(pending, flow_, frame.error());
                     close(asio::error::invalid_argument);
@@ -202,9 +202,14 @@ public:
                     // RFC 5626 §3.5.1: a CRLFCRLF ping is answered with a CRLF pong.
                     send("\r\n");
                 }
+                // A keep-alive is activity: a PBX pinging every 30 s keeps its connection,
+                // and the calls pinned to it, through any idle timeout longer than that.
+                any = any || frame->leading_crlf > 0;
                 start += frame->leading_crlf;
+                searched_ = searched_ > frame->leading_crlf ? searched_ - frame->leading_crlf : 0;
                 if (frame->size == 0) break;
                 any = true;
+                searched_ = 0;  // the next message's search starts afresh
                 std::string_view msg(buffer_.data() + start, frame->size);
                 start += frame->size;
                 owner_.user_->on_bytes(msg, flow_, framing::stream);
@@ -245,6 +250,7 @@ public:
         flow flow_;
         std::vector<char> buffer_;
         std::size_t used_ = 0;
+        std::size_t searched_ = 0;  // how far frame_stream searched the pending message's header
         std::deque<std::string> queue_;
         bool open_ = false;
         bool writing_ = false;

@@ -3225,6 +3225,46 @@ def case_via_received_rport(binary: Path):
           "already naming its source")
 
 
+def case_tcp_keepalive_idle(binary: Path):
+    """sip.tcp.idle_timeout_s: 2. A PBX's TCP connection that sends only CRLF keep-alives (RFC 5626
+    §3.5.1, every second for 5 s: each answered with a CRLF pong) stays open past the idle timeout
+    and still carries an OPTIONS; once it falls silent the b2bua closes it after about 2 s."""
+    sip, http, trunk_port, _ = ports()
+    config = config_yaml(sip, http, trunk_port, tcp=True).replace(
+        "sip:\n  listen:", "sip:\n  tcp: { idle_timeout_s: 2 }\n  listen:", 1)
+    with Session(binary) as s:
+        s.start_b2bua(config, sip, http, tcp=True)
+        with socket.create_connection((HOST, sip), timeout=5) as conn:
+            local = conn.getsockname()[1]
+            opened = time.monotonic()
+            for _ in range(5):
+                conn.sendall(b"\r\n\r\n")
+                conn.settimeout(1.5)
+                pong = conn.recv(16)
+                check(pong == b"\r\n", f"keep-alive answered with {pong!r}, expected a CRLF pong")
+                time.sleep(1.0)
+            held = time.monotonic() - opened
+            conn.sendall((f"OPTIONS sip:{HOST}:{sip};transport=tcp SIP/2.0\r\n"
+                          f"Via: SIP/2.0/TCP {HOST}:{local};branch=z9hG4bK-ka-1\r\nMax-Forwards: 70\r\n"
+                          f"To: <sip:{HOST}:{sip}>\r\nFrom: <sip:ka@{HOST}>;tag=ka1\r\nCall-ID: ka-1@{HOST}\r\n"
+                          "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n").encode())
+            conn.settimeout(3)
+            answer = conn.recv(65535).decode(errors="replace")
+            check(answer.startswith("SIP/2.0 200"), f"OPTIONS after {held:.1f} s of keep-alives: {answer[:80]!r}")
+            silent = time.monotonic()
+            conn.settimeout(6)
+            try:
+                rest = conn.recv(65535)
+            except ConnectionResetError:
+                rest = b""
+            closed_after = time.monotonic() - silent
+            check(rest == b"", f"expected the b2bua to close the silent connection, got {rest[:80]!r}")
+            check(1.5 <= closed_after <= 4.5, f"the silent connection was closed after {closed_after:.1f} s, "
+                  "expected about the 2 s idle timeout")
+    print(f"tcp_keepalive_idle: {held:.1f} s of CRLF keep-alives kept the connection past a 2 s idle timeout "
+          f"(each ponged, OPTIONS answered after them); closed {closed_after:.1f} s after falling silent")
+
+
 CASES = {name[len("case_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}
 
 

@@ -687,7 +687,8 @@ parse_result<name_addr> parse_name_addr(std::string_view value) noexcept {
 // ---------------------------------------------------------------------------------------
 // Stream framing (RFC 3261 §18.3): find the empty line, then Content-Length.
 
-parse_result<stream_frame> frame_stream(std::string_view buffer, std::size_t max_size) noexcept {
+parse_result<stream_frame> frame_stream(std::string_view buffer, std::size_t max_size,
+                                        std::size_t* searched) noexcept {
     stream_frame frame;
     while (frame.leading_crlf < buffer.size() &&
            (buffer[frame.leading_crlf] == '\r' || buffer[frame.leading_crlf] == '\n')) {
@@ -696,9 +697,13 @@ parse_result<stream_frame> frame_stream(std::string_view buffer, std::size_t max
     const std::string_view s = buffer.substr(frame.leading_crlf);
     if (s.empty()) return frame;
 
-    // Look for the end of the header section only within max_size octets.
+    // Look for the end of the header section only within max_size octets, and not again
+    // through what an earlier call searched (3 octets back: the CRLFCRLF may straddle).
     const std::size_t window = std::min(s.size(), max_size);
-    const std::size_t end = s.substr(0, window).find("\r\n\r\n");
+    std::size_t from = 0;
+    if (searched != nullptr && *searched > frame.leading_crlf + 3) from = *searched - frame.leading_crlf - 3;
+    const std::size_t end = s.substr(0, window).find("\r\n\r\n", std::min(from, window));
+    if (searched != nullptr) *searched = frame.leading_crlf + (end == std::string_view::npos ? window : end);
     if (end == std::string_view::npos) {
         if (s.size() >= max_size) {
             return parse_error{errc::message_too_large,

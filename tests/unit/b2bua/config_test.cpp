@@ -278,6 +278,16 @@ TEST(config, inbound_errors_name_the_field) {
               "downstream.allowed_sources[0]: 'office' is not an address or CIDR");
 }
 
+TEST(config, tcp_idle_timeout_defaults_and_is_checked) {
+    EXPECT_EQ(parse_config(documented).sip.tcp_idle_timeout, std::chrono::seconds(600));
+    const std::string set = with(documented, "  listen: [", "  tcp: { idle_timeout_s: 90 }\n  listen: [");
+    EXPECT_EQ(parse_config(set).sip.tcp_idle_timeout, std::chrono::seconds(90));
+    EXPECT_EQ(error_of(with(documented, "  listen: [", "  tcp: { idle_timeout_s: 0 }\n  listen: [")),
+              "sip.tcp.idle_timeout_s: 0 is out of range 1..86400");
+    EXPECT_EQ(error_of(with(documented, "  listen: [", "  tcp: { idle: 5 }\n  listen: [")),
+              "sip.tcp.idle: unknown key (line 3); expected one of: idle_timeout_s");
+}
+
 TEST(config, registration_keys_default_and_are_checked) {
     const auto plain = parse_config(documented);
     EXPECT_FALSE(plain.upstream.trunks.at(0).registers);

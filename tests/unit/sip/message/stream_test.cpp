@@ -72,6 +72,55 @@ TEST(FrameStream, ByteByByte) {
     EXPECT_TRUE(buffer.empty());
 }
 
+// A transport keeps `searched` from one read to the next: the header is searched once, the
+// messages cut are the same as without it, and the offset follows the buffer as CRLFs and
+// messages are cut off its front.
+TEST(FrameStream, ResumesTheHeaderSearchWhereItStopped) {
+    const std::string a = msg("a", "first body");
+    const std::string b = msg("b", "second");
+    const std::string stream = "\r\n\r\n" + a + "\r\n" + b;
+    for (std::size_t chunk : {1U, 2U, 3U, 7U, 64U}) {
+        std::string buffer;
+        std::size_t searched = 0;
+        std::vector<std::string> got;
+        for (std::size_t at = 0; at < stream.size(); at += chunk) {
+            buffer += stream.substr(at, chunk);
+            for (;;) {
+                auto f = frame_stream(buffer, 65535, &searched);
+                ASSERT_TRUE(f) << f.error().what();
+                buffer.erase(0, f->leading_crlf);
+                searched = searched > f->leading_crlf ? searched - f->leading_crlf : 0;
+                if (f->size == 0) {
+                    // Nothing found yet: the whole header so far was searched, and never again.
+                    if (buffer.find("\r\n\r\n") == std::string::npos) {
+                        EXPECT_EQ(searched, buffer.size());
+                    }
+                    break;
+                }
+                got.push_back(buffer.substr(0, f->size));
+                buffer.erase(0, f->size);
+                searched = 0;
+            }
+        }
+        ASSERT_EQ(got.size(), 2U) << "chunk " << chunk;
+        EXPECT_EQ(got[0], a);
+        EXPECT_EQ(got[1], b);
+    }
+}
+
+TEST(FrameStream, AResumedSearchStillFindsAnEndSplitAcrossReads) {
+    const std::string a = msg("a", "");
+    const std::size_t end = a.find("\r\n\r\n");
+    for (std::size_t cut = end; cut <= end + 4; ++cut) {
+        std::size_t searched = 0;
+        auto first = frame_stream(std::string_view(a).substr(0, cut), 65535, &searched);
+        ASSERT_TRUE(first);
+        auto second = frame_stream(a, 65535, &searched);
+        ASSERT_TRUE(second);
+        EXPECT_EQ(second->size, a.size()) << "cut at " << cut;
+    }
+}
+
 TEST(FrameStream, NeedMoreUntilComplete) {
     const std::string a = msg("a", "0123456789");
     for (std::size_t n = 0; n < a.size(); ++n) {

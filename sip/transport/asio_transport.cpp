@@ -292,6 +292,27 @@ public:
     };
 
     // ---------------------------------------------------------------- operations
+    // Linux caps SO_RCVBUF/SO_SNDBUF at net.core.rmem_max/wmem_max without an error (Asio
+    // reads back what was granted, the kernel's doubling undone): say so once, since a burst
+    // then overflows a small buffer and costs retransmissions, and only the operator can raise
+    // the cap.
+    void warn_small_buffers(udp::socket& socket, const endpoint& ep) {
+        error_code ec;
+        asio::socket_base::receive_buffer_size rcv;
+        asio::socket_base::send_buffer_size snd;
+        socket.get_option(rcv, ec);
+        if (ec) return;
+        socket.get_option(snd, ec);
+        if (ec) return;
+        const int granted_rcv = rcv.value();
+        const int granted_snd = snd.value();
+        if (granted_rcv >= options_.udp_receive_buffer && granted_snd >= options_.udp_send_buffer) return;
+        log_->warn("udp {}: socket buffers are receive {} KiB, send {} KiB (asked {} KiB, {} KiB): raise the "
+                   "sysctls net.core.rmem_max and net.core.wmem_max to allow more",
+                   ep.to_string(), granted_rcv / 1024, granted_snd / 1024, options_.udp_receive_buffer / 1024,
+                   options_.udp_send_buffer / 1024);
+    }
+
     error_code listen(transport_kind kind, const endpoint& ep) {
         error_code ec;
         if (kind == transport_kind::udp) {
@@ -305,6 +326,7 @@ public:
             if (options_.udp_send_buffer > 0) {
                 l->socket_.set_option(asio::socket_base::send_buffer_size(options_.udp_send_buffer), ec);
             }
+            warn_small_buffers(l->socket_, ep);
             l->socket_.bind(uep, ec);
             if (ec) return ec;
             l->socket_.non_blocking(true, ec);

@@ -2,58 +2,40 @@
 #include "registration/detail/register_response.hpp"
 
 #include "registration/detail/register_request.hpp"
+#include "registration/detail/registrar_values.hpp"
 #include "sip/message/text.hpp"
 
-#include <cstdint>
-#include <limits>
+#include <algorithm>
 
 namespace b2b::registration::detail {
 
 namespace {
 
-constexpr std::uint64_t delta_max = std::numeric_limits<std::uint32_t>::max();
-
-// The 1*DIGIT at the start of `s`, capped at 2^32-1; `used` is how many characters it took.
-std::optional<std::chrono::seconds> leading_digits(std::string_view s, std::size_t& used) noexcept {
-    std::uint64_t v = 0;
-    used = 0;
-    while (used < s.size() && s[used] >= '0' && s[used] <= '9') {
-        v = std::min(v * 10 + static_cast<std::uint64_t>(s[used] - '0'), delta_max);
-        ++used;
-    }
-    if (used == 0) return std::nullopt;
-    return std::chrono::seconds{static_cast<std::chrono::seconds::rep>(v)};
-}
-
 const sip::header_field* first(const sip::message& m, sip::header_id id) noexcept { return m.find(id); }
 
-}  // namespace
-
-std::optional<std::chrono::seconds> delta_seconds(std::string_view s) noexcept {
-    s = sip::trim_lws(s);
-    std::size_t used = 0;
-    auto v = leading_digits(s, used);
-    if (!v || used != s.size()) return std::nullopt;
-    return v;
+std::optional<std::chrono::seconds> seconds_of(std::string_view s) noexcept {
+    const auto v = parse_delta_seconds(s);
+    if (!v) return std::nullopt;
+    return std::chrono::seconds{*v};
 }
+
+}  // namespace
 
 std::optional<std::chrono::seconds> retry_after(const sip::message& rsp) noexcept {
     const auto* h = first(rsp, sip::header_id::retry_after);
     if (h == nullptr) return std::nullopt;
     // Retry-After = delta-seconds [ comment ] *( SEMI retry-param ): only the number counts.
     const std::string_view v = sip::trim_lws(h->value);
-    std::size_t used = 0;
-    auto seconds = leading_digits(v, used);
-    if (!seconds) return std::nullopt;
+    const std::size_t used = std::min(v.find_first_not_of("0123456789"), v.size());
     const std::string_view rest = sip::trim_lws(v.substr(used));
     if (!rest.empty() && rest.front() != ';' && rest.front() != '(') return std::nullopt;
-    return seconds;
+    return seconds_of(v.substr(0, used));
 }
 
 std::optional<std::chrono::seconds> min_expires(const sip::message& rsp) noexcept {
     const auto* h = first(rsp, sip::header_id::min_expires);
     if (h == nullptr) return std::nullopt;
-    return delta_seconds(h->value);
+    return seconds_of(h->value);
 }
 
 std::string warning(const sip::message& rsp) {
@@ -78,11 +60,11 @@ std::optional<std::chrono::seconds> granted(const sip::message& ok, std::string_
     if (mine == nullptr && !ok.contacts().empty()) return std::nullopt;
     if (mine != nullptr) {
         if (const auto p = mine->param("expires")) {
-            if (auto v = delta_seconds(*p)) return v;
+            if (auto v = seconds_of(*p)) return v;
         }
     }
     if (const auto* h = first(ok, sip::header_id::expires)) {
-        if (auto v = delta_seconds(h->value)) return v;
+        if (auto v = seconds_of(h->value)) return v;
     }
     return asked;
 }

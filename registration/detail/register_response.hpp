@@ -10,11 +10,8 @@
 
 namespace b2b::registration::detail {
 
-/// delta-seconds (§25.1: 1*DIGIT), LWS around it allowed; a value beyond 2^32-1 is 2^32-1
-/// (§20.19). Nullopt for anything else.
-std::optional<std::chrono::seconds> delta_seconds(std::string_view s) noexcept;
-
-/// Retry-After (§20.33): its delta-seconds; a comment and parameters after it are ignored.
+/// Retry-After (§20.33): its delta-seconds (registrar_values.hpp's parse_delta_seconds); a
+/// comment and parameters after it are ignored.
 std::optional<std::chrono::seconds> retry_after(const sip::message& rsp) noexcept;
 
 /// Min-Expires of a 423 (§20.23).

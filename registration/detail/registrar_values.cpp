@@ -1,4 +1,4 @@
-// The registrar's small value codecs: delta-seconds, the RFC 1123 Date, and where a Contact is.
+// Small value codecs of the registration layer: delta-seconds, the RFC 1123 Date, where a Contact is.
 #include "registration/detail/registrar_values.hpp"
 
 #include "sip/message/text.hpp"

@@ -1,4 +1,5 @@
-// The registrar's small value codecs: delta-seconds, the RFC 1123 Date, and where a Contact is.
+// Small value codecs of the registration layer: delta-seconds (read by the client and the
+// registrar), the RFC 1123 Date, and where a Contact is.
 #pragma once
 
 #include "sip/message/uri.hpp"

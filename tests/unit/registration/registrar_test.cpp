@@ -480,6 +480,11 @@ TEST(registrar_values, sip_date_and_delta_seconds) {
     EXPECT_FALSE(detail::parse_delta_seconds(""));
     EXPECT_FALSE(detail::parse_delta_seconds("+5"));
     EXPECT_FALSE(detail::parse_delta_seconds("5 s"));
+    // As the client reads a grant, a Min-Expires or a Retry-After (register_response).
+    EXPECT_EQ(detail::parse_delta_seconds(" 600 "), 600u);
+    EXPECT_EQ(detail::parse_delta_seconds("99999999999"), 4294967295u);
+    EXPECT_FALSE(detail::parse_delta_seconds("-1"));
+    EXPECT_FALSE(detail::parse_delta_seconds("60s"));
 }
 
 }  // namespace

@@ -1,8 +1,6 @@
 // The PBXs' registrations: REGISTER authenticated, bindings kept, destinations for inbound calls.
 #include "b2bua/pbx_registrations.hpp"
 
-#include "sip/message/uri.hpp"
-
 #include <spdlog/spdlog.h>
 
 namespace b2b::b2bua {
@@ -65,22 +63,9 @@ std::optional<registered_destination> pbx_registrations::destination_of(std::str
     registered_destination d;
     d.contact = b.contact;
     d.transport = b.source.transport;
-    if (b.behind_nat || b.source.reliable()) {
-        d.pinned = b.source;
-        d.address = b.source.remote;
-        return d;
-    }
-    const auto uri = sip::parse_uri(b.contact);
-    boost::system::error_code ec;
-    const auto address = uri ? boost::asio::ip::make_address(std::string(uri->host_without_brackets()), ec)
-                             : boost::asio::ip::address{};
-    if (!uri || ec) {
-        // Not an address we can send to without resolving it: the REGISTER's source is.
-        d.pinned = b.source;
-        d.address = b.source.remote;
-        return d;
-    }
-    d.address = {address, uri->port != 0 ? uri->port : std::uint16_t{5060}};
+    d.address = b.destination;
+    // Behind NAT, or over the connection the PBX opened: on the REGISTER's own flow.
+    if (b.behind_nat || b.source.reliable()) d.pinned = b.source;
     return d;
 }
 

@@ -156,7 +156,11 @@ register_response registrar::on_register(std::string_view user, const sip::messa
         b.call_id = std::string(call_id);
         b.cseq = cseq;
         b.source = source;
-        b.behind_nat = detail::behind_nat(u.contact->uri, source);
+        // RFC 3581 style: a Contact that is not where the REGISTER came from (or a name we
+        // would have to resolve) is reached at that source instead.
+        const auto at = detail::contact_endpoint(u.contact->uri);
+        b.behind_nat = !at || *at != source.remote;
+        b.destination = b.behind_nat ? source.remote : *at;
         b.registered_at = now;
         b.expires_at = now + std::chrono::seconds(u.expires);
         next.push_back(std::move(b));

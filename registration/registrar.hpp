@@ -40,6 +40,8 @@ struct binding {
     /// port defaults to 5060 (5061 for sips). A Contact host that is a name, not an IP literal,
     /// counts as behind NAT too: we do not resolve it, and the source is what reaches the PBX.
     bool behind_nat = false;
+    /// Where requests to it go: the Contact's address and port, or `source.remote` behind NAT.
+    sip::endpoint destination;
     sip::timer_service::time_point registered_at{};  ///< last REGISTER for it
     sip::timer_service::time_point expires_at{};
 };

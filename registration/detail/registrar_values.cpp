@@ -40,13 +40,12 @@ std::string format_sip_date(std::chrono::system_clock::time_point t) {
     return {out.data(), n > 0 ? static_cast<std::size_t>(n) : 0};
 }
 
-bool behind_nat(const sip::uri& contact, const sip::flow& source) {
-    if (contact.host_type != sip::host_kind::ipv4 && contact.host_type != sip::host_kind::ipv6) return true;
+std::optional<sip::endpoint> contact_endpoint(const sip::uri& contact) {
+    if (contact.host_type != sip::host_kind::ipv4 && contact.host_type != sip::host_kind::ipv6) return std::nullopt;
     boost::system::error_code ec;
     const auto address = boost::asio::ip::make_address(std::string(contact.host_without_brackets()), ec);
-    if (ec) return true;
-    const std::uint16_t port = contact.port != 0 ? contact.port : (contact.is_sips() ? 5061 : 5060);
-    return !(address == source.remote.address && port == source.remote.port);
+    if (ec) return std::nullopt;
+    return sip::endpoint{address, contact.port != 0 ? contact.port : std::uint16_t(contact.is_sips() ? 5061 : 5060)};
 }
 
 }  // namespace b2b::registration::detail

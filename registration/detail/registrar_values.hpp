@@ -20,11 +20,10 @@ std::optional<std::uint32_t> parse_delta_seconds(std::string_view s) noexcept;
 /// The SIP-date of `t` (RFC 3261 §20.17, RFC 1123 in GMT): "Sat, 13 Nov 2010 23:29:00 GMT".
 std::string format_sip_date(std::chrono::system_clock::time_point t);
 
-/// Whether requests to `contact` must go to `source` instead of to the Contact itself: the
-/// REGISTER did not come from the Contact's host:port (RFC 3581 style NAT detection). A Contact
-/// whose host is a name rather than an IP literal counts too: the registrar does not resolve
-/// it, and the source is the one address known to reach the registering UA. The Contact's
-/// port defaults to 5060, or 5061 for sips (RFC 3261 §19.1.2).
-bool behind_nat(const sip::uri& contact, const sip::flow& source);
+/// Where a request to `contact` would go by the Contact itself: its IP address and port (5060,
+/// or 5061 for sips, by default: RFC 3261 §19.1.2). Nullopt when its host is a name: the
+/// registrar does not resolve it, and the REGISTER's source is then the one address known to
+/// reach the registering UA.
+std::optional<sip::endpoint> contact_endpoint(const sip::uri& contact);
 
 }  // namespace b2b::registration::detail

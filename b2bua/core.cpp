@@ -218,11 +218,13 @@ bool core::acceptable(sip::transaction_id txn, const sip::message& req, bool in_
 void core::on_request_out_of_dialog(sip::transaction_id txn, sip::message&& req, const sip::flow& f) {
     if (!acceptable(txn, req, false)) return;
     if (req.method() == sip::method::invite) return on_initial_invite(txn, std::move(req), f);
-    if (req.method() == sip::method::register_) return on_register(txn, std::move(req), f);
+    const bool registration = req.method() == sip::method::register_;
+    const auto source = sources_.classify(f.remote);
     // A provider probes the Contact we registered (OPTIONS) from addresses we cannot list: the
-    // Contact's user part is the proof, as for its calls.
-    const bool to_our_contact = registrations_ && registrations_->trunk_of_contact(req.request_uri().user);
-    if (!to_our_contact && sources_.classify(f.remote).what == source_policy::kind::refused) {
+    // Contact's user part is the proof, as for its calls (a REGISTER proves nothing by it).
+    const bool to_our_contact =
+        !registration && registrations_ && registrations_->trunk_of_contact(req.request_uri().user);
+    if (!to_our_contact && source.what == source_policy::kind::refused) {
         // Scans (OPTIONS first, as sipvicious svmap does) learn nothing from outside the
         // allowed networks either.
         metrics_.auth_failure_downstream(auth::failure::source_not_allowed);
@@ -231,6 +233,7 @@ void core::on_request_out_of_dialog(sip::transaction_id txn, sip::message&& req,
                    f.remote.to_string(), req.method_text());
         return respond(txn, req, 403, "Forbidden", tokens_.tag());
     }
+    if (registration) return on_register(txn, std::move(req), f, source);
     switch (req.method()) {
         case sip::method::options:
             // A keep-alive probe from the PBX or a trunk (RFC 3261 §11.2), answered as an
@@ -250,15 +253,8 @@ void core::on_request_out_of_dialog(sip::transaction_id txn, sip::message&& req,
     }
 }
 
-void core::on_register(sip::transaction_id txn, sip::message&& req, const sip::flow& f) {
-    const auto source = sources_.classify(f.remote);
-    if (source.what == source_policy::kind::refused) {
-        metrics_.auth_failure_downstream(auth::failure::source_not_allowed);
-        log_->info("auth failure downstream: reason=source_not_allowed source={} method=REGISTER: not in "
-                   "downstream.allowed_sources",
-                   f.remote.to_string());
-        return respond(txn, req, 403, "Forbidden", tokens_.tag());
-    }
+void core::on_register(sip::transaction_id txn, sip::message&& req, const sip::flow& f,
+                       const source_policy::verdict& source) {
     if (source.what == source_policy::kind::trunk) {
         // A provider has no account with us: its address is all we know of it, and that proves
         // nothing a registrar could bind.

@@ -116,8 +116,9 @@ private:
     /// Points an outbound dialog's flow where its in-dialog requests go: per its route set and
     /// remote target, or always on the pinned flow of a registered PBX behind NAT.
     void aim(const outbound_attempt& a, dialog::dialog_state& d) const;
-    /// A REGISTER from a PBX (pbx_registrations), or 403 from a trunk.
-    void on_register(sip::transaction_id txn, sip::message&& request, const sip::flow& f);
+    /// A REGISTER from an allowed `source`: a PBX's goes to pbx_registrations, a trunk's gets 403.
+    void on_register(sip::transaction_id txn, sip::message&& request, const sip::flow& f,
+                     const source_policy::verdict& source);
     /// The trunks, then the PBX targets of inbound routes.
     const std::shared_ptr<const routing::trunk>& peer_of(std::size_t peer) const {
         return peer < trunks_.size() ? trunks_[peer] : pbx_targets_[peer - trunks_.size()];

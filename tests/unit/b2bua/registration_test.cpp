@@ -228,6 +228,17 @@ TEST_F(registrar_flow, a_trunk_may_not_register) {
     EXPECT_EQ(trunk.expect("SIP/2.0 403").status(), 403);
 }
 
+TEST(registrar_sources, a_register_from_outside_allowed_sources_gets_403_before_any_challenge) {
+    b2bua_harness h({b2bua_harness::numbered_trunk(1, "carrier", "")}, {}, {}, "  allowed_sources: [ \"10.0.0.0/8\" ]\n");
+    pbx_actor& pbx = h.add_pbx("pbx");  // 127.0.0.11: outside 10.0.0.0/8
+    pbx_registration r{.contact = "<sip:pbxuser@" + pbx.host_port() + ">"};
+    pbx.send(register_bytes(pbx, h, r));
+    EXPECT_EQ(pbx.expect("SIP/2.0 403").status(), 403);
+    EXPECT_EQ(h.counter("b2bua_auth_failures_total", {{"direction", "downstream"}, {"reason", "source_not_allowed"}}), 1);
+    EXPECT_EQ(h.counter("b2bua_auth_challenges_total", {{"direction", "downstream"}}), 0);
+    h.expect_no_strays();
+}
+
 // --------------------------------------------------------------------- we register with a trunk
 
 class trunk_registration : public ::testing::Test, public b2bua_harness {

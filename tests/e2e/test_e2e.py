@@ -11,6 +11,7 @@ import argparse
 import base64
 import datetime
 import hashlib
+import importlib.util
 import os
 import re
 import shutil
@@ -3265,7 +3266,20 @@ def case_tcp_keepalive_idle(binary: Path):
           f"(each ponged, OPTIONS answered after them); closed {closed_after:.1f} s after falling silent")
 
 
-CASES = {name[len("case_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}
+def _case_modules():
+    """Cases kept in tests/e2e/cases_*.py, one file per subject. Each runs with this module's helpers
+    (check, Session, config builders...) already in its namespace, as if written here."""
+    shared = {k: v for k, v in globals().items() if not k.startswith("__")}
+    for path in sorted(Path(__file__).resolve().parent.glob("cases_*.py")):
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        module.__dict__.update(shared)
+        spec.loader.exec_module(module)
+        yield from ((n, f) for n, f in vars(module).items() if n.startswith("case_") and callable(f))
+
+
+CASES = {name[len("case_"):]: fn
+         for name, fn in sorted([*globals().items(), *_case_modules()]) if name.startswith("case_")}
 
 
 def main() -> int:

@@ -510,8 +510,9 @@ bool core::follow_redirect(call& c, const sip::message& rsp) {
     std::optional<std::size_t> target;
     for (std::size_t i = 0; i < trunks_.size() && !target; ++i) {
         const auto& t = *trunks_[i];
-        const bool same_host =
-            sip::iequals(u.host, host_of(t.domain)) || u.host_without_brackets() == t.address.address.to_string();
+        // Addresses compare as addresses: "[::1]" and "[0:0::1]" are one host (RFC 5954 §4).
+        const bool same_host = sip::iequals(u.host, host_of(t.domain)) ||
+                               sip::same_ip_address(u.host, t.address.address.to_string());
         if (same_host && port == t.address.port) target = i;
     }
     if (!target) {

@@ -98,6 +98,8 @@ sip::endpoint host_port(const std::string& text, const std::string& field) {
         auto colon = text.rfind(':');
         if (colon == std::string::npos) fail(field, "'" + text + "' has no port (expected address:port)");
         host = text.substr(0, colon);
+        // "::1:5070" is itself an IPv6 address: the brackets say where the port starts.
+        if (host.find(':') != std::string::npos) fail(field, "'" + text + "' must be [IPv6]:port");
         port = text.substr(colon + 1);
     }
     boost::system::error_code ec;
@@ -333,6 +335,24 @@ std::vector<std::string> algorithm_list(const YAML::Node& n, const std::string& 
     return algs;
 }
 
+// sip.advertise: "host", "host:port", "[IPv6]" or "[IPv6]:port", written into every Via sent-by
+// and Contact as it is, so it must be a valid hostport (RFC 3261 §25.1; an IPv6 address in
+// brackets, RFC 5118 §4.2).
+std::string advertised_host_port(const YAML::Node& n, const std::string& field) {
+    const std::string text = non_empty(n, field);
+    boost::system::error_code ec;
+    boost::asio::ip::make_address_v6(text, ec);
+    if (!ec) {
+        fail(field, "'" + text + "': an IPv6 address goes in brackets, e.g. [" + text + "] or [" + text + "]:5060");
+    }
+    const std::string as_uri = "sip:" + text;
+    const auto u = sip::parse_uri(as_uri);
+    if (!u || u->has_user || !u->params.empty() || !u->headers.empty()) {
+        fail(field, "'" + text + "' is not host or host:port (a name, an IPv4 address or [IPv6], port 1-65535)");
+    }
+    return text;
+}
+
 void parse_sip(const YAML::Node& n, config& c) {
     expect_map(n, "sip");
     only_keys(n, "sip", {"listen", "advertise", "t1_ms", "t2_ms", "t4_ms", "max_message_size", "tcp"});
@@ -358,7 +378,7 @@ void parse_sip(const YAML::Node& n, config& c) {
     for (std::size_t i = 0; i < list.size(); ++i) {
         c.sip.listen.push_back(parse_listen(list[i], "sip.listen[" + std::to_string(i) + "]"));
     }
-    if (n["advertise"]) c.sip.advertised_host = non_empty(n["advertise"], "sip.advertise");
+    if (n["advertise"]) c.sip.advertised_host = advertised_host_port(n["advertise"], "sip.advertise");
     for (std::size_t i = 0; i < c.sip.listen.size(); ++i) {
         if (c.sip.listen[i].address.address.is_unspecified() && c.sip.advertised_host.empty()) {
             // Our Via and Contact must name an address the peers can reach.

@@ -42,7 +42,9 @@ struct user_account {
 struct config {
     struct sip_section {
         std::vector<listen_address> listen;
-        /// Host written in our Via and Contact; empty = the listening address.
+        /// `sip.advertise`: "host[:port]" ("[IPv6]" bracketed) written in every Via sent-by and
+        /// Contact of ours instead of the flow's local address; without a port, the flow's local
+        /// port. Empty = the flow's local address and port.
         std::string advertised_host;
         std::chrono::milliseconds t1{500};
         std::chrono::milliseconds t2{4000};

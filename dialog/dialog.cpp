@@ -10,13 +10,29 @@
 
 namespace b2b::dialog {
 
-local_identity make_identity(const sip::flow& f, std::string_view advertised_host) {
+namespace {
+
+// Whether an advertised "host[:port]" names a port: a ':' after the IPv6 reference's closing
+// bracket, or anywhere in a name or IPv4 address.
+bool names_port(std::string_view host_port) noexcept {
+    const std::size_t close = host_port.rfind(']');
+    return host_port.find(':', close == std::string_view::npos ? 0 : close) != std::string_view::npos;
+}
+
+}  // namespace
+
+local_identity make_identity(const sip::flow& f, std::string_view advertised) {
     local_identity id;
     id.transport = f.transport;
-    if (advertised_host.empty()) {
+    // The flow's local endpoint brackets an IPv6 address (RFC 3261 §25.1 hostport takes an
+    // IPv6reference; RFC 5118 §4.1). An advertised value is already written that way (the
+    // configuration checks it); without a port it takes the flow's.
+    if (advertised.empty()) {
         id.host_port = f.local.to_string();
+    } else if (names_port(advertised)) {
+        id.host_port = std::string(advertised);
     } else {
-        id.host_port = std::string(advertised_host) + ":" + std::to_string(f.local.port);
+        id.host_port = std::string(advertised) + ":" + std::to_string(f.local.port);
     }
     id.contact = "<sip:b2bua@" + id.host_port;
     if (f.transport == sip::transport_kind::tcp) id.contact += ";transport=tcp";

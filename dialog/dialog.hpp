@@ -20,9 +20,10 @@ struct local_identity {
     std::string contact;    ///< full Contact value, e.g. "<sip:b2bua@127.0.0.1:5070>"
 };
 
-/// Builds our identity for a flow: the advertised host (if configured) or the flow's local
-/// address, with the flow's local port; `;transport=tcp` in the Contact for TCP.
-local_identity make_identity(const sip::flow& f, std::string_view advertised_host);
+/// Builds our identity for a flow: the flow's local address and port, or what we advertise
+/// (`sip.advertise`: "host", "host:port", "[IPv6]" or "[IPv6]:port"; without a port, the flow's
+/// local port goes with it); `;transport=tcp` in the Contact for TCP.
+local_identity make_identity(const sip::flow& f, std::string_view advertised);
 
 /// The state of one dialog as seen by our side of a leg (RFC 3261 §12.1). Header values are
 /// kept whole ("<sip:1000@host>;tag=abc") so in-dialog requests copy them as they are.

@@ -2,6 +2,7 @@
 #include "auth/detail/uri_match.hpp"
 
 #include "auth/detail/text.hpp"
+#include "sip/message/uri.hpp"
 
 namespace b2b::auth::detail {
 namespace {
@@ -51,8 +52,10 @@ bool uri_matches(std::string_view digest_uri, std::string_view request_uri) noex
     if (digest_uri == request_uri) return true;
     sip_uri_parts a, b;
     if (!split_sip_uri(digest_uri, a) || !split_sip_uri(request_uri, b)) return false;
-    return iequals(a.scheme, b.scheme) && a.userinfo == b.userinfo && iequals(a.host, b.host) &&
-           a.rest == b.rest;
+    // An IPv6 host may be written in another text form by the PBX ("[0:0::1]" for "[::1]"):
+    // the same address (RFC 5954 §4).
+    const bool same_host = iequals(a.host, b.host) || sip::same_ip_address(a.host, b.host);
+    return iequals(a.scheme, b.scheme) && a.userinfo == b.userinfo && same_host && a.rest == b.rest;
 }
 
 }  // namespace b2b::auth::detail

@@ -53,7 +53,9 @@ std::optional<std::chrono::seconds> granted(const sip::message& ok, std::string_
     const sip::name_addr* mine = nullptr;
     for (const auto& c : ok.contacts()) {
         if (!c.uri.is_sip_or_sips() || c.uri.user != contact_user) continue;
-        const bool here = sip::iequals(c.uri.host, ours.host) && (c.uri.port == 0 ? 5060 : c.uri.port) == ours.port;
+        // A registrar may give our IPv6 Contact back in another text form (RFC 5954 §4).
+        const bool same_host = sip::iequals(c.uri.host, ours.host) || sip::same_ip_address(c.uri.host, ours.host);
+        const bool here = same_host && (c.uri.port == 0 ? 5060 : c.uri.port) == ours.port;
         if (mine == nullptr || here) mine = &c;
         if (here) break;
     }

@@ -1,7 +1,11 @@
 // URI parsing (RFC 3261 §19.1, §25.1), comparison (§19.1.4) and %HH decoding.
 #include "sip/message/uri.hpp"
 
+#include <arpa/inet.h>
+
+#include <array>
 #include <cctype>
+#include <cstring>
 
 #include <algorithm>
 #include <tuple>
@@ -251,6 +255,54 @@ parse_result<uri> parse_uri(std::string_view text) noexcept {
     return u;
 }
 
+namespace {
+
+// An IP literal (IPv6 with or without brackets) as its family and network-order octets.
+struct ip_octets {
+    int family = 0;  // AF_INET or AF_INET6; 0 when the text is no IP literal
+    std::array<unsigned char, 16> bytes{};
+};
+
+ip_octets parse_ip(std::string_view s) noexcept {
+    ip_octets out;
+    const bool bracketed = s.size() >= 2 && s.front() == '[' && s.back() == ']';
+    if (bracketed) s = s.substr(1, s.size() - 2);
+    // The grammar checks come first: inet_pton takes forms SIP does not (e.g. a zone index).
+    const bool v6 = detail::valid_ipv6(s);
+    if (!v6 && (bracketed || !detail::valid_ipv4(s))) return out;
+    if (v6) {
+        // inet_pton needs a NUL-terminated string; the longest IPv6 text is 45 octets.
+        std::array<char, 64> text{};
+        if (s.size() >= text.size()) return out;
+        std::memcpy(text.data(), s.data(), s.size());
+        if (inet_pton(AF_INET6, text.data(), out.bytes.data()) != 1) return out;
+        out.family = AF_INET6;
+        return out;
+    }
+    // valid_ipv4 allows leading zeros ("010"), which inet_pton refuses: decode by hand.
+    std::size_t part = 0;
+    unsigned value = 0;
+    for (const char c : s) {
+        if (c == '.') {
+            out.bytes[part++] = static_cast<unsigned char>(value);
+            value = 0;
+        } else {
+            value = value * 10 + static_cast<unsigned>(c - '0');
+        }
+    }
+    out.bytes[part] = static_cast<unsigned char>(value);
+    out.family = AF_INET;
+    return out;
+}
+
+}  // namespace
+
+bool same_ip_address(std::string_view a, std::string_view b) noexcept {
+    const ip_octets x = parse_ip(a);
+    const ip_octets y = parse_ip(b);
+    return x.family != 0 && x.family == y.family && x.bytes == y.bytes;
+}
+
 std::string unescape(std::string_view raw) {
     std::string out;
     out.reserve(raw.size());
@@ -372,7 +424,12 @@ bool equivalent(const uri& a, const uri& b) {
     if (a.has_user != b.has_user) return false;
     if (normalize(a.user, false) != normalize(b.user, false)) return false;
     if (normalize(a.password, false) != normalize(b.password, false)) return false;
-    if (normalize(a.host, true) != normalize(b.host, true)) return false;
+    // IPv6 references are equal as addresses, whatever their text form (RFC 5954 §4).
+    if (a.host_type == host_kind::ipv6 && b.host_type == host_kind::ipv6) {
+        if (!same_ip_address(a.host, b.host)) return false;
+    } else if (normalize(a.host, true) != normalize(b.host, true)) {
+        return false;
+    }
     // An absent port is not 5060: they may resolve differently.
     if (a.port != b.port) return false;
 

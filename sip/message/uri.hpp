@@ -57,6 +57,13 @@ parse_result<uri> parse_uri(std::string_view text) noexcept;
 /// schemes: case-sensitive comparison of the text.
 bool equivalent(const uri& a, const uri& b);
 
+/// Whether two host texts are the same IP address: "[::1]", "::1" and "[0:0::1]" are one address,
+/// since IPv6 has many text forms (RFC 4291 §2.2) and references compare as addresses, not as
+/// text (RFC 5954 §4). IPv4 literals compare by value. Brackets are optional on either side.
+/// False when either text is not an IP literal, or the two are of different families (an
+/// IPv4-mapped IPv6 address is an IPv6 address, RFC 5118 §4.9).
+bool same_ip_address(std::string_view a, std::string_view b) noexcept;
+
 /// Decodes %HH escapes. A malformed escape is kept as written. "%00" yields a NUL octet.
 std::string unescape(std::string_view raw);
 

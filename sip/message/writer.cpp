@@ -5,6 +5,7 @@
 
 #include "sip/message/detail/chars.hpp"
 #include "sip/message/text.hpp"
+#include "sip/message/uri.hpp"
 
 namespace b2b::sip {
 
@@ -86,9 +87,9 @@ namespace {
 // the client asked with `rport`), and `rport` given the source port when the client asked. A
 // client behind NAT learns its public address; responses go there in any case.
 std::string stamped_via(const via& v, std::string_view address, std::uint16_t port) {
-    std::string_view host = v.host;
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    const bool add_received = v.has_rport || !iequals(host, address);
+    // §18.2.1 adds received when the sent-by "differs from the packet source address": an IPv6
+    // sent-by in another text form ("[0:0::1]" for ::1) does not, so addresses are compared.
+    const bool add_received = v.has_rport || !same_ip_address(v.host, address);
     const std::size_t params_at =
         v.params.empty() ? v.text.size() : static_cast<std::size_t>(v.params.data() - v.text.data());
     std::string out(v.text.substr(0, params_at));

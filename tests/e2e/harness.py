@@ -2,7 +2,7 @@
 
 Every process started here is recorded by PID and stopped by PID; every wait is bounded.
 Ports are picked free by binding port 0. Nothing here talks to any address outside 127.0.0.0/8
-(peers are on 127.0.0.1 unless a test puts one elsewhere on loopback).
+and ::1 (peers are on 127.0.0.1 unless a test puts one elsewhere on loopback).
 """
 
 from __future__ import annotations
@@ -32,16 +32,21 @@ class HarnessError(AssertionError):
     pass
 
 
+def family(host: str) -> int:
+    """AF_INET6 for an IPv6 address ("::1"), AF_INET otherwise."""
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
 def free_port(kinds: tuple[int, ...] = (socket.SOCK_DGRAM, socket.SOCK_STREAM), host: str = HOST) -> int:
     """A port free for every socket kind in `kinds` on `host` (bounded retries)."""
     for _ in range(200):
-        probe = socket.socket(socket.AF_INET, kinds[0])
+        probe = socket.socket(family(host), kinds[0])
         probe.bind((host, 0))
         port = probe.getsockname()[1]
         holders = [probe]
         ok = True
         for kind in kinds[1:]:
-            s = socket.socket(socket.AF_INET, kind)
+            s = socket.socket(family(host), kind)
             try:
                 s.bind((host, port))
                 holders.append(s)
@@ -57,23 +62,30 @@ def free_port(kinds: tuple[int, ...] = (socket.SOCK_DGRAM, socket.SOCK_STREAM), 
 
 
 def _proc_net_address(host: str) -> str:
-    """`host` as /proc/net/{udp,tcp} prints it: the IPv4 address in host byte order, in hex."""
-    return "".join(f"{int(octet):02X}" for octet in reversed(host.split(".")))
+    """`host` as /proc/net/{udp,tcp}[6] prints it: each 32-bit word of the address in host
+    (little-endian) byte order, in hex."""
+    packed = socket.inet_pton(family(host), host)
+    return "".join(packed[i:i + 4][::-1].hex().upper() for i in range(0, len(packed), 4))
+
+
+def _proc_net(kind: str, host: str) -> str:
+    return f"/proc/net/{kind}6" if family(host) == socket.AF_INET6 else f"/proc/net/{kind}"
 
 
 def udp_bound(port: int, host: str = HOST) -> bool:
     needle = f"{_proc_net_address(host)}:{port:04X} "
     try:
-        with open("/proc/net/udp") as f:
+        with open(_proc_net("udp", host)) as f:
             return any(needle in line for line in f)
     except OSError:
         return False
 
 
 def tcp_listening(port: int, host: str = HOST) -> bool:
-    needle = f"{_proc_net_address(host)}:{port:04X} 00000000:0000 0A"
+    anywhere = "0" * (32 if family(host) == socket.AF_INET6 else 8)
+    needle = f"{_proc_net_address(host)}:{port:04X} {anywhere}:0000 0A"
     try:
-        with open("/proc/net/tcp") as f:
+        with open(_proc_net("tcp", host)) as f:
             return any(needle in line for line in f)
     except OSError:
         return False
@@ -160,7 +172,7 @@ class Session:
 
     # ------------------------------------------------------------------ b2bua
     def start_b2bua(self, config_text: str, sip_port: int, http_port: int | None, tcp: bool = False,
-                    log_level: str = "info") -> Process:
+                    log_level: str = "info", sip_host: str = HOST) -> Process:
         cfg = self.workdir / "b2bua.yaml"
         cfg.write_text(config_text)
         log_path = self.workdir / "b2bua.log"
@@ -173,7 +185,7 @@ class Session:
         def up():
             if not proc.alive():
                 raise HarnessError(f"b2bua exited with {popen.returncode}:\n{proc.log()}")
-            return udp_bound(sip_port) and (not tcp or tcp_listening(sip_port)) and (
+            return udp_bound(sip_port, sip_host) and (not tcp or tcp_listening(sip_port, sip_host)) and (
                 http_port is None or tcp_listening(http_port))
 
         wait_until(up, 10, "b2bua to listen")
@@ -310,15 +322,15 @@ def via_count(msg: str) -> int:
 
 # ---------------------------------------------------------------------- raw UDP peer
 class RawUdp:
-    """A hand-driven SIP peer on one UDP socket of 127.0.0.0/8, for what SIPp cannot script.
+    """A hand-driven SIP peer on one UDP socket of 127.0.0.0/8 or ::1, for what SIPp cannot script.
 
     Every receive is bounded by a timeout; answers are matched by Call-ID, so strays are skipped.
     """
 
     def __init__(self, host: str = HOST, port: int = 0):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock = socket.socket(family(host), socket.SOCK_DGRAM)
         self.sock.bind((host, port))
-        self.host, self.port = self.sock.getsockname()
+        self.host, self.port = self.sock.getsockname()[:2]
 
     def __enter__(self) -> "RawUdp":
         return self

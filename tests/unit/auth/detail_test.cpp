@@ -96,6 +96,9 @@ TEST(uri_match, scheme_and_host_case_is_ignored) {
     EXPECT_TRUE(uri_matches("sips:1000@[2001:DB8::1]:5061", "SIPS:1000@[2001:db8::1]:5061"));
     EXPECT_TRUE(uri_matches("sip:Example.COM", "sip:example.com"));
     EXPECT_TRUE(uri_matches("sip:a@HOST;transport=udp", "sip:a@host;transport=udp"));
+    // IPv6 hosts are the same address in any text form (RFC 5954 §4); different ones are not.
+    EXPECT_TRUE(uri_matches("sip:1000@[0:0::1]:5070", "sip:1000@[::1]:5070"));
+    EXPECT_FALSE(uri_matches("sip:1000@[::2]:5070", "sip:1000@[::1]:5070"));
 }
 
 TEST(uri_match, everything_else_must_match) {

@@ -130,6 +130,50 @@ TEST(config, errors_name_the_field) {
               std::string::npos);
 }
 
+TEST(config, advertise_takes_a_host_with_an_optional_port) {
+    const auto advertise = [](const std::string& value) {
+        return with(documented, "  listen: [", "  advertise: \"" + value + "\"\n  listen: [");
+    };
+    for (const char* ok : {"sbc.example.net", "sbc.example.net:5062", "203.0.113.7", "203.0.113.7:5999",
+                           "[2001:db8::1]", "[2001:db8::1]:5062"}) {
+        EXPECT_EQ(parse_config(advertise(ok)).sip.advertised_host, ok);
+    }
+    // Each error names the field; a bare IPv6 address is ambiguous with a port (RFC 5118 §4.3).
+    EXPECT_EQ(error_of(advertise("2001:db8::1")),
+              "sip.advertise: '2001:db8::1': an IPv6 address goes in brackets, e.g. [2001:db8::1] or "
+              "[2001:db8::1]:5060");
+    for (const char* bad : {"sbc.example.net:0", "sbc.example.net:70000", "sbc.example.net:", "b2bua@sbc.example.net",
+                            "sbc.example.net;transport=tcp", "[2001:db8::1", "[2001:db8:::1]", "sbc example", "300.1.1.1"}) {
+        EXPECT_NE(error_of(advertise(bad)).find("sip.advertise: '" + std::string(bad) + "' is not host or host:port"),
+                  std::string::npos)
+            << bad << ": " << error_of(advertise(bad));
+    }
+    EXPECT_NE(error_of(advertise("")).find("sip.advertise"), std::string::npos);
+}
+
+TEST(config, ipv6_listeners_trunks_and_sources) {
+    auto text = with(documented, "[ \"udp://127.0.0.1:5070\", \"tcp://127.0.0.1:5070\" ]",
+                     "[ \"udp://127.0.0.1:5070\", \"udp://[::1]:5070\", \"tcp://[::1]:5070\" ]");
+    text = with(text, "uri: \"sip:127.0.0.1:5080\"", "uri: \"sip:[::1]:5080;transport=tcp\"");
+    text = with(text, "  realm: pbx.local\n", "  realm: pbx.local\n  allowed_sources: [ \"::1\", \"2001:db8::/32\" ]\n");
+    const auto c = parse_config(text);
+    ASSERT_EQ(c.sip.listen.size(), 3u);
+    EXPECT_EQ(c.sip.listen[1].address.to_string(), "[::1]:5070");
+    EXPECT_EQ(c.sip.listen[2].transport, sip::transport_kind::tcp);
+    const auto& t = c.upstream.trunks.at(0);
+    EXPECT_EQ(t.domain, "[::1]:5080");
+    EXPECT_EQ(t.address.to_string(), "[::1]:5080");
+    EXPECT_EQ(t.transport, sip::transport_kind::tcp);
+    EXPECT_EQ(routing::request_uri_at(t, "+4930"), "sip:+4930@[::1]:5080;transport=tcp");
+    ASSERT_EQ(c.downstream.allowed_sources.size(), 2u);
+    EXPECT_TRUE(c.downstream.allowed_sources[0].contains(boost::asio::ip::make_address("::1")));
+    EXPECT_TRUE(c.downstream.allowed_sources[1].contains(boost::asio::ip::make_address("2001:db8:1::5")));
+    EXPECT_NE(error_of(with(documented, "uri: \"sip:127.0.0.1:5080\"", "uri: \"sip:::1:5080\"")).find("upstream.trunks[0].uri"),
+              std::string::npos);
+    EXPECT_NE(error_of(with(documented, "\"udp://127.0.0.1:5070\"", "\"udp://::1:5070\"")).find("sip.listen[0]"),
+              std::string::npos);
+}
+
 TEST(config, drain_defaults_to_30_s_and_is_checked) {
     EXPECT_EQ(parse_config(documented).calls.drain, std::chrono::seconds(30));
     EXPECT_EQ(parse_config(documented + std::string("calls:\n  drain_s: 0\n")).calls.drain, std::chrono::seconds(0));

@@ -67,6 +67,54 @@ TEST_F(redirect, at_most_three_redirects_are_followed) {
     EXPECT_EQ(b2b.active_calls(), 0u);
 }
 
+// A trunk at an IPv6 address: its Contact in a 302 may write the address in another text form
+// ("[2001:db8:0::22]" for "[2001:db8::22]"); it is still that trunk (RFC 5954 §4), and leg B's
+// Request-URI and To name it bracketed (RFC 5118 §4.1).
+class redirect_to_ipv6 : public ::testing::Test, public b2bua_harness {
+protected:
+    redirect_to_ipv6()
+        : b2bua_harness({numbered_trunk(1, "alpha", ""),
+                         trunk_spec{"beta6", ep("2001:db8::22", 5202), "9", "beta6-user", "beta6-pass", {}}}) {}
+    void TearDown() override { expect_no_strays(); }
+
+    pbx_actor& pbx = add_pbx("pbx");
+    trunk_actor& alpha = trunk_named("alpha");
+    trunk_actor& beta = trunk_named("beta6");
+};
+
+TEST_F(redirect_to_ipv6, a_302_naming_the_trunks_address_in_another_text_form_is_followed) {
+    auto c = pbx.new_call("0301234");
+    auto first = authenticated_invite(pbx, c, alpha);
+    alpha.respond(first, 302, "Moved Temporarily", {{"Contact", "<sip:+4930777@[2001:db8:0::22]:5202>"}});
+    alpha.expect("ACK");
+    auto second = beta.expect("INVITE");
+    EXPECT_EQ(second.request_uri().host_type, sip::host_kind::ipv6);
+    EXPECT_TRUE(sip::same_ip_address(second.request_uri().host, "2001:db8::22"));
+    EXPECT_EQ(second.request_uri().port, 5202);
+    EXPECT_EQ(second.to().uri.host_type, sip::host_kind::ipv6);
+    beta.ok(second);
+    auto ok = pbx.expect("SIP/2.0 200");
+    c.to_tag = std::string(ok.to().tag);
+    pbx.ack(c);
+    beta.expect("ACK");
+    EXPECT_EQ(counter("b2bua_calls_total", {{"trunk", "beta6"}, {"result", "answered"}}), 1);
+}
+
+TEST_F(redirect_to_ipv6, a_call_to_an_ipv6_trunk_names_it_bracketed) {
+    auto c = pbx.new_call("9301234");
+    auto invite = authenticated_invite(pbx, c, beta);
+    EXPECT_EQ(invite.request_uri().text, "sip:9301234@[2001:db8::22]:5202");
+    EXPECT_EQ(invite.to().uri.text, "sip:9301234@[2001:db8::22]:5202");
+    beta.ok(invite);
+    auto ok = pbx.expect("SIP/2.0 200");
+    EXPECT_EQ(ok.wire().find("2001:db8"), std::string_view::npos);  // nothing of the trunk at the PBX
+    c.to_tag = std::string(ok.to().tag);
+    pbx.ack(c);
+    auto ack = beta.expect("ACK");
+    // The ACK of the 2xx goes to the trunk's Contact, its bracketed address (§13.2.2.4).
+    EXPECT_EQ(ack.request_uri().host, "[2001:db8::22]");
+}
+
 class redirect_to_a_full_trunk : public ::testing::Test, public b2bua_harness {
 protected:
     redirect_to_a_full_trunk()

@@ -27,6 +27,38 @@ TEST(dialog, identity_uses_the_flow_or_the_advertised_host) {
     EXPECT_EQ(pub.transport, sip::transport_kind::tcp);
 }
 
+TEST(dialog, advertised_port_replaces_the_flows_and_ipv6_is_bracketed) {
+    auto f = udp_flow();
+    EXPECT_EQ(make_identity(f, "sbc.example.net:5062").host_port, "sbc.example.net:5062");
+    EXPECT_EQ(make_identity(f, "203.0.113.7").host_port, "203.0.113.7:5070");
+    EXPECT_EQ(make_identity(f, "203.0.113.7:5999").host_port, "203.0.113.7:5999");
+    EXPECT_EQ(make_identity(f, "[2001:db8::1]").host_port, "[2001:db8::1]:5070");
+    const auto v6 = make_identity(f, "[2001:db8::1]:5062");
+    EXPECT_EQ(v6.host_port, "[2001:db8::1]:5062");
+    EXPECT_EQ(v6.contact, "<sip:b2bua@[2001:db8::1]:5062>");
+
+    // Our own IPv6 listener: bracketed in the Via sent-by and the Contact (RFC 5118 §4.1).
+    f.local = {boost::asio::ip::make_address("::1"), 5070};
+    f.remote = {boost::asio::ip::make_address("::1"), 5080};
+    const auto id = make_identity(f, "");
+    EXPECT_EQ(id.host_port, "[::1]:5070");
+    EXPECT_EQ(id.contact, "<sip:b2bua@[::1]:5070>");
+    outgoing_request r;
+    r.method = "OPTIONS";
+    r.request_uri = "sip:[::1]:5080";
+    r.from = "<sip:b2bua@[::1]:5070>;tag=a";
+    r.to = "<sip:[::1]:5080>";
+    r.call_id = "v6";
+    r.cseq = 1;
+    r.cseq_method = "OPTIONS";
+    r.branch = "z9hG4bKv6";
+    auto m = sip::parse_message(make_request(r, id).wire());
+    ASSERT_TRUE(m) << m.error().what();
+    EXPECT_EQ(m->vias()[0].host, "[::1]");
+    EXPECT_EQ(m->vias()[0].port, 5070);
+    EXPECT_EQ(m->contacts()[0].uri.host, "[::1]");
+}
+
 TEST(dialog, in_dialog_request_has_one_via_the_route_set_and_the_next_cseq) {
     dialog_state d;
     d.call_id = "abc";

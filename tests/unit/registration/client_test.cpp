@@ -172,6 +172,19 @@ TEST_F(registration_client_test, over_tcp_the_request_uri_and_contact_say_so) {
     EXPECT_EQ(net.sent().back().flow.transport, sip::transport_kind::tcp);
 }
 
+TEST_F(registration_client_test, an_advertised_host_and_port_go_in_our_via_and_contact_and_the_200_finds_them) {
+    target.advertised_host = "sbc.example.net:5062";
+    client().start();
+    const sip::message r = last_register();
+    EXPECT_EQ(r.vias().front().host, "sbc.example.net");
+    EXPECT_EQ(r.vias().front().port, 5062);
+    EXPECT_EQ(r.contacts().front().text, "<sip:" + target.contact_user + "@sbc.example.net:5062>");
+    EXPECT_EQ(net.sent().back().flow.remote, provider_end);  // sent to the registrar all the same
+    registrar_accepts(120);
+    EXPECT_EQ(status().state, registration_state::registered);
+    EXPECT_EQ(status().granted, 120s);
+}
+
 TEST_F(registration_client_test, a_challenge_is_answered_and_the_200_grants_our_contacts_expires) {
     client().start();
     challenge();

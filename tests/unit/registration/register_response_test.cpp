@@ -65,6 +65,14 @@ TEST(register_response, granted_prefers_our_binding_here_over_an_older_one_of_ou
     EXPECT_EQ(granted(ok, "tok", "203.0.113.5:5070", 600s), 40s);  // not here: the first of ours
 }
 
+TEST(register_response, granted_finds_our_ipv6_binding_in_any_text_form) {
+    const auto ok = response("SIP/2.0 200 OK",
+                             "Contact: <sip:tok@[2001:db8::7]:5070>;expires=40\r\n"
+                             "Contact: <sip:tok@[0:0::1]:5070>;expires=580\r\n");
+    EXPECT_EQ(granted(ok, "tok", "[::1]:5070", 600s), 580s);
+    EXPECT_EQ(granted(ok, "tok", "[2001:db8:0::7]:5070", 600s), 40s);
+}
+
 TEST(register_response, granted_is_nothing_when_the_list_lacks_our_binding) {
     EXPECT_FALSE(granted(response("SIP/2.0 200 OK", "Contact: <sip:other@127.0.0.1:5070>;expires=60\r\n"), "tok",
                          "127.0.0.1:5070", 600s));

@@ -46,9 +46,10 @@ public:
     ~channel() {
         destroying_ = true;
         timer_.cancel();
-        // Pending queries end with ARES_EDESTRUCTION: their callbacks are dropped (destroying_).
-        ares_destroy(channel_);
+        // The sockets are c-ares's to close: stop watching them (pending waits end aborted).
         for (auto& [fd, w] : watches_) w->descriptor.release();
+        // Pending queries end with ARES_EDESTRUCTION: their callbacks are dropped.
+        ares_destroy(channel_);
         ares_library_cleanup();
     }
 
@@ -65,6 +66,9 @@ public:
         stopped_ = true;
         ares_cancel(channel_);  // ARES_ECANCELLED: dropped in on_answer
         timer_.cancel();
+        // Whatever sockets c-ares keeps open are no longer watched: nothing is left on the loop.
+        for (auto& [fd, w] : watches_) w->descriptor.release();
+        watches_.clear();
     }
 
     /// Posts `fn` to the loop, dropped if the lookup is gone by then.
@@ -95,7 +99,7 @@ private:
     }
 
     void sock_state(int fd, bool readable, bool writable) {
-        if (destroying_) return;
+        if (destroying_ || stopped_) return;
         auto it = watches_.find(fd);
         if (!readable && !writable) {
             // c-ares is about to close it: stop watching without closing it ourselves.
@@ -115,23 +119,23 @@ private:
         if (w->want_read && !w->reading) {
             w->reading = true;
             w->descriptor.async_wait(boost::asio::posix::stream_descriptor::wait_read,
-                                     [self = shared_from_this(), w, fd](boost::system::error_code ec) {
+                                     [weak = weak_from_this(), w, fd](boost::system::error_code ec) {
                                          w->reading = false;
-                                         self->on_ready(fd, w, ec, true);
+                                         if (auto self = weak.lock()) self->on_ready(fd, w, ec, true);
                                      });
         }
         if (w->want_write && !w->writing) {
             w->writing = true;
             w->descriptor.async_wait(boost::asio::posix::stream_descriptor::wait_write,
-                                     [self = shared_from_this(), w, fd](boost::system::error_code ec) {
+                                     [weak = weak_from_this(), w, fd](boost::system::error_code ec) {
                                          w->writing = false;
-                                         self->on_ready(fd, w, ec, false);
+                                         if (auto self = weak.lock()) self->on_ready(fd, w, ec, false);
                                      });
         }
     }
 
     void on_ready(int fd, const std::shared_ptr<watch>& w, boost::system::error_code ec, bool read) {
-        if (ec == boost::asio::error::operation_aborted || destroying_) return;
+        if (ec == boost::asio::error::operation_aborted || destroying_ || stopped_) return;
         auto it = watches_.find(fd);
         if (it == watches_.end() || it->second != w) return;  // closed, or the number reused since
         ares_process_fd(channel_, read ? fd : ARES_SOCKET_BAD, read ? ARES_SOCKET_BAD : fd);

@@ -27,6 +27,12 @@ public:
 
 private:
     void on_naptr(naptr_answer a) {
+        if (a.result == naptr_answer::status::failed) {
+            // No answer at all (timeout, SERVFAIL): the server is unlikely to answer the SRV
+            // and A queries either; the caller retries on its back-off.
+            problem_ = "DNS query NAPTR " + peer_.host + " failed";
+            return finish();
+        }
         if (a.result == naptr_answer::status::ok) {
             choices_ = naptr_choices(a.records);
             if (!choices_.empty()) note_ttl(a.ttl);

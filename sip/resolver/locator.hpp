@@ -35,7 +35,8 @@ struct location {
 ///    of every SRV domain that has any, in NAPTR (or our) order;
 ///  - no SRV records at all: A/AAAA of the host on port 5060 (§4.2).
 /// The resolution's TTL is the smallest TTL of every record it was built from. A NAPTR query
-/// that fails outright is treated as no NAPTR records (the SRV step may still answer).
+/// that gets no answer at all (timeout, server failure) ends the location as failed at once,
+/// without the SRV and A queries a dead server would not answer either.
 /// `dns` must outlive the location.
 void locate(dns_lookup& dns, const peer_name& peer, random_source random, std::function<void(location)> done);
 

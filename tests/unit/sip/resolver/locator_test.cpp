@@ -145,6 +145,16 @@ TEST(Locate, NothingFoundSaysWhy) {
     EXPECT_NE(l.problem.find("p.test"), std::string::npos);
 }
 
+TEST(Locate, NoAnswerToNaptrFailsAtOnce) {
+    fake_dns dns;
+    dns.naptrs["p.test"].result = naptr_answer::status::failed;
+    dns.hosts["p.test"] = a_records({"192.0.2.7"}, 45);
+    const auto l = run_locate(dns, {"p.test", 0, std::nullopt});
+    EXPECT_FALSE(l.found);
+    EXPECT_NE(l.problem.find("NAPTR"), std::string::npos);
+    EXPECT_EQ(dns.asked, (std::vector<std::string>{"NAPTR p.test"}));
+}
+
 TEST(Locate, SrvTargetWithoutAddressIsSkipped) {
     fake_dns dns;
     dns.srvs["_sip._udp.p.test"] = {srv_answer::status::ok, {{10, 0, 5060, "gone.p.test"}, {20, 0, 5061, "h.p.test"}}, 100};

@@ -9,6 +9,7 @@
 #include "http/prometheus_endpoint.hpp"
 #include "metrics/registry.hpp"
 #include "sip/transaction/transaction_manager.hpp"
+#include "sip/resolver/ares_lookup.hpp"
 #include "sip/transport/asio_transport.hpp"
 
 #include <boost/algorithm/string/case_conv.hpp>
@@ -20,6 +21,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <csignal>
 #include <stdexcept>
 #include <string_view>
@@ -117,6 +119,14 @@ public:
           core_(cfg_, transport_, timers_, metrics_, auth_),
           transactions_(transport_, timers_, core_, transaction_config(cfg_), &metrics_),
           signals_(io_, SIGINT, SIGTERM, SIGHUP) {
+        if (std::any_of(cfg_.upstream.trunks.begin(), cfg_.upstream.trunks.end(),
+                        [](const routing::trunk& t) { return !t.dns_host.empty(); })) {
+            // Trunks named by host are located by DNS on this loop (c-ares), never blocking it.
+            sip::resolver::ares_lookup::options o;
+            o.servers = cfg_.dns.servers;
+            dns_ = std::make_unique<sip::resolver::ares_lookup>(io_.get_executor(), o);
+            core_.set_dns(dns_.get());
+        }
         core_.attach(transactions_);
         transport_.set_user(transactions_);
         transport_.set_observer(metrics_.connections());
@@ -194,6 +204,7 @@ private:
         stopped_ = true;
         signals_.cancel();
         transport_.stop();
+        if (dns_) dns_->shutdown();
         if (http_) http_->stop();
         timers_.shutdown();
     }
@@ -223,6 +234,7 @@ private:
     downstream_auth auth_;
     asio_timer_service timers_;
     sip::asio_transport transport_;
+    std::unique_ptr<sip::resolver::ares_lookup> dns_;  ///< outlives the core, which uses it
     core core_;
     sip::transaction_manager transactions_;
     boost::asio::signal_set signals_;

@@ -10,6 +10,7 @@
 #include "dialog/prack.hpp"
 #include "dialog/request_sender.hpp"
 #include "routing/trunk.hpp"
+#include "sip/resolver/target.hpp"
 #include "sip/message/message.hpp"
 #include "sip/transaction/timer_service.hpp"
 #include "sip/transaction/transaction_manager.hpp"
@@ -151,6 +152,9 @@ struct outbound_attempt {
     /// The peer's number for the request sender and the auth metrics: trunks first, then the
     /// PBX targets of inbound routes (core::peer_of).
     std::size_t trunk_index = 0;
+    /// Where the INVITE went: the trunk's resolved target (or its address); in-dialog requests
+    /// go there when the far end's target names no address.
+    sip::endpoint destination;
     /// No provisional within the trunk's invite_timeout: the INVITE is given up (failover).
     sip::timer_service::timer_id invite_timer = 0;
     bool holds_slot = false;  ///< counted in the trunk's max_calls until released
@@ -194,6 +198,12 @@ struct trunk_plan {
     std::string number;               ///< user part of leg B's Request-URI (rewritten, escaped)
     std::string caller;
     std::string display;
+    /// The current trunk's targets (RFC 3263), in the order they are tried, taken when the
+    /// call comes to that trunk; `target` is the current one's. A target that fails (transport
+    /// error, timeout, 503) hands the call to the next one before the next trunk (§4.3).
+    std::vector<sip::resolver::target> targets;
+    std::size_t target = 0;
+    std::size_t targets_of = static_cast<std::size_t>(-1);  ///< the position `targets` belong to
 };
 
 struct call {

@@ -29,8 +29,19 @@ void core::count_setup(call& c, call_result result) {
 }
 
 bool core::start_attempt(call& c, std::size_t trunk_index, std::string_view number, std::string_view caller,
-                         std::string_view display, const registered_destination* registered) {
+                         std::string_view display, const registered_destination* registered,
+                         const sip::resolver::target* where) {
     std::shared_ptr<const routing::trunk> trunk = peer_of(trunk_index);
+    // A trunk goes where its targets say (RFC 3263: DNS for a trunk named by host); a PBX
+    // where its uri (or its registration) says.
+    std::optional<sip::resolver::target> chosen;
+    if (where != nullptr) {
+        chosen = *where;
+    } else if (trunk_index < trunks_.size()) {
+        chosen = targets_->preferred(trunk_index);
+    } else {
+        chosen = sip::resolver::target{trunk->transport, trunk->address};
+    }
     if (registered != nullptr) {
         // The route's PBX (its name, credentials, identity policy) where it registered from.
         auto at = std::make_shared<routing::trunk>(*trunk);
@@ -40,9 +51,18 @@ bool core::start_attempt(call& c, std::size_t trunk_index, std::string_view numb
         at->domain = registered->address.to_string();
         trunk = std::move(at);
     }
+    if (registered != nullptr) chosen = sip::resolver::target{registered->transport, registered->address};
+    if (!chosen) {
+        log_->warn("call {}: trunk {} has no target yet: DNS for {} has not answered", c.id.value, trunk->name,
+                   trunk->dns_host);
+        c.attempts.emplace_back().trunk_index = trunk_index;
+        c.out().trunk = trunk;
+        c.out().session.on(session_event::failure_received);
+        return false;
+    }
     auto flow = registered != nullptr && registered->pinned
                     ? boost::system::result<sip::flow>(*registered->pinned)
-                    : transport_.flow_to(trunk->transport, trunk->address);
+                    : transport_.flow_to(chosen->transport, chosen->address);
     if (!flow) {
         log_->error("call {}: no {} transport towards trunk {} ({})", c.id.value, sip::to_string(trunk->transport),
                     trunk->name, flow.error().message());
@@ -54,6 +74,7 @@ bool core::start_attempt(call& c, std::size_t trunk_index, std::string_view numb
     outbound_attempt& a = c.attempts.emplace_back();
     a.trunk = trunk;
     a.trunk_index = trunk_index;
+    a.destination = chosen->address;
     a.pinned = registered != nullptr && registered->pinned.has_value();
 
     // The outbound leg is a new dialog. Only the caller's and the dialled user parts (caller ID
@@ -88,7 +109,8 @@ bool core::start_attempt(call& c, std::size_t trunk_index, std::string_view numb
     d.remote = "<sip:" + std::string(number) + "@" + trunk->domain + ">";
     a.dialogs.emplace(d);
     dialogs_.add(key_of(d), c.outbound_usage);
-    log_->debug("call {}: attempt {} via trunk {} (call-id {})", c.id.value, c.attempts.size(), trunk->name, d.call_id);
+    log_->debug("call {}: attempt {} via trunk {} at {} (call-id {})", c.id.value, c.attempts.size(), trunk->name,
+                chosen->to_string(), d.call_id);
     return send_outbound_invite(c);
 }
 
@@ -510,6 +532,11 @@ bool core::follow_redirect(call& c, const sip::message& rsp) {
     std::optional<std::size_t> target;
     for (std::size_t i = 0; i < trunks_.size() && !target; ++i) {
         const auto& t = *trunks_[i];
+        if (!t.dns_host.empty()) {
+            // Named by host: the Contact must name that host (and the uri's port, if any).
+            if (sip::iequals(u.host, t.dns_host) && u.port == t.uri_port) target = i;
+            continue;
+        }
         // Addresses compare as addresses: "[::1]" and "[0:0::1]" are one host (RFC 5954 §4).
         const bool same_host = sip::iequals(u.host, host_of(t.domain)) ||
                                sip::same_ip_address(u.host, t.address.address.to_string());

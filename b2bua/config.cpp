@@ -164,8 +164,10 @@ auth::ip_network network(const std::string& text, const std::string& field) {
     return *net;
 }
 
-// The peer a URI names: domain for the Request-URI, transport, the address resolved once.
-void parse_peer_uri(routing::trunk& t, const std::string& text, const std::string& field) {
+// The peer a URI names: domain for the Request-URI, transport, and its address. A host name
+// is resolved once here for a PBX (`by_dns` false); a trunk's is left to DNS at run time
+// (RFC 3263, b2bua::trunk_targets), so that no lookup blocks and the provider may move.
+void parse_peer_uri(routing::trunk& t, const std::string& text, const std::string& field, bool by_dns = false) {
     t.uri = text;
     auto parsed = sip::parse_uri(t.uri);
     if (!parsed) fail(field, "'" + t.uri + "' is not a valid URI: " + parsed.error().what());
@@ -180,7 +182,15 @@ void parse_peer_uri(routing::trunk& t, const std::string& text, const std::strin
     const std::uint16_t port = parsed->port ? parsed->port : 5060;
     t.domain = std::string(parsed->host);
     if (parsed->port) t.domain += ":" + std::to_string(parsed->port);
-    t.address = resolve(std::string(parsed->host_without_brackets()), port, field);
+    const std::string host(parsed->host_without_brackets());
+    boost::system::error_code ec;
+    if (by_dns && (boost::asio::ip::make_address(host, ec), ec)) {
+        t.dns_host = host;
+        t.uri_port = parsed->port;
+        t.uri_transport = !parsed->transport().empty();
+        return;
+    }
+    t.address = resolve(host, port, field);
 }
 
 void parse_credentials(routing::trunk& t, const YAML::Node& n, const std::string& field) {
@@ -266,7 +276,7 @@ routing::trunk parse_trunk(const YAML::Node& n, const std::string& field) {
     if (!n["name"]) fail(field + ".name", "is required");
     t.name = non_empty(n["name"], field + ".name");
     if (!n["uri"]) fail(field + ".uri", "is required");
-    parse_peer_uri(t, non_empty(n["uri"], field + ".uri"), field + ".uri");
+    parse_peer_uri(t, non_empty(n["uri"], field + ".uri"), field + ".uri", true);
     parse_credentials(t, n, field);
     if (n["from_domain"]) t.from_domain = non_empty(n["from_domain"], field + ".from_domain");
     if (n["reuse_nonce"]) t.reuse_nonce = boolean(n["reuse_nonce"], field + ".reuse_nonce");
@@ -588,6 +598,18 @@ void parse_inbound_routes(const YAML::Node& n, config& c) {
     }
 }
 
+// dns: { servers: [ "127.0.0.1:5353" ] }
+void parse_dns(const YAML::Node& n, config& c) {
+    expect_map(n, "dns");
+    only_keys(n, "dns", {"servers"});
+    if (!n["servers"]) return;
+    const auto servers = string_list(n["servers"], "dns.servers");
+    if (servers.empty()) fail("dns.servers", "must name at least one address:port (leave it out for /etc/resolv.conf)");
+    for (std::size_t i = 0; i < servers.size(); ++i) {
+        c.dns.servers.push_back(host_port(servers[i], "dns.servers[" + std::to_string(i) + "]"));
+    }
+}
+
 }  // namespace
 
 bool valid_log_level(std::string_view level) noexcept {
@@ -606,7 +628,7 @@ config parse_config(std::string_view yaml_text) {
                            std::to_string(e.mark.column + 1) + ": " + e.msg);
     }
     if (!root.IsMap()) throw config_error("config: the document must be a mapping with sip, downstream, upstream, routes");
-    only_keys(root, "", {"sip", "downstream", "upstream", "routes", "inbound_routes", "http", "log", "calls"});
+    only_keys(root, "", {"sip", "downstream", "upstream", "routes", "inbound_routes", "http", "log", "calls", "dns"});
 
     config c;
     try {
@@ -619,6 +641,7 @@ config parse_config(std::string_view yaml_text) {
         if (given(root["routes"])) parse_routes(root["routes"], c);
         if (c.routes.empty()) fail("routes", "at least one route is required (prefix \"\" is the default route)");
         if (given(root["inbound_routes"])) parse_inbound_routes(root["inbound_routes"], c);
+        if (given(root["dns"])) parse_dns(root["dns"], c);
         if (const auto& h = root["http"]; given(h)) {
             expect_map(h, "http");
             only_keys(h, "http", {"listen"});

@@ -94,6 +94,12 @@ struct config {
         std::vector<routing::trunk> trunks;
     } upstream;
 
+    /// DNS for trunks whose uri names a host (RFC 3263).
+    struct dns_section {
+        /// Name servers (address:port); empty = the system's (/etc/resolv.conf).
+        std::vector<sip::endpoint> servers;
+    } dns;
+
     std::vector<routing::route> routes;
     /// Calls from trunks, by dialled number, to a PBX. None: calls from trunks get 404.
     std::vector<routing::inbound_route> inbound_routes;

@@ -128,6 +128,12 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
         trunk_index_.emplace(t.name, trunks_.size());
         trunks_.push_back(std::make_shared<const routing::trunk>(t));
     }
+    targets_ = std::make_unique<trunk_targets>(timers_, trunks_, [this](std::size_t trunk) {
+        // A request from any of a trunk's resolved addresses is the trunk's.
+        std::vector<sip::endpoint> addresses;
+        for (const auto& t : targets_->resolved(trunk)) addresses.push_back(t.address);
+        sources_.set_resolved(trunk, addresses);
+    });
     for (const auto& r : inbound_routes_.routes()) pbx_targets_.push_back(std::make_shared<const routing::trunk>(r.target));
     // The order is the policy: cheap refusals first (a draining server takes nothing new), no
     // digest work for a merged request, no routing for an unauthenticated one.
@@ -157,6 +163,7 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
 }
 
 core::~core() {
+    targets_.reset();
     prober_.reset();
     registrations_.reset();
     for (auto& [id, c] : calls_) {
@@ -172,13 +179,15 @@ void core::attach(sip::transaction_manager& transactions) {
     txm_ = &transactions;
     dialogs_.attach(transactions, *ingress_entry_);
     sender_.emplace(transactions, auth_events_.get());
+    const auto locate = [this](std::size_t trunk) { return targets_->preferred(trunk); };
     prober_ = std::make_unique<trunk_prober>(timers_, transport_, *sender_, trunks_, cfg_.sip.advertised_host,
-                                             [this](std::size_t trunk, bool up) { on_trunk_health(trunk, up); });
+                                             [this](std::size_t trunk, bool up) { on_trunk_health(trunk, up); }, locate);
     registrations_ = std::make_unique<upstream_registrations>(timers_, transport_, *sender_, trunks_,
-                                                              cfg_.sip.advertised_host, metrics_.registrations());
+                                                              cfg_.sip.advertised_host, metrics_.registrations(), locate);
 }
 
 void core::start() {
+    targets_->start(dns_);
     prober_->start();
     registrations_->start();
     pbx_registrar_.start();
@@ -190,7 +199,7 @@ void core::aim(const outbound_attempt& a, dialog::dialog_state& d) const {
         d.reconnect = a.initial.reconnect;  // the registered Contact, none behind NAT
         return;
     }
-    dialog::aim_in_dialog(d, a.trunk->address);
+    dialog::aim_in_dialog(d, a.destination);
 }
 
 // The wall clock moves with the injected clock, so nonce ageing follows the test clock too.
@@ -301,7 +310,11 @@ void core::on_initial_invite(sip::transaction_id txn, sip::message&& invite, con
         log_->info("call {} start: {} (trunk {}) {:?} -> {:?} to pbx {}", c.id.value, f.remote.to_string(),
                    trunks_[*r.source_trunk]->name, caller, r.dialled, peer_of(peer)->name);
     } else {
-        c.plan = trunk_plan{std::move(r.trunks), r.trunk_position, std::move(r.number), caller, display};
+        c.plan.trunks = std::move(r.trunks);
+        c.plan.position = r.trunk_position;
+        c.plan.number = std::move(r.number);
+        c.plan.caller = caller;
+        c.plan.display = display;
         log_->info("call {} start: {} {:?} -> {:?} via trunk {}", c.id.value, f.remote.to_string(), caller,
                    r.dialled, trunks_[peer]->name);
     }

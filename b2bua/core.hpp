@@ -9,6 +9,7 @@
 #include "b2bua/ingress.hpp"
 #include "b2bua/pbx_registrations.hpp"
 #include "b2bua/trunk_prober.hpp"
+#include "b2bua/trunk_targets.hpp"
 #include "b2bua/upstream_registrations.hpp"
 #include "dialog/dialog_manager.hpp"
 #include "dialog/request_sender.hpp"
@@ -61,8 +62,12 @@ public:
 
     /// Must be called once, before any traffic, with the manager that calls us back.
     void attach(sip::transaction_manager& transactions);
-    /// Starts what sends on its own, once the transport listens: OPTIONS health pings, our
-    /// registrations with the trunks, the keep-alives to the PBXs' bindings.
+    /// The DNS the trunks named by host are located with (RFC 3263); must outlive the core.
+    /// Call before `start`; without one such trunks never get a target.
+    void set_dns(sip::resolver::dns_lookup* dns) noexcept { dns_ = dns; }
+    /// Starts what sends on its own, once the transport listens: DNS for the trunks named by
+    /// host, OPTIONS health pings, our registrations with the trunks, the keep-alives to the
+    /// PBXs' bindings.
     void start();
 
     // sip::transaction_user: handed to the dialog manager, which dispatches.
@@ -111,8 +116,10 @@ private:
     call& create_call(ingress_request& r, sip::message&& invite, std::string our_tag);
     /// A new attempt towards peer `peer` (an index of peer_of) dialling `number` (escaped); to a
     /// PBX account's registered Contact when `registered` is given.
+    /// `where`: the trunk target to use (else the trunk's preferred one).
     bool start_attempt(call& c, std::size_t peer, std::string_view number, std::string_view caller,
-                       std::string_view display, const registered_destination* registered = nullptr);
+                       std::string_view display, const registered_destination* registered = nullptr,
+                       const sip::resolver::target* where = nullptr);
     /// Points an outbound dialog's flow where its in-dialog requests go: per its route set and
     /// remote target, or always on the pinned flow of a registered PBX behind NAT.
     void aim(const outbound_attempt& a, dialog::dialog_state& d) const;
@@ -137,6 +144,9 @@ private:
     /// and logging the failover; `status` is why the current one is left. False when none is
     /// left (nothing changed then).
     bool fail_over(call& c, std::string_view status);
+    /// RFC 3263 §4.3: the current target of the current trunk failed (`status`): marks it
+    /// failed and moves to the trunk's next target. False when it has none left.
+    bool next_target(call& c, std::string_view status);
     void release_trunk(outbound_attempt& a);
     void stop_invite_timer(outbound_attempt& a);
     void on_invite_timeout(call& c);
@@ -264,6 +274,8 @@ private:
 
     std::vector<std::shared_ptr<const routing::trunk>> trunks_;
     std::unordered_map<std::string, std::size_t> trunk_index_;
+    std::unique_ptr<trunk_targets> targets_;  ///< by trunk index (made once trunks_ is)
+    sip::resolver::dns_lookup* dns_ = nullptr;
     routing::route_table routes_;
     routing::inbound_route_table inbound_routes_;
     std::vector<std::shared_ptr<const routing::trunk>> pbx_targets_;  // by inbound route

@@ -36,11 +36,23 @@ void core::arm_invite_timer(call& c) {
 bool core::begin_attempt(call& c) {
     for (;;) {
         const std::size_t trunk = c.plan.trunks[c.plan.position];
-        if (start_attempt(c, trunk, c.plan.number, c.plan.caller, c.plan.display)) {
+        if (c.plan.targets_of != c.plan.position) {
+            // A trunk's targets are taken once per call, as they are now (RFC 3263 §4.3: the
+            // call walks them in order when one fails).
+            c.plan.targets = targets_->ordered(trunk);
+            c.plan.target = 0;
+            c.plan.targets_of = c.plan.position;
+        }
+        const sip::resolver::target* where =
+            c.plan.target < c.plan.targets.size() ? &c.plan.targets[c.plan.target] : nullptr;
+        // No target at all (DNS has not answered yet): start_attempt records the failed attempt
+        // and says so.
+        if (start_attempt(c, trunk, c.plan.number, c.plan.caller, c.plan.display, nullptr, where)) {
             hold_trunk(c);
             return true;
         }
-        // Not even sent (no transport towards it): the next trunk may do better.
+        if (where != nullptr && next_target(c, "transport")) continue;  // the same trunk's next target
+        // Not even sent (no target, or no transport towards any): the next trunk may do better.
         const auto choice = selection_.pick(c.plan.trunks, c.plan.position + 1, timers_.now());
         if (!choice.position) return false;
         metrics_.trunk_failover(trunk, c.plan.trunks[*choice.position], "transport");
@@ -50,9 +62,27 @@ bool core::begin_attempt(call& c) {
     }
 }
 
+bool core::next_target(call& c, std::string_view status) {
+    if (c.plan.targets_of != c.plan.position || c.plan.target >= c.plan.targets.size()) return false;
+    const std::size_t trunk = c.plan.trunks[c.plan.position];
+    const auto failed = c.plan.targets[c.plan.target];
+    targets_->mark_failed(trunk, failed);
+    if (c.plan.target + 1 >= c.plan.targets.size()) return false;
+    ++c.plan.target;
+    log_->info("call {}: trunk {} target {} failed ({}); trying its next target {}", c.id.value, trunks_[trunk]->name,
+               failed.to_string(), status, c.plan.targets[c.plan.target].to_string());
+    return true;
+}
+
 bool core::fail_over(call& c, std::string_view status) {
     // A call from a trunk goes to its inbound route's one PBX: nothing to fail over to.
     if (c.direction == call_direction::inbound) return false;
+    // RFC 3263 §4.3: a transport error, a timeout or a 503 moves the request to the trunk's
+    // next target first; other failures are the trunk's answer, whichever target gave it.
+    if ((status == "transport" || status == "timeout" || status == "503") && c.out().trunk_index == c.plan.trunks[c.plan.position] &&
+        next_target(c, status)) {
+        return begin_attempt(c);
+    }
     const std::size_t from = c.out().trunk_index;
     const auto choice = selection_.pick(c.plan.trunks, c.plan.position + 1, timers_.now());
     if (!choice.position) {
@@ -118,6 +148,7 @@ void core::on_invite_timeout(call& c) {
     parked.attempt.id = a.id;
     parked.attempt.trunk = a.trunk;
     parked.attempt.trunk_index = a.trunk_index;
+    parked.attempt.destination = a.destination;
     parked.attempt.initial = a.initial;
     parked.attempt.dialogs = std::move(a.dialogs);
     parked.attempt.invite = std::move(a.invite);

@@ -112,6 +112,10 @@ public:
         std::size_t trunk = 0;  ///< with kind::trunk
     };
     verdict classify(const sip::endpoint& source) const;
+    /// A trunk named by host resolved to these targets (routing::trunk_identifier::set_resolved).
+    void set_resolved(std::size_t trunk, const std::vector<sip::endpoint>& resolved) {
+        trunks_.set_resolved(trunk, resolved);
+    }
 
 private:
     routing::trunk_identifier trunks_;

@@ -9,13 +9,14 @@ namespace b2b::b2bua {
 
 trunk_prober::trunk_prober(sip::timer_service& timers, sip::transport& transport, dialog::request_sender& sender,
                            const std::vector<std::shared_ptr<const routing::trunk>>& trunks,
-                           std::string advertised_host, change_handler on_change)
+                           std::string advertised_host, change_handler on_change, target_lookup locate)
     : timers_(timers),
       transport_(transport),
       sender_(sender),
       trunks_(trunks),
       advertised_host_(std::move(advertised_host)),
-      on_change_(std::move(on_change)) {
+      on_change_(std::move(on_change)),
+      locate_(std::move(locate)) {
     auto log = spdlog::get("b2bua");
     log_ = log ? log : spdlog::default_logger()->clone("b2bua");
     for (std::size_t i = 0; i < trunks_.size(); ++i) {
@@ -59,7 +60,10 @@ void trunk_prober::tick(probe& p) {
 
 void trunk_prober::send_ping(probe& p) {
     const routing::trunk& t = *trunks_[p.trunk];
-    auto flow = transport_.flow_to(t.transport, t.address);
+    std::optional<sip::resolver::target> where = sip::resolver::target{t.transport, t.address};
+    if (locate_) where = locate_(p.trunk);
+    if (!where) return on_outcome(p, false, "no target resolved yet");
+    auto flow = transport_.flow_to(where->transport, where->address);
     if (!flow) return on_outcome(p, false, "no transport");
     // Each ping is a request of its own outside any dialog (§11): new Call-ID, From tag, branch.
     auto d = std::make_shared<dialog::dialog_state>();

@@ -4,6 +4,7 @@
 #include "dialog/request_sender.hpp"
 #include "routing/trunk.hpp"
 #include "routing/trunk_health.hpp"
+#include "sip/resolver/target.hpp"
 #include "sip/message/random.hpp"
 #include "sip/transaction/timer_service.hpp"
 #include "sip/transport/transport.hpp"
@@ -12,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,10 +36,13 @@ namespace b2b::b2bua {
 class trunk_prober {
 public:
     using change_handler = std::function<void(std::size_t trunk, bool up)>;
+    /// Where a trunk's pings go now (its preferred target); nothing = none known yet.
+    using target_lookup = std::function<std::optional<sip::resolver::target>(std::size_t trunk)>;
 
+    /// Without `locate`, pings go to each trunk's configured transport and address.
     trunk_prober(sip::timer_service& timers, sip::transport& transport, dialog::request_sender& sender,
                  const std::vector<std::shared_ptr<const routing::trunk>>& trunks, std::string advertised_host,
-                 change_handler on_change);
+                 change_handler on_change, target_lookup locate = {});
     ~trunk_prober();
     trunk_prober(const trunk_prober&) = delete;
     trunk_prober& operator=(const trunk_prober&) = delete;
@@ -68,6 +73,7 @@ private:
     const std::vector<std::shared_ptr<const routing::trunk>>& trunks_;
     std::string advertised_host_;
     change_handler on_change_;
+    target_lookup locate_;
     std::vector<std::unique_ptr<probe>> probes_;
     sip::token_source tokens_;
     std::shared_ptr<spdlog::logger> log_;

@@ -12,7 +12,8 @@ namespace b2b::b2bua {
 upstream_registrations::upstream_registrations(sip::timer_service& timers, sip::transport& transport,
                                                dialog::request_sender& sender,
                                                const std::vector<std::shared_ptr<const routing::trunk>>& trunks,
-                                               std::string advertised_host, registration_metrics& metrics)
+                                               std::string advertised_host, registration_metrics& metrics,
+                                               std::function<std::optional<sip::resolver::target>(std::size_t)> locate)
     : timers_(timers), metrics_(metrics) {
     auto log = spdlog::get("b2bua");
     log_ = log ? log : spdlog::default_logger()->clone("b2bua");
@@ -28,6 +29,14 @@ upstream_registrations::upstream_registrations(sip::timer_service& timers, sip::
         target.peer = static_cast<std::uint32_t>(i);
         target.transport = t.transport;
         target.address = t.address;
+        if (locate && !t.dns_host.empty()) {
+            // RFC 3263: the registrar is where the trunk's name resolves now.
+            target.locate = [locate, i]() -> std::optional<std::pair<sip::transport_kind, sip::endpoint>> {
+                const auto where = locate(i);
+                if (!where) return std::nullopt;
+                return std::make_pair(where->transport, where->address);
+            };
+        }
         target.domain = t.domain;
         target.aor_user = t.username;
         target.contact_user = registration::contact_user(t.name, t.username, t.password);

@@ -5,6 +5,7 @@
 #include "dialog/request_sender.hpp"
 #include "registration/client.hpp"
 #include "routing/trunk.hpp"
+#include "sip/resolver/target.hpp"
 #include "sip/transaction/timer_service.hpp"
 #include "sip/transport/transport.hpp"
 
@@ -33,7 +34,8 @@ class upstream_registrations final : private registration::registration_observer
 public:
     upstream_registrations(sip::timer_service& timers, sip::transport& transport, dialog::request_sender& sender,
                            const std::vector<std::shared_ptr<const routing::trunk>>& trunks,
-                           std::string advertised_host, registration_metrics& metrics);
+                           std::string advertised_host, registration_metrics& metrics,
+                           std::function<std::optional<sip::resolver::target>(std::size_t trunk)> locate = {});
     ~upstream_registrations() override;
     upstream_registrations(const upstream_registrations&) = delete;
     upstream_registrations& operator=(const upstream_registrations&) = delete;

@@ -5,6 +5,7 @@
 #include "registration/detail/register_response.hpp"
 #include "sip/message/random.hpp"
 
+#include <boost/asio/error.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -177,10 +178,9 @@ private:
 
     /// The next REGISTER (first, refresh or retry). Never while one is under way.
     void send_register() {
-        auto flow = transport_.flow_to(target_.transport, target_.address);
+        auto flow = flow_to_registrar();
         if (!flow) {
-            log_->debug("registration {}: no flow to {}: {}", target_.name, target_.address.to_string(),
-                        flow.error().message());
+            log_->debug("registration {}: no flow to the registrar: {}", target_.name, flow.error().message());
             return finish(failed(attempt_outcome::transport_error));
         }
         detail::aim(*request_, target_, *flow, status_.asked);
@@ -200,8 +200,16 @@ private:
     }
 
     /// REGISTER with Expires: 0 for our Contact (§10.2.2), its outcome ends the stop.
+    /// The registrar's current address (its DNS target when the trunk names a host).
+    boost::system::result<sip::flow> flow_to_registrar() {
+        if (!target_.locate) return transport_.flow_to(target_.transport, target_.address);
+        const auto where = target_.locate();
+        if (!where) return boost::system::error_code(boost::asio::error::host_not_found);
+        return transport_.flow_to(where->first, where->second);
+    }
+
     void send_removal() {
-        auto flow = transport_.flow_to(target_.transport, target_.address);
+        auto flow = flow_to_registrar();
         if (!flow) return removed(nullptr);
         detail::aim(*request_, target_, *flow, std::chrono::seconds{0});
         const std::uint64_t generation = ++generation_;

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace b2b::registration {
 
@@ -57,6 +58,10 @@ struct registration_target {
     std::uint32_t peer = 0;            ///< request_sender label (trunk index): auth metrics, nonce key
     sip::transport_kind transport = sip::transport_kind::udp;
     sip::endpoint address;             ///< where REGISTERs are sent
+    /// When set, where each REGISTER goes instead of `transport` and `address`: the trunk's
+    /// current DNS target (RFC 3263); nothing = no target known yet (the attempt fails as a
+    /// transport error and is retried on the back-off).
+    std::function<std::optional<std::pair<sip::transport_kind, sip::endpoint>>()> locate;
     /// host[:port] of the provider's domain: Request-URI "sip:domain" (§10.2), and the host of
     /// the address-of-record in To and From.
     std::string domain;

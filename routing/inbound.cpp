@@ -17,14 +17,36 @@ trunk_identifier::trunk_identifier(const std::vector<trunk>& trunks) {
     for (const auto& t : trunks) {
         entry e;
         e.endpoints = t.inbound_endpoints;
-        switch (t.identify_by) {
-            case source_identification::address: e.address = sip::unmapped(t.address.address); break;
-            case source_identification::address_port: e.endpoints.push_back(t.address); break;
-            case source_identification::none: break;
+        e.identify_by = t.identify_by;
+        // A trunk named by host has no address until DNS answers (set_resolved).
+        if (t.dns_host.empty()) {
+            switch (t.identify_by) {
+                case source_identification::address: e.addresses.push_back(sip::unmapped(t.address.address)); break;
+                case source_identification::address_port: e.endpoints.push_back(t.address); break;
+                case source_identification::none: break;
+            }
         }
         for (auto& ep : e.endpoints) ep.address = sip::unmapped(ep.address);
         e.networks = t.inbound_networks;
         trunks_.push_back(std::move(e));
+    }
+}
+
+void trunk_identifier::set_resolved(std::size_t trunk, const std::vector<sip::endpoint>& resolved) {
+    if (trunk >= trunks_.size()) return;
+    entry& e = trunks_[trunk];
+    e.resolved.clear();
+    e.addresses.clear();
+    for (const auto& ep : resolved) {
+        switch (e.identify_by) {
+            case source_identification::address:
+                if (std::find(e.addresses.begin(), e.addresses.end(), sip::unmapped(ep.address)) == e.addresses.end()) {
+                    e.addresses.push_back(sip::unmapped(ep.address));
+                }
+                break;
+            case source_identification::address_port: e.resolved.push_back({sip::unmapped(ep.address), ep.port}); break;
+            case source_identification::none: break;
+        }
     }
 }
 
@@ -33,9 +55,12 @@ std::optional<std::size_t> trunk_identifier::match(const sip::endpoint& source) 
     for (std::size_t i = 0; i < trunks_.size(); ++i) {
         const auto& eps = trunks_[i].endpoints;
         if (std::find(eps.begin(), eps.end(), from) != eps.end()) return i;
+        const auto& res = trunks_[i].resolved;
+        if (std::find(res.begin(), res.end(), from) != res.end()) return i;
     }
     for (std::size_t i = 0; i < trunks_.size(); ++i) {
-        if (trunks_[i].address == from.address) return i;
+        const auto& a = trunks_[i].addresses;
+        if (std::find(a.begin(), a.end(), from.address) != a.end()) return i;
     }
     for (std::size_t i = 0; i < trunks_.size(); ++i) {
         for (const auto& net : trunks_[i].networks) {

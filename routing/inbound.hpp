@@ -65,11 +65,18 @@ public:
     /// The position of the trunk in the configured list, or nullopt: the source is no trunk.
     std::optional<std::size_t> match(const sip::endpoint& source) const;
 
+    /// Trunk `trunk`'s uri names a host (trunk::dns_host): these are the targets it resolves
+    /// to now, replacing the ones given before. A request from any of their addresses (or
+    /// address and port, with identify_by address_port) is the trunk's.
+    void set_resolved(std::size_t trunk, const std::vector<sip::endpoint>& resolved);
+
 private:
     struct entry {
         std::vector<sip::endpoint> endpoints;  ///< with the uri's endpoint when identified by address_port
-        std::optional<boost::asio::ip::address> address;  ///< the uri's, when identified by address
+        std::vector<sip::endpoint> resolved;   ///< the uri's resolved targets (address_port)
+        std::vector<boost::asio::ip::address> addresses;  ///< the uri's, when identified by address
         std::vector<auth::ip_network> networks;
+        source_identification identify_by = source_identification::address;
     };
     std::vector<entry> trunks_;
 };

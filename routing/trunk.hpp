@@ -45,7 +45,13 @@ struct trunk {
     std::string uri;              ///< as configured, e.g. "sip:sip.provider.example:5060;transport=tcp"
     std::string domain;           ///< host[:port] used in the Request-URI and To of leg B
     sip::transport_kind transport = sip::transport_kind::udp;
-    sip::endpoint address;        ///< where requests are sent (resolved at load time)
+    sip::endpoint address;        ///< where requests are sent, when the uri names an address
+    /// The uri's host when it is a name, not an address: `address` is then unset, and the host
+    /// is located by DNS at run time (RFC 3263 §4), with `uri_port` (0 = none in the uri) and
+    /// `transport` when `uri_transport` (the uri names one); the b2bua keeps its targets.
+    std::string dns_host;
+    std::uint16_t uri_port = 0;
+    bool uri_transport = false;
     std::string username;         ///< digest user name; empty = no credentials
     std::string password;
     std::string from_domain;      ///< host of leg B's From; empty = our own address

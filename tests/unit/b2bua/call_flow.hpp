@@ -45,6 +45,7 @@ struct trunk_spec {
     std::string username;  ///< what it expects in our Authorization
     std::string password;
     std::string extra;     ///< more keys of its config entry, e.g. "max_calls: 1, invite_timeout_ms: 2000"
+    std::string uri;       ///< the config's `uri` when not "sip:<address>" (a host name located by DNS)
 };
 
 // ------------------------------------------------------------------------------------- actor
@@ -237,7 +238,7 @@ public:
     static trunk_spec numbered_trunk(int n, std::string name, std::string prefix, std::string extra = {}) {
         const std::string ip = "127.0.0." + std::to_string(20 + n);
         return {name, ep(ip.c_str(), static_cast<std::uint16_t>(5200 + n)), std::move(prefix), name + "-user",
-                name + "-pass", std::move(extra)};
+                name + "-pass", std::move(extra), {}};
     }
 
     /// `routes`: the items of the config's `routes:` list (YAML lines); empty = one route per
@@ -246,11 +247,12 @@ public:
     /// `calls_extra` into its calls section (lines indented by two spaces).
     explicit b2bua_harness(std::vector<trunk_spec> trunks, const std::string& routes = {},
                            const std::string& extra_yaml = {}, const std::string& downstream_yaml = {},
-                           const std::string& calls_extra = {})
+                           const std::string& calls_extra = {}, sip::resolver::dns_lookup* dns = nullptr)
         : specs_(std::move(trunks)),
           cfg(parse_config(make_config(specs_, routes, downstream_yaml) + calls_extra + extra_yaml)),
           metrics(registry, cfg.downstream.realm, names(specs_), pbx_names(cfg)) {
         b2b.attach(txm);
+        b2b.set_dns(dns);
         b2b.start();
         net.set_user(&txm);
         for (const auto& s : specs_) trunks_.push_back(std::make_unique<trunk_actor>(*this, s));
@@ -661,7 +663,8 @@ downstream:
     y += downstream_yaml;
     y += "upstream:\n  trunks:\n";
     for (const auto& t : trunks) {
-        y += "    - { name: " + t.name + ", uri: \"sip:" + t.address.to_string() + "\", username: " + t.username +
+        const std::string uri = t.uri.empty() ? "sip:" + t.address.to_string() : t.uri;
+        y += "    - { name: " + t.name + ", uri: \"" + uri + "\", username: " + t.username +
              ", password: " + t.password + (t.extra.empty() ? "" : ", " + t.extra) + " }\n";
     }
     y += "routes:\n";

@@ -103,6 +103,38 @@ TEST(config, session_timer_keys_default_and_are_checked) {
     EXPECT_NE(below.find("calls.session_expires_s"), std::string::npos) << below;
 }
 
+TEST(config, trunk_named_by_host_is_left_to_dns) {
+    // No lookup at load: the name need not resolve here (".invalid" never does, RFC 6761).
+    auto c = parse_config(with(documented, "\"sip:127.0.0.1:5080\"", "\"sip:provider.invalid\""));
+    const auto& t = c.upstream.trunks[0];
+    EXPECT_EQ(t.dns_host, "provider.invalid");
+    EXPECT_EQ(t.uri_port, 0);
+    EXPECT_FALSE(t.uri_transport);
+    EXPECT_EQ(t.domain, "provider.invalid");
+    EXPECT_TRUE(t.address.address.is_unspecified());
+    c = parse_config(with(documented, "\"sip:127.0.0.1:5080\"", "\"sip:provider.invalid:5080;transport=tcp\""));
+    EXPECT_EQ(c.upstream.trunks[0].uri_port, 5080);
+    EXPECT_TRUE(c.upstream.trunks[0].uri_transport);
+    EXPECT_EQ(c.upstream.trunks[0].transport, sip::transport_kind::tcp);
+    // An address is no name.
+    EXPECT_TRUE(parse_config(documented).upstream.trunks[0].dns_host.empty());
+    EXPECT_TRUE(parse_config(documented).dns.servers.empty());  // the system's resolv.conf
+}
+
+TEST(config, dns_servers_and_errors) {
+    auto c = parse_config(std::string(documented) + "dns:\n  servers: [ \"127.0.0.1:5353\", \"[::1]:53\" ]\n");
+    ASSERT_EQ(c.dns.servers.size(), 2u);
+    EXPECT_EQ(c.dns.servers[0].to_string(), "127.0.0.1:5353");
+    EXPECT_EQ(c.dns.servers[1].to_string(), "[::1]:53");
+    EXPECT_NE(error_of(std::string(documented) + "dns:\n  servers: [ \"127.0.0.1\" ]\n").find("dns.servers[0]"),
+              std::string::npos);
+    EXPECT_NE(error_of(std::string(documented) + "dns:\n  servers: [ \"ns.example:53\" ]\n").find("dns.servers[0]"),
+              std::string::npos);
+    EXPECT_NE(error_of(std::string(documented) + "dns:\n  server: [ \"127.0.0.1:53\" ]\n").find("dns.server"),
+              std::string::npos);
+    EXPECT_NE(error_of(std::string(documented) + "dns:\n  servers: []\n").find("dns.servers"), std::string::npos);
+}
+
 TEST(config, errors_name_the_field) {
     EXPECT_NE(error_of(with(documented, "realm: pbx.local", "realm: \"\"")).find("downstream.realm"), std::string::npos);
     EXPECT_NE(error_of(with(documented, "\"sip:127.0.0.1:5080\"", "\"http://x\"")).find("upstream.trunks[0].uri"),

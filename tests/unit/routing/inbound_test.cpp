@@ -24,6 +24,28 @@ TEST(trunk_identifier, matches_the_uri_address_on_any_port) {
     EXPECT_EQ(id.match(ep("::ffff:192.0.2.2", 5060)), 1u);
 }
 
+TEST(trunk_identifier, a_trunk_named_by_host_is_recognised_by_its_resolved_addresses) {
+    auto named = make_trunk("named", "0.0.0.0", 0);
+    named.dns_host = "provider.example";
+    auto exact = make_trunk("exact", "0.0.0.0", 0);
+    exact.dns_host = "pbx.example";
+    exact.identify_by = source_identification::address_port;
+    trunk_identifier id({named, exact});
+    // Nothing before DNS answers (not even the unspecified address).
+    EXPECT_FALSE(id.match(ep("0.0.0.0", 0)).has_value());
+    EXPECT_FALSE(id.match(ep("192.0.2.1", 5060)).has_value());
+    id.set_resolved(0, {ep("192.0.2.1", 5060), ep("192.0.2.2", 5062)});
+    id.set_resolved(1, {ep("198.51.100.1", 5070)});
+    EXPECT_EQ(id.match(ep("192.0.2.1", 40000)), 0u);  // any of them, any port
+    EXPECT_EQ(id.match(ep("192.0.2.2", 5060)), 0u);
+    EXPECT_EQ(id.match(ep("198.51.100.1", 5070)), 1u);
+    EXPECT_FALSE(id.match(ep("198.51.100.1", 5071)).has_value());
+    // A new resolution replaces the old one.
+    id.set_resolved(0, {ep("192.0.2.3", 5060)});
+    EXPECT_FALSE(id.match(ep("192.0.2.1", 5060)).has_value());
+    EXPECT_EQ(id.match(ep("192.0.2.3", 5060)), 0u);
+}
+
 TEST(trunk_identifier, inbound_from_networks_and_exact_endpoints) {
     auto a = make_trunk("a", "192.0.2.1", 5060);
     a.inbound_networks.push_back(*auth::ip_network::parse("198.51.100.0/24"));

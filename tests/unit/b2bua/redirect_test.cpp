@@ -74,7 +74,7 @@ class redirect_to_ipv6 : public ::testing::Test, public b2bua_harness {
 protected:
     redirect_to_ipv6()
         : b2bua_harness({numbered_trunk(1, "alpha", ""),
-                         trunk_spec{"beta6", ep("2001:db8::22", 5202), "9", "beta6-user", "beta6-pass", {}}}) {}
+                         trunk_spec{"beta6", ep("2001:db8::22", 5202), "9", "beta6-user", "beta6-pass", {}, {}}}) {}
     void TearDown() override { expect_no_strays(); }
 
     pbx_actor& pbx = add_pbx("pbx");

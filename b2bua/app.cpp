@@ -96,6 +96,11 @@ public:
         core_.attach(transactions_);
         transport_.set_user(transactions_);
         for (const auto& l : cfg_.sip.listen) {
+            // TODO(tls): served once the transport speaks TLS (issue 8); until then refused
+            // rather than served as plain TCP.
+            if (l.transport == sip::transport_kind::tls) {
+                throw std::runtime_error("sip.listen: tls://" + l.address.to_string() + " is not served yet");
+            }
             if (auto ec = transport_.listen(l.transport, l.address)) {
                 throw std::runtime_error("sip.listen: cannot listen on " + std::string(sip::to_string(l.transport)) +
                                          " " + l.address.to_string() + ": " + ec.message());

@@ -7,6 +7,7 @@
 #include "routing/route_table.hpp"
 #include "routing/trunk.hpp"
 #include "sip/transport/flow.hpp"
+#include "sip/transport/tls.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -50,6 +51,10 @@ struct config {
         std::size_t max_message_size = 65535;
         /// A TCP connection with no message and no keep-alive for this long is closed.
         std::chrono::seconds tcp_idle_timeout{600};
+        /// `sip.tls`: our certificate and key (required with a tls:// listener) and the CAs
+        /// providers' certificates must chain to. The files are read at start and on SIGHUP,
+        /// not here, so a configuration can be checked away from its certificates.
+        sip::tls_settings tls;
     } sip;
 
     struct downstream_section {

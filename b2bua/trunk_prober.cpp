@@ -59,11 +59,11 @@ void trunk_prober::tick(probe& p) {
 
 void trunk_prober::send_ping(probe& p) {
     const routing::trunk& t = *trunks_[p.trunk];
-    auto flow = transport_.flow_to(t.transport, t.address);
+    auto flow = transport_.flow_to_host(t.transport, t.address, t.host);
     if (!flow) return on_outcome(p, false, "no transport");
     // Each ping is a request of its own outside any dialog (§11): new Call-ID, From tag, branch.
     auto d = std::make_shared<dialog::dialog_state>();
-    d->self = dialog::make_identity(*flow, advertised_host_);
+    d->self = dialog::make_identity(*flow, advertised_host_, t.sips);
     d->flow = *flow;
     d->call_id = tokens_.hex(16);
     d->local_tag = tokens_.tag();

@@ -10,7 +10,7 @@
 
 namespace b2b::dialog {
 
-local_identity make_identity(const sip::flow& f, std::string_view advertised_host) {
+local_identity make_identity(const sip::flow& f, std::string_view advertised_host, bool sips) {
     local_identity id;
     id.transport = f.transport;
     if (advertised_host.empty()) {
@@ -18,8 +18,9 @@ local_identity make_identity(const sip::flow& f, std::string_view advertised_hos
     } else {
         id.host_port = std::string(advertised_host) + ":" + std::to_string(f.local.port);
     }
-    id.contact = "<sip:b2bua@" + id.host_port;
-    if (f.transport == sip::transport_kind::tcp) id.contact += ";transport=tcp";
+    // §8.1.1.8: a request whose Request-URI is sips: carries a sips: Contact.
+    id.contact = (sips ? "<sips:b2bua@" : "<sip:b2bua@") + id.host_port;
+    if (!sips) id.contact += sip::transport_param(f.transport);
     id.contact += ">";
     return id;
 }

@@ -21,8 +21,9 @@ struct local_identity {
 };
 
 /// Builds our identity for a flow: the advertised host (if configured) or the flow's local
-/// address, with the flow's local port; `;transport=tcp` in the Contact for TCP.
-local_identity make_identity(const sip::flow& f, std::string_view advertised_host);
+/// address, with the flow's local port; `;transport=tcp` (`tls`) in the Contact for TCP (TLS);
+/// a sips: Contact when `sips` (the request's Request-URI is sips:, RFC 3261 §8.1.1.8).
+local_identity make_identity(const sip::flow& f, std::string_view advertised_host, bool sips = false);
 
 /// The state of one dialog as seen by our side of a leg (RFC 3261 §12.1). Header values are
 /// kept whole ("<sip:1000@host>;tag=abc") so in-dialog requests copy them as they are.

@@ -177,7 +177,7 @@ private:
 
     /// The next REGISTER (first, refresh or retry). Never while one is under way.
     void send_register() {
-        auto flow = transport_.flow_to(target_.transport, target_.address);
+        auto flow = transport_.flow_to_host(target_.transport, target_.address, target_.host);
         if (!flow) {
             log_->debug("registration {}: no flow to {}: {}", target_.name, target_.address.to_string(),
                         flow.error().message());
@@ -201,7 +201,7 @@ private:
 
     /// REGISTER with Expires: 0 for our Contact (§10.2.2), its outcome ends the stop.
     void send_removal() {
-        auto flow = transport_.flow_to(target_.transport, target_.address);
+        auto flow = transport_.flow_to_host(target_.transport, target_.address, target_.host);
         if (!flow) return removed(nullptr);
         detail::aim(*request_, target_, *flow, std::chrono::seconds{0});
         const std::uint64_t generation = ++generation_;

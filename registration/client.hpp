@@ -57,6 +57,7 @@ struct registration_target {
     std::uint32_t peer = 0;            ///< request_sender label (trunk index): auth metrics, nonce key
     sip::transport_kind transport = sip::transport_kind::udp;
     sip::endpoint address;             ///< where REGISTERs are sent
+    std::string host;                  ///< the registrar's host: over TLS, the name its certificate must carry
     /// host[:port] of the provider's domain: Request-URI "sip:domain" (§10.2), and the host of
     /// the address-of-record in To and From.
     std::string domain;

@@ -27,6 +27,14 @@ TEST(dialog, identity_uses_the_flow_or_the_advertised_host) {
     EXPECT_EQ(pub.transport, sip::transport_kind::tcp);
 }
 
+TEST(dialog, identity_over_tls_says_transport_tls_or_sips) {
+    auto f = udp_flow();
+    f.transport = sip::transport_kind::tls;
+    EXPECT_EQ(make_identity(f, "").contact, "<sip:b2bua@127.0.0.1:5070;transport=tls>");
+    // RFC 3261 §8.1.1.8: a sips: Request-URI asks for a sips: Contact (which implies TLS).
+    EXPECT_EQ(make_identity(f, "sbc.example.net", true).contact, "<sips:b2bua@sbc.example.net:5070>");
+}
+
 TEST(dialog, in_dialog_request_has_one_via_the_route_set_and_the_next_cseq) {
     dialog_state d;
     d.call_id = "abc";

@@ -18,6 +18,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <stdexcept>
 #include <string_view>
@@ -79,6 +81,28 @@ std::string config_summary(const config& cfg) {
     return out + ')';
 }
 
+// Every connection is a descriptor, and the usual soft limit (1024) is below the connection
+// budgets: raise it to the hard limit (allowed without privilege), and say so when even that is
+// short of what the configured budgets may need, so refusals then read "descriptors" for a reason
+// the operator can see.
+void raise_descriptor_limit(const config& cfg) {
+    rlimit lim{};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+    if (lim.rlim_cur < lim.rlim_max) {
+        rlimit raised = lim;
+        raised.rlim_cur = lim.rlim_max;
+        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+    }
+    // Budgets, plus the listeners, the HTTP server and its clients, and files.
+    const auto wanted = static_cast<rlim_t>(cfg.sip.tcp_max_connections + cfg.sip.tcp_max_outbound_connections + 256);
+    if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < wanted) {
+        spdlog::get("b2bua")->warn(
+            "open files limit is {}, below the {} the connection budgets may need (sip.tcp.max_connections + "
+            "max_outbound_connections + 256): raise LimitNOFILE (systemd) or ulimit -n",
+            static_cast<unsigned long long>(lim.rlim_cur), static_cast<unsigned long long>(wanted));
+    }
+}
+
 }  // namespace
 
 class application::impl {
@@ -95,6 +119,7 @@ public:
           signals_(io_, SIGINT, SIGTERM, SIGHUP) {
         core_.attach(transactions_);
         transport_.set_user(transactions_);
+        transport_.set_observer(metrics_.connections());
         for (const auto& l : cfg_.sip.listen) {
             // TODO(tls): served once the transport speaks TLS (issue 8); until then refused
             // rather than served as plain TCP.
@@ -121,6 +146,7 @@ public:
     }
 
     void run() {
+        raise_descriptor_limit(cfg_);
         transport_.start();
         core_.start();
         auto log = spdlog::get("b2bua");
@@ -181,6 +207,9 @@ private:
         sip::asio_transport_options o;
         o.max_message_size = c.sip.max_message_size;
         o.tcp_idle_timeout = c.sip.tcp_idle_timeout;
+        o.max_inbound_connections = c.sip.tcp_max_connections;
+        o.max_connections_per_source = c.sip.tcp_max_connections_per_source;
+        o.max_outbound_connections = c.sip.tcp_max_outbound_connections;
         return o;
     }
     static sip::transaction_config transaction_config(const config& c) {

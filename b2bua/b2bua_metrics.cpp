@@ -67,7 +67,8 @@ b2bua_metrics::b2bua_metrics(prometheus::Registry& registry, std::string downstr
                      .Name("b2bua_sip_responses_total")
                      .Help("SIP responses received (in) and sent (out), by status code.")
                      .Register(registry)),
-      registrations_(registry) {
+      registrations_(registry),
+      connections_(registry) {
     downstream_ = make_auth_series("downstream", downstream_realm, auth::downstream_failures());
     upstream_.reserve(trunk_names.size() + pbx_names.size());
     for (const auto& name : trunk_names) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "auth/failure.hpp"
+#include "b2bua/connection_metrics.hpp"
 #include "b2bua/registration_metrics.hpp"
 #include "sip/transaction/transaction_manager.hpp"
 
@@ -91,6 +92,8 @@ public:
 
     /// Ours with the trunks, and the PBXs' with us.
     registration_metrics& registrations() noexcept { return registrations_; }
+    /// The stream transports' connections (the transport's observer).
+    connection_metrics& connections() noexcept { return connections_; }
 
     // sip::transaction_observer
     void on_received(const sip::message& m) override;
@@ -140,6 +143,7 @@ private:
     prometheus::Counter* retrans_sent_;
     prometheus::Counter* retrans_received_;
     registration_metrics registrations_;
+    connection_metrics connections_;
 };
 
 }  // namespace b2b::b2bua

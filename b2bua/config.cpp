@@ -373,12 +373,19 @@ void parse_sip(const YAML::Node& n, config& c) {
     if (const auto& t = n["tls"]; given(t)) parse_tls(t, c);
     if (const auto& t = n["tcp"]; given(t)) {
         expect_map(t, "sip.tcp");
-        only_keys(t, "sip.tcp", {"idle_timeout_s"});
+        only_keys(t, "sip.tcp", {"idle_timeout_s", "max_connections", "max_connections_per_source",
+                                 "max_outbound_connections"});
         // Long calls over TCP keep their connection through CRLF keep-alives (RFC 5626 §3.5.1);
         // a PBX that sends none must send something within this time.
         if (t["idle_timeout_s"]) {
             c.sip.tcp_idle_timeout = std::chrono::seconds(integer(t["idle_timeout_s"], "sip.tcp.idle_timeout_s", 1, 86400));
         }
+        auto count = [&](const char* key, std::size_t& out, long long lo) {
+            if (t[key]) out = static_cast<std::size_t>(integer(t[key], std::string("sip.tcp.") + key, lo, 1000000));
+        };
+        count("max_connections", c.sip.tcp_max_connections, 1);
+        count("max_connections_per_source", c.sip.tcp_max_connections_per_source, 0);
+        count("max_outbound_connections", c.sip.tcp_max_outbound_connections, 1);
     }
     if (!n["listen"]) fail("sip.listen", "is required");
     auto list = string_list(n["listen"], "sip.listen");

@@ -51,6 +51,12 @@ struct config {
         std::size_t max_message_size = 65535;
         /// A TCP connection with no message and no keep-alive for this long is closed.
         std::chrono::seconds tcp_idle_timeout{600};
+        /// Stream connections accepted from peers, in all and from one source address (0 = no
+        /// per-source limit), and opened by us: budgets apart, so a flood of inbound connections
+        /// cannot stop calls from reaching a trunk.
+        std::size_t tcp_max_connections = 4096;
+        std::size_t tcp_max_connections_per_source = 64;
+        std::size_t tcp_max_outbound_connections = 1024;
         /// `sip.tls`: our certificate and key (required with a tls:// listener) and the CAs
         /// providers' certificates must chain to. The files are read at start and on SIGHUP,
         /// not here, so a configuration can be checked away from its certificates.

@@ -2,13 +2,17 @@
 #include "sip/transport/asio_transport.hpp"
 
 #include "sip/message/message.hpp"
+#include "sip/transport/detail/connection_budget.hpp"
+#include "sip/transport/detail/log_throttle.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <cstring>
 #include <deque>
 #include <string>
@@ -44,7 +48,11 @@ bool only_whitespace(std::string_view s) {
 class asio_transport::impl {
 public:
     impl(asio::io_context& io, asio_transport_options options)
-        : io_(io), options_(options), log_(transport_logger()) {}
+        : io_(io),
+          options_(options),
+          log_(transport_logger()),
+          budget_({options.max_inbound_connections, options.max_connections_per_source,
+                   options.max_outbound_connections}) {}
 
     // ---------------------------------------------------------------- UDP
     struct udp_listener {
@@ -97,14 +105,16 @@ public:
     // ---------------------------------------------------------------- TCP
     class tcp_connection : public std::enable_shared_from_this<tcp_connection> {
     public:
-        tcp_connection(impl& owner, tcp::socket socket, std::uint64_t id)
-            : owner_(owner), socket_(std::move(socket)), idle_(socket_.get_executor()), id_(id) {}
+        tcp_connection(impl& owner, tcp::socket socket, std::uint64_t id, connection_direction direction)
+            : owner_(owner),
+              socket_(std::move(socket)),
+              idle_(socket_.get_executor()),
+              write_timer_(socket_.get_executor()),
+              id_(id),
+              direction_(direction) {}
 
-        void start_inbound() {
-            error_code ec;
-            auto local = socket_.local_endpoint(ec);
-            auto remote = socket_.remote_endpoint(ec);
-            flow_ = flow{transport_kind::tcp, to_endpoint(local), to_endpoint(remote), id_};
+        void start_inbound(const endpoint& local, const endpoint& remote) {
+            flow_ = flow{transport_kind::tcp, local, remote, id_};
             open_ = true;
             arm_idle();
             do_read();
@@ -118,9 +128,29 @@ public:
             });
         }
 
-        void send(std::string_view bytes) {
+        // False when the peer has left more unread than the bound: the connection is closed (from
+        // the event loop, not from inside the caller's send) and nothing is queued.
+        bool send(std::string_view bytes) {
+            if (closed_ || doomed_) return false;
+            if (queued_bytes_ + bytes.size() > owner_.options_.max_queued_bytes) {
+                doomed_ = true;
+                asio::post(socket_.get_executor(), [self = shared_from_this()] {
+                    self->drop(connection_close::slow_reader, asio::error::no_buffer_space);
+                });
+                return false;
+            }
+            queued_bytes_ += bytes.size();
             queue_.emplace_back(bytes);
             if (open_ && !writing_) do_write();
+            return true;
+        }
+
+        // A close we decide (idle, slow reader, framing): counted and logged at debug.
+        void drop(connection_close why, error_code ec) {
+            if (closed_) return;
+            owner_.log_->debug("tcp connection {} with {} closed: {}", id_, flow_.remote.to_string(), to_string(why));
+            if (owner_.observer_) owner_.observer_->on_connection_dropped(flow_.transport, why);
+            close(ec);
         }
 
         void close(error_code why) {
@@ -131,11 +161,13 @@ public:
             socket_.shutdown(tcp::socket::shutdown_both, ignored);
             socket_.close(ignored);
             idle_.cancel();
+            write_timer_.cancel();
             owner_.on_connection_closed(*this, why);
         }
 
         const flow& get_flow() const noexcept { return flow_; }
         std::uint64_t id() const noexcept { return id_; }
+        connection_direction direction() const noexcept { return direction_; }
 
     private:
         void on_connect(error_code ec) {
@@ -155,7 +187,7 @@ public:
             idle_.async_wait([weak = weak_from_this()](error_code ec) {
                 if (ec) return;  // re-armed or cancelled
                 if (auto self = weak.lock()) {
-                    self->close(asio::error::timed_out);
+                    self->drop(connection_close::idle, asio::error::timed_out);
                 }
             });
         }
@@ -195,7 +227,7 @@ public:
                 auto frame = frame_stream(pending, owner_.options_.max_message_size, &searched_);
                 if (!frame) {
                     owner_.user_->on_framing_error(pending, flow_, frame.error());
-                    close(asio::error::invalid_argument);
+                    drop(connection_close::framing_error, asio::error::invalid_argument);
                     return false;
                 }
                 if (frame->leading_crlf >= 4) {
@@ -225,6 +257,7 @@ public:
 
         void do_write() {
             writing_ = true;
+            arm_write_timer();
             asio::async_write(socket_, asio::buffer(queue_.front()),
                               [self = shared_from_this()](error_code ec, std::size_t) {
                                   self->on_write(ec);
@@ -239,26 +272,57 @@ public:
                 close(ec);
                 return;
             }
+            ++writes_done_;
+            queued_bytes_ -= queue_.front().size();
             queue_.pop_front();
             if (!queue_.empty()) do_write();
+        }
+
+        // A peer that stops reading fills its receive window and our send buffer; the write then
+        // never completes. The timer is armed once per period, not per write (a busy connection
+        // writes thousands of messages a second): when it fires with a write still pending and
+        // none finished since it was armed, the peer has read nothing for a whole period.
+        void arm_write_timer() {
+            if (write_timer_armed_) return;
+            write_timer_armed_ = true;
+            writes_at_arming_ = writes_done_;
+            write_timer_.expires_after(owner_.options_.write_timeout);
+            write_timer_.async_wait([weak = weak_from_this()](error_code ec) {
+                auto self = weak.lock();
+                if (!self) return;
+                self->write_timer_armed_ = false;
+                if (ec || self->closed_ || !self->writing_) return;
+                if (self->writes_done_ == self->writes_at_arming_) {
+                    self->drop(connection_close::slow_reader, asio::error::timed_out);
+                } else {
+                    self->arm_write_timer();
+                }
+            });
         }
 
         impl& owner_;
         tcp::socket socket_;
         asio::steady_timer idle_;
+        asio::steady_timer write_timer_;
         std::uint64_t id_;
+        connection_direction direction_;
         flow flow_;
         std::vector<char> buffer_;
         std::size_t used_ = 0;
         std::size_t searched_ = 0;  // how far frame_stream searched the pending message's header
         std::deque<std::string> queue_;
+        std::size_t queued_bytes_ = 0;
+        std::uint64_t writes_done_ = 0;
+        std::uint64_t writes_at_arming_ = 0;
+        bool write_timer_armed_ = false;
         bool open_ = false;
         bool writing_ = false;
         bool closed_ = false;
+        bool doomed_ = false;  // over the write bound, closing
     };
 
     struct tcp_listener {
-        tcp_listener(impl& owner, asio::io_context& io) : owner_(owner), acceptor_(io) {}
+        tcp_listener(impl& owner, asio::io_context& io) : owner_(owner), acceptor_(io), pause_(io) {}
 
         void do_accept() {
             acceptor_.async_accept([this](error_code ec, tcp::socket socket) {
@@ -268,28 +332,81 @@ public:
 
         void on_accept(error_code ec, tcp::socket socket) {
             if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+            if (ec == asio::error::no_descriptors || ec == asio::error::no_memory ||
+                ec == asio::error::no_buffer_space) {
+                // Out of descriptors, the pending connection stays in the backlog and accept would
+                // fail again at once: a busy loop. Pause, so closing connections can free some.
+                owner_.refused(transport_kind::tcp, connection_refusal::descriptors, endpoint{});
+                pause_.expires_after(std::chrono::milliseconds(100));
+                pause_.async_wait([this](error_code e) {
+                    if (!e && acceptor_.is_open()) do_accept();
+                });
+                return;
+            }
             if (ec) {
                 owner_.log_->warn("tcp accept on {}: {}", local_.to_string(), ec.message());
-            } else if (owner_.connections_.size() >= owner_.options_.max_tcp_connections) {
-                owner_.log_->warn("tcp connection refused: limit of {} reached",
-                                  owner_.options_.max_tcp_connections);
-                error_code ignored;
-                socket.close(ignored);
             } else {
-                socket.set_option(tcp::no_delay(true), ec);
-                auto conn = std::make_shared<tcp_connection>(owner_, std::move(socket),
-                                                             owner_.next_connection_id_++);
-                owner_.connections_.emplace(conn->id(), conn);
-                conn->start_inbound();
-                owner_.by_remote_[conn->get_flow().remote.to_string()] = conn->id();
+                owner_.accepted(std::move(socket));
             }
             do_accept();
         }
 
         impl& owner_;
         tcp::acceptor acceptor_;
+        asio::steady_timer pause_;
         endpoint local_;
     };
+
+    void accepted(tcp::socket socket) {
+        error_code ec;
+        const auto remote = socket.remote_endpoint(ec);
+        if (ec) return;  // reset before we got to it
+        const auto local = socket.local_endpoint(ec);
+        if (ec) return;
+        if (auto refusal = budget_.admit_inbound(remote.address())) {
+            refused(transport_kind::tcp, *refusal, to_endpoint(remote));
+            socket.close(ec);
+            return;
+        }
+        socket.set_option(tcp::no_delay(true), ec);
+        auto conn = std::make_shared<tcp_connection>(*this, std::move(socket), next_connection_id_++,
+                                                     connection_direction::inbound);
+        connections_.emplace(conn->id(), conn);
+        conn->start_inbound(to_endpoint(local), to_endpoint(remote));
+        by_remote_[conn->get_flow().remote.to_string()] = conn->id();
+        if (observer_) observer_->on_connection_opened(transport_kind::tcp, connection_direction::inbound);
+    }
+
+    // Counted every time, logged at most once per 10 s per reason: an attacker opening thousands
+    // of connections must not also fill the disk with one line each.
+    void refused(transport_kind kind, connection_refusal why, const endpoint& peer) {
+        if (observer_) observer_->on_connection_refused(kind, why);
+        auto& throttle = refusal_log_[static_cast<std::size_t>(why)];
+        const auto unlogged = throttle.admit(detail::log_throttle::clock::now());
+        if (!unlogged) return;
+        std::string what;
+        switch (why) {
+            case connection_refusal::limit:
+                what = "the limit of " + std::to_string(options_.max_inbound_connections) + " inbound connections is reached";
+                break;
+            case connection_refusal::source_limit:
+                what = peer.address.to_string() + " holds its limit of " +
+                       std::to_string(options_.max_connections_per_source) + " connections";
+                break;
+            case connection_refusal::outbound_limit:
+                what = "the limit of " + std::to_string(options_.max_outbound_connections) +
+                       " outbound connections is reached";
+                break;
+            case connection_refusal::descriptors:
+                what = "the process is out of file descriptors (raise LimitNOFILE / ulimit -n)";
+                break;
+        }
+        log_->warn("{} connection {} {}: {}{}", to_string(kind),
+                   why == connection_refusal::outbound_limit ? "to" : "from",
+                   peer.port != 0 ? peer.to_string() : std::string("peer"), what,
+                   *unlogged > 0 ? " (" + std::to_string(*unlogged) + " more refused since the last such line)"
+                                 : std::string());
+    }
 
     // ---------------------------------------------------------------- operations
     // Linux caps SO_RCVBUF/SO_SNDBUF at net.core.rmem_max/wmem_max without an error (Asio
@@ -383,11 +500,16 @@ public:
             }
         }
         if (!listener) return error_code(asio::error::address_family_not_supported);
-        if (connections_.size() >= options_.max_tcp_connections) return error_code(asio::error::no_buffer_space);
-        auto conn = std::make_shared<tcp_connection>(*this, tcp::socket(io_), next_connection_id_++);
+        if (auto refusal = budget_.admit_outbound()) {
+            refused(kind, *refusal, remote);
+            return error_code(asio::error::no_buffer_space);
+        }
+        auto conn = std::make_shared<tcp_connection>(*this, tcp::socket(io_), next_connection_id_++,
+                                                     connection_direction::outbound);
         connections_.emplace(conn->id(), conn);
         by_remote_[key] = conn->id();
         conn->start_outbound(tcp::endpoint(remote.address, remote.port), listener->local_);
+        if (observer_) observer_->on_connection_opened(kind, connection_direction::outbound);
         return conn->get_flow();
     }
 
@@ -411,7 +533,7 @@ public:
         }
         auto it = connections_.find(f.connection);
         if (it == connections_.end()) return asio::error::not_connected;
-        it->second->send(bytes);
+        if (!it->second->send(bytes)) return asio::error::no_buffer_space;
         return {};
     }
 
@@ -425,6 +547,12 @@ public:
         }
         auto key = f.remote.to_string();
         if (auto r = by_remote_.find(key); r != by_remote_.end() && r->second == c.id()) by_remote_.erase(r);
+        if (c.direction() == connection_direction::inbound) {
+            budget_.release_inbound(f.remote.address);
+        } else {
+            budget_.release_outbound();
+        }
+        if (observer_) observer_->on_connection_closed(f.transport, c.direction());
         if (user_) user_->on_flow_closed(f, why);
     }
 
@@ -439,6 +567,11 @@ public:
     asio_transport_options options_;
     std::shared_ptr<spdlog::logger> log_;
     transport_user* user_ = nullptr;
+    connection_observer* observer_ = nullptr;
+    detail::connection_budget budget_;
+    std::array<detail::log_throttle, 4> refusal_log_{
+        detail::log_throttle(std::chrono::seconds(10)), detail::log_throttle(std::chrono::seconds(10)),
+        detail::log_throttle(std::chrono::seconds(10)), detail::log_throttle(std::chrono::seconds(10))};
     std::vector<std::unique_ptr<udp_listener>> udp_;
     std::vector<std::unique_ptr<tcp_listener>> tcp_;
     std::vector<std::pair<transport_kind, endpoint>> order_;
@@ -453,6 +586,8 @@ asio_transport::asio_transport(asio::io_context& io, asio_transport_options opti
 asio_transport::~asio_transport() = default;
 
 void asio_transport::set_user(transport_user& user) noexcept { impl_->user_ = &user; }
+
+void asio_transport::set_observer(connection_observer& observer) noexcept { impl_->observer_ = &observer; }
 
 error_code asio_transport::listen(transport_kind kind, const endpoint& ep) { return impl_->listen(kind, ep); }
 
@@ -469,5 +604,9 @@ boost::system::result<flow> asio_transport::flow_to(transport_kind kind, const e
 error_code asio_transport::send(const flow& f, std::string_view bytes) { return impl_->send(f, bytes); }
 
 std::size_t asio_transport::tcp_connections() const noexcept { return impl_->connections_.size(); }
+
+std::size_t asio_transport::connections(connection_direction d) const noexcept {
+    return d == connection_direction::inbound ? impl_->budget_.inbound() : impl_->budget_.outbound();
+}
 
 }  // namespace b2b::sip

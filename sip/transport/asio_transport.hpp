@@ -1,6 +1,7 @@
 // SIP over UDP and TCP on Boost.Asio: listening sockets, stream framing, outbound connections.
 #pragma once
 
+#include "sip/transport/connection_events.hpp"
 #include "sip/transport/flow.hpp"
 #include "sip/transport/transport.hpp"
 
@@ -19,8 +20,17 @@ struct asio_transport_options {
     std::size_t max_message_size = 65535;
     /// A TCP connection that carries no message for this long is closed.
     std::chrono::seconds tcp_idle_timeout{600};
-    /// Connections beyond this many are refused (accepted and closed at once).
-    std::size_t max_tcp_connections = 1024;
+    /// Connections accepted from peers beyond this many are refused (accepted and closed at once).
+    std::size_t max_inbound_connections = 4096;
+    /// Connections accepted from one source address beyond this many are refused; 0 = no limit.
+    std::size_t max_connections_per_source = 64;
+    /// Connections we open (to trunks, to PBX contacts) beyond this many fail to open. A budget of
+    /// their own: inbound floods do not stop calls from reaching a provider.
+    std::size_t max_outbound_connections = 1024;
+    /// Octets waiting to be written on one connection beyond which the peer counts as not reading
+    /// and the connection is closed; and the longest one write may take.
+    std::size_t max_queued_bytes = 256 * 1024;
+    std::chrono::seconds write_timeout{32};
     /// Socket buffer sizes for UDP (0 = system default); large buffers absorb bursts.
     int udp_receive_buffer = 4 * 1024 * 1024;
     int udp_send_buffer = 4 * 1024 * 1024;
@@ -43,6 +53,8 @@ public:
 
     /// Who receives what is read. Must be set before `start`.
     void set_user(transport_user& user) noexcept;
+    /// Who hears of connections opened, closed and refused (metrics); optional.
+    void set_observer(connection_observer& observer) noexcept;
 
     /// Binds a socket (UDP) or a listener (TCP). Port 0 picks a free port: see `listening`.
     boost::system::error_code listen(transport_kind kind, const endpoint& ep);
@@ -59,8 +71,9 @@ public:
     boost::system::result<flow> flow_to(transport_kind kind, const endpoint& remote) override;
     boost::system::error_code send(const flow& f, std::string_view bytes) override;
 
-    /// Number of open TCP connections (for metrics and tests).
+    /// Number of open stream connections (for metrics and tests).
     std::size_t tcp_connections() const noexcept;
+    std::size_t connections(connection_direction d) const noexcept;
 
 private:
     class impl;

@@ -285,7 +285,24 @@ TEST(config, tcp_idle_timeout_defaults_and_is_checked) {
     EXPECT_EQ(error_of(with(documented, "  listen: [", "  tcp: { idle_timeout_s: 0 }\n  listen: [")),
               "sip.tcp.idle_timeout_s: 0 is out of range 1..86400");
     EXPECT_EQ(error_of(with(documented, "  listen: [", "  tcp: { idle: 5 }\n  listen: [")),
-              "sip.tcp.idle: unknown key (line 3); expected one of: idle_timeout_s");
+              "sip.tcp.idle: unknown key (line 3); expected one of: idle_timeout_s, max_connections, "
+              "max_connections_per_source, max_outbound_connections");
+}
+
+TEST(config, tcp_connection_budgets_default_and_are_checked) {
+    const auto plain = parse_config(documented);
+    EXPECT_EQ(plain.sip.tcp_max_connections, 4096u);
+    EXPECT_EQ(plain.sip.tcp_max_connections_per_source, 64u);
+    EXPECT_EQ(plain.sip.tcp_max_outbound_connections, 1024u);
+    const auto set = parse_config(with(documented, "  listen: [",
+        "  tcp: { max_connections: 100, max_connections_per_source: 0, max_outbound_connections: 7 }\n  listen: ["));
+    EXPECT_EQ(set.sip.tcp_max_connections, 100u);
+    EXPECT_EQ(set.sip.tcp_max_connections_per_source, 0u) << "0 = no per-source limit";
+    EXPECT_EQ(set.sip.tcp_max_outbound_connections, 7u);
+    EXPECT_EQ(error_of(with(documented, "  listen: [", "  tcp: { max_connections: 0 }\n  listen: [")),
+              "sip.tcp.max_connections: 0 is out of range 1..1000000");
+    EXPECT_EQ(error_of(with(documented, "  listen: [", "  tcp: { max_outbound_connections: many }\n  listen: [")),
+              "sip.tcp.max_outbound_connections: 'many' is not an integer");
 }
 
 TEST(config, registration_keys_default_and_are_checked) {

@@ -1,0 +1,249 @@
+// The Asio transport's connection budgets and its closing of peers that never read, on real
+// loopback sockets. The transport runs on its own thread; the test drives plain blocking sockets.
+#include "sip/transport/asio_transport.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <gtest/gtest.h>
+
+#include <poll.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace b2b::sip {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using namespace std::chrono_literals;
+
+const std::string options_request =
+    "OPTIONS sip:b2bua@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bKx\r\n"
+    "From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:b2bua@127.0.0.1>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n"
+    "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+
+// Records what the transport reports; optionally answers each message with `reply`.
+class recorder final : public transport_user, public connection_observer {
+public:
+    void on_bytes(std::string_view, const flow& f, framing) override {
+        {
+            std::lock_guard lock(mutex_);
+            sources_.push_back(f.remote);
+        }
+        if (!reply.empty() && owner != nullptr) owner->send(f, reply);
+    }
+    void on_framing_error(std::string_view, const flow&, const parse_error&) override {}
+    void on_flow_closed(const flow&, boost::system::error_code) override { ++flows_closed; }
+
+    void on_connection_opened(transport_kind, connection_direction d) override { ++opened[static_cast<int>(d)]; }
+    void on_connection_refused(transport_kind, connection_refusal r) override { ++refused[static_cast<int>(r)]; }
+    void on_connection_dropped(transport_kind, connection_close c) override { ++dropped[static_cast<int>(c)]; }
+
+    std::vector<endpoint> sources() {
+        std::lock_guard lock(mutex_);
+        return sources_;
+    }
+
+    asio_transport* owner = nullptr;
+    std::string reply;
+    std::atomic<int> flows_closed{0};
+    std::array<std::atomic<int>, 2> opened{};
+    std::array<std::atomic<int>, 4> refused{};
+    std::array<std::atomic<int>, 3> dropped{};
+
+private:
+    std::mutex mutex_;
+    std::vector<endpoint> sources_;
+};
+
+bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit = 5s) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (done()) return true;
+        std::this_thread::sleep_for(5ms);
+    }
+    return done();
+}
+
+// The transport listening on 127.0.0.1 (TCP, a free port) on a thread of its own.
+class running_transport {
+public:
+    explicit running_transport(asio_transport_options o) : transport_(io_, o) {
+        rec.owner = &transport_;
+        transport_.set_user(rec);
+        transport_.set_observer(rec);
+        EXPECT_FALSE(transport_.listen(transport_kind::tcp, {asio::ip::make_address("127.0.0.1"), 0}));
+        port = transport_.listening().front().second.port;
+        transport_.start();
+        thread_ = std::thread([this] { io_.run(); });
+    }
+    ~running_transport() {
+        std::promise<void> stopped;
+        asio::post(io_, [&] {
+            transport_.stop();
+            stopped.set_value();
+        });
+        stopped.get_future().wait();
+        guard_.reset();
+        io_.stop();
+        thread_.join();
+    }
+
+    // Runs `f` on the transport's thread and returns its result.
+    template <class F>
+    auto on_io(F f) {
+        std::packaged_task<decltype(f())()> task(std::move(f));
+        auto result = task.get_future();
+        asio::post(io_, [&task] { task(); });
+        return result.get();
+    }
+
+    recorder rec;
+    std::uint16_t port = 0;
+
+private:
+    asio::io_context io_;
+    asio::executor_work_guard<asio::io_context::executor_type> guard_{io_.get_executor()};
+    asio_transport transport_;
+    std::thread thread_;
+
+public:
+    asio_transport& transport() { return transport_; }
+};
+
+tcp::socket connect_from(asio::io_context& io, const char* local, std::uint16_t port, int receive_buffer = 0) {
+    tcp::socket s(io);
+    s.open(tcp::v4());
+    if (receive_buffer > 0) s.set_option(asio::socket_base::receive_buffer_size(receive_buffer));
+    s.bind({asio::ip::make_address(local), 0});
+    s.connect({asio::ip::make_address("127.0.0.1"), port});
+    return s;
+}
+
+// Whether the peer closed `s` within `limit` (EOF or reset on read).
+bool closed_by_peer(tcp::socket& s, std::chrono::milliseconds limit) {
+    pollfd p{s.native_handle(), POLLIN, 0};
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (::poll(&p, 1, 20) > 0) {
+            char buf[4096];
+            boost::system::error_code ec;
+            const std::size_t n = s.read_some(asio::buffer(buf), ec);
+            if (ec) return true;
+            (void)n;  // data (a pong, an answer): keep watching
+        }
+    }
+    return false;
+}
+
+TEST(asio_transport, one_source_over_its_share_is_refused_and_another_source_still_gets_in) {
+    running_transport t({.max_inbound_connections = 100, .max_connections_per_source = 2});
+    asio::io_context client;
+    auto first = connect_from(client, "127.0.0.5", t.port);
+    auto second = connect_from(client, "127.0.0.5", t.port);
+    ASSERT_TRUE(eventually([&] { return t.rec.opened[0] == 2; }));
+    auto third = connect_from(client, "127.0.0.5", t.port);
+    EXPECT_TRUE(closed_by_peer(third, 2s)) << "the third connection from one address is closed at once";
+    EXPECT_TRUE(eventually([&] { return t.rec.refused[static_cast<int>(connection_refusal::source_limit)] == 1; }));
+
+    auto other = connect_from(client, "127.0.0.6", t.port);
+    asio::write(other, asio::buffer(options_request));
+    ASSERT_TRUE(eventually([&] { return !t.rec.sources().empty(); }));
+    EXPECT_EQ(t.rec.sources().front().address, asio::ip::make_address("127.0.0.6"));
+    EXPECT_EQ(t.on_io([&] { return t.transport().connections(connection_direction::inbound); }), 3u);
+    EXPECT_FALSE(closed_by_peer(first, 50ms)) << "connections within the share stay";
+}
+
+TEST(asio_transport, a_full_inbound_budget_leaves_outbound_connections_possible) {
+    running_transport t({.max_inbound_connections = 2, .max_connections_per_source = 0, .max_outbound_connections = 4});
+    asio::io_context client;
+    auto a = connect_from(client, "127.0.0.5", t.port);
+    auto b = connect_from(client, "127.0.0.6", t.port);
+    ASSERT_TRUE(eventually([&] { return t.rec.opened[0] == 2; }));
+    auto c = connect_from(client, "127.0.0.7", t.port);
+    EXPECT_TRUE(closed_by_peer(c, 2s));
+    EXPECT_TRUE(eventually([&] { return t.rec.refused[static_cast<int>(connection_refusal::limit)] == 1; }));
+
+    // A provider listening on 127.0.0.8: we can still open a connection to it and send.
+    tcp::acceptor provider(client, {asio::ip::make_address("127.0.0.8"), 0});
+    const endpoint provider_ep{asio::ip::make_address("127.0.0.8"), provider.local_endpoint().port()};
+    auto sent = t.on_io([&]() -> boost::system::error_code {
+        auto f = t.transport().flow_to(transport_kind::tcp, provider_ep);
+        if (!f) return f.error();
+        return t.transport().send(*f, options_request);
+    });
+    EXPECT_FALSE(sent) << sent.message();
+    tcp::socket at_provider = provider.accept();
+    std::string got(options_request.size(), '\0');
+    asio::read(at_provider, asio::buffer(got));
+    EXPECT_EQ(got, options_request);
+    EXPECT_EQ(t.rec.opened[1], 1);
+}
+
+TEST(asio_transport, outbound_budget_is_bounded_too) {
+    running_transport t({.max_outbound_connections = 1});
+    asio::io_context client;
+    tcp::acceptor p1(client, {asio::ip::make_address("127.0.0.8"), 0});
+    tcp::acceptor p2(client, {asio::ip::make_address("127.0.0.9"), 0});
+    auto first = t.on_io([&] {
+        return t.transport().flow_to(transport_kind::tcp, {asio::ip::make_address("127.0.0.8"), p1.local_endpoint().port()});
+    });
+    EXPECT_TRUE(first.has_value());
+    auto second = t.on_io([&] {
+        return t.transport().flow_to(transport_kind::tcp, {asio::ip::make_address("127.0.0.9"), p2.local_endpoint().port()});
+    });
+    EXPECT_FALSE(second.has_value());
+    EXPECT_EQ(t.rec.refused[static_cast<int>(connection_refusal::outbound_limit)], 1);
+}
+
+TEST(asio_transport, a_peer_that_never_reads_is_closed_once_its_queue_outgrows_the_bound) {
+    running_transport t({.max_queued_bytes = 64 * 1024});
+    t.rec.reply = std::string(32 * 1024, 'x');  // each request answered with 32 KiB
+    asio::io_context client;
+    auto s = connect_from(client, "127.0.0.5", t.port, 4096);
+    // Kernel buffers on loopback take a few MiB before our queue grows: 400 answers are 12.5 MiB.
+    std::string burst;
+    for (int i = 0; i < 400; ++i) burst += options_request;
+    boost::system::error_code ec;
+    asio::write(s, asio::buffer(burst), ec);  // may fail once we close: fine
+    ASSERT_TRUE(eventually([&] { return t.rec.dropped[static_cast<int>(connection_close::slow_reader)] == 1; }, 10s));
+    EXPECT_TRUE(eventually([&] { return t.rec.flows_closed == 1; }));
+    EXPECT_EQ(t.on_io([&] { return t.transport().connections(connection_direction::inbound); }), 0u);
+}
+
+TEST(asio_transport, a_write_that_stalls_past_the_write_timeout_closes_the_connection) {
+    running_transport t({.max_queued_bytes = 64 * 1024 * 1024, .write_timeout = 1s});
+    t.rec.reply = std::string(32 * 1024, 'x');
+    asio::io_context client;
+    auto s = connect_from(client, "127.0.0.5", t.port, 4096);
+    std::string burst;
+    for (int i = 0; i < 400; ++i) burst += options_request;
+    boost::system::error_code ec;
+    asio::write(s, asio::buffer(burst), ec);
+    ASSERT_TRUE(eventually([&] { return t.rec.dropped[static_cast<int>(connection_close::slow_reader)] == 1; }, 10s))
+        << "the queue is under its bound, but nothing was read for a whole write timeout";
+}
+
+TEST(asio_transport, an_idle_connection_is_closed_and_counted) {
+    running_transport t({.tcp_idle_timeout = 1s});
+    asio::io_context client;
+    auto s = connect_from(client, "127.0.0.5", t.port);
+    EXPECT_TRUE(closed_by_peer(s, 5s));
+    EXPECT_TRUE(eventually([&] { return t.rec.dropped[static_cast<int>(connection_close::idle)] == 1; }));
+    EXPECT_TRUE(eventually([&] { return t.on_io([&] { return t.transport().connections(connection_direction::inbound); }) == 0; }));
+}
+
+}  // namespace
+}  // namespace b2b::sip

@@ -241,7 +241,7 @@ def case_tls_pbx_call(binary: Path):
     """A PBX over TLS (Python ssl, verifying the b2bua's certificate for 127.0.0.1 against the test CA)
     places a call: INVITE, 407, INVITE with credentials, on to a SIPp trunk over UDP (which challenges
     with 401, answered by the b2bua), 200, ACK, BYE, 200: every response on the PBX's one connection,
-    with our Via and a Contact that says transport=tls."""
+    with our Via and a Contact that says transport=tls; a CRLFCRLF keep-alive on it gets its pong."""
     sip, tls, http = tls_ports()
     trunk_port = free_port()
     with Session(binary) as s:
@@ -255,6 +255,11 @@ def case_tls_pbx_call(binary: Path):
         trunk = s.start_sipp_server("trunk", harness.SHARED_SCENARIOS / "trunk_uas_auth.xml", trunk_port,
                                     ["-m", "1"], local_ip=harness.TRUNK_HOST)
         with TlsSip(tls, ca.cert) as conn:
+            # RFC 5626 §3.5.1 over TLS as over TCP: a CRLFCRLF ping gets a CRLF pong.
+            conn.sock.settimeout(3)
+            conn.send("\r\n\r\n")
+            pong = conn.sock.recv(16)
+            check(pong == b"\r\n", f"keep-alive over TLS answered with {pong!r}, expected a CRLF pong")
             uac = TlsUac(conn, tls, "tlspbx")
             call = uac.new_call()
             challenge = uac.invite(call)

@@ -6,6 +6,8 @@
 #include "test_certificates.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -169,6 +171,38 @@ TEST_F(asio_transport_tls, new_contexts_serve_new_connections_and_old_ones_go_on
     EXPECT_EQ(second.observer.failures.front(), std::pair(tls_direction::outbound, tls_failure::verify_failed));
     EXPECT_EQ(server.user.messages.size(), 2u);
     EXPECT_TRUE(client.user.closed.empty());
+}
+
+// A peer that connects to a tls:// listener and says nothing, or speaks plain SIP to it: its
+// connection is closed, counted as an inbound handshake failure, and nothing reaches the user.
+TEST_F(asio_transport_tls, a_silent_or_plain_text_peer_fails_the_handshake) {
+    asio_transport_options quick;
+    quick.tls_handshake_timeout = std::chrono::seconds(1);
+    recording_user user;
+    recording_observer observer;
+    asio_transport server(io, quick);
+    server.set_user(user);
+    server.set_tls_observer(observer);
+    server.set_tls(load_tls({server_id.cert_file.string(), server_id.key_file.string(), ca.cert_file.string()}));
+    ASSERT_FALSE(server.listen(transport_kind::tls, {asio::ip::make_address("127.0.0.1"), 0}));
+    server.start();
+    const auto at = server.listening().front().second;
+    const asio::ip::tcp::endpoint to(at.address, at.port);
+
+    asio::ip::tcp::socket plain(io);
+    plain.connect(to);
+    asio::write(plain, asio::buffer(options));
+    ASSERT_TRUE(run_until(io, [&] { return observer.failures.size() == 1; }));
+    EXPECT_EQ(observer.failures.front(), std::pair(tls_direction::inbound, tls_failure::handshake));
+
+    asio::ip::tcp::socket silent(io);
+    silent.connect(to);
+    const auto opened = std::chrono::steady_clock::now();
+    ASSERT_TRUE(run_until(io, [&] { return observer.failures.size() == 2; }));
+    EXPECT_EQ(observer.failures.back(), std::pair(tls_direction::inbound, tls_failure::timeout));
+    EXPECT_GE(std::chrono::steady_clock::now() - opened, std::chrono::milliseconds(900));
+    EXPECT_TRUE(user.messages.empty());
+    EXPECT_EQ(server.tcp_connections(), 0u);
 }
 
 TEST_F(asio_transport_tls, a_tls_listener_needs_a_certificate) {

@@ -155,7 +155,8 @@ struct outbound_attempt {
     sip::timer_service::timer_id invite_timer = 0;
     bool holds_slot = false;  ///< counted in the trunk's max_calls until released
     /// A registered PBX behind NAT (or over a stream): every request goes on `initial.flow`,
-    /// whatever its Contact says (RFC 3581 style).
+    /// whatever its Contact says (RFC 3581 style); once that connection is gone, on a new one
+    /// to `initial.reconnect` (its Contact; none behind NAT).
     bool pinned = false;
     dialog::dialog_state initial;              ///< the dialog as our INVITE makes it
     /// P-Asserted-Identity, Privacy, Diversion as this peer is to see them (caller_identity).

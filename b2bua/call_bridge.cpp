@@ -64,6 +64,10 @@ bool core::start_attempt(call& c, std::size_t trunk_index, std::string_view numb
     dialog::dialog_state& d = a.initial;
     d.self = dialog::make_identity(*flow, cfg_.sip.advertised_host, trunk->sips);
     d.flow = *flow;
+    // Over a stream, a connection that is gone by the time we send is opened again to the
+    // peer's address (§18.1.1): the trunk's, or a registered PBX's Contact unless it is behind
+    // NAT, where only the connection it opened reached it (RFC 5626 §5.3).
+    if (flow->reliable()) d.reconnect = registered != nullptr ? registered->reconnect : trunk->address;
     d.call_id = tokens_.hex(16);
     d.local_tag = tokens_.tag();
     const std::string& from_host = trunk->from_domain.empty() ? d.self.host_port : trunk->from_domain;
@@ -568,6 +572,7 @@ dialog::request_plan core::plan_on(const call& c, leg_side to, const dialog::dia
     if (to == leg_side::outbound) return plan_to_trunk(c.attempts.back(), d, method);
     dialog::request_plan plan;
     plan.flow = d.flow;
+    plan.reconnect = d.reconnect;
     plan.method = std::string(method);
     plan.request_uri = d.remote_target;
     return plan;
@@ -577,6 +582,7 @@ dialog::request_plan core::plan_to_trunk(const outbound_attempt& a, const dialog
                                          std::string_view method) const {
     dialog::request_plan plan;
     plan.flow = d.flow;
+    plan.reconnect = d.reconnect;
     plan.method = std::string(method);
     plan.request_uri = d.remote_target;
     // The trunk's challenges are answered with its credentials, on any request.
@@ -610,6 +616,12 @@ void core::send_bye(call& c, leg_side side) {
         if (ev.response && ev.response->status() < 200) return;
         call* p = find(h);
         if (p == nullptr) return;
+        if (ev.failure) {
+            // The far end never hears it (its connection is gone and none may be opened, or it
+            // does not answer): the call ends on our side all the same, and says so.
+            log_->warn("call {}: BYE to the {} side not delivered ({}); ending the call on our side", h.value,
+                       side == leg_side::outbound ? "outbound" : "inbound", sip::to_string(*ev.failure));
+        }
         (side == leg_side::outbound ? p->out().session : p->in.session).on(session_event::bye_done);
         maybe_end(*p);
     });

@@ -187,6 +187,7 @@ void core::start() {
 void core::aim(const outbound_attempt& a, dialog::dialog_state& d) const {
     if (a.pinned) {
         d.flow = a.initial.flow;
+        d.reconnect = a.initial.reconnect;  // the registered Contact, none behind NAT
         return;
     }
     dialog::aim_in_dialog(d, a.trunk->address);

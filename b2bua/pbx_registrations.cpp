@@ -1,6 +1,8 @@
 // The PBXs' registrations: REGISTER authenticated, bindings kept, destinations for inbound calls.
 #include "b2bua/pbx_registrations.hpp"
 
+#include "dialog/dialog.hpp"
+
 #include <spdlog/spdlog.h>
 
 namespace b2b::b2bua {
@@ -66,6 +68,14 @@ std::optional<registered_destination> pbx_registrations::destination_of(std::str
     d.address = b.destination;
     // Behind NAT, or over the connection the PBX opened: on the REGISTER's own flow.
     if (b.behind_nat || b.source.reliable()) d.pinned = b.source;
+    if (b.source.reliable()) {
+        // The binding's own NAT test compares address and port, and a connection's source
+        // port is never the listening one: for a new connection the address is what counts.
+        const sip::endpoint none{};
+        if (auto at = dialog::next_hop(b.contact, none); at != none && at.address == b.source.remote.address) {
+            d.reconnect = at;
+        }
+    }
     return d;
 }
 

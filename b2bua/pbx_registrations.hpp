@@ -31,6 +31,11 @@ struct registered_destination {
     /// Behind NAT, or over a stream: every request of the call goes on the flow the REGISTER
     /// came in on (RFC 3581 style; the connection the PBX opened), never to the Contact.
     std::optional<sip::flow> pinned;
+    /// Over a stream, where a new connection goes once `pinned`'s is gone: the Contact, when
+    /// it names the address the REGISTER came from (the PBX listens there). Empty when the
+    /// Contact names another address: behind NAT, nothing reaches the PBX until it registers
+    /// again (RFC 5626 §5.3).
+    std::optional<sip::endpoint> reconnect;
 };
 
 /// The registrar for the PBXs (RFC 3261 §10.3) on the core's event loop: a REGISTER is

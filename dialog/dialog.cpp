@@ -49,6 +49,19 @@ dialog_state uas_dialog(const sip::message& invite, std::string_view local_tag, 
     d.local_cseq = 0;
     d.remote_cseq = invite.cseq().seq;
     d.flow = f;
+    if (f.reliable()) {
+        // §18.1.1: the connection the INVITE came on may be gone when we send in this dialog
+        // (a BYE an hour later). A new one goes to the next hop (§12.2.1.1), but only where
+        // the peer can be reached: its first Route (a proxy), or its Contact when that names
+        // the address it connected from. A Contact naming another address is behind NAT (the
+        // registrar's rule): only the peer's own connection reached it (RFC 5626 §5.3).
+        const sip::endpoint none{};
+        if (!d.route_set.empty()) {
+            if (auto hop = next_hop(d.route_set.front(), none); hop != none) d.reconnect = hop;
+        } else if (auto hop = next_hop(d.remote_target, none); hop != none && hop.address == f.remote.address) {
+            d.reconnect = hop;
+        }
+    }
     d.self = std::move(self);
     return d;
 }
@@ -135,12 +148,22 @@ sip::endpoint next_hop(std::string_view target_uri, const sip::endpoint& fallbac
     boost::system::error_code ec;
     auto address = boost::asio::ip::make_address(std::string(uri->host_without_brackets()), ec);
     if (ec) return fallback;
-    return {address, uri->port ? uri->port : std::uint16_t{5060}};
+    // §19.1.2: sips: and transport=tls default to 5061.
+    sip::transport_kind named = sip::transport_kind::udp;
+    const bool tls = uri->is_sips() || (sip::transport_from_string(uri->transport(), named) && named == sip::transport_kind::tls);
+    const std::uint16_t default_port = tls ? 5061 : 5060;
+    return {address, uri->port ? uri->port : default_port};
 }
 
 void aim_in_dialog(dialog_state& d, const sip::endpoint& fallback) {
-    if (d.flow.transport != sip::transport_kind::udp) return;
-    d.flow.remote = next_hop(d.route_set.empty() ? d.remote_target : d.route_set.front(), fallback);
+    const sip::endpoint hop = next_hop(d.route_set.empty() ? d.remote_target : d.route_set.front(), fallback);
+    if (d.flow.reliable()) {
+        // The connection stays as long as it lives (the peer may only be reachable over it);
+        // once gone, the next request opens one to the hop (§18.1.1).
+        d.reconnect = hop;
+        return;
+    }
+    d.flow.remote = hop;
 }
 
 }  // namespace b2b::dialog

@@ -40,11 +40,18 @@ struct dialog_state {
     /// are the UAC (§12.1.2).
     std::optional<std::uint32_t> remote_cseq;
     sip::flow flow;                      ///< where in-dialog requests are sent
+    /// Over a stream transport, where a new connection goes when `flow`'s is gone (RFC 3261
+    /// §18.1.1): the next hop of the first Route or the remote target (§12.2.1.1). Empty over
+    /// UDP, and where none may be opened: a peer behind NAT, reachable only over the
+    /// connection it opened (RFC 5626 §5.3), or a target that names no address.
+    std::optional<sip::endpoint> reconnect;
     local_identity self;
 };
 
 /// Dialog state of the UAS side (leg A) once we answer `invite` with tag `local_tag`
 /// (§12.1.1): route set = Record-Route in order, remote target = the INVITE's Contact.
+/// Over a stream, a new connection may go to the first Route, or to the Contact when it names
+/// the address the INVITE came from (a Contact naming another address is behind NAT).
 dialog_state uas_dialog(const sip::message& invite, std::string_view local_tag, const sip::flow& f,
                         local_identity self);
 
@@ -98,7 +105,7 @@ sip::endpoint next_hop(std::string_view target_uri, const sip::endpoint& fallbac
 
 /// Points `d`'s flow at where its in-dialog requests go (§12.2.1.1): the first Route, or the
 /// far end's target, when that is an address (`fallback` otherwise). Over a stream transport
-/// the flow stays on its connection.
+/// the flow stays on its connection, and that hop becomes `d.reconnect`, for when it is gone.
 void aim_in_dialog(dialog_state& d, const sip::endpoint& fallback);
 
 }  // namespace b2b::dialog

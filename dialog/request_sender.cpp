@@ -26,6 +26,7 @@ public:
         std::string to_tag;
         std::string bytes;
         sip::flow flow;
+        std::optional<sip::endpoint> reconnect;
     };
     std::vector<ack_for_2xx> acks;  // one per 2xx dialog (forks), re-sent on its retransmissions
 };
@@ -78,8 +79,8 @@ boost::system::error_code request_sender::acknowledge(const request_handle& h, d
     std::vector<std::pair<std::string_view, std::string_view>> extra;
     if (!h->auth_name.empty()) extra.emplace_back(h->auth_name, h->auth_value);
     auto ack = make_in_dialog(d, "ACK", transactions_.make_branch(), cseq, body, content_type, std::move(extra));
-    h->acks.push_back({d.remote_tag, std::string(ack.wire()), d.flow});
-    return transactions_.send_stateless(d.flow, h->acks.back().bytes);
+    h->acks.push_back({d.remote_tag, std::string(ack.wire()), d.flow, d.reconnect});
+    return transactions_.send_stateless(d.flow, h->acks.back().bytes, d.reconnect);
 }
 
 std::pair<std::string_view, std::string_view> request_sender::credentials_sent(const request_handle& h) noexcept {
@@ -96,7 +97,7 @@ boost::system::result<sip::transaction_id> request_sender::transmit(const reques
     // The transaction holds the state through its handler: a request nobody waits for any
     // more still gets its 2xx retransmissions ACKed by whoever abandoned it, or nothing.
     auto txn = transactions_.send_request(std::move(request), h->plan.flow,
-                                          [this, h](sip::client_event& ev) { on_event(h, ev); });
+                                          [this, h](sip::client_event& ev) { on_event(h, ev); }, h->plan.reconnect);
     if (txn) h->txn = *txn;
     return txn;
 }
@@ -163,7 +164,7 @@ void request_sender::on_event(const request_handle& h, sip::client_event& ev) {
         // then tear down a dialog it believes was never confirmed.
         for (const auto& a : h->acks) {
             if (a.to_tag == rsp_tag(ev)) {
-                (void)transactions_.send_stateless(a.flow, a.bytes);
+                (void)transactions_.send_stateless(a.flow, a.bytes, a.reconnect);
                 return;
             }
         }

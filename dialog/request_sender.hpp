@@ -47,6 +47,9 @@ struct request_plan {
                                         std::string_view auth_value)>
         build;
     sip::flow flow;
+    /// Over a stream, where a new connection goes when `flow`'s is gone (the dialog's
+    /// `reconnect`; see `transaction_manager::send_request`). Empty: none may be opened.
+    std::optional<sip::endpoint> reconnect;
     std::string method;       ///< as in the request line (the digest's HA2)
     std::string request_uri;  ///< as in the request line (the digest's uri)
     auth::client_credentials credentials;
@@ -119,8 +122,9 @@ public:
     /// sent without a transaction, with the INVITE's CSeq number `cseq` and the credentials of
     /// its latest send (§22.2), carrying the SDP answer when the offer was in the 2xx. The
     /// sender keeps it and re-sends it on every retransmission of that 2xx (To tag
-    /// `d.remote_tag`) itself, without troubling the requester, and also after the requester
-    /// abandoned the request. A send error is returned, and the next retransmission retries.
+    /// `d.remote_tag`) itself, on `d.flow` (or a new connection to `d.reconnect` once that
+    /// one is gone), without troubling the requester, and also after the requester abandoned
+    /// the request. A send error is returned, and the next retransmission retries.
     boost::system::error_code acknowledge(const request_handle& h, dialog_state& d, std::uint32_t cseq,
                                           std::string_view body = {}, std::string_view content_type = {});
 

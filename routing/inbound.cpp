@@ -5,18 +5,6 @@
 
 namespace b2b::routing {
 
-namespace {
-
-// A dual-stack socket reports an IPv4 peer as ::ffff:a.b.c.d; the configuration names it a.b.c.d.
-boost::asio::ip::address plain(const boost::asio::ip::address& a) {
-    if (a.is_v6() && a.to_v6().is_v4_mapped()) {
-        return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, a.to_v6());
-    }
-    return a;
-}
-
-}  // namespace
-
 inbound_route_table::inbound_route_table(std::vector<inbound_route> routes) : routes_(std::move(routes)) {
     std::vector<std::string> prefixes;
     prefixes.reserve(routes_.size());
@@ -30,18 +18,18 @@ trunk_identifier::trunk_identifier(const std::vector<trunk>& trunks) {
         entry e;
         e.endpoints = t.inbound_endpoints;
         switch (t.identify_by) {
-            case source_identification::address: e.address = plain(t.address.address); break;
+            case source_identification::address: e.address = sip::unmapped(t.address.address); break;
             case source_identification::address_port: e.endpoints.push_back(t.address); break;
             case source_identification::none: break;
         }
-        for (auto& ep : e.endpoints) ep.address = plain(ep.address);
+        for (auto& ep : e.endpoints) ep.address = sip::unmapped(ep.address);
         e.networks = t.inbound_networks;
         trunks_.push_back(std::move(e));
     }
 }
 
 std::optional<std::size_t> trunk_identifier::match(const sip::endpoint& source) const {
-    const sip::endpoint from{plain(source.address), source.port};
+    const sip::endpoint from{sip::unmapped(source.address), source.port};
     for (std::size_t i = 0; i < trunks_.size(); ++i) {
         const auto& eps = trunks_[i].endpoints;
         if (std::find(eps.begin(), eps.end(), from) != eps.end()) return i;

@@ -10,6 +10,8 @@
 #include "sip/transaction/detail/server_invite.hpp"
 #include "sip/transaction/detail/server_non_invite.hpp"
 
+#include <boost/system/errc.hpp>
+
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -17,6 +19,7 @@
 #include <array>
 #include <charconv>
 #include <functional>
+#include <string>
 #include <unordered_map>
 #include <utility>
 #include <variant>
@@ -53,6 +56,16 @@ struct string_hash {
     }
 };
 using key_map = std::unordered_map<std::string, transaction_id, string_hash, std::equal_to<>>;
+
+// §18.2.2, §19.1.2: the port a sent-by without one stands for.
+constexpr std::uint16_t default_port(transport_kind k) noexcept {
+    switch (k) {
+        case transport_kind::udp:
+        case transport_kind::tcp: return 5060;
+        case transport_kind::tls: return 5061;
+    }
+    return 5060;
+}
 
 // Same order as the alternatives of transaction::machine_type.
 enum class txn_kind : std::uint8_t { client_invite, client_non_invite, server_invite, server_non_invite };
@@ -128,8 +141,10 @@ public:
     void stop_retransmitting(transaction_id txn);
     std::optional<cancel_match> match_cancel(const message& cancel) const;
     boost::system::result<transaction_id> send_request(outbound_request&& request, const flow& f,
-                                                       response_handler handler);
-    boost::system::error_code send_stateless(const flow& f, std::string_view bytes);
+                                                       response_handler handler,
+                                                       std::optional<endpoint> reconnect);
+    boost::system::error_code send_stateless(const flow& f, std::string_view bytes,
+                                             const std::optional<endpoint>& reconnect);
     std::optional<transaction_id> cancel(transaction_id invite_txn, std::string_view reason,
                                          response_handler handler);
     const outbound_request* client_request(transaction_id txn) const noexcept;
@@ -153,6 +168,10 @@ private:
         transaction_id id;
         machine_type machine;
         flow path;        // where the request goes (client) or the responses go (server)
+        // Over a stream: where a new connection goes once path's is gone (§18.1.1 the TU's
+        // next hop; §18.2.2 the top Via), and whether one was opened already (once only).
+        std::optional<endpoint> reconnect;
+        bool reconnected = false;
         std::string key;  // in client_keys_ or server_keys_
         std::array<timer_service::timer_id, detail::timer_count> timers{};
 
@@ -200,6 +219,7 @@ private:
     bool release_deferred_cancel(transaction& invite);
     void respond_now(transaction& t, int status, std::string bytes);
     bool transmit(transaction& t, action_kind what, bool retransmission);
+    std::optional<flow> reopen(const flow& gone, const std::optional<endpoint>& to, std::string_view who);
 
     void start_timer(transaction& t, timer_name name, std::chrono::milliseconds after);
     void stop_timer(transaction& t, timer_name name) noexcept;
@@ -319,6 +339,14 @@ void transaction_manager::impl::receive_request(message&& m, const flow& f) {
                             : emplace(detail::server_non_invite{tv}, f);
     t.key = key_buf_;
     server_keys_.emplace(t.key, t.id);
+    if (f.reliable()) {
+        // §18.2.2: should the connection be gone when a response is sent, a new one goes to
+        // the address in `received` (for us always the source address) and the sent-by
+        // port. RFC 3581's rport (the source port) is for unreliable transports only: a
+        // closed connection's source port is nobody's listening port.
+        const via& top = m.vias().front();
+        t.reconnect = endpoint{f.remote.address, top.port != 0 ? top.port : default_port(f.transport)};
+    }
     if (!rfc3261) {
         t.rfc2543 = true;
         t.request_to_tag = m.to().tag;
@@ -465,7 +493,7 @@ std::optional<cancel_match> transaction_manager::impl::match_cancel(const messag
 }
 
 boost::system::result<transaction_id> transaction_manager::impl::send_request(
-    outbound_request&& request, const flow& f, response_handler handler) {
+    outbound_request&& request, const flow& f, response_handler handler, std::optional<endpoint> reconnect) {
     if (request.method() == method::ack || request.method() == method::unknown ||
         request.branch().size() <= 7 || !request.branch().starts_with("z9hG4bK")) {
         return transaction_errc::bad_request;
@@ -481,19 +509,32 @@ boost::system::result<transaction_id> transaction_manager::impl::send_request(
     client_keys_.emplace(t.key, t.id);
     t.request = std::make_unique<outbound_request>(std::move(request));
     t.handler = std::move(handler);
+    if (f.reliable()) t.reconnect = std::move(reconnect);
     const transaction_id id = t.id;
     logger_->debug("txn {} {}: new {}", id, to_string(t.kind()), t.request->method_text());
     run(t, event::started());
     return id;
 }
 
-boost::system::error_code transaction_manager::impl::send_stateless(const flow& f,
-                                                                   std::string_view bytes) {
-    if (auto ec = transport_.send(f, bytes)) {
-        logger_->debug("stateless send to {} failed: {}", f.remote.to_string(), ec.message());
+boost::system::error_code transaction_manager::impl::send_stateless(
+    const flow& f, std::string_view bytes, const std::optional<endpoint>& reconnect) {
+    flow path = f;
+    auto ec = transport_.send(path, bytes);
+    if (ec == boost::system::errc::not_connected && path.reliable() && reconnect) {
+        // The ACK for a 2xx is a request of its own (§17.1.1.3): the same rule as any request.
+        // Without a target (a keep-alive to a binding behind NAT, an ACK to such a peer) the
+        // failure is only returned: the caller knows what it means, and the transaction that
+        // needed the connection has said so already.
+        if (auto fresh = reopen(path, reconnect, "stateless send")) {
+            path = *fresh;
+            ec = transport_.send(path, bytes);
+        }
+    }
+    if (ec) {
+        logger_->debug("stateless send to {} failed: {}", path.remote.to_string(), ec.message());
         return ec;
     }
-    trace("send", f, bytes);
+    trace("send", path, bytes);
     if (observer_ != nullptr) {
         count_stateless(*observer_, bytes);
     }
@@ -526,6 +567,8 @@ std::optional<transaction_id> transaction_manager::impl::cancel(transaction_id i
         return std::nullopt;  // the TU sent a CANCEL of its own through send_request
     }
     transaction& c = emplace(detail::client_non_invite{values_for(invite.path)}, invite.path);
+    c.reconnect = invite.reconnect;  // §9.1: the CANCEL goes where its INVITE went
+    c.reconnected = invite.reconnected;
     c.key = key_buf_;
     client_keys_.emplace(c.key, c.id);
     c.request = std::make_unique<outbound_request>(detail::make_cancel(*invite.request, reason));
@@ -699,11 +742,53 @@ bool transaction_manager::impl::release_deferred_cancel(transaction& invite) {
     return false;
 }
 
+// This is the one place where a connection that is gone is replaced, for every message: the
+// transaction layer is the first to learn it (`send` fails with not_connected; nothing was
+// sent), it keeps the same transaction (branch, timers, bytes) on the new connection, and it
+// covers responses (§18.2.2), requests in a dialog, requests to a registered PBX and the
+// stateless ACK alike. The dialog layer only says where a new connection may go: the next hop
+// of the request (§18.1.1, §12.2.1.1), or nowhere for a UA behind NAT.
+std::optional<flow> transaction_manager::impl::reopen(const flow& gone, const std::optional<endpoint>& to,
+                                                      std::string_view who) {
+    if (!to) {
+        // RFC 5626 §5.3: a flow to a UA behind NAT that has failed cannot be recreated from our
+        // side; the UA must register again. The request fails and the TU hears why.
+        logger_->warn("{}: connection {} to {} is gone and no new connection may be opened "
+                      "towards that peer (behind NAT, or its target names no address): not sent",
+                      who, gone.connection, gone.remote.to_string());
+        return std::nullopt;
+    }
+    auto fresh = transport_.flow_to(gone.transport, *to);
+    if (!fresh) {
+        logger_->warn("{}: connection {} to {} is gone; a new one to {} cannot be opened: {}", who,
+                      gone.connection, gone.remote.to_string(), to->to_string(), fresh.error().message());
+        return std::nullopt;
+    }
+    if (fresh->connection == gone.connection) {
+        return std::nullopt;  // the transport names the same dead connection: nothing to gain
+    }
+    logger_->info("{}: connection {} to {} is gone: sending on connection {} to {} (RFC 3261 §18)", who,
+                  gone.connection, gone.remote.to_string(), fresh->connection, to->to_string());
+    return *fresh;
+}
+
 bool transaction_manager::impl::transmit(transaction& t, action_kind what, bool retransmission) {
     const std::string_view bytes = what == action_kind::send_request ? t.request->wire()
                                    : what == action_kind::send_ack   ? std::string_view{t.ack}
                                                                      : std::string_view{t.response};
-    if (auto ec = transport_.send(t.path, bytes)) {
+    auto ec = transport_.send(t.path, bytes);
+    if (ec == boost::system::errc::not_connected && t.path.reliable() && !t.reconnected) {
+        // The connection is gone and nothing was sent: the transaction carries on over a new
+        // one (§18.1.1 for a request, §18.2.2 for a response) with the same bytes and branch,
+        // so nothing can reach the peer twice. Once only: a new connection that fails too is
+        // the end of it (a failed connect closes it, which fails a client transaction).
+        t.reconnected = true;
+        if (auto fresh = reopen(t.path, t.reconnect, "txn " + std::to_string(t.id))) {
+            t.path = *fresh;
+            ec = transport_.send(t.path, bytes);
+        }
+    }
+    if (ec) {
         if (!t.path.reliable()) {
             // A datagram that could not leave (a full socket buffer, a passing route error)
             // is a datagram lost on the way: the retransmission timers (A, E, G, the 2xx
@@ -850,21 +935,25 @@ std::optional<cancel_match> transaction_manager::match_cancel(const message& can
 
 boost::system::result<transaction_id> transaction_manager::send_request(outbound_request&& request,
                                                                         const flow& f,
-                                                                        response_handler handler) {
-    return impl_->send_request(std::move(request), f, std::move(handler));
+                                                                        response_handler handler,
+                                                                        std::optional<endpoint> reconnect) {
+    return impl_->send_request(std::move(request), f, std::move(handler), std::move(reconnect));
 }
 
 boost::system::result<transaction_id> transaction_manager::send_request(message&& request,
                                                                         const flow& f,
-                                                                        response_handler handler) {
+                                                                        response_handler handler,
+                                                                        std::optional<endpoint> reconnect) {
     if (!request.is_request() || request.vias().empty()) {
         return transaction_errc::bad_request;
     }
-    return impl_->send_request(outbound_request::from_message(request), f, std::move(handler));
+    return impl_->send_request(outbound_request::from_message(request), f, std::move(handler),
+                               std::move(reconnect));
 }
 
-boost::system::error_code transaction_manager::send_stateless(const flow& f, std::string_view bytes) {
-    return impl_->send_stateless(f, bytes);
+boost::system::error_code transaction_manager::send_stateless(const flow& f, std::string_view bytes,
+                                                              const std::optional<endpoint>& reconnect) {
+    return impl_->send_stateless(f, bytes, reconnect);
 }
 
 std::optional<transaction_id> transaction_manager::cancel(transaction_id invite_txn,

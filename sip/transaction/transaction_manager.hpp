@@ -131,7 +131,9 @@ public:
     // Server transactions
 
     /// Sends a response on server transaction `txn`. `bytes` is the whole response (see
-    /// `response_writer`) and `status` its code. A 1xx keeps the transaction Proceeding; a
+    /// `response_writer`) and `status` its code. Over a stream whose connection is gone it goes
+    /// on a new connection to the request's top Via (§18.2.2): the source address (`received`)
+    /// and the sent-by port (5060 when none). A 1xx keeps the transaction Proceeding; a
     /// final response completes it: for INVITE, non-2xx starts Timers G/H and 2xx enters
     /// Accepted, where the 2xx is retransmitted (T1 doubling up to T2, §13.3.1.4) until the TU
     /// calls `ack_received` or Timer L (64*T1) fires, which reports `no_ack`.
@@ -158,14 +160,25 @@ public:
     /// returned, `handler` hears exactly one outcome: a final response (for INVITE, 2xx
     /// retransmissions may follow), or a failure, which is always delivered from a timer
     /// callback, never from inside this call. Provisionals come before either.
+    ///
+    /// `reconnect` is where a new connection goes when `f` is a stream whose connection is
+    /// gone by the time the request is sent (RFC 3261 §18.1.1): the next hop of the request's
+    /// first Route or Request-URI, as the TU resolved it (§12.2.1.1). The transaction then
+    /// carries on over `transport::flow_to(f.transport, *reconnect)`. Empty: no new connection
+    /// may be opened (a UA behind NAT reached only over the connection it opened, RFC 5626
+    /// §5.3), and the request fails with `transport_error`.
     boost::system::result<transaction_id> send_request(outbound_request&& request, const flow& f,
-                                                       response_handler handler);
+                                                       response_handler handler,
+                                                       std::optional<endpoint> reconnect = std::nullopt);
     /// The same for a request that was parsed (its bytes are taken over as they are).
     boost::system::result<transaction_id> send_request(message&& request, const flow& f,
-                                                       response_handler handler);
+                                                       response_handler handler,
+                                                       std::optional<endpoint> reconnect = std::nullopt);
 
     /// Sends without a transaction: the ACK for a 2xx (§13.2.2.4) and its retransmissions.
-    boost::system::error_code send_stateless(const flow& f, std::string_view bytes);
+    /// `reconnect` as for `send_request`.
+    boost::system::error_code send_stateless(const flow& f, std::string_view bytes,
+                                             const std::optional<endpoint>& reconnect = std::nullopt);
 
     /// Cancels INVITE client transaction `invite_txn` (§9.1): builds the CANCEL (same
     /// Request-URI, Call-ID, From, To, CSeq number, Route and top Via) and sends it in a

@@ -39,6 +39,13 @@ bool transport_from_string(std::string_view s, transport_kind& out) noexcept {
     return false;
 }
 
+boost::asio::ip::address unmapped(const boost::asio::ip::address& a) {
+    if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+        return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, a.to_v6());
+    }
+    return a;
+}
+
 std::string endpoint::to_string() const {
     std::string out;
     if (address.is_v6()) {

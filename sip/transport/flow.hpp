@@ -30,6 +30,10 @@ struct endpoint {
     std::string to_string() const;
 };
 
+/// An IPv4 peer reaching a dual-stack socket shows up as ::ffff:a.b.c.d; it is the IPv4 address
+/// a.b.c.d for everything that compares sources (configured networks, per-source counts).
+boost::asio::ip::address unmapped(const boost::asio::ip::address& a);
+
 /// A message's path: the transport, our local endpoint and the peer's. For stream transports
 /// `connection` names the connection (0 for UDP), so a response goes back on the very
 /// connection its request came in on (RFC 3261 §18.2.2).

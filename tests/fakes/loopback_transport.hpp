@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -39,7 +40,9 @@ namespace b2b::test {
 ///   a timer_service when the link was given one (`latency` after the send).
 ///
 /// Flows: UDP flows have connection 0. `flow_to(tcp, remote)` gives one connection id per
-/// remote endpoint, shared by both ends of a link so that replies find the connection.
+/// remote endpoint, shared by both ends of a link so that replies find the connection. Like
+/// the Asio transport, a connection closed with `close_flow` is gone: a send on it fails with
+/// `not_connected` (nothing recorded), and `flow_to` that remote opens a new one (a new id).
 ///
 /// @par Thread safety
 /// None. The transport_user and a linked peer must outlive it; the destructor cancels its
@@ -82,6 +85,10 @@ public:
 
     boost::system::error_code send(const sip::flow& f, std::string_view bytes) override {
         const std::size_t n = attempts_++;
+        if (f.reliable() && closed_.contains(f.connection)) {
+            ++failures_;
+            return make_error_code(boost::system::errc::not_connected);
+        }
         if (auto ec = injected_failure(n, f, bytes)) {
             ++failures_;
             return ec;
@@ -137,9 +144,14 @@ public:
     void inject_from(const sip::endpoint& remote, std::string_view bytes) {
         inject(bytes, sip::flow{sip::transport_kind::udp, local_, remote, 0});
     }
-    /// Tells the user that stream flow `f` closed.
+    /// Stream flow `f` closed: its connection is gone (sends on it fail with not_connected,
+    /// `flow_to` its remote opens another), and the user is told.
     void close_flow(const sip::flow& f,
                     boost::system::error_code ec = make_error_code(boost::system::errc::connection_reset)) {
+        if (f.reliable()) {
+            closed_.insert(f.connection);
+            std::erase_if(connections_, [&](const auto& kv) { return kv.second == f.connection; });
+        }
         if (user_ != nullptr) {
             user_->on_flow_closed(f, ec);
         }
@@ -246,6 +258,7 @@ private:
     boost::system::error_code fail_pred_ec_;
 
     std::map<std::string, std::uint64_t> connections_;  // remote endpoint -> connection id
+    std::set<std::uint64_t> closed_;                    // connections gone (close_flow)
     std::shared_ptr<std::uint64_t> connection_ids_ = std::make_shared<std::uint64_t>(0);
     std::deque<pending> inbox_;
     std::deque<sip::timer_service::timer_id> scheduled_;

@@ -1,22 +1,12 @@
 #include "sip/transport/detail/connection_budget.hpp"
 
+#include "sip/transport/flow.hpp"
+
 namespace b2b::sip::detail {
-
-namespace {
-
-// An IPv4 peer reaching a dual-stack socket shows up as ::ffff:a.b.c.d; it is the same source.
-boost::asio::ip::address plain(const boost::asio::ip::address& a) {
-    if (a.is_v6() && a.to_v6().is_v4_mapped()) {
-        return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, a.to_v6());
-    }
-    return a;
-}
-
-}  // namespace
 
 std::optional<connection_refusal> connection_budget::admit_inbound(const boost::asio::ip::address& source) {
     if (inbound_ >= limits_.inbound) return connection_refusal::limit;
-    const auto key = plain(source);
+    const auto key = unmapped(source);
     auto it = per_source_.find(key);
     if (limits_.inbound_per_source > 0 && it != per_source_.end() && it->second >= limits_.inbound_per_source) {
         return connection_refusal::source_limit;
@@ -34,7 +24,7 @@ std::optional<connection_refusal> connection_budget::admit_outbound() {
 }
 
 void connection_budget::release_inbound(const boost::asio::ip::address& source) {
-    auto it = per_source_.find(plain(source));
+    auto it = per_source_.find(unmapped(source));
     if (it == per_source_.end()) return;  // not counted: nothing to release
     if (--it->second == 0) per_source_.erase(it);
     --inbound_;
@@ -45,7 +35,7 @@ void connection_budget::release_outbound() {
 }
 
 std::size_t connection_budget::inbound_from(const boost::asio::ip::address& source) const {
-    auto it = per_source_.find(plain(source));
+    auto it = per_source_.find(unmapped(source));
     return it == per_source_.end() ? 0 : it->second;
 }
 

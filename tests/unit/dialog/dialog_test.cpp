@@ -105,9 +105,85 @@ TEST(dialog, next_hop_takes_ip_literals_only) {
     const sip::endpoint fallback{boost::asio::ip::make_address("127.0.0.1"), 5080};
     EXPECT_EQ(next_hop("sip:gw@192.0.2.7:5062", fallback).to_string(), "192.0.2.7:5062");
     EXPECT_EQ(next_hop("<sip:192.0.2.8;lr>", fallback).to_string(), "192.0.2.8:5060");
+    // RFC 3261 §19.1.2: TLS defaults to 5061.
+    EXPECT_EQ(next_hop("<sips:192.0.2.8;lr>", fallback).to_string(), "192.0.2.8:5061");
+    EXPECT_EQ(next_hop("sip:gw@192.0.2.9;transport=TLS", fallback).to_string(), "192.0.2.9:5061");
     EXPECT_EQ(next_hop("sip:gw@[2001:db8::1]:5070", fallback).to_string(), "[2001:db8::1]:5070");
     EXPECT_EQ(next_hop("sip:gw@edge.example.net", fallback).to_string(), "127.0.0.1:5080");
     EXPECT_EQ(next_hop("garbage", fallback).to_string(), "127.0.0.1:5080");
+}
+
+// An INVITE over TCP from 192.0.2.10 (its connection's source port is 40001), with `contact`
+// and optionally a Record-Route.
+sip::message tcp_invite(std::string_view contact, std::string_view record_route = {}) {
+    std::string m = "INVITE sip:1000@127.0.0.1:5070 SIP/2.0\r\n"
+                    "Via: SIP/2.0/TCP 192.0.2.10:5060;branch=z9hG4bK1\r\n";
+    if (!record_route.empty()) m += "Record-Route: " + std::string(record_route) + "\r\n";
+    m += "From: <sip:200@pbx.example>;tag=p1\r\nTo: <sip:1000@127.0.0.1:5070>\r\n"
+         "Call-ID: c1\r\nCSeq: 7 INVITE\r\nMax-Forwards: 70\r\nContact: " +
+         std::string(contact) + "\r\nContent-Length: 0\r\n\r\n";
+    return sip::parse_message(m).value();
+}
+
+sip::flow tcp_from_peer() {
+    return {sip::transport_kind::tcp, {boost::asio::ip::make_address("127.0.0.1"), 5070},
+            {boost::asio::ip::make_address("192.0.2.10"), 40001}, 12};
+}
+
+TEST(dialog, over_tcp_the_uas_dialog_may_reconnect_to_a_contact_at_the_peers_address) {
+    // §18.1.1: the connection stays as long as it lives; once gone, a new one goes to the
+    // Contact (the peer connected from that address, so it listens there).
+    auto d = uas_dialog(tcp_invite("<sip:200@192.0.2.10:5062;transport=tcp>"), "ours", tcp_from_peer(),
+                        make_identity(tcp_from_peer(), ""));
+    EXPECT_EQ(d.flow, tcp_from_peer());
+    ASSERT_TRUE(d.reconnect.has_value());
+    EXPECT_EQ(d.reconnect->to_string(), "192.0.2.10:5062");
+    // Without a port, the default one.
+    d = uas_dialog(tcp_invite("<sip:200@192.0.2.10;transport=tcp>"), "ours", tcp_from_peer(),
+                   make_identity(tcp_from_peer(), ""));
+    EXPECT_EQ(d.reconnect->to_string(), "192.0.2.10:5060");
+}
+
+TEST(dialog, over_tcp_a_contact_elsewhere_is_behind_nat_and_gets_no_new_connection) {
+    // The PBX connected from 192.0.2.10 but names its LAN address: only its own connection
+    // reached it (RFC 5626 §5.3), and a host name is no address either.
+    auto d = uas_dialog(tcp_invite("<sip:200@192.168.1.50:5060;transport=tcp>"), "ours", tcp_from_peer(),
+                        make_identity(tcp_from_peer(), ""));
+    EXPECT_FALSE(d.reconnect.has_value());
+    d = uas_dialog(tcp_invite("<sip:200@pbx.example;transport=tcp>"), "ours", tcp_from_peer(),
+                   make_identity(tcp_from_peer(), ""));
+    EXPECT_FALSE(d.reconnect.has_value());
+    // Over UDP there is no connection to lose.
+    auto u = uas_dialog(tcp_invite("<sip:200@192.0.2.10:5062>"), "ours", udp_flow(), make_identity(udp_flow(), ""));
+    EXPECT_FALSE(u.reconnect.has_value());
+}
+
+TEST(dialog, over_tcp_with_a_route_set_the_new_connection_goes_to_the_first_route) {
+    auto d = uas_dialog(tcp_invite("<sip:200@192.168.1.50:5060;transport=tcp>", "<sip:198.51.100.4:5070;lr;transport=tcp>"),
+                        "ours", tcp_from_peer(), make_identity(tcp_from_peer(), ""));
+    ASSERT_TRUE(d.reconnect.has_value());
+    EXPECT_EQ(d.reconnect->to_string(), "198.51.100.4:5070");
+}
+
+TEST(dialog, aiming_over_tcp_keeps_the_connection_and_names_the_next_hop_for_a_new_one) {
+    dialog_state d;
+    d.flow = tcp_from_peer();
+    d.remote_target = "sip:gw@192.0.2.77:5062;transport=tcp";
+    const sip::endpoint fallback{boost::asio::ip::make_address("192.0.2.1"), 5060};
+    aim_in_dialog(d, fallback);
+    EXPECT_EQ(d.flow, tcp_from_peer());
+    ASSERT_TRUE(d.reconnect.has_value());
+    EXPECT_EQ(d.reconnect->to_string(), "192.0.2.77:5062");
+    d.route_set = {"<sip:edge.example;lr>"};  // a name: the fallback (the trunk's address)
+    aim_in_dialog(d, fallback);
+    EXPECT_EQ(d.reconnect->to_string(), "192.0.2.1:5060");
+    // Over UDP the flow itself is aimed, and nothing reconnects.
+    dialog_state u;
+    u.flow = udp_flow();
+    u.remote_target = "sip:gw@192.0.2.77:5062";
+    aim_in_dialog(u, fallback);
+    EXPECT_EQ(u.flow.remote.to_string(), "192.0.2.77:5062");
+    EXPECT_FALSE(u.reconnect.has_value());
 }
 
 TEST(dialog, target_refresh_takes_the_new_contact_and_keeps_the_route_set) {

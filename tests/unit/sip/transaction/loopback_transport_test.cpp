@@ -80,6 +80,27 @@ TEST(loopback_transport, injected_failures) {
     EXPECT_EQ(t.sent_bytes(2), "BYE x");
 }
 
+TEST(loopback_transport, a_closed_connection_is_gone_like_a_real_one) {
+    test::loopback_transport t{a_end};
+    recording_transport_user user;
+    t.set_user(&user);
+    const flow first = *t.flow_to(transport_kind::tcp, b_end);
+    EXPECT_EQ(t.flow_to(transport_kind::tcp, b_end)->connection, first.connection);  // reused while open
+    EXPECT_FALSE(t.send(first, "before"));
+    t.close_flow(first);
+    ASSERT_EQ(user.closed.size(), 1U);
+    EXPECT_EQ(t.send(first, "after"), boost::system::errc::not_connected);
+    EXPECT_EQ(t.sent().size(), 1U);  // nothing recorded for the failed send
+    const flow second = *t.flow_to(transport_kind::tcp, b_end);
+    EXPECT_NE(second.connection, first.connection);  // a new connection to the same remote
+    EXPECT_FALSE(t.send(second, "again"));
+    // An injected peer connection (no flow_to) closes the same way.
+    const flow inbound{transport_kind::tcp, a_end, b_end, 99};
+    EXPECT_FALSE(t.send(inbound, "reply"));
+    t.close_flow(inbound);
+    EXPECT_EQ(t.send(inbound, "late"), boost::system::errc::not_connected);
+}
+
 TEST(loopback_transport, linked_ends_deliver_on_demand_never_synchronously) {
     test::loopback_transport a{a_end};
     test::loopback_transport b{b_end};

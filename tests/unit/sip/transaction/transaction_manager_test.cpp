@@ -817,6 +817,126 @@ TEST_F(manager_test, closed_connection_fails_its_client_transactions) {
     EXPECT_EQ(mgr.size(), 1U);
 }
 
+// RFC 3261 §18.1.1: a request whose connection is gone goes out on a new one to the next hop
+// the TU named, in the same transaction (same bytes, same branch); its response comes back
+// there.
+TEST_F(manager_test, a_request_whose_connection_is_gone_goes_on_a_new_one_to_the_next_hop) {
+    const endpoint contact{boost::asio::ip::make_address("127.0.0.9"), 5099};
+    const flow old = tcp_flow(7);
+    net.close_flow(old);
+    auto id = mgr.send_request(our_request("BYE", {}, "TCP"), old, tu.handler(), contact);
+    ASSERT_TRUE(id);
+    ASSERT_EQ(sent_count(), 1U);
+    const flow fresh = net.sent()[0].flow;
+    EXPECT_EQ(fresh.transport, transport_kind::tcp);
+    EXPECT_EQ(fresh.remote, contact);
+    EXPECT_NE(fresh.connection, old.connection);
+    EXPECT_EQ(net.failed_sends(), 1U);  // the try on the dead connection
+    EXPECT_EQ(obs.sent_requests, (std::vector<std::string>{"BYE"}));
+    peer_sends(response_to(last_sent(), 200), fresh);
+    EXPECT_EQ(tu.finals_for(*id), 1);
+    clock.advance(0ms);
+    EXPECT_TRUE(tu.client_failures.empty());
+    EXPECT_EQ(mgr.size(), 0U);
+}
+
+// RFC 5626 §5.3: with nowhere to reconnect to (a UA behind NAT), the request fails and the TU
+// hears it, from a timer callback.
+TEST_F(manager_test, a_request_on_a_gone_connection_with_nowhere_to_reconnect_fails) {
+    net.close_flow(tcp_flow(7));
+    auto id = mgr.send_request(our_request("BYE", {}, "TCP"), tcp_flow(7), tu.handler());
+    ASSERT_TRUE(id);
+    EXPECT_EQ(sent_count(), 0U);
+    EXPECT_EQ(tu.calls, 0);
+    clock.advance(0ms);
+    ASSERT_EQ(tu.client_failures.size(), 1U);
+    EXPECT_EQ(tu.client_failures[0], std::make_pair(*id, transaction_failure::transport_error));
+    EXPECT_EQ(mgr.size(), 0U);
+}
+
+// A live connection is used as it is: the reconnect target is only for when it is gone.
+TEST_F(manager_test, a_live_connection_is_kept_whatever_the_reconnect_target) {
+    const endpoint contact{boost::asio::ip::make_address("127.0.0.9"), 5099};
+    ASSERT_TRUE(mgr.send_request(our_request("OPTIONS", {}, "TCP"), tcp_flow(8), tu.handler(), contact));
+    ASSERT_EQ(sent_count(), 1U);
+    EXPECT_EQ(net.sent()[0].flow, tcp_flow(8));
+}
+
+// A CANCEL goes where its INVITE went, on the new connection.
+TEST_F(manager_test, a_cancel_follows_its_invite_onto_the_new_connection) {
+    const endpoint contact{boost::asio::ip::make_address("127.0.0.9"), 5099};
+    net.close_flow(tcp_flow(7));
+    auto id = mgr.send_request(our_request("INVITE", {}, "TCP"), tcp_flow(7), tu.handler(), contact);
+    ASSERT_TRUE(id);
+    const flow fresh = net.sent().back().flow;
+    peer_sends(response_to(last_sent(), 180), fresh);
+    ASSERT_TRUE(mgr.cancel(*id));
+    EXPECT_TRUE(last_sent().starts_with("CANCEL "));
+    EXPECT_EQ(net.sent().back().flow, fresh);
+}
+
+// RFC 3261 §18.2.2: a response whose connection is gone goes on a new connection to the
+// address in `received` (the source) and the port of the sent-by, 5060 without one; rport
+// (RFC 3581 §4) is for unreliable transports and a dead connection's source port is no use.
+TEST_F(manager_test, a_response_whose_connection_is_gone_goes_to_the_via_sent_by) {
+    request_spec r;
+    r.method = "BYE";
+    r.transport = "TCP";
+    r.sent_by = "192.0.2.7:5099;rport";  // names another host: `received` is the source address
+    peer_sends(r.str(), tcp_flow(9));
+    const transaction_id bye = tu.requests.at(0).id;
+    net.close_flow(tcp_flow(9));
+    EXPECT_FALSE(mgr.respond(bye, 200, response_writer(tu.requests[0].msg, 200, {}, "x").finish()));
+    ASSERT_EQ(sent_count(), 1U);
+    EXPECT_EQ(net.sent()[0].flow.remote, (endpoint{peer_end.address, 5099}));
+    EXPECT_NE(net.sent()[0].flow.connection, 9U);
+    EXPECT_EQ(obs.sent_responses, (std::vector<int>{200}));
+    clock.advance(0ms);
+    EXPECT_TRUE(tu.server_failures.empty());
+
+    request_spec no_port;
+    no_port.transport = "TCP";
+    no_port.method = "OPTIONS";
+    no_port.branch = "z9hG4bKpeer2";
+    no_port.sent_by = "pbx.example";
+    peer_sends(no_port.str(), tcp_flow(10));
+    net.close_flow(tcp_flow(10));
+    EXPECT_FALSE(mgr.respond(tu.requests.at(1).id, 200, response_writer(tu.requests[1].msg, 200, {}, "y").finish()));
+    ASSERT_EQ(sent_count(), 2U);
+    EXPECT_EQ(net.sent()[1].flow.remote, (endpoint{peer_end.address, 5060}));
+}
+
+// The 2xx of an INVITE over TCP, its connection gone: it goes to the Via, and its
+// retransmissions follow it there.
+TEST_F(manager_test, a_2xx_whose_connection_is_gone_is_sent_and_retransmitted_on_the_new_one) {
+    request_spec r;
+    r.transport = "TCP";
+    r.sent_by = "127.0.0.1:5077";
+    peer_sends(r.str(), tcp_flow(9));
+    const transaction_id invite = tu.requests.at(0).id;
+    net.close_flow(tcp_flow(9));
+    EXPECT_FALSE(mgr.respond(invite, 200, response_writer(tu.requests[0].msg, 200, {}, "x").finish()));
+    const std::size_t before = sent_count();
+    ASSERT_GE(before, 1U);
+    const flow fresh = net.sent().back().flow;
+    EXPECT_EQ(fresh.remote, (endpoint{peer_end.address, 5077}));
+    clock.advance(500ms);
+    ASSERT_GT(sent_count(), before);
+    EXPECT_EQ(net.sent().back().flow, fresh);
+    mgr.ack_received(invite);
+}
+
+TEST_F(manager_test, a_stateless_ack_whose_connection_is_gone_goes_to_the_reconnect_target) {
+    const std::string bytes = "ACK sip:bob@127.0.0.9:5099;transport=tcp SIP/2.0\r\nContent-Length: 0\r\n\r\n";
+    const endpoint contact{boost::asio::ip::make_address("127.0.0.9"), 5099};
+    net.close_flow(tcp_flow(7));
+    EXPECT_TRUE(mgr.send_stateless(tcp_flow(7), bytes));  // nowhere to go
+    EXPECT_FALSE(mgr.send_stateless(tcp_flow(7), bytes, contact));
+    ASSERT_EQ(sent_count(), 1U);
+    EXPECT_EQ(net.sent()[0].flow.remote, contact);
+    EXPECT_NE(net.sent()[0].flow.connection, 7U);
+}
+
 TEST_F(manager_test, stateless_send_goes_straight_out) {
     const std::string bytes = "ACK sip:bob@192.0.2.1 SIP/2.0\r\nContent-Length: 0\r\n\r\n";
     EXPECT_FALSE(mgr.send_stateless(udp_flow(), bytes));

@@ -5,12 +5,14 @@
 #include "b2bua/b2bua_metrics.hpp"
 #include "b2bua/core.hpp"
 #include "b2bua/downstream_auth.hpp"
+#include "b2bua/tls_metrics.hpp"
 #include "http/http_server.hpp"
 #include "http/prometheus_endpoint.hpp"
 #include "metrics/registry.hpp"
 #include "sip/transaction/transaction_manager.hpp"
 #include "sip/resolver/ares_lookup.hpp"
 #include "sip/transport/asio_transport.hpp"
+#include "sip/transport/tls_context.hpp"
 
 #include <boost/algorithm/string/case_conv.hpp>
 #include <boost/asio/io_context.hpp>
@@ -23,6 +25,8 @@
 
 #include <algorithm>
 #include <csignal>
+#include <ctime>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 
@@ -105,6 +109,24 @@ void raise_descriptor_limit(const config& cfg) {
     }
 }
 
+// "2027-01-01T00:00:00Z" for a certificate's notAfter in the log.
+std::string utc(std::chrono::system_clock::time_point t) {
+    const std::time_t secs = std::chrono::system_clock::to_time_t(t);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char text[32];
+    const std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return std::string(text, n);
+}
+
+// TLS is loaded when something uses it: a tls:// listener (which config requires for any TLS
+// peer), or a certificate configured for providers that ask for one.
+bool uses_tls(const config& cfg) {
+    if (!cfg.sip.tls.certificate.empty()) return true;
+    return std::any_of(cfg.sip.listen.begin(), cfg.sip.listen.end(),
+                       [](const listen_address& l) { return l.transport == sip::transport_kind::tls; });
+}
+
 }  // namespace
 
 class application::impl {
@@ -113,6 +135,7 @@ public:
         : cfg_(std::move(cfg)),
           registry_(metrics::make_registry()),
           metrics_(*registry_, cfg_.downstream.realm, trunk_names(cfg_), pbx_names(cfg_)),
+          tls_metrics_(*registry_),
           auth_(cfg_.downstream),
           timers_(io_),
           transport_(io_, transport_options(cfg_)),
@@ -130,12 +153,25 @@ public:
         core_.attach(transactions_);
         transport_.set_user(transactions_);
         transport_.set_observer(metrics_.connections());
+        transport_.set_tls_observer(tls_metrics_);
+        if (uses_tls(cfg_)) {
+            // A file that cannot be used stops the start, naming the field (sip.tls.key: ...).
+            try {
+                install_tls(sip::load_tls(cfg_.sip.tls));
+            } catch (const sip::tls_error& e) {
+                throw std::runtime_error(e.what());
+            }
+        }
         for (const auto& l : cfg_.sip.listen) {
             if (auto ec = transport_.listen(l.transport, l.address)) {
                 throw std::runtime_error("sip.listen: cannot listen on " + std::string(sip::to_string(l.transport)) +
                                          " " + l.address.to_string() + ": " + ec.message());
             }
         }
+        for (const auto& [kind, ep] : transport_.listening()) {
+            if (kind == sip::transport_kind::tls) tls_metrics_.add_listener("tls://" + ep.to_string());
+        }
+        tls_metrics_.set_certificate_expiry(tls_not_after_);
         if (cfg_.http.listen) {
             http_ = std::make_unique<http::http_server>(
                 io_.get_executor(), boost::asio::ip::tcp::endpoint(cfg_.http.listen->address, cfg_.http.listen->port));
@@ -174,8 +210,13 @@ private:
         auto log = spdlog::get("b2bua");
         if (signo == SIGHUP) {
             // Daemons conventionally reload on SIGHUP; we cannot yet, and its default action
-            // (terminate) would drop every call, so say so and keep serving.
-            log->warn("SIGHUP: configuration reload is not supported yet; ignored");
+            // (terminate) would drop every call, so say so and keep serving. Certificates are
+            // the exception: they are renewed while the process runs (ACME: every 60-90 days).
+            if (tls_loaded_) {
+                reload_tls();
+            } else {
+                log->warn("SIGHUP: configuration reload is not supported yet; ignored");
+            }
             return do_wait_signal();
         }
         // SIGTERM, SIGINT: the first drains (new calls get 503, calls in progress may finish
@@ -196,6 +237,28 @@ private:
         do_wait_signal();
         // `done` may come from deep inside the core (the last call's end): stop from the loop.
         core_.drain(cfg_.calls.drain, [this] { boost::asio::post(io_, [this] { stop(); }); });
+    }
+
+    // New handshakes use these contexts; connections already up keep the ones they were made with.
+    void install_tls(sip::tls_contexts contexts) {
+        tls_not_after_ = contexts.not_after;
+        transport_.set_tls(std::move(contexts));
+        tls_loaded_ = true;
+    }
+
+    void reload_tls() {
+        auto log = spdlog::get("b2bua");
+        try {
+            install_tls(sip::load_tls(cfg_.sip.tls));
+        } catch (const sip::tls_error& e) {
+            log->error("SIGHUP: TLS reload failed, the loaded certificate stays in use: {}", e.what());
+            return;
+        }
+        tls_metrics_.set_certificate_expiry(tls_not_after_);
+        log->info("SIGHUP: TLS certificate reloaded from {} (notAfter {}); new connections use it, connections up "
+                  "keep theirs; the rest of the configuration is not reloaded",
+                  cfg_.sip.tls.certificate.empty() ? std::string("(none: CA only)") : cfg_.sip.tls.certificate,
+                  tls_not_after_ ? utc(*tls_not_after_) : std::string("-"));
     }
 
     // Stops everything that keeps the event loop busy, so run() returns.
@@ -231,6 +294,7 @@ private:
     config cfg_;
     std::shared_ptr<prometheus::Registry> registry_;
     b2bua_metrics metrics_;
+    tls_metrics tls_metrics_;
     downstream_auth auth_;
     asio_timer_service timers_;
     sip::asio_transport transport_;
@@ -241,6 +305,8 @@ private:
     std::unique_ptr<http::http_server> http_;
     int stop_signals_ = 0;
     bool stopped_ = false;
+    bool tls_loaded_ = false;
+    std::optional<std::chrono::system_clock::time_point> tls_not_after_;
 };
 
 application::application(config cfg, std::string_view version) {

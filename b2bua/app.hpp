@@ -20,7 +20,9 @@ void setup_logging(const std::string& level);
 /// progress may finish for up to calls.drain_s, then get BYE on both legs; a second signal
 /// ends them at once, a third stops without waiting for their answers.
 /// SIGHUP is logged at warn and otherwise ignored: configuration reload does not exist yet,
-/// and a stray SIGHUP (a closed terminal, a habitual `kill -HUP`) must not end the calls.
+/// and a stray SIGHUP (a closed terminal, a habitual `kill -HUP`) must not end the calls. With
+/// TLS in use it re-reads the `sip.tls` files (renewed certificates): new connections use them,
+/// connections up keep theirs; files that cannot be used leave the loaded ones in place.
 ///
 /// Construction logs `version` and a one-line summary of `cfg` on the "b2bua" logger, so
 /// every log starts by saying which build runs with what; call `setup_logging` first.

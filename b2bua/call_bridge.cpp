@@ -49,6 +49,8 @@ bool core::start_attempt(call& c, std::size_t trunk_index, std::string_view numb
         at->transport = registered->transport;
         at->address = registered->address;
         at->domain = registered->address.to_string();
+        at->host = registered->address.address.to_string();
+        at->sips = false;
         trunk = std::move(at);
     }
     if (registered != nullptr) chosen = sip::resolver::target{registered->transport, registered->address};
@@ -62,7 +64,7 @@ bool core::start_attempt(call& c, std::size_t trunk_index, std::string_view numb
     }
     auto flow = registered != nullptr && registered->pinned
                     ? boost::system::result<sip::flow>(*registered->pinned)
-                    : transport_.flow_to(chosen->transport, chosen->address);
+                    : transport_.flow_to_host(chosen->transport, chosen->address, trunk->host);
     if (!flow) {
         log_->error("call {}: no {} transport towards trunk {} ({})", c.id.value, sip::to_string(trunk->transport),
                     trunk->name, flow.error().message());
@@ -81,7 +83,7 @@ bool core::start_attempt(call& c, std::size_t trunk_index, std::string_view numb
     // and number) and the caller's display name cross over; hosts, ports, tags, parameters,
     // Call-ID, Via, Contact and Record-Route of the inbound leg stay there.
     dialog::dialog_state& d = a.initial;
-    d.self = dialog::make_identity(*flow, cfg_.sip.advertised_host);
+    d.self = dialog::make_identity(*flow, cfg_.sip.advertised_host, trunk->sips);
     d.flow = *flow;
     // Over a stream, a connection that is gone by the time we send is opened again to the
     // peer's address (§18.1.1): the trunk's, or a registered PBX's Contact unless it is behind
@@ -473,7 +475,7 @@ void core::on_outbound_answer(call& c, const sip::message& rsp) {
 void core::answer_caller(call& c, const sip::message& rsp) {
     sip::message_writer w = sip::response_writer(c.in.invite, rsp.status(), rsp.reason(), c.in.tag);
     const auto seen = c.in.dialog.remote_cseq;  // requests in the early dialog count too
-    c.in.dialog = dialog::uas_dialog(c.in.invite, c.in.tag, c.in.flow, dialog::make_identity(c.in.flow, cfg_.sip.advertised_host));
+    c.in.dialog = dialog::uas_dialog(c.in.invite, c.in.tag, c.in.flow, dialog::make_identity(c.in.flow, cfg_.sip.advertised_host, c.in.invite.request_uri().is_sips()));
     if (seen && *seen > c.in.dialog.remote_cseq.value_or(0)) c.in.dialog.remote_cseq = seen;
     copy_record_route(w, c.in.invite);
     w.header(sip::header_id::contact, c.in.dialog.self.contact);
@@ -666,7 +668,7 @@ void core::relay_provisional(call& c, const sip::message& rsp) {
     c.in.session.on(session_event::provisional_sent);
     sip::message_writer w = sip::response_writer(c.in.invite, rsp.status(), rsp.reason(), c.in.tag);
     copy_record_route(w, c.in.invite);
-    w.header(sip::header_id::contact, dialog::make_identity(c.in.flow, cfg_.sip.advertised_host).contact);
+    w.header(sip::header_id::contact, dialog::make_identity(c.in.flow, cfg_.sip.advertised_host, c.in.invite.request_uri().is_sips()).contact);
     auto bytes = std::move(w).finish(rsp.body(), header_value(rsp, sip::header_id::content_type));
     if (auto ec = txm_->respond(c.in.txn, rsp.status(), std::move(bytes))) {
         log_->debug("call {}: provisional to the caller not sent: {}", c.id.value, ec.message());

@@ -118,7 +118,7 @@ listen_address parse_listen(const std::string& text, const std::string& field) {
     std::string rest = text;
     if (auto scheme = text.find("://"); scheme != std::string::npos) {
         if (!sip::transport_from_string(text.substr(0, scheme), out.transport)) {
-            fail(field, "'" + text.substr(0, scheme) + "' is not a supported transport (udp, tcp)");
+            fail(field, "'" + text.substr(0, scheme) + "' is not a supported transport (udp, tcp, tls)");
         }
         rest = text.substr(scheme + 3);
     }
@@ -171,15 +171,25 @@ void parse_peer_uri(routing::trunk& t, const std::string& text, const std::strin
     t.uri = text;
     auto parsed = sip::parse_uri(t.uri);
     if (!parsed) fail(field, "'" + t.uri + "' is not a valid URI: " + parsed.error().what());
-    if (parsed->is_sips()) fail(field, "sips: (TLS) is not supported yet; use sip: with transport=udp or tcp");
-    if (!parsed->is_sip()) fail(field, "'" + t.uri + "' is not a sip: URI");
+    if (!parsed->is_sip_or_sips()) fail(field, "'" + t.uri + "' is not a sip: or sips: URI");
     if (parsed->host.empty()) fail(field, "'" + t.uri + "' has no host");
     if (auto tp = parsed->transport(); !tp.empty()) {
         if (!sip::transport_from_string(tp, t.transport)) {
-            fail(field, "transport '" + std::string(tp) + "' is not supported (udp, tcp)");
+            fail(field, "transport '" + std::string(tp) + "' is not supported (udp, tcp, tls)");
         }
     }
-    const std::uint16_t port = parsed->port ? parsed->port : 5060;
+    if (parsed->is_sips()) {
+        // RFC 3261 §26.2.2: a sips: URI is reached over TLS (";transport=tcp" names TLS over
+        // TCP there); there is no sips: over UDP.
+        if (t.transport == sip::transport_kind::udp && !parsed->transport().empty()) {
+            fail(field, "sips: is TLS over TCP: transport=udp does not go with it");
+        }
+        t.sips = true;
+        t.transport = sip::transport_kind::tls;
+    }
+    // RFC 3261 §19.1.2: 5061 is the default port of sips: and of transport=tls.
+    const std::uint16_t port = parsed->port ? parsed->port : (t.transport == sip::transport_kind::tls ? 5061 : 5060);
+    t.host = std::string(parsed->host_without_brackets());
     t.domain = std::string(parsed->host);
     if (parsed->port) t.domain += ":" + std::to_string(parsed->port);
     const std::string host(parsed->host_without_brackets());
@@ -187,7 +197,9 @@ void parse_peer_uri(routing::trunk& t, const std::string& text, const std::strin
     if (by_dns && (boost::asio::ip::make_address(host, ec), ec)) {
         t.dns_host = host;
         t.uri_port = parsed->port;
-        t.uri_transport = !parsed->transport().empty();
+        // A sips: URI names TLS as surely as transport=tls does: its A/AAAA on 5061 (the SRV
+        // and NAPTR steps are for URIs that leave the transport open).
+        t.uri_transport = !parsed->transport().empty() || t.sips;
         return;
     }
     t.address = resolve(host, port, field);
@@ -363,9 +375,34 @@ std::string advertised_host_port(const YAML::Node& n, const std::string& field) 
     return text;
 }
 
+// sip.tls: PEM file names, checked for presence here and read at start (tls_context).
+void parse_tls(const YAML::Node& n, config& c) {
+    expect_map(n, "sip.tls");
+    only_keys(n, "sip.tls", {"certificate", "key", "ca"});
+    auto& t = c.sip.tls;
+    if (n["certificate"]) t.certificate = non_empty(n["certificate"], "sip.tls.certificate");
+    if (n["key"]) t.key = non_empty(n["key"], "sip.tls.key");
+    if (n["ca"]) t.ca = non_empty(n["ca"], "sip.tls.ca");
+    if (!t.certificate.empty() && t.key.empty()) fail("sip.tls.key", "is required with sip.tls.certificate");
+    if (t.certificate.empty() && !t.key.empty()) fail("sip.tls.certificate", "is required with sip.tls.key");
+}
+
+bool listens_on(const config& c, sip::transport_kind k) {
+    return std::any_of(c.sip.listen.begin(), c.sip.listen.end(), [k](const listen_address& l) { return l.transport == k; });
+}
+
+// A peer reached over TLS needs a tls:// listener: our Via and Contact name its address
+// (RFC 3261 §18.1.1), and the peer's requests in the dialog come back to it.
+void check_tls_peer(const config& c, const routing::trunk& t, const std::string& field) {
+    if (t.transport == sip::transport_kind::tls && !listens_on(c, sip::transport_kind::tls)) {
+        fail(field, "'" + t.uri + "' is reached over TLS: sip.listen needs a tls:// address");
+    }
+}
+
 void parse_sip(const YAML::Node& n, config& c) {
     expect_map(n, "sip");
-    only_keys(n, "sip", {"listen", "advertise", "t1_ms", "t2_ms", "t4_ms", "max_message_size", "tcp"});
+    only_keys(n, "sip", {"listen", "advertise", "t1_ms", "t2_ms", "t4_ms", "max_message_size", "tcp", "tls"});
+    if (const auto& t = n["tls"]; given(t)) parse_tls(t, c);
     if (const auto& t = n["tcp"]; given(t)) {
         expect_map(t, "sip.tcp");
         only_keys(t, "sip.tcp", {"idle_timeout_s", "max_connections", "max_connections_per_source",
@@ -387,6 +424,10 @@ void parse_sip(const YAML::Node& n, config& c) {
     if (list.empty()) fail("sip.listen", "must name at least one address");
     for (std::size_t i = 0; i < list.size(); ++i) {
         c.sip.listen.push_back(parse_listen(list[i], "sip.listen[" + std::to_string(i) + "]"));
+        if (c.sip.listen.back().transport == sip::transport_kind::tls && c.sip.tls.certificate.empty()) {
+            fail("sip.tls.certificate", "is required with a tls:// address in sip.listen (sip.listen[" +
+                                            std::to_string(i) + "])");
+        }
     }
     if (n["advertise"]) c.sip.advertised_host = advertised_host_port(n["advertise"], "sip.advertise");
     for (std::size_t i = 0; i < c.sip.listen.size(); ++i) {
@@ -505,6 +546,7 @@ void parse_upstream(const YAML::Node& n, config& c) {
         auto field = "upstream.trunks[" + std::to_string(i) + "]";
         auto t = parse_trunk(trunks[i], field);
         if (!names.insert(t.name).second) fail(field + ".name", "'" + t.name + "' is listed twice");
+        check_tls_peer(c, t, field + ".uri");
         c.upstream.trunks.push_back(std::move(t));
     }
 }
@@ -583,6 +625,7 @@ void parse_inbound_routes(const YAML::Node& n, config& c) {
             r.target.name = n[i]["name"] ? non_empty(n[i]["name"], field + ".name") : r.registered_user;
         } else {
             parse_peer_uri(r.target, non_empty(to, field + ".to"), field + ".to");
+            check_tls_peer(c, r.target, field + ".to");
             if (auto u = sip::parse_uri(r.target.uri); u && !u->user.empty()) r.user = std::string(u->user);
             r.target.name = n[i]["name"] ? non_empty(n[i]["name"], field + ".name") : r.target.domain;
         }

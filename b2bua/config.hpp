@@ -7,6 +7,7 @@
 #include "routing/route_table.hpp"
 #include "routing/trunk.hpp"
 #include "sip/transport/flow.hpp"
+#include "sip/transport/tls.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -58,6 +59,10 @@ struct config {
         std::size_t tcp_max_connections = 4096;
         std::size_t tcp_max_connections_per_source = 64;
         std::size_t tcp_max_outbound_connections = 1024;
+        /// `sip.tls`: our certificate and key (required with a tls:// listener) and the CAs
+        /// providers' certificates must chain to. The files are read at start and on SIGHUP,
+        /// not here, so a configuration can be checked away from its certificates.
+        sip::tls_settings tls;
     } sip;
 
     struct downstream_section {

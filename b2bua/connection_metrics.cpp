@@ -9,7 +9,7 @@ namespace b2b::b2bua {
 namespace {
 
 // The stream transports: the ones with connections.
-constexpr std::array stream_kinds{sip::transport_kind::tcp};
+constexpr std::array stream_kinds{sip::transport_kind::tcp, sip::transport_kind::tls};
 
 constexpr std::array all_directions{sip::connection_direction::inbound, sip::connection_direction::outbound};
 constexpr std::array all_refusals{sip::connection_refusal::limit, sip::connection_refusal::source_limit,

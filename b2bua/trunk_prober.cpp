@@ -63,11 +63,11 @@ void trunk_prober::send_ping(probe& p) {
     std::optional<sip::resolver::target> where = sip::resolver::target{t.transport, t.address};
     if (locate_) where = locate_(p.trunk);
     if (!where) return on_outcome(p, false, "no target resolved yet");
-    auto flow = transport_.flow_to(where->transport, where->address);
+    auto flow = transport_.flow_to_host(where->transport, where->address, t.host);
     if (!flow) return on_outcome(p, false, "no transport");
     // Each ping is a request of its own outside any dialog (§11): new Call-ID, From tag, branch.
     auto d = std::make_shared<dialog::dialog_state>();
-    d->self = dialog::make_identity(*flow, advertised_host_);
+    d->self = dialog::make_identity(*flow, advertised_host_, t.sips);
     d->flow = *flow;
     d->call_id = tokens_.hex(16);
     d->local_tag = tokens_.tag();

@@ -38,6 +38,7 @@ upstream_registrations::upstream_registrations(sip::timer_service& timers, sip::
             };
         }
         target.domain = t.domain;
+        target.host = t.host;
         target.aor_user = t.username;
         target.contact_user = registration::contact_user(t.name, t.username, t.password);
         target.advertised_host = advertised_host;

@@ -11,7 +11,7 @@ packages=(
   libspdlog-dev libfmt-dev prometheus-cpp-dev libyaml-cpp-dev libssl-dev libc-ares-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   sip-tester baresip curl procps iproute2 python3 dnsmasq-base
-  kamailio
+  kamailio kamailio-tls-modules openssl
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(kamailio-sqlite-modules sqlite3)

@@ -21,7 +21,7 @@ bool names_port(std::string_view host_port) noexcept {
 
 }  // namespace
 
-local_identity make_identity(const sip::flow& f, std::string_view advertised) {
+local_identity make_identity(const sip::flow& f, std::string_view advertised, bool sips) {
     local_identity id;
     id.transport = f.transport;
     // The flow's local endpoint brackets an IPv6 address (RFC 3261 §25.1 hostport takes an
@@ -34,8 +34,9 @@ local_identity make_identity(const sip::flow& f, std::string_view advertised) {
     } else {
         id.host_port = std::string(advertised) + ":" + std::to_string(f.local.port);
     }
-    id.contact = "<sip:b2bua@" + id.host_port;
-    if (f.transport == sip::transport_kind::tcp) id.contact += ";transport=tcp";
+    // §8.1.1.8: a request whose Request-URI is sips: carries a sips: Contact.
+    id.contact = (sips ? "<sips:b2bua@" : "<sip:b2bua@") + id.host_port;
+    if (!sips) id.contact += sip::transport_param(f.transport);
     id.contact += ">";
     return id;
 }
@@ -163,7 +164,11 @@ sip::endpoint next_hop(std::string_view target_uri, const sip::endpoint& fallbac
     boost::system::error_code ec;
     auto address = boost::asio::ip::make_address(std::string(uri->host_without_brackets()), ec);
     if (ec) return fallback;
-    return {address, uri->port ? uri->port : std::uint16_t{5060}};
+    // §19.1.2: sips: and transport=tls default to 5061.
+    sip::transport_kind named = sip::transport_kind::udp;
+    const bool tls = uri->is_sips() || (sip::transport_from_string(uri->transport(), named) && named == sip::transport_kind::tls);
+    const std::uint16_t default_port = tls ? 5061 : 5060;
+    return {address, uri->port ? uri->port : default_port};
 }
 
 void aim_in_dialog(dialog_state& d, const sip::endpoint& fallback) {

@@ -22,8 +22,9 @@ struct local_identity {
 
 /// Builds our identity for a flow: the flow's local address and port, or what we advertise
 /// (`sip.advertise`: "host", "host:port", "[IPv6]" or "[IPv6]:port"; without a port, the flow's
-/// local port goes with it); `;transport=tcp` in the Contact for TCP.
-local_identity make_identity(const sip::flow& f, std::string_view advertised);
+/// local port goes with it); `;transport=tcp` (`tls`) in the Contact for TCP (TLS); a sips:
+/// Contact when `sips` (the request's Request-URI is sips:, RFC 3261 §8.1.1.8).
+local_identity make_identity(const sip::flow& f, std::string_view advertised, bool sips = false);
 
 /// The state of one dialog as seen by our side of a leg (RFC 3261 §12.1). Header values are
 /// kept whole ("<sip:1000@host>;tag=abc") so in-dialog requests copy them as they are.

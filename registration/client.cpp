@@ -199,15 +199,16 @@ private:
         log_->debug("registration {}: REGISTER cseq={} expires={}", target_.name, request_->cseq, request_->expires);
     }
 
-    /// REGISTER with Expires: 0 for our Contact (§10.2.2), its outcome ends the stop.
-    /// The registrar's current address (its DNS target when the trunk names a host).
+    /// The registrar's current address (its DNS target when the trunk names a host); over TLS
+    /// its certificate must name `host`.
     boost::system::result<sip::flow> flow_to_registrar() {
-        if (!target_.locate) return transport_.flow_to(target_.transport, target_.address);
+        if (!target_.locate) return transport_.flow_to_host(target_.transport, target_.address, target_.host);
         const auto where = target_.locate();
         if (!where) return boost::system::error_code(boost::asio::error::host_not_found);
-        return transport_.flow_to(where->first, where->second);
+        return transport_.flow_to_host(where->first, where->second, target_.host);
     }
 
+    /// REGISTER with Expires: 0 for our Contact (§10.2.2), its outcome ends the stop.
     void send_removal() {
         auto flow = flow_to_registrar();
         if (!flow) return removed(nullptr);

@@ -58,6 +58,7 @@ struct registration_target {
     std::uint32_t peer = 0;            ///< request_sender label (trunk index): auth metrics, nonce key
     sip::transport_kind transport = sip::transport_kind::udp;
     sip::endpoint address;             ///< where REGISTERs are sent
+    std::string host;                  ///< the registrar's host: over TLS, the name its certificate must carry
     /// When set, where each REGISTER goes instead of `transport` and `address`: the trunk's
     /// current DNS target (RFC 3263); nothing = no target known yet (the attempt fails as a
     /// transport error and is retried on the back-off).

@@ -45,6 +45,11 @@ struct trunk {
     std::string uri;              ///< as configured, e.g. "sip:sip.provider.example:5060;transport=tcp"
     std::string domain;           ///< host[:port] used in the Request-URI and To of leg B
     sip::transport_kind transport = sip::transport_kind::udp;
+    /// The uri is sips: (TLS, RFC 3261 §26.2.2): our Request-URI and Contact say sips: too.
+    bool sips = false;
+    /// The uri's host (a name or an address, without port or brackets): over TLS the name the
+    /// provider's certificate must carry, and our SNI (RFC 5922 §4).
+    std::string host;
     sip::endpoint address;        ///< where requests are sent, when the uri names an address
     /// The uri's host when it is a name, not an address: `address` is then unset, and the host
     /// is located by DNS at run time (RFC 3263 §4), with `uri_port` (0 = none in the uri) and
@@ -81,16 +86,17 @@ struct trunk {
     std::chrono::seconds register_expires{600};  ///< the interval asked for
 };
 
-/// A Request-URI at the peer: "sip:[user@]domain", with ";transport=tcp" when the peer is
-/// reached over TCP (RFC 3263 §4.1: the transport the URI names is the one used).
+/// A Request-URI at the peer: "sip:[user@]domain", with ";transport=tcp" (or tls) when the peer
+/// is reached over TCP (or TLS) (RFC 3263 §4.1: the transport the URI names is the one used);
+/// "sips:[user@]domain" for a sips: trunk (RFC 3261 §26.2.2).
 inline std::string request_uri_at(const trunk& t, std::string_view user = {}) {
-    std::string uri = "sip:";
+    std::string uri = t.sips ? "sips:" : "sip:";
     if (!user.empty()) {
         uri += user;
         uri += '@';
     }
     uri += t.domain;
-    if (t.transport == sip::transport_kind::tcp) uri += ";transport=tcp";
+    if (!t.sips) uri += sip::transport_param(t.transport);
     return uri;
 }
 

@@ -19,14 +19,14 @@ register_request make_register_request(const registration_target& t, std::string
     r.to = "<sip:" + sip::escape_user(t.aor_user) + "@" + t.domain + ">";
     r.from = r.to + ";tag=" + std::string(from_tag);
     r.request_uri = "sip:" + t.domain;
-    if (t.transport == sip::transport_kind::tcp) r.request_uri += ";transport=tcp";
+    r.request_uri += sip::transport_param(t.transport);
     return r;
 }
 
 void aim(register_request& r, const registration_target& t, const sip::flow& f, std::chrono::seconds expires) {
     r.self = dialog::make_identity(f, t.advertised_host);
     r.contact = "<sip:" + t.contact_user + "@" + r.self.host_port;
-    if (f.transport == sip::transport_kind::tcp) r.contact += ";transport=tcp";
+    r.contact += sip::transport_param(f.transport);
     r.contact += ">";
     // §10.2.2: removing a binding asks for 0 in both places a registrar may look.
     if (expires.count() == 0) r.contact += ";expires=0";

@@ -11,6 +11,8 @@ namespace {
 
 constexpr std::uint16_t default_port = 5060;  // RFC 3261 §19.1.2 for sip: (5061 is sips:)
 
+std::uint16_t default_port_of(transport_kind k) { return k == transport_kind::tls ? 5061 : default_port; }
+
 // One location under way: it owns its state, each step's callback keeps it alive.
 class location_op : public std::enable_shared_from_this<location_op> {
 public:
@@ -20,7 +22,8 @@ public:
     void start() {
         if (peer_.port != 0 || peer_.transport) {
             // §4.1/§4.2: an explicit port or transport: no NAPTR, no SRV.
-            return resolve_host(peer_.transport.value_or(transport_kind::udp), peer_.port ? peer_.port : default_port);
+            const auto kind = peer_.transport.value_or(transport_kind::udp);
+            return resolve_host(kind, peer_.port ? peer_.port : default_port_of(kind));
         }
         dns_.naptr(peer_.host, [self = shared_from_this()](naptr_answer a) { self->on_naptr(std::move(a)); });
     }

@@ -11,6 +11,7 @@ namespace b2b::sip::resolver {
 std::optional<transport_kind> naptr_transport(std::string_view service) noexcept {
     if (boost::algorithm::iequals(service, "SIP+D2U")) return transport_kind::udp;
     if (boost::algorithm::iequals(service, "SIP+D2T")) return transport_kind::tcp;
+    if (boost::algorithm::iequals(service, "SIPS+D2T")) return transport_kind::tls;
     return std::nullopt;
 }
 

@@ -62,6 +62,7 @@ constexpr std::uint16_t default_port(transport_kind k) noexcept {
     switch (k) {
         case transport_kind::udp:
         case transport_kind::tcp: return 5060;
+        case transport_kind::tls: return 5061;
     }
     return 5060;
 }

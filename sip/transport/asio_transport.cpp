@@ -1,21 +1,30 @@
-// SIP over UDP and TCP on Boost.Asio.
+// SIP over UDP, TCP and TLS on Boost.Asio.
 #include "sip/transport/asio_transport.hpp"
 
 #include "sip/message/message.hpp"
 #include "sip/transport/detail/connection_budget.hpp"
 #include "sip/transport/detail/log_throttle.hpp"
+#include "sip/transport/tls_context.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <deque>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 
 namespace b2b::sip {
@@ -42,6 +51,39 @@ endpoint to_endpoint(const Endpoint& e) {
 bool only_whitespace(std::string_view s) {
     return s.find_first_not_of(" \t\r\n") == std::string_view::npos;
 }
+
+using tls_stream = asio::ssl::stream<tcp::socket>;
+
+template <class Stream>
+constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
+
+// Why a handshake failed, for the metric: the peer's certificate (chain, validity, name) or
+// anything else TLS refused.
+tls_failure classify(const error_code& ec, long verify_result) {
+    if (verify_result != X509_V_OK) return tls_failure::verify_failed;
+    if (ec.category() == asio::error::get_ssl_category() &&
+        ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
+        return tls_failure::verify_failed;
+    }
+    return tls_failure::handshake;
+}
+
+// RFC 5922 §7.2 through Asio's check (a subjectAltName naming the host; an address literal
+// against the certificate's IP addresses), recording a mismatch as the verify result so the
+// failure says what it was.
+struct peer_name_check {
+    asio::ssl::host_name_verification check;
+    bool address;
+
+    bool operator()(bool preverified, asio::ssl::verify_context& ctx) const {
+        if (check(preverified, ctx)) return true;
+        if (preverified) {
+            X509_STORE_CTX_set_error(ctx.native_handle(),
+                                     address ? X509_V_ERR_IP_ADDRESS_MISMATCH : X509_V_ERR_HOSTNAME_MISMATCH);
+        }
+        return false;
+    }
+};
 
 }  // namespace
 
@@ -102,39 +144,84 @@ public:
         std::vector<char> buffer_ = std::vector<char>(65536);
     };
 
-    // ---------------------------------------------------------------- TCP
-    class tcp_connection : public std::enable_shared_from_this<tcp_connection> {
+    // ---------------------------------------------------------------- TCP and TLS
+    // A stream connection as the maps and the budgets see it, whatever it runs over.
+    class connection {
     public:
-        tcp_connection(impl& owner, tcp::socket socket, std::uint64_t id, connection_direction direction)
-            : owner_(owner),
-              socket_(std::move(socket)),
-              idle_(socket_.get_executor()),
-              write_timer_(socket_.get_executor()),
-              id_(id),
-              direction_(direction) {}
+        virtual ~connection() = default;
+        connection(const connection&) = delete;
+        connection& operator=(const connection&) = delete;
+
+        /// False when nothing was queued (the peer does not read: see stream_connection::send).
+        virtual bool send(std::string_view bytes) = 0;
+        virtual void close(error_code why) = 0;
+
+        const flow& get_flow() const noexcept { return flow_; }
+        std::uint64_t id() const noexcept { return id_; }
+        connection_direction direction() const noexcept { return direction_; }
+
+    protected:
+        connection(std::uint64_t id, connection_direction direction) : id_(id), direction_(direction) {}
+
+        std::uint64_t id_;
+        connection_direction direction_;
+        flow flow_;
+    };
+
+    // One TCP connection, or one TLS connection over TCP (RFC 3261 §26.2.1): the same framing,
+    // keep-alives, idle timeout, write bound and budgets; TLS adds the handshake before the first
+    // message, bounded by `tls_handshake_timeout`.
+    template <class Stream>
+    class stream_connection final : public connection, public std::enable_shared_from_this<stream_connection<Stream>> {
+    public:
+        static constexpr transport_kind kind = is_tls<Stream> ? transport_kind::tls : transport_kind::tcp;
+
+        stream_connection(impl& owner, tcp::socket socket, std::uint64_t id, connection_direction direction)
+            requires(!is_tls<Stream>)
+            : connection(id, direction),
+              owner_(owner),
+              stream_(std::move(socket)),
+              idle_(stream_.get_executor()),
+              write_timer_(stream_.get_executor()) {}
+
+        // The connection keeps `ctx`: a reload replaces the transport's contexts, not this one's.
+        stream_connection(impl& owner, tcp::socket socket, std::uint64_t id, connection_direction direction,
+                          std::shared_ptr<asio::ssl::context> ctx)
+            requires(is_tls<Stream>)
+            : connection(id, direction),
+              owner_(owner),
+              ctx_(std::move(ctx)),
+              stream_(std::move(socket), *ctx_),
+              idle_(stream_.get_executor()),
+              write_timer_(stream_.get_executor()) {}
 
         void start_inbound(const endpoint& local, const endpoint& remote) {
-            flow_ = flow{transport_kind::tcp, local, remote, id_};
-            open_ = true;
-            arm_idle();
-            do_read();
+            flow_ = flow{kind, local, remote, id_};
+            if constexpr (is_tls<Stream>) {
+                handshake(asio::ssl::stream_base::server);
+            } else {
+                on_open();
+            }
         }
 
-        void start_outbound(const tcp::endpoint& remote, const endpoint& advertised_local) {
-            flow_ = flow{transport_kind::tcp, advertised_local, to_endpoint(remote), id_};
-            arm_idle();
-            socket_.async_connect(remote, [self = shared_from_this()](error_code ec) {
-                self->on_connect(ec);
-            });
+        /// `host`, for TLS: the name (or address) the peer's certificate must carry; empty = the
+        /// address connected to.
+        void start_outbound(const tcp::endpoint& remote, const endpoint& advertised_local, std::string_view host) {
+            flow_ = flow{kind, advertised_local, to_endpoint(remote), id_};
+            if constexpr (is_tls<Stream>) {
+                host_ = host.empty() ? remote.address().to_string() : std::string(host);
+            }
+            arm_idle(owner_.options_.tcp_idle_timeout);
+            socket().async_connect(remote, [self = this->shared_from_this()](error_code ec) { self->on_connect(ec); });
         }
 
         // False when the peer has left more unread than the bound: the connection is closed (from
         // the event loop, not from inside the caller's send) and nothing is queued.
-        bool send(std::string_view bytes) {
+        bool send(std::string_view bytes) override {
             if (closed_ || doomed_) return false;
             if (queued_bytes_ + bytes.size() > owner_.options_.max_queued_bytes) {
                 doomed_ = true;
-                asio::post(socket_.get_executor(), [self = shared_from_this()] {
+                asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
                     self->drop(connection_close::slow_reader, asio::error::no_buffer_space);
                 });
                 return false;
@@ -148,45 +235,110 @@ public:
         // A close we decide (idle, slow reader, framing): counted and logged at debug.
         void drop(connection_close why, error_code ec) {
             if (closed_) return;
-            owner_.log_->debug("tcp connection {} with {} closed: {}", id_, flow_.remote.to_string(), to_string(why));
+            owner_.log_->debug("{} connection {} with {} closed: {}", to_string(kind), id_, flow_.remote.to_string(),
+                               to_string(why));
             if (owner_.observer_) owner_.observer_->on_connection_dropped(flow_.transport, why);
             close(ec);
         }
 
-        void close(error_code why) {
+        void close(error_code why) override {
             if (closed_) return;
             closed_ = true;
             open_ = false;
             error_code ignored;
-            socket_.shutdown(tcp::socket::shutdown_both, ignored);
-            socket_.close(ignored);
+            // No TLS close_notify: the peer learns of the end from the TCP FIN, and waiting for its
+            // answer would hold the connection for nothing (SIP frames its own messages).
+            socket().shutdown(tcp::socket::shutdown_both, ignored);
+            socket().close(ignored);
             idle_.cancel();
             write_timer_.cancel();
             owner_.on_connection_closed(*this, why);
         }
 
-        const flow& get_flow() const noexcept { return flow_; }
-        std::uint64_t id() const noexcept { return id_; }
-        connection_direction direction() const noexcept { return direction_; }
-
     private:
+        tcp::socket& socket() {
+            if constexpr (is_tls<Stream>) {
+                return stream_.next_layer();
+            } else {
+                return stream_;
+            }
+        }
+
         void on_connect(error_code ec) {
             if (closed_) return;
             if (ec) {
-                owner_.log_->debug("tcp connect to {} failed: {}", flow_.remote.to_string(), ec.message());
+                owner_.log_->debug("{} connect to {} failed: {}", to_string(kind), flow_.remote.to_string(), ec.message());
                 close(ec);
                 return;
             }
+            if constexpr (is_tls<Stream>) {
+                error_code ignored;
+                socket().set_option(tcp::no_delay(true), ignored);
+                // SNI carries a name only (RFC 6066 §3); an address is checked, never sent.
+                error_code not_address;
+                asio::ip::make_address(host_, not_address);
+                // SSL_set_tlsext_host_name, without the macro's C cast.
+                if (not_address) {
+                    SSL_ctrl(stream_.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                             const_cast<char*>(host_.c_str()));
+                }
+                stream_.set_verify_mode(asio::ssl::verify_peer);
+                stream_.set_verify_callback(peer_name_check{asio::ssl::host_name_verification(host_), !not_address});
+                handshake(asio::ssl::stream_base::client);
+            } else {
+                on_open();
+            }
+        }
+
+        void handshake(asio::ssl::stream_base::handshake_type type)
+            requires(is_tls<Stream>)
+        {
+            handshaking_ = true;
+            arm_idle(std::min<std::chrono::steady_clock::duration>(owner_.options_.tls_handshake_timeout,
+                                                                   owner_.options_.tcp_idle_timeout));
+            stream_.async_handshake(type, [self = this->shared_from_this()](error_code ec) { self->on_handshake(ec); });
+        }
+
+        void on_handshake(error_code ec)
+            requires(is_tls<Stream>)
+        {
+            handshaking_ = false;
+            if (closed_) {
+                if (handshake_timed_out_) owner_.handshake_failed(*this, tls_failure::timeout, "no handshake in time", host_);
+                return;
+            }
+            if (ec) {
+                const long verify = SSL_get_verify_result(stream_.native_handle());
+                std::string why = ec.message();
+                if (verify != X509_V_OK) {
+                    why += ": ";
+                    why += X509_verify_cert_error_string(verify);
+                }
+                owner_.handshake_failed(*this, classify(ec, verify), why, host_);
+                close(ec);
+                return;
+            }
+            on_open();
+        }
+
+        void on_open() {
             open_ = true;
+            arm_idle(owner_.options_.tcp_idle_timeout);
             do_read();
             if (!queue_.empty() && !writing_) do_write();
         }
 
-        void arm_idle() {
-            idle_.expires_after(owner_.options_.tcp_idle_timeout);
-            idle_.async_wait([weak = weak_from_this()](error_code ec) {
+        void arm_idle(std::chrono::steady_clock::duration after) {
+            idle_.expires_after(after);
+            idle_.async_wait([weak = this->weak_from_this()](error_code ec) {
                 if (ec) return;  // re-armed or cancelled
-                if (auto self = weak.lock()) {
+                auto self = weak.lock();
+                if (!self) return;
+                if (self->handshaking_) {
+                    // Counted as a failed handshake (on_handshake), not as an idle connection.
+                    self->handshake_timed_out_ = true;
+                    self->close(asio::error::timed_out);
+                } else {
                     self->drop(connection_close::idle, asio::error::timed_out);
                 }
             });
@@ -195,8 +347,8 @@ public:
         void do_read() {
             const std::size_t chunk = 16 * 1024;
             if (buffer_.size() < used_ + chunk) buffer_.resize(used_ + chunk);
-            socket_.async_read_some(asio::buffer(buffer_.data() + used_, chunk),
-                                    [self = shared_from_this()](error_code ec, std::size_t n) {
+            stream_.async_read_some(asio::buffer(buffer_.data() + used_, chunk),
+                                    [self = this->shared_from_this()](error_code ec, std::size_t n) {
                                         self->on_read(ec, n);
                                     });
         }
@@ -204,9 +356,11 @@ public:
         void on_read(error_code ec, std::size_t n) {
             if (closed_) return;
             if (ec) {
-                // The peer closing is the normal end of a connection.
-                if (ec != asio::error::eof && ec != asio::error::operation_aborted) {
-                    owner_.log_->debug("tcp read from {}: {}", flow_.remote.to_string(), ec.message());
+                // The peer closing is the normal end of a connection (over TLS without close_notify
+                // too: SIP frames its own messages, a truncation cannot cut one short unseen).
+                if (ec != asio::error::eof && ec != asio::error::operation_aborted &&
+                    ec != asio::ssl::error::stream_truncated) {
+                    owner_.log_->debug("{} read from {}: {}", to_string(kind), flow_.remote.to_string(), ec.message());
                 }
                 close(ec);
                 return;
@@ -247,7 +401,7 @@ public:
                 owner_.user_->on_bytes(msg, flow_, framing::stream);
             }
             if (closed_) return false;
-            if (any) arm_idle();
+            if (any) arm_idle(owner_.options_.tcp_idle_timeout);
             if (start > 0) {
                 std::memmove(buffer_.data(), buffer_.data() + start, used_ - start);
                 used_ -= start;
@@ -258,8 +412,8 @@ public:
         void do_write() {
             writing_ = true;
             arm_write_timer();
-            asio::async_write(socket_, asio::buffer(queue_.front()),
-                              [self = shared_from_this()](error_code ec, std::size_t) {
+            asio::async_write(stream_, asio::buffer(queue_.front()),
+                              [self = this->shared_from_this()](error_code ec, std::size_t) {
                                   self->on_write(ec);
                               });
         }
@@ -268,7 +422,7 @@ public:
             writing_ = false;
             if (closed_) return;
             if (ec) {
-                owner_.log_->debug("tcp write to {}: {}", flow_.remote.to_string(), ec.message());
+                owner_.log_->debug("{} write to {}: {}", to_string(kind), flow_.remote.to_string(), ec.message());
                 close(ec);
                 return;
             }
@@ -287,7 +441,7 @@ public:
             write_timer_armed_ = true;
             writes_at_arming_ = writes_done_;
             write_timer_.expires_after(owner_.options_.write_timeout);
-            write_timer_.async_wait([weak = weak_from_this()](error_code ec) {
+            write_timer_.async_wait([weak = this->weak_from_this()](error_code ec) {
                 auto self = weak.lock();
                 if (!self) return;
                 self->write_timer_armed_ = false;
@@ -301,12 +455,11 @@ public:
         }
 
         impl& owner_;
-        tcp::socket socket_;
+        std::shared_ptr<asio::ssl::context> ctx_;  // TLS: the context this connection was made with
+        Stream stream_;
         asio::steady_timer idle_;
         asio::steady_timer write_timer_;
-        std::uint64_t id_;
-        connection_direction direction_;
-        flow flow_;
+        std::string host_;  // TLS outbound: the name the peer's certificate must carry
         std::vector<char> buffer_;
         std::size_t used_ = 0;
         std::size_t searched_ = 0;  // how far frame_stream searched the pending message's header
@@ -319,10 +472,14 @@ public:
         bool writing_ = false;
         bool closed_ = false;
         bool doomed_ = false;  // over the write bound, closing
+        bool handshaking_ = false;         // TLS: the handshake is under way
+        bool handshake_timed_out_ = false; // TLS: closed because the handshake took too long
     };
 
+    // A tcp:// or tls:// listener.
     struct tcp_listener {
-        tcp_listener(impl& owner, asio::io_context& io) : owner_(owner), acceptor_(io), pause_(io) {}
+        tcp_listener(impl& owner, asio::io_context& io, transport_kind kind)
+            : owner_(owner), acceptor_(io), pause_(io), kind_(kind) {}
 
         void do_accept() {
             acceptor_.async_accept([this](error_code ec, tcp::socket socket) {
@@ -336,7 +493,7 @@ public:
                 ec == asio::error::no_buffer_space) {
                 // Out of descriptors, the pending connection stays in the backlog and accept would
                 // fail again at once: a busy loop. Pause, so closing connections can free some.
-                owner_.refused(transport_kind::tcp, connection_refusal::descriptors, endpoint{});
+                owner_.refused(kind_, connection_refusal::descriptors, endpoint{});
                 pause_.expires_after(std::chrono::milliseconds(100));
                 pause_.async_wait([this](error_code e) {
                     if (!e && acceptor_.is_open()) do_accept();
@@ -344,9 +501,9 @@ public:
                 return;
             }
             if (ec) {
-                owner_.log_->warn("tcp accept on {}: {}", local_.to_string(), ec.message());
+                owner_.log_->warn("{} accept on {}: {}", to_string(kind_), local_.to_string(), ec.message());
             } else {
-                owner_.accepted(std::move(socket));
+                owner_.accepted(std::move(socket), kind_);
             }
             do_accept();
         }
@@ -354,27 +511,70 @@ public:
         impl& owner_;
         tcp::acceptor acceptor_;
         asio::steady_timer pause_;
+        transport_kind kind_;
         endpoint local_;
     };
 
-    void accepted(tcp::socket socket) {
+    // TLS connections take their share of the same budgets as TCP ones: a TLS flood is a TCP flood.
+    void accepted(tcp::socket socket, transport_kind kind) {
         error_code ec;
         const auto remote = socket.remote_endpoint(ec);
         if (ec) return;  // reset before we got to it
         const auto local = socket.local_endpoint(ec);
         if (ec) return;
         if (auto refusal = budget_.admit_inbound(remote.address())) {
-            refused(transport_kind::tcp, *refusal, to_endpoint(remote));
+            refused(kind, *refusal, to_endpoint(remote));
             socket.close(ec);
             return;
         }
         socket.set_option(tcp::no_delay(true), ec);
-        auto conn = std::make_shared<tcp_connection>(*this, std::move(socket), next_connection_id_++,
-                                                     connection_direction::inbound);
-        connections_.emplace(conn->id(), conn);
-        conn->start_inbound(to_endpoint(local), to_endpoint(remote));
-        by_remote_[conn->get_flow().remote.to_string()] = conn->id();
-        if (observer_) observer_->on_connection_opened(transport_kind::tcp, connection_direction::inbound);
+        std::shared_ptr<connection> conn;
+        if (kind == transport_kind::tls) {
+            // The contexts loaded last: after a reload, the next connection gets the new certificate.
+            auto c = std::make_shared<stream_connection<tls_stream>>(*this, std::move(socket), next_connection_id_++,
+                                                                     connection_direction::inbound, tls_.server);
+            connections_.emplace(c->id(), c);
+            c->start_inbound(to_endpoint(local), to_endpoint(remote));
+            conn = std::move(c);
+        } else {
+            auto c = std::make_shared<stream_connection<tcp::socket>>(*this, std::move(socket), next_connection_id_++,
+                                                                      connection_direction::inbound);
+            connections_.emplace(c->id(), c);
+            c->start_inbound(to_endpoint(local), to_endpoint(remote));
+            conn = std::move(c);
+        }
+        by_remote_[remote_key(kind, conn->get_flow().remote, {})] = conn->id();
+        if (observer_) observer_->on_connection_opened(kind, connection_direction::inbound);
+    }
+
+    // Connections are reused per transport and peer (RFC 3261 §18.1.1); over TLS per expected
+    // certificate name too: a connection verified for one name proves nothing of another.
+    static std::string remote_key(transport_kind kind, const endpoint& remote, std::string_view host) {
+        std::string key(to_string(kind));
+        key += ' ';
+        key += remote.to_string();
+        if (kind == transport_kind::tls && !host.empty()) {
+            key += ' ';
+            key += host;
+        }
+        return key;
+    }
+
+    // A refused handshake: counted, and logged where someone can act on it (a provider's
+    // certificate is for us to fix or report: warn; a PBX or a scanner failing is theirs: debug).
+    void handshake_failed(const connection& c, tls_failure why, const std::string& detail, const std::string& host) {
+        const flow& f = c.get_flow();
+        if (c.direction() == connection_direction::outbound) {
+            log_->warn("tls connection {} to {}: handshake failed ({}), expecting a certificate for {}: {}", c.id(),
+                       f.remote.to_string(), to_string(why), host, detail);
+        } else {
+            log_->debug("tls connection {} from {}: handshake failed ({}): {}", c.id(), f.remote.to_string(),
+                        to_string(why), detail);
+        }
+        if (tls_observer_) {
+            tls_observer_->on_handshake_failure(
+                c.direction() == connection_direction::outbound ? tls_direction::outbound : tls_direction::inbound, why);
+        }
     }
 
     // Counted every time, logged at most once per 10 s per reason: an attacker opening thousands
@@ -452,7 +652,9 @@ public:
             order_.emplace_back(kind, l->local_);
             udp_.push_back(std::move(l));
         } else {
-            auto l = std::make_unique<tcp_listener>(*this, io_);
+            // A tls:// listener presents our certificate: without one loaded it has nothing to say.
+            if (kind == transport_kind::tls && !tls_.server) return asio::error::no_protocol_option;
+            auto l = std::make_unique<tcp_listener>(*this, io_, kind);
             tcp::endpoint tep(ep.address, ep.port);
             l->acceptor_.open(tep.protocol(), ec);
             if (ec) return ec;
@@ -482,19 +684,20 @@ public:
         for (auto& [id, c] : conns) c->close(asio::error::operation_aborted);
     }
 
-    boost::system::result<flow> flow_to(transport_kind kind, const endpoint& remote) {
+    boost::system::result<flow> flow_to(transport_kind kind, const endpoint& remote, std::string_view host) {
         if (kind == transport_kind::udp) {
             udp_listener* l = pick_udp(remote.address.is_v6());
             if (!l) return error_code(asio::error::address_family_not_supported);
             return flow{transport_kind::udp, l->local_, remote, 0};
         }
-        auto key = remote.to_string();
+        auto key = remote_key(kind, remote, host);
         if (auto it = by_remote_.find(key); it != by_remote_.end()) {
             if (auto c = connections_.find(it->second); c != connections_.end()) return c->second->get_flow();
         }
+        // Our Via and Contact name a listener of this transport (RFC 3261 §18.1.1).
         tcp_listener* listener = nullptr;
         for (auto& l : tcp_) {
-            if (l->local_.address.is_v6() == remote.address.is_v6()) {
+            if (l->kind_ == kind && l->local_.address.is_v6() == remote.address.is_v6()) {
                 listener = l.get();
                 break;
             }
@@ -504,11 +707,22 @@ public:
             refused(kind, *refusal, remote);
             return error_code(asio::error::no_buffer_space);
         }
-        auto conn = std::make_shared<tcp_connection>(*this, tcp::socket(io_), next_connection_id_++,
-                                                     connection_direction::outbound);
-        connections_.emplace(conn->id(), conn);
+        const tcp::endpoint to(remote.address, remote.port);
+        std::shared_ptr<connection> conn;
+        if (kind == transport_kind::tls) {
+            auto c = std::make_shared<stream_connection<tls_stream>>(*this, tcp::socket(io_), next_connection_id_++,
+                                                                     connection_direction::outbound, tls_.client);
+            connections_.emplace(c->id(), c);
+            c->start_outbound(to, listener->local_, host);
+            conn = std::move(c);
+        } else {
+            auto c = std::make_shared<stream_connection<tcp::socket>>(*this, tcp::socket(io_), next_connection_id_++,
+                                                                      connection_direction::outbound);
+            connections_.emplace(c->id(), c);
+            c->start_outbound(to, listener->local_, host);
+            conn = std::move(c);
+        }
         by_remote_[key] = conn->id();
-        conn->start_outbound(tcp::endpoint(remote.address, remote.port), listener->local_);
         if (observer_) observer_->on_connection_opened(kind, connection_direction::outbound);
         return conn->get_flow();
     }
@@ -537,16 +751,16 @@ public:
         return {};
     }
 
-    void on_connection_closed(tcp_connection& c, error_code why) {
+    void on_connection_closed(connection& c, error_code why) {
         flow f = c.get_flow();
         auto keep = connections_.find(c.id());
-        std::shared_ptr<tcp_connection> hold;
+        std::shared_ptr<connection> hold;
         if (keep != connections_.end()) {
             hold = keep->second;  // keep `c` alive until this function returns
             connections_.erase(keep);
         }
-        auto key = f.remote.to_string();
-        if (auto r = by_remote_.find(key); r != by_remote_.end() && r->second == c.id()) by_remote_.erase(r);
+        // Its key holds the name it was opened for (TLS): find it by id.
+        std::erase_if(by_remote_, [&c](const auto& entry) { return entry.second == c.id(); });
         if (c.direction() == connection_direction::inbound) {
             budget_.release_inbound(f.remote.address);
         } else {
@@ -568,6 +782,8 @@ public:
     std::shared_ptr<spdlog::logger> log_;
     transport_user* user_ = nullptr;
     connection_observer* observer_ = nullptr;
+    tls_observer* tls_observer_ = nullptr;
+    tls_contexts tls_;  // the ones new connections take; connections up keep theirs
     detail::connection_budget budget_;
     std::array<detail::log_throttle, 4> refusal_log_{
         detail::log_throttle(std::chrono::seconds(10)), detail::log_throttle(std::chrono::seconds(10)),
@@ -575,7 +791,7 @@ public:
     std::vector<std::unique_ptr<udp_listener>> udp_;
     std::vector<std::unique_ptr<tcp_listener>> tcp_;
     std::vector<std::pair<transport_kind, endpoint>> order_;
-    std::unordered_map<std::uint64_t, std::shared_ptr<tcp_connection>> connections_;
+    std::unordered_map<std::uint64_t, std::shared_ptr<connection>> connections_;
     std::unordered_map<std::string, std::uint64_t> by_remote_;
     std::uint64_t next_connection_id_ = 1;
 };
@@ -598,8 +814,17 @@ void asio_transport::start() { impl_->start(); }
 void asio_transport::stop() { impl_->stop(); }
 
 boost::system::result<flow> asio_transport::flow_to(transport_kind kind, const endpoint& remote) {
-    return impl_->flow_to(kind, remote);
+    return impl_->flow_to(kind, remote, {});
 }
+
+boost::system::result<flow> asio_transport::flow_to_host(transport_kind kind, const endpoint& remote,
+                                                         std::string_view host) {
+    return impl_->flow_to(kind, remote, host);
+}
+
+void asio_transport::set_tls(tls_contexts contexts) { impl_->tls_ = std::move(contexts); }
+
+void asio_transport::set_tls_observer(tls_observer& observer) noexcept { impl_->tls_observer_ = &observer; }
 
 error_code asio_transport::send(const flow& f, std::string_view bytes) { return impl_->send(f, bytes); }
 

@@ -1,8 +1,9 @@
-// SIP over UDP and TCP on Boost.Asio: listening sockets, stream framing, outbound connections.
+// SIP over UDP, TCP and TLS on Boost.Asio: listening sockets, stream framing, outbound connections.
 #pragma once
 
 #include "sip/transport/connection_events.hpp"
 #include "sip/transport/flow.hpp"
+#include "sip/transport/tls.hpp"
 #include "sip/transport/transport.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -15,6 +16,8 @@
 #include <vector>
 
 namespace b2b::sip {
+
+struct tls_contexts;  // sip/transport/tls_context.hpp
 
 struct asio_transport_options {
     std::size_t max_message_size = 65535;
@@ -31,15 +34,20 @@ struct asio_transport_options {
     /// and the connection is closed; and the longest one write may take.
     std::size_t max_queued_bytes = 256 * 1024;
     std::chrono::seconds write_timeout{32};
+    /// A TLS connection whose handshake is not done within this is closed (a peer that opens
+    /// connections and says nothing must not hold them for the whole idle timeout).
+    std::chrono::seconds tls_handshake_timeout{10};
     /// Socket buffer sizes for UDP (0 = system default); large buffers absorb bursts.
     int udp_receive_buffer = 4 * 1024 * 1024;
     int udp_send_buffer = 4 * 1024 * 1024;
 };
 
-/// The production transport: UDP sockets and TCP listeners bound to the configured
-/// addresses, plus outbound TCP connections opened on demand. A UDP datagram is handed up
-/// as one message; a TCP stream is cut into messages by Content-Length (`frame_stream`),
-/// answering RFC 5626 CRLF keep-alive pings on the way.
+/// The production transport: UDP sockets and TCP and TLS listeners bound to the configured
+/// addresses, plus outbound TCP and TLS connections opened on demand. A UDP datagram is handed
+/// up as one message; a TCP or TLS stream is cut into messages by Content-Length
+/// (`frame_stream`), answering RFC 5626 CRLF keep-alive pings on the way. TLS connections take
+/// part in the same connection budgets as TCP ones; an outbound one verifies the peer's
+/// certificate (chain and host name) before any message goes out.
 ///
 /// @par Thread safety
 /// None: every call and every callback to the `transport_user` happens on the thread running
@@ -55,8 +63,14 @@ public:
     void set_user(transport_user& user) noexcept;
     /// Who hears of connections opened, closed and refused (metrics); optional.
     void set_observer(connection_observer& observer) noexcept;
+    /// Who hears of failed TLS handshakes (metrics); optional.
+    void set_tls_observer(tls_observer& observer) noexcept;
+    /// The TLS contexts new connections use from now on (tls:// listeners: `server`; outbound:
+    /// `client`); connections up keep the ones they were made with. Before `listen(tls, ...)`.
+    void set_tls(tls_contexts contexts);
 
-    /// Binds a socket (UDP) or a listener (TCP). Port 0 picks a free port: see `listening`.
+    /// Binds a socket (UDP) or a listener (TCP, TLS). Port 0 picks a free port: see `listening`.
+    /// A TLS listener needs a server context (`set_tls` with a certificate): no_protocol_option.
     boost::system::error_code listen(transport_kind kind, const endpoint& ep);
 
     /// The bound local endpoints, in the order `listen` was called.
@@ -69,6 +83,8 @@ public:
 
     // sip::transport
     boost::system::result<flow> flow_to(transport_kind kind, const endpoint& remote) override;
+    boost::system::result<flow> flow_to_host(transport_kind kind, const endpoint& remote,
+                                             std::string_view host) override;
     boost::system::error_code send(const flow& f, std::string_view bytes) override;
 
     /// Number of open stream connections (for metrics and tests).

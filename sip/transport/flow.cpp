@@ -9,8 +9,18 @@ std::string_view to_string(transport_kind k) noexcept {
     switch (k) {
         case transport_kind::udp: return "UDP";
         case transport_kind::tcp: return "TCP";
+        case transport_kind::tls: return "TLS";
     }
     return "UDP";
+}
+
+std::string_view transport_param(transport_kind k) noexcept {
+    switch (k) {
+        case transport_kind::udp: return "";
+        case transport_kind::tcp: return ";transport=tcp";
+        case transport_kind::tls: return ";transport=tls";
+    }
+    return "";
 }
 
 bool transport_from_string(std::string_view s, transport_kind& out) noexcept {
@@ -20,6 +30,10 @@ bool transport_from_string(std::string_view s, transport_kind& out) noexcept {
     }
     if (boost::algorithm::iequals(s, "tcp")) {
         out = transport_kind::tcp;
+        return true;
+    }
+    if (boost::algorithm::iequals(s, "tls")) {
+        out = transport_kind::tls;
         return true;
     }
     return false;

@@ -10,12 +10,16 @@
 
 namespace b2b::sip {
 
-enum class transport_kind : std::uint8_t { udp, tcp };
+/// `tls` is TLS over TCP (RFC 3261 §26.2): a stream transport like `tcp`.
+enum class transport_kind : std::uint8_t { udp, tcp, tls };
 
-/// "UDP" or "TCP", as written in a Via header.
+/// "UDP", "TCP" or "TLS", as written in a Via header.
 std::string_view to_string(transport_kind k) noexcept;
-/// Case-insensitive "udp"/"tcp"; false for anything else.
+/// Case-insensitive "udp"/"tcp"/"tls"; false for anything else.
 bool transport_from_string(std::string_view s, transport_kind& out) noexcept;
+/// The URI parameter that names `k` in our Contact and Request-URIs: "" for UDP (the default,
+/// RFC 3263 §4.1), ";transport=tcp", ";transport=tls".
+std::string_view transport_param(transport_kind k) noexcept;
 
 struct endpoint {
     boost::asio::ip::address address;

@@ -29,7 +29,7 @@ public:
     virtual void on_flow_closed(const flow& f, boost::system::error_code ec) = 0;
 };
 
-/// Sends SIP messages. Implemented over Boost.Asio (UDP, TCP) and by the loopback fake in
+/// Sends SIP messages. Implemented over Boost.Asio (UDP, TCP, TLS) and by the loopback fake in
 /// tests. All calls happen on the I/O thread that owns the transport.
 class transport {
 public:
@@ -41,6 +41,16 @@ public:
     /// `local` endpoint is what goes in our Via sent-by and Contact. Fails when we do not
     /// listen on that transport.
     virtual boost::system::result<flow> flow_to(transport_kind kind, const endpoint& remote) = 0;
+
+    /// As `flow_to`, towards a peer we know by a host (a name or an address literal, as its URI
+    /// writes it). Over TLS a new connection names `host` in SNI and requires the peer's
+    /// certificate to match it (RFC 5922 §7.2); `flow_to` matches the address instead. Other
+    /// transports have no use for the name.
+    virtual boost::system::result<flow> flow_to_host(transport_kind kind, const endpoint& remote,
+                                                     std::string_view host) {
+        static_cast<void>(host);
+        return flow_to(kind, remote);
+    }
 
     /// Sends `bytes` on `f`. UDP: a datagram from `f.local` to `f.remote`. TCP: on connection
     /// `f.connection` (an error when it is gone). A returned error means nothing was sent.

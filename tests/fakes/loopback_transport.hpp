@@ -77,7 +77,7 @@ public:
     boost::system::result<sip::flow> flow_to(sip::transport_kind kind,
                                              const sip::endpoint& remote) override {
         sip::flow f{kind, local_, remote, 0};
-        if (kind == sip::transport_kind::tcp) {
+        if (kind != sip::transport_kind::udp) {
             f.connection = connection_for(remote);
         }
         return f;

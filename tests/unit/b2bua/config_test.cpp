@@ -331,7 +331,7 @@ TEST(config, inbound_errors_name_the_field) {
     EXPECT_EQ(error_of(std::string(documented) + "inbound_routes:\n  - { prefix: \"\" }\n"),
               "inbound_routes[0].to: is required (the PBX's SIP URI, e.g. sip:10.0.0.5:5060, or { registered: USER })");
     EXPECT_EQ(error_of(std::string(documented) + "inbound_routes:\n  - { to: \"http://x\" }\n"),
-              "inbound_routes[0].to: 'http://x' is not a sip: URI");
+              "inbound_routes[0].to: 'http://x' is not a sip: or sips: URI");
     EXPECT_EQ(error_of(std::string(documented) + "inbound_routes:\n  - { to: \"sip:10.0.0.5\", prepend: \"0 1\" }\n"),
               "inbound_routes[0].prepend: '0 1' may hold only digits, letters, +, * and #");
     EXPECT_EQ(error_of(std::string(documented) + "inbound_routes:\n  - { to: \"sip:10.0.0.5\", username: u }\n"),
@@ -504,6 +504,63 @@ TEST(config, missing_file_is_reported) {
     } catch (const config_error& e) {
         EXPECT_NE(std::string(e.what()).find("/nonexistent/b2bua.yaml"), std::string::npos);
     }
+}
+
+// SIP over TLS (RFC 3261 §26): tls:// listeners need our certificate; sips: and transport=tls
+// trunks are TLS to port 5061 by default and need a tls:// listener.
+TEST(config, tls_listener_and_trunks) {
+    const std::string tls = with(documented, "  listen: [ \"udp://127.0.0.1:5070\", \"tcp://127.0.0.1:5070\" ]",
+                                 "  listen: [ \"udp://127.0.0.1:5070\", \"tls://127.0.0.1:5071\" ]\n"
+                                 "  tls: { certificate: /etc/b2bua/cert.pem, key: /etc/b2bua/key.pem }");
+    auto c = parse_config(tls);
+    EXPECT_EQ(c.sip.listen[1].transport, sip::transport_kind::tls);
+    EXPECT_EQ(c.sip.listen[1].address.port, 5071);
+    EXPECT_EQ(c.sip.tls.certificate, "/etc/b2bua/cert.pem");
+    EXPECT_EQ(c.sip.tls.key, "/etc/b2bua/key.pem");
+    EXPECT_EQ(c.sip.tls.ca, "");  // the system store
+
+    const auto trunk = [&](const std::string& uri) {
+        return parse_config(with(tls, "\"sip:127.0.0.1:5080\"", "\"" + uri + "\"")).upstream.trunks[0];
+    };
+    auto t = trunk("sip:127.0.0.1;transport=tls");
+    EXPECT_EQ(t.transport, sip::transport_kind::tls);
+    EXPECT_FALSE(t.sips);
+    EXPECT_EQ(t.address.port, 5061);
+    EXPECT_EQ(t.host, "127.0.0.1");
+    EXPECT_EQ(routing::request_uri_at(t, "100"), "sip:100@127.0.0.1;transport=tls");
+    t = trunk("sips:127.0.0.1:5091");
+    EXPECT_EQ(t.transport, sip::transport_kind::tls);
+    EXPECT_TRUE(t.sips);
+    EXPECT_EQ(t.address.port, 5091);
+    EXPECT_EQ(routing::request_uri_at(t, "100"), "sips:100@127.0.0.1:5091");
+    // §26.2.2: sips: with transport=tcp is TLS over TCP.
+    EXPECT_EQ(trunk("sips:127.0.0.1;transport=tcp").transport, sip::transport_kind::tls);
+    EXPECT_EQ(trunk("sip:localhost:5061;transport=TLS").host, "localhost");
+
+    const std::string with_ca = with(tls, "key: /etc/b2bua/key.pem }", "key: /etc/b2bua/key.pem, ca: /etc/b2bua/ca.pem }");
+    EXPECT_EQ(parse_config(with_ca).sip.tls.ca, "/etc/b2bua/ca.pem");
+    // A TLS client only (no tls:// listener, no certificate) is refused: our Via names a tls:// address.
+    EXPECT_EQ(error_of(with(documented, "\"sip:127.0.0.1:5080\"", "\"sips:127.0.0.1\"")),
+              "upstream.trunks[0].uri: 'sips:127.0.0.1' is reached over TLS: sip.listen needs a tls:// address");
+}
+
+TEST(config, tls_errors_name_the_field) {
+    const auto listen_tls = [](const std::string& tls_section) {
+        return with(documented, "  listen: [ \"udp://127.0.0.1:5070\", \"tcp://127.0.0.1:5070\" ]",
+                    "  listen: [ \"tls://127.0.0.1:5071\" ]\n" + tls_section);
+    };
+    EXPECT_EQ(error_of(listen_tls("")),
+              "sip.tls.certificate: is required with a tls:// address in sip.listen (sip.listen[0])");
+    EXPECT_EQ(error_of(listen_tls("  tls: { certificate: /c.pem }")), "sip.tls.key: is required with sip.tls.certificate");
+    EXPECT_EQ(error_of(listen_tls("  tls: { key: /k.pem }")), "sip.tls.certificate: is required with sip.tls.key");
+    EXPECT_EQ(error_of(listen_tls("  tls: { certificate: /c.pem, key: /k.pem, cafile: /ca.pem }")),
+              "sip.tls.cafile: unknown key (line 4); expected one of: certificate, key, ca");
+    EXPECT_EQ(error_of(listen_tls("  tls: { certificate: \"\", key: /k.pem }")), "sip.tls.certificate: must not be empty");
+    const std::string ok = listen_tls("  tls: { certificate: /c.pem, key: /k.pem }");
+    EXPECT_EQ(error_of(with(ok, "\"sip:127.0.0.1:5080\"", "\"sips:127.0.0.1;transport=udp\"")),
+              "upstream.trunks[0].uri: sips: is TLS over TCP: transport=udp does not go with it");
+    EXPECT_EQ(error_of(with(ok, "\"sip:127.0.0.1:5080\"", "\"sip:127.0.0.1;transport=sctp\"")),
+              "upstream.trunks[0].uri: transport 'sctp' is not supported (udp, tcp, tls)");
 }
 
 }  // namespace

@@ -59,6 +59,14 @@ TEST(dialog, advertised_port_replaces_the_flows_and_ipv6_is_bracketed) {
     EXPECT_EQ(m->contacts()[0].uri.host, "[::1]");
 }
 
+TEST(dialog, identity_over_tls_says_transport_tls_or_sips) {
+    auto f = udp_flow();
+    f.transport = sip::transport_kind::tls;
+    EXPECT_EQ(make_identity(f, "").contact, "<sip:b2bua@127.0.0.1:5070;transport=tls>");
+    // RFC 3261 §8.1.1.8: a sips: Request-URI asks for a sips: Contact (which implies TLS).
+    EXPECT_EQ(make_identity(f, "sbc.example.net", true).contact, "<sips:b2bua@sbc.example.net:5070>");
+}
+
 TEST(dialog, in_dialog_request_has_one_via_the_route_set_and_the_next_cseq) {
     dialog_state d;
     d.call_id = "abc";
@@ -129,6 +137,9 @@ TEST(dialog, next_hop_takes_ip_literals_only) {
     const sip::endpoint fallback{boost::asio::ip::make_address("127.0.0.1"), 5080};
     EXPECT_EQ(next_hop("sip:gw@192.0.2.7:5062", fallback).to_string(), "192.0.2.7:5062");
     EXPECT_EQ(next_hop("<sip:192.0.2.8;lr>", fallback).to_string(), "192.0.2.8:5060");
+    // RFC 3261 §19.1.2: TLS defaults to 5061.
+    EXPECT_EQ(next_hop("<sips:192.0.2.8;lr>", fallback).to_string(), "192.0.2.8:5061");
+    EXPECT_EQ(next_hop("sip:gw@192.0.2.9;transport=TLS", fallback).to_string(), "192.0.2.9:5061");
     EXPECT_EQ(next_hop("sip:gw@[2001:db8::1]:5070", fallback).to_string(), "[2001:db8::1]:5070");
     EXPECT_EQ(next_hop("sip:gw@edge.example.net", fallback).to_string(), "127.0.0.1:5080");
     EXPECT_EQ(next_hop("garbage", fallback).to_string(), "127.0.0.1:5080");

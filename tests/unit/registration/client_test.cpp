@@ -185,6 +185,15 @@ TEST_F(registration_client_test, an_advertised_host_and_port_go_in_our_via_and_c
     EXPECT_EQ(status().granted, 120s);
 }
 
+TEST_F(registration_client_test, over_tls_the_request_uri_and_contact_say_so) {
+    target.transport = sip::transport_kind::tls;
+    client().start();
+    const sip::message r = last_register();
+    EXPECT_EQ(r.request_uri().text, "sip:127.0.0.2:5090;transport=tls");
+    EXPECT_EQ(r.contacts().front().text, "<sip:" + target.contact_user + "@127.0.0.1:5060;transport=tls>");
+    EXPECT_EQ(net.sent().back().flow.transport, sip::transport_kind::tls);
+}
+
 TEST_F(registration_client_test, a_challenge_is_answered_and_the_200_grants_our_contacts_expires) {
     client().start();
     challenge();

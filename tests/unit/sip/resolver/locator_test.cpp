@@ -134,7 +134,11 @@ TEST(Locate, ExplicitPortOrTransportSkipsNaptrAndSrv) {
     l = run_locate(dns, {"p.test", 0, transport_kind::tcp});
     ASSERT_TRUE(l.found);
     EXPECT_EQ(l.found->targets, (std::vector<target>{t(transport_kind::tcp, "192.0.2.7", 5060)}));
-    EXPECT_EQ(dns.asked, (std::vector<std::string>{"A p.test", "A p.test"}));
+    l = run_locate(dns, {"p.test", 0, transport_kind::tls});
+    ASSERT_TRUE(l.found);
+    EXPECT_EQ(l.found->targets, (std::vector<target>{t(transport_kind::tls, "192.0.2.7", 5061)}))
+        << "RFC 3261 §19.1.2: 5061 for TLS";
+    EXPECT_EQ(dns.asked, (std::vector<std::string>{"A p.test", "A p.test", "A p.test"}));
 }
 
 TEST(Locate, NothingFoundSaysWhy) {

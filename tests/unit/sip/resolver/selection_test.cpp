@@ -32,16 +32,18 @@ TEST(NaptrChoices, KeepsSupportedServicesInOrderThenPreference) {
     std::vector<naptr_record> records{
         {20, 10, "s", "SIP+D2U", "_sip._udp.example.com"},
         {10, 20, "s", "SIP+D2T", "_sip._tcp.example.com"},
-        {10, 10, "s", "SIPS+D2T", "_sips._tcp.example.com"},  // TLS: not offered by this build
+        {10, 10, "s", "SIPS+D2T", "_sips._tcp.example.com"},  // TLS (RFC 3263 §4.1)
         {10, 5, "s", "SIP+D2S", "_sip._sctp.example.com"},    // SCTP: never
         {5, 5, "u", "SIP+D2U", "!^.*$!sip:x@example.com!"},   // not an SRV pointer
     };
     const auto c = naptr_choices(records);
-    ASSERT_EQ(c.size(), 2u);
-    EXPECT_EQ(c[0].transport, transport_kind::tcp);
-    EXPECT_EQ(c[0].name, "_sip._tcp.example.com");
-    EXPECT_EQ(c[1].transport, transport_kind::udp);
-    EXPECT_EQ(c[1].name, "_sip._udp.example.com");
+    ASSERT_EQ(c.size(), 3u);
+    EXPECT_EQ(c[0].transport, transport_kind::tls);
+    EXPECT_EQ(c[0].name, "_sips._tcp.example.com");
+    EXPECT_EQ(c[1].transport, transport_kind::tcp);
+    EXPECT_EQ(c[1].name, "_sip._tcp.example.com");
+    EXPECT_EQ(c[2].transport, transport_kind::udp);
+    EXPECT_EQ(c[2].name, "_sip._udp.example.com");
 }
 
 TEST(NaptrChoices, ServiceAndFlagsAreCaseInsensitive) {

@@ -3,59 +3,16 @@
 // from any resolved address are the trunk's.
 #include "call_flow.hpp"
 
-#include "sip/resolver/dns_lookup.hpp"
-
-#include <deque>
-#include <map>
+#include "tests/fakes/scripted_dns.hpp"
 
 namespace b2b::b2bua::test {
 namespace {
 
 using namespace std::chrono_literals;
 
-/// A DNS whose answers come from tables, delivered when the test says (`run`).
-class fake_dns final : public sip::resolver::dns_lookup {
-public:
-    std::map<std::string, std::vector<const char*>> hosts;  ///< A records, TTL `ttl`
-    std::uint32_t ttl = 60;
-    std::vector<std::string> asked;
-
-    void naptr(const std::string& name, std::function<void(sip::resolver::naptr_answer)> done) override {
-        asked.push_back("NAPTR " + name);
-        queue_.push_back([done] { done({sip::resolver::naptr_answer::status::no_data, {}, 0}); });
-    }
-    void srv(const std::string& name, std::function<void(sip::resolver::srv_answer)> done) override {
-        asked.push_back("SRV " + name);
-        queue_.push_back([done] { done({sip::resolver::srv_answer::status::no_data, {}, 0}); });
-    }
-    void addresses(const std::string& name, std::function<void(sip::resolver::address_answer)> done) override {
-        asked.push_back("A " + name);
-        queue_.push_back([this, name, done] {
-            sip::resolver::address_answer a;
-            auto it = hosts.find(name);
-            a.result = it == hosts.end() ? sip::resolver::address_answer::status::no_data
-                                         : sip::resolver::address_answer::status::ok;
-            if (it != hosts.end()) {
-                for (auto ip : it->second) a.records.push_back(boost::asio::ip::make_address(ip));
-                a.ttl = ttl;
-            }
-            done(a);
-        });
-    }
-    void run() {
-        while (!queue_.empty()) {
-            auto f = std::move(queue_.front());
-            queue_.pop_front();
-            f();
-        }
-    }
-
-private:
-    std::deque<std::function<void()>> queue_;
-};
-
 struct dns_holder {
-    fake_dns dns;
+    sip::resolver::test::scripted_dns dns;
+    std::uint32_t ttl = 60;  ///< of the A records `resolve` gives
 };
 
 /// Trunk carrier is `sip:carrier.test:5201`: its A records are 127.0.0.21 (the carrier actor)
@@ -73,7 +30,7 @@ protected:
     }
 
     void resolve(std::vector<const char*> ips) {
-        dns.hosts["carrier.test"] = std::move(ips);
+        dns.hosts["carrier.test"] = sip::resolver::test::a_records(ips, ttl);
         dns.run();
     }
 
@@ -135,9 +92,9 @@ TEST_F(dns_flow, a_silent_target_is_given_up_after_invite_timeout_and_the_next_o
 }
 
 TEST_F(dns_flow, targets_follow_the_ttl) {
-    dns.ttl = 30;
+    ttl = 30;
     resolve({"127.0.0.22"});
-    dns.hosts["carrier.test"] = {"127.0.0.21"};
+    dns.hosts["carrier.test"] = sip::resolver::test::a_records({"127.0.0.21"}, ttl);
     clock.advance(29s);
     dns.run();
     EXPECT_EQ(dns.asked.size(), 1u);

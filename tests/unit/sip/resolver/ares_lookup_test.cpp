@@ -13,7 +13,7 @@ namespace {
 // A name server that never answers (a bound UDP socket nobody reads): the query ends as
 // `failed` after c-ares's own timeouts, driven by the event loop, which keeps serving other
 // work in the meantime (nothing blocks).
-TEST(AresLookup, SilentServerFailsWithoutBlockingTheLoop) {
+TEST(ares_lookup, silent_server_fails_without_blocking_the_loop) {
     boost::asio::io_context io;
     boost::asio::ip::udp::socket silent(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
     ares_lookup::options o;
@@ -39,7 +39,7 @@ TEST(AresLookup, SilentServerFailsWithoutBlockingTheLoop) {
 
 // Destroyed (or shut down) with a query under way: its callback is never called and nothing
 // of c-ares is left on the loop, whose run() then returns at once.
-TEST(AresLookup, DestroyedOrShutDownWithAQueryUnderWayLeavesNothing) {
+TEST(ares_lookup, destroyed_or_shut_down_with_aquery_under_way_leaves_nothing) {
     for (const bool shut_down : {false, true}) {
         boost::asio::io_context io;
         boost::asio::ip::udp::socket silent(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
@@ -63,7 +63,7 @@ TEST(AresLookup, DestroyedOrShutDownWithAQueryUnderWayLeavesNothing) {
     }
 }
 
-TEST(AresLookup, DefaultsToTheSystemResolver) {
+TEST(ares_lookup, defaults_to_the_system_resolver) {
     boost::asio::io_context io;
     ares_lookup::options o;
     EXPECT_NO_THROW(ares_lookup(io.get_executor(), o));  // the system's resolv.conf

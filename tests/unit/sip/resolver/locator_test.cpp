@@ -1,5 +1,7 @@
 #include "sip/resolver/locator.hpp"
 
+#include "tests/fakes/scripted_dns.hpp"
+
 #include <gtest/gtest.h>
 
 #include <deque>
@@ -8,56 +10,11 @@
 namespace b2b::sip::resolver {
 namespace {
 
+using test::a_records;
+using fake_dns = test::scripted_dns;
+
 using addr = boost::asio::ip::address;
 
-// Answers from tables, delivered later (run()), as the dns_lookup contract says; records
-// every query asked, in order.
-class fake_dns final : public dns_lookup {
-public:
-    std::map<std::string, naptr_answer> naptrs;
-    std::map<std::string, srv_answer> srvs;
-    std::map<std::string, address_answer> hosts;
-    std::vector<std::string> asked;
-
-    void naptr(const std::string& name, std::function<void(naptr_answer)> done) override {
-        asked.push_back("NAPTR " + name);
-        queue_.push_back([this, name, done] { done(find(naptrs, name)); });
-    }
-    void srv(const std::string& name, std::function<void(srv_answer)> done) override {
-        asked.push_back("SRV " + name);
-        queue_.push_back([this, name, done] { done(find(srvs, name)); });
-    }
-    void addresses(const std::string& name, std::function<void(address_answer)> done) override {
-        asked.push_back("A " + name);
-        queue_.push_back([this, name, done] { done(find(hosts, name)); });
-    }
-    void run() {
-        while (!queue_.empty()) {
-            auto f = std::move(queue_.front());
-            queue_.pop_front();
-            f();
-        }
-    }
-
-private:
-    template <typename A>
-    static A find(const std::map<std::string, A>& m, const std::string& name) {
-        auto it = m.find(name);
-        if (it != m.end()) return it->second;
-        A none;
-        none.result = A::status::no_data;
-        return none;
-    }
-    std::deque<std::function<void()>> queue_;
-};
-
-address_answer a_records(std::initializer_list<const char*> ips, std::uint32_t ttl) {
-    address_answer a;
-    a.result = address_answer::status::ok;
-    for (auto ip : ips) a.records.push_back(boost::asio::ip::make_address(ip));
-    a.ttl = ttl;
-    return a;
-}
 
 target t(transport_kind k, const char* ip, std::uint16_t port) { return {k, {boost::asio::ip::make_address(ip), port}}; }
 
@@ -70,7 +27,7 @@ location run_locate(fake_dns& dns, peer_name peer) {
     return out ? *out : location{};
 }
 
-TEST(Locate, NaptrThenSrvThenAddresses) {
+TEST(locate, naptr_then_srv_then_addresses) {
     fake_dns dns;
     dns.naptrs["provider.test"] = {naptr_answer::status::ok,
                                    {{10, 10, "s", "SIP+D2U", "_sip._udp.provider.test"}},
@@ -89,7 +46,7 @@ TEST(Locate, NaptrThenSrvThenAddresses) {
                                                    "A a.provider.test", "A b.provider.test"}));
 }
 
-TEST(Locate, NaptrTransportPreferenceIsTheProvidersOrder) {
+TEST(locate, naptr_transport_preference_is_the_providers_order) {
     fake_dns dns;
     dns.naptrs["p.test"] = {naptr_answer::status::ok,
                             {{20, 10, "s", "SIP+D2U", "_sip._udp.p.test"}, {10, 10, "s", "SIP+D2T", "_sip._tcp.p.test"}},
@@ -104,7 +61,7 @@ TEST(Locate, NaptrTransportPreferenceIsTheProvidersOrder) {
                                                      t(transport_kind::udp, "192.0.2.2", 5060)}));
 }
 
-TEST(Locate, WithoutNaptrSrvPerTransport) {
+TEST(locate, without_naptr_srv_per_transport) {
     fake_dns dns;
     dns.srvs["_sip._tcp.p.test"] = {srv_answer::status::ok, {{10, 0, 5070, "h.p.test"}}, 100};
     dns.hosts["h.p.test"] = a_records({"192.0.2.9"}, 100);
@@ -115,7 +72,7 @@ TEST(Locate, WithoutNaptrSrvPerTransport) {
                                                    "A h.p.test"}));
 }
 
-TEST(Locate, WithoutSrvTheHostOnPort5060) {
+TEST(locate, without_srv_the_host_on_port5060) {
     fake_dns dns;
     dns.hosts["p.test"] = a_records({"192.0.2.7", "2001:db8::7"}, 45);
     const auto l = run_locate(dns, {"p.test", 0, std::nullopt});
@@ -125,7 +82,7 @@ TEST(Locate, WithoutSrvTheHostOnPort5060) {
     EXPECT_EQ(l.found->ttl, std::chrono::seconds(45));
 }
 
-TEST(Locate, ExplicitPortOrTransportSkipsNaptrAndSrv) {
+TEST(locate, explicit_port_or_transport_skips_naptr_and_srv) {
     fake_dns dns;
     dns.hosts["p.test"] = a_records({"192.0.2.7"}, 45);
     auto l = run_locate(dns, {"p.test", 5080, std::nullopt});
@@ -141,7 +98,7 @@ TEST(Locate, ExplicitPortOrTransportSkipsNaptrAndSrv) {
     EXPECT_EQ(dns.asked, (std::vector<std::string>{"A p.test", "A p.test", "A p.test"}));
 }
 
-TEST(Locate, NothingFoundSaysWhy) {
+TEST(locate, nothing_found_says_why) {
     fake_dns dns;
     dns.hosts["p.test"].result = address_answer::status::failed;
     const auto l = run_locate(dns, {"p.test", 5060, std::nullopt});
@@ -149,7 +106,7 @@ TEST(Locate, NothingFoundSaysWhy) {
     EXPECT_NE(l.problem.find("p.test"), std::string::npos);
 }
 
-TEST(Locate, NoAnswerToNaptrFailsAtOnce) {
+TEST(locate, no_answer_to_naptr_fails_at_once) {
     fake_dns dns;
     dns.naptrs["p.test"].result = naptr_answer::status::failed;
     dns.hosts["p.test"] = a_records({"192.0.2.7"}, 45);
@@ -159,7 +116,7 @@ TEST(Locate, NoAnswerToNaptrFailsAtOnce) {
     EXPECT_EQ(dns.asked, (std::vector<std::string>{"NAPTR p.test"}));
 }
 
-TEST(Locate, SrvTargetWithoutAddressIsSkipped) {
+TEST(locate, srv_target_without_address_is_skipped) {
     fake_dns dns;
     dns.srvs["_sip._udp.p.test"] = {srv_answer::status::ok, {{10, 0, 5060, "gone.p.test"}, {20, 0, 5061, "h.p.test"}}, 100};
     dns.hosts["h.p.test"] = a_records({"192.0.2.9"}, 100);

@@ -28,7 +28,7 @@ struct scripted_random {
     }
 };
 
-TEST(NaptrChoices, KeepsSupportedServicesInOrderThenPreference) {
+TEST(naptr_choices, keeps_supported_services_in_order_then_preference) {
     std::vector<naptr_record> records{
         {20, 10, "s", "SIP+D2U", "_sip._udp.example.com"},
         {10, 20, "s", "SIP+D2T", "_sip._tcp.example.com"},
@@ -46,12 +46,12 @@ TEST(NaptrChoices, KeepsSupportedServicesInOrderThenPreference) {
     EXPECT_EQ(c[2].name, "_sip._udp.example.com");
 }
 
-TEST(NaptrChoices, ServiceAndFlagsAreCaseInsensitive) {
+TEST(naptr_choices, service_and_flags_are_case_insensitive) {
     std::vector<naptr_record> records{{10, 10, "S", "sip+d2u", "_sip._udp.example.com"}};
     ASSERT_EQ(naptr_choices(records).size(), 1u);
 }
 
-TEST(NaptrChoices, DefaultsWithoutNaptrPreferUdp) {
+TEST(naptr_choices, defaults_without_naptr_prefer_udp) {
     const auto c = default_srv_choices("example.com");
     ASSERT_EQ(c.size(), 2u);
     EXPECT_EQ(c[0].name, "_sip._udp.example.com");
@@ -60,13 +60,13 @@ TEST(NaptrChoices, DefaultsWithoutNaptrPreferUdp) {
     EXPECT_EQ(c[1].transport, transport_kind::tcp);
 }
 
-TEST(OrderSrv, LowerPriorityFirstWhateverTheWeight) {
+TEST(order_srv, lower_priority_first_whatever_the_weight) {
     std::vector<srv_record> records{{20, 100, 5060, "b"}, {10, 0, 5060, "a"}, {30, 50, 5060, "c"}};
     const auto ordered = order_srv(records, [](std::uint32_t) { return 0u; });
     EXPECT_EQ(targets_of(ordered), (std::vector<std::string>{"a", "b", "c"}));
 }
 
-TEST(OrderSrv, WeightedSelectionFollowsTheRunningSum) {
+TEST(order_srv, weighted_selection_follows_the_running_sum) {
     // Weights 10, 30, 60 (sum 100). RFC 2782: draw in [0, 100]; the first record whose running
     // sum (10, 40, 100) is >= the draw goes first; then again among those left.
     std::vector<srv_record> records{{1, 10, 1, "a"}, {1, 30, 2, "b"}, {1, 60, 3, "c"}};
@@ -76,7 +76,7 @@ TEST(OrderSrv, WeightedSelectionFollowsTheRunningSum) {
     EXPECT_TRUE(r.draws.empty());
 }
 
-TEST(OrderSrv, ZeroWeightRecordsAreFirstInTheRunningSum) {
+TEST(order_srv, zero_weight_records_are_first_in_the_running_sum) {
     std::vector<srv_record> records{{1, 5, 1, "heavy"}, {1, 0, 2, "zero"}};
     // A draw of 0 reaches the zero-weight record (running sum 0 >= 0).
     EXPECT_EQ(targets_of(order_srv(records, [](std::uint32_t) { return 0u; })),
@@ -85,12 +85,12 @@ TEST(OrderSrv, ZeroWeightRecordsAreFirstInTheRunningSum) {
               (std::vector<std::string>{"heavy", "zero"}));
 }
 
-TEST(OrderSrv, DotTargetMeansNoService) {
+TEST(order_srv, dot_target_means_no_service) {
     std::vector<srv_record> records{{1, 0, 0, "."}};
     EXPECT_TRUE(order_srv(records, [](std::uint32_t) { return 0u; }).empty());
 }
 
-TEST(OrderSrv, FrequenciesFollowTheWeights) {
+TEST(order_srv, frequencies_follow_the_weights) {
     std::mt19937 engine(7);
     const random_source random = [&](std::uint32_t bound) {
         return std::uniform_int_distribution<std::uint32_t>(0, bound)(engine);

@@ -10,14 +10,14 @@ using time_point = target_set::time_point;
 
 target udp(const char* ip, std::uint16_t port) { return {transport_kind::udp, {boost::asio::ip::make_address(ip), port}}; }
 
-TEST(TargetSet, FixedTargetsAreNeverRefreshed) {
+TEST(target_set, fixed_targets_are_never_refreshed) {
     const auto s = target_set::fixed({udp("192.0.2.1", 5060)});
     EXPECT_TRUE(s.is_fixed());
     EXPECT_EQ(s.refresh_at(), time_point::max());
     EXPECT_EQ(s.targets().size(), 1u);
 }
 
-TEST(TargetSet, RefreshWhenTheSmallestTtlRunsOutWithinBounds) {
+TEST(target_set, refresh_when_the_smallest_ttl_runs_out_within_bounds) {
     target_set s;
     const time_point t0{};
     EXPECT_TRUE(s.update({{udp("192.0.2.1", 5060)}, 30s}, t0));
@@ -28,14 +28,14 @@ TEST(TargetSet, RefreshWhenTheSmallestTtlRunsOutWithinBounds) {
     EXPECT_EQ(s.refresh_at(), t0 + 3600s);
 }
 
-TEST(TargetSet, ChangedTargetsAreReported) {
+TEST(target_set, changed_targets_are_reported) {
     target_set s;
     s.update({{udp("192.0.2.1", 5060)}, 30s}, {});
     EXPECT_TRUE(s.update({{udp("192.0.2.2", 5060)}, 30s}, {}));
     EXPECT_EQ(s.targets(), (std::vector<target>{udp("192.0.2.2", 5060)}));
 }
 
-TEST(TargetSet, FailuresKeepTheTargetsAndBackOffBounded) {
+TEST(target_set, failures_keep_the_targets_and_back_off_bounded) {
     target_set s;
     const time_point t0{};
     s.update({{udp("192.0.2.1", 5060)}, 30s}, t0);
@@ -57,7 +57,7 @@ TEST(TargetSet, FailuresKeepTheTargetsAndBackOffBounded) {
     EXPECT_EQ(s.refresh_at(), t0 + 1s);
 }
 
-TEST(TargetSet, FailedTargetsGoLastForAWhile) {
+TEST(target_set, failed_targets_go_last_for_awhile) {
     target_set s;
     const time_point t0{};
     const auto a = udp("192.0.2.1", 5060);
@@ -71,7 +71,7 @@ TEST(TargetSet, FailedTargetsGoLastForAWhile) {
     EXPECT_EQ(s.ordered(t0 + 31s), (std::vector<target>{a, b, c}));
 }
 
-TEST(TargetSet, MarksOfTargetsGoneAreForgotten) {
+TEST(target_set, marks_of_targets_gone_are_forgotten) {
     target_set s;
     const auto a = udp("192.0.2.1", 5060);
     const auto b = udp("192.0.2.2", 5060);

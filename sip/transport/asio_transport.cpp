@@ -211,7 +211,8 @@ public:
             if constexpr (is_tls<Stream>) {
                 host_ = host.empty() ? remote.address().to_string() : std::string(host);
             }
-            arm_idle(owner_.options_.tcp_idle_timeout);
+            arm_idle(std::min<std::chrono::steady_clock::duration>(owner_.options_.connect_timeout,
+                                                                   owner_.options_.tcp_idle_timeout));
             socket().async_connect(remote, [self = this->shared_from_this()](error_code ec) { self->on_connect(ec); });
         }
 
@@ -337,6 +338,10 @@ public:
                 if (self->handshaking_) {
                     // Counted as a failed handshake (on_handshake), not as an idle connection.
                     self->handshake_timed_out_ = true;
+                    self->close(asio::error::timed_out);
+                } else if (!self->open_) {
+                    // Still connecting (ours, outbound): a failed connect, like a refused one.
+                    self->owner_.log_->debug("{} connect to {} timed out", to_string(kind), self->flow_.remote.to_string());
                     self->close(asio::error::timed_out);
                 } else {
                     self->drop(connection_close::idle, asio::error::timed_out);

@@ -34,6 +34,9 @@ struct asio_transport_options {
     /// and the connection is closed; and the longest one write may take.
     std::size_t max_queued_bytes = 256 * 1024;
     std::chrono::seconds write_timeout{32};
+    /// A connection we open that is not up within this time is given up: a peer that drops SYNs
+    /// would otherwise hold it (and every request queued on it) for the kernel's two minutes.
+    std::chrono::seconds connect_timeout{10};
     /// A TLS connection whose handshake is not done within this is closed (a peer that opens
     /// connections and says nothing must not hold them for the whole idle timeout).
     std::chrono::seconds tls_handshake_timeout{10};

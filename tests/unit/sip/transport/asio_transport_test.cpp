@@ -236,6 +236,35 @@ TEST(asio_transport, a_write_that_stalls_past_the_write_timeout_closes_the_conne
         << "the queue is under its bound, but nothing was read for a whole write timeout";
 }
 
+TEST(asio_transport, a_connect_that_gets_no_answer_is_given_up_after_the_connect_timeout) {
+    running_transport t({.connect_timeout = 1s});
+    asio::io_context client;
+    // A provider that accepts nothing, its accept queue full: Linux drops further SYNs, so a
+    // connect to it neither succeeds nor fails (as towards an address that drops packets).
+    tcp::acceptor silent(client);
+    silent.open(tcp::v4());
+    silent.bind({asio::ip::make_address("127.0.0.8"), 0});
+    silent.listen(0);
+    const endpoint silent_ep{asio::ip::make_address("127.0.0.8"), silent.local_endpoint().port()};
+    std::vector<tcp::socket> fillers;
+    for (int i = 0; i < 3; ++i) {
+        // Asio starts a connect when it is asked (the handler would run only if `client` ran).
+        fillers.emplace_back(client);
+        fillers.back().async_connect({silent_ep.address, silent_ep.port}, [](boost::system::error_code) {});
+    }
+    std::this_thread::sleep_for(100ms);
+    auto sent = t.on_io([&]() -> boost::system::error_code {
+        auto f = t.transport().flow_to(transport_kind::tcp, silent_ep);
+        if (!f) return f.error();
+        return t.transport().send(*f, options_request);
+    });
+    ASSERT_FALSE(sent) << "queued until the connection is up";
+    EXPECT_FALSE(eventually([&] { return t.rec.flows_closed == 1; }, 500ms)) << "still connecting";
+    EXPECT_TRUE(eventually([&] { return t.rec.flows_closed == 1; }, 3s)) << "given up after about 1 s";
+    EXPECT_EQ(t.on_io([&] { return t.transport().connections(connection_direction::outbound); }), 0u);
+    EXPECT_EQ(t.rec.dropped[static_cast<int>(connection_close::idle)], 0) << "a failed connect, not an idle close";
+}
+
 TEST(asio_transport, an_idle_connection_is_closed_and_counted) {
     running_transport t({.tcp_idle_timeout = 1s});
     asio::io_context client;

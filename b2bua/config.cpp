@@ -188,7 +188,7 @@ void parse_peer_uri(routing::trunk& t, const std::string& text, const std::strin
         t.transport = sip::transport_kind::tls;
     }
     // RFC 3261 §19.1.2: 5061 is the default port of sips: and of transport=tls.
-    const std::uint16_t port = parsed->port ? parsed->port : (t.transport == sip::transport_kind::tls ? 5061 : 5060);
+    const std::uint16_t port = parsed->port ? parsed->port : sip::default_port(t.transport);
     t.host = std::string(parsed->host_without_brackets());
     t.domain = std::string(parsed->host);
     if (parsed->port) t.domain += ":" + std::to_string(parsed->port);

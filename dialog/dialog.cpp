@@ -165,10 +165,13 @@ sip::endpoint next_hop(std::string_view target_uri, const sip::endpoint& fallbac
     auto address = boost::asio::ip::make_address(std::string(uri->host_without_brackets()), ec);
     if (ec) return fallback;
     // §19.1.2: sips: and transport=tls default to 5061.
-    sip::transport_kind named = sip::transport_kind::udp;
-    const bool tls = uri->is_sips() || (sip::transport_from_string(uri->transport(), named) && named == sip::transport_kind::tls);
-    const std::uint16_t default_port = tls ? 5061 : 5060;
-    return {address, uri->port ? uri->port : default_port};
+    sip::transport_kind named = sip::transport_kind::udp;  // left as is by an unknown transport
+    if (uri->is_sips()) {
+        named = sip::transport_kind::tls;
+    } else {
+        sip::transport_from_string(uri->transport(), named);
+    }
+    return {address, uri->port ? uri->port : sip::default_port(named)};
 }
 
 void aim_in_dialog(dialog_state& d, const sip::endpoint& fallback) {

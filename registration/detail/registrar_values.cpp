@@ -45,7 +45,7 @@ std::optional<sip::endpoint> contact_endpoint(const sip::uri& contact) {
     boost::system::error_code ec;
     const auto address = boost::asio::ip::make_address(std::string(contact.host_without_brackets()), ec);
     if (ec) return std::nullopt;
-    return sip::endpoint{address, contact.port != 0 ? contact.port : std::uint16_t(contact.is_sips() ? 5061 : 5060)};
+    return sip::endpoint{address, contact.port != 0 ? contact.port : sip::default_port(contact.is_sips() ? sip::transport_kind::tls : sip::transport_kind::udp)};
 }
 
 }  // namespace b2b::registration::detail

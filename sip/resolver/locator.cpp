@@ -9,9 +9,6 @@ namespace b2b::sip::resolver {
 
 namespace {
 
-constexpr std::uint16_t default_port = 5060;  // RFC 3261 §19.1.2 for sip: (5061 is sips:)
-
-std::uint16_t default_port_of(transport_kind k) { return k == transport_kind::tls ? 5061 : default_port; }
 
 // One location under way: it owns its state, each step's callback keeps it alive.
 class location_op : public std::enable_shared_from_this<location_op> {
@@ -23,7 +20,7 @@ public:
         if (peer_.port != 0 || peer_.transport) {
             // §4.1/§4.2: an explicit port or transport: no NAPTR, no SRV.
             const auto kind = peer_.transport.value_or(transport_kind::udp);
-            return resolve_host(kind, peer_.port ? peer_.port : default_port_of(kind));
+            return resolve_host(kind, peer_.port ? peer_.port : default_port(kind));
         }
         dns_.naptr(peer_.host, [self = shared_from_this()](naptr_answer a) { self->on_naptr(std::move(a)); });
     }
@@ -49,7 +46,7 @@ private:
         if (choice_ >= choices_.size()) {
             if (!found_.empty()) return finish();
             // §4.2: no SRV records: the host's A/AAAA records, on the default port.
-            return resolve_host(transport_kind::udp, default_port);
+            return resolve_host(transport_kind::udp, default_port(transport_kind::udp));
         }
         dns_.srv(choices_[choice_].name, [self = shared_from_this()](srv_answer a) { self->on_srv(std::move(a)); });
     }

@@ -57,16 +57,6 @@ struct string_hash {
 };
 using key_map = std::unordered_map<std::string, transaction_id, string_hash, std::equal_to<>>;
 
-// §18.2.2, §19.1.2: the port a sent-by without one stands for.
-constexpr std::uint16_t default_port(transport_kind k) noexcept {
-    switch (k) {
-        case transport_kind::udp:
-        case transport_kind::tcp: return 5060;
-        case transport_kind::tls: return 5061;
-    }
-    return 5060;
-}
-
 // Same order as the alternatives of transaction::machine_type.
 enum class txn_kind : std::uint8_t { client_invite, client_non_invite, server_invite, server_non_invite };
 

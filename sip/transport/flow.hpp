@@ -17,6 +17,9 @@ enum class transport_kind : std::uint8_t { udp, tcp, tls };
 std::string_view to_string(transport_kind k) noexcept;
 /// Case-insensitive "udp"/"tcp"/"tls"; false for anything else.
 bool transport_from_string(std::string_view s, transport_kind& out) noexcept;
+/// The port a URI or a Via sent-by without one stands for (RFC 3261 §19.1.2): 5061 for TLS
+/// (sips: and transport=tls), 5060 otherwise.
+constexpr std::uint16_t default_port(transport_kind k) noexcept { return k == transport_kind::tls ? 5061 : 5060; }
 /// The URI parameter that names `k` in our Contact and Request-URIs: "" for UDP (the default,
 /// RFC 3263 §4.1), ";transport=tcp", ";transport=tls".
 std::string_view transport_param(transport_kind k) noexcept;

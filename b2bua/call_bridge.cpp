@@ -32,10 +32,12 @@ bool core::start_attempt(call& c, std::size_t trunk_index, std::string_view numb
                          std::string_view display, const registered_destination* registered,
                          const sip::resolver::target* where) {
     std::shared_ptr<const routing::trunk> trunk = peer_of(trunk_index);
-    // A trunk goes where its targets say (RFC 3263: DNS for a trunk named by host); a PBX
-    // where its uri (or its registration) says.
+    // A registered PBX goes where it registered from; a trunk where its targets say (RFC 3263:
+    // DNS for a trunk named by host); a PBX of an inbound route where its uri says.
     std::optional<sip::resolver::target> chosen;
-    if (where != nullptr) {
+    if (registered != nullptr) {
+        chosen = sip::resolver::target{registered->transport, registered->address};
+    } else if (where != nullptr) {
         chosen = *where;
     } else if (trunk_index < trunks_.size()) {
         chosen = targets_->preferred(trunk_index);
@@ -53,7 +55,6 @@ bool core::start_attempt(call& c, std::size_t trunk_index, std::string_view numb
         at->sips = false;
         trunk = std::move(at);
     }
-    if (registered != nullptr) chosen = sip::resolver::target{registered->transport, registered->address};
     if (!chosen) {
         log_->warn("call {}: trunk {} has no target yet: DNS for {} has not answered", c.id.value, trunk->name,
                    trunk->dns_host);

@@ -87,9 +87,10 @@ bool core::start_attempt(call& c, std::size_t trunk_index, std::string_view numb
     d.self = dialog::make_identity(*flow, cfg_.sip.advertised_host, trunk->sips);
     d.flow = *flow;
     // Over a stream, a connection that is gone by the time we send is opened again to the
-    // peer's address (§18.1.1): the trunk's, or a registered PBX's Contact unless it is behind
+    // peer's address (§18.1.1): the target this attempt went to (a trunk named by host has no
+    // address of its own), or a registered PBX's Contact unless it is behind
     // NAT, where only the connection it opened reached it (RFC 5626 §5.3).
-    if (flow->reliable()) d.reconnect = registered != nullptr ? registered->reconnect : trunk->address;
+    if (flow->reliable()) d.reconnect = registered != nullptr ? registered->reconnect : chosen->address;
     d.call_id = tokens_.hex(16);
     d.local_tag = tokens_.tag();
     const std::string& from_host = trunk->from_domain.empty() ? d.self.host_port : trunk->from_domain;

@@ -387,6 +387,27 @@ void parse_tls(const YAML::Node& n, config& c) {
     if (t.certificate.empty() && !t.key.empty()) fail("sip.tls.certificate", "is required with sip.tls.key");
 }
 
+// admin: { token_file: /etc/b2bua/admin.token, tls: { certificate: ..., key: ... }, failures_kept: 1000 }
+void parse_admin(const YAML::Node& n, config& c) {
+    expect_map(n, "admin");
+    only_keys(n, "admin", {"token", "token_file", "tls", "failures_kept"});
+    auto& a = c.admin;
+    if (n["token"]) a.token = non_empty(n["token"], "admin.token");
+    if (n["token_file"]) a.token_file = non_empty(n["token_file"], "admin.token_file");
+    if (!a.token.empty() && !a.token_file.empty()) fail("admin.token_file", "give either admin.token or admin.token_file, not both");
+    if (n["failures_kept"]) {
+        a.failures_kept = static_cast<std::size_t>(integer(n["failures_kept"], "admin.failures_kept", 10, 1000000));
+    }
+    if (const auto& t = n["tls"]; given(t)) {
+        expect_map(t, "admin.tls");
+        only_keys(t, "admin.tls", {"certificate", "key"});
+        if (!t["certificate"]) fail("admin.tls.certificate", "is required with admin.tls");
+        if (!t["key"]) fail("admin.tls.key", "is required with admin.tls");
+        a.tls.certificate = non_empty(t["certificate"], "admin.tls.certificate");
+        a.tls.key = non_empty(t["key"], "admin.tls.key");
+    }
+}
+
 bool listens_on(const config& c, sip::transport_kind k) {
     return std::any_of(c.sip.listen.begin(), c.sip.listen.end(), [k](const listen_address& l) { return l.transport == k; });
 }
@@ -671,7 +692,8 @@ config parse_config(std::string_view yaml_text) {
                            std::to_string(e.mark.column + 1) + ": " + e.msg);
     }
     if (!root.IsMap()) throw config_error("config: the document must be a mapping with sip, downstream, upstream, routes");
-    only_keys(root, "", {"sip", "downstream", "upstream", "routes", "inbound_routes", "http", "log", "calls", "dns"});
+    only_keys(root, "", {"sip", "downstream", "upstream", "routes", "inbound_routes", "http", "log", "calls", "dns", "admin",
+                         "data_dir", "cdrs"});
 
     config c;
     try {
@@ -688,7 +710,23 @@ config parse_config(std::string_view yaml_text) {
         if (const auto& h = root["http"]; given(h)) {
             expect_map(h, "http");
             only_keys(h, "http", {"listen"});
-            if (h["listen"]) c.http.listen = host_port(non_empty(h["listen"], "http.listen"), "http.listen");
+            if (h["listen"]) {
+                // "" turns the server off (and with it /metrics and the admin API).
+                const auto text = scalar(h["listen"], "http.listen");
+                if (text.empty()) {
+                    c.http.listen.reset();
+                } else {
+                    c.http.listen = host_port(text, "http.listen");
+                }
+            }
+        }
+        if (given(root["admin"])) parse_admin(root["admin"], c);
+        if (given(root["data_dir"])) c.data_dir = non_empty(root["data_dir"], "data_dir");
+        if (const auto& k = root["cdrs"]; given(k)) {
+            expect_map(k, "cdrs");
+            only_keys(k, "cdrs", {"keep_days", "file"});
+            if (k["keep_days"]) c.cdrs.keep = std::chrono::hours(24 * integer(k["keep_days"], "cdrs.keep_days", 1, 3650));
+            if (k["file"]) c.cdrs.file = scalar(k["file"], "cdrs.file");
         }
         if (const auto& l = root["log"]; given(l)) {
             expect_map(l, "log");

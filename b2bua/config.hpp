@@ -9,6 +9,8 @@
 #include "sip/transport/flow.hpp"
 #include "sip/transport/tls.hpp"
 
+#include <boost/asio/ip/address.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <optional>
@@ -109,9 +111,33 @@ struct config {
     /// Calls from trunks, by dialled number, to a PBX. None: calls from trunks get 404.
     std::vector<routing::inbound_route> inbound_routes;
 
+    /// The one HTTP server: /metrics, /healthz, /readyz and the admin API. On by default at
+    /// 127.0.0.1:9090; `http: { listen: "" }` turns it off.
     struct http_section {
-        std::optional<sip::endpoint> listen;
+        std::optional<sip::endpoint> listen = sip::endpoint{boost::asio::ip::make_address_v4("127.0.0.1"), 9090};
     } http;
+
+    /// The REST admin API (/api/v1/*). Off unless a token is configured: `token`, else the
+    /// contents of `token_file`, else the environment variable B2BUA_ADMIN_TOKEN (read at start).
+    struct admin_section {
+        std::string token;
+        std::string token_file;
+        /// HTTPS for the HTTP server (certificate and key files, PEM); empty = plain HTTP.
+        sip::tls_settings tls;
+        /// Authentication failures kept for GET /api/v1/auth/failures (a ring buffer).
+        std::size_t failures_kept = 1000;
+    } admin;
+
+    /// Where the embedded store lives (created if missing): what the admin API changes, the
+    /// registrar's bindings, call detail records, the audit log.
+    std::string data_dir = "/var/lib/b2bua";
+
+    /// Call detail records: one per call, kept in the store, optionally appended to a file.
+    struct cdrs_section {
+        std::chrono::hours keep{24 * 90};
+        /// JSON lines, one record per line, appended as calls end; empty = none.
+        std::string file;
+    } cdrs;
 
     struct log_section {
         std::string level = "info";

@@ -174,6 +174,12 @@ class Session:
     def start_b2bua(self, config_text: str, sip_port: int, http_port: int | None, tcp: bool = False,
                     log_level: str = "info", sip_host: str = HOST) -> Process:
         cfg = self.workdir / "b2bua.yaml"
+        # Every b2bua a test starts keeps to itself: its own store, and no HTTP server on the
+        # default port (9090) unless the test configures one.
+        if not re.search(r"^data_dir:", config_text, re.M):
+            config_text += f'\ndata_dir: "{self.workdir / "data"}"\n'
+        if not re.search(r"^http:", config_text, re.M):
+            config_text += '\nhttp: { listen: "" }\n'
         cfg.write_text(config_text)
         log_path = self.workdir / "b2bua.log"
         out = open(log_path, "wb")

@@ -66,6 +66,12 @@ class in_memory_credential_store final : public credential_store {
 
     std::size_t size() const noexcept { return users_.size(); }
 
+    /// Calls `fn` with every user, in name order.
+    template <class Fn>
+    void for_each(Fn&& fn) const {
+        for (const auto& [name, user] : users_) fn(user);
+    }
+
     // credential_store
     std::optional<user_credentials> find(std::string_view username) const override;
 

@@ -19,6 +19,7 @@ std::string_view to_string(call_result r) noexcept {
         case call_result::unavailable: return "unavailable";
         case call_result::draining: return "draining";
         case call_result::not_registered: return "not_registered";
+        case call_result::ended_by_operator: return "ended_by_operator";
     }
     return "error";
 }
@@ -34,7 +35,7 @@ constexpr call_result all_results[] = {call_result::answered, call_result::cance
                                        call_result::upstream_auth_failed, call_result::no_route,
                                        call_result::error,    call_result::limit,
                                        call_result::unavailable, call_result::draining,
-                                       call_result::not_registered};
+                                       call_result::not_registered, call_result::ended_by_operator};
 
 }  // namespace
 
@@ -70,36 +71,18 @@ b2bua_metrics::b2bua_metrics(prometheus::Registry& registry, std::string downstr
       registrations_(registry),
       connections_(registry) {
     downstream_ = make_auth_series("downstream", downstream_realm, auth::downstream_failures());
-    upstream_.reserve(trunk_names.size() + pbx_names.size());
-    for (const auto& name : trunk_names) {
-        upstream_.push_back(make_auth_series("upstream", name, auth::upstream_failures()));
-    }
-    // A PBX that challenges the calls we send it: we are its client, on the downstream side.
-    for (const auto& name : pbx_names) upstream_.push_back(make_auth_series("downstream", name, auth::upstream_failures()));
+    set_pbx_targets(pbx_names);
     auto& active = prometheus::BuildGauge()
                        .Name("b2bua_active_calls")
                        .Help("Calls in progress (ringing or answered), by direction.")
                        .Register(registry);
     for (call_direction d : {call_direction::outbound, call_direction::inbound}) {
         const std::string direction(to_string(d));
-        auto& by_trunk = trunk_calls_[static_cast<std::size_t>(d)];
-        by_trunk.resize(trunk_names.size() + 1);
-        for (std::size_t i = 0; i < trunk_names.size(); ++i) {
-            for (call_result r : all_results) {
-                // An outbound call refused before routing has no trunk; an inbound one always has.
-                if (d == call_direction::outbound && (r == call_result::no_route || r == call_result::limit ||
-                                                      r == call_result::unavailable || r == call_result::not_registered)) {
-                    continue;
-                }
-                by_trunk[i][static_cast<std::size_t>(r)] = &calls_.Add(
-                    {{"direction", direction}, {"trunk", trunk_names[i]}, {"result", std::string(to_string(r))}});
-            }
-        }
         if (d == call_direction::outbound) {
             // Calls that never reached a trunk (no route, refused before routing).
             for (call_result r : {call_result::no_route, call_result::error, call_result::limit, call_result::unavailable,
                                   call_result::draining}) {
-                by_trunk.back()[static_cast<std::size_t>(r)] =
+                no_trunk_calls_[static_cast<std::size_t>(d)][static_cast<std::size_t>(r)] =
                     &calls_.Add({{"direction", direction}, {"trunk", ""}, {"result", std::string(to_string(r))}});
             }
         }
@@ -135,20 +118,43 @@ b2bua_metrics::b2bua_metrics(prometheus::Registry& registry, std::string downstr
     retrans_sent_ = &retrans.Add({{"direction", "out"}});
     retrans_received_ = &retrans.Add({{"direction", "in"}});
 
-    trunk_names_ = trunk_names;
     failovers_ = &prometheus::BuildCounter()
                       .Name("b2bua_trunk_failovers_total")
                       .Help("Calls moved from one trunk of their route to the next (to), by why the first was "
                             "left (status): its SIP code, timeout, transport, auth, limit, down, out_of_service.")
                       .Register(registry);
-    auto& up = prometheus::BuildGauge()
-                   .Name("b2bua_trunk_up")
-                   .Help("1 when the trunk takes calls by its OPTIONS health checks (always 1 without them), 0 when down.")
-                   .Register(registry);
-    for (const auto& name : trunk_names_) {
-        trunk_up_.push_back(&up.Add({{"trunk", name}}));
-        trunk_up_.back()->Set(1);
+    trunk_up_family_ = &prometheus::BuildGauge()
+                            .Name("b2bua_trunk_up")
+                            .Help("1 when the trunk takes calls by its OPTIONS health checks (always 1 without them), 0 when down.")
+                            .Register(registry);
+    for (const auto& name : trunk_names) add_trunk(name);
+}
+
+std::size_t b2bua_metrics::add_trunk(const std::string& name) {
+    upstream_.push_back(make_auth_series("upstream", name, auth::upstream_failures()));
+    for (call_direction d : {call_direction::outbound, call_direction::inbound}) {
+        const std::string direction(to_string(d));
+        auto& series = trunk_calls_[static_cast<std::size_t>(d)].emplace_back();
+        for (call_result r : all_results) {
+            // An outbound call refused before routing has no trunk; an inbound one always has.
+            if (d == call_direction::outbound && (r == call_result::no_route || r == call_result::limit ||
+                                                  r == call_result::unavailable || r == call_result::not_registered)) {
+                continue;
+            }
+            series[static_cast<std::size_t>(r)] =
+                &calls_.Add({{"direction", direction}, {"trunk", name}, {"result", std::string(to_string(r))}});
+        }
     }
+    trunk_names_.push_back(name);
+    trunk_up_.push_back(&trunk_up_family_->Add({{"trunk", name}}));
+    trunk_up_.back()->Set(1);
+    return trunk_names_.size() - 1;
+}
+
+void b2bua_metrics::set_pbx_targets(const std::vector<std::string>& names) {
+    // A PBX that challenges the calls we send it: we are its client, on the downstream side.
+    pbx_.clear();
+    for (const auto& name : names) pbx_.push_back(make_auth_series("downstream", name, auth::upstream_failures()));
 }
 
 void b2bua_metrics::declare_failover(std::size_t from, std::size_t to) {
@@ -194,22 +200,28 @@ void b2bua_metrics::auth_failure_downstream(auth::failure f) {
     if (auto* c = downstream_.failures[static_cast<std::size_t>(f)]) c->Increment();
 }
 
+b2bua_metrics::auth_series* b2bua_metrics::peer_series(std::size_t peer) {
+    if (peer >= pbx_peer_base) return peer - pbx_peer_base < pbx_.size() ? &pbx_[peer - pbx_peer_base] : nullptr;
+    return peer < upstream_.size() ? &upstream_[peer] : nullptr;
+}
+
 void b2bua_metrics::auth_challenge_upstream(std::size_t peer) {
-    if (peer < upstream_.size()) upstream_[peer].challenges->Increment();
+    if (auto* s = peer_series(peer)) s->challenges->Increment();
 }
 
 void b2bua_metrics::auth_success_upstream(std::size_t peer) {
-    if (peer < upstream_.size()) upstream_[peer].successes->Increment();
+    if (auto* s = peer_series(peer)) s->successes->Increment();
 }
 
 void b2bua_metrics::auth_failure_upstream(auth::failure f, std::size_t peer) {
-    if (peer >= upstream_.size()) return;
-    if (auto* c = upstream_[peer].failures[static_cast<std::size_t>(f)]) c->Increment();
+    auto* s = peer_series(peer);
+    if (s == nullptr) return;
+    if (auto* c = s->failures[static_cast<std::size_t>(f)]) c->Increment();
 }
 
 void b2bua_metrics::call_setup(call_direction d, std::size_t trunk, call_result r) {
     auto& by_trunk = trunk_calls_[static_cast<std::size_t>(d)];
-    auto& series = trunk < by_trunk.size() ? by_trunk[trunk] : by_trunk.back();
+    auto& series = trunk < by_trunk.size() ? by_trunk[trunk] : no_trunk_calls_[static_cast<std::size_t>(d)];
     if (auto* c = series[static_cast<std::size_t>(r)]) c->Increment();
 }
 

@@ -35,6 +35,7 @@ enum class call_result : std::uint8_t {
     unavailable,           ///< every trunk of the route down or out of service (none over a limit) -> 503
     draining,              ///< refused, or still ringing and ended, because the process is draining -> 503
     not_registered,        ///< inbound, to a PBX account with no current registration -> 480
+    ended_by_operator,     ///< ended through the admin API before it was answered -> 480
 };
 std::string_view to_string(call_result r) noexcept;
 
@@ -62,6 +63,10 @@ std::string_view to_string(call_direction d) noexcept;
 class b2bua_metrics final : public sip::transaction_observer {
 public:
     static constexpr std::size_t no_trunk = static_cast<std::size_t>(-1);
+    /// Peers (the request sender's `peer`) from here on are the PBX targets of inbound routes
+    /// (pbx_peer_base + route index); below it, trunks by index. Apart, so trunks added at run
+    /// time do not renumber the PBXs.
+    static constexpr std::size_t pbx_peer_base = std::size_t{1} << 24;
 
     /// `pbx_names`: the targets of inbound routes, whose challenges we answer.
     b2bua_metrics(prometheus::Registry& registry, std::string downstream_realm,
@@ -70,8 +75,8 @@ public:
     void auth_challenge_downstream() { downstream_.challenges->Increment(); }
     void auth_success_downstream() { downstream_.successes->Increment(); }
     void auth_failure_downstream(auth::failure f);
-    /// A peer we answer challenges from: a trunk (0..trunks-1, upstream), then the PBX targets
-    /// of inbound routes (trunks.., downstream).
+    /// A peer we answer challenges from: a trunk (its index, upstream), or the PBX target of an
+    /// inbound route (pbx_peer_base + route index, downstream).
     void auth_challenge_upstream(std::size_t peer);
     void auth_success_upstream(std::size_t peer);
     void auth_failure_upstream(auth::failure f, std::size_t peer);
@@ -90,6 +95,12 @@ public:
     void trunk_failover(std::size_t from, std::size_t to, std::string_view status);
     void set_trunk_up(std::size_t trunk, bool up);
 
+    /// A trunk configured at run time: its series, at zero (up), under the next trunk index.
+    /// A trunk's name is its label, so a trunk deleted and added again continues its series.
+    std::size_t add_trunk(const std::string& name);
+    /// The PBX targets of the inbound routes changed: their series by route index.
+    void set_pbx_targets(const std::vector<std::string>& names);
+
     /// Ours with the trunks, and the PBXs' with us.
     registration_metrics& registrations() noexcept { return registrations_; }
     /// The stream transports' connections (the transport's observer).
@@ -104,7 +115,7 @@ public:
 
 private:
     static constexpr std::size_t method_count = static_cast<std::size_t>(sip::method::publish) + 1;
-    static constexpr std::size_t result_count = static_cast<std::size_t>(call_result::not_registered) + 1;
+    static constexpr std::size_t result_count = static_cast<std::size_t>(call_result::ended_by_operator) + 1;
 
     // One peer's authentication series (the realm downstream, a trunk upstream).
     struct auth_series {
@@ -119,6 +130,7 @@ private:
 
     auth_series make_auth_series(std::string_view direction, const std::string& peer,
                                  std::span<const auth::failure> reasons);
+    auth_series* peer_series(std::size_t peer);
     prometheus::Counter& response_counter(direction_series& d, std::string_view direction, int status);
     prometheus::Counter* trunk_failover_counter(std::size_t from, std::size_t to, std::string_view status);
 
@@ -129,9 +141,13 @@ private:
     prometheus::Family<prometheus::Counter>& requests_;
     prometheus::Family<prometheus::Counter>& responses_;
     auth_series downstream_;
-    std::vector<auth_series> upstream_;
-    // By direction, then trunk (the last entry: no trunk, a call refused before routing).
+    std::vector<auth_series> upstream_;  // by trunk index
+    std::vector<auth_series> pbx_;       // by inbound route (peer - pbx_peer_base)
+    // By direction, then trunk.
     std::array<std::vector<std::array<prometheus::Counter*, result_count>>, 2> trunk_calls_;
+    // By direction: calls refused before any trunk (no route, refused before routing).
+    std::array<std::array<prometheus::Counter*, result_count>, 2> no_trunk_calls_{};
+    prometheus::Family<prometheus::Gauge>* trunk_up_family_ = nullptr;
     std::array<prometheus::Gauge*, 2> active_{};
     std::vector<std::string> trunk_names_;
     prometheus::Family<prometheus::Counter>* failovers_ = nullptr;

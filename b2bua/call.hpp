@@ -2,6 +2,7 @@
 #pragma once
 
 #include "b2bua/b2bua_metrics.hpp"
+#include "b2bua/call_summary.hpp"
 #include "b2bua/session_refresh.hpp"
 #include "dialog/dialog.hpp"
 #include "dialog/dialog_manager.hpp"
@@ -221,6 +222,11 @@ struct call {
     sip::timer_service::timer_id timer = 0;
     std::optional<call_result> result;  ///< setup result, counted once
     std::string end_reason;
+    // For operators (call_summary, call detail records).
+    std::string caller_number;   ///< From user part as received
+    std::string dialled_number;  ///< Request-URI user part as received
+    int final_status = 0;        ///< the final response the caller got
+    hangup_party hangup_by = hangup_party::none;
     unsigned max_forwards = 70;
     std::string content_type;
     unsigned redirects = 0;  ///< 3xx followed so far (at most max_redirects)

@@ -39,7 +39,7 @@ bool core::start_attempt(call& c, std::size_t trunk_index, std::string_view numb
         chosen = sip::resolver::target{registered->transport, registered->address};
     } else if (where != nullptr) {
         chosen = *where;
-    } else if (trunk_index < trunks_.size()) {
+    } else if (is_trunk(trunk_index)) {
         chosen = targets_->preferred(trunk_index);
     } else {
         chosen = sip::resolver::target{trunk->transport, trunk->address};
@@ -271,6 +271,7 @@ void core::on_invite_failure(call_handle h, leg_side side, sip::transaction_id i
 }
 
 void core::on_bye_from_inbound(call& c) {
+    if (c.hangup_by == hangup_party::none) c.hangup_by = hangup_party::caller;
     log_->debug("call {}: BYE from the inbound side in state {}", c.id.value, to_string(c.state));
     c.in.session.on(session_event::bye_received);
     switch (c.state) {
@@ -296,6 +297,7 @@ void core::on_bye_from_inbound(call& c) {
 }
 
 void core::on_bye_from_outbound(call& c) {
+    if (c.hangup_by == hangup_party::none) c.hangup_by = hangup_party::callee;
     log_->debug("call {}: BYE from the outbound side in state {}", c.id.value, to_string(c.state));
     // Its 2xx is owed an ACK even when the BYE overtook it (§13.2.2.4).
     if (c.state == call_state::answered) send_outbound_ack(c);
@@ -475,6 +477,7 @@ void core::on_outbound_answer(call& c, const sip::message& rsp) {
 }
 
 void core::answer_caller(call& c, const sip::message& rsp) {
+    c.final_status = rsp.status();
     sip::message_writer w = sip::response_writer(c.in.invite, rsp.status(), rsp.reason(), c.in.tag);
     const auto seen = c.in.dialog.remote_cseq;  // requests in the early dialog count too
     c.in.dialog = dialog::uas_dialog(c.in.invite, c.in.tag, c.in.flow, dialog::make_identity(c.in.flow, cfg_.sip.advertised_host, c.in.invite.request_uri().is_sips()));
@@ -615,8 +618,10 @@ dialog::request_plan core::plan_to_trunk(const outbound_attempt& a, const dialog
     plan.reconnect = d.reconnect;
     plan.method = std::string(method);
     plan.request_uri = d.remote_target;
-    // The trunk's challenges are answered with its credentials, on any request.
-    plan.credentials = {a.trunk->username, a.trunk->password};
+    // The trunk's challenges are answered with its credentials, on any request: as they are
+    // now, so that a password rotated during the call serves its BYE too.
+    const auto& now = is_trunk(a.trunk_index) && !trunks_[a.trunk_index]->removed ? *trunks_[a.trunk_index] : *a.trunk;
+    plan.credentials = {now.username, now.password};
     plan.peer = static_cast<std::uint32_t>(a.trunk_index);
     plan.reuse_nonce = a.trunk->reuse_nonce;
     return plan;
@@ -680,6 +685,7 @@ void core::relay_provisional(call& c, const sip::message& rsp) {
 void core::answer_inbound(call& c, int status, std::string_view reason, call_result result,
                           const sip::message* relayed) {
     if (!c.in.session.on(session_event::failure_sent)) return;  // it has its final answer
+    c.final_status = status;
     count_setup(c, result);
     sip::message_writer w = sip::response_writer(c.in.invite, status, reason, c.in.tag);
     if (relayed != nullptr) {
@@ -748,6 +754,7 @@ void core::start_max_duration(call& c) {
 }
 
 void core::hang_up(call& c, std::string reason) {
+    if (c.hangup_by == hangup_party::none) c.hangup_by = hangup_party::b2bua;
     c.end_reason = std::move(reason);
     c.state = call_state::ending;
     send_bye(c, leg_side::inbound);

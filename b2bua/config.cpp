@@ -320,7 +320,7 @@ routing::trunk parse_trunk(const YAML::Node& n, const std::string& field) {
 
 user_account parse_user(const YAML::Node& n, const std::string& field) {
     expect_map(n, field);
-    only_keys(n, field, {"username", "password", "ha1", "ha1_sha256"});
+    only_keys(n, field, {"username", "password", "ha1", "ha1_sha256", "allowed_sources"});
     user_account u;
     if (!n["username"]) fail(field + ".username", "is required");
     u.username = non_empty(n["username"], field + ".username");
@@ -337,6 +337,12 @@ user_account parse_user(const YAML::Node& n, const std::string& field) {
     }
     if (u.password.empty() && u.ha1_md5.empty() && u.ha1_sha256.empty()) {
         fail(field, "user '" + u.username + "' needs a password, ha1 or ha1_sha256");
+    }
+    if (n["allowed_sources"]) {
+        const auto list = string_list(n["allowed_sources"], field + ".allowed_sources");
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            u.allowed_sources.push_back(network(list[i], field + ".allowed_sources[" + std::to_string(i) + "]"));
+        }
     }
     return u;
 }

@@ -40,6 +40,8 @@ struct user_account {
     std::string password;
     std::string ha1_md5;
     std::string ha1_sha256;
+    /// When not empty, the account may be used only from these networks (source_not_allowed).
+    std::vector<auth::ip_network> allowed_sources;
 };
 
 struct config {

@@ -64,7 +64,7 @@ public:
                          const sip::message& response) override {
         core_.metrics_.auth_failure_upstream(reason, peer);
         const auto& target = *core_.peer_of(peer);
-        const bool trunk = peer < core_.trunks_.size();
+        const bool trunk = is_trunk(peer);
         core_.log_->info("auth failure {}: reason={} {}={} user={:?} response={} {:?} warning={:?}: {}",
                          trunk ? "upstream" : "downstream", auth::to_string(reason), trunk ? "trunk" : "pbx",
                          target.name, target.username, response.status(), response.reason(),
@@ -103,6 +103,7 @@ void leg_usage::on_invite_failure(sip::transaction_id invite, sip::transaction_f
 core::core(const config& cfg, sip::transport& transport, sip::timer_service& timers, b2bua_metrics& metrics,
            downstream_auth& auth)
     : cfg_(cfg),
+      auth_(auth),
       transport_(transport),
       timers_(timers),
       metrics_(metrics),
@@ -152,6 +153,10 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
     stages_.push_back(std::make_unique<trunk_selection_stage>(selection_, trunks_, [this] { return timers_.now(); },
                                                               metrics_, log_));
     stages_.push_back(std::make_unique<session_interval_stage>(static_cast<std::uint32_t>(cfg_.calls.min_se.count())));
+    declare_failovers();
+}
+
+void core::declare_failovers() {
     // Every failover a route allows exists in b2bua_trunk_failovers_total from start.
     for (const auto& route : routes_.routes()) {
         for (std::size_t i = 0; i < route.trunks.size(); ++i) {
@@ -291,7 +296,7 @@ void core::on_initial_invite(sip::transaction_id txn, sip::message&& invite, con
     const std::string caller = std::move(r.caller);
     const std::string display(invite.from().display_name);
     const bool inbound = r.direction == call_direction::inbound;
-    const std::size_t peer = inbound ? trunks_.size() + r.inbound_route : r.trunk_index;
+    const std::size_t peer = inbound ? b2bua_metrics::pbx_peer_base + r.inbound_route : r.trunk_index;
     std::optional<registered_destination> registered;
     if (inbound) {
         if (const auto& user = inbound_routes_.routes()[r.inbound_route].registered_user; !user.empty()) {
@@ -346,6 +351,8 @@ call& core::create_call(ingress_request& r, sip::message&& invite, std::string o
     c.source_trunk = r.source_trunk.value_or(0);
     c.max_forwards = r.max_forwards;
     c.content_type = r.content_type;
+    c.dialled_number = r.dialled;
+    c.caller_number = std::string(invite.from().uri.user);
     c.in.txn = r.txn;
     c.in.flow = r.flow;
     c.in.tag = std::move(our_tag);
@@ -398,6 +405,16 @@ void core::end(call& c, std::string_view why) {
     dialogs_.remove({std::string(c.in.invite.call_id()), c.in.tag});
     dialogs_.disown(c.in.txn);
     by_inbound_.erase(inbound_key(c.in.invite.call_id(), c.in.invite.from().tag));
+    if (cdr_sink_) {
+        call_record r;
+        r.call = summarize(c);
+        r.end = wall_time(now);
+        r.result = c.result ? std::string(to_string(*c.result)) : std::string("ended");
+        r.status = c.final_status;
+        r.hangup_by = c.hangup_by;
+        r.end_reason = why.empty() ? c.end_reason : std::string(why);
+        cdr_sink_(std::move(r));
+    }
     const auto direction = c.direction;
     calls_.erase(c.id.value);  // destroys c
     metrics_.set_active_calls(direction, --active_[static_cast<std::size_t>(direction)]);

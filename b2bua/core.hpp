@@ -3,6 +3,7 @@
 
 #include "b2bua/b2bua_metrics.hpp"
 #include "b2bua/call.hpp"
+#include "b2bua/call_summary.hpp"
 #include "b2bua/config.hpp"
 #include "b2bua/downstream_auth.hpp"
 #include "b2bua/drain.hpp"
@@ -99,6 +100,45 @@ public:
     /// Dialogs registered with the dialog layer (two per call once it has an outbound attempt).
     std::size_t dialogs() const noexcept { return dialogs_.dialogs(); }
 
+    // What operators see and change (operations.cpp). The admin API posts these onto the loop.
+    /// Calls in progress with an id above `after`, in id order, at most `limit`.
+    std::vector<call_summary> list_calls(std::uint64_t after, std::size_t limit) const;
+    std::optional<call_summary> find_call(std::uint64_t id) const;
+    /// Ends call `id` as an operator asked: BYE on both legs once answered, else CANCEL
+    /// towards the far end and 480 to the caller. Nothing when there is no such call; returns
+    /// "bye" or "cancel" for what was done.
+    std::optional<std::string_view> end_call(std::uint64_t id);
+    /// Calls in progress through trunk `name` (to it, or from it).
+    std::size_t calls_on_trunk(std::string_view name) const;
+    /// Ends every call through trunk `name` as `end_call` does; how many.
+    std::size_t end_calls_on_trunk(std::string_view name);
+    /// Replaces the trunks, routes and inbound routes at run time, validated as a whole by the
+    /// caller (every trunk a route names is in `trunks`). Trunks are matched by name: a new
+    /// one starts (DNS, pings, registration) at once; a changed one takes effect for the next
+    /// request, its calls in progress going on (their in-dialog requests answer challenges with
+    /// its new credentials), and registers again at once; a removed one takes no new call and
+    /// stops pinging and registering (its binding is removed); calls in progress keep it.
+    void reconfigure(const std::vector<routing::trunk>& trunks, const std::vector<routing::route>& routes,
+                     const std::vector<routing::inbound_route>& inbound_routes);
+    /// The PBX accounts, replacing the ones before (for the next request).
+    void set_users(const std::vector<user_account>& users);
+    /// The trunks as they are now (removed ones left out), with their run-time state.
+    struct trunk_status {
+        std::shared_ptr<const routing::trunk> trunk;
+        bool up = true;
+        std::size_t active_calls = 0;
+        std::optional<registration::registration_status> registration;  ///< when it registers
+    };
+    std::vector<trunk_status> trunks() const;
+    /// A new REGISTER for trunk `name` now; false when it has no registration.
+    bool register_now(std::string_view name);
+    /// The PBXs' registrations with us.
+    const pbx_registrations& pbx_bindings() const noexcept { return pbx_registrar_; }
+    /// Where call detail records go as calls end (on this loop; the receiver hands them on).
+    void set_cdr_sink(std::function<void(call_record&&)> sink) { cdr_sink_ = std::move(sink); }
+    /// The wall clock time of a loop time point (the injected clock in tests).
+    std::chrono::system_clock::time_point wall_time(sip::timer_service::time_point t) const;
+
 private:
     friend class leg_usage;
     class auth_events;    // dialog::auth_observer: the trunks' challenges, counted and logged
@@ -126,11 +166,14 @@ private:
     /// A REGISTER from an allowed `source`: a PBX's goes to pbx_registrations, a trunk's gets 403.
     void on_register(sip::transaction_id txn, sip::message&& request, const sip::flow& f,
                      const source_policy::verdict& source);
-    /// The trunks, then the PBX targets of inbound routes.
+    /// A trunk by index, or the PBX target of an inbound route (b2bua_metrics::pbx_peer_base + route).
+    static bool is_trunk(std::size_t peer) noexcept { return peer < b2bua_metrics::pbx_peer_base; }
     const std::shared_ptr<const routing::trunk>& peer_of(std::size_t peer) const {
-        return peer < trunks_.size() ? trunks_[peer] : pbx_targets_[peer - trunks_.size()];
+        return is_trunk(peer) ? trunks_[peer] : pbx_targets_[peer - b2bua_metrics::pbx_peer_base];
     }
     void count_setup(call& c, call_result result);
+    /// The failover series every route allows, at zero.
+    void declare_failovers();
 
 
     // Trunk selection and failover (failover.cpp)
@@ -257,10 +300,16 @@ private:
     std::optional<std::chrono::seconds> drain_retry_after() const;
 
     call* find(call_handle h);
+    call_summary summarize(const call& c) const;
+    /// Ends a call by us: `status` to a caller not yet answered (and CANCEL to the far end,
+    /// counted as `result`), BYE on both legs once answered.
+    void end_by_us(call& c, std::string_view reason, int status, std::string_view phrase, call_result result);
     call* find_by_inbound(std::string_view call_id, std::string_view from_tag);
     std::chrono::system_clock::time_point wall_now() const;
 
     const config& cfg_;
+    downstream_auth& auth_;
+    std::function<void(call_record&&)> cdr_sink_;
     sip::transport& transport_;
     sip::timer_service& timers_;
     b2bua_metrics& metrics_;

@@ -1,6 +1,9 @@
 // Downstream digest authentication policy.
 #include "b2bua/downstream_auth.hpp"
 
+#include <algorithm>
+#include <unordered_map>
+
 #include "auth/credential_store.hpp"
 #include "auth/server.hpp"
 #include "auth/unanswered_challenges.hpp"
@@ -52,19 +55,35 @@ class downstream_auth::impl {
 public:
     explicit impl(const config::downstream_section& cfg)
         : server_(make_server_config(cfg), store_), challenge_status_(cfg.challenge_status) {
-        for (std::size_t i = 0; i < cfg.users.size(); ++i) {
-            const auto& u = cfg.users[i];
+        set_users(cfg.users);
+    }
+
+    // Throws config_error naming the user when one cannot be used; nothing changes then.
+    void set_users(const std::vector<user_account>& users) {
+        auth::in_memory_credential_store next;
+        std::unordered_map<std::string, std::vector<auth::ip_network>> sources;
+        for (std::size_t i = 0; i < users.size(); ++i) {
+            const auto& u = users[i];
             auth::user_credentials creds;
             creds.username = u.username;
             if (!u.password.empty()) creds.password = u.password;
             if (!u.ha1_md5.empty()) creds.ha1[auth::algorithm::md5] = u.ha1_md5;
             if (!u.ha1_sha256.empty()) creds.ha1[auth::algorithm::sha256] = u.ha1_sha256;
             try {
-                store_.set_user(std::move(creds));
+                next.set_user(std::move(creds));
             } catch (const std::invalid_argument& e) {
                 throw config_error("downstream.users[" + std::to_string(i) + "]: " + e.what());
             }
+            if (!u.allowed_sources.empty()) sources.emplace(u.username, u.allowed_sources);
         }
+        // The digest server holds a reference to store_: replace its content, not the object.
+        std::vector<std::string> gone;
+        store_.for_each([&](const auth::user_credentials& c) {
+            if (!next.find(c.username)) gone.push_back(c.username);
+        });
+        for (const auto& name : gone) store_.remove_user(name);
+        next.for_each([&](const auth::user_credentials& c) { store_.set_user(c); });
+        user_sources_ = std::move(sources);
     }
 
     auth_decision check(const sip::message& request, const sip::endpoint& source,
@@ -82,6 +101,18 @@ public:
         auth_decision d;
         d.username = result.username;
         if (result.authenticated()) {
+            if (const auto it = user_sources_.find(d.username); it != user_sources_.end() &&
+                std::none_of(it->second.begin(), it->second.end(),
+                             [&](const auth::ip_network& n) { return n.contains(from); })) {
+                // The right password from the wrong place: this account is for given networks.
+                d.action = auth_decision::kind::reject;
+                d.status = 403;
+                d.reason_phrase = "Forbidden";
+                d.failure = auth::failure::source_not_allowed;
+                d.detail = "user " + d.username + " may not call from " + from.to_string() +
+                           " (its allowed_sources)";
+                return d;
+            }
             d.action = auth_decision::kind::accept;
             return d;
         }
@@ -144,6 +175,7 @@ public:
     }
 
     auth::in_memory_credential_store store_;
+    std::unordered_map<std::string, std::vector<auth::ip_network>> user_sources_;
     auth::digest_server server_;
     int challenge_status_;
     auth::unanswered_options unanswered_options_;
@@ -160,5 +192,7 @@ auth_decision downstream_auth::check(const sip::message& request, const sip::end
 }
 
 const std::string& downstream_auth::realm() const noexcept { return impl_->server_.realm(); }
+
+void downstream_auth::set_users(const std::vector<user_account>& users) { impl_->set_users(users); }
 
 }  // namespace b2b::b2bua

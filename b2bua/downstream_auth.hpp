@@ -58,6 +58,10 @@ public:
 
     const std::string& realm() const noexcept;
 
+    /// The PBX accounts from now on (the next request). Throws config_error naming the user
+    /// when one cannot be used; nothing changes then.
+    void set_users(const std::vector<user_account>& users);
+
 private:
     class impl;
     std::unique_ptr<impl> impl_;

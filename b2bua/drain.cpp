@@ -101,27 +101,9 @@ void core::end_all_calls(std::string_view reason) {
 
 void core::end_call_for_drain(call& c, std::string_view reason) {
     log_->debug("call {}: ended by the drain in state {}", c.id.value, to_string(c.state));
-    switch (c.state) {
-        case call_state::calling:
-            // Not answered yet: the far end is cancelled (§9.1) and the caller gets 503, not
-            // 487: it did not cancel, and a 503 lets it try the call again elsewhere (RFC 3263
-            // §4.3), while the B2BUA it reached is going away.
-            return cancel_outbound(c, 503, "Service Unavailable", call_result::draining);
-        case call_state::answered:
-            // The far end answered and the caller's ACK is on its way: the far end's leg is
-            // confirmed and ended now; the caller gets its BYE when the ACK arrives (§15: not
-            // before), as when the far end hangs up first.
-            send_outbound_ack(c);
-            c.end_reason = std::string(reason);
-            c.state = call_state::ending;
-            send_bye(c, leg_side::outbound);
-            return maybe_end(c);
-        case call_state::confirmed:
-            return hang_up(c, std::string(reason));
-        case call_state::cancelling:
-        case call_state::ending:
-            return;  // already on its way out
-    }
+    // Not answered yet: the caller gets 503, not 487: it did not cancel, and a 503 lets it try
+    // the call again elsewhere (RFC 3263 §4.3), while the B2BUA it reached is going away.
+    end_by_us(c, reason, 503, "Service Unavailable", call_result::draining);
 }
 
 void core::finish_drain() {

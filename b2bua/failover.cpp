@@ -119,7 +119,8 @@ void core::stop_invite_timer(outbound_attempt& a) {
 }
 
 void core::note_retry_after(const outbound_attempt& a, const sip::message& rsp) {
-    if (rsp.status() != 503) return;
+    // A PBX's 503 concerns that call only: trunk selection knows trunks alone.
+    if (rsp.status() != 503 || !is_trunk(a.trunk_index)) return;
     const auto value = header_value(rsp, sip::header_id::retry_after);
     if (value.empty()) return;
     const auto seconds = routing::retry_after_seconds(value);

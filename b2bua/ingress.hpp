@@ -112,6 +112,8 @@ public:
         std::size_t trunk = 0;  ///< with kind::trunk
     };
     verdict classify(const sip::endpoint& source) const;
+    /// The trunks changed at run time (by index, removed ones included: they match nothing).
+    void set_trunks(const std::vector<routing::trunk>& trunks) { trunks_ = routing::trunk_identifier(trunks); }
     /// A trunk named by host resolved to these targets (routing::trunk_identifier::set_resolved).
     void set_resolved(std::size_t trunk, const std::vector<sip::endpoint>& resolved) {
         trunks_.set_resolved(trunk, resolved);

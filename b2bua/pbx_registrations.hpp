@@ -66,6 +66,8 @@ public:
     /// Where a call to account `user` goes, when it has a binding.
     std::optional<registered_destination> destination_of(std::string_view user) const;
     std::size_t bindings() const noexcept { return registrar_.size(); }
+    /// Every current binding (the admin API's downstream registrations).
+    void for_each_binding(const std::function<void(const registration::binding&)>& fn) const { registrar_.for_each(fn); }
 
 private:
     void bindings_changed();

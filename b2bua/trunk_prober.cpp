@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace b2b::b2bua {
 
 trunk_prober::trunk_prober(sip::timer_service& timers, sip::transport& transport, dialog::request_sender& sender,
@@ -19,11 +21,27 @@ trunk_prober::trunk_prober(sip::timer_service& timers, sip::transport& transport
       locate_(std::move(locate)) {
     auto log = spdlog::get("b2bua");
     log_ = log ? log : spdlog::default_logger()->clone("b2bua");
-    for (std::size_t i = 0; i < trunks_.size(); ++i) {
-        const auto& s = trunks_[i]->selection;
-        if (s.options_interval.count() <= 0) continue;
-        probes_.push_back(std::make_unique<probe>(i, routing::trunk_health(s.down_after, s.up_after)));
+    for (std::size_t i = 0; i < trunks_.size(); ++i) add_probe(i);
+}
+
+void trunk_prober::add_probe(std::size_t trunk) {
+    const auto& t = *trunks_[trunk];
+    if (t.removed || t.selection.options_interval.count() <= 0) return;
+    probes_.push_back(std::make_unique<probe>(trunk, routing::trunk_health(t.selection.down_after, t.selection.up_after)));
+    if (started_) tick(*probes_.back());
+}
+
+void trunk_prober::update(std::size_t trunk) {
+    const auto it = std::find_if(probes_.begin(), probes_.end(), [trunk](const auto& p) { return p->trunk == trunk; });
+    if (it != probes_.end()) {
+        timers_.cancel((*it)->timer);
+        dialog::request_sender::abandon((*it)->pending);
+        const bool was_down = !(*it)->health.up();
+        probes_.erase(it);
+        // A new provider address or new thresholds: its health is learnt again, from up.
+        if (was_down && on_change_) on_change_(trunk, true);
     }
+    add_probe(trunk);
 }
 
 trunk_prober::~trunk_prober() {
@@ -41,6 +59,7 @@ bool trunk_prober::probes(std::size_t trunk) const noexcept {
 }
 
 void trunk_prober::start() {
+    started_ = true;
     for (auto& p : probes_) tick(*p);
 }
 

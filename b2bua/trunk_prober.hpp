@@ -50,6 +50,10 @@ public:
     /// Sends the first pings now; later ones follow every interval.
     void start();
 
+    /// Trunk `trunk` was added, changed or removed at run time: its pings start over with its
+    /// settings now (a trunk no longer pinged is up), or stop.
+    void update(std::size_t trunk);
+
     /// Whether `trunk` is pinged at all.
     bool probes(std::size_t trunk) const noexcept;
 
@@ -64,6 +68,7 @@ private:
     };
 
     void tick(probe& p);
+    void add_probe(std::size_t trunk);
     void send_ping(probe& p);
     void on_outcome(probe& p, bool answered, std::string_view what);
 
@@ -75,6 +80,7 @@ private:
     change_handler on_change_;
     target_lookup locate_;
     std::vector<std::unique_ptr<probe>> probes_;
+    bool started_ = false;
     sip::token_source tokens_;
     std::shared_ptr<spdlog::logger> log_;
 };

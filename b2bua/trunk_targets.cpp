@@ -13,10 +13,32 @@ trunk_targets::trunk_targets(sip::timer_service& timers, const std::vector<std::
     auto engine = std::make_shared<std::mt19937>(std::random_device{}());
     random_ = [engine](std::uint32_t bound) { return std::uniform_int_distribution<std::uint32_t>(0, bound)(*engine); };
     entries_.reserve(trunks_.size());
-    for (const auto& t : trunks_) {
-        entry e;
-        if (t->dns_host.empty()) e.set = sip::resolver::target_set::fixed({{t->transport, t->address}});
-        entries_.push_back(std::move(e));
+    for (std::size_t i = 0; i < trunks_.size(); ++i) entries_.push_back(initial_entry(i));
+}
+
+trunk_targets::entry trunk_targets::initial_entry(std::size_t trunk) const {
+    const auto& t = *trunks_[trunk];
+    entry e;
+    if (t.dns_host.empty()) e.set = sip::resolver::target_set::fixed({{t.transport, t.address}});
+    return e;
+}
+
+void trunk_targets::update(std::size_t trunk) {
+    if (trunk >= entries_.size()) entries_.resize(trunk + 1);
+    entry& e = entries_[trunk];
+    timers_.cancel(e.timer);
+    e.timer = 0;
+    if (trunks_[trunk]->removed) {
+        ++e.generation;
+        return;
+    }
+    const std::uint64_t generation = e.generation + 1;
+    e = initial_entry(trunk);
+    e.generation = generation;
+    if (by_dns(trunk)) {
+        resolve(trunk);
+    } else if (on_change_) {
+        on_change_(trunk);
     }
 }
 
@@ -53,11 +75,13 @@ void trunk_targets::resolve(std::size_t trunk) {
     sip::resolver::peer_name peer{t.dns_host, t.uri_port, std::nullopt};
     if (t.uri_transport) peer.transport = t.transport;
     log_->debug("trunk {}: locating {} by DNS", t.name, t.dns_host);
-    sip::resolver::locate(*dns_, peer, random_, [this, trunk, alive = std::weak_ptr<bool>(alive_)](sip::resolver::location l) {
-        const auto live = alive.lock();
-        if (!live || !*live) return;
-        on_location(trunk, std::move(l));
-    });
+    sip::resolver::locate(*dns_, peer, random_,
+                          [this, trunk, generation = entries_[trunk].generation,
+                           alive = std::weak_ptr<bool>(alive_)](sip::resolver::location l) {
+                              const auto live = alive.lock();
+                              if (!live || !*live || entries_[trunk].generation != generation) return;
+                              on_location(trunk, std::move(l));
+                          });
 }
 
 void trunk_targets::on_location(std::size_t trunk, sip::resolver::location l) {

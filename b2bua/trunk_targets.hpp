@@ -47,6 +47,11 @@ public:
     /// Without `dns` (nullptr) they keep no target.
     void start(sip::resolver::dns_lookup* dns);
 
+    /// Trunk `trunk` was added or changed at run time: its targets are what its uri says now
+    /// (located again by DNS when it names a host). A removed trunk keeps its last targets (its
+    /// calls may still reconnect to them) but is no longer refreshed.
+    void update(std::size_t trunk);
+
     /// The targets a new request to `trunk` tries, in order (recently failed ones last).
     std::vector<sip::resolver::target> ordered(std::size_t trunk) const;
     /// The first of `ordered`, if any.
@@ -64,7 +69,9 @@ private:
     struct entry {
         sip::resolver::target_set set;
         sip::timer_service::timer_id timer = 0;
+        std::uint64_t generation = 0;  ///< of the trunk's settings: an older lookup's answer is ignored
     };
+    entry initial_entry(std::size_t trunk) const;
     void resolve(std::size_t trunk);
     void on_location(std::size_t trunk, sip::resolver::location l);
     void schedule(std::size_t trunk);

@@ -14,57 +14,122 @@ upstream_registrations::upstream_registrations(sip::timer_service& timers, sip::
                                                const std::vector<std::shared_ptr<const routing::trunk>>& trunks,
                                                std::string advertised_host, registration_metrics& metrics,
                                                std::function<std::optional<sip::resolver::target>(std::size_t)> locate)
-    : timers_(timers), metrics_(metrics) {
+    : timers_(timers),
+      transport_(transport),
+      sender_(sender),
+      trunks_(trunks),
+      advertised_host_(std::move(advertised_host)),
+      locate_(std::move(locate)),
+      metrics_(metrics) {
     auto log = spdlog::get("b2bua");
     log_ = log ? log : spdlog::default_logger()->clone("b2bua");
     // The refresh points and back-off jitter of the trunks must not line up: one generator,
     // seeded once per process.
     auto engine = std::make_shared<std::mt19937_64>(std::random_device{}());
-    const auto random = [engine] { return std::uniform_real_distribution<double>(0.0, 1.0)(*engine); };
-    for (std::size_t i = 0; i < trunks.size(); ++i) {
-        const routing::trunk& t = *trunks[i];
-        if (!t.registers) continue;
-        registration::registration_target target;
-        target.name = t.name;
-        target.peer = static_cast<std::uint32_t>(i);
-        target.transport = t.transport;
-        target.address = t.address;
-        if (locate && !t.dns_host.empty()) {
-            // RFC 3263: the registrar is where the trunk's name resolves now.
-            target.locate = [locate, i]() -> std::optional<std::pair<sip::transport_kind, sip::endpoint>> {
-                const auto where = locate(i);
-                if (!where) return std::nullopt;
-                return std::make_pair(where->transport, where->address);
-            };
-        }
-        target.domain = t.domain;
-        target.host = t.host;
-        target.aor_user = t.username;
-        target.contact_user = registration::contact_user(t.name, t.username, t.password);
-        target.advertised_host = advertised_host;
-        target.credentials = {t.username, t.password};
-        target.expires = t.register_expires;
-        target.reuse_nonce = t.reuse_nonce;
-        entry e;
-        e.trunk = i;
-        e.slot = metrics_.add_trunk(t.name);
-        e.contact_user = target.contact_user;
-        registration::registration_observer* observer = this;
-        e.client = std::make_unique<registration::registration_client>(timers, transport, sender, std::move(target),
-                                                                       observer, random);
-        entries_.push_back(std::move(e));
+    random_ = [engine] { return std::uniform_real_distribution<double>(0.0, 1.0)(*engine); };
+    for (std::size_t i = 0; i < trunks_.size(); ++i) {
+        if (trunks_[i]->registers && !trunks_[i]->removed) entries_.push_back(make_entry(i));
     }
+}
+
+upstream_registrations::entry upstream_registrations::make_entry(std::size_t i) {
+    const routing::trunk& t = *trunks_[i];
+    registration::registration_target target;
+    target.name = t.name;
+    target.peer = static_cast<std::uint32_t>(i);
+    target.transport = t.transport;
+    target.address = t.address;
+    if (locate_ && !t.dns_host.empty()) {
+        // RFC 3263: the registrar is where the trunk's name resolves now.
+        target.locate = [locate = locate_, i]() -> std::optional<std::pair<sip::transport_kind, sip::endpoint>> {
+            const auto where = locate(i);
+            if (!where) return std::nullopt;
+            return std::make_pair(where->transport, where->address);
+        };
+    }
+    target.domain = t.domain;
+    target.host = t.host;
+    target.aor_user = t.username;
+    target.contact_user = registration::contact_user(t.name, t.username, t.password);
+    target.advertised_host = advertised_host_;
+    target.credentials = {t.username, t.password};
+    target.expires = t.register_expires;
+    target.reuse_nonce = t.reuse_nonce;
+    entry e;
+    e.trunk = i;
+    if (auto it = slots_.find(t.name); it != slots_.end()) {
+        e.slot = it->second;
+    } else {
+        e.slot = metrics_.add_trunk(t.name);
+        slots_.emplace(t.name, e.slot);
+    }
+    e.contact_user = target.contact_user;
+    registration::registration_observer* observer = this;
+    e.client = std::make_unique<registration::registration_client>(timers_, transport_, sender_, std::move(target),
+                                                                   observer, random_);
+    if (started_) e.client->start();
+    return e;
 }
 
 upstream_registrations::~upstream_registrations() { timers_.cancel(tick_); }
 
 void upstream_registrations::start() {
+    started_ = true;
     for (auto& e : entries_) e.client->start();
-    if (!entries_.empty()) tick_ = timers_.schedule(std::chrono::seconds(1), [this] { tick(); });
+    if (!entries_.empty()) ensure_tick();
+}
+
+void upstream_registrations::update(std::size_t trunk) {
+    const routing::trunk& t = *trunks_[trunk];
+    const bool wanted = t.registers && !t.removed;
+    auto it = std::find_if(entries_.begin(), entries_.end(), [trunk](const entry& e) { return e.trunk == trunk; });
+    if (it != entries_.end()) {
+        const bool same_contact = wanted && it->contact_user == registration::contact_user(t.name, t.username, t.password);
+        auto old = std::move(it->client);
+        const auto expires = old->status().expires_at;
+        if (!same_contact && expires > timers_.now()) {
+            // Calls the provider still sends to the old binding are the trunk's until it lapses.
+            old_contacts_.push_back({it->contact_user, trunk, expires});
+        }
+        entries_.erase(it);
+        if (same_contact) {
+            // The new REGISTER (a new Call-ID, the same Contact) replaces the binding (§10.3
+            // step 7); removing it first could reach the provider after the new one.
+            old.reset();
+        } else {
+            retire(std::move(old));
+        }
+    }
+    if (wanted) {
+        entries_.push_back(make_entry(trunk));
+        log_->info("registration trunk={}: registering again at once", t.name);
+        ensure_tick();
+    }
+}
+
+bool upstream_registrations::register_now(std::size_t trunk) {
+    auto it = std::find_if(entries_.begin(), entries_.end(), [trunk](const entry& e) { return e.trunk == trunk; });
+    if (it == entries_.end()) return false;
+    update(trunk);
+    return true;
+}
+
+void upstream_registrations::retire(std::unique_ptr<registration::registration_client> client) {
+    std::erase_if(retiring_, [](const retiring_client& r) { return *r.done; });
+    auto& r = retiring_.emplace_back();
+    r.client = std::move(client);
+    r.client->stop([done = r.done] { *done = true; });
+}
+
+void upstream_registrations::ensure_tick() {
+    if (started_ && tick_ == 0) tick_ = timers_.schedule(std::chrono::seconds(1), [this] { tick(); });
 }
 
 void upstream_registrations::tick() {
-    for (const auto& e : entries_) metrics_.status(e.slot, e.client->status(), timers_.now());
+    const auto now = timers_.now();
+    for (const auto& e : entries_) metrics_.status(e.slot, e.client->status(), now);
+    std::erase_if(old_contacts_, [now](const old_contact& o) { return o.until <= now; });
+    std::erase_if(retiring_, [](const retiring_client& r) { return *r.done; });
     tick_ = timers_.schedule(std::chrono::seconds(1), [this] { tick(); });
 }
 
@@ -88,6 +153,10 @@ void upstream_registrations::stop(std::function<void()> done) {
 std::optional<std::size_t> upstream_registrations::trunk_of_contact(std::string_view user) const {
     for (const auto& e : entries_) {
         if (e.contact_user == user) return e.trunk;
+    }
+    const auto now = timers_.now();
+    for (const auto& o : old_contacts_) {
+        if (o.user == user && now < o.until && !trunks_[o.trunk]->removed) return o.trunk;
     }
     return std::nullopt;
 }

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace spdlog {
@@ -46,6 +47,16 @@ public:
     /// failed (at once when none is registered).
     void stop(std::function<void()> done);
 
+    /// Trunk `trunk` (an index of the core's trunks) was added, changed or removed at run time:
+    /// its registration starts again at once with what it is now (a new REGISTER, no waiting
+    /// for the refresh), or ends (removed, or register: false: our binding is removed).
+    /// When the Contact user changes with the credentials, the old binding is removed and the
+    /// old Contact user still names the trunk until that binding would have expired.
+    void update(std::size_t trunk);
+    /// A new REGISTER for `trunk` now (a new registration replacing the binding); false when
+    /// it does not register.
+    bool register_now(std::size_t trunk);
+
     /// The trunk whose registered Contact has `user` as its user part, if any.
     std::optional<std::size_t> trunk_of_contact(std::string_view user) const;
     /// What is known of each registering trunk's registration (trunk index, status).
@@ -64,10 +75,38 @@ private:
                    bool state_changed) override;
     const entry* by_target(const registration::registration_target& t) const;
     void tick();
+    /// The entry registering trunk `i` as it is now (a started client when `started_`).
+    entry make_entry(std::size_t i);
+    /// Removes our binding with `client`'s Contact, then lets the client go.
+    void retire(std::unique_ptr<registration::registration_client> client);
 
     sip::timer_service& timers_;
+    sip::transport& transport_;
+    dialog::request_sender& sender_;
+    const std::vector<std::shared_ptr<const routing::trunk>>& trunks_;
+    std::string advertised_host_;
+    std::function<std::optional<sip::resolver::target>(std::size_t trunk)> locate_;
+    std::function<double()> random_;
     registration_metrics& metrics_;
     std::vector<entry> entries_;
+    /// Metrics slots by trunk name: a trunk changed or added again keeps its series.
+    std::unordered_map<std::string, std::size_t> slots_;
+    /// Clients removing an old binding (Expires: 0); let go once `done` (at the next tick or
+    /// change: never from inside the client's own callback).
+    struct retiring_client {
+        std::unique_ptr<registration::registration_client> client;
+        std::shared_ptr<bool> done = std::make_shared<bool>(false);
+    };
+    std::vector<retiring_client> retiring_;
+    void ensure_tick();
+    /// Contact users of bindings replaced at run time that the provider may still hold.
+    struct old_contact {
+        std::string user;
+        std::size_t trunk = 0;
+        sip::timer_service::time_point until{};
+    };
+    std::vector<old_contact> old_contacts_;
+    bool started_ = false;
     sip::timer_service::timer_id tick_ = 0;
     std::shared_ptr<spdlog::logger> log_;
 };

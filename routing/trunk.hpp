@@ -37,6 +37,8 @@ struct trunk_selection_policy {
     std::chrono::seconds options_interval{0};  ///< OPTIONS health pings; 0 = none
     unsigned down_after = 3;  ///< failed pings in a row that mark the trunk down
     unsigned up_after = 2;    ///< answered pings in a row that mark it up again
+
+    bool operator==(const trunk_selection_policy&) const = default;
 };
 
 /// One provider trunk, as configured. Immutable once built: a change replaces the object.
@@ -84,6 +86,12 @@ struct trunk {
     /// trunk's, whatever address they come from.
     bool registers = false;
     std::chrono::seconds register_expires{600};  ///< the interval asked for
+    /// Deleted at run time (admin API): kept only for the calls still using it, so their
+    /// in-dialog requests find its credentials; no route names it, and it is never matched by
+    /// source, pinged or registered.
+    bool removed = false;
+
+    bool operator==(const trunk&) const = default;
 };
 
 /// A Request-URI at the peer: "sip:[user@]domain", with ";transport=tcp" (or tls) when the peer

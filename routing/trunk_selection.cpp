@@ -19,6 +19,13 @@ std::string_view to_string(skip_reason r) noexcept {
     return "";
 }
 
+std::size_t trunk_selection::add(trunk_selection_policy policy) {
+    state s;
+    s.policy = std::move(policy);
+    trunks_.push_back(std::move(s));
+    return trunks_.size() - 1;
+}
+
 trunk_selection::trunk_selection(std::vector<trunk_selection_policy> policies) {
     trunks_.reserve(policies.size());
     for (auto& p : policies) {

@@ -59,6 +59,12 @@ public:
     /// Health (OPTIONS) verdict; every trunk starts up.
     void set_up(std::size_t trunk, bool up) noexcept;
 
+    /// A trunk added at run time: the next index, up, carrying nothing.
+    std::size_t add(trunk_selection_policy policy);
+    /// A trunk's limits changed at run time: its calls, recent starts, out-of-service period
+    /// and health stay as they are (they describe the same provider).
+    void set_policy(std::size_t trunk, trunk_selection_policy policy) { trunks_[trunk].policy = std::move(policy); }
+
     std::size_t active(std::size_t trunk) const noexcept { return trunks_[trunk].active; }
     bool up(std::size_t trunk) const noexcept { return trunks_[trunk].up; }
     std::size_t size() const noexcept { return trunks_.size(); }

@@ -25,7 +25,7 @@ sip::endpoint at(const char* ip, std::uint16_t port = 5060) { return {boost::asi
 config::downstream_section section() {
     config::downstream_section d;
     d.realm = "pbx.local";
-    d.users.push_back({"pbxuser", "pbxpass", "", ""});
+    d.users.push_back({"pbxuser", "pbxpass", "", "", {}});
     d.nonce_ttl = 60s;
     return d;
 }

@@ -200,6 +200,7 @@ void core::reconfigure(const std::vector<routing::trunk>& trunks, const std::vec
     metrics_.set_pbx_targets(pbx_names);
     declare_failovers();
 
+    for (const std::size_t i : changed) targets_->update(i);
     std::vector<routing::trunk> all;
     all.reserve(trunks_.size());
     for (const auto& t : trunks_) all.push_back(*t);
@@ -212,7 +213,6 @@ void core::reconfigure(const std::vector<routing::trunk>& trunks, const std::vec
         sources_.set_resolved(i, addresses);
     }
     for (const std::size_t i : changed) {
-        targets_->update(i);
         if (prober_) prober_->update(i);
         if (registrations_) registrations_->update(i);
     }

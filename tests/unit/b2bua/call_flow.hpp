@@ -213,6 +213,8 @@ public:
 
     /// Whether the request's Authorization is right for this trunk's user, password and realm.
     bool accepts(const sip::message& invite) const;
+    /// The provider changes the account's password (it accepts only the new one from now on).
+    void set_password(std::string password) { spec_.password = std::move(password); }
 
     static constexpr const char* sdp_answer =
         "v=0\r\no=trunk 2 2 IN IP4 198.51.100.7\r\ns=-\r\nc=IN IP4 198.51.100.7\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n";
@@ -350,7 +352,7 @@ public:
         return h ? std::string(h->value) : std::string();
     }
 
-private:
+protected:
     static std::string make_config(const std::vector<trunk_spec>& trunks, const std::string& routes,
                                    const std::string& downstream_yaml);
     static std::vector<std::string> pbx_names(const config& c) {

@@ -39,6 +39,8 @@ bool sync_directory_of(const std::string& file) {
 store_result<backup_summary> backup_database(sqlite3* source, const std::string& source_path, const std::string& file) {
     const std::string partial = file + ".partial";
     std::error_code ec;
+    // Renamed onto the live file, a copy would replace the store under its own connections.
+    if (std::filesystem::equivalent(file, source_path, ec)) return failure(file, "is the store itself; name another file");
     std::filesystem::remove(partial, ec);  // left by an interrupted backup
 
     store_result<backup_summary> result = [&]() -> store_result<backup_summary> {

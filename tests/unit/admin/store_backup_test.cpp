@@ -134,6 +134,11 @@ TEST(store_backup, errors_are_values_and_leave_no_file) {
     EXPECT_EQ(nowhere.error().code(), store_errc::unavailable);
     EXPECT_NE(std::string(nowhere.error().what()).find("no/such/dir/copy.db"), std::string::npos) << nowhere.error().what();
 
+    auto itself = st->backup_to(dir / "data/../data/b2bua.db");
+    ASSERT_FALSE(itself);
+    EXPECT_NE(std::string(itself.error().what()).find("is the store itself"), std::string::npos) << itself.error().what();
+    EXPECT_TRUE(st->writable()) << "the store is untouched";
+
     std::ofstream(dir / "other.db") << "some database of something else, long enough to be looked at" << std::string(200, '.');
     std::filesystem::create_directories(dir / "foreign");
     std::filesystem::copy_file(dir / "other.db", dir / "foreign/b2bua.db");

@@ -1,4 +1,5 @@
 // The b2bua executable: command line, configuration, then the application.
+#include "admin/store.hpp"
 #include "b2bua/app.hpp"
 #include "b2bua/config.hpp"
 #include "b2bua/downstream_auth.hpp"
@@ -23,6 +24,7 @@ namespace {
 constexpr const char* usage =
     "usage: b2bua --config FILE [--log-level LEVEL]   run the B2BUA\n"
     "       b2bua --check-config FILE                 validate a configuration and exit\n"
+    "       b2bua --backup FILE --config CFG          copy the store (CFG's data_dir) to FILE, also while running\n"
     "       b2bua parse [FILE|-]                      print one SIP message (raw bytes) as JSON\n"
     "       b2bua --version | --help\n"
     "LEVEL: trace, debug, info, warn, error, critical, off (default: log.level of the config)\n";
@@ -54,6 +56,7 @@ int main(int argc, char** argv) {
     std::string config_path;
     std::string log_level;
     bool check_only = false;
+    std::string backup_file;
     for (std::size_t i = 1; i < args.size(); ++i) {
         const std::string& a = args[i];
         auto value = [&](const char* what) -> std::string {
@@ -74,6 +77,8 @@ int main(int argc, char** argv) {
         } else if (a == "--check-config") {
             config_path = value("a file name");
             check_only = true;
+        } else if (a == "--backup") {
+            backup_file = value("a file name");
         } else if (a == "--log-level") {
             log_level = value("a level");
             if (!b2b::b2bua::valid_log_level(log_level)) {
@@ -96,6 +101,17 @@ int main(int argc, char** argv) {
     } catch (const b2b::b2bua::config_error& e) {
         std::cerr << "error: " << e.what() << '\n';
         return 1;
+    }
+    if (!backup_file.empty()) {
+        // SQLite's online backup: a consistent copy while the running b2bua writes.
+        auto summary = b2b::admin::store::backup(cfg.data_dir, backup_file);
+        if (!summary) {
+            std::cerr << "error: backup: " << summary.error().what() << '\n';
+            return 1;
+        }
+        std::cout << "store " << summary->source << " (schema version " << summary->schema_version << ") copied to "
+                  << summary->file << " (" << summary->bytes << " bytes)\n";
+        return 0;
     }
     if (check_only) {
         try {

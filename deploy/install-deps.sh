@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build pkg-config make
   libboost1.81-dev libboost-json1.81-dev
-  libspdlog-dev libfmt-dev prometheus-cpp-dev libyaml-cpp-dev libssl-dev libc-ares-dev
+  libspdlog-dev libfmt-dev prometheus-cpp-dev libyaml-cpp-dev libssl-dev libc-ares-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   sip-tester baresip curl procps iproute2 python3 dnsmasq-base
   kamailio kamailio-tls-modules openssl

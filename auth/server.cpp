@@ -187,16 +187,22 @@ verify_result digest_server::verify(std::span<const std::string_view> credential
     if (!chosen) {
         if (!malformed_detail.empty())
             return fail(failure::malformed_credentials, std::move(malformed_detail));
-        if (any_digest)
-            return fail(failure::realm_mismatch, "credentials for realm " + quote(other_realm) +
-                                                     ", expected " + quote(config_.realm));
+        if (any_digest) {
+            auto r = fail(failure::realm_mismatch, "credentials for realm " + quote(other_realm) +
+                                                       ", expected " + quote(config_.realm));
+            r.realm = other_realm;
+            return r;
+        }
         return verify_result{};  // missing: challenge
     }
     const digest_credentials& c = *chosen;
 
     // 1. Malformed.
-    if (auto why = malformed_reason(c); !why.empty())
-        return fail(failure::malformed_credentials, std::move(why), c.username);
+    if (auto why = malformed_reason(c); !why.empty()) {
+        auto r = fail(failure::malformed_credentials, std::move(why), c.username);
+        r.realm = c.realm;
+        return r;
+    }
 
     // The nonce is looked at now (check records nothing) so that every result says whether the
     // client answered one of our challenges; its verdict is reported in the order below.
@@ -204,6 +210,8 @@ verify_result digest_server::verify(std::span<const std::string_view> credential
     auto failed = [&](failure reason, std::string detail, std::optional<algorithm> a = {}) {
         verify_result r = fail(reason, std::move(detail), c.username, a);
         r.answered_our_nonce = nonce.status != nonce_status::invalid;
+        r.realm = c.realm;
+        r.algorithm_token = c.algorithm_token;
         return r;
     };
 
@@ -326,6 +334,8 @@ verify_result digest_server::verify(std::span<const std::string_view> credential
     ok.status = verify_status::authenticated;
     ok.username = c.username;
     ok.alg = alg;
+    ok.realm = c.realm;
+    ok.algorithm_token = c.algorithm_token;
     ok.answered_our_nonce = true;
     return ok;
 }

@@ -71,6 +71,13 @@ struct verify_result {
     std::string username;
     /// The algorithm the client used, when it was recognised.
     std::optional<algorithm> alg;
+    /// The realm of the Digest credentials judged (ours, or for realm_mismatch the other realm
+    /// the client answered for), as the client wrote it; empty when there were none. For
+    /// operators' hints: it never affects the verdict.
+    std::string realm;
+    /// The algorithm parameter as the client wrote it (empty: absent, which means MD5); for
+    /// unsupported_algorithm hints, even when it names no algorithm we know.
+    std::string algorithm_token;
     /// True when the credentials for our realm carry a nonce we issued (to whichever address,
     /// fresh or not): the client answered one of our challenges, whatever the verdict.
     bool answered_our_nonce = false;

@@ -1,6 +1,7 @@
 // The B2BUA core: the ingress, the call registry, and the dispatch of what each leg receives.
 #include "b2bua/core.hpp"
 
+#include "b2bua/auth_failure_facts.hpp"
 #include "b2bua/detail/sip_helpers.hpp"
 
 #include "dialog/dialog.hpp"
@@ -69,6 +70,11 @@ public:
                          trunk ? "upstream" : "downstream", auth::to_string(reason), trunk ? "trunk" : "pbx",
                          target.name, target.username, response.status(), response.reason(),
                          header_value(response, sip::header_id::warning), detail);
+        auto rec = upstream_failure_record(response, target, trunk, reason, core_.wall_now());
+        // The registration client hears of this response after us: this refusal is one more.
+        if (trunk && response.cseq().method == sip::method::register_ && core_.registrations_)
+            rec.refused_in_a_row = core_.registrations_->refusals_in_a_row(peer) + 1;
+        core_.auth_failures_.record(std::move(rec));
     }
 
 private:
@@ -108,6 +114,7 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
       timers_(timers),
       metrics_(metrics),
       log_(core_logger()),
+      auth_failures_(cfg.admin.failures_kept),
       auth_events_(std::make_unique<auth_events>(*this)),
       ingress_entry_(std::make_unique<ingress_entry>(*this)),
       routes_(cfg.routes),
@@ -118,7 +125,7 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
           for (const auto& t : cfg.upstream.trunks) policies.push_back(t.selection);
           return policies;
       }()),
-      pbx_registrar_(cfg.downstream, auth, metrics, timers,
+      pbx_registrar_(cfg.downstream, auth, metrics, auth_failures_, timers,
                      [this](const sip::flow& to, std::string_view bytes) {
                          if (txm_ != nullptr) (void)txm_->send_stateless(to, bytes);
                      },
@@ -143,7 +150,7 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
         return find_by_inbound(invite.call_id(), invite.from().tag) != nullptr;
     }));
     stages_.push_back(std::make_unique<identification_stage>(
-        sources_, auth, metrics_, [this] { return wall_now(); }, log_,
+        sources_, auth, metrics_, auth_failures_, [this] { return wall_now(); }, log_,
         [this](std::string_view user) -> std::optional<std::size_t> {
             return registrations_ ? registrations_->trunk_of_contact(user) : std::nullopt;
         }));
@@ -242,10 +249,7 @@ void core::on_request_out_of_dialog(sip::transaction_id txn, sip::message&& req,
     if (!to_our_contact && source.what == source_policy::kind::refused) {
         // Scans (OPTIONS first, as sipvicious svmap does) learn nothing from outside the
         // allowed networks either.
-        metrics_.auth_failure_downstream(auth::failure::source_not_allowed);
-        log_->info("auth failure downstream: reason=source_not_allowed source={} method={}: not in "
-                   "downstream.allowed_sources",
-                   f.remote.to_string(), req.method_text());
+        source_not_allowed(metrics_, auth_failures_, *log_, req, f, cfg_.downstream.realm, wall_now());
         return respond(txn, req, 403, "Forbidden", tokens_.tag());
     }
     if (registration) return on_register(txn, std::move(req), f, source);

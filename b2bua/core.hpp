@@ -1,6 +1,7 @@
 // The B2BUA core: the call registry, the ingress stages, and calls as bridges of two legs.
 #pragma once
 
+#include "b2bua/auth_failure_log.hpp"
 #include "b2bua/b2bua_metrics.hpp"
 #include "b2bua/call.hpp"
 #include "b2bua/call_summary.hpp"
@@ -81,6 +82,8 @@ public:
     }
 
     std::size_t active_calls() const noexcept { return calls_.size(); }
+    /// The recent authentication failures, both directions (admin.failures_kept of them).
+    const auth_failure_log& auth_failures() const noexcept { return auth_failures_; }
 
     /// Graceful shutdown (drain.cpp). The first call starts the drain: from then on every new
     /// INVITE, and an out-of-dialog OPTIONS (§11.2: answered as an INVITE would be), gets 503
@@ -314,6 +317,7 @@ private:
     sip::timer_service& timers_;
     b2bua_metrics& metrics_;
     std::shared_ptr<spdlog::logger> log_;
+    auth_failure_log auth_failures_;  ///< before the parts that record into it
     sip::transaction_manager* txm_ = nullptr;
     dialog::dialog_manager dialogs_;
     std::unique_ptr<auth_events> auth_events_;

@@ -118,6 +118,9 @@ public:
         }
         d.failure = result.reason;
         d.detail = result.detail;
+        d.realm_seen = result.realm;
+        d.algorithm_asked = result.algorithm_token;
+        for (auto a : server_.algorithms_for(from)) d.algorithms_offered.emplace_back(auth::to_string(a));
         const auto challenge = [&](bool stale) {
             d.action = auth_decision::kind::challenge;
             d.status = proxy ? 407 : 401;

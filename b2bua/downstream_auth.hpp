@@ -26,6 +26,10 @@ struct auth_decision {
     std::optional<auth::failure> failure;   ///< set when this counts as a failure
     std::string detail;                     ///< for the log line; never a secret
     std::string username;                   ///< who, when known
+    // What was seen, for the operators' "why 401" record (auth_failure_log); never a secret.
+    std::string realm_seen;                 ///< the realm the PBX's credentials were for
+    std::string algorithm_asked;            ///< the algorithm parameter the PBX answered with
+    std::vector<std::string> algorithms_offered;  ///< what challenges to this source offer
 };
 
 /// Downstream digest authentication (RFC 3261 §22, RFC 7616, RFC 8760) with the B2BUA's

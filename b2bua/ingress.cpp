@@ -83,16 +83,13 @@ stage_result identification_stage::run(ingress_request& r, ingress_responder& re
             r.direction = call_direction::inbound;
             return stage_result::proceed;
         case source_policy::kind::refused:
-            metrics_.auth_failure_downstream(auth::failure::source_not_allowed);
-            log_->info("auth failure downstream: reason=source_not_allowed source={} call-id={:?}: not in "
-                       "downstream.allowed_sources",
-                       r.flow.remote.to_string(), r.invite.call_id());
+            source_not_allowed(metrics_, failures_, *log_, r.invite, r.flow, auth_.realm(), wall_now_());
             responder.refuse(r, 403, "Forbidden");
             return stage_result::stop;
         case source_policy::kind::pbx:
             break;
     }
-    const auto decision = authenticate_pbx(auth_, metrics_, *log_, r.invite, r.flow, wall_now_());
+    const auto decision = authenticate_pbx(auth_, metrics_, failures_, *log_, r.invite, r.flow, wall_now_());
     if (decision.action == auth_decision::kind::accept) {
         r.user = decision.username;
         return stage_result::proceed;
@@ -101,8 +98,38 @@ stage_result identification_stage::run(ingress_request& r, ingress_responder& re
     return stage_result::stop;
 }
 
-auth_decision authenticate_pbx(downstream_auth& auth, b2bua_metrics& metrics, spdlog::logger& log,
-                               const sip::message& request, const sip::flow& flow,
+namespace {
+
+auth_failure_record downstream_record(const sip::message& request, const sip::flow& flow, std::string_view our_realm,
+                                      auth::failure reason, std::chrono::system_clock::time_point now) {
+    auth_failure_record rec;
+    rec.time = now;
+    rec.direction = auth_direction::downstream;
+    rec.reason = reason;
+    rec.source = flow.remote;
+    rec.our_realm = our_realm;
+    rec.peer = our_realm;
+    rec.method = request.method_text();
+    rec.call_id = request.call_id();
+    return rec;
+}
+
+}  // namespace
+
+void source_not_allowed(b2bua_metrics& metrics, auth_failure_log& failures, spdlog::logger& log,
+                        const sip::message& request, const sip::flow& flow, std::string_view our_realm,
+                        std::chrono::system_clock::time_point now) {
+    metrics.auth_failure_downstream(auth::failure::source_not_allowed);
+    log.info("auth failure downstream: reason=source_not_allowed source={} method={} call-id={:?}: not in "
+             "downstream.allowed_sources",
+             flow.remote.to_string(), request.method_text(), request.call_id());
+    auto rec = downstream_record(request, flow, our_realm, auth::failure::source_not_allowed, now);
+    rec.status = 403;
+    failures.record(std::move(rec));
+}
+
+auth_decision authenticate_pbx(downstream_auth& auth, b2bua_metrics& metrics, auth_failure_log& failures,
+                               spdlog::logger& log, const sip::message& request, const sip::flow& flow,
                                std::chrono::system_clock::time_point now) {
     auto decision = auth.check(request, flow.remote, now);
     if (decision.failure) {
@@ -111,6 +138,13 @@ auth_decision authenticate_pbx(downstream_auth& auth, b2bua_metrics& metrics, sp
         log.info("auth failure downstream: reason={} user={:?} source={} method={} call-id={:?}: {}",
                  auth::to_string(*decision.failure), decision.username, flow.remote.to_string(), request.method_text(),
                  request.call_id(), decision.detail);
+        auto rec = downstream_record(request, flow, auth.realm(), *decision.failure, now);
+        rec.username = decision.username;
+        rec.realm = decision.realm_seen;
+        rec.status = decision.status;
+        rec.algorithm_asked = decision.algorithm_asked;
+        rec.algorithms_offered = decision.algorithms_offered;
+        failures.record(std::move(rec));
     }
     switch (decision.action) {
         case auth_decision::kind::accept: metrics.auth_success_downstream(); break;

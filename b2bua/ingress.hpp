@@ -1,6 +1,7 @@
 // The stages a new INVITE passes before it becomes a call: screening, identification, admission, routing.
 #pragma once
 
+#include "b2bua/auth_failure_log.hpp"
 #include "b2bua/b2bua_metrics.hpp"
 #include "b2bua/config.hpp"
 #include "b2bua/downstream_auth.hpp"
@@ -134,11 +135,13 @@ public:
     using contact_lookup = std::function<std::optional<std::size_t>(std::string_view user)>;
 
     identification_stage(const source_policy& sources, downstream_auth& auth, b2bua_metrics& metrics,
+                         auth_failure_log& failures,
                          std::function<std::chrono::system_clock::time_point()> wall_now,
                          std::shared_ptr<spdlog::logger> log, contact_lookup registered_contact = {})
         : sources_(sources),
           auth_(auth),
           metrics_(metrics),
+          failures_(failures),
           wall_now_(std::move(wall_now)),
           log_(std::move(log)),
           registered_contact_(std::move(registered_contact)) {}
@@ -149,17 +152,22 @@ private:
     const source_policy& sources_;
     downstream_auth& auth_;
     b2bua_metrics& metrics_;
+    auth_failure_log& failures_;
     std::function<std::chrono::system_clock::time_point()> wall_now_;
     std::shared_ptr<spdlog::logger> log_;
     contact_lookup registered_contact_;
 };
 
 /// Checks the PBX's credentials on `request` (an INVITE, a REGISTER...), counting and logging
-/// the outcome by reason. Not accepted: the caller answers with the decision's status, reason and
-/// `challenge_headers`.
-auth_decision authenticate_pbx(downstream_auth& auth, b2bua_metrics& metrics, spdlog::logger& log,
-                               const sip::message& request, const sip::flow& flow,
+/// the outcome by reason, and recording failures in `failures`. Not accepted: the caller
+/// answers with the decision's status, reason and `challenge_headers`.
+auth_decision authenticate_pbx(downstream_auth& auth, b2bua_metrics& metrics, auth_failure_log& failures,
+                               spdlog::logger& log, const sip::message& request, const sip::flow& flow,
                                std::chrono::system_clock::time_point now);
+/// A request from outside downstream.allowed_sources, refused with 403: counted, logged, recorded.
+void source_not_allowed(b2bua_metrics& metrics, auth_failure_log& failures, spdlog::logger& log,
+                        const sip::message& request, const sip::flow& flow, std::string_view our_realm,
+                        std::chrono::system_clock::time_point now);
 /// The challenge header fields of a `challenge` decision (none for the others).
 header_list challenge_headers(const auth_decision& d);
 

@@ -8,11 +8,13 @@
 namespace b2b::b2bua {
 
 pbx_registrations::pbx_registrations(const config::downstream_section& cfg, downstream_auth& auth,
-                                     b2bua_metrics& metrics, sip::timer_service& timers, raw_sender send,
+                                     b2bua_metrics& metrics, auth_failure_log& failures,
+                                     sip::timer_service& timers, raw_sender send,
                                      std::function<std::chrono::system_clock::time_point()> wall_now,
                                      std::shared_ptr<spdlog::logger> log)
     : auth_(auth),
       metrics_(metrics),
+      failures_(failures),
       timers_(timers),
       wall_now_(std::move(wall_now)),
       log_(std::move(log)),
@@ -28,7 +30,7 @@ void pbx_registrations::bindings_changed() { metrics_.registrations().set_bindin
 void pbx_registrations::on_register(const sip::message& request, const sip::flow& f, const responder& respond) {
     // §10.3 steps 1-5: the PBX proves who it is like for any request; the registrar then checks
     // that the account is the address-of-record's.
-    const auto decision = authenticate_pbx(auth_, metrics_, *log_, request, f, wall_now_());
+    const auto decision = authenticate_pbx(auth_, metrics_, failures_, *log_, request, f, wall_now_());
     if (decision.action != auth_decision::kind::accept) {
         return respond(decision.status, decision.reason_phrase, challenge_headers(decision));
     }

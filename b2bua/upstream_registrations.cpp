@@ -173,9 +173,36 @@ const upstream_registrations::entry* upstream_registrations::by_target(const reg
     return nullptr;
 }
 
+upstream_registrations::entry* upstream_registrations::by_target(const registration::registration_target& t) {
+    for (auto& e : entries_) {
+        if (e.trunk == t.peer) return &e;
+    }
+    return nullptr;
+}
+
+unsigned upstream_registrations::refusals_in_a_row(std::size_t trunk) const {
+    for (const auto& e : entries_) {
+        if (e.trunk == trunk) return e.refusals_in_a_row;
+    }
+    return 0;
+}
+
 void upstream_registrations::on_attempt(const registration::registration_target& t,
                                         registration::attempt_outcome outcome) {
-    if (const entry* e = by_target(t)) metrics_.attempt(e->slot, outcome);
+    entry* e = by_target(t);
+    if (e == nullptr) return;
+    metrics_.attempt(e->slot, outcome);
+    switch (outcome) {
+        case registration::attempt_outcome::auth_failed:
+        case registration::attempt_outcome::forbidden:
+            ++e->refusals_in_a_row;
+            break;
+        case registration::attempt_outcome::registered:
+            e->refusals_in_a_row = 0;
+            break;
+        default:
+            break;  // unanswered or another error: says nothing of our credentials
+    }
 }
 
 void upstream_registrations::on_status(const registration::registration_target& t,

@@ -59,6 +59,10 @@ public:
 
     /// The trunk whose registered Contact has `user` as its user part, if any.
     std::optional<std::size_t> trunk_of_contact(std::string_view user) const;
+    /// How many REGISTERs of `trunk` in a row its provider refused (challenged our credentials
+    /// again, or 403), up to the last outcome; a success starts over. 0 for a trunk that does
+    /// not register.
+    unsigned refusals_in_a_row(std::size_t trunk) const;
     /// What is known of each registering trunk's registration (trunk index, status).
     void for_each(const std::function<void(std::size_t trunk, const registration::registration_status&)>& fn) const;
 
@@ -67,6 +71,7 @@ private:
         std::size_t trunk = 0;
         std::size_t slot = 0;  // in registration_metrics
         std::string contact_user;
+        unsigned refusals_in_a_row = 0;
         std::unique_ptr<registration::registration_client> client;
     };
 
@@ -74,6 +79,7 @@ private:
     void on_status(const registration::registration_target& t, const registration::registration_status& now,
                    bool state_changed) override;
     const entry* by_target(const registration::registration_target& t) const;
+    entry* by_target(const registration::registration_target& t);
     void tick();
     /// The entry registering trunk `i` as it is now (a started client when `started_`).
     entry make_entry(std::size_t i);

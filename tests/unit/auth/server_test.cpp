@@ -472,6 +472,7 @@ TEST_F(digest_server_test, realm_mismatch) {
     const auto r = verify(server, sign(c, password));
     expect_failure(r, failure::realm_mismatch, "'other.example'");
     EXPECT_NE(r.detail.find("'pbx.local'"), std::string::npos);
+    EXPECT_EQ(r.realm, "other.example");  // the realm the client answered for, for hints
     // Realms compare exactly.
     c.realm = "PBX.local";
     expect_failure(verify(server, sign(c, password)), failure::realm_mismatch);
@@ -483,8 +484,10 @@ TEST_F(digest_server_test, unsupported_algorithm) {
 
     digest_credentials sha1 = base;
     sha1.algorithm_token = "SHA-1";
-    expect_failure(verify(server, to_header_value(sha1)), failure::unsupported_algorithm,
-                   "unknown algorithm 'SHA-1'");
+    const auto sha1_result = verify(server, to_header_value(sha1));
+    expect_failure(sha1_result, failure::unsupported_algorithm, "unknown algorithm 'SHA-1'");
+    EXPECT_EQ(sha1_result.algorithm_token, "SHA-1");  // as asked, though no algorithm of ours
+    EXPECT_EQ(sha1_result.realm, "pbx.local");
 
     digest_credentials sess = base;
     sess.algorithm_token = "MD5-sess";

@@ -191,6 +191,10 @@ TEST_F(downstream_auth_test, algorithms_for_picks_the_offer_by_source) {
         at("192.0.2.1"), t0 + 1s);
     EXPECT_EQ(d.status, 403);
     EXPECT_EQ(d.failure, auth::failure::unsupported_algorithm) << d.detail;
+    // The facts a hint needs: what it asked, what that source is offered, for which realm.
+    EXPECT_EQ(d.algorithm_asked, "SHA-256");
+    EXPECT_EQ(d.algorithms_offered, (names{"MD5"}));
+    EXPECT_EQ(d.realm_seen, "pbx.local");
 }
 
 TEST_F(downstream_auth_test, three_unanswered_challenges_count_once) {
@@ -203,6 +207,7 @@ TEST_F(downstream_auth_test, three_unanswered_challenges_count_once) {
     expect_challenge(third, auth::failure::challenge_unanswered);
     EXPECT_NE(third.detail.find("3 challenges offering SHA-256 left unanswered in 300 s"), std::string::npos)
         << third.detail;
+    EXPECT_EQ(third.algorithms_offered, std::vector<std::string>{"SHA-256"});
     // Not again within the window, however many more go unanswered ...
     for (int i = 0; i < 4; ++i) expect_challenge(auth.check(invite(), pbx, t0 + 160s + i * 40s), std::nullopt);
     // ... but once more after it restarts and three more go unanswered.

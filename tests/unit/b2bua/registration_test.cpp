@@ -3,6 +3,8 @@
 // provider's calls ours, removal on drain, metrics).
 #include "tests/unit/b2bua/call_flow.hpp"
 
+#include "b2bua/auth_failure_log.hpp"
+
 #include "registration/contact_token.hpp"
 #include "sip/message/writer.hpp"
 
@@ -378,6 +380,48 @@ TEST_F(trunk_registration, a_drain_waits_a_bounded_time_for_an_unanswered_remova
     clock.advance(1ms);
     EXPECT_EQ(done, 1);
     (void)trunk.take();  // the removal's retransmissions
+}
+
+TEST_F(trunk_registration, a_register_refused_again_and_again_is_recorded_with_how_often) {
+    // The next REGISTER (after a refusal: the back-off, 540-660 s and growing), taken when sent.
+    const auto next_register = [&]() -> sip::message {
+        for (int i = 0; i < 3600; ++i) {
+            clock.advance(1s);
+            auto sent = trunk.take_matching("REGISTER");  // the first send, and a retransmission
+            if (!sent.empty()) return std::move(sent.front());
+        }
+        ADD_FAILURE() << "no REGISTER within an hour";
+        return {};
+    };
+    auth_failure_filter forbidden;
+    forbidden.reason = auth::failure::forbidden;
+    for (unsigned refused = 1; refused <= 3; ++refused) {
+        auto first = refused == 1 ? trunk.expect("REGISTER") : next_register();
+        trunk.challenge(first);
+        trunk.respond(trunk.expect("REGISTER"), 403, "Forbidden");
+        collect();
+        const auto failures = b2b.auth_failures().query(forbidden);
+        ASSERT_EQ(failures.size(), refused);  // the retries are minutes apart: one entry each
+        const auto& r = failures[0].last;
+        EXPECT_EQ(r.method, "REGISTER");
+        EXPECT_EQ(r.trunk, "carrier");
+        EXPECT_EQ(r.refused_in_a_row, refused);
+        const bool says_so = hint(failures[0]).find("refused " + std::to_string(refused) + " times in a row") !=
+                             std::string::npos;
+        EXPECT_EQ(says_so, refused > 1) << hint(failures[0]);
+    }
+    // A success starts the count over: the refresh refused next is the first in a row.
+    auto retry = next_register();
+    trunk.challenge(retry);
+    trunk.respond(trunk.expect("REGISTER"), 200, "OK",
+                  {{"Contact", "<sip:" + token() + "@" + core_host_port() + ">;expires=120"}});
+    auto refresh = next_register();  // at 50-80 % of 120 s
+    trunk.challenge(refresh);
+    trunk.respond(trunk.expect("REGISTER"), 403, "Forbidden");
+    collect();
+    const auto failures = b2b.auth_failures().query({});
+    ASSERT_EQ(failures.size(), 4u);
+    EXPECT_EQ(failures[0].last.refused_in_a_row, 1u);
 }
 
 }  // namespace

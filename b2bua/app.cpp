@@ -8,6 +8,8 @@
 #include "b2bua/tls_metrics.hpp"
 #include "http/http_server.hpp"
 #include "http/prometheus_endpoint.hpp"
+#include "metrics/build_info.hpp"
+#include "metrics/collectables.hpp"
 #include "metrics/registry.hpp"
 #include "sip/transaction/transaction_manager.hpp"
 #include "sip/resolver/ares_lookup.hpp"
@@ -142,6 +144,7 @@ public:
           core_(cfg_, transport_, timers_, metrics_, auth_),
           transactions_(transport_, timers_, core_, transaction_config(cfg_), &metrics_),
           signals_(io_, SIGINT, SIGTERM, SIGHUP) {
+        metrics::add_build_info(*registry_);
         if (std::any_of(cfg_.upstream.trunks.begin(), cfg_.upstream.trunks.end(),
                         [](const routing::trunk& t) { return !t.dns_host.empty(); })) {
             // Trunks named by host are located by DNS on this loop (c-ares), never blocking it.
@@ -176,7 +179,7 @@ public:
             http_ = std::make_unique<http::http_server>(
                 io_.get_executor(), boost::asio::ip::tcp::endpoint(cfg_.http.listen->address, cfg_.http.listen->port));
             // While draining, /healthz says so (503), so a load balancer stops sending calls.
-            http::add_prometheus_routes(*http_, registry_, [this] {
+            http::add_prometheus_routes(*http_, metrics::with_process_metrics(registry_), [this] {
                 return core_.drain_state() == drain_phase::running ? std::string() : std::string("draining");
             });
             if (auto ec = http_->start()) {

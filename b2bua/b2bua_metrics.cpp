@@ -3,6 +3,7 @@
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 
 namespace b2b::b2bua {
 
@@ -36,6 +37,15 @@ constexpr call_result all_results[] = {call_result::answered, call_result::cance
                                        call_result::error,    call_result::limit,
                                        call_result::unavailable, call_result::draining,
                                        call_result::not_registered, call_result::ended_by_operator};
+
+// INVITE to final answer: tens of milliseconds for a refusal, seconds for the far end's
+// routing, and the ringing until someone answers (tens of seconds, up to calls.max_ringing).
+const prometheus::Histogram::BucketBoundaries setup_buckets{0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120};
+// Answer to end: from a misdial hung up at once to the longest conference calls (4 h).
+const prometheus::Histogram::BucketBoundaries duration_buckets{1,   5,    10,   30,   60,   120,  300,
+                                                               600, 1200, 1800, 3600, 7200, 14400};
+
+double seconds(std::chrono::steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
 }  // namespace
 
@@ -76,6 +86,16 @@ b2bua_metrics::b2bua_metrics(prometheus::Registry& registry, std::string downstr
                        .Name("b2bua_active_calls")
                        .Help("Calls in progress (ringing or answered), by direction.")
                        .Register(registry);
+    auto& setup = prometheus::BuildHistogram()
+                      .Name("b2bua_call_setup_seconds")
+                      .Help("Time from a call's INVITE to the first final response sent to the caller (or the "
+                            "caller's CANCEL), ringing included, by direction; calls refused before routing are "
+                            "not observed.")
+                      .Register(registry);
+    auto& duration = prometheus::BuildHistogram()
+                         .Name("b2bua_call_duration_seconds")
+                         .Help("Time from a call's answer (the 2xx sent to the caller) to its end, by direction.")
+                         .Register(registry);
     for (call_direction d : {call_direction::outbound, call_direction::inbound}) {
         const std::string direction(to_string(d));
         if (d == call_direction::outbound) {
@@ -87,6 +107,8 @@ b2bua_metrics::b2bua_metrics(prometheus::Registry& registry, std::string downstr
             }
         }
         active_[static_cast<std::size_t>(d)] = &active.Add({{"direction", direction}});
+        setup_seconds_[static_cast<std::size_t>(d)] = &setup.Add({{"direction", direction}}, setup_buckets);
+        duration_seconds_[static_cast<std::size_t>(d)] = &duration.Add({{"direction", direction}}, duration_buckets);
     }
     for (std::size_t m = 1; m < method_count; ++m) {
         const std::string name(sip::to_string(static_cast<sip::method>(m)));
@@ -117,6 +139,13 @@ b2bua_metrics::b2bua_metrics(prometheus::Registry& registry, std::string downstr
                         .Register(registry);
     retrans_sent_ = &retrans.Add({{"direction", "out"}});
     retrans_received_ = &retrans.Add({{"direction", "in"}});
+    auto& transactions = prometheus::BuildGauge()
+                             .Name("b2bua_sip_transactions")
+                             .Help("SIP transactions in progress (RFC 3261 section 17), by kind: client (requests we "
+                                   "sent) or server (requests we received).")
+                             .Register(registry);
+    client_transactions_ = &transactions.Add({{"kind", "client"}});
+    server_transactions_ = &transactions.Add({{"kind", "server"}});
 
     failovers_ = &prometheus::BuildCounter()
                       .Name("b2bua_trunk_failovers_total")
@@ -225,6 +254,14 @@ void b2bua_metrics::call_setup(call_direction d, std::size_t trunk, call_result 
     if (auto* c = series[static_cast<std::size_t>(r)]) c->Increment();
 }
 
+void b2bua_metrics::call_setup_time(call_direction d, std::chrono::steady_clock::duration setup) {
+    setup_seconds_[static_cast<std::size_t>(d)]->Observe(seconds(setup));
+}
+
+void b2bua_metrics::call_duration(call_direction d, std::chrono::steady_clock::duration talk) {
+    duration_seconds_[static_cast<std::size_t>(d)]->Observe(seconds(talk));
+}
+
 prometheus::Counter& b2bua_metrics::response_counter(direction_series& d, std::string_view direction, int status) {
     auto*& c = d.statuses[static_cast<std::size_t>(status)];
     if (!c) c = &responses_.Add({{"direction", std::string(direction)}, {"code", std::to_string(status)}});
@@ -253,5 +290,10 @@ void b2bua_metrics::on_parse_error(const sip::parse_error& e, const sip::flow&, 
 }
 
 void b2bua_metrics::on_retransmission(bool sent_by_us) { (sent_by_us ? retrans_sent_ : retrans_received_)->Increment(); }
+
+void b2bua_metrics::on_transactions(std::size_t clients, std::size_t servers) {
+    client_transactions_->Set(static_cast<double>(clients));
+    server_transactions_->Set(static_cast<double>(servers));
+}
 
 }  // namespace b2b::b2bua

@@ -9,9 +9,11 @@
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
 #include <array>
+#include <chrono>
 #include <map>
 #include <tuple>
 #include <cstddef>
@@ -53,8 +55,10 @@ std::string_view to_string(call_direction d) noexcept;
 ///   b2bua_calls_total{direction,trunk,result}, b2bua_active_calls{direction},
 ///   b2bua_sip_requests_total{direction,method}, b2bua_sip_responses_total{direction,code},
 ///   b2bua_sip_parse_errors_total{reason}, b2bua_sip_retransmissions_total{direction},
-///   b2bua_trunk_failovers_total{from,to,status}, b2bua_trunk_up{trunk}, and the registration
-///   families (registration_metrics).
+///   b2bua_trunk_failovers_total{from,to,status}, b2bua_trunk_up{trunk},
+///   b2bua_call_setup_seconds{direction}, b2bua_call_duration_seconds{direction} (histograms),
+///   b2bua_sip_transactions{kind}, and the registration and connection families
+///   (registration_metrics, connection_metrics).
 /// Series for every known label value are created at construction, at zero, so `rate()` and
 /// alerts work from the first scrape. Also the transaction layer's observer.
 ///
@@ -85,6 +89,11 @@ public:
     void set_active_calls(call_direction d, std::size_t n) {
         active_[static_cast<std::size_t>(d)]->Set(static_cast<double>(n));
     }
+    /// A call's setup took `setup`: from its INVITE to the first final response to the caller
+    /// (or to the caller giving up first).
+    void call_setup_time(call_direction d, std::chrono::steady_clock::duration setup);
+    /// An answered call ended `talk` after its answer.
+    void call_duration(call_direction d, std::chrono::steady_clock::duration talk);
 
     // Trunk selection (b2bua_trunk_failovers_total{from,to,status}, b2bua_trunk_up{trunk}).
     /// Creates the failover series from `from` to `to` at zero for the usual statuses (a
@@ -112,6 +121,7 @@ public:
     void on_sent_response(int status) override;
     void on_parse_error(const sip::parse_error& e, const sip::flow& f, bool answered) override;
     void on_retransmission(bool sent_by_us) override;
+    void on_transactions(std::size_t clients, std::size_t servers) override;
 
 private:
     static constexpr std::size_t method_count = static_cast<std::size_t>(sip::method::publish) + 1;
@@ -149,6 +159,10 @@ private:
     std::array<std::array<prometheus::Counter*, result_count>, 2> no_trunk_calls_{};
     prometheus::Family<prometheus::Gauge>* trunk_up_family_ = nullptr;
     std::array<prometheus::Gauge*, 2> active_{};
+    std::array<prometheus::Histogram*, 2> setup_seconds_{};     // by call_direction
+    std::array<prometheus::Histogram*, 2> duration_seconds_{};  // by call_direction
+    prometheus::Gauge* client_transactions_ = nullptr;
+    prometheus::Gauge* server_transactions_ = nullptr;
     std::vector<std::string> trunk_names_;
     prometheus::Family<prometheus::Counter>* failovers_ = nullptr;
     std::map<std::tuple<std::size_t, std::size_t, std::string>, prometheus::Counter*, std::less<>> failover_series_;

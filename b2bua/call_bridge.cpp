@@ -24,6 +24,7 @@ using dialog::session_state;
 
 void core::count_setup(call& c, call_result result) {
     c.result = result;
+    metrics_.call_setup_time(c.direction, timers_.now() - c.started);
     metrics_.call_setup(c.direction, c.direction == call_direction::inbound ? c.source_trunk : c.out().trunk_index,
                         result);
 }

@@ -390,6 +390,7 @@ void core::end(call& c, std::string_view why) {
     const long long talk = answered ? std::chrono::duration_cast<std::chrono::milliseconds>(now - c.answered_at).count() : 0;
     log_->info("call {} end: {} ({}), {} ms in all, {} ms answered", c.id.value,
                c.result ? to_string(*c.result) : "ended", why.empty() ? "done" : why, total, talk);
+    if (answered) metrics_.call_duration(c.direction, now - c.answered_at);
     timers_.cancel(c.timer);
     stop_session_timers(c);
     for (auto& a : c.attempts) {

@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   sip-tester baresip curl procps iproute2 python3 dnsmasq-base
   kamailio kamailio-tls-modules openssl
+  prometheus
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(kamailio-sqlite-modules sqlite3)

@@ -140,6 +140,8 @@ public:
     const outbound_request* client_request(transaction_id txn) const noexcept;
     std::string make_branch() { return tokens_.branch(); }
     std::size_t size() const noexcept { return txns_.size(); }
+    std::size_t client_count() const noexcept { return clients_; }
+    std::size_t server_count() const noexcept { return txns_.size() - clients_; }
     const transaction_config& config() const noexcept { return config_; }
 
 private:
@@ -202,6 +204,7 @@ private:
 
     transaction& emplace(transaction::machine_type m, const flow& f);
     void erase(transaction& t);
+    void report_counts() const;
     void run(transaction& t, event ev, inbound in);
     void run(transaction& t, event ev) { run(t, ev, inbound{}); }
     void deliver(transaction_id id, txn_kind kind, event_kind origin, message&& m, const flow& from,
@@ -242,6 +245,7 @@ private:
     key_map client_keys_;
     key_map server_keys_;
     transaction_id next_id_ = 1;
+    std::size_t clients_ = 0;  // of txns_; the rest are server transactions
     std::unordered_map<std::uint64_t, failure_report> reports_;
     std::uint64_t next_report_ = 1;
     mutable std::string key_buf_;  // scratch for the key of the message being matched
@@ -586,7 +590,14 @@ const outbound_request* transaction_manager::impl::client_request(transaction_id
 transaction_manager::impl::transaction& transaction_manager::impl::emplace(
     transaction::machine_type m, const flow& f) {
     const transaction_id id = next_id_++;
-    return txns_.try_emplace(id, id, std::move(m), f).first->second;
+    transaction& t = txns_.try_emplace(id, id, std::move(m), f).first->second;
+    if (t.is_client()) ++clients_;
+    report_counts();
+    return t;
+}
+
+void transaction_manager::impl::report_counts() const {
+    if (observer_ != nullptr) observer_->on_transactions(client_count(), server_count());
 }
 
 void transaction_manager::impl::erase(transaction& t) {
@@ -596,7 +607,9 @@ void transaction_manager::impl::erase(transaction& t) {
         keys.erase(k);
     }
     const transaction_id cancel_id = t.kind() == txn_kind::client_invite ? t.cancel_id : 0;
+    if (t.is_client()) --clients_;
     txns_.erase(t.id);
+    report_counts();
     if (cancel_id != 0) {
         // A CANCEL still waiting for a provisional is moot once its INVITE is over (§9.1);
         // the TU has the INVITE's outcome.
@@ -959,6 +972,10 @@ const outbound_request* transaction_manager::client_request(transaction_id txn) 
 std::string transaction_manager::make_branch() { return impl_->make_branch(); }
 
 std::size_t transaction_manager::size() const noexcept { return impl_->size(); }
+
+std::size_t transaction_manager::client_count() const noexcept { return impl_->client_count(); }
+
+std::size_t transaction_manager::server_count() const noexcept { return impl_->server_count(); }
 
 const transaction_config& transaction_manager::config() const noexcept { return impl_->config(); }
 

@@ -102,6 +102,9 @@ public:
     virtual void on_retransmission(bool /*sent_by_us*/) {}
     /// A valid response that matched no client transaction (§17.1.3): dropped.
     virtual void on_unmatched_response(const message&) {}
+    /// The live transactions changed: `clients` we started, `servers` the peers' requests
+    /// made. Called after each one is created or ends, on the manager's thread.
+    virtual void on_transactions(std::size_t /*clients*/, std::size_t /*servers*/) {}
 };
 
 /// Owns every client and server transaction (RFC 3261 §17.1, §17.2, with RFC 6026's
@@ -210,6 +213,9 @@ public:
 
     /// Number of live transactions (client + server), for metrics and tests.
     std::size_t size() const noexcept;
+    /// Live client transactions (requests we sent), and server transactions (requests we received).
+    std::size_t client_count() const noexcept;
+    std::size_t server_count() const noexcept;
 
     const transaction_config& config() const noexcept;
 

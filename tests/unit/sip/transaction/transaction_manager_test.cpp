@@ -147,6 +147,7 @@ public:
     }
     void on_retransmission(bool by_us) override { (by_us ? retransmitted : absorbed) += 1; }
     void on_unmatched_response(const message&) override { ++unmatched; }
+    void on_transactions(std::size_t clients, std::size_t servers) override { counts.emplace_back(clients, servers); }
 
     int received = 0;
     std::vector<std::string> sent_requests;
@@ -156,6 +157,7 @@ public:
     int retransmitted = 0;
     int absorbed = 0;
     int unmatched = 0;
+    std::vector<std::pair<std::size_t, std::size_t>> counts;  // (clients, servers) after each change
 };
 
 const endpoint our_end{boost::asio::ip::make_address("127.0.0.1"), 5060};
@@ -604,6 +606,30 @@ TEST_F(manager_test, garbage_is_dropped) {
     EXPECT_EQ(sent_count(), 0U);
     EXPECT_EQ(tu.calls, 0);
     EXPECT_EQ(mgr.size(), 0U);
+}
+
+TEST_F(manager_test, client_and_server_transactions_are_counted_as_they_come_and_go) {
+    using counts = std::vector<std::pair<std::size_t, std::size_t>>;
+    request_spec inv;
+    peer_sends(inv.str());  // a server INVITE transaction
+    ASSERT_EQ(tu.requests.size(), 1U);
+    auto out = mgr.send_request(our_request("OPTIONS"), udp_flow(), tu.handler());  // a client one
+    ASSERT_TRUE(out);
+    const std::string options = last_sent();
+    EXPECT_EQ(mgr.server_count(), 1U);
+    EXPECT_EQ(mgr.client_count(), 1U);
+    EXPECT_EQ(obs.counts, (counts{{0, 1}, {1, 1}}));
+
+    peer_sends(response_to(options, 200));  // Completed: Timer K (T4 over UDP) ends it
+    mgr.respond(tu.requests[0].id, 486, response_writer(tu.requests[0].msg, 486, {}, "u1").finish());
+    EXPECT_EQ(mgr.client_count(), 1U);
+    clock.advance(6s);
+    EXPECT_EQ(obs.counts.back(), std::make_pair(std::size_t{0}, std::size_t{1}));
+    clock.advance(40s);  // no ACK: Timer H (64*T1) ends the INVITE server transaction
+    EXPECT_EQ(mgr.client_count(), 0U);
+    EXPECT_EQ(mgr.server_count(), 0U);
+    ASSERT_EQ(obs.counts.size(), 4U);
+    EXPECT_EQ(obs.counts.back(), std::make_pair(std::size_t{0}, std::size_t{0}));
 }
 
 // Client transactions --------------------------------------------------------------------------

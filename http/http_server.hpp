@@ -91,7 +91,7 @@ struct http_server_options {
     /// Connections beyond this many in all are accepted and closed at once.
     std::size_t max_sessions = 256;
     /// Connections beyond this many from one client address are accepted and closed at once,
-    /// so one address holding slow connections cannot take the others' places.
+    /// so one address holding slow connections cannot take the others' places. 0: no such limit.
     std::size_t max_sessions_per_source = 16;
     /// The whole header section of a request must arrive within this, counted from the
     /// connection's start (after the TLS handshake) or, on a keep-alive connection, from the

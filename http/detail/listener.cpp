@@ -103,6 +103,7 @@ void http_listener::do_accept() {
 
 std::optional<connection_refusal> http_listener::over_budget(const asio::ip::address& source) const {
     if (sessions_.size() >= options_.max_sessions) return connection_refusal::max_connections;
+    if (options_.max_sessions_per_source == 0) return std::nullopt;
     const auto it = per_source_.find(source);
     if (it != per_source_.end() && it->second >= options_.max_sessions_per_source)
         return connection_refusal::source_limit;

@@ -5,6 +5,7 @@
 #include "b2bua/b2bua_metrics.hpp"
 #include "b2bua/core.hpp"
 #include "b2bua/downstream_auth.hpp"
+#include "b2bua/http_metrics.hpp"
 #include "b2bua/tls_metrics.hpp"
 #include "http/http_server.hpp"
 #include "http/prometheus_endpoint.hpp"
@@ -26,11 +27,13 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <ctime>
 #include <optional>
 #include <stdexcept>
 #include <string_view>
+#include <thread>
 
 namespace b2b::b2bua {
 
@@ -175,18 +178,7 @@ public:
             if (kind == sip::transport_kind::tls) tls_metrics_.add_listener("tls://" + ep.to_string());
         }
         tls_metrics_.set_certificate_expiry(tls_not_after_);
-        if (cfg_.http.listen) {
-            http_ = std::make_unique<http::http_server>(
-                io_.get_executor(), boost::asio::ip::tcp::endpoint(cfg_.http.listen->address, cfg_.http.listen->port));
-            // While draining, /healthz says so (503), so a load balancer stops sending calls.
-            http::add_prometheus_routes(*http_, metrics::with_process_metrics(registry_), [this] {
-                return core_.drain_state() == drain_phase::running ? std::string() : std::string("draining");
-            });
-            if (auto ec = http_->start()) {
-                throw std::runtime_error("http.listen: cannot listen on " + cfg_.http.listen->to_string() + ": " +
-                                         ec.message());
-            }
-        }
+        if (cfg_.http.listen) start_http();
     }
 
     void run() {
@@ -197,13 +189,64 @@ public:
         for (const auto& [kind, ep] : transport_.listening()) {
             log->info("listening for SIP on {} {}", sip::to_string(kind), ep.to_string());
         }
-        if (http_) log->info("serving /metrics on http://{}", sip::endpoint{http_->local_endpoint().address(), http_->local_endpoint().port()}.to_string());
+        if (http_) {
+            log->info("serving /metrics on {}://{}", cfg_.admin.tls.certificate.empty() ? "http" : "https",
+                      sip::endpoint{http_->local_endpoint().address(), http_->local_endpoint().port()}.to_string());
+            http_thread_ = std::thread([this] { run_http(); });
+        }
         do_wait_signal();
         io_.run();
+        stop_http();
         log->info("stopped");
     }
 
+    ~impl() { stop_http(); }
+
 private:
+    // The HTTP server runs on its own thread and event loop, so no request, however slow or
+    // large, delays SIP traffic. Its handlers touch nothing of the SIP loop's but `draining_`
+    // and the metrics registry, both safe from any thread.
+    void start_http() {
+        http::http_server_options o;
+        o.max_sessions = cfg_.http.max_connections;
+        o.max_sessions_per_source = cfg_.http.max_connections_per_source;
+        o.header_timeout = cfg_.http.header_timeout;
+        o.body_timeout = cfg_.http.body_timeout;
+        if (!cfg_.admin.tls.certificate.empty()) o.tls = http::tls_files{cfg_.admin.tls.certificate, cfg_.admin.tls.key};
+        http_ = std::make_unique<http::http_server>(
+            http_io_.get_executor(), boost::asio::ip::tcp::endpoint(cfg_.http.listen->address, cfg_.http.listen->port),
+            std::move(o));
+        http_->set_observer(&http_metrics_);
+        // While draining, /healthz says so (503), so a load balancer stops sending calls.
+        http::add_prometheus_routes(*http_, metrics::with_process_metrics(registry_),
+                                    [this] { return draining_.load() ? std::string("draining") : std::string(); });
+        boost::system::error_code ec;
+        try {
+            ec = http_->start();
+        } catch (const std::runtime_error& e) {
+            throw std::runtime_error(std::string("admin.tls: ") + e.what());
+        }
+        if (ec) {
+            throw std::runtime_error("http.listen: cannot listen on " + cfg_.http.listen->to_string() + ": " +
+                                     ec.message());
+        }
+    }
+
+    void run_http() {
+        try {
+            http_io_.run();
+        } catch (const std::exception& e) {
+            spdlog::get("b2bua")->error("HTTP server thread failed: {}", e.what());
+        }
+    }
+
+    // Closes the server on its own thread; its loop then runs out of work and the thread ends.
+    void stop_http() {
+        if (!http_thread_.joinable()) return;
+        boost::asio::post(http_io_, [this] { http_->stop(); });
+        http_thread_.join();
+    }
+
     void do_wait_signal() {
         signals_.async_wait([this](boost::system::error_code ec, int signo) { on_signal(ec, signo); });
     }
@@ -238,6 +281,7 @@ private:
             log->info("signal {}: shutting down now: ending {} call(s)", signo, core_.active_calls());
         }
         do_wait_signal();
+        draining_.store(true);
         // `done` may come from deep inside the core (the last call's end): stop from the loop.
         core_.drain(cfg_.calls.drain, [this] { boost::asio::post(io_, [this] { stop(); }); });
     }
@@ -271,7 +315,6 @@ private:
         signals_.cancel();
         transport_.stop();
         if (dns_) dns_->shutdown();
-        if (http_) http_->stop();
         timers_.shutdown();
     }
 
@@ -305,7 +348,13 @@ private:
     core core_;
     sip::transaction_manager transactions_;
     boost::asio::signal_set signals_;
+    /// The HTTP server's loop and thread; the loop outlives the server, which runs on it.
+    boost::asio::io_context http_io_{1};
+    http_metrics http_metrics_{*registry_};
+    /// Set by the SIP loop when SIGTERM starts the drain; read by /healthz on the HTTP thread.
+    std::atomic<bool> draining_{false};
     std::unique_ptr<http::http_server> http_;
+    std::thread http_thread_;
     int stop_signals_ = 0;
     bool stopped_ = false;
     bool tls_loaded_ = false;

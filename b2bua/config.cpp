@@ -393,6 +393,32 @@ void parse_tls(const YAML::Node& n, config& c) {
     if (t.certificate.empty() && !t.key.empty()) fail("sip.tls.certificate", "is required with sip.tls.key");
 }
 
+// http: { listen: "127.0.0.1:9090", max_connections: 256, max_connections_per_source: 16,
+//         header_timeout_s: 10, body_timeout_s: 30 }
+void parse_http(const YAML::Node& n, config& c) {
+    expect_map(n, "http");
+    only_keys(n, "http", {"listen", "max_connections", "max_connections_per_source", "header_timeout_s", "body_timeout_s"});
+    auto& h = c.http;
+    if (n["listen"]) {
+        // "" turns the server off (and with it /metrics and the admin API).
+        const auto text = scalar(n["listen"], "http.listen");
+        if (text.empty()) {
+            h.listen.reset();
+        } else {
+            h.listen = host_port(text, "http.listen");
+        }
+    }
+    if (n["max_connections"]) {
+        h.max_connections = static_cast<std::size_t>(integer(n["max_connections"], "http.max_connections", 1, 100000));
+    }
+    if (n["max_connections_per_source"]) {
+        h.max_connections_per_source = static_cast<std::size_t>(
+            integer(n["max_connections_per_source"], "http.max_connections_per_source", 0, 100000));
+    }
+    if (n["header_timeout_s"]) h.header_timeout = std::chrono::seconds(integer(n["header_timeout_s"], "http.header_timeout_s", 1, 3600));
+    if (n["body_timeout_s"]) h.body_timeout = std::chrono::seconds(integer(n["body_timeout_s"], "http.body_timeout_s", 1, 3600));
+}
+
 // admin: { token_file: /etc/b2bua/admin.token, tls: { certificate: ..., key: ... }, failures_kept: 1000 }
 void parse_admin(const YAML::Node& n, config& c) {
     expect_map(n, "admin");
@@ -713,19 +739,7 @@ config parse_config(std::string_view yaml_text) {
         if (c.routes.empty()) fail("routes", "at least one route is required (prefix \"\" is the default route)");
         if (given(root["inbound_routes"])) parse_inbound_routes(root["inbound_routes"], c);
         if (given(root["dns"])) parse_dns(root["dns"], c);
-        if (const auto& h = root["http"]; given(h)) {
-            expect_map(h, "http");
-            only_keys(h, "http", {"listen"});
-            if (h["listen"]) {
-                // "" turns the server off (and with it /metrics and the admin API).
-                const auto text = scalar(h["listen"], "http.listen");
-                if (text.empty()) {
-                    c.http.listen.reset();
-                } else {
-                    c.http.listen = host_port(text, "http.listen");
-                }
-            }
-        }
+        if (given(root["http"])) parse_http(root["http"], c);
         if (given(root["admin"])) parse_admin(root["admin"], c);
         if (given(root["data_dir"])) c.data_dir = non_empty(root["data_dir"], "data_dir");
         if (const auto& k = root["cdrs"]; given(k)) {

@@ -117,6 +117,14 @@ struct config {
     /// 127.0.0.1:9090; `http: { listen: "" }` turns it off.
     struct http_section {
         std::optional<sip::endpoint> listen = sip::endpoint{boost::asio::ip::make_address_v4("127.0.0.1"), 9090};
+        /// Connections open at a time; more are closed at once (counted as max_connections).
+        std::size_t max_connections = 256;
+        /// Connections open at a time from one client address; 0 = no such limit.
+        std::size_t max_connections_per_source = 16;
+        /// A request's header section must arrive within this (slow clients are cut).
+        std::chrono::seconds header_timeout{10};
+        /// A request's body must arrive within this after its header section.
+        std::chrono::seconds body_timeout{30};
     } http;
 
     /// The REST admin API (/api/v1/*). Off unless a token is configured: `token`, else the

@@ -8,7 +8,7 @@ namespace b2b::http::detail {
 
 namespace beast = boost::beast;
 
-void router::add(beast::http::verb method, std::string pattern, route_handler handler) {
+void router::add(beast::http::verb method, std::string pattern, route handler) {
     if (pattern.empty() || pattern.front() != '/')
         throw std::invalid_argument("route must start with '/': " + pattern);
     if (method == beast::http::verb::unknown)

@@ -381,6 +381,40 @@ TEST(config, tcp_connection_budgets_default_and_are_checked) {
               "sip.tcp.max_outbound_connections: 'many' is not an integer");
 }
 
+TEST(config, http_budgets_and_timeouts_default_and_are_checked) {
+    const auto plain = parse_config(documented);
+    EXPECT_EQ(plain.http.max_connections, 256u);
+    EXPECT_EQ(plain.http.max_connections_per_source, 16u);
+    EXPECT_EQ(plain.http.header_timeout, std::chrono::seconds(10));
+    EXPECT_EQ(plain.http.body_timeout, std::chrono::seconds(30));
+    const auto set = parse_config(with(documented, "  listen: \"127.0.0.1:9090\"",
+        "  listen: \"127.0.0.1:9090\"\n  max_connections: 64\n  max_connections_per_source: 0\n"
+        "  header_timeout_s: 3\n  body_timeout_s: 5"));
+    EXPECT_EQ(set.http.max_connections, 64u);
+    EXPECT_EQ(set.http.max_connections_per_source, 0u) << "0 = no per-source limit";
+    EXPECT_EQ(set.http.header_timeout, std::chrono::seconds(3));
+    EXPECT_EQ(set.http.body_timeout, std::chrono::seconds(5));
+    const auto in_http = [](const std::string& line) {
+        return error_of(with(documented, "  listen: \"127.0.0.1:9090\"", "  listen: \"127.0.0.1:9090\"\n  " + line));
+    };
+    EXPECT_EQ(in_http("max_connections: 0"), "http.max_connections: 0 is out of range 1..100000");
+    EXPECT_EQ(in_http("max_connections_per_source: -1"), "http.max_connections_per_source: -1 is out of range 0..100000");
+    EXPECT_EQ(in_http("header_timeout_s: 0"), "http.header_timeout_s: 0 is out of range 1..3600");
+    EXPECT_EQ(in_http("body_timeout_s: soon"), "http.body_timeout_s: 'soon' is not an integer");
+    EXPECT_EQ(in_http("timeout_s: 3").substr(0, 30), "http.timeout_s: unknown key (l");
+    // Off: no server, whatever its limits say.
+    EXPECT_FALSE(parse_config(with(documented, "  listen: \"127.0.0.1:9090\"", "  listen: \"\"\n  max_connections: 8"))
+                     .http.listen.has_value());
+}
+
+TEST(config, admin_tls_names_the_missing_file_key) {
+    const auto c = parse_config(std::string(documented) + "admin:\n  tls: { certificate: /etc/b2bua/https.pem, key: /etc/b2bua/https.key }\n");
+    EXPECT_EQ(c.admin.tls.certificate, "/etc/b2bua/https.pem");
+    EXPECT_EQ(c.admin.tls.key, "/etc/b2bua/https.key");
+    EXPECT_EQ(error_of(std::string(documented) + "admin:\n  tls: { certificate: /etc/b2bua/https.pem }\n"),
+              "admin.tls.key: is required with admin.tls");
+}
+
 TEST(config, registration_keys_default_and_are_checked) {
     const auto plain = parse_config(documented);
     EXPECT_FALSE(plain.upstream.trunks.at(0).registers);

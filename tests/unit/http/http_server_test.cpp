@@ -257,8 +257,8 @@ TEST_F(http_server_test, throwing_handler_yields_500_and_the_connection_stays_us
 }
 
 TEST_F(http_server_test, stop_closes_an_idle_keep_alive_connection) {
-    // A read timeout far beyond the deadline: only stop() can end the session in time.
-    start({.read_timeout = std::chrono::hours(1)});
+    // An idle timeout far beyond the deadline: only stop() can end the session in time.
+    start({.idle_timeout = std::chrono::hours(1)});
     http_client held(ioc_.get_executor());
     // The client finishes with its connection open and idle; run() then calls stop() and
     // requires the loop to run out of work, which the session's pending read would prevent.
@@ -300,20 +300,52 @@ TEST_F(http_server_test, connections_over_the_limit_are_closed) {
     start({.max_sessions = 1});
     const auto got = run(two_connections(*server_, endpoint()));
     EXPECT_EQ(got.sessions_open, 1U);
+    EXPECT_EQ(server_->stats().refused_max_connections, 1U);
+    EXPECT_EQ(server_->stats().refused_source_limit, 0U);
     EXPECT_EQ(got.second_ended, asio::error::eof);
     ASSERT_EQ(got.first.size(), 2U);
     EXPECT_EQ(got.first[0].body(), "hello\n");
     EXPECT_EQ(got.first[1].body(), "hello\n");
 }
 
-TEST_F(http_server_test, silent_connection_is_closed_after_the_read_timeout) {
-    start({.read_timeout = std::chrono::milliseconds(10)});
+TEST_F(http_server_test, silent_connection_is_closed_after_the_header_timeout) {
+    // A new connection waits for its header section, not for the (long) idle bound.
+    start({.header_timeout = std::chrono::milliseconds(10), .idle_timeout = std::chrono::hours(1)});
     const auto end = run([](tcp::endpoint server) -> asio::awaitable<beast::error_code> {
         http_client c(co_await asio::this_coro::executor);
         co_await c.connect(server);
         co_return co_await c.wait_closed();
     }(endpoint()));
     EXPECT_EQ(end, asio::error::eof);
+}
+
+TEST_F(http_server_test, idle_keep_alive_connection_is_closed_after_the_idle_timeout) {
+    // A header bound beyond the deadline: only the idle bound can close the connection in time.
+    start({.header_timeout = std::chrono::hours(1), .idle_timeout = std::chrono::milliseconds(10)});
+    const auto got = run([](tcp::endpoint server) -> asio::awaitable<answer_and_end> {
+        http_client c(co_await asio::this_coro::executor);
+        co_await c.connect(server);
+        client_response res = co_await c.round_trip(make_request(beast::http::verb::get, "/hello"));
+        co_return answer_and_end{std::move(res), co_await c.wait_closed()};
+    }(endpoint()));
+    EXPECT_EQ(got.first.body(), "hello\n");
+    EXPECT_TRUE(got.first.keep_alive());
+    EXPECT_EQ(got.second, asio::error::eof);
+}
+
+TEST_F(http_server_test, handler_sees_the_client_address) {
+    start().add_route(beast::http::verb::get, "/whoami", [](const request& req) {
+        return response{.body = req.remote.address().to_string() + ' ' + std::to_string(req.remote.port())};
+    });
+    const auto got = run([](tcp::endpoint server) -> asio::awaitable<std::pair<std::string, std::string>> {
+        http_client c(co_await asio::this_coro::executor);
+        co_await c.connect_from(asio::ip::make_address("127.0.0.7"), server);
+        const auto local = c.stream().socket().local_endpoint();
+        client_response res = co_await c.round_trip(make_request(beast::http::verb::get, "/whoami"));
+        co_return std::pair{res.body(), local.address().to_string() + ' ' + std::to_string(local.port())};
+    }(endpoint()));
+    EXPECT_EQ(got.first, got.second);
+    EXPECT_TRUE(got.first.starts_with("127.0.0.7 ")) << got.first;
 }
 
 TEST_F(http_server_test, add_route_rejects_bad_and_duplicate_routes) {

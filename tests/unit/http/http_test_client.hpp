@@ -61,6 +61,13 @@ public:
         co_await stream_.async_connect(server, asio::use_awaitable);
     }
 
+    /// Connects from `source` (any port), e.g. 127.0.0.5, to look like another client.
+    asio::awaitable<void> connect_from(asio::ip::address source, tcp::endpoint server) {
+        stream_.socket().open(server.protocol());
+        stream_.socket().bind(tcp::endpoint(source, 0));
+        co_await stream_.async_connect(server, asio::use_awaitable);
+    }
+
     asio::awaitable<void> send(client_request req) {
         co_await beast::http::async_write(stream_, req, asio::use_awaitable);
     }

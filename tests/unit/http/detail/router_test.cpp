@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <variant>
 
 namespace b2b::http::detail {
 namespace {
@@ -20,7 +21,7 @@ route_handler named(std::string name) {
 std::string name_of(const route_match& m) {
     if (m.handler == nullptr) return "";
     const beast::http::fields no_headers;
-    return (*m.handler)(request{.headers = no_headers}).body;
+    return std::get<route_handler>(*m.handler)(request{.headers = no_headers}).body;
 }
 
 TEST(router, exact_route_matches_only_its_path) {

@@ -1,4 +1,4 @@
-// The running B2BUA: one event loop with the SIP stack, the core and the HTTP endpoint.
+// The running B2BUA: the SIP event loop with the stack and the core, and the HTTP server on its own thread.
 #pragma once
 
 #include "b2bua/config.hpp"
@@ -13,8 +13,9 @@ namespace b2b::b2bua {
 /// one stderr sink at `level`. Call once, before building an `application`.
 void setup_logging(const std::string& level);
 
-/// Everything the `b2bua` process runs, wired together on one io_context: UDP/TCP transports,
-/// the transaction layer, the core, and the HTTP server for /metrics. Startup errors (a port
+/// Everything the `b2bua` process runs: UDP/TCP transports, the transaction layer and the core
+/// on one io_context (the SIP loop, on the thread that calls `run`), and the HTTP server for
+/// /metrics on an io_context and thread of its own, so no HTTP client can delay SIP. Startup errors (a port
 /// already in use, ...) throw; after that, `run` returns once SIGTERM (or SIGINT) has drained
 /// the calls: new calls get 503 and /healthz says "draining" (503) at once; the calls in
 /// progress may finish for up to calls.drain_s, then get BYE on both legs; a second signal

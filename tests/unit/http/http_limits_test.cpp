@@ -111,6 +111,24 @@ TEST_F(http_limits_test, per_source_limit_refuses_the_17th_connection_and_serves
     EXPECT_EQ(server.stats().refused_max_connections, 0U);
 }
 
+TEST_F(http_limits_test, per_source_limit_0_leaves_only_the_total) {
+    auto& server = start({.max_sessions = 20, .max_sessions_per_source = 0, .idle_timeout = std::chrono::hours(1)});
+    const std::size_t answered = run([](tcp::endpoint at) -> asio::awaitable<std::size_t> {
+        const auto ex = co_await asio::this_coro::executor;
+        std::vector<std::unique_ptr<http_client>> held;
+        std::size_t ok = 0;
+        for (int i = 0; i < 20; ++i) {
+            held.push_back(std::make_unique<http_client>(ex));
+            co_await held.back()->connect_from(crowd, at);
+            const auto res = co_await held.back()->round_trip(make_request(beast::http::verb::get, "/hello"));
+            ok += res.result() == beast::http::status::ok;
+        }
+        co_return ok;
+    }(server.local_endpoint()));
+    EXPECT_EQ(answered, 20U);
+    EXPECT_TRUE(observer_.refused.empty());
+}
+
 /// How a client trickling its header section a byte at a time fared.
 struct trickle_outcome {
     std::size_t sent = 0;           // bytes of the padding sent before the server cut us

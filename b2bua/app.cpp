@@ -1,6 +1,10 @@
 // Wiring of the B2BUA process.
 #include "b2bua/app.hpp"
 
+#include "admin/admin_api.hpp"
+#include "admin/seeding.hpp"
+#include "admin/store.hpp"
+
 #include "b2bua/asio_timer_service.hpp"
 #include "b2bua/b2bua_metrics.hpp"
 #include "b2bua/core.hpp"
@@ -23,6 +27,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <yaml-cpp/yaml.h>
 
 #include <sys/resource.h>
 
@@ -132,12 +137,37 @@ bool uses_tls(const config& cfg) {
                        [](const listen_address& l) { return l.transport == sip::transport_kind::tls; });
 }
 
+// The configuration the process runs with: the file's, with the trunks, users and routes the
+// store owns (seeded from the file on the first start). Throws naming the field when the store's
+// documents do not fit the file (a store written by a newer build, or edited by hand).
+config with_store(admin::store& st, const YAML::Node& file_root, admin::document_set& docs) {
+    docs = admin::seed_or_load(st, file_root);
+    auto v = admin::validate(file_root, docs);
+    if (v.error) {
+        throw std::runtime_error("data_dir: " + st.path() + ": the trunks, users and routes in the store do not fit " +
+                                 "the configuration file: " + (v.error->field.empty() ? "" : v.error->field + ": ") +
+                                 v.error->message);
+    }
+    return std::move(*v.config);
+}
+
+YAML::Node load_file(const std::string& path) {
+    try {
+        return YAML::LoadFile(path);
+    } catch (const YAML::Exception& e) {
+        throw std::runtime_error(path + ": " + e.what());
+    }
+}
+
 }  // namespace
 
 class application::impl {
 public:
-    explicit impl(config cfg)
-        : cfg_(std::move(cfg)),
+    impl(config cfg, std::string config_path)
+        : config_path_(std::move(config_path)),
+          file_root_(load_file(config_path_)),
+          store_(admin::store::open(cfg.data_dir)),
+          cfg_(with_store(*store_, file_root_, docs_)),
           registry_(metrics::make_registry()),
           metrics_(*registry_, cfg_.downstream.realm, trunk_names(cfg_), pbx_names(cfg_)),
           tls_metrics_(*registry_),
@@ -178,6 +208,7 @@ public:
             if (kind == sip::transport_kind::tls) tls_metrics_.add_listener("tls://" + ep.to_string());
         }
         tls_metrics_.set_certificate_expiry(tls_not_after_);
+        start_admin();
         if (cfg_.http.listen) start_http();
     }
 
@@ -190,10 +221,13 @@ public:
             log->info("listening for SIP on {} {}", sip::to_string(kind), ep.to_string());
         }
         if (http_) {
-            log->info("serving /metrics on {}://{}", cfg_.admin.tls.certificate.empty() ? "http" : "https",
+            log->info("serving /metrics and the admin API on {}://{}", cfg_.admin.tls.certificate.empty() ? "http" : "https",
                       sip::endpoint{http_->local_endpoint().address(), http_->local_endpoint().port()}.to_string());
-            http_thread_ = std::thread([this] { run_http(); });
         }
+        listening_ = true;
+        // The admin thread runs without an HTTP server too: call detail records reach the store there.
+        boost::asio::post(http_io_, [admin = admin_] { admin->start(); });
+        http_thread_ = std::thread([this] { run_http(); });
         do_wait_signal();
         io_.run();
         stop_http();
@@ -206,6 +240,31 @@ private:
     // The HTTP server runs on its own thread and event loop, so no request, however slow or
     // large, delays SIP traffic. Its handlers touch nothing of the SIP loop's but `draining_`
     // and the metrics registry, both safe from any thread.
+    // The admin API: on the HTTP thread, with the store; the core hands it call detail records.
+    void start_admin() {
+        admin::admin_settings settings;
+        settings.token = admin::access_token::load(cfg_.admin.token, cfg_.admin.token_file);
+        settings.base_config = file_root_;
+        settings.reload = [this] { return reload_files(); };
+        settings.cdr_keep = cfg_.cdrs.keep;
+        settings.cdr_file = cfg_.cdrs.file;
+        admin_ = std::make_shared<admin::admin_api>(http_io_.get_executor(), io_.get_executor(), core_, std::move(store_),
+                                                    docs_, std::move(settings));
+        core_.set_cdr_sink([admin = admin_](call_record&& r) { admin->record_cdr(std::move(r)); });
+    }
+
+    // What a reload re-reads besides the store's documents (POST /api/v1/reload, SIGHUP): the
+    // log level and the certificates. On the SIP loop. Throws naming the field when the file is bad.
+    std::vector<std::string> reload_files() {
+        const auto fresh = load_config(config_path_);
+        std::vector<std::string> reloaded;
+        const auto lvl = spdlog::level::from_str(fresh.log.level);
+        spdlog::apply_all([lvl](const std::shared_ptr<spdlog::logger>& l) { l->set_level(lvl); });
+        reloaded.push_back("log.level");
+        if (tls_loaded_ && reload_tls()) reloaded.push_back("sip.tls");
+        return reloaded;
+    }
+
     void start_http() {
         http::http_server_options o;
         o.max_sessions = cfg_.http.max_connections;
@@ -220,6 +279,22 @@ private:
         // While draining, /healthz says so (503), so a load balancer stops sending calls.
         http::add_prometheus_routes(*http_, metrics::with_process_metrics(registry_),
                                     [this] { return draining_.load() ? std::string("draining") : std::string(); });
+        // /readyz: listening, configuration loaded (it is, or we would not be here), store writable.
+        http_->add_route(boost::beast::http::verb::get, "/readyz", [this](const http::request&) {
+            http::response r;
+            std::string why;
+            if (!listening_.load()) why = "not listening yet";
+            if (why.empty()) why = admin_->store_readiness();
+            if (draining_.load()) why = "draining";
+            if (why.empty()) {
+                r.body = "ready\n";
+            } else {
+                r.status = boost::beast::http::status::service_unavailable;
+                r.body = why + "\n";
+            }
+            return r;
+        });
+        admin_->add_routes(*http_);
         boost::system::error_code ec;
         try {
             ec = http_->start();
@@ -243,7 +318,10 @@ private:
     // Closes the server on its own thread; its loop then runs out of work and the thread ends.
     void stop_http() {
         if (!http_thread_.joinable()) return;
-        boost::asio::post(http_io_, [this] { http_->stop(); });
+        boost::asio::post(http_io_, [this] {
+            admin_->shutdown();  // the last call detail records go to the store
+            if (http_) http_->stop();
+        });
         http_thread_.join();
     }
 
@@ -258,11 +336,17 @@ private:
             // Daemons conventionally reload on SIGHUP; we cannot yet, and its default action
             // (terminate) would drop every call, so say so and keep serving. Certificates are
             // the exception: they are renewed while the process runs (ACME: every 60-90 days).
-            if (tls_loaded_) {
-                reload_tls();
-            } else {
-                log->warn("SIGHUP: configuration reload is not supported yet; ignored");
-            }
+            // SIGHUP reloads like POST /api/v1/reload: the store's trunks, users and routes,
+            // the log level and the certificates, on the admin thread.
+            boost::asio::post(http_io_, [admin = admin_, log] {
+                admin->reload_all("SIGHUP", [log](http::response r) {
+                    if (r.status == boost::beast::http::status::ok) {
+                        log->info("SIGHUP: reloaded: {}", r.body);
+                    } else {
+                        log->error("SIGHUP: reload failed: {}", r.body);
+                    }
+                });
+            });
             return do_wait_signal();
         }
         // SIGTERM, SIGINT: the first drains (new calls get 503, calls in progress may finish
@@ -293,19 +377,20 @@ private:
         tls_loaded_ = true;
     }
 
-    void reload_tls() {
+    bool reload_tls() {
         auto log = spdlog::get("b2bua");
         try {
             install_tls(sip::load_tls(cfg_.sip.tls));
         } catch (const sip::tls_error& e) {
-            log->error("SIGHUP: TLS reload failed, the loaded certificate stays in use: {}", e.what());
-            return;
+            log->error("reload: TLS reload failed, the loaded certificate stays in use: {}", e.what());
+            return false;
         }
         tls_metrics_.set_certificate_expiry(tls_not_after_);
-        log->info("SIGHUP: TLS certificate reloaded from {} (notAfter {}); new connections use it, connections up "
-                  "keep theirs; the rest of the configuration is not reloaded",
+        log->info("reload: TLS certificate reloaded from {} (notAfter {}); new connections use it, connections up "
+                  "keep theirs",
                   cfg_.sip.tls.certificate.empty() ? std::string("(none: CA only)") : cfg_.sip.tls.certificate,
                   tls_not_after_ ? utc(*tls_not_after_) : std::string("-"));
+        return true;
     }
 
     // Stops everything that keeps the event loop busy, so run() returns.
@@ -337,6 +422,10 @@ private:
     }
 
     boost::asio::io_context io_{1};
+    std::string config_path_;
+    YAML::Node file_root_;
+    std::unique_ptr<admin::store> store_;  ///< until the admin API takes it
+    admin::document_set docs_;
     config cfg_;
     std::shared_ptr<prometheus::Registry> registry_;
     b2bua_metrics metrics_;
@@ -353,6 +442,8 @@ private:
     http_metrics http_metrics_{*registry_};
     /// Set by the SIP loop when SIGTERM starts the drain; read by /healthz on the HTTP thread.
     std::atomic<bool> draining_{false};
+    std::atomic<bool> listening_{false};
+    std::shared_ptr<admin::admin_api> admin_;
     std::unique_ptr<http::http_server> http_;
     std::thread http_thread_;
     int stop_signals_ = 0;
@@ -361,13 +452,13 @@ private:
     std::optional<std::chrono::system_clock::time_point> tls_not_after_;
 };
 
-application::application(config cfg, std::string_view version) {
+application::application(config cfg, std::string config_path, std::string_view version) {
     // First, before building anything that can fail: a startup error in the log then follows
     // the lines naming the build and its configuration.
     auto log = spdlog::get("b2bua");
     log->info("b2bua {} starting", version);
     log->info("config: {}", config_summary(cfg));
-    impl_ = std::make_unique<impl>(std::move(cfg));
+    impl_ = std::make_unique<impl>(std::move(cfg), std::move(config_path));
 }
 
 application::~application() = default;

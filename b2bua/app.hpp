@@ -29,7 +29,9 @@ void setup_logging(const std::string& level);
 /// every log starts by saying which build runs with what; call `setup_logging` first.
 class application {
 public:
-    application(config cfg, std::string_view version);
+    /// `config_path`: where `cfg` came from; re-read on reload, and the base the store's
+    /// trunks, users and routes are merged into (data_dir).
+    application(config cfg, std::string config_path, std::string_view version);
     ~application();
     application(const application&) = delete;
     application& operator=(const application&) = delete;

@@ -139,6 +139,8 @@ public:
     const pbx_registrations& pbx_bindings() const noexcept { return pbx_registrar_; }
     /// Where call detail records go as calls end (on this loop; the receiver hands them on).
     void set_cdr_sink(std::function<void(call_record&&)> sink) { cdr_sink_ = std::move(sink); }
+    /// The wall clock now, moving with the injected clock (nonce ageing, failure times, CDRs).
+    std::chrono::system_clock::time_point wall_now() const;
     /// The wall clock time of a loop time point (the injected clock in tests).
     std::chrono::system_clock::time_point wall_time(sip::timer_service::time_point t) const;
 
@@ -308,7 +310,6 @@ private:
     /// counted as `result`), BYE on both legs once answered.
     void end_by_us(call& c, std::string_view reason, int status, std::string_view phrase, call_result result);
     call* find_by_inbound(std::string_view call_id, std::string_view from_tag);
-    std::chrono::system_clock::time_point wall_now() const;
 
     const config& cfg_;
     downstream_auth& auth_;

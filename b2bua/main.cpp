@@ -128,7 +128,7 @@ int main(int argc, char** argv) {
 
     b2b::b2bua::setup_logging(log_level.empty() ? cfg.log.level : log_level);
     try {
-        b2b::b2bua::application app(std::move(cfg), B2BUA_VERSION);
+        b2b::b2bua::application app(std::move(cfg), config_path, B2BUA_VERSION);
         app.run();
     } catch (const std::exception& e) {
         spdlog::get("b2bua")->critical("{}", e.what());

@@ -1,0 +1,489 @@
+// The REST admin API: authorisation, dispatch, and the changes to trunks, users and routes.
+#include "admin/admin_api.hpp"
+
+#include "admin/detail/api_request.hpp"
+#include "admin/detail/json_response.hpp"
+#include "b2bua/core.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace b2b::admin {
+
+namespace json = boost::json;
+namespace asio = boost::asio;
+using boost::beast::http::status;
+using boost::beast::http::verb;
+using detail::json_error;
+using detail::json_response;
+
+namespace {
+
+std::shared_ptr<spdlog::logger> admin_logger() {
+    if (auto l = spdlog::get("admin")) return l;
+    if (auto l = spdlog::get("http")) return l;
+    return spdlog::default_logger();
+}
+
+constexpr std::string_view masked = "***";
+
+// What GET shows of a trunk: its document with the password masked, and whether one is set.
+json::object public_trunk(const json::object& doc) {
+    json::object o = doc;
+    const bool has_password = o.contains("password") && o.at("password").is_string() && !o.at("password").as_string().empty();
+    if (has_password) o["password"] = masked;
+    o["password_set"] = has_password;
+    return o;
+}
+
+json::object public_user(const json::object& doc) {
+    json::object o;
+    for (const auto& kv : doc) {
+        if (kv.key() == "password" || kv.key() == "ha1" || kv.key() == "ha1_sha256") continue;
+        o[kv.key()] = kv.value();
+    }
+    const auto set = [&](std::string_view key) {
+        return doc.contains(key) && doc.at(key).is_string() && !doc.at(key).as_string().empty();
+    };
+    o["password_set"] = set("password");
+    o["ha1_set"] = set("ha1") || set("ha1_sha256");
+    return o;
+}
+
+// A secret sent back as "***" (GET, edit, PUT) keeps the one stored; read-only members go.
+void keep_secrets(json::object& incoming, const json::object* current, std::initializer_list<std::string_view> secrets) {
+    for (auto key : secrets) {
+        const auto* v = incoming.if_contains(key);
+        if (v == nullptr || !v->is_string() || v->as_string() != masked) continue;
+        if (current != nullptr && current->contains(key)) {
+            incoming[key] = current->at(key);
+        } else {
+            incoming.erase(key);
+        }
+    }
+    incoming.erase("password_set");
+    incoming.erase("ha1_set");
+    incoming.erase("status");
+}
+
+bool unprocessable(const validation_error& e) {
+    // The body is well formed, but the change does not fit the rest of the configuration.
+    for (std::string_view marker : {"no trunk named", "is listed twice", "already", "duplicate", "no user"}) {
+        if (e.message.find(marker) != std::string::npos) return true;
+    }
+    return false;
+}
+
+std::string_view method_name(verb m) { return boost::beast::http::to_string(m); }
+
+}  // namespace
+
+
+admin_api::admin_api(asio::any_io_executor http_ex, asio::any_io_executor sip_ex, b2bua::core& core,
+                     std::unique_ptr<store> st, document_set docs, admin_settings settings)
+    : http_ex_(std::move(http_ex)),
+      sip_ex_(std::move(sip_ex)),
+      core_(core),
+      store_(std::move(st)),
+      docs_(std::move(docs)),
+      settings_(std::move(settings)),
+      cdr_timer_(http_ex_) {
+    if (!settings_.cdr_file.empty()) {
+        cdr_file_.open(settings_.cdr_file, std::ios::app | std::ios::binary);
+        if (!cdr_file_) throw std::runtime_error("cdrs.file: cannot open " + settings_.cdr_file + " for appending");
+    }
+    if (!settings_.token.enabled()) {
+        admin_logger()->warn(
+            "the admin API is off: no token configured (admin.token_file, admin.token or B2BUA_ADMIN_TOKEN); every "
+            "/api/v1 request gets 403");
+    }
+}
+
+admin_api::~admin_api() = default;
+
+void admin_api::add_routes(http::http_server& server) {
+    for (verb m : {verb::get, verb::post, verb::put, verb::patch, verb::delete_}) {
+        server.add_async_route(m, "/api/v1/*", [self = weak_from_this()](const http::request& in, http::responder out) {
+            auto api = self.lock();
+            if (!api) return out(json_error(status::service_unavailable, "shutting down"));
+            auto r = std::make_shared<request>();
+            r->method = in.method;
+            r->path = std::string(in.rest);
+            r->query = std::string(in.query);
+            r->body = std::string(in.body);
+            if (auto it = in.headers.find(boost::beast::http::field::content_type); it != in.headers.end()) {
+                r->content_type = std::string(it->value());
+            }
+            r->remote = in.remote.address().to_string() + ":" + std::to_string(in.remote.port());
+            const auto authorization = in.headers.find(boost::beast::http::field::authorization);
+            const std::string_view credentials =
+                authorization == in.headers.end() ? std::string_view() : std::string_view(authorization->value());
+            if (!api->settings_.token.enabled()) {
+                return out(json_error(status::forbidden,
+                                           "the admin API is off: set admin.token_file (or admin.token, or the "
+                                           "environment variable B2BUA_ADMIN_TOKEN) and restart"));
+            }
+            if (!api->settings_.token.admits(credentials)) {
+                auto rsp = json_error(status::unauthorized,
+                                      "missing or wrong token: send Authorization: Bearer <token> (admin.token_file)");
+                rsp.headers.set(boost::beast::http::field::www_authenticate, "Bearer realm=\"b2bua\"");
+                return out(std::move(rsp));
+            }
+            std::string_view rest = r->path;
+            while (!rest.empty()) {
+                const auto slash = rest.find('/');
+                r->segments.emplace_back(rest.substr(0, slash));
+                rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+            }
+            api->handle(*r, [r, out](http::response rsp) { out(std::move(rsp)); });
+        });
+    }
+}
+
+void admin_api::handle(request& r, reply done) {
+    const std::string first = r.segments.empty() ? std::string() : r.segments[0];
+    const auto allow = [&](std::string_view methods) {
+        auto rsp = json_error(status::method_not_allowed, std::string(method_name(r.method)) + " is not allowed here");
+        rsp.headers.set(boost::beast::http::field::allow, methods);
+        done(std::move(rsp));
+    };
+    if (first == "trunks") return trunks(r, std::move(done));
+    if (first == "users") return users(r, std::move(done));
+    if (first == "routes" || first == "inbound-routes") {
+        if (r.segments.size() != 1) return done(json_error(status::not_found, "no such resource: /api/v1/" + r.path));
+        if (r.method != verb::get && r.method != verb::put) return allow("GET, PUT");
+        return tables(r, std::move(done));
+    }
+    if (first == "calls") return calls(r, std::move(done));
+    if (first == "registrations") {
+        if (r.segments.size() != 1) return done(json_error(status::not_found, "no such resource: /api/v1/" + r.path));
+        if (r.method != verb::get) return allow("GET");
+        return registrations(r, std::move(done));
+    }
+    if (first == "auth") return auth_failures(r, std::move(done));
+    if (first == "cdrs" || first == "audit") {
+        if (r.segments.size() != 1) return done(json_error(status::not_found, "no such resource: /api/v1/" + r.path));
+        if (r.method != verb::get) return allow("GET");
+        return first == "cdrs" ? cdrs(r, std::move(done)) : audit(r, std::move(done));
+    }
+    if (first == "reload") {
+        if (r.segments.size() != 1) return done(json_error(status::not_found, "no such resource: /api/v1/" + r.path));
+        if (r.method != verb::post) return allow("POST");
+        return reload(r, std::move(done));
+    }
+    if (first == "log-level") {
+        if (r.segments.size() != 1) return done(json_error(status::not_found, "no such resource: /api/v1/" + r.path));
+        if (r.method != verb::get && r.method != verb::put) return allow("GET, PUT");
+        return log_level(r, std::move(done));
+    }
+    done(json_error(status::not_found, "no such resource: /api/v1/" + r.path));
+}
+
+// ------------------------------------------------------------------------------ changes
+
+void admin_api::commit(request& r, document_set next, change_set changes, std::string object, std::string trunk,
+                       std::string user, std::function<http::response()> ok, reply done, std::string end_calls_on) {
+    auto v = validate(settings_.base_config, next, trunk, user);
+    if (v.error) {
+        const bool cross = unprocessable(*v.error);
+        return done(json_error(cross ? status::unprocessable_entity : status::bad_request, v.error->message, v.error->field));
+    }
+    audit_entry audit;
+    audit.time = std::chrono::system_clock::now();
+    audit.remote = r.remote;
+    audit.operation = r.operation();
+    audit.object = object;
+    // The answer is the one `ok` gives once applied; validation passed, so it is a 2xx.
+    audit.result = ok().status == status::created ? 201 : (ok().status == status::no_content ? 204 : 200);
+    changes.audit = std::move(audit);
+    if (auto written = store_->commit(changes); !written) {
+        store_problem_ = written.error().what();
+        admin_logger()->error("admin: {} not saved: the store cannot be written: {}", r.operation(), store_problem_);
+        return done(json_error(status::service_unavailable, "the change was not saved: the store cannot be written: " +
+                                                                store_problem_));
+    }
+    store_problem_.clear();
+    docs_ = std::move(next);
+    admin_logger()->info("admin: {} from {} ({})", r.operation(), r.remote, object);
+    auto cfg = std::make_shared<b2bua::config>(std::move(*v.config));
+    asio::post(sip_ex_, [this, cfg, ok = std::move(ok), done = std::move(done), end_calls_on]() mutable {
+        if (!end_calls_on.empty()) core_.end_calls_on_trunk(end_calls_on);
+        core_.reconfigure(cfg->upstream.trunks, cfg->routes, cfg->inbound_routes);
+        core_.set_users(cfg->downstream.users);
+        asio::post(http_ex_, [ok = std::move(ok), done = std::move(done)] { done(ok()); });
+    });
+}
+
+void admin_api::trunks(request& r, reply done) {
+    const auto& seg = r.segments;
+    std::optional<std::string> name;
+    if (seg.size() >= 2) {
+        name = detail::decode_segment(seg[1]);
+        if (!name) return done(json_error(status::bad_request, "not a trunk name: " + seg[1]));
+    }
+    // POST /api/v1/trunks/{name}/register
+    if (seg.size() == 3 && seg[2] == "register") {
+        if (r.method != verb::post) {
+            auto rsp = json_error(status::method_not_allowed, "POST only");
+            rsp.headers.set(boost::beast::http::field::allow, "POST");
+            return done(std::move(rsp));
+        }
+        if (docs_.find_trunk(*name) == nullptr) return done(json_error(status::not_found, "no trunk named " + *name));
+        return asio::post(sip_ex_, [this, n = *name, done = std::move(done)]() mutable {
+            const bool registers = core_.register_now(n);
+            asio::post(http_ex_, [registers, n, done = std::move(done)] {
+                if (!registers) {
+                    return done(json_error(status::conflict, "trunk " + n + " does not register (register: false)"));
+                }
+                json::object o;
+                o["trunk"] = n;
+                o["registering"] = true;
+                done(json_response(status::accepted, o));
+            });
+        });
+    }
+    if (seg.size() > 2) return done(json_error(status::not_found, "no such resource: /api/v1/" + r.path));
+
+    if (!name) {
+        if (r.method == verb::get) {
+            return asio::post(sip_ex_, [this, done = std::move(done)]() mutable {
+                auto states = std::make_shared<std::vector<b2bua::core::trunk_status>>(core_.trunks());
+                asio::post(http_ex_, [this, states, done = std::move(done)] {
+                    json::array list;
+                    for (const auto& d : docs_.trunks) {
+                        auto o = public_trunk(d.body);
+                        for (const auto& s : *states) {
+                            if (s.trunk->name != d.name) continue;
+                            json::object st;
+                            st["up"] = s.up;
+                            st["active_calls"] = s.active_calls;
+                            st["registration"] =
+                                s.registration ? std::string(registration::to_string(s.registration->state)) : "none";
+                            o["status"] = std::move(st);
+                        }
+                        list.push_back(std::move(o));
+                    }
+                    json::object body;
+                    body["trunks"] = std::move(list);
+                    done(json_response(status::ok, body));
+                });
+            });
+        }
+        if (r.method != verb::post) {
+            auto rsp = json_error(status::method_not_allowed, "GET or POST");
+            rsp.headers.set(boost::beast::http::field::allow, "GET, POST");
+            return done(std::move(rsp));
+        }
+        auto body = r.object_body();
+        if (body.error) return done(std::move(*body.error));
+        const auto* n = body.object.if_contains("name");
+        if (n == nullptr || !n->is_string() || n->as_string().empty()) {
+            return done(json_error(status::bad_request, "is required: the trunk's name", "name"));
+        }
+        const std::string trunk_name(n->as_string());
+        if (docs_.find_trunk(trunk_name) != nullptr) {
+            return done(json_error(status::conflict, "trunk " + trunk_name + " exists: PUT /api/v1/trunks/" + trunk_name +
+                                                         " replaces it", "name"));
+        }
+        keep_secrets(body.object, nullptr, {"password"});
+        document_set next = docs_;
+        next.trunks.push_back({trunk_name, body.object});
+        auto doc = body.object;
+        return commit(r, std::move(next), change_set().put(kinds::trunk, trunk_name, json::serialize(doc)), "trunk " + trunk_name,
+                      trunk_name, {}, [doc] { return json_response(status::created, public_trunk(doc)); }, std::move(done));
+    }
+
+    named_document* current = docs_.find_trunk(*name);
+    switch (r.method) {
+        case verb::get: {
+            if (current == nullptr) return done(json_error(status::not_found, "no trunk named " + *name));
+            return asio::post(sip_ex_, [this, n = *name, done = std::move(done)]() mutable {
+                auto states = std::make_shared<std::vector<b2bua::core::trunk_status>>(core_.trunks());
+                asio::post(http_ex_, [this, n, states, done = std::move(done)] {
+                    const auto* d = docs_.find_trunk(n);
+                    if (d == nullptr) return done(json_error(status::not_found, "no trunk named " + n));
+                    auto o = public_trunk(d->body);
+                    for (const auto& s : *states) {
+                        if (s.trunk->name != n) continue;
+                        json::object st;
+                        st["up"] = s.up;
+                        st["active_calls"] = s.active_calls;
+                        st["registration"] =
+                            s.registration ? std::string(registration::to_string(s.registration->state)) : "none";
+                        o["status"] = std::move(st);
+                    }
+                    done(json_response(status::ok, o));
+                });
+            });
+        }
+        case verb::put:
+        case verb::patch: {
+            auto body = r.object_body();
+            if (body.error) return done(std::move(*body.error));
+            if (r.method == verb::patch && current == nullptr) return done(json_error(status::not_found, "no trunk named " + *name));
+            json::object doc;
+            if (r.method == verb::patch) {
+                doc = current->body;
+                keep_secrets(body.object, &current->body, {"password"});
+                merge_patch(doc, body.object);
+            } else {
+                doc = std::move(body.object);
+                keep_secrets(doc, current ? &current->body : nullptr, {"password"});
+            }
+            if (const auto* n = doc.if_contains("name"); n != nullptr && (!n->is_string() || n->as_string() != *name)) {
+                return done(json_error(status::bad_request, "must be the trunk's name in the path (" + *name +
+                                                                "); a trunk is renamed by adding the new and deleting the old",
+                                       "name"));
+            }
+            doc["name"] = *name;
+            document_set next = docs_;
+            const bool created = current == nullptr;
+            if (created) {
+                next.trunks.push_back({*name, doc});
+            } else {
+                next.find_trunk(*name)->body = doc;
+            }
+            return commit(r, std::move(next), change_set().put(kinds::trunk, *name, json::serialize(doc)), "trunk " + *name,
+                          *name, {}, [doc, created] { return json_response(created ? status::created : status::ok, public_trunk(doc)); },
+                          std::move(done));
+        }
+        case verb::delete_: {
+            if (current == nullptr) return done(json_error(status::not_found, "no trunk named " + *name));
+            const bool force = r.param("force").value_or("") == "true";
+            auto req = std::make_shared<request>(r);
+            return asio::post(sip_ex_, [this, n = *name, force, req, done = std::move(done)]() mutable {
+                const std::size_t active = core_.calls_on_trunk(n);
+                asio::post(http_ex_, [this, n, force, req, active, done = std::move(done)]() mutable {
+                    if (active > 0 && !force) {
+                        return done(json_error(status::conflict, "trunk " + n + " has " + std::to_string(active) +
+                                                                     " call(s) in progress; DELETE ?force=true ends them"));
+                    }
+                    document_set next = docs_;
+                    std::erase_if(next.trunks, [&](const named_document& d) { return d.name == n; });
+                    commit(*req, std::move(next), change_set().remove(kinds::trunk, n), "trunk " + n, {}, {},
+                           [] { return http::response{.status = status::no_content, .content_type = ""}; }, std::move(done),
+                           force ? n : std::string());
+                });
+            });
+        }
+        default: {
+            auto rsp = json_error(status::method_not_allowed, "GET, PUT, PATCH or DELETE");
+            rsp.headers.set(boost::beast::http::field::allow, "GET, PUT, PATCH, DELETE");
+            return done(std::move(rsp));
+        }
+    }
+}
+
+void admin_api::users(request& r, reply done) {
+    const auto& seg = r.segments;
+    if (seg.size() > 2) return done(json_error(status::not_found, "no such resource: /api/v1/" + r.path));
+    if (seg.size() == 1) {
+        if (r.method == verb::get) {
+            json::array list;
+            for (const auto& d : docs_.users) list.push_back(public_user(d.body));
+            json::object body;
+            body["users"] = std::move(list);
+            return done(json_response(status::ok, body));
+        }
+        if (r.method != verb::post) {
+            auto rsp = json_error(status::method_not_allowed, "GET or POST");
+            rsp.headers.set(boost::beast::http::field::allow, "GET, POST");
+            return done(std::move(rsp));
+        }
+        auto body = r.object_body();
+        if (body.error) return done(std::move(*body.error));
+        const auto* n = body.object.if_contains("username");
+        if (n == nullptr || !n->is_string() || n->as_string().empty()) {
+            return done(json_error(status::bad_request, "is required", "username"));
+        }
+        const std::string username(n->as_string());
+        if (docs_.find_user(username) != nullptr) {
+            return done(json_error(status::conflict, "user " + username + " exists: PUT /api/v1/users/" + username +
+                                                         " replaces it", "username"));
+        }
+        keep_secrets(body.object, nullptr, {"password", "ha1", "ha1_sha256"});
+        document_set next = docs_;
+        next.users.push_back({username, body.object});
+        auto doc = body.object;
+        return commit(r, std::move(next), change_set().put(kinds::user, username, json::serialize(doc)), "user " + username, {},
+                      username, [doc] { return json_response(status::created, public_user(doc)); }, std::move(done));
+    }
+    const auto name = detail::decode_segment(seg[1]);
+    if (!name) return done(json_error(status::bad_request, "not a user name: " + seg[1]));
+    named_document* current = docs_.find_user(*name);
+    switch (r.method) {
+        case verb::get:
+            if (current == nullptr) return done(json_error(status::not_found, "no user named " + *name));
+            return done(json_response(status::ok, public_user(current->body)));
+        case verb::put:
+        case verb::patch: {
+            auto body = r.object_body();
+            if (body.error) return done(std::move(*body.error));
+            if (r.method == verb::patch && current == nullptr) return done(json_error(status::not_found, "no user named " + *name));
+            json::object doc;
+            if (r.method == verb::patch) {
+                doc = current->body;
+                keep_secrets(body.object, &current->body, {"password", "ha1", "ha1_sha256"});
+                merge_patch(doc, body.object);
+            } else {
+                doc = std::move(body.object);
+                keep_secrets(doc, current ? &current->body : nullptr, {"password", "ha1", "ha1_sha256"});
+            }
+            if (const auto* n = doc.if_contains("username"); n != nullptr && (!n->is_string() || n->as_string() != *name)) {
+                return done(json_error(status::bad_request, "must be the user name in the path (" + *name + ")", "username"));
+            }
+            doc["username"] = *name;
+            document_set next = docs_;
+            const bool created = current == nullptr;
+            if (created) {
+                next.users.push_back({*name, doc});
+            } else {
+                next.find_user(*name)->body = doc;
+            }
+            return commit(r, std::move(next), change_set().put(kinds::user, *name, json::serialize(doc)), "user " + *name, {},
+                          *name, [doc, created] { return json_response(created ? status::created : status::ok, public_user(doc)); },
+                          std::move(done));
+        }
+        case verb::delete_: {
+            if (current == nullptr) return done(json_error(status::not_found, "no user named " + *name));
+            document_set next = docs_;
+            std::erase_if(next.users, [&](const named_document& d) { return d.name == *name; });
+            return commit(r, std::move(next), change_set().remove(kinds::user, *name), "user " + *name, {}, {},
+                          [] { return http::response{.status = status::no_content, .content_type = ""}; }, std::move(done));
+        }
+        default: {
+            auto rsp = json_error(status::method_not_allowed, "GET, PUT, PATCH or DELETE");
+            rsp.headers.set(boost::beast::http::field::allow, "GET, PUT, PATCH, DELETE");
+            return done(std::move(rsp));
+        }
+    }
+}
+
+void admin_api::tables(request& r, reply done) {
+    const bool inbound = r.segments[0] == "inbound-routes";
+    const char* key = inbound ? "inbound_routes" : "routes";
+    if (r.method == verb::get) {
+        json::object body;
+        body[key] = inbound ? docs_.inbound_routes : docs_.routes;
+        return done(json_response(status::ok, body));
+    }
+    auto body = r.object_body();
+    if (body.error) return done(std::move(*body.error));
+    const auto* table = body.object.if_contains(key);
+    if (table == nullptr || !table->is_array()) {
+        return done(json_error(status::bad_request, std::string("must be a list (the whole table, replacing the old one)"), key));
+    }
+    document_set next = docs_;
+    (inbound ? next.inbound_routes : next.routes) = table->as_array();
+    json::object doc;
+    doc[key] = table->as_array();
+    return commit(r, std::move(next), change_set().put(inbound ? kinds::inbound_routes : kinds::routes, whole_document, json::serialize(table->as_array())), key, {}, {},
+                  [doc] { return json_response(status::ok, doc); }, std::move(done));
+}
+
+}  // namespace b2b::admin

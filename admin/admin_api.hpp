@@ -1,0 +1,118 @@
+// The REST admin API (/api/v1/*): trunks, users, routes, calls, registrations, authentication
+// failures, CDRs, audit, reload. Runs on the HTTP server's thread; reads and changes the SIP
+// side only by posting onto its event loop.
+#pragma once
+
+#include "admin/access_token.hpp"
+#include "admin/documents.hpp"
+#include "admin/store.hpp"
+#include "b2bua/call_summary.hpp"
+#include "http/http_server.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <yaml-cpp/node/node.h>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace b2b::b2bua {
+class core;
+}
+
+namespace b2b::admin {
+
+/// What the API needs beyond the core and the store.
+struct admin_settings {
+    access_token token;
+    /// The configuration file's root: what the store does not own (and the base every
+    /// validation merges the documents into).
+    YAML::Node base_config;
+    /// Re-reads what a reload covers (log level, certificates, limits); returns what it reloaded,
+    /// or throws std::runtime_error. Runs on the SIP loop.
+    std::function<std::vector<std::string>()> reload;
+    /// Whether the SIP listeners are up (for /readyz).
+    std::function<bool()> listening;
+    /// Call detail records: kept this long in the store; appended to this file when not empty.
+    std::chrono::hours cdr_keep{24 * 90};
+    std::string cdr_file;
+};
+
+/// The admin API. Construct on the HTTP thread's executor; `add_routes` once before the server
+/// starts. Every change is validated as a whole configuration, written to the store (a 2xx
+/// means it is on disk), then posted to the SIP loop; the answer goes out once the loop has
+/// applied it.
+///
+/// @par Thread safety
+/// Everything here runs on `http_ex` (one thread); `record_cdr` may be called from any thread.
+class admin_api : public std::enable_shared_from_this<admin_api> {
+public:
+    struct request;
+    using reply = std::function<void(http::response)>;
+
+    admin_api(boost::asio::any_io_executor http_ex, boost::asio::any_io_executor sip_ex, b2bua::core& core,
+              std::unique_ptr<store> st, document_set docs, admin_settings settings);
+    ~admin_api();
+
+    void add_routes(http::http_server& server);
+    /// Hands an ended call's record to the store (batched: one transaction per second).
+    void record_cdr(b2bua::call_record record);
+    /// Stops the CDR flush timer and writes what is queued.
+    void shutdown();
+    /// Starts the once-a-second CDR flush.
+    void start() { schedule_flush(); }
+    /// Why the store cannot be written, or empty (for /readyz). Probes with a real write at
+    /// most every 10 s (a write costs an fsync), and reports a failed change at once.
+    std::string store_readiness();
+    /// POST /api/v1/reload and SIGHUP: the store's trunks, users and routes, and what
+    /// `admin_settings::reload` re-reads; `done` gets the answer. `who` goes to the audit log.
+    void reload_all(std::string who, reply done);
+
+
+private:
+    void handle(request& r, reply done);
+    void flush_cdrs();
+    void schedule_flush();
+
+    // Resource handlers (admin_api.cpp, admin_resources.cpp)
+    void trunks(request& r, reply done);
+    void users(request& r, reply done);
+    void tables(request& r, reply done);
+    void calls(request& r, reply done);
+    void registrations(request& r, reply done);
+    void auth_failures(request& r, reply done);
+    void cdrs(request& r, reply done);
+    void audit(request& r, reply done);
+    void reload(request& r, reply done);
+    void log_level(request& r, reply done);
+
+    /// Validates `next` (a change to `trunk` or `user`, if any), writes it with its audit line,
+    /// and applies it on the SIP loop; then `ok` gives the answer.
+    void commit(request& r, document_set next, change_set changes, std::string object, std::string trunk,
+                std::string user, std::function<http::response()> ok, reply done, std::string end_calls_on = {});
+
+    boost::asio::any_io_executor http_ex_;
+    boost::asio::any_io_executor sip_ex_;
+    b2bua::core& core_;
+    std::unique_ptr<store> store_;
+    document_set docs_;
+    admin_settings settings_;
+    std::string store_problem_;  ///< the last write failure, for /readyz; empty when writable
+    std::chrono::steady_clock::time_point store_probed_{};
+
+    std::mutex cdr_mutex_;
+    std::vector<cdr> cdr_queue_;
+    boost::asio::steady_timer cdr_timer_;
+    std::ofstream cdr_file_;
+    std::chrono::system_clock::time_point last_prune_{};
+    bool stopped_ = false;
+};
+
+}  // namespace b2b::admin

@@ -1,0 +1,431 @@
+// The admin API's read side and operations: calls, registrations, CDRs, audit, reload, log level.
+#include "admin/admin_api.hpp"
+
+#include "admin/detail/api_request.hpp"
+#include "admin/detail/json_response.hpp"
+#include "admin/seeding.hpp"
+#include "b2bua/auth_failure_json.hpp"
+#include "b2bua/core.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+
+namespace b2b::admin {
+
+namespace json = boost::json;
+namespace asio = boost::asio;
+using boost::beast::http::status;
+using boost::beast::http::verb;
+using detail::json_error;
+using detail::json_response;
+using b2bua::rfc3339_ms;
+const auto rfc3339 = [](std::chrono::system_clock::time_point t) { return rfc3339_ms(t); };
+
+namespace {
+
+json::value optional_time(const std::optional<std::chrono::system_clock::time_point>& t) {
+    if (!t) return nullptr;
+    return json::value(rfc3339(*t));
+}
+
+json::object call_json(const b2bua::call_summary& c) {
+    json::object o;
+    o["id"] = std::to_string(c.id);
+    o["direction"] = b2bua::to_string(c.direction);
+    o["state"] = c.state;
+    o["trunk"] = c.trunk.empty() ? json::value(nullptr) : json::value(c.trunk);
+    if (!c.peer.empty()) o["pbx"] = c.peer;
+    o["caller"] = c.caller;
+    o["dialled"] = c.dialled;
+    o["inbound_call_id"] = c.inbound_call_id;
+    o["outbound_call_id"] = c.outbound_call_id.empty() ? json::value(nullptr) : json::value(c.outbound_call_id);
+    o["start"] = rfc3339(c.start);
+    o["answer"] = optional_time(c.answer);
+    const auto now = std::chrono::system_clock::now();
+    o["duration_s"] = std::chrono::duration<double>(now - c.start).count();
+    return o;
+}
+
+json::object cdr_json(const cdr& r) {
+    json::object o;
+    o["id"] = r.id;
+    o["direction"] = r.direction;
+    o["trunk"] = r.trunk ? json::value(*r.trunk) : json::value(nullptr);
+    o["caller"] = r.caller;
+    o["dialled"] = r.dialled;
+    o["start"] = rfc3339(r.start);
+    o["answer"] = optional_time(r.answer);
+    o["end"] = rfc3339(r.end);
+    o["duration_s"] = std::chrono::duration<double>(r.duration).count();
+    o["result"] = r.result;
+    o["status"] = r.status;
+    o["hangup_by"] = r.hangup_by ? json::value(*r.hangup_by) : json::value(nullptr);
+    o["inbound_call_id"] = r.inbound_call_id;
+    o["outbound_call_id"] = r.outbound_call_id ? json::value(*r.outbound_call_id) : json::value(nullptr);
+    return o;
+}
+
+std::optional<std::size_t> limit_param(const std::optional<std::string>& text, std::size_t fallback, std::size_t max) {
+    if (!text) return fallback;
+    std::size_t n = 0;
+    const auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
+    if (ec != std::errc() || p != text->data() + text->size() || n == 0 || n > max) return std::nullopt;
+    return n;
+}
+
+}  // namespace
+
+void admin_api::calls(request& r, reply done) {
+    const auto& seg = r.segments;
+    if (seg.size() > 2) return done(json_error(status::not_found, "no such resource: /api/v1/" + r.path));
+    if (seg.size() == 1) {
+        if (r.method != verb::get) {
+            auto rsp = json_error(status::method_not_allowed, "GET only");
+            rsp.headers.set(boost::beast::http::field::allow, "GET");
+            return done(std::move(rsp));
+        }
+        const auto limit = limit_param(r.param("limit"), 100, 1000);
+        if (!limit) return done(json_error(status::bad_request, "must be a number from 1 to 1000", "limit"));
+        std::uint64_t after = 0;
+        if (const auto a = r.param("after")) {
+            const auto [p, ec] = std::from_chars(a->data(), a->data() + a->size(), after);
+            if (ec != std::errc() || p != a->data() + a->size()) {
+                return done(json_error(status::bad_request, "must be a call id (the `next` of the previous page)", "after"));
+            }
+        }
+        return asio::post(sip_ex_, [this, after, n = *limit, done = std::move(done)]() mutable {
+            // One more than asked tells whether another page follows.
+            auto page = std::make_shared<std::vector<b2bua::call_summary>>(core_.list_calls(after, n + 1));
+            asio::post(http_ex_, [page, n, done = std::move(done)] {
+                json::array list;
+                json::value next = nullptr;
+                for (std::size_t i = 0; i < page->size() && i < n; ++i) list.push_back(call_json((*page)[i]));
+                if (page->size() > n) next = json::value(std::to_string((*page)[n - 1].id));
+                json::object body;
+                body["calls"] = std::move(list);
+                body["next"] = next;
+                done(json_response(status::ok, body));
+            });
+        });
+    }
+    std::uint64_t id = 0;
+    const auto& text = seg[1];
+    if (const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+        ec != std::errc() || p != text.data() + text.size()) {
+        return done(json_error(status::not_found, "no call " + text));
+    }
+    if (r.method == verb::get) {
+        return asio::post(sip_ex_, [this, id, done = std::move(done)]() mutable {
+            auto found = std::make_shared<std::optional<b2bua::call_summary>>(core_.find_call(id));
+            asio::post(http_ex_, [found, id, done = std::move(done)] {
+                if (!*found) return done(json_error(status::not_found, "no call " + std::to_string(id) + " in progress"));
+                done(json_response(status::ok, call_json(**found)));
+            });
+        });
+    }
+    if (r.method == verb::delete_) {
+        const std::string remote = r.remote;
+        return asio::post(sip_ex_, [this, id, remote, done = std::move(done)]() mutable {
+            const auto action = core_.end_call(id);
+            const std::string what = action ? std::string(*action) : std::string();
+            asio::post(http_ex_, [this, id, what, remote, done = std::move(done)] {
+                if (what.empty()) return done(json_error(status::not_found, "no call " + std::to_string(id) + " in progress"));
+                change_set audit_only;
+                audit_only.audit = audit_entry{std::chrono::system_clock::now(), remote,
+                                               "DELETE /api/v1/calls/" + std::to_string(id), "call " + std::to_string(id), 202};
+                if (auto w = store_->commit(audit_only); !w) store_problem_ = w.error().what();
+                json::object o;
+                o["id"] = std::to_string(id);
+                o["action"] = what;
+                done(json_response(status::accepted, o));
+            });
+        });
+    }
+    auto rsp = json_error(status::method_not_allowed, "GET or DELETE");
+    rsp.headers.set(boost::beast::http::field::allow, "GET, DELETE");
+    done(std::move(rsp));
+}
+
+void admin_api::registrations(request&, reply done) {
+    asio::post(sip_ex_, [this, done = std::move(done)]() mutable {
+        json::array upstream;
+        const auto wall = [this](sip::timer_service::time_point t) -> json::value {
+            if (t == sip::timer_service::time_point{}) return nullptr;
+            return json::value(rfc3339(core_.wall_time(t)));
+        };
+        for (const auto& t : core_.trunks()) {
+            if (!t.registration) continue;
+            const auto& s = *t.registration;
+            json::object o;
+            o["trunk"] = t.trunk->name;
+            o["state"] = registration::to_string(s.state);
+            o["expires_s"] = s.granted.count();
+            o["expires"] = s.state == registration::registration_state::registered ? wall(s.expires_at) : json::value(nullptr);
+            o["last_status"] = s.last_status == 0 ? json::value(nullptr) : json::value(s.last_status);
+            o["reason"] = s.last_reason.empty() ? json::value(nullptr) : json::value(s.last_reason);
+            o["warning"] = s.last_warning.empty() ? json::value(nullptr) : json::value(s.last_warning);
+            o["failure"] = s.failure ? json::value(registration::to_string(*s.failure)) : json::value(nullptr);
+            o["next_attempt"] = wall(s.next_attempt);
+            upstream.push_back(std::move(o));
+        }
+        json::array downstream;
+        core_.pbx_bindings().for_each_binding([&](const registration::binding& b) {
+            json::object o;
+            o["user"] = b.user;
+            o["contact"] = b.contact;
+            o["source"] = b.source.remote.to_string();
+            o["transport"] = sip::to_string(b.source.transport);
+            o["behind_nat"] = b.behind_nat;
+            o["expires"] = wall(b.expires_at);
+            downstream.push_back(std::move(o));
+        });
+        json::object body;
+        body["upstream"] = std::move(upstream);
+        body["downstream"] = std::move(downstream);
+        auto text = std::make_shared<json::object>(std::move(body));
+        asio::post(http_ex_, [text, done = std::move(done)] { done(json_response(status::ok, *text)); });
+    });
+}
+
+void admin_api::auth_failures(request& r, reply done) {
+    const auto& seg = r.segments;
+    if (seg.size() != 2 || (seg[1] != "failures" && seg[1] != "summary")) {
+        return done(json_error(status::not_found, "no such resource: /api/v1/" + r.path));
+    }
+    if (r.method != verb::get) {
+        auto rsp = json_error(status::method_not_allowed, "GET only");
+        rsp.headers.set(boost::beast::http::field::allow, "GET");
+        return done(std::move(rsp));
+    }
+    if (seg[1] == "summary") {
+        const auto window = detail::parse_duration(r.param("window").value_or("1h"));
+        if (!window) return done(json_error(status::bad_request, "must be a duration such as 90s, 15m, 1h or 2d", "window"));
+        return asio::post(sip_ex_, [this, w = *window, done = std::move(done)]() mutable {
+            auto body = std::make_shared<json::value>(b2bua::to_json(core_.auth_failures().summary(w, core_.wall_now())));
+            asio::post(http_ex_, [body, done = std::move(done)] { done(json_response(status::ok, *body)); });
+        });
+    }
+    b2bua::auth_failure_filter filter;
+    if (const auto d = r.param("direction")) {
+        if (*d == "downstream") {
+            filter.direction = b2bua::auth_direction::downstream;
+        } else if (*d == "upstream") {
+            filter.direction = b2bua::auth_direction::upstream;
+        } else {
+            return done(json_error(status::bad_request, "must be downstream or upstream", "direction"));
+        }
+    }
+    if (const auto reason = r.param("reason")) {
+        for (auth::failure f : auth::all_failures()) {
+            if (auth::to_string(f) == *reason) filter.reason = f;
+        }
+        if (!filter.reason) return done(json_error(status::bad_request, "'" + *reason + "' is not a failure reason", "reason"));
+    }
+    filter.peer = r.param("peer").value_or("");
+    if (const auto s = r.param("since")) {
+        filter.since = detail::parse_time(*s);
+        if (!filter.since) return done(json_error(status::bad_request, "must be an RFC 3339 time or seconds since 1970", "since"));
+    }
+    const auto limit = limit_param(r.param("limit"), 100, 10000);
+    if (!limit) return done(json_error(status::bad_request, "must be a number from 1 to 10000", "limit"));
+    filter.limit = *limit;
+    asio::post(sip_ex_, [this, filter, done = std::move(done)]() mutable {
+        auto body = std::make_shared<json::value>(b2bua::to_json(core_.auth_failures().query(filter)));
+        asio::post(http_ex_, [body, done = std::move(done)] { done(json_response(status::ok, *body)); });
+    });
+}
+
+void admin_api::cdrs(request& r, reply done) {
+    const auto limit = limit_param(r.param("limit"), 100, 10000);
+    if (!limit) return done(json_error(status::bad_request, "must be a number from 1 to 10000", "limit"));
+    auto since = std::chrono::system_clock::time_point{};
+    if (const auto s = r.param("since")) {
+        const auto t = detail::parse_time(*s);
+        if (!t) return done(json_error(status::bad_request, "must be an RFC 3339 time or seconds since 1970", "since"));
+        since = *t;
+    }
+    flush_cdrs();  // what ended a moment ago is there too
+    auto list = store_->list_cdrs(since, *limit);
+    if (!list) return done(json_error(status::service_unavailable, std::string("the store cannot be read: ") + list.error().what()));
+    json::array out;
+    for (const auto& c : *list) out.push_back(cdr_json(c));
+    json::object body;
+    body["cdrs"] = std::move(out);
+    done(json_response(status::ok, body));
+}
+
+void admin_api::audit(request& r, reply done) {
+    const auto limit = limit_param(r.param("limit"), 100, 10000);
+    if (!limit) return done(json_error(status::bad_request, "must be a number from 1 to 10000", "limit"));
+    auto since = std::chrono::system_clock::time_point{};
+    if (const auto s = r.param("since")) {
+        const auto t = detail::parse_time(*s);
+        if (!t) return done(json_error(status::bad_request, "must be an RFC 3339 time or seconds since 1970", "since"));
+        since = *t;
+    }
+    auto list = store_->list_audit(since, *limit);
+    if (!list) return done(json_error(status::service_unavailable, std::string("the store cannot be read: ") + list.error().what()));
+    json::array out;
+    for (const auto& a : *list) {
+        json::object o;
+        o["time"] = rfc3339(a.time);
+        o["remote"] = a.remote;
+        o["operation"] = a.operation;
+        o["object"] = a.object;
+        o["result"] = a.result;
+        out.push_back(std::move(o));
+    }
+    json::object body;
+    body["audit"] = std::move(out);
+    done(json_response(status::ok, body));
+}
+
+void admin_api::reload(request& r, reply done) { reload_all(r.remote, std::move(done)); }
+
+std::string admin_api::store_readiness() {
+    const auto now = std::chrono::steady_clock::now();
+    if (store_problem_.empty() && now - store_probed_ < std::chrono::seconds(10)) return {};
+    store_probed_ = now;
+    if (auto w = store_->writable(); !w) {
+        store_problem_ = w.error().what();
+    } else {
+        store_problem_.clear();
+    }
+    return store_problem_.empty() ? std::string() : "store not writable: " + store_problem_;
+}
+
+void admin_api::reload_all(std::string who, reply done) {
+    // What the store owns (trunks, users, routes) is re-read from the store, so an
+    // `--import-config` into it takes effect; the rest (log level, certificates, limits) from
+    // their files.
+    auto loaded = load_documents(*store_);
+    if (!loaded) return done(json_error(status::service_unavailable, "the store cannot be read: " + loaded.error()));
+    if (!(*loaded == docs_)) {
+        auto v = validate(settings_.base_config, *loaded, {}, {});
+        if (v.error) {
+            return done(json_error(status::unprocessable_entity, "the store's configuration is not valid: " + v.error->message,
+                                   v.error->field));
+        }
+        docs_ = std::move(*loaded);
+        auto cfg = std::make_shared<b2bua::config>(std::move(*v.config));
+        asio::post(sip_ex_, [this, cfg] {
+            core_.reconfigure(cfg->upstream.trunks, cfg->routes, cfg->inbound_routes);
+            core_.set_users(cfg->downstream.users);
+        });
+    }
+    const std::string remote = std::move(who);
+    asio::post(sip_ex_, [this, remote, done = std::move(done)]() mutable {
+        std::vector<std::string> reloaded;
+        std::string problem;
+        try {
+            if (settings_.reload) reloaded = settings_.reload();
+        } catch (const std::exception& e) {
+            problem = e.what();
+        }
+        asio::post(http_ex_, [this, reloaded, problem, remote, done = std::move(done)] {
+            change_set audit_only;
+            audit_only.audit = audit_entry{std::chrono::system_clock::now(), remote, "POST /api/v1/reload", "configuration",
+                                           problem.empty() ? 200 : 422};
+            if (auto w = store_->commit(audit_only); !w) store_problem_ = w.error().what();
+            if (!problem.empty()) return done(json_error(status::unprocessable_entity, "reload failed, nothing changed: " + problem));
+            json::array list;
+            for (const auto& what : reloaded) list.push_back(json::value(what));
+            json::object body;
+            body["reloaded"] = std::move(list);
+            done(json_response(status::ok, body));
+        });
+    });
+}
+
+void admin_api::log_level(request& r, reply done) {
+    if (r.method == verb::get) {
+        json::object body;
+        body["level"] = std::string(spdlog::level::to_string_view(spdlog::default_logger()->level()).data(),
+                                    spdlog::level::to_string_view(spdlog::default_logger()->level()).size());
+        return done(json_response(status::ok, body));
+    }
+    auto body = r.object_body();
+    if (body.error) return done(std::move(*body.error));
+    const auto* level = body.object.if_contains("level");
+    if (level == nullptr || !level->is_string() || !b2bua::valid_log_level(level->as_string())) {
+        return done(json_error(status::bad_request, "must be one of trace, debug, info, warn, error, critical, off", "level"));
+    }
+    const auto lvl = spdlog::level::from_str(std::string(level->as_string()));
+    // spdlog's loggers are thread-safe: their level is an atomic.
+    spdlog::apply_all([lvl](const std::shared_ptr<spdlog::logger>& l) { l->set_level(lvl); });
+    change_set audit_only;
+    audit_only.audit = audit_entry{std::chrono::system_clock::now(), r.remote, r.operation(),
+                                   "log level " + std::string(level->as_string()), 200};
+    if (auto w = store_->commit(audit_only); !w) store_problem_ = w.error().what();
+    json::object out;
+    out["level"] = level->as_string();
+    done(json_response(status::ok, out));
+}
+
+// ------------------------------------------------------------------------------------ CDRs
+
+void admin_api::record_cdr(b2bua::call_record record) {
+    cdr c;
+    c.id = std::to_string(record.call.id);
+    c.direction = std::string(b2bua::to_string(record.call.direction));
+    if (!record.call.trunk.empty()) c.trunk = record.call.trunk;
+    c.caller = record.call.caller;
+    c.dialled = record.call.dialled;
+    c.start = record.call.start;
+    c.answer = record.call.answer;
+    c.end = record.end;
+    if (record.call.answer) c.duration = std::chrono::duration_cast<std::chrono::milliseconds>(record.end - *record.call.answer);
+    c.result = record.result;
+    c.status = record.status;
+    if (record.hangup_by != b2bua::hangup_party::none) c.hangup_by = std::string(b2bua::to_string(record.hangup_by));
+    c.inbound_call_id = record.call.inbound_call_id;
+    if (!record.call.outbound_call_id.empty()) c.outbound_call_id = record.call.outbound_call_id;
+    const std::lock_guard lock(cdr_mutex_);
+    cdr_queue_.push_back(std::move(c));
+}
+
+void admin_api::schedule_flush() {
+    if (stopped_) return;
+    cdr_timer_.expires_after(std::chrono::seconds(1));
+    cdr_timer_.async_wait([self = weak_from_this()](boost::system::error_code ec) {
+        auto api = self.lock();
+        if (ec || !api) return;
+        api->flush_cdrs();
+        api->schedule_flush();
+    });
+}
+
+void admin_api::flush_cdrs() {
+    std::vector<cdr> batch;
+    {
+        const std::lock_guard lock(cdr_mutex_);
+        batch.swap(cdr_queue_);
+    }
+    const auto now = std::chrono::system_clock::now();
+    if (now - last_prune_ > std::chrono::hours(1)) {
+        last_prune_ = now;
+        if (auto pruned = store_->prune_cdrs(now - settings_.cdr_keep); !pruned) store_problem_ = pruned.error().what();
+    }
+    if (batch.empty()) return;
+    if (auto w = store_->add_cdrs(batch); !w) {
+        store_problem_ = w.error().what();
+        spdlog::get("b2bua")->error("{} call detail record(s) not saved: {}", batch.size(), store_problem_);
+    }
+    if (cdr_file_.is_open()) {
+        for (const auto& c : batch) cdr_file_ << json::serialize(cdr_json(c)) << '\n';
+        cdr_file_.flush();
+    }
+}
+
+void admin_api::shutdown() {
+    stopped_ = true;
+    cdr_timer_.cancel();
+    flush_cdrs();
+}
+
+}  // namespace b2b::admin

@@ -1,4 +1,5 @@
 // The b2bua executable: command line, configuration, then the application.
+#include "admin/config_io.hpp"
 #include "admin/store.hpp"
 #include "b2bua/app.hpp"
 #include "b2bua/config.hpp"
@@ -25,6 +26,11 @@ constexpr const char* usage =
     "usage: b2bua --config FILE [--log-level LEVEL]   run the B2BUA\n"
     "       b2bua --check-config FILE                 validate a configuration and exit\n"
     "       b2bua --backup FILE --config CFG          copy the store (CFG's data_dir) to FILE, also while running\n"
+    "       b2bua --export-config --config CFG        print the configuration in use (CFG with the store's trunks,\n"
+    "                                                 users and routes) as YAML\n"
+    "       b2bua --import-config FILE [--dry-run] --config CFG\n"
+    "                                                 replace the store's trunks, users and routes with FILE's,\n"
+    "                                                 printing the differences (--dry-run: only print)\n"
     "       b2bua parse [FILE|-]                      print one SIP message (raw bytes) as JSON\n"
     "       b2bua --version | --help\n"
     "LEVEL: trace, debug, info, warn, error, critical, off (default: log.level of the config)\n";
@@ -57,6 +63,9 @@ int main(int argc, char** argv) {
     std::string log_level;
     bool check_only = false;
     std::string backup_file;
+    std::string import_file;
+    bool export_config = false;
+    bool dry_run = false;
     for (std::size_t i = 1; i < args.size(); ++i) {
         const std::string& a = args[i];
         auto value = [&](const char* what) -> std::string {
@@ -79,6 +88,12 @@ int main(int argc, char** argv) {
             check_only = true;
         } else if (a == "--backup") {
             backup_file = value("a file name");
+        } else if (a == "--export-config") {
+            export_config = true;
+        } else if (a == "--import-config") {
+            import_file = value("a file name");
+        } else if (a == "--dry-run") {
+            dry_run = true;
         } else if (a == "--log-level") {
             log_level = value("a level");
             if (!b2b::b2bua::valid_log_level(log_level)) {
@@ -101,6 +116,12 @@ int main(int argc, char** argv) {
     } catch (const b2b::b2bua::config_error& e) {
         std::cerr << "error: " << e.what() << '\n';
         return 1;
+    }
+    if (export_config) return b2b::admin::export_config(config_path, std::cout, std::cerr);
+    if (!import_file.empty()) return b2b::admin::import_config(config_path, import_file, dry_run, std::cout, std::cerr);
+    if (dry_run) {
+        std::cerr << "error: --dry-run goes with --import-config\n" << usage;
+        return 2;
     }
     if (!backup_file.empty()) {
         // SQLite's online backup: a consistent copy while the running b2bua writes.

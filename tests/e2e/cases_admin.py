@@ -1,0 +1,292 @@
+"""End-to-end cases of the REST admin API on the real binary: every resource with its errors,
+secrets never shown, changes on disk before the 2xx (kill -9 right after it loses nothing),
+export/import, and `b2buactl why` naming what went wrong for real failed calls.
+
+Loaded by test_e2e.py, which puts its helpers (check, Session, config_yaml, sipp_calls...) in this
+module's namespace.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import os
+import signal
+import socket
+import subprocess
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import harness
+from harness import HOST, TRUNK_HOST
+
+ADMIN_TOKEN = "e2e-admin-token-0123456789"
+
+
+def api(http: int, method: str, path: str, body=None, token: str | None = ADMIN_TOKEN, raw: bytes | None = None,
+        content_type: str = "application/json", auth: str | None = None) -> tuple[int, dict | None, dict]:
+    """One request to the admin API: (status, JSON body or None, headers)."""
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    req = urllib.request.Request(f"http://{HOST}:{http}{path}", data=data, method=method)
+    if data is not None:
+        req.add_header("Content-Type", content_type)
+    if auth is not None:
+        req.add_header("Authorization", auth)
+    elif token is not None:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            text = r.read()
+            return r.status, (json.loads(text) if text else None), dict(r.headers)
+    except urllib.error.HTTPError as e:
+        text = e.read()
+        try:
+            doc = json.loads(text) if text else None
+        except ValueError:
+            doc = None
+        return e.code, doc, dict(e.headers)
+
+
+def admin_config(sip: int, http: int, trunk_port: int, extra: str = "", **kw) -> str:
+    return config_yaml(sip, http, trunk_port, extra=f'admin:\n  token: "{ADMIN_TOKEN}"\n' + extra, **kw)
+
+
+def ctl(binary: Path, http: int, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("B2BUA_ADMIN_TOKEN", "B2BUA_URL", "NO_COLOR")}
+    env["B2BUA_ADMIN_TOKEN"] = ADMIN_TOKEN
+    return subprocess.run([str(binary.parent / "b2buactl"), "--url", f"http://{HOST}:{http}", *args], env=env,
+                          capture_output=True, text=True, timeout=30, check=False)
+
+
+def case_admin_api_resources(binary: Path):
+    """Every resource and its error answers: 401/403 without the token, 400 naming the field, 404,
+    405 with Allow, 409, 413, 415, 422; secrets write-only; a trunk added through the API takes a
+    SIPp call at once, which then shows in /cdrs; the audit log holds every change and no secret."""
+    sip, http, trunk_port, pbx_port = ports()
+    with Session(binary) as s:
+        b2bua = s.start_b2bua(admin_config(sip, http, trunk_port), sip, http)
+        # Authorisation: none, wrong, Basic with the token as password.
+        code, doc, headers = api(http, "GET", "/api/v1/trunks", token=None)
+        check(code == 401 and "error" in doc and "Bearer" in headers.get("WWW-Authenticate", ""),
+              f"no token: {code} {doc} {headers}")
+        code, doc, _ = api(http, "GET", "/api/v1/trunks", token="wrong")
+        check(code == 401, f"wrong token: {code}")
+        basic = "Basic " + base64.b64encode(f"admin:{ADMIN_TOKEN}".encode()).decode()
+        code, doc, _ = api(http, "GET", "/api/v1/trunks", auth=basic)
+        check(code == 200, f"Basic with the token: {code}")
+        check(urllib.request.urlopen(f"http://{HOST}:{http}/metrics", timeout=5).status == 200, "/metrics needs no token")
+        check(urllib.request.urlopen(f"http://{HOST}:{http}/readyz", timeout=5).read() == b"ready\n", "/readyz not ready")
+
+        # Secrets are write-only.
+        code, doc, _ = api(http, "GET", "/api/v1/trunks/carrier")
+        check(code == 200 and doc["password"] == "***" and doc["password_set"] is True, f"GET carrier: {doc}")
+        check("trunkpass" not in json.dumps(doc), "the trunk password was shown")
+        code, doc, _ = api(http, "GET", "/api/v1/users")
+        check(code == 200 and doc["users"][0]["username"] == "pbxuser" and "password" not in doc["users"][0],
+              f"GET users: {doc}")
+
+        # Errors.
+        code, doc, _ = api(http, "POST", "/api/v1/trunks", {"name": "acme", "uri": "sip:"})
+        check(code == 400 and doc["field"] == "uri", f"bad uri: {code} {doc}")
+        code, doc, _ = api(http, "POST", "/api/v1/trunks", {"name": "acme", "uri": "sip:127.0.0.3:5060", "colour": 1})
+        check(code == 400 and doc["field"] == "colour", f"unknown key: {code} {doc}")
+        code, doc, _ = api(http, "POST", "/api/v1/trunks", {"uri": "sip:127.0.0.3:5060"})
+        check(code == 400 and doc["field"] == "name", f"no name: {code} {doc}")
+        code, doc, _ = api(http, "POST", "/api/v1/trunks", raw=b"{not json", content_type="application/json")
+        check(code == 400 and "JSON" in doc["error"], f"bad JSON: {code} {doc}")
+        code, doc, _ = api(http, "POST", "/api/v1/trunks", raw=b"name=acme", content_type="text/plain")
+        check(code == 415, f"not JSON: {code} {doc}")
+        code, doc, _ = api(http, "POST", "/api/v1/trunks", {"name": "carrier", "uri": "sip:127.0.0.3:5060"})
+        check(code == 409, f"duplicate: {code} {doc}")
+        code, doc, _ = api(http, "PUT", "/api/v1/routes", {"routes": [{"prefix": "", "trunk": "nobody"}]})
+        check(code == 422 and "nobody" in doc["error"], f"route to an unknown trunk: {code} {doc}")
+        code, doc, headers = api(http, "POST", "/api/v1/routes", {"routes": []})
+        check(code == 405 and headers.get("Allow") == "GET, PUT", f"405: {code} {headers}")
+        code, doc, _ = api(http, "GET", "/api/v1/trunks/nobody")
+        check(code == 404, f"404: {code}")
+        code, doc, _ = api(http, "GET", "/api/v1/nothing")
+        check(code == 404, f"404 resource: {code}")
+        try:
+            code, doc, _ = api(http, "POST", "/api/v1/trunks", raw=b"x" * (10 * 1024 * 1024))
+        except (ConnectionError, OSError):
+            code = 413  # the server may close while the client still sends: the answer raced the reset
+        check(code == 413, f"10 MB body: {code}")
+
+        # A trunk added at run time takes calls at once; the old one goes.
+        code, doc, _ = api(http, "POST", "/api/v1/trunks",
+                           {"name": "acme", "uri": f"sip:{TRUNK_HOST}:{trunk_port}", "username": "trunkuser",
+                            "password": "trunkpass"})
+        check(code == 201 and doc["password"] == "***", f"POST acme: {code} {doc}")
+        code, doc, _ = api(http, "PUT", "/api/v1/routes", {"routes": [{"prefix": "", "trunk": "acme"}]})
+        check(code == 200, f"PUT routes: {code} {doc}")
+        code, doc, _ = api(http, "DELETE", "/api/v1/trunks/carrier")
+        check(code == 204, f"DELETE carrier: {code} {doc}")
+        code, doc, _ = api(http, "PATCH", "/api/v1/trunks/acme", {"password": "***", "max_calls": 10})
+        check(code == 200 and doc["max_calls"] == 10 and doc["password_set"], f"PATCH acme: {code} {doc}")
+        pbx, trunk_r = run_calls(s, sip, pbx_port, trunk_port, SHARED_SCENARIOS / "pbx_uac_auth.xml",
+                                 SHARED_SCENARIOS / "trunk_uas_auth.xml", 3, 3)
+        all_passed(pbx, trunk_r, 3)
+        text = scrape(http)
+        check(metric(text, "b2bua_calls_total", trunk="acme", result="answered") == 3, "calls did not go through acme")
+
+        code, doc, _ = api(http, "GET", "/api/v1/cdrs?limit=10")
+        check(code == 200 and len(doc["cdrs"]) == 3, f"cdrs: {code} {doc}")
+        cdr = doc["cdrs"][0]
+        check(cdr["trunk"] == "acme" and cdr["result"] == "answered" and cdr["status"] == 200 and cdr["answer"]
+              and cdr["hangup_by"] in ("caller", "callee") and cdr["inbound_call_id"] and cdr["outbound_call_id"],
+              f"cdr: {cdr}")
+        code, doc, _ = api(http, "GET", "/api/v1/calls")
+        check(code == 200 and doc["calls"] == [] and doc["next"] is None, f"calls: {doc}")
+        code, doc, _ = api(http, "DELETE", "/api/v1/calls/12345")
+        check(code == 404, f"DELETE unknown call: {code}")
+        code, doc, _ = api(http, "PUT", "/api/v1/log-level", {"level": "debug"})
+        check(code == 200, f"log level: {code} {doc}")
+        code, doc, _ = api(http, "PUT", "/api/v1/log-level", {"level": "loud"})
+        check(code == 400 and doc["field"] == "level", f"bad log level: {code} {doc}")
+        code, doc, _ = api(http, "POST", "/api/v1/reload")
+        check(code == 200 and "log.level" in doc["reloaded"], f"reload: {code} {doc}")
+
+        code, doc, _ = api(http, "GET", "/api/v1/audit")
+        ops = [a["operation"] for a in doc["audit"]]
+        for op in ("POST /api/v1/trunks", "PUT /api/v1/routes", "DELETE /api/v1/trunks/carrier",
+                   "PATCH /api/v1/trunks/acme", "POST /api/v1/reload"):
+            check(op in ops, f"{op} not in the audit log: {ops}")
+        check("trunkpass" not in json.dumps(doc), "a secret in the audit log")
+        check(all(a["remote"].startswith(HOST) for a in doc["audit"]), f"audit remote: {doc['audit'][:2]}")
+        check("trunkpass" not in b2bua.log(), "a secret in the log")
+        print(f"admin_api_resources: every error answered as documented, acme added and routed (3 calls), "
+              f"{len(ops)} audit entries")
+
+
+def case_admin_api_persistence(binary: Path):
+    """A 2xx means on disk: kill -9 right after it, restart, and the change is there (and in
+    --export-config); --import-config --dry-run prints the differences and changes nothing."""
+    sip, http, trunk_port, pbx_port = ports()
+    with Session(binary) as s:
+        cfg = admin_config(sip, http, trunk_port)
+        b2bua = s.start_b2bua(cfg, sip, http)
+        code, doc, _ = api(http, "POST", "/api/v1/trunks", {"name": "backup", "uri": "sip:127.0.0.3:5090",
+                                                             "username": "b", "password": "backup-secret"})
+        check(code == 201, f"POST backup: {code} {doc}")
+        code, doc, _ = api(http, "PUT", "/api/v1/routes", {"routes": [{"prefix": "", "trunks": ["carrier", "backup"]}]})
+        check(code == 200, f"PUT routes: {code} {doc}")
+        os.kill(b2bua.pid, signal.SIGKILL)
+        b2bua.popen.wait(timeout=10)
+        s.processes.remove(b2bua)
+
+        b2bua = s.start_b2bua(cfg, sip, http)
+        code, doc, _ = api(http, "GET", "/api/v1/trunks")
+        names = [t["name"] for t in doc["trunks"]]
+        check(sorted(names) == ["backup", "carrier"], f"after kill -9 and restart: {names}")
+        code, doc, _ = api(http, "GET", "/api/v1/routes")
+        check(doc["routes"] == [{"prefix": "", "trunks": ["carrier", "backup"]}], f"routes after restart: {doc}")
+        exported = subprocess.run([str(binary), "--export-config", "--config", str(s.workdir / "b2bua.yaml")],
+                                  capture_output=True, text=True, timeout=20)
+        check(exported.returncode == 0 and "backup-secret" in exported.stdout and "127.0.0.3:5090" in exported.stdout,
+              f"export: {exported.returncode} {exported.stderr}\n{exported.stdout}")
+        # The export is a configuration file again: checked, then imported (dry run) with a change.
+        export_file = s.workdir / "exported.yaml"
+        export_file.write_text(exported.stdout.replace("backup-secret", "rotated-secret"))
+        checked = subprocess.run([str(binary), "--check-config", str(export_file)], capture_output=True, text=True,
+                                 timeout=20)
+        check(checked.returncode == 0, f"the export does not check: {checked.stderr}")
+        dry = subprocess.run([str(binary), "--import-config", str(export_file), "--dry-run", "--config",
+                              str(s.workdir / "b2bua.yaml")], capture_output=True, text=True, timeout=20)
+        check(dry.returncode == 0 and "trunk backup: changed" in dry.stdout and "dry run" in dry.stdout,
+              f"import --dry-run: {dry.returncode} {dry.stdout} {dry.stderr}")
+        bad = s.workdir / "bad.yaml"
+        bad.write_text(exported.stdout.replace('trunks:\n      - carrier', 'trunks:\n      - nobody'))
+        refused = subprocess.run([str(binary), "--import-config", str(bad), "--config", str(s.workdir / "b2bua.yaml")],
+                                 capture_output=True, text=True, timeout=20)
+        check(refused.returncode == 1 and "nothing imported" in refused.stderr, f"bad import: {refused.stderr}")
+        code, doc, _ = api(http, "GET", "/api/v1/audit")
+        check(any(a["operation"] == "POST /api/v1/trunks" for a in doc["audit"]), "audit lost over the restart")
+        print("admin_api_persistence: a trunk and a route survive kill -9 right after their 2xx; export, check, "
+              "import --dry-run")
+
+
+def case_admin_api_off(binary: Path):
+    """No token configured: every /api/v1 path answers 403 saying how to enable it, and the log says so."""
+    sip, http, trunk_port, _ = ports()
+    env_token = os.environ.pop("B2BUA_ADMIN_TOKEN", None)
+    try:
+        with Session(binary) as s:
+            b2bua = s.start_b2bua(config_yaml(sip, http, trunk_port), sip, http)
+            for path in ("/api/v1/trunks", "/api/v1/calls", "/api/v1/nothing"):
+                code, doc, _ = api(http, "GET", path)
+                check(code == 403 and "admin.token_file" in doc["error"], f"{path}: {code} {doc}")
+            check("the admin API is off" in b2bua.log(), "no warning that the API is off")
+            check(urllib.request.urlopen(f"http://{HOST}:{http}/healthz", timeout=5).status == 200, "/healthz")
+    finally:
+        if env_token is not None:
+            os.environ["B2BUA_ADMIN_TOKEN"] = env_token
+    print("admin_api_off: 403 with the way to enable it on every /api/v1 path")
+
+
+def raw_invite_with_realm(sip: int, realm: str) -> str:
+    """An INVITE answered with credentials for `realm` (not ours); returns the final status line."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((HOST, 0))
+    sock.settimeout(3)
+    port = sock.getsockname()[1]
+    with sock:
+        def invite(cseq: int, auth: str = "") -> str:
+            return (f"INVITE sip:1000@{HOST}:{sip} SIP/2.0\r\nVia: SIP/2.0/UDP {HOST}:{port};branch=z9hG4bKrealm{cseq}\r\n"
+                    f"Max-Forwards: 70\r\nFrom: <sip:pbxuser@{HOST}>;tag=r1\r\nTo: <sip:1000@{HOST}>\r\n"
+                    f"Call-ID: realm-mismatch@{HOST}\r\nCSeq: {cseq} INVITE\r\nContact: <sip:pbxuser@{HOST}:{port}>\r\n"
+                    f"{auth}Content-Length: 0\r\n\r\n")
+        sock.sendto(invite(1).encode(), (HOST, sip))
+        challenge = sock.recv(65535).decode()
+        nonce = re.search(r'nonce="([^"]+)"', challenge).group(1)
+        ha1 = hashlib.md5(f"pbxuser:{realm}:pbxpass".encode()).hexdigest()
+        ha2 = hashlib.md5(f"INVITE:sip:1000@{HOST}:{sip}".encode()).hexdigest()
+        response = hashlib.md5(f"{ha1}:{nonce}:{ha2}".encode()).hexdigest()
+        auth = (f'Proxy-Authorization: Digest username="pbxuser", realm="{realm}", nonce="{nonce}", '
+                f'uri="sip:1000@{HOST}:{sip}", response="{response}"\r\n')
+        sock.sendto(invite(2, auth).encode(), (HOST, sip))
+        while True:
+            reply = sock.recv(65535).decode()
+            if not reply.startswith("SIP/2.0 1"):
+                return reply.split("\r\n", 1)[0]
+
+
+def case_admin_why(binary: Path):
+    """`b2buactl why` after a wrong password, an unknown user, a wrong realm and a provider refusing
+    our credentials prints the four hints, newest first; the API filters and sums them up."""
+    sip, http, trunk_port, pbx_port = ports()
+    with Session(binary) as s:
+        s.start_b2bua(admin_config(sip, http, trunk_port, trunk_password="stale-password"), sip, http)
+        pbx = sipp_calls(s, "pbx1", SCENARIOS / "pbx_call_fails.xml", sip, pbx_port, 1, 1,
+                         ["-au", "pbxuser", "-ap", "not-the-password"])
+        check(statuses(pbx)[-1] == 403, f"wrong password: {statuses(pbx)}")
+        pbx = sipp_calls(s, "pbx2", SCENARIOS / "pbx_call_fails.xml", sip, pbx_port, 1, 1,
+                         ["-au", "nobody", "-ap", "whatever"])
+        check(statuses(pbx)[-1] == 403, f"unknown user: {statuses(pbx)}")
+        status = raw_invite_with_realm(sip, "other.realm")
+        check(status.startswith("SIP/2.0 403"), f"wrong realm: {status}")
+        trunk = s.start_sipp_server("trunk", SCENARIOS / "trunk_challenges_twice.xml", trunk_port, local_ip=TRUNK_HOST)
+        pbx = sipp_calls(s, "pbx3", SCENARIOS / "pbx_call_fails.xml", sip, pbx_port, 1, 1, PBX_AUTH)
+        stop_trunk(s, trunk)
+        check(statuses(pbx)[-1] == 503, f"provider refusal: {statuses(pbx)}")
+
+        out = ctl(binary, http, "why")
+        check(out.returncode == 0, f"b2buactl why: {out.returncode} {out.stderr}")
+        text = out.stdout
+        for reason, words in (("wrong_password", "wrong digest"), ("unknown_user", "nobody"),
+                              ("realm_mismatch", "other.realm"), ("rejected", "password is wrong")):
+            check(reason in text and words in text, f"why lacks {reason} ({words}):\n{text}")
+        check(text.index("rejected") < text.index("wrong_password"), f"why is not newest first:\n{text}")
+        check("not-the-password" not in text and "stale-password" not in text, "a password in why")
+        code, doc, _ = api(http, "GET", "/api/v1/auth/failures?direction=upstream")
+        check(code == 200 and [f["reason"] for f in doc["failures"]] == ["rejected"] and doc["failures"][0]["trunk"] ==
+              "carrier", f"upstream filter: {doc}")
+        code, doc, _ = api(http, "GET", "/api/v1/auth/summary?window=1h")
+        reasons = {(c["direction"], c["reason"]) for c in doc["counts"]}
+        check(("downstream", "wrong_password") in reasons and ("upstream", "rejected") in reasons, f"summary: {doc}")
+        check(any(t["source"] == HOST for t in doc["top_sources"]), f"summary top sources: {doc['top_sources']}")
+        js = ctl(binary, http, "--json", "why")
+        check(js.returncode == 0 and len(json.loads(js.stdout)["failures"]) >= 4, f"why --json: {js.stdout[:300]}")
+        print("admin_why: four failures, four hints:\n" + text)

@@ -16,6 +16,7 @@ import os
 import signal
 import socket
 import subprocess
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -290,3 +291,67 @@ def case_admin_why(binary: Path):
         js = ctl(binary, http, "--json", "why")
         check(js.returncode == 0 and len(json.loads(js.stdout)["failures"]) >= 4, f"why --json: {js.stdout[:300]}")
         print("admin_why: four failures, four hints:\n" + text)
+
+
+def rotate_at_provider(kam_port: int, password: str):
+    """The provider (Kamailio, tests/e2e/kamailio/provider.cfg) switches to `password` now."""
+    with harness.RawUdp("127.0.0.3") as probe:
+        call_id = f"rotate-{os.getpid()}@127.0.0.3"
+        probe.send(f"OPTIONS sip:rotate-password@{PROVIDER_HOST}:{kam_port} SIP/2.0\r\n"
+                   f"Via: SIP/2.0/UDP 127.0.0.3:{probe.port};branch=z9hG4bK-rotate\r\nMax-Forwards: 70\r\n"
+                   f"From: <sip:test@127.0.0.3>;tag=rotate\r\nTo: <sip:rotate-password@{PROVIDER_HOST}>\r\n"
+                   f"Call-ID: {call_id}\r\nCSeq: 1 OPTIONS\r\nX-New-Password: {password}\r\nContent-Length: 0\r\n\r\n",
+                   (PROVIDER_HOST, kam_port))
+        answer = probe.recv(3, call_id)
+        check(answer is not None and start_line(answer).startswith("SIP/2.0 200"), f"rotation at Kamailio: {answer!r}")
+
+
+def case_admin_password_rotation(binary: Path):
+    """Calls flow through the b2bua to Kamailio as the provider (which challenges every INVITE and
+    BYE); the provider switches to a new password and the operator follows through the API (PATCH)
+    half a second later: the calls that fail are only those the provider refused in between, each
+    counted as `rejected`, no call in progress is dropped, and every call after the switch succeeds."""
+    import threading
+    sip, http, _, pbx_port = ports()
+    kam_port = free_port((socket.SOCK_DGRAM,), host=PROVIDER_HOST)
+    uas_port = free_port((socket.SOCK_DGRAM,), host=PROVIDER_HOST)
+    while uas_port == kam_port:
+        uas_port = free_port((socket.SOCK_DGRAM,), host=PROVIDER_HOST)
+    with Session(binary) as s:
+        s.start_b2bua(admin_config(sip, http, 0, trunk_uri=f"sip:{PROVIDER_HOST}:{kam_port}"), sip, http)
+        uas = s.start_sipp_server("uas", SHARED_SCENARIOS / "uas_plain.xml", uas_port, local_ip=PROVIDER_HOST)
+        kam = start_provider(s, kam_port, uas_port)
+        result = {}
+
+        def load():
+            result["pbx"] = sipp_calls(s, "pbx", SHARED_SCENARIOS / "pbx_uac_auth.xml", sip, pbx_port, 80, 20,
+                                       PBX_AUTH, timeout=30)
+
+        worker = threading.Thread(target=load)
+        worker.start()
+        time.sleep(2)  # about 40 calls in
+        rotate_at_provider(kam_port, "rotated-pass")
+        time.sleep(0.5)  # the operator is half a second late: about 10 calls meet the old password
+        code, doc, _ = api(http, "PATCH", "/api/v1/trunks/carrier", {"password": "rotated-pass"})
+        switched = time.monotonic()
+        check(code == 200 and doc["password"] == "***", f"PATCH password: {code} {doc}")
+        worker.join(timeout=60)
+        check(not worker.is_alive(), "the SIPp load did not end")
+        pbx = result["pbx"]
+        harness.wait_until(lambda: metric(scrape(http), "b2bua_active_calls") == 0, 15, "calls to end")
+        # Calls placed after the switch: all of them succeed.
+        after = sipp_calls(s, "pbx_after", SHARED_SCENARIOS / "pbx_uac_auth.xml", sip, pbx_port, 20, 20, PBX_AUTH,
+                           timeout=20)
+        stop_trunk(s, uas)
+        text = scrape(http)
+        rejected = metric(text, "b2bua_auth_failures_total", direction="upstream", reason="rejected", peer="carrier")
+        check(after.successful == 20 and after.failed == 0, f"after the switch: {after.successful} ok, {after.failed} failed")
+        check(pbx.successful + pbx.failed == 80, f"the load: {pbx.successful} + {pbx.failed} != 80")
+        # Only calls caught between the provider's switch and ours fail, and each is `rejected`.
+        check(pbx.failed == rejected, f"{pbx.failed} failed calls but {rejected:.0f} counted rejected")
+        check(1 <= pbx.failed <= 20, f"{pbx.failed} calls failed around the switch (at 20 calls/s for 0.5 s: about 10)")
+        check("PROVIDER-ROTATED" in kam.log(), "Kamailio did not rotate")
+        authok = len(provider_log(kam.log())["authok"])
+        print(f"admin_password_rotation: 80 calls at 20/s, the provider's password switched, ours 0.5 s later: "
+              f"{pbx.successful} ok, {pbx.failed} failed (all counted rejected), then 20/20 after; "
+              f"{authok} requests accepted by Kamailio")

@@ -355,3 +355,98 @@ def case_admin_password_rotation(binary: Path):
         print(f"admin_password_rotation: 80 calls at 20/s, the provider's password switched, ours 0.5 s later: "
               f"{pbx.successful} ok, {pbx.failed} failed (all counted rejected), then 20/20 after; "
               f"{authok} requests accepted by Kamailio")
+
+
+OPENAPI = Path(__file__).resolve().parents[2] / "admin" / "openapi.yaml"
+
+
+def _schema_check(spec: dict, schema: dict, doc, where: str):
+    """`doc` against `schema` (JSON Schema 2020-12, as OpenAPI 3.1 uses), its $refs resolved in `spec`."""
+    import jsonschema
+    root = dict(schema)
+    root["components"] = spec["components"]
+    errors = sorted(jsonschema.Draft202012Validator(root).iter_errors(doc), key=lambda e: list(e.path))
+    check(not errors, f"{where}: the answer does not match the documented schema: "
+                      f"{[f'{list(e.path)}: {e.message}' for e in errors[:3]]}\n{json.dumps(doc)[:600]}")
+
+
+def case_admin_openapi_conformance(binary: Path):
+    """Every operation admin/openapi.yaml documents is called on the real API, with a call in
+    progress, a registering trunk and failures in the log, and every answer (status and body) is
+    validated against the document's schema for it (python3-jsonschema); an operation the server
+    has but the document lacks, or the reverse, fails the test."""
+    import yaml
+    spec = yaml.safe_load(OPENAPI.read_text())
+    sip, http, trunk_port, pbx_port = ports()
+    with Session(binary) as s:
+        s.start_b2bua(admin_config(sip, http, trunk_port, trunk_password="stale-password"), sip, http)
+        # A failure in the log, a call in progress for /calls.
+        sipp_calls(s, "pbx_wrong", SCENARIOS / "pbx_call_fails.xml", sip, pbx_port, 1, 1,
+                   ["-au", "pbxuser", "-ap", "wrong"])
+        code, doc, _ = api(http, "PUT", "/api/v1/trunks/carrier",
+                           {"name": "carrier", "uri": f"sip:{TRUNK_HOST}:{trunk_port}", "username": "trunkuser",
+                            "password": "trunkpass"})
+        check(code == 200, f"PUT carrier: {code} {doc}")
+        trunk = s.start_sipp_server("trunk", SHARED_SCENARIOS / "trunk_uas_auth.xml", trunk_port, local_ip=TRUNK_HOST,
+                                    extra=["-d", "8000"])
+        pbx = s.start_sipp("pbx", SHARED_SCENARIOS / "pbx_uac_auth.xml", pbx_port,
+                           ["-s", "1000", *PBX_AUTH, *auth_uri(sip), "-m", "1", "-r", "1", "-d", "8000"],
+                           remote=f"{HOST}:{sip}")
+        harness.wait_until(lambda: metric(scrape(http), "b2bua_active_calls") == 1, 10, "a call in progress")
+        _, calls, _ = api(http, "GET", "/api/v1/calls")
+        call_id = calls["calls"][0]["id"]
+        bodies = {
+            ("post", "/api/v1/trunks"): {"name": "spare", "uri": "sip:127.0.0.4:5060", "username": "s",
+                                         "password": "spare-secret"},
+            ("put", "/api/v1/trunks/{name}"): {"name": "spare", "uri": "sip:127.0.0.4:5062", "password": "***"},
+            ("patch", "/api/v1/trunks/{name}"): {"max_calls": 5},
+            ("post", "/api/v1/users"): {"username": "branch", "password": "branchpass"},
+            ("put", "/api/v1/users/{username}"): {"username": "branch", "password": "newpass",
+                                                  "allowed_sources": ["127.0.0.0/8"]},
+            ("patch", "/api/v1/users/{username}"): {"password": "newer"},
+            ("put", "/api/v1/routes"): {"routes": [{"prefix": "", "trunk": "carrier"}]},
+            ("put", "/api/v1/inbound-routes"): {"inbound_routes": [{"prefix": "", "to": f"sip:{HOST}:{pbx_port}"}]},
+            ("put", "/api/v1/log-level"): {"level": "info"},
+        }
+        params = {"{name}": "spare", "{username}": "branch", "{id}": call_id}
+        expected_status = {("post", "/api/v1/trunks"): 201, ("post", "/api/v1/users"): 201,
+                           ("delete", "/api/v1/trunks/{name}"): 204, ("delete", "/api/v1/users/{username}"): 204,
+                           ("delete", "/api/v1/calls/{id}"): 202, ("post", "/api/v1/trunks/{name}/register"): 409}
+        order = ["post", "get", "put", "patch", "delete"]
+        operations = [(p, m) for p, item in spec["paths"].items() for m in item if m in order]
+        # Creations first, deletions last, so each operation finds its object.
+        operations.sort(key=lambda pm: (pm[1] == "delete", order.index(pm[1]) if pm[1] != "delete" else 0))
+        called = 0
+        for path, method in operations:
+            op = spec["paths"][path][method]
+            url = path
+            for k, v in params.items():
+                url = url.replace(k, v)
+            if path.startswith("/api/"):
+                code, doc, _ = api(http, method.upper(), url, bodies.get((method, path)))
+            else:
+                with urllib.request.urlopen(f"http://{HOST}:{http}{url}", timeout=5) as r:
+                    code, doc = r.status, None
+            want = expected_status.get((method, path), 200)
+            check(code == want, f"{method.upper()} {url}: {code}, expected {want}: {doc}")
+            documented = op["responses"].get(str(code))
+            check(documented is not None, f"{method.upper()} {path}: status {code} is not documented")
+            if "$ref" in documented:
+                documented = spec["components"]["responses"][documented["$ref"].split("/")[-1]]
+            content = documented.get("content", {})
+            if "application/json" in content:
+                _schema_check(spec, content["application/json"]["schema"], doc, f"{method.upper()} {path} {code}")
+            called += 1
+        # Errors have the documented shape too.
+        code, doc, _ = api(http, "GET", "/api/v1/trunks", token="wrong")
+        _schema_check(spec, {"$ref": "#/components/schemas/Error"}, doc, "401")
+        code, doc, _ = api(http, "POST", "/api/v1/trunks", {"name": "x", "uri": "sip:"})
+        _schema_check(spec, {"$ref": "#/components/schemas/Error"}, doc, "400")
+        check(doc.get("field") == "uri", f"400 field: {doc}")
+        # Every resource the server routes is documented (spot check of the top-level ones).
+        for resource in ("trunks", "users", "routes", "inbound-routes", "calls", "registrations", "auth/failures",
+                         "auth/summary", "cdrs", "audit", "reload", "log-level"):
+            check(f"/api/v1/{resource}" in spec["paths"], f"/api/v1/{resource} is not in the OpenAPI document")
+        s.stop(pbx)
+        s.stop(trunk)
+        print(f"admin_openapi_conformance: {called} documented operations called, every answer valid against its schema")

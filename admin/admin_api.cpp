@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <span>
 
 namespace b2b::admin {
 
@@ -56,7 +57,7 @@ json::object public_user(const json::object& doc) {
 }
 
 // A secret sent back as "***" (GET, edit, PUT) keeps the one stored; read-only members go.
-void keep_secrets(json::object& incoming, const json::object* current, std::initializer_list<std::string_view> secrets) {
+void keep_secrets(json::object& incoming, const json::object* current, std::span<const std::string_view> secrets) {
     for (auto key : secrets) {
         const auto* v = incoming.if_contains(key);
         if (v == nullptr || !v->is_string() || v->as_string() != masked) continue;
@@ -69,6 +70,35 @@ void keep_secrets(json::object& incoming, const json::object* current, std::init
     incoming.erase("password_set");
     incoming.erase("ha1_set");
     incoming.erase("status");
+}
+
+}  // namespace
+
+/// Trunks and users are collections of named documents with the same operations; what differs
+/// is here.
+struct admin_api::collection {
+    std::string_view kind;  ///< the store's kind
+    std::string_view what;  ///< "trunk", "user": for messages and the audit log
+    std::string_view key;   ///< the member naming a document: "name", "username"
+    std::vector<named_document> document_set::*documents;
+    std::span<const std::string_view> secrets;  ///< write-only members
+    json::object (*view)(const json::object&);       ///< what GET shows
+    bool is_trunk;
+};
+
+namespace {
+
+constexpr std::string_view trunk_secrets[] = {"password"};
+constexpr std::string_view user_secrets[] = {"password", "ha1", "ha1_sha256"};
+const admin_api::collection trunk_collection{kinds::trunk, "trunk", "name", &document_set::trunks, trunk_secrets,
+                                             &public_trunk, true};
+const admin_api::collection user_collection{kinds::user, "user", "username", &document_set::users, user_secrets,
+                                            &public_user, false};
+
+named_document* find(document_set& docs, const admin_api::collection& c, std::string_view name) {
+    auto& list = docs.*c.documents;
+    const auto it = std::find_if(list.begin(), list.end(), [&](const named_document& d) { return d.name == name; });
+    return it == list.end() ? nullptr : &*it;
 }
 
 bool unprocessable(const validation_error& e) {
@@ -219,6 +249,65 @@ void admin_api::commit(request& r, document_set next, change_set changes, std::s
     });
 }
 
+void admin_api::add_document(request& r, const collection& c, reply done) {
+    auto body = r.object_body();
+    if (body.error) return done(std::move(*body.error));
+    const auto* n = body.object.if_contains(c.key);
+    if (n == nullptr || !n->is_string() || n->as_string().empty()) {
+        return done(json_error(status::bad_request, "is required: the " + std::string(c.what) + "'s name", c.key));
+    }
+    const std::string name(n->as_string());
+    if (find(docs_, c, name) != nullptr) {
+        return done(json_error(status::conflict, std::string(c.what) + " " + name + " exists: PUT /api/v1/" +
+                                                     std::string(c.what) + "s/" + name + " replaces it",
+                               c.key));
+    }
+    keep_secrets(body.object, nullptr, c.secrets);
+    document_set next = docs_;
+    (next.*c.documents).push_back({name, body.object});
+    auto doc = body.object;
+    commit(r, std::move(next), change_set().put(c.kind, name, json::serialize(doc)), std::string(c.what) + " " + name,
+           c.is_trunk ? name : std::string(), c.is_trunk ? std::string() : name,
+           [doc, view = c.view] { return json_response(status::created, view(doc)); }, std::move(done));
+}
+
+void admin_api::replace_document(request& r, const collection& c, const std::string& name, reply done) {
+    auto body = r.object_body();
+    if (body.error) return done(std::move(*body.error));
+    named_document* current = find(docs_, c, name);
+    if (r.method == verb::patch && current == nullptr) {
+        return done(json_error(status::not_found, "no " + std::string(c.what) + " named " + name));
+    }
+    json::object doc;
+    if (r.method == verb::patch) {
+        // RFC 7396: the patch's members replace the stored ones; "***" keeps a secret.
+        doc = current->body;
+        keep_secrets(body.object, &current->body, c.secrets);
+        merge_patch(doc, body.object);
+    } else {
+        doc = std::move(body.object);
+        keep_secrets(doc, current ? &current->body : nullptr, c.secrets);
+    }
+    if (const auto* n = doc.if_contains(c.key); n != nullptr && (!n->is_string() || n->as_string() != name)) {
+        return done(json_error(status::bad_request,
+                               "must be the name in the path (" + name + "); a " + std::string(c.what) +
+                                   " is renamed by adding the new and deleting the old",
+                               c.key));
+    }
+    doc[c.key] = name;
+    document_set next = docs_;
+    const bool created = current == nullptr;
+    if (created) {
+        (next.*c.documents).push_back({name, doc});
+    } else {
+        find(next, c, name)->body = doc;
+    }
+    commit(r, std::move(next), change_set().put(c.kind, name, json::serialize(doc)), std::string(c.what) + " " + name,
+           c.is_trunk ? name : std::string(), c.is_trunk ? std::string() : name,
+           [doc, created, view = c.view] { return json_response(created ? status::created : status::ok, view(doc)); },
+           std::move(done));
+}
+
 void admin_api::trunks(request& r, reply done) {
     const auto& seg = r.segments;
     std::optional<std::string> name;
@@ -279,23 +368,7 @@ void admin_api::trunks(request& r, reply done) {
             rsp.headers.set(boost::beast::http::field::allow, "GET, POST");
             return done(std::move(rsp));
         }
-        auto body = r.object_body();
-        if (body.error) return done(std::move(*body.error));
-        const auto* n = body.object.if_contains("name");
-        if (n == nullptr || !n->is_string() || n->as_string().empty()) {
-            return done(json_error(status::bad_request, "is required: the trunk's name", "name"));
-        }
-        const std::string trunk_name(n->as_string());
-        if (docs_.find_trunk(trunk_name) != nullptr) {
-            return done(json_error(status::conflict, "trunk " + trunk_name + " exists: PUT /api/v1/trunks/" + trunk_name +
-                                                         " replaces it", "name"));
-        }
-        keep_secrets(body.object, nullptr, {"password"});
-        document_set next = docs_;
-        next.trunks.push_back({trunk_name, body.object});
-        auto doc = body.object;
-        return commit(r, std::move(next), change_set().put(kinds::trunk, trunk_name, json::serialize(doc)), "trunk " + trunk_name,
-                      trunk_name, {}, [doc] { return json_response(status::created, public_trunk(doc)); }, std::move(done));
+        return add_document(r, trunk_collection, std::move(done));
     }
 
     named_document* current = docs_.find_trunk(*name);
@@ -322,36 +395,7 @@ void admin_api::trunks(request& r, reply done) {
             });
         }
         case verb::put:
-        case verb::patch: {
-            auto body = r.object_body();
-            if (body.error) return done(std::move(*body.error));
-            if (r.method == verb::patch && current == nullptr) return done(json_error(status::not_found, "no trunk named " + *name));
-            json::object doc;
-            if (r.method == verb::patch) {
-                doc = current->body;
-                keep_secrets(body.object, &current->body, {"password"});
-                merge_patch(doc, body.object);
-            } else {
-                doc = std::move(body.object);
-                keep_secrets(doc, current ? &current->body : nullptr, {"password"});
-            }
-            if (const auto* n = doc.if_contains("name"); n != nullptr && (!n->is_string() || n->as_string() != *name)) {
-                return done(json_error(status::bad_request, "must be the trunk's name in the path (" + *name +
-                                                                "); a trunk is renamed by adding the new and deleting the old",
-                                       "name"));
-            }
-            doc["name"] = *name;
-            document_set next = docs_;
-            const bool created = current == nullptr;
-            if (created) {
-                next.trunks.push_back({*name, doc});
-            } else {
-                next.find_trunk(*name)->body = doc;
-            }
-            return commit(r, std::move(next), change_set().put(kinds::trunk, *name, json::serialize(doc)), "trunk " + *name,
-                          *name, {}, [doc, created] { return json_response(created ? status::created : status::ok, public_trunk(doc)); },
-                          std::move(done));
-        }
+        case verb::patch: return replace_document(r, trunk_collection, *name, std::move(done));
         case verb::delete_: {
             if (current == nullptr) return done(json_error(status::not_found, "no trunk named " + *name));
             const bool force = r.param("force").value_or("") == "true";
@@ -395,23 +439,7 @@ void admin_api::users(request& r, reply done) {
             rsp.headers.set(boost::beast::http::field::allow, "GET, POST");
             return done(std::move(rsp));
         }
-        auto body = r.object_body();
-        if (body.error) return done(std::move(*body.error));
-        const auto* n = body.object.if_contains("username");
-        if (n == nullptr || !n->is_string() || n->as_string().empty()) {
-            return done(json_error(status::bad_request, "is required", "username"));
-        }
-        const std::string username(n->as_string());
-        if (docs_.find_user(username) != nullptr) {
-            return done(json_error(status::conflict, "user " + username + " exists: PUT /api/v1/users/" + username +
-                                                         " replaces it", "username"));
-        }
-        keep_secrets(body.object, nullptr, {"password", "ha1", "ha1_sha256"});
-        document_set next = docs_;
-        next.users.push_back({username, body.object});
-        auto doc = body.object;
-        return commit(r, std::move(next), change_set().put(kinds::user, username, json::serialize(doc)), "user " + username, {},
-                      username, [doc] { return json_response(status::created, public_user(doc)); }, std::move(done));
+        return add_document(r, user_collection, std::move(done));
     }
     const auto name = detail::decode_segment(seg[1]);
     if (!name) return done(json_error(status::bad_request, "not a user name: " + seg[1]));
@@ -421,34 +449,7 @@ void admin_api::users(request& r, reply done) {
             if (current == nullptr) return done(json_error(status::not_found, "no user named " + *name));
             return done(json_response(status::ok, public_user(current->body)));
         case verb::put:
-        case verb::patch: {
-            auto body = r.object_body();
-            if (body.error) return done(std::move(*body.error));
-            if (r.method == verb::patch && current == nullptr) return done(json_error(status::not_found, "no user named " + *name));
-            json::object doc;
-            if (r.method == verb::patch) {
-                doc = current->body;
-                keep_secrets(body.object, &current->body, {"password", "ha1", "ha1_sha256"});
-                merge_patch(doc, body.object);
-            } else {
-                doc = std::move(body.object);
-                keep_secrets(doc, current ? &current->body : nullptr, {"password", "ha1", "ha1_sha256"});
-            }
-            if (const auto* n = doc.if_contains("username"); n != nullptr && (!n->is_string() || n->as_string() != *name)) {
-                return done(json_error(status::bad_request, "must be the user name in the path (" + *name + ")", "username"));
-            }
-            doc["username"] = *name;
-            document_set next = docs_;
-            const bool created = current == nullptr;
-            if (created) {
-                next.users.push_back({*name, doc});
-            } else {
-                next.find_user(*name)->body = doc;
-            }
-            return commit(r, std::move(next), change_set().put(kinds::user, *name, json::serialize(doc)), "user " + *name, {},
-                          *name, [doc, created] { return json_response(created ? status::created : status::ok, public_user(doc)); },
-                          std::move(done));
-        }
+        case verb::patch: return replace_document(r, user_collection, *name, std::move(done));
         case verb::delete_: {
             if (current == nullptr) return done(json_error(status::not_found, "no user named " + *name));
             document_set next = docs_;

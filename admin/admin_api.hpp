@@ -55,6 +55,7 @@ struct admin_settings {
 class admin_api : public std::enable_shared_from_this<admin_api> {
 public:
     struct request;
+    struct collection;
     using reply = std::function<void(http::response)>;
 
     admin_api(boost::asio::any_io_executor http_ex, boost::asio::any_io_executor sip_ex, b2bua::core& core,
@@ -82,6 +83,9 @@ private:
     void schedule_flush();
 
     // Resource handlers (admin_api.cpp, admin_resources.cpp)
+    /// POST, and PUT or PATCH, of a trunk or a user.
+    void add_document(request& r, const collection& c, reply done);
+    void replace_document(request& r, const collection& c, const std::string& name, reply done);
     void trunks(request& r, reply done);
     void users(request& r, reply done);
     void tables(request& r, reply done);

@@ -78,6 +78,32 @@ std::optional<std::size_t> limit_param(const std::optional<std::string>& text, s
     return n;
 }
 
+// ?since=&limit= of the stored records (CDRs, audit), or the answer saying which is wrong.
+struct record_page {
+    std::chrono::system_clock::time_point since{};
+    std::size_t limit = 100;
+    std::optional<http::response> error;
+};
+
+record_page page_of(const admin_api::request& r) {
+    record_page p;
+    const auto limit = limit_param(r.param("limit"), 100, 10000);
+    if (!limit) {
+        p.error = json_error(status::bad_request, "must be a number from 1 to 10000", "limit");
+        return p;
+    }
+    p.limit = *limit;
+    if (const auto s = r.param("since")) {
+        const auto t = detail::parse_time(*s);
+        if (!t) {
+            p.error = json_error(status::bad_request, "must be an RFC 3339 time or seconds since 1970", "since");
+            return p;
+        }
+        p.since = *t;
+    }
+    return p;
+}
+
 }  // namespace
 
 void admin_api::calls(request& r, reply done) {
@@ -241,16 +267,10 @@ void admin_api::auth_failures(request& r, reply done) {
 }
 
 void admin_api::cdrs(request& r, reply done) {
-    const auto limit = limit_param(r.param("limit"), 100, 10000);
-    if (!limit) return done(json_error(status::bad_request, "must be a number from 1 to 10000", "limit"));
-    auto since = std::chrono::system_clock::time_point{};
-    if (const auto s = r.param("since")) {
-        const auto t = detail::parse_time(*s);
-        if (!t) return done(json_error(status::bad_request, "must be an RFC 3339 time or seconds since 1970", "since"));
-        since = *t;
-    }
+    const auto page = page_of(r);
+    if (page.error) return done(std::move(*page.error));
     flush_cdrs();  // what ended a moment ago is there too
-    auto list = store_->list_cdrs(since, *limit);
+    auto list = store_->list_cdrs(page.since, page.limit);
     if (!list) return done(json_error(status::service_unavailable, std::string("the store cannot be read: ") + list.error().what()));
     json::array out;
     for (const auto& c : *list) out.push_back(cdr_json(c));
@@ -260,15 +280,9 @@ void admin_api::cdrs(request& r, reply done) {
 }
 
 void admin_api::audit(request& r, reply done) {
-    const auto limit = limit_param(r.param("limit"), 100, 10000);
-    if (!limit) return done(json_error(status::bad_request, "must be a number from 1 to 10000", "limit"));
-    auto since = std::chrono::system_clock::time_point{};
-    if (const auto s = r.param("since")) {
-        const auto t = detail::parse_time(*s);
-        if (!t) return done(json_error(status::bad_request, "must be an RFC 3339 time or seconds since 1970", "since"));
-        since = *t;
-    }
-    auto list = store_->list_audit(since, *limit);
+    const auto page = page_of(r);
+    if (page.error) return done(std::move(*page.error));
+    auto list = store_->list_audit(page.since, page.limit);
     if (!list) return done(json_error(status::service_unavailable, std::string("the store cannot be read: ") + list.error().what()));
     json::array out;
     for (const auto& a : *list) {

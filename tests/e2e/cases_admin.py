@@ -450,3 +450,66 @@ def case_admin_openapi_conformance(binary: Path):
         s.stop(pbx)
         s.stop(trunk)
         print(f"admin_openapi_conformance: {called} documented operations called, every answer valid against its schema")
+
+
+def case_admin_api_under_load(binary: Path):
+    """40 API writes (trunk and user changes, a trunk added and deleted) while 200 calls run at
+    20/s: every write answered 2xx, every call succeeds. Then a trunk carrying a call: DELETE is
+    409 naming the call count, ?force=true ends the call (BYE both ways) and deletes it."""
+    import threading
+    sip, http, trunk_port, pbx_port = ports()
+    with Session(binary) as s:
+        s.start_b2bua(admin_config(sip, http, trunk_port), sip, http)
+        answers: list[int] = []
+
+        def writer():
+            for n in range(40):
+                if n % 4 == 0:
+                    code, _, _ = api(http, "PATCH", "/api/v1/trunks/carrier", {"max_calls": 1000 + n})
+                elif n % 4 == 1:
+                    code, _, _ = api(http, "POST", "/api/v1/trunks", {"name": f"spare{n}", "uri": "sip:127.0.0.4:5060"})
+                elif n % 4 == 2:
+                    code, _, _ = api(http, "DELETE", f"/api/v1/trunks/spare{n - 1}")
+                else:
+                    code, _, _ = api(http, "PUT", "/api/v1/users/branch", {"username": "branch", "password": f"p{n}"})
+                answers.append(code)
+                time.sleep(0.2)
+
+        w = threading.Thread(target=writer)
+        w.start()
+        pbx, trunk_r = run_calls(s, sip, pbx_port, trunk_port, SHARED_SCENARIOS / "pbx_uac_auth.xml",
+                                 SHARED_SCENARIOS / "trunk_uas_auth.xml", 200, 20)
+        w.join(timeout=30)
+        check(not w.is_alive() and len(answers) == 40, f"writes: {len(answers)} of 40")
+        check(all(200 <= c < 300 for c in answers), f"API answers under load: {answers}")
+        all_passed(pbx, trunk_r, 200)
+
+        # A trunk with a call in progress.
+        code, doc, _ = api(http, "POST", "/api/v1/trunks", {"name": "spare", "uri": f"sip:{TRUNK_HOST}:{trunk_port}",
+                                                             "username": "trunkuser", "password": "trunkpass"})
+        check(code == 201, f"POST spare: {code} {doc}")
+        code, doc, _ = api(http, "PUT", "/api/v1/routes", {"routes": [{"prefix": "9", "trunk": "spare"},
+                                                                      {"prefix": "", "trunk": "carrier"}]})
+        check(code == 200, f"PUT routes: {code} {doc}")
+        trunk = s.start_sipp_server("trunk2", SHARED_SCENARIOS / "trunk_uas_auth.xml", trunk_port,
+                                    local_ip=TRUNK_HOST, extra=["-d", "20000"])
+        long_call = s.start_sipp("pbx_long", SHARED_SCENARIOS / "pbx_uac_auth.xml", pbx_port,
+                                 ["-s", "9000", *PBX_AUTH, "-auth_uri", f"9000@{HOST}:{sip}", "-m", "1", "-r", "1", "-d", "20000"],
+                                 remote=f"{HOST}:{sip}")
+        harness.wait_until(lambda: metric(scrape(http), "b2bua_active_calls") == 1, 10, "the call through spare")
+        code, doc, _ = api(http, "GET", "/api/v1/trunks/spare")
+        check(doc["status"]["active_calls"] == 1, f"spare's status: {doc}")
+        code, doc, _ = api(http, "DELETE", "/api/v1/trunks/spare")
+        check(code == 409 and "1 call(s) in progress" in doc["error"] and "force=true" in doc["error"],
+              f"DELETE with a call: {code} {doc}")
+        code, doc, _ = api(http, "PUT", "/api/v1/routes", {"routes": [{"prefix": "", "trunk": "carrier"}]})
+        check(code == 200, f"routes without spare: {code} {doc}")
+        code, doc, _ = api(http, "DELETE", "/api/v1/trunks/spare?force=true")
+        check(code == 204, f"DELETE ?force=true: {code} {doc}")
+        harness.wait_until(lambda: metric(scrape(http), "b2bua_active_calls") == 0, 10, "the forced call to end")
+        s.wait_sipp(long_call, 15)
+        s.stop(trunk)
+        code, doc, _ = api(http, "GET", "/api/v1/cdrs?limit=1")
+        check(doc["cdrs"][0]["hangup_by"] == "b2bua" and doc["cdrs"][0]["trunk"] == "spare", f"forced call's CDR: {doc}")
+        print("admin_api_under_load: 40 API writes during 200 calls at 20/s, all 2xx, all calls ok; "
+              "DELETE of a trunk with a call: 409, then ?force=true ended it (BYE, hangup_by b2bua)")

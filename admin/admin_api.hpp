@@ -67,6 +67,9 @@ public:
     void record_cdr(b2bua::call_record record);
     /// Stops the CDR flush timer and writes what is queued.
     void shutdown();
+    /// An account's registrar bindings now (JSON of admin::binding_json by Contact), from the SIP
+    /// loop: the store is brought in line on the HTTP thread.
+    void record_bindings(std::string user, std::vector<std::pair<std::string, std::string>> bindings);
     /// Starts the once-a-second CDR flush.
     void start() { schedule_flush(); }
     /// Why the store cannot be written, or empty (for /readyz). Probes with a real write at

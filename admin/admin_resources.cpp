@@ -436,6 +436,27 @@ void admin_api::flush_cdrs() {
     }
 }
 
+void admin_api::record_bindings(std::string user, std::vector<std::pair<std::string, std::string>> bindings) {
+    asio::post(http_ex_, [self = weak_from_this(), user = std::move(user), bindings = std::move(bindings)] {
+        auto api = self.lock();
+        if (!api) return;
+        auto stored = api->store_->list_bindings();
+        if (!stored) {
+            api->store_problem_ = stored.error().what();
+            return;
+        }
+        for (const auto& b : *stored) {
+            const bool kept = std::any_of(bindings.begin(), bindings.end(), [&](const auto& n) { return n.first == b.contact; });
+            if (b.aor == user && !kept) {
+                if (auto r = api->store_->remove_binding(b.aor, b.contact); !r) api->store_problem_ = r.error().what();
+            }
+        }
+        for (const auto& [contact, text] : bindings) {
+            if (auto r = api->store_->put_binding(user, contact, text); !r) api->store_problem_ = r.error().what();
+        }
+    });
+}
+
 void admin_api::shutdown() {
     stopped_ = true;
     cdr_timer_.cancel();

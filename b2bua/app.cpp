@@ -2,6 +2,7 @@
 #include "b2bua/app.hpp"
 
 #include "admin/admin_api.hpp"
+#include "admin/bindings.hpp"
 #include "admin/seeding.hpp"
 #include "admin/store.hpp"
 
@@ -248,9 +249,24 @@ private:
         settings.reload = [this] { return reload_files(); };
         settings.cdr_keep = cfg_.cdrs.keep;
         settings.cdr_file = cfg_.cdrs.file;
+        // The PBXs' bindings from before a restart come back (those not expired meanwhile).
+        std::size_t restored = 0;
+        if (auto stored = store_->list_bindings()) {
+            for (const auto& r : *stored) {
+                auto b = admin::binding_from_json(r.json);
+                if (b && core_.pbx_bindings().restore(std::move(b->first), b->second)) ++restored;
+            }
+        }
+        if (restored > 0) spdlog::get("b2bua")->info("registrar: {} binding(s) read back from the store", restored);
         admin_ = std::make_shared<admin::admin_api>(http_io_.get_executor(), io_.get_executor(), core_, std::move(store_),
                                                     docs_, std::move(settings));
         core_.set_cdr_sink([admin = admin_](call_record&& r) { admin->record_cdr(std::move(r)); });
+        core_.pbx_bindings().set_binding_sink(
+            [this, admin = admin_](const std::string& user, const std::vector<registration::binding>& now) {
+                std::vector<std::pair<std::string, std::string>> rows;
+                for (const auto& b : now) rows.emplace_back(b.contact, admin::binding_json(b, core_.wall_time(b.expires_at)));
+                admin->record_bindings(user, std::move(rows));
+            });
     }
 
     // What a reload re-reads besides the store's documents (POST /api/v1/reload, SIGHUP): the

@@ -135,8 +135,9 @@ public:
     std::vector<trunk_status> trunks() const;
     /// A new REGISTER for trunk `name` now; false when it has no registration.
     bool register_now(std::string_view name);
-    /// The PBXs' registrations with us.
+    /// The PBXs' registrations with us (to list them, keep them in the store, restore them).
     const pbx_registrations& pbx_bindings() const noexcept { return pbx_registrar_; }
+    pbx_registrations& pbx_bindings() noexcept { return pbx_registrar_; }
     /// Where call detail records go as calls end (on this loop; the receiver hands them on).
     void set_cdr_sink(std::function<void(call_record&&)> sink) { cdr_sink_ = std::move(sink); }
     /// The wall clock now, moving with the injected clock (nonce ageing, failure times, CDRs).

@@ -48,6 +48,12 @@ void pbx_registrations::on_register(const sip::message& request, const sip::flow
     maintenance_.bindings_changed();
     bindings_changed();
     const auto current = registrar_.bindings_of(decision.username, timers_.now());
+    if (sink_) {
+        std::vector<registration::binding> now;
+        now.reserve(current.size());
+        for (const auto* b : current) now.push_back(*b);
+        sink_(decision.username, now);
+    }
     std::string contacts;
     for (const auto* b : current) {
         if (!contacts.empty()) contacts += ", ";
@@ -56,6 +62,18 @@ void pbx_registrations::on_register(const sip::message& request, const sip::flow
     }
     log_->info("registrar: {:?} from {} now has {} binding(s): {}", decision.username, f.remote.to_string(),
                current.size(), contacts.empty() ? std::string("none") : contacts);
+}
+
+bool pbx_registrations::restore(registration::binding b, std::chrono::system_clock::time_point expires) {
+    const auto left = expires - wall_now_();
+    if (left <= std::chrono::seconds(0)) return false;
+    const auto now = timers_.now();
+    b.expires_at = now + std::chrono::duration_cast<sip::timer_service::duration>(left);
+    b.registered_at = now;
+    registrar_.restore(std::move(b));
+    maintenance_.bindings_changed();
+    bindings_changed();
+    return true;
 }
 
 std::optional<registered_destination> pbx_registrations::destination_of(std::string_view user) const {

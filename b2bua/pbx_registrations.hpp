@@ -69,6 +69,14 @@ public:
     /// Every current binding (the admin API's downstream registrations).
     void for_each_binding(const std::function<void(const registration::binding&)>& fn) const { registrar_.for_each(fn); }
 
+    /// Told the current bindings of an account each time a REGISTER changed them (the store
+    /// keeps them, so a restart does not make every PBX unreachable until it registers again).
+    using binding_sink = std::function<void(const std::string& user, const std::vector<registration::binding>& now)>;
+    void set_binding_sink(binding_sink sink) { sink_ = std::move(sink); }
+    /// A binding kept from before a restart, expiring at `expires` (wall clock); nothing when
+    /// that has passed (false then).
+    bool restore(registration::binding b, std::chrono::system_clock::time_point expires);
+
 private:
     void bindings_changed();
 
@@ -77,6 +85,7 @@ private:
     auth_failure_log& failures_;
     sip::timer_service& timers_;
     std::function<std::chrono::system_clock::time_point()> wall_now_;
+    binding_sink sink_;
     std::shared_ptr<spdlog::logger> log_;
     registration::registrar registrar_;
     registration::binding_maintenance maintenance_;

@@ -237,6 +237,11 @@ std::optional<time_point> registrar::next_expiry() const {
     return earliest;
 }
 
+void registrar::restore(binding b) {
+    auto& list = bindings_[b.user];
+    list.push_back(std::move(b));
+}
+
 void registrar::for_each(const std::function<void(const binding&)>& fn) const {
     for (const auto& [user, list] : bindings_) {
         for (const binding& b : list) fn(b);

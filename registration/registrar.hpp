@@ -94,6 +94,9 @@ public:
     std::size_t expire(sip::timer_service::time_point now);
     /// The earliest expiry among the bindings, if any.
     std::optional<sip::timer_service::time_point> next_expiry() const;
+    /// Puts back a binding kept from before a restart (the store), after the account's others.
+    /// Its times are on this process's steady clock; the caller skips those already expired.
+    void restore(binding b);
     /// Every stored binding (an expired one until `expire` removes it), account by account.
     void for_each(const std::function<void(const binding&)>& fn) const;
     std::size_t size() const noexcept;

@@ -513,3 +513,45 @@ def case_admin_api_under_load(binary: Path):
         check(doc["cdrs"][0]["hangup_by"] == "b2bua" and doc["cdrs"][0]["trunk"] == "spare", f"forced call's CDR: {doc}")
         print("admin_api_under_load: 40 API writes during 200 calls at 20/s, all 2xx, all calls ok; "
               "DELETE of a trunk with a call: 409, then ?force=true ended it (BYE, hangup_by b2bua)")
+
+
+def case_admin_bindings_survive_restart(binary: Path):
+    """A PBX registers (SIPp, digest), the b2bua is killed with SIGKILL and started again: the binding
+    is read back from the store (the API lists it, the gauge counts it) and a call from the trunk
+    reaches the PBX without it registering again; after Expires: 0 and a restart, there is none."""
+    sip, http, trunk_port, pbx_port = ports()
+    registrar = "{ min_expires: 60, max_expires: 3600, default_expires: 600, keepalive_s: 30 }"
+    with Session(binary) as s:
+        cfg = registrar_config(sip, http, trunk_port, registrar) + f'admin:\n  token: "{ADMIN_TOKEN}"\n'
+        b2bua = s.start_b2bua(cfg, sip, http)
+        check_registered_by_sipp(sipp_register(s, "register", "pbx_registers.xml", sip, pbx_port, 600), pbx_port, 600)
+        # The store is written on the HTTP thread right after the 200: give it a moment.
+        time.sleep(0.5)
+        os.kill(b2bua.pid, signal.SIGKILL)
+        b2bua.popen.wait(timeout=10)
+        s.processes.remove(b2bua)
+
+        b2bua = s.start_b2bua(cfg, sip, http)
+        check("registrar: 1 binding(s) read back from the store" in b2bua.log(), "no binding read back")
+        check(registrations(http) == 1, f"b2bua_downstream_registrations = {registrations(http)} after the restart")
+        code, doc, _ = api(http, "GET", "/api/v1/registrations")
+        down = doc["downstream"]
+        check(code == 200 and len(down) == 1 and down[0]["user"] == "pbxuser" and f":{pbx_port}" in down[0]["contact"],
+              f"downstream registrations after the restart: {doc}")
+        pbx = s.start_sipp_server("pbx", SCENARIOS / "pbx_answers_registered_call.xml", pbx_port,
+                                  ["-s", "pbxuser", "-m", "1", "-timeout", "30s"])
+        trunk = s.start_sipp("trunk", SHARED_SCENARIOS / "uac_plain.xml", free_port(host=TRUNK_HOST),
+                             ["-s", "+4930111", "-m", "1", "-d", "300", "-timeout", "30s", "-recv_timeout", "10000"],
+                             remote=f"{HOST}:{sip}", local_ip=TRUNK_HOST)
+        trunk_rc, pbx_rc = s.wait_sipp(trunk, 40), s.wait_sipp(pbx, 40)
+        check(trunk_rc == 0 and s.sipp_result(trunk).successful == 1 and pbx_rc == 0,
+              f"the call to the restored binding: trunk rc {trunk_rc}, PBX rc {pbx_rc}")
+
+        sipp_register(s, "unregister", "pbx_unregisters.xml", sip, pbx_port)
+        time.sleep(0.5)
+        b2bua.stop()
+        s.processes.remove(b2bua)
+        b2bua = s.start_b2bua(cfg, sip, http)
+        check(registrations(http) == 0, "a removed binding came back after a restart")
+    print("admin_bindings_survive_restart: a SIPp PBX's binding read back after kill -9, its call answered "
+          "without registering again; removed with Expires: 0, it stays removed")

@@ -1,6 +1,7 @@
 // The admin API's pure parts: the token, JSON/YAML documents and their validation, times and
 // query strings.
 #include "admin/access_token.hpp"
+#include "admin/bindings.hpp"
 #include "admin/detail/json_response.hpp"
 #include "admin/documents.hpp"
 #include "admin/seeding.hpp"
@@ -159,6 +160,41 @@ TEST(json_response, times_durations_and_query_strings) {
     EXPECT_FALSE(detail::query_param("a=%zz", "a"));
     EXPECT_EQ(detail::decode_segment("my%20trunk"), "my trunk");
     EXPECT_FALSE(detail::decode_segment("a%2Fb"));
+}
+
+}  // namespace
+}  // namespace b2b::admin
+
+namespace b2b::admin {
+namespace {
+
+TEST(bindings, a_binding_goes_to_json_and_back_with_its_wall_clock_expiry) {
+    registration::binding b;
+    b.user = "pbxuser";
+    b.contact = "sip:pbxuser@192.0.2.5:5060";
+    b.call_id = "reg-1@192.0.2.5";
+    b.cseq = 7;
+    b.source = {sip::transport_kind::tcp, {boost::asio::ip::make_address("127.0.0.1"), 5070},
+                {boost::asio::ip::make_address("::1"), 40000}, 42};
+    b.behind_nat = true;
+    b.destination = {boost::asio::ip::make_address("::1"), 40000};
+    const auto expires = std::chrono::system_clock::time_point(std::chrono::milliseconds(1'764'669'600'123));
+    const auto back = binding_from_json(binding_json(b, expires));
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->first.user, "pbxuser");
+    EXPECT_EQ(back->first.contact, b.contact);
+    EXPECT_EQ(back->first.call_id, b.call_id);
+    EXPECT_EQ(back->first.cseq, 7u);
+    EXPECT_EQ(back->first.source.transport, sip::transport_kind::tcp);
+    EXPECT_EQ(back->first.source.remote, b.source.remote);
+    EXPECT_EQ(back->first.source.local, b.source.local);
+    EXPECT_EQ(back->first.source.connection, 0u) << "a connection does not survive a restart";
+    EXPECT_TRUE(back->first.behind_nat);
+    EXPECT_EQ(back->first.destination, b.destination);
+    EXPECT_EQ(back->second, expires);
+    EXPECT_FALSE(binding_from_json("{}"));
+    EXPECT_FALSE(binding_from_json("not json"));
+    EXPECT_FALSE(binding_from_json(R"({"user": "u", "contact": "sip:u@h", "transport": "carrier-pigeon"})"));
 }
 
 }  // namespace

@@ -277,6 +277,10 @@ private:
         const auto lvl = spdlog::level::from_str(fresh.log.level);
         spdlog::apply_all([lvl](const std::shared_ptr<spdlog::logger>& l) { l->set_level(lvl); });
         reloaded.push_back("log.level");
+        // The call limits and timers: the core reads them from cfg_ for each new call (this
+        // loop's thread: no one else reads them).
+        cfg_.calls = fresh.calls;
+        reloaded.push_back("calls");
         if (tls_loaded_ && reload_tls()) reloaded.push_back("sip.tls");
         return reloaded;
     }

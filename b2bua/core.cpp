@@ -159,7 +159,7 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
     stages_.push_back(std::make_unique<routing_stage>(routes_, inbound_routes_, trunk_index_, metrics_, log_));
     stages_.push_back(std::make_unique<trunk_selection_stage>(selection_, trunks_, [this] { return timers_.now(); },
                                                               metrics_, log_));
-    stages_.push_back(std::make_unique<session_interval_stage>(static_cast<std::uint32_t>(cfg_.calls.min_se.count())));
+    stages_.push_back(std::make_unique<session_interval_stage>(cfg_.calls.min_se));
     declare_failovers();
 }
 

@@ -172,16 +172,17 @@ void source_not_allowed(b2bua_metrics& metrics, auth_failure_log& failures, spdl
 header_list challenge_headers(const auth_decision& d);
 
 /// Whether there is room: calls.max_calls (503 with Retry-After, counted as result=limit).
+/// `max_calls` is read for each request: a reload may change it.
 class admission_stage final : public ingress_stage {
 public:
-    admission_stage(std::size_t max_calls, std::function<std::size_t()> active_calls, b2bua_metrics& metrics,
+    admission_stage(const std::size_t& max_calls, std::function<std::size_t()> active_calls, b2bua_metrics& metrics,
                     std::shared_ptr<spdlog::logger> log)
         : max_calls_(max_calls), active_calls_(std::move(active_calls)), metrics_(metrics), log_(std::move(log)) {}
     std::string_view name() const noexcept override { return "admission"; }
     stage_result run(ingress_request& r, ingress_responder& responder) override;
 
 private:
-    std::size_t max_calls_;
+    const std::size_t& max_calls_;
     std::function<std::size_t()> active_calls_;
     b2bua_metrics& metrics_;
     std::shared_ptr<spdlog::logger> log_;

@@ -25,7 +25,7 @@ bool is_sdp(std::string_view type) {
 }  // namespace
 
 stage_result session_interval_stage::run(ingress_request& r, ingress_responder& responder) {
-    const std::uint32_t min = dialog::session_timer(min_se_).too_small(r.invite);
+    const std::uint32_t min = dialog::session_timer(static_cast<std::uint32_t>(min_se_.count())).too_small(r.invite);
     if (min == 0) return stage_result::proceed;
     const std::string value = std::to_string(min);
     responder.refuse(r, 422, "Session Interval Too Small", {{"Min-SE", value}});

@@ -1,6 +1,8 @@
 // Session timers (RFC 4028) in the B2BUA: what each leg keeps, and the ingress check of a new INVITE.
 #pragma once
 
+#include <chrono>
+
 #include "b2bua/ingress.hpp"
 #include "dialog/request_sender.hpp"
 #include "dialog/session_timer.hpp"
@@ -36,12 +38,13 @@ struct session_refresh {
 /// our Min-SE, when its sender supports timers (one that does not gets a longer interval).
 class session_interval_stage final : public ingress_stage {
 public:
-    explicit session_interval_stage(std::uint32_t min_se) noexcept : min_se_(min_se) {}
+    /// `min_se` (calls.min_se_s) is read for each request: a reload may change it.
+    explicit session_interval_stage(const std::chrono::seconds& min_se) noexcept : min_se_(min_se) {}
     std::string_view name() const noexcept override { return "session interval"; }
     stage_result run(ingress_request& r, ingress_responder& responder) override;
 
 private:
-    std::uint32_t min_se_;
+    const std::chrono::seconds& min_se_;
 };
 
 }  // namespace b2b::b2bua

@@ -511,8 +511,29 @@ def case_admin_api_under_load(binary: Path):
         s.stop(trunk)
         code, doc, _ = api(http, "GET", "/api/v1/cdrs?limit=1")
         check(doc["cdrs"][0]["hangup_by"] == "b2bua" and doc["cdrs"][0]["trunk"] == "spare", f"forced call's CDR: {doc}")
+
+        # A reload takes the file's call limits: calls.max_calls 1 refuses a second call with 503.
+        cfg_file = s.workdir / "b2bua.yaml"
+        cfg_file.write_text(cfg_file.read_text() + "calls:\n  max_calls: 1\n")
+        code, doc, _ = api(http, "POST", "/api/v1/reload")
+        check(code == 200 and "calls" in doc["reloaded"], f"reload: {code} {doc}")
+        trunk = s.start_sipp_server("trunk3", SHARED_SCENARIOS / "trunk_uas_auth.xml", trunk_port,
+                                    local_ip=TRUNK_HOST, extra=["-d", "20000"])
+        held = s.start_sipp("pbx_held", SHARED_SCENARIOS / "pbx_uac_auth.xml", pbx_port,
+                            ["-s", "1000", *PBX_AUTH, *auth_uri(sip), "-m", "1", "-r", "1", "-d", "20000"],
+                            remote=f"{HOST}:{sip}")
+        harness.wait_until(lambda: metric(scrape(http), "b2bua_active_calls") == 1, 10, "one call held")
+        second = sipp_calls(s, "pbx_second", SCENARIOS / "pbx_call_fails.xml", sip, free_port(), 1, 1, PBX_AUTH)
+        check(statuses(second)[-1] == 503, f"a second call over calls.max_calls 1 after the reload: {statuses(second)}")
+        code, calls, _ = api(http, "GET", "/api/v1/calls")
+        code, doc, _ = api(http, "DELETE", f"/api/v1/calls/{calls['calls'][0]['id']}")
+        check(code == 202 and doc["action"] == "bye", f"hang up the held call: {code} {doc}")
+        harness.wait_until(lambda: metric(scrape(http), "b2bua_active_calls") == 0, 10, "the held call to end")
+        s.wait_sipp(held, 15)
+        s.stop(trunk)
         print("admin_api_under_load: 40 API writes during 200 calls at 20/s, all 2xx, all calls ok; "
-              "DELETE of a trunk with a call: 409, then ?force=true ended it (BYE, hangup_by b2bua)")
+              "DELETE of a trunk with a call: 409, then ?force=true ended it (BYE, hangup_by b2bua); "
+              "reloaded calls.max_calls 1 refused a second call (503); DELETE /calls/{id} ended the first")
 
 
 def case_admin_bindings_survive_restart(binary: Path):

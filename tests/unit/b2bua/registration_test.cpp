@@ -426,3 +426,47 @@ TEST_F(trunk_registration, a_register_refused_again_and_again_is_recorded_with_h
 
 }  // namespace
 }  // namespace b2b::b2bua::test
+
+namespace b2b::b2bua::test {
+namespace {
+
+// The operator rotates the trunk's password (the admin API's PATCH): a new REGISTER goes out at
+// once with the new credentials and the Contact they make; the old binding is removed, and a
+// call the provider still sends to the old Contact is the trunk's until that binding would lapse.
+TEST_F(trunk_registration, a_rotated_password_registers_again_at_once_with_the_new_contact) {
+    registered("120");
+    const auto old_token = token();
+    auto next = parse_config(make_config({numbered_trunk(1, "carrier", "", "register: true, register_expires: 120, "
+                                                                          "identify_by: none")},
+                                         {}, {}) +
+                             "inbound_routes:\n  - { prefix: \"\", to: \"sip:127.0.0.11:5101\", name: office }\n");
+    next.upstream.trunks[0].password = "rotated";
+    trunk.set_password("rotated");
+    b2b.reconfigure(next.upstream.trunks, next.routes, next.inbound_routes);
+    const auto new_token = registration::contact_user("carrier", "carrier-user", "rotated");
+    ASSERT_NE(new_token, old_token);
+
+    // Two REGISTERs now: the old binding removed (Expires: 0, old Contact) and the new one.
+    auto regs = trunk.take_matching("REGISTER");
+    ASSERT_EQ(regs.size(), 2u);
+    const auto& fresh = regs[0].contacts().front().uri.text.find(new_token) != std::string::npos ? regs[0] : regs[1];
+    const auto& removal = &fresh == &regs[0] ? regs[1] : regs[0];
+    EXPECT_EQ(fresh.contacts().front().uri.text, "sip:" + new_token + "@" + core_host_port());
+    EXPECT_NE(removal.contacts().front().uri.text.find(old_token), std::string::npos);
+    trunk.challenge(fresh);
+    auto answered = trunk.expect("REGISTER");
+    EXPECT_TRUE(trunk.accepts(answered)) << "the new REGISTER answers with the new password";
+    trunk.respond(answered, 200, "OK", {{"Contact", "<sip:" + new_token + "@" + core_host_port() + ">;expires=120"}});
+    trunk.respond(removal, 200, "OK");
+
+    // The provider still delivers a call to the old Contact: it is the trunk's, to the PBX.
+    trunk.send(invite_to(trunk, old_token));
+    trunk.take_matching("SIP/2.0 100");
+    auto at_pbx = pbx.expect("INVITE");
+    pbx.respond(at_pbx, 486, "Busy Here");
+    pbx.take();
+    trunk.take();
+}
+
+}  // namespace
+}  // namespace b2b::b2bua::test

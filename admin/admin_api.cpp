@@ -90,6 +90,18 @@ namespace {
 
 constexpr std::string_view trunk_secrets[] = {"password"};
 constexpr std::string_view user_secrets[] = {"password", "ha1", "ha1_sha256"};
+// A trunk's run-time state, as GET shows it beside its document.
+void add_status(json::object& o, const std::vector<b2bua::core::trunk_status>& states, std::string_view name) {
+    for (const auto& s : states) {
+        if (s.trunk->name != name) continue;
+        json::object st;
+        st["up"] = s.up;
+        st["active_calls"] = s.active_calls;
+        st["registration"] = s.registration ? std::string(registration::to_string(s.registration->state)) : "none";
+        o["status"] = std::move(st);
+    }
+}
+
 const admin_api::collection trunk_collection{kinds::trunk, "trunk", "name", &document_set::trunks, trunk_secrets,
                                              &public_trunk, true};
 const admin_api::collection user_collection{kinds::user, "user", "username", &document_set::users, user_secrets,
@@ -346,15 +358,7 @@ void admin_api::trunks(request& r, reply done) {
                     json::array list;
                     for (const auto& d : docs_.trunks) {
                         auto o = public_trunk(d.body);
-                        for (const auto& s : *states) {
-                            if (s.trunk->name != d.name) continue;
-                            json::object st;
-                            st["up"] = s.up;
-                            st["active_calls"] = s.active_calls;
-                            st["registration"] =
-                                s.registration ? std::string(registration::to_string(s.registration->state)) : "none";
-                            o["status"] = std::move(st);
-                        }
+                        add_status(o, *states, d.name);
                         list.push_back(std::move(o));
                     }
                     json::object body;
@@ -381,15 +385,7 @@ void admin_api::trunks(request& r, reply done) {
                     const auto* d = docs_.find_trunk(n);
                     if (d == nullptr) return done(json_error(status::not_found, "no trunk named " + n));
                     auto o = public_trunk(d->body);
-                    for (const auto& s : *states) {
-                        if (s.trunk->name != n) continue;
-                        json::object st;
-                        st["up"] = s.up;
-                        st["active_calls"] = s.active_calls;
-                        st["registration"] =
-                            s.registration ? std::string(registration::to_string(s.registration->state)) : "none";
-                        o["status"] = std::move(st);
-                    }
+                    add_status(o, *states, n);
                     done(json_response(status::ok, o));
                 });
             });

@@ -11,21 +11,9 @@
 
 namespace b2b::admin {
 
-namespace {
-
-YAML::Node load_file(const std::string& path) {
-    try {
-        return YAML::LoadFile(path);
-    } catch (const YAML::Exception& e) {
-        throw std::runtime_error(path + ": " + e.what());
-    }
-}
-
-}  // namespace
-
 int export_config(const std::string& config_path, std::ostream& out, std::ostream& err) {
     try {
-        const auto root = load_file(config_path);
+        const auto root = load_config_root(config_path);
         const auto cfg = b2bua::load_config(config_path);
         auto st = store::open(cfg.data_dir);
         const auto seeded = st->seeded();
@@ -47,9 +35,9 @@ int export_config(const std::string& config_path, std::ostream& out, std::ostrea
 int import_config(const std::string& config_path, const std::string& file, bool dry_run, std::ostream& out,
                   std::ostream& err) {
     try {
-        const auto base = load_file(config_path);
+        const auto base = load_config_root(config_path);
         const auto cfg = b2bua::load_config(config_path);
-        const auto incoming = document_set::from_config(load_file(file));
+        const auto incoming = document_set::from_config(load_config_root(file));
         const auto v = validate(base, incoming);
         if (v.error) {
             err << "error: " << file << ": " << (v.error->field.empty() ? "" : v.error->field + ": ") << v.error->message

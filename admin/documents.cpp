@@ -125,6 +125,14 @@ validation validate(const YAML::Node& base, const document_set& docs, std::strin
     return v;
 }
 
+YAML::Node load_config_root(const std::string& path) {
+    try {
+        return YAML::LoadFile(path);
+    } catch (const YAML::Exception& e) {
+        throw std::runtime_error(path + ": " + e.what());
+    }
+}
+
 json::value to_json(const YAML::Node& node) {
     switch (node.Type()) {
         case YAML::NodeType::Map: {

@@ -62,6 +62,10 @@ struct validation {
 validation validate(const YAML::Node& base, const document_set& docs, std::string_view trunk = {},
                     std::string_view user = {});
 
+/// The configuration file's YAML root (the base documents merge into). Throws
+/// std::runtime_error naming the file when it cannot be read or parsed.
+YAML::Node load_config_root(const std::string& path);
+
 /// JSON <-> YAML for documents. YAML scalars become JSON numbers or booleans when written
 /// plainly as such, strings otherwise (a quoted "49" stays a string).
 boost::json::value to_json(const YAML::Node& node);

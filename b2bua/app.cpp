@@ -152,21 +152,13 @@ config with_store(admin::store& st, const YAML::Node& file_root, admin::document
     return std::move(*v.config);
 }
 
-YAML::Node load_file(const std::string& path) {
-    try {
-        return YAML::LoadFile(path);
-    } catch (const YAML::Exception& e) {
-        throw std::runtime_error(path + ": " + e.what());
-    }
-}
-
 }  // namespace
 
 class application::impl {
 public:
     impl(config cfg, std::string config_path)
         : config_path_(std::move(config_path)),
-          file_root_(load_file(config_path_)),
+          file_root_(admin::load_config_root(config_path_)),
           store_(admin::store::open(cfg.data_dir)),
           cfg_(with_store(*store_, file_root_, docs_)),
           registry_(metrics::make_registry()),

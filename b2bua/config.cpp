@@ -656,6 +656,11 @@ void parse_routes(const YAML::Node& n, config& c) {
 }
 
 // inbound_routes: calls from trunks to a PBX, by dialled number.
+// The PBX of an inbound route without a `name`: "pbx1" for the first route... Its name is the
+// `peer` label of the auth metrics, which must never be an address or a user name (bounded, and
+// nothing of the network in a label).
+std::string default_pbx_name(std::size_t route) { return "pbx" + std::to_string(route + 1); }
+
 void parse_inbound_routes(const YAML::Node& n, config& c) {
     if (!n.IsSequence()) fail("inbound_routes", "must be a list" + at_line(n));
     for (std::size_t i = 0; i < n.size(); ++i) {
@@ -675,12 +680,12 @@ void parse_inbound_routes(const YAML::Node& n, config& c) {
             const bool known = std::any_of(c.downstream.users.begin(), c.downstream.users.end(),
                                            [&](const user_account& u) { return u.username == r.registered_user; });
             if (!known) fail(field + ".to.registered", "no user named '" + r.registered_user + "' in downstream.users");
-            r.target.name = n[i]["name"] ? non_empty(n[i]["name"], field + ".name") : r.registered_user;
+            r.target.name = n[i]["name"] ? non_empty(n[i]["name"], field + ".name") : default_pbx_name(i);
         } else {
             parse_peer_uri(r.target, non_empty(to, field + ".to"), field + ".to");
             check_tls_peer(c, r.target, field + ".to");
             if (auto u = sip::parse_uri(r.target.uri); u && !u->user.empty()) r.user = std::string(u->user);
-            r.target.name = n[i]["name"] ? non_empty(n[i]["name"], field + ".name") : r.target.domain;
+            r.target.name = n[i]["name"] ? non_empty(n[i]["name"], field + ".name") : default_pbx_name(i);
         }
         parse_credentials(r.target, n[i], field);
         if (n[i]["strip"]) r.strip = static_cast<std::size_t>(integer(n[i]["strip"], field + ".strip", 0, 64));

@@ -229,7 +229,7 @@ void admin_api::handle(request& r, reply done) {
 // ------------------------------------------------------------------------------ changes
 
 void admin_api::commit(request& r, document_set next, change_set changes, std::string object, std::string trunk,
-                       std::string user, std::function<http::response()> ok, reply done, std::string end_calls_on) {
+                       std::string user, http::response answer, reply done, std::string end_calls_on) {
     auto v = validate(settings_.base_config, next, trunk, user);
     if (v.error) {
         const bool cross = unprocessable(*v.error);
@@ -240,8 +240,8 @@ void admin_api::commit(request& r, document_set next, change_set changes, std::s
     audit.remote = r.remote;
     audit.operation = r.operation();
     audit.object = object;
-    // The answer is the one `ok` gives once applied; validation passed, so it is a 2xx.
-    audit.result = ok().status == status::created ? 201 : (ok().status == status::no_content ? 204 : 200);
+    // The answer sent once the change is applied: a 2xx, validation having passed.
+    audit.result = static_cast<int>(answer.status);
     changes.audit = std::move(audit);
     if (auto written = store_->commit(changes); !written) {
         store_problem_ = written.error().what();
@@ -253,11 +253,11 @@ void admin_api::commit(request& r, document_set next, change_set changes, std::s
     docs_ = std::move(next);
     admin_logger()->info("admin: {} from {} ({})", r.operation(), r.remote, object);
     auto cfg = std::make_shared<b2bua::config>(std::move(*v.config));
-    asio::post(sip_ex_, [this, cfg, ok = std::move(ok), done = std::move(done), end_calls_on]() mutable {
+    asio::post(sip_ex_, [this, cfg, answer = std::move(answer), done = std::move(done), end_calls_on]() mutable {
         if (!end_calls_on.empty()) core_.end_calls_on_trunk(end_calls_on);
         core_.reconfigure(cfg->upstream.trunks, cfg->routes, cfg->inbound_routes);
         core_.set_users(cfg->downstream.users);
-        asio::post(http_ex_, [ok = std::move(ok), done = std::move(done)] { done(ok()); });
+        asio::post(http_ex_, [answer = std::move(answer), done = std::move(done)]() mutable { done(std::move(answer)); });
     });
 }
 
@@ -280,7 +280,7 @@ void admin_api::add_document(request& r, const collection& c, reply done) {
     auto doc = body.object;
     commit(r, std::move(next), change_set().put(c.kind, name, json::serialize(doc)), std::string(c.what) + " " + name,
            c.is_trunk ? name : std::string(), c.is_trunk ? std::string() : name,
-           [doc, view = c.view] { return json_response(status::created, view(doc)); }, std::move(done));
+           json_response(status::created, c.view(doc)), std::move(done));
 }
 
 void admin_api::replace_document(request& r, const collection& c, const std::string& name, reply done) {
@@ -316,7 +316,7 @@ void admin_api::replace_document(request& r, const collection& c, const std::str
     }
     commit(r, std::move(next), change_set().put(c.kind, name, json::serialize(doc)), std::string(c.what) + " " + name,
            c.is_trunk ? name : std::string(), c.is_trunk ? std::string() : name,
-           [doc, created, view = c.view] { return json_response(created ? status::created : status::ok, view(doc)); },
+           json_response(created ? status::created : status::ok, c.view(doc)),
            std::move(done));
 }
 
@@ -406,7 +406,7 @@ void admin_api::trunks(request& r, reply done) {
                     document_set next = docs_;
                     std::erase_if(next.trunks, [&](const named_document& d) { return d.name == n; });
                     commit(*req, std::move(next), change_set().remove(kinds::trunk, n), "trunk " + n, {}, {},
-                           [] { return http::response{.status = status::no_content, .content_type = ""}; }, std::move(done),
+                           http::response{.status = status::no_content, .content_type = ""}, std::move(done),
                            force ? n : std::string());
                 });
             });
@@ -451,7 +451,7 @@ void admin_api::users(request& r, reply done) {
             document_set next = docs_;
             std::erase_if(next.users, [&](const named_document& d) { return d.name == *name; });
             return commit(r, std::move(next), change_set().remove(kinds::user, *name), "user " + *name, {}, {},
-                          [] { return http::response{.status = status::no_content, .content_type = ""}; }, std::move(done));
+                          http::response{.status = status::no_content, .content_type = ""}, std::move(done));
         }
         default: {
             auto rsp = json_error(status::method_not_allowed, "GET, PUT, PATCH or DELETE");
@@ -480,7 +480,7 @@ void admin_api::tables(request& r, reply done) {
     json::object doc;
     doc[key] = table->as_array();
     return commit(r, std::move(next), change_set().put(inbound ? kinds::inbound_routes : kinds::routes, whole_document, json::serialize(table->as_array())), key, {}, {},
-                  [doc] { return json_response(status::ok, doc); }, std::move(done));
+                  json_response(status::ok, doc), std::move(done));
 }
 
 }  // namespace b2b::admin

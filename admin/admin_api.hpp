@@ -101,9 +101,9 @@ private:
     void log_level(request& r, reply done);
 
     /// Validates `next` (a change to `trunk` or `user`, if any), writes it with its audit line,
-    /// and applies it on the SIP loop; then `ok` gives the answer.
+    /// and applies it on the SIP loop; then `answer` (a 2xx, also its audit result) goes out.
     void commit(request& r, document_set next, change_set changes, std::string object, std::string trunk,
-                std::string user, std::function<http::response()> ok, reply done, std::string end_calls_on = {});
+                std::string user, http::response answer, reply done, std::string end_calls_on = {});
 
     boost::asio::any_io_executor http_ex_;
     boost::asio::any_io_executor sip_ex_;

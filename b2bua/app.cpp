@@ -262,7 +262,8 @@ private:
     }
 
     // What a reload re-reads besides the store's documents (POST /api/v1/reload, SIGHUP): the
-    // log level and the certificates. On the SIP loop. Throws naming the field when the file is bad.
+    // log level, the calls section and the certificates. On the SIP loop. Throws naming the field
+    // when the file is bad.
     std::vector<std::string> reload_files() {
         const auto fresh = load_config(config_path_);
         std::vector<std::string> reloaded;

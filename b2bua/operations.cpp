@@ -106,15 +106,23 @@ std::optional<std::string_view> core::end_call(std::uint64_t id) {
     return ringing ? std::string_view("cancel") : std::string_view("bye");
 }
 
+namespace {
+
+// Whether `c` comes from trunk `trunk` (inbound) or goes to it (outbound).
+bool goes_through(const call& c, std::size_t trunk) {
+    return c.direction == call_direction::inbound ? c.source_trunk == trunk
+                                                  : !c.attempts.empty() && c.attempts.back().trunk_index == trunk;
+}
+
+}  // namespace
+
 std::size_t core::calls_on_trunk(std::string_view name) const {
     const auto it = trunk_index_.find(std::string(name));
     if (it == trunk_index_.end()) return 0;
     const std::size_t i = it->second;
     std::size_t n = 0;
     for (const auto& [id, c] : calls_) {
-        const bool through = c->direction == call_direction::inbound ? c->source_trunk == i
-                                                                     : !c->attempts.empty() && c->out().trunk_index == i;
-        if (through) ++n;
+        if (goes_through(*c, i)) ++n;
     }
     return n;
 }
@@ -125,9 +133,7 @@ std::size_t core::end_calls_on_trunk(std::string_view name) {
     const std::size_t i = it->second;
     std::vector<std::uint64_t> ids;
     for (const auto& [id, c] : calls_) {
-        const bool through = c->direction == call_direction::inbound ? c->source_trunk == i
-                                                                     : !c->attempts.empty() && c->out().trunk_index == i;
-        if (through) ids.push_back(id);
+        if (goes_through(*c, i)) ids.push_back(id);
     }
     // end_call may end a call at once (erasing it): collect the ids first.
     for (auto id : ids) end_call(id);

@@ -115,7 +115,11 @@ private:
     std::chrono::steady_clock::time_point store_probed_{};
 
     std::mutex cdr_mutex_;
-    std::vector<cdr> cdr_queue_;
+    std::vector<cdr> cdr_queue_;  ///< ended calls not yet flushed (filled from the SIP loop)
+    /// Records the store refused (full disk, read-only file system), oldest first: written with
+    /// the next batch once the store takes writes again, so an outage loses no CDR. Bounded by
+    /// `unsaved_cdrs_kept`; beyond it the oldest go, counted in the log.
+    std::vector<cdr> unsaved_cdrs_;
     boost::asio::steady_timer cdr_timer_;
     std::ofstream cdr_file_;
     std::chrono::system_clock::time_point last_prune_{};

@@ -13,7 +13,9 @@
 #include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 
 namespace b2b::admin {
 
@@ -27,6 +29,10 @@ using b2bua::rfc3339_ms;
 const auto rfc3339 = [](std::chrono::system_clock::time_point t) { return rfc3339_ms(t); };
 
 namespace {
+
+/// CDRs kept in memory while the store refuses writes: an hour at 25 calls a second, some
+/// 50 MB; an outage longer than that is an operator's emergency the log and /readyz announce.
+constexpr std::size_t unsaved_cdrs_kept = 100'000;
 
 json::value optional_time(const std::optional<std::chrono::system_clock::time_point>& t) {
     if (!t) return nullptr;
@@ -425,35 +431,43 @@ void admin_api::flush_cdrs() {
         last_prune_ = now;
         if (auto pruned = store_->prune_cdrs(now - settings_.cdr_keep); !pruned) store_problem_ = pruned.error().what();
     }
-    if (batch.empty()) return;
-    if (auto w = store_->add_cdrs(batch); !w) {
-        store_problem_ = w.error().what();
-        spdlog::get("b2bua")->error("{} call detail record(s) not saved: {}", batch.size(), store_problem_);
-    }
-    if (cdr_file_.is_open()) {
+    if (batch.empty() && unsaved_cdrs_.empty()) return;
+    // The file gets each record once, when it ends; the store may get it later (see unsaved_cdrs_).
+    if (cdr_file_.is_open() && !batch.empty()) {
         for (const auto& c : batch) cdr_file_ << json::serialize(cdr_json(c)) << '\n';
         cdr_file_.flush();
+        if (!cdr_file_) {
+            // A failed write sets the stream's error state, which would silence every later
+            // batch: say so, and try again with the next one (the store still has them).
+            spdlog::get("b2bua")->error("{}: {} call detail record(s) not appended: {}", settings_.cdr_file, batch.size(),
+                                        std::strerror(errno));
+            cdr_file_.clear();
+        }
     }
+    const bool retrying = !unsaved_cdrs_.empty();
+    unsaved_cdrs_.insert(unsaved_cdrs_.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+    if (auto w = store_->add_cdrs(unsaved_cdrs_); !w) {
+        store_problem_ = w.error().what();
+        if (!retrying) {
+            spdlog::get("b2bua")->error("call detail records not saved, kept in memory until the store takes writes: {}",
+                                        store_problem_);
+        }
+        if (unsaved_cdrs_.size() > unsaved_cdrs_kept) {
+            const auto dropped = unsaved_cdrs_.size() - unsaved_cdrs_kept;
+            unsaved_cdrs_.erase(unsaved_cdrs_.begin(), unsaved_cdrs_.begin() + static_cast<std::ptrdiff_t>(dropped));
+            spdlog::get("b2bua")->error("{} call detail record(s) lost: the store has refused writes for too long", dropped);
+        }
+        return;
+    }
+    if (retrying) spdlog::get("b2bua")->info("{} call detail record(s) saved after the store took writes again", unsaved_cdrs_.size());
+    unsaved_cdrs_.clear();
 }
 
 void admin_api::record_bindings(std::string user, std::vector<std::pair<std::string, std::string>> bindings) {
     asio::post(http_ex_, [self = weak_from_this(), user = std::move(user), bindings = std::move(bindings)] {
         auto api = self.lock();
         if (!api) return;
-        auto stored = api->store_->list_bindings();
-        if (!stored) {
-            api->store_problem_ = stored.error().what();
-            return;
-        }
-        for (const auto& b : *stored) {
-            const bool kept = std::any_of(bindings.begin(), bindings.end(), [&](const auto& n) { return n.first == b.contact; });
-            if (b.aor == user && !kept) {
-                if (auto r = api->store_->remove_binding(b.aor, b.contact); !r) api->store_problem_ = r.error().what();
-            }
-        }
-        for (const auto& [contact, text] : bindings) {
-            if (auto r = api->store_->put_binding(user, contact, text); !r) api->store_problem_ = r.error().what();
-        }
+        if (auto r = api->store_->replace_bindings(user, bindings); !r) api->store_problem_ = r.error().what();
     });
 }
 

@@ -290,6 +290,28 @@ store_result<void> store::remove_binding(std::string_view aor, std::string_view 
     return {};
 }
 
+store_result<void> store::replace_bindings(std::string_view aor,
+                                           std::span<const std::pair<std::string, std::string>> contacts) {
+    const std::string what = path_ + ": replace bindings of " + std::string(aor);
+    detail::transaction t(db_);
+    if (!t.ok()) return prefixed(t.error(), path_);
+    statement remove(db_, "DELETE FROM bindings WHERE aor = ?1");
+    remove.bind(1, aor);
+    if (auto r = remove.run(what); !r) return r.error();
+    statement insert(db_, "INSERT INTO bindings (aor, contact, body) VALUES (?1, ?2, ?3)");
+    for (const auto& [contact, json] : contacts) {
+        insert.bind(1, aor).bind(2, contact).bind(3, json);
+        if (auto r = insert.run(what); !r) {
+            if (r.error().code() == store_errc::invalid_document)
+                return store_error(store_errc::invalid_document, r.error().sqlite_code(), what + ": " + contact + " is not JSON");
+            return r.error();
+        }
+        insert.reset();
+    }
+    if (auto r = t.commit(); !r) return prefixed(r.error(), path_);
+    return {};
+}
+
 store_result<std::vector<binding_record>> store::list_bindings() {
     statement s(db_, "SELECT aor, contact, body FROM bindings ORDER BY aor, contact");
     std::vector<binding_record> out;

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -215,6 +216,10 @@ public:
     /// Inserts the binding, or replaces the one with the same AOR and Contact.
     store_result<void> put_binding(std::string_view aor, std::string_view contact, std::string_view json);
     store_result<void> remove_binding(std::string_view aor, std::string_view contact);
+    /// Makes `contacts` (Contact, JSON) the AOR's only bindings, in one transaction: what a
+    /// REGISTER leaves (RFC 3261 §10.3 step 8 answers with the AOR's whole binding set).
+    store_result<void> replace_bindings(std::string_view aor,
+                                        std::span<const std::pair<std::string, std::string>> contacts);
     store_result<std::vector<binding_record>> list_bindings();
 
     /// Copies this store to `file` as `backup` does.

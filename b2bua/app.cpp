@@ -206,6 +206,9 @@ public:
     }
 
     void run() {
+        // A file size limit (ulimit -f, LimitFSIZE=) must fail the write that crosses it, which
+        // the store reports (503, /readyz), not kill the process and every call with it.
+        std::signal(SIGXFSZ, SIG_IGN);
         raise_descriptor_limit(cfg_);
         transport_.start();
         core_.start();
@@ -346,9 +349,6 @@ private:
         if (ec) return;  // operation_aborted: the signal set is going away with us
         auto log = spdlog::get("b2bua");
         if (signo == SIGHUP) {
-            // Daemons conventionally reload on SIGHUP; we cannot yet, and its default action
-            // (terminate) would drop every call, so say so and keep serving. Certificates are
-            // the exception: they are renewed while the process runs (ACME: every 60-90 days).
             // SIGHUP reloads like POST /api/v1/reload: the store's trunks, users and routes,
             // the log level and the certificates, on the admin thread.
             boost::asio::post(http_io_, [admin = admin_, log] {

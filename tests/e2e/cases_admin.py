@@ -576,3 +576,72 @@ def case_admin_bindings_survive_restart(binary: Path):
         check(registrations(http) == 0, "a removed binding came back after a restart")
     print("admin_bindings_survive_restart: a SIPp PBX's binding read back after kill -9, its call answered "
           "without registering again; removed with Expires: 0, it stays removed")
+
+
+def readyz(http: int) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"http://{HOST}:{http}/readyz", timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def case_admin_store_unwritable(binary: Path):
+    """A store that cannot be written: the running b2bua's file size limit (RLIMIT_FSIZE, set
+    from outside with prlimit, as `ulimit -f` or a full disk would) stops its next WAL append.
+    Changes answer 503 with the reason and are not applied, /readyz says "store not writable",
+    calls keep flowing and their CDRs wait in memory (the JSON-lines file gets them at once);
+    with the limit lifted the next change is 201, /readyz is ready, and every CDR is stored."""
+    import resource
+    sip, http, trunk_port, pbx_port = ports()
+    with Session(binary) as s:
+        cdr_file = s.workdir / "cdrs.jsonl"
+        b2bua = s.start_b2bua(admin_config(sip, http, trunk_port, extra=f'cdrs:\n  file: "{cdr_file}"\n'), sip, http)
+        code, doc, _ = api(http, "POST", "/api/v1/trunks", {"name": "before", "uri": "sip:127.0.0.4:5060"})
+        check(code == 201, f"POST before the limit: {code} {doc}")
+        check(readyz(http) == (200, "ready\n"), f"/readyz before the limit: {readyz(http)}")
+
+        # No file the b2bua writes may grow past its size now; SQLite appends to the WAL on
+        # every commit, so a change soon crosses the limit (the log and CDR file may still grow
+        # to it). SIGXFSZ is ignored by the b2bua, so the write fails instead of killing it.
+        written = [p for p in (s.workdir / "data").iterdir()] + [b2bua.log_path, cdr_file]
+        limit = max(p.stat().st_size for p in written if p.exists())
+        _, hard = resource.prlimit(b2bua.pid, resource.RLIMIT_FSIZE)
+        resource.prlimit(b2bua.pid, resource.RLIMIT_FSIZE, (limit, hard))
+        refused = None
+        for n in range(300):
+            code, doc, _ = api(http, "POST", "/api/v1/trunks", {"name": f"t{n}", "uri": "sip:127.0.0.4:5060",
+                                                                 "username": "u" * 200, "password": "p" * 200})
+            if code != 201:
+                refused = (n, code, doc)
+                break
+        check(refused is not None, f"300 changes stored under a {limit}-byte file size limit")
+        n, code, doc = refused
+        check(code == 503 and "store" in doc["error"], f"the change past the limit: {code} {doc}")
+        reason = doc["error"]
+        check(b2bua.alive(), "the b2bua died at the file size limit")
+        status, text = readyz(http)
+        check(status == 503 and "store not writable" in text, f"/readyz with the store unwritable: {status} {text!r}")
+        code, doc, _ = api(http, "GET", f"/api/v1/trunks/t{n}")
+        check(code == 404, f"the refused change was applied: GET t{n}: {code} {doc}")
+
+        # SIP does not depend on the store.
+        pbx, trunk_r = run_calls(s, sip, pbx_port, trunk_port, SHARED_SCENARIOS / "pbx_uac_auth.xml",
+                                 SHARED_SCENARIOS / "trunk_uas_auth.xml", 10, 10)
+        all_passed(pbx, trunk_r, 10)
+        harness.wait_until(lambda: cdr_file.exists() and len(cdr_file.read_text().splitlines()) == 10, 10,
+                           "the 10 CDRs in the JSON-lines file")
+        harness.wait_until(lambda: "call detail records not saved" in b2bua.log(), 10, "the log saying CDRs wait")
+        code, doc, _ = api(http, "GET", "/api/v1/cdrs?limit=100")
+        check(code == 200 and len(doc["cdrs"]) == 0, f"CDRs in the store while it refuses writes: {code} {doc}")
+
+        # Writable again: the next change lands, /readyz recovers, the waiting CDRs are stored.
+        resource.prlimit(b2bua.pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, hard))
+        code, doc, _ = api(http, "POST", "/api/v1/trunks", {"name": f"t{n}", "uri": "sip:127.0.0.4:5060"})
+        check(code == 201, f"POST with the limit lifted: {code} {doc}")
+        check(readyz(http) == (200, "ready\n"), f"/readyz with the limit lifted: {readyz(http)}")
+        harness.wait_until(lambda: len(api(http, "GET", "/api/v1/cdrs?limit=100")[1]["cdrs"]) == 10, 10,
+                           "the 10 waiting CDRs in the store")
+        check(len(cdr_file.read_text().splitlines()) == 10, "the CDR file got a record twice")
+        print(f"admin_store_unwritable: change {n + 1} crossed a {limit}-byte limit: 503 ({reason}), /readyz not "
+              f"ready, 10 calls passed; with the limit lifted: 201, ready, the 10 waiting CDRs stored")

@@ -233,6 +233,34 @@ TEST(store, bindings_put_replace_remove_and_survive_a_reopen) {
     EXPECT_EQ(b[1].contact, "sip:pbxuser@127.0.0.1:5062");
 }
 
+TEST(store, replacing_an_aors_bindings_leaves_exactly_the_new_set_and_other_aors_alone) {
+    temp_dir dir;
+    auto st = store::open(dir.path().string());
+    ASSERT_TRUE(st->put_binding("sip:a@pbx.local", "sip:a@127.0.0.1:5060", "{}"));
+    ASSERT_TRUE(st->put_binding("sip:a@pbx.local", "sip:a@127.0.0.1:5062", "{}"));
+    ASSERT_TRUE(st->put_binding("sip:b@pbx.local", "sip:b@127.0.0.1:5070", "{}"));
+    const std::vector<std::pair<std::string, std::string>> next{{"sip:a@127.0.0.1:5062", R"({"n":2})"},
+                                                                {"sip:a@127.0.0.1:5064", R"({"n":3})"}};
+    ASSERT_TRUE(st->replace_bindings("sip:a@pbx.local", next));
+    auto b = st->list_bindings().value();
+    ASSERT_EQ(b.size(), 3u);
+    EXPECT_EQ(b[0].contact, "sip:a@127.0.0.1:5062");
+    EXPECT_EQ(b[0].json, R"({"n":2})");
+    EXPECT_EQ(b[1].contact, "sip:a@127.0.0.1:5064");
+    EXPECT_EQ(b[2].aor, "sip:b@pbx.local");
+
+    // One bad record keeps the old set whole (one transaction); an empty set removes them all.
+    const std::vector<std::pair<std::string, std::string>> bad{{"sip:a@127.0.0.1:5066", "{}"}, {"sip:a@x", "not json"}};
+    auto r = st->replace_bindings("sip:a@pbx.local", bad);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code(), store_errc::invalid_document);
+    EXPECT_EQ(st->list_bindings().value().size(), 3u);
+    ASSERT_TRUE(st->replace_bindings("sip:a@pbx.local", {}));
+    b = st->list_bindings().value();
+    ASSERT_EQ(b.size(), 1u);
+    EXPECT_EQ(b[0].aor, "sip:b@pbx.local");
+}
+
 TEST(store, a_data_dir_that_cannot_be_created_throws_naming_it) {
     temp_dir dir;
     std::ofstream(dir / "file") << "not a directory";

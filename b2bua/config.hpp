@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -42,6 +43,10 @@ struct user_account {
     std::string ha1_sha256;
     /// When not empty, the account may be used only from these networks (source_not_allowed).
     std::vector<auth::ip_network> allowed_sources;
+    /// Calls of this account up at once, and new calls a second; 0 = no limit. Beyond either,
+    /// a new call gets 503 (emergency numbers always pass).
+    std::size_t max_calls = 0;
+    std::uint32_t max_cps = 0;
 };
 
 struct config {
@@ -148,6 +153,61 @@ struct config {
         /// JSON lines, one record per line, appended as calls end; empty = none.
         std::string file;
     } cdrs;
+
+    /// What keeps attackers out (README "Security"). Trunks' sources and `trusted` networks are
+    /// never banned nor rate-limited.
+    struct security_section {
+        /// Networks exempt from bans and the rate limit: where a busy PBX sits.
+        std::vector<auth::ip_network> trusted;
+        /// Brute force: this many failed digest answers from one source, or for one username,
+        /// within `window` ban the source (never the username: that would lock a PBX out) for
+        /// `first`, doubling with each ban up to `max`. A banned source gets no answer (UDP) or
+        /// a closed connection (TCP, TLS), and costs no hashing.
+        struct ban_policy {
+            std::size_t failures = 5;
+            std::chrono::seconds window{60};
+            std::chrono::seconds first{300};
+            std::chrono::seconds max{86400};
+            /// Sources tracked (bans and failure counts); beyond it the oldest entry goes, counted.
+            std::size_t max_entries = 100000;
+        } ban;
+        /// Pike-style flood control: requests a second from one source address, checked before
+        /// anything past the start line is parsed; over it, dropped and counted. 0 = off.
+        std::uint32_t max_requests_per_second = 200;
+        /// Source addresses whose request rate is tracked; beyond it the least recent goes.
+        std::size_t rate_limit_sources = 100000;
+        /// User-Agent substrings (case-insensitive) of scanners: their requests are dropped
+        /// without an answer, and counted.
+        std::vector<std::string> scanner_user_agents{"friendly-scanner", "sipvicious", "sipcli", "VaxSIPUserAgent",
+                                                     "sip-scan", "iWar", "sundayddr", "pplsip"};
+        /// The Server / User-Agent header we send; empty (the default) sends none, so an OPTIONS
+        /// from a stranger learns neither product nor version.
+        std::string server_header;
+        /// Accept a digest answer without qop (RFC 2069) when we offered qop=auth. Off: such an
+        /// answer has no nonce count, so replay protection rests on single use only; some old
+        /// devices need it.
+        bool allow_rfc2069 = false;
+        /// A call to a number (the Request-URI user part as dialled, unescaped) starting with one
+        /// of these gets 403: premium and international ranges not sold. Write each form a PBX
+        /// may dial ("+882", "00882").
+        std::vector<std::string> blocked_prefixes;
+        /// Numbers that always pass limits, bans of their own source and overload admission.
+        std::vector<std::string> emergency_numbers;
+        /// Authentication failures logged per source: after the first few in an interval, one
+        /// summary line per source per interval, so an attack cannot fill the disk.
+        std::chrono::seconds failure_log_interval{60};
+    } security;
+
+    /// Admission under overload, and the bounds of what an attacker could make us hold.
+    struct overload_section {
+        /// New INVITEs get 503 with Retry-After while the SIP event loop runs this late (a timer
+        /// due now fires this much later); in-dialog requests, BYE above all, keep flowing.
+        std::chrono::milliseconds max_loop_delay{100};
+        /// The Retry-After of those 503s.
+        std::chrono::seconds retry_after{5};
+        /// Transactions held at once; beyond it, new requests get 503 (INVITE) or are dropped.
+        std::size_t max_transactions = 200000;
+    } overload;
 
     struct log_section {
         std::string level = "info";

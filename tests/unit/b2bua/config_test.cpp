@@ -597,5 +597,63 @@ TEST(config, tls_errors_name_the_field) {
               "upstream.trunks[0].uri: transport 'sctp' is not supported (udp, tcp, tls)");
 }
 
+TEST(config, security_and_overload_defaults_and_values) {
+    auto d = parse_config(documented);
+    EXPECT_EQ(d.security.ban.failures, 5u);
+    EXPECT_EQ(d.security.ban.window, std::chrono::seconds(60));
+    EXPECT_EQ(d.security.ban.first, std::chrono::seconds(300));
+    EXPECT_EQ(d.security.ban.max, std::chrono::seconds(86400));
+    EXPECT_EQ(d.security.max_requests_per_second, 200u);
+    EXPECT_TRUE(d.security.server_header.empty());
+    EXPECT_FALSE(d.security.allow_rfc2069);
+    EXPECT_FALSE(d.security.scanner_user_agents.empty());
+    EXPECT_EQ(d.overload.max_loop_delay, std::chrono::milliseconds(100));
+
+    auto c = parse_config(std::string(documented) + R"(
+security:
+  trusted: [ "10.0.0.0/8", "::1" ]
+  ban: { failures: 3, window_s: 30, first_s: 10, max_s: 40, max_entries: 1000 }
+  max_requests_per_second: 0
+  scanner_user_agents: [ evil ]
+  server_header: "b2bua"
+  allow_rfc2069: true
+  blocked_prefixes: [ "+882", "00882" ]
+  emergency_numbers: [ "112" ]
+  failure_log_interval_s: 5
+overload: { max_loop_delay_ms: 50, retry_after_s: 2, max_transactions: 1000 }
+)");
+    ASSERT_EQ(c.security.trusted.size(), 2u);
+    EXPECT_EQ(c.security.ban.failures, 3u);
+    EXPECT_EQ(c.security.ban.max, std::chrono::seconds(40));
+    EXPECT_EQ(c.security.max_requests_per_second, 0u);
+    EXPECT_EQ(c.security.scanner_user_agents, (std::vector<std::string>{"evil"}));
+    EXPECT_EQ(c.security.blocked_prefixes, (std::vector<std::string>{"+882", "00882"}));
+    EXPECT_EQ(c.security.emergency_numbers, (std::vector<std::string>{"112"}));
+    EXPECT_EQ(c.security.failure_log_interval, std::chrono::seconds(5));
+    EXPECT_EQ(c.overload.max_transactions, 1000u);
+    EXPECT_EQ(c.overload.retry_after, std::chrono::seconds(2));
+
+    auto users = parse_config(with(documented, "{ username: pbxuser, password: pbxpass }",
+                                   "{ username: pbxuser, password: pbxpass, max_calls: 4, max_cps: 2 }"));
+    EXPECT_EQ(users.downstream.users[0].max_calls, 4u);
+    EXPECT_EQ(users.downstream.users[0].max_cps, 2u);
+}
+
+TEST(config, security_errors_name_the_field) {
+    const auto sec = [](const std::string& body) { return error_of(std::string(documented) + "security:\n" + body); };
+    EXPECT_EQ(sec("  trusted: [ \"10.0.0.1/8\" ]\n"),
+              "security.trusted[0]: '10.0.0.1/8' has bits set past the /8 prefix; write the network address");
+    EXPECT_EQ(sec("  ban: { first_s: 100, max_s: 50 }\n"), "security.ban.max_s: 50 is below security.ban.first_s (100)");
+    EXPECT_EQ(sec("  ban: { failures: 0 }\n"), "security.ban.failures: 0 is out of range 1..1000");
+    EXPECT_EQ(sec("  blocked_prefixes: [ \"+88-2\" ]\n"), "security.blocked_prefixes[0]: '+88-2' is not a number (digits, +, *, #)");
+    EXPECT_EQ(sec("  blocked_prefixes: [ \"11\" ]\n  emergency_numbers: [ \"112\" ]\n"),
+              "security.emergency_numbers[0]: '112' is blocked by security.blocked_prefixes '11'");
+    EXPECT_EQ(sec("  scanner_user_agents: [ \"\" ]\n"),
+              "security.scanner_user_agents[0]: must not be empty (it would match everyone)");
+    EXPECT_EQ(sec("  colour: red\n").substr(0, 30), "security.colour: unknown key (");
+    EXPECT_EQ(error_of(std::string(documented) + "overload: { max_loop_delay_ms: 1 }\n"),
+              "overload.max_loop_delay_ms: 1 is out of range 5..60000");
+}
+
 }  // namespace
 }  // namespace b2b::b2bua

@@ -84,6 +84,7 @@ public:
     bool exempt(const address& source, std::uint16_t port) const;
 
     ban_list& bans() noexcept { return bans_; }
+    const ban_list& bans() const noexcept { return bans_; }
     const rate_limiter& rates() const noexcept { return rates_; }
 
 private:

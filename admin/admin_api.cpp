@@ -208,6 +208,7 @@ void admin_api::handle(request& r, reply done) {
         return registrations(r, std::move(done));
     }
     if (first == "auth") return auth_failures(r, std::move(done));
+    if (first == "bans") return bans(r, std::move(done));
     if (first == "cdrs" || first == "audit") {
         if (r.segments.size() != 1) return done(json_error(status::not_found, "no such resource: /api/v1/" + r.path));
         if (r.method != verb::get) return allow("GET");

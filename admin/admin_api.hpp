@@ -99,6 +99,8 @@ private:
     void audit(request& r, reply done);
     void reload(request& r, reply done);
     void log_level(request& r, reply done);
+    /// GET, POST /api/v1/bans; DELETE /api/v1/bans/{address} (admin_bans.cpp).
+    void bans(request& r, reply done);
 
     /// Validates `next` (a change to `trunk` or `user`, if any), writes it with its audit line,
     /// and applies it on the SIP loop; then `answer` (a 2xx, also its audit result) goes out.

@@ -10,7 +10,9 @@
 #include "b2bua/b2bua_metrics.hpp"
 #include "b2bua/core.hpp"
 #include "b2bua/downstream_auth.hpp"
+#include "b2bua/gate_metrics.hpp"
 #include "b2bua/http_metrics.hpp"
+#include "b2bua/source_gate.hpp"
 #include "b2bua/tls_metrics.hpp"
 #include "http/http_server.hpp"
 #include "http/prometheus_endpoint.hpp"
@@ -180,7 +182,17 @@ public:
             core_.set_dns(dns_.get());
         }
         core_.attach(transactions_);
-        transport_.set_user(transactions_);
+        // Every message passes the source gate (bans, flood limit, scanners) before the
+        // transaction manager parses it; failed digest answers feed its bans.
+        gate_.set_next(transactions_);
+        gate_.set_closer(
+            [this](const boost::asio::ip::address& a) { transport_.close_from(a, sip::connection_close::banned); });
+        transport_.set_user(gate_);
+        transport_.set_admission([this](const sip::endpoint& remote) { return gate_.admit_connection(remote); });
+        auth_.set_failure_sink([this](const sip::endpoint& source, std::string_view user, auth::failure why) {
+            gate_.on_auth_failure(source, user, why);
+        });
+        core_.set_gate(&gate_);
         transport_.set_observer(metrics_.connections());
         transport_.set_tls_observer(tls_metrics_);
         if (uses_tls(cfg_)) {
@@ -212,6 +224,7 @@ public:
         raise_descriptor_limit(cfg_);
         transport_.start();
         core_.start();
+        gate_.start();
         auto log = spdlog::get("b2bua");
         for (const auto& [kind, ep] : transport_.listening()) {
             log->info("listening for SIP on {} {}", sip::to_string(kind), ep.to_string());
@@ -411,6 +424,7 @@ private:
         if (stopped_) return;
         stopped_ = true;
         signals_.cancel();
+        gate_.stop();
         transport_.stop();
         if (dns_) dns_->shutdown();
         timers_.shutdown();
@@ -449,6 +463,11 @@ private:
     std::unique_ptr<sip::resolver::ares_lookup> dns_;  ///< outlives the core, which uses it
     core core_;
     sip::transaction_manager transactions_;
+    gate_metrics gate_metrics_{*registry_};
+    source_gate gate_{cfg_.security, timers_, gate_metrics_,
+                      [this](const boost::asio::ip::address& a, std::uint16_t port) {
+                          return core_.is_trunk_source({a, port});
+                      }};
     boost::asio::signal_set signals_;
     /// The HTTP server's loop and thread; the loop outlives the server, which runs on it.
     boost::asio::io_context http_io_{1};

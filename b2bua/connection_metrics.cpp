@@ -13,9 +13,10 @@ constexpr std::array stream_kinds{sip::transport_kind::tcp, sip::transport_kind:
 
 constexpr std::array all_directions{sip::connection_direction::inbound, sip::connection_direction::outbound};
 constexpr std::array all_refusals{sip::connection_refusal::limit, sip::connection_refusal::source_limit,
-                                  sip::connection_refusal::outbound_limit, sip::connection_refusal::descriptors};
+                                  sip::connection_refusal::outbound_limit, sip::connection_refusal::descriptors,
+                                  sip::connection_refusal::banned};
 constexpr std::array all_closes{sip::connection_close::idle, sip::connection_close::slow_reader,
-                                sip::connection_close::framing_error};
+                                sip::connection_close::framing_error, sip::connection_close::banned};
 
 std::string label(sip::transport_kind k) { return boost::algorithm::to_lower_copy(std::string(sip::to_string(k))); }
 
@@ -33,12 +34,14 @@ connection_metrics::connection_metrics(prometheus::Registry& registry) {
                         .Name("b2bua_sip_connections_refused_total")
                         .Help("SIP stream connections refused, by reason: limit (sip.tcp.max_connections), "
                               "source_limit (sip.tcp.max_connections_per_source), outbound_limit "
-                              "(sip.tcp.max_outbound_connections), descriptors (out of file descriptors).")
+                              "(sip.tcp.max_outbound_connections), descriptors (out of file descriptors), banned (the "
+                              "source is banned: see b2bua_banned_sources).")
                         .Register(registry);
     auto& closed = prometheus::BuildCounter()
                        .Name("b2bua_sip_connections_closed_total")
                        .Help("SIP stream connections we closed, by reason: idle (sip.tcp.idle_timeout_s), "
-                             "slow_reader (the peer did not read what we sent), framing_error.")
+                             "slow_reader (the peer did not read what we sent), framing_error, banned (its source was "
+                             "banned).")
                        .Register(registry);
     for (auto k : stream_kinds) {
         const auto transport = label(k);

@@ -14,8 +14,8 @@ namespace b2b::b2bua {
 
 /// b2bua_sip_connections{transport,direction} (open now),
 /// b2bua_sip_connections_refused_total{transport,reason} (limit, source_limit, outbound_limit,
-/// descriptors), b2bua_sip_connections_closed_total{transport,reason} (idle, slow_reader,
-/// framing_error: the closes we decide; a peer's own close is not counted). Every series of
+/// descriptors, banned), b2bua_sip_connections_closed_total{transport,reason} (idle, slow_reader,
+/// framing_error, banned: the closes we decide; a peer's own close is not counted). Every series of
 /// every stream transport exists at zero from the start.
 ///
 /// @par Thread safety
@@ -32,8 +32,8 @@ public:
 private:
     static constexpr std::size_t kinds = 3;  // indexed by sip::transport_kind; udp's stay empty
     std::array<std::array<prometheus::Gauge*, 2>, kinds> open_{};
-    std::array<std::array<prometheus::Counter*, 4>, kinds> refused_{};
-    std::array<std::array<prometheus::Counter*, 3>, kinds> closed_{};
+    std::array<std::array<prometheus::Counter*, 5>, kinds> refused_{};
+    std::array<std::array<prometheus::Counter*, 4>, kinds> closed_{};
 };
 
 }  // namespace b2b::b2bua

@@ -40,6 +40,8 @@ class logger;
 
 namespace b2b::b2bua {
 
+class source_gate;  // b2bua/source_gate.hpp
+
 /// The B2BUA core. A new INVITE passes the ingress stages (screening, identification,
 /// admission, routing); one that passes becomes a call: a bridge between its inbound leg (we
 /// answer its INVITE) and an outbound attempt (we send a new INVITE), with nothing of one
@@ -67,6 +69,15 @@ public:
     /// The DNS the trunks named by host are located with (RFC 3263); must outlive the core.
     /// Call before `start`; without one such trunks never get a target.
     void set_dns(sip::resolver::dns_lookup* dns) noexcept { dns_ = dns; }
+
+    // The source gate (bans, flood limit, scanners) sits in front of the transaction manager;
+    // the core only tells it who the trunks are and lets the admin API reach it.
+    /// True when a trunk sends from `source` (its address, or address and port): never banned
+    /// nor rate-limited.
+    bool is_trunk_source(const sip::endpoint& source) const;
+    void set_gate(source_gate* gate) noexcept { gate_ = gate; }
+    /// The gate, or nullptr (unit tests run the core without one).
+    source_gate* gate() const noexcept { return gate_; }
     /// Starts what sends on its own, once the transport listens: DNS for the trunks named by
     /// host, OPTIONS health pings, our registrations with the trunks, the keep-alives to the
     /// PBXs' bindings.
@@ -321,6 +332,7 @@ private:
     std::shared_ptr<spdlog::logger> log_;
     auth_failure_log auth_failures_;  ///< before the parts that record into it
     sip::transaction_manager* txm_ = nullptr;
+    source_gate* gate_ = nullptr;
     dialog::dialog_manager dialogs_;
     std::unique_ptr<auth_events> auth_events_;
     std::unique_ptr<ingress_entry> ingress_entry_;

@@ -191,7 +191,9 @@ downstream_auth::~downstream_auth() = default;
 
 auth_decision downstream_auth::check(const sip::message& request, const sip::endpoint& source,
                                      std::chrono::system_clock::time_point now) {
-    return impl_->check(request, source, now);
+    auto decision = impl_->check(request, source, now);
+    if (decision.failure && failure_sink_) failure_sink_(source, decision.username, *decision.failure);
+    return decision;
 }
 
 const std::string& downstream_auth::realm() const noexcept { return impl_->server_.realm(); }

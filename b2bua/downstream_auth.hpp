@@ -7,6 +7,7 @@
 #include "sip/transport/flow.hpp"
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,6 +63,11 @@ public:
 
     const std::string& realm() const noexcept;
 
+    /// Hears of every failure `check` finds, with the source and the user name answered for
+    /// (empty when unknown): the source gate counts them towards bans. Optional.
+    using failure_sink = std::function<void(const sip::endpoint& source, std::string_view username, auth::failure)>;
+    void set_failure_sink(failure_sink sink) { failure_sink_ = std::move(sink); }
+
     /// The PBX accounts from now on (the next request). Throws config_error naming the user
     /// when one cannot be used; nothing changes then.
     void set_users(const std::vector<user_account>& users);
@@ -69,6 +75,7 @@ public:
 private:
     class impl;
     std::unique_ptr<impl> impl_;
+    failure_sink failure_sink_;
 };
 
 }  // namespace b2b::b2bua

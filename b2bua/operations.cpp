@@ -18,6 +18,10 @@ std::string_view to_string(hangup_party p) noexcept {
     return "";
 }
 
+bool core::is_trunk_source(const sip::endpoint& source) const {
+    return sources_.classify(source).what == source_policy::kind::trunk;
+}
+
 std::chrono::system_clock::time_point core::wall_time(sip::timer_service::time_point t) const {
     return wall_epoch_ + std::chrono::duration_cast<std::chrono::system_clock::duration>(t - steady_epoch_);
 }

@@ -30,6 +30,9 @@ constexpr std::string_view usage =
     "  cdrs [--limit N]                    call detail records\n"
     "  reload                              re-read the configuration\n"
     "  log-level LEVEL                     trace, debug, info, warn, error, critical, off\n"
+    "  bans                                banned source addresses\n"
+    "  ban ADDRESS [--duration S]          ban a source (S seconds; default security.ban.first_s)\n"
+    "  unban ADDRESS                       lift a ban\n"
     "environment: B2BUA_URL (default http://127.0.0.1:9090), B2BUA_ADMIN_TOKEN\n"
     "exit: 0 ok, 1 refused by the API, 2 usage, 3 cannot reach the API, 4 not authorised\n";
 
@@ -330,6 +333,34 @@ std::variant<invocation, usage_error> parse_command_line(const std::vector<std::
         req.body = json_body({{"level", inv.subject}});
         req.content_type = "application/json";
         inv.shown = view::log_level;
+    } else if (command == "bans") {
+        if (auto e = no_arguments()) return *e;
+        req.target = "/api/v1/bans";
+        inv.shown = view::bans;
+    } else if (command == "ban") {
+        if (auto e = split(rest, {"duration"}, {}, f)) return *e;
+        if (f.positional.size() != 1) return usage_error{"ban needs one address"};
+        inv.subject = f.positional[0];
+        boost::json::object body{{"source", inv.subject}};
+        if (auto d = flag(f, "duration")) {
+            std::int64_t seconds = 0;
+            const auto [p, ec] = std::from_chars(d->data(), d->data() + d->size(), seconds);
+            if (ec != std::errc() || p != d->data() + d->size() || seconds < 1)
+                return usage_error{"--duration needs a whole number of seconds"};
+            body["duration_s"] = seconds;
+        }
+        req.method = "POST";
+        req.target = "/api/v1/bans";
+        req.body = json_body(body);
+        req.content_type = "application/json";
+        inv.shown = view::banned;
+    } else if (command == "unban") {
+        if (auto e = split(rest, {}, {}, f)) return *e;
+        if (f.positional.size() != 1) return usage_error{"unban needs one address"};
+        inv.subject = f.positional[0];
+        req.method = "DELETE";
+        req.target = "/api/v1/bans/" + percent_encode(inv.subject);
+        inv.shown = view::unbanned;
     } else {
         return usage_error{"unknown command " + command};
     }

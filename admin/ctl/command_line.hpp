@@ -37,6 +37,9 @@ enum class view : unsigned char {
     cdrs,
     reloaded,
     log_level,
+    bans,
+    banned,
+    unbanned,
 };
 
 /// A parsed invocation.

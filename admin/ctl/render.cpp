@@ -263,6 +263,22 @@ std::string render(const invocation& inv, const boost::json::value& doc, style s
             break;
         case view::log_level:
             return "log level: " + printable(inv.subject) + "\n";
+        case view::bans: {
+            const auto* bans = array_at(doc, "bans");
+            if (bans == nullptr) break;
+            std::vector<std::vector<std::string>> rows;
+            for (const auto& b : *bans) {
+                if (const auto* r = b.if_object())
+                    rows.push_back({field(*r, "source"), field(*r, "until"), field(*r, "remaining_s"),
+                                    field(*r, "origin"), field(*r, "bans_in_a_row"), field(*r, "username")});
+            }
+            return table({"SOURCE", "UNTIL", "REMAINING_S", "ORIGIN", "IN_A_ROW", "USERNAME"}, rows);
+        }
+        case view::banned:
+            if (o != nullptr) return field(*o, "source") + " banned until " + field(*o, "until") + "\n";
+            break;
+        case view::unbanned:
+            return printable(inv.subject) + ": ban lifted\n";
     }
     // An answer of another shape than expected: shown as it is.
     if (doc.is_null()) return {};

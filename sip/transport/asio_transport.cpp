@@ -155,6 +155,8 @@ public:
         /// False when nothing was queued (the peer does not read: see stream_connection::send).
         virtual bool send(std::string_view bytes) = 0;
         virtual void close(error_code why) = 0;
+        /// A close we decide, counted for `why`.
+        virtual void drop_for(connection_close why) = 0;
 
         const flow& get_flow() const noexcept { return flow_; }
         std::uint64_t id() const noexcept { return id_; }
@@ -241,6 +243,8 @@ public:
             if (owner_.observer_) owner_.observer_->on_connection_dropped(flow_.transport, why);
             close(ec);
         }
+
+        void drop_for(connection_close why) override { drop(why, asio::error::connection_aborted); }
 
         void close(error_code why) override {
             if (closed_) return;
@@ -527,6 +531,12 @@ public:
         if (ec) return;  // reset before we got to it
         const auto local = socket.local_endpoint(ec);
         if (ec) return;
+        // A banned source is refused before it takes a share of any budget.
+        if (admit_ && !admit_(to_endpoint(remote))) {
+            refused(kind, connection_refusal::banned, to_endpoint(remote));
+            socket.close(ec);
+            return;
+        }
         if (auto refusal = budget_.admit_inbound(remote.address())) {
             refused(kind, *refusal, to_endpoint(remote));
             socket.close(ec);
@@ -604,6 +614,9 @@ public:
                 break;
             case connection_refusal::descriptors:
                 what = "the process is out of file descriptors (raise LimitNOFILE / ulimit -n)";
+                break;
+            case connection_refusal::banned:
+                what = "the source is banned";
                 break;
         }
         log_->warn("{} connection {} {}: {}{}", to_string(kind),
@@ -775,6 +788,18 @@ public:
         if (user_) user_->on_flow_closed(f, why);
     }
 
+    std::size_t close_from(const boost::asio::ip::address& source, connection_close why) {
+        // Collected first: each close erases its connection from the map.
+        std::vector<std::shared_ptr<connection>> doomed;
+        for (const auto& [id, c] : connections_) {
+            if (c->direction() == connection_direction::inbound && unmapped(c->get_flow().remote.address) == source) {
+                doomed.push_back(c);
+            }
+        }
+        for (auto& c : doomed) c->drop_for(why);
+        return doomed.size();
+    }
+
     udp_listener* pick_udp(bool v6) {
         for (auto& u : udp_) {
             if (u->local_.address.is_v6() == v6) return u.get();
@@ -790,9 +815,11 @@ public:
     tls_observer* tls_observer_ = nullptr;
     tls_contexts tls_;  // the ones new connections take; connections up keep theirs
     detail::connection_budget budget_;
-    std::array<detail::log_throttle, 4> refusal_log_{
+    std::array<detail::log_throttle, 5> refusal_log_{
         detail::log_throttle(std::chrono::seconds(10)), detail::log_throttle(std::chrono::seconds(10)),
-        detail::log_throttle(std::chrono::seconds(10)), detail::log_throttle(std::chrono::seconds(10))};
+        detail::log_throttle(std::chrono::seconds(10)), detail::log_throttle(std::chrono::seconds(10)),
+        detail::log_throttle(std::chrono::seconds(10))};
+    asio_transport::admission admit_;
     std::vector<std::unique_ptr<udp_listener>> udp_;
     std::vector<std::unique_ptr<tcp_listener>> tcp_;
     std::vector<std::pair<transport_kind, endpoint>> order_;
@@ -825,6 +852,12 @@ boost::system::result<flow> asio_transport::flow_to(transport_kind kind, const e
 boost::system::result<flow> asio_transport::flow_to_host(transport_kind kind, const endpoint& remote,
                                                          std::string_view host) {
     return impl_->flow_to(kind, remote, host);
+}
+
+void asio_transport::set_admission(admission admit) { impl_->admit_ = std::move(admit); }
+
+std::size_t asio_transport::close_from(const boost::asio::ip::address& source, connection_close why) {
+    return impl_->close_from(unmapped(source), why);
 }
 
 void asio_transport::set_tls(tls_contexts contexts) { impl_->tls_ = std::move(contexts); }

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -66,6 +67,10 @@ public:
     void set_user(transport_user& user) noexcept;
     /// Who hears of connections opened, closed and refused (metrics); optional.
     void set_observer(connection_observer& observer) noexcept;
+    /// Asked for each connection accepted, before it counts against any budget: false closes it
+    /// at once (counted as refused, reason banned). Optional; without it every peer is admitted.
+    using admission = std::function<bool(const endpoint& remote)>;
+    void set_admission(admission admit);
     /// Who hears of failed TLS handshakes (metrics); optional.
     void set_tls_observer(tls_observer& observer) noexcept;
     /// The TLS contexts new connections use from now on (tls:// listeners: `server`; outbound:
@@ -89,6 +94,11 @@ public:
     boost::system::result<flow> flow_to_host(transport_kind kind, const endpoint& remote,
                                              std::string_view host) override;
     boost::system::error_code send(const flow& f, std::string_view bytes) override;
+
+    /// Closes every connection accepted from `source` (any port), counted as closed for reason
+    /// `why`; returns how many. Safe from a `transport_user` callback on one of them: the
+    /// message being delivered is the last one read from it.
+    std::size_t close_from(const boost::asio::ip::address& source, connection_close why);
 
     /// Number of open stream connections (for metrics and tests).
     std::size_t tcp_connections() const noexcept;

@@ -12,6 +12,7 @@ std::string_view to_string(connection_refusal r) noexcept {
         case connection_refusal::source_limit: return "source_limit";
         case connection_refusal::outbound_limit: return "outbound_limit";
         case connection_refusal::descriptors: return "descriptors";
+        case connection_refusal::banned: return "banned";
     }
     return "unknown";
 }
@@ -21,6 +22,7 @@ std::string_view to_string(connection_close c) noexcept {
         case connection_close::idle: return "idle";
         case connection_close::slow_reader: return "slow_reader";
         case connection_close::framing_error: return "framing_error";
+        case connection_close::banned: return "banned";
     }
     return "unknown";
 }

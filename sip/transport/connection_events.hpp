@@ -20,6 +20,7 @@ enum class connection_refusal : std::uint8_t {
     source_limit,    ///< the source address holds its share of the inbound budget
     outbound_limit,  ///< the outbound budget is spent
     descriptors,     ///< the process is out of file descriptors (EMFILE/ENFILE)
+    banned,          ///< the source is banned (the transport's admission check said no)
 };
 std::string_view to_string(connection_refusal r) noexcept;
 
@@ -28,6 +29,7 @@ enum class connection_close : std::uint8_t {
     idle,           ///< nothing, not even a keep-alive, for the idle timeout
     slow_reader,    ///< the peer does not read: its write queue outgrew the bound, or a write stalled
     framing_error,  ///< a message could not be framed (no or bad Content-Length, oversized header)
+    banned,         ///< its source was banned
 };
 std::string_view to_string(connection_close c) noexcept;
 

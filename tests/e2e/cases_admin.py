@@ -407,11 +407,13 @@ def case_admin_openapi_conformance(binary: Path):
             ("put", "/api/v1/routes"): {"routes": [{"prefix": "", "trunk": "carrier"}]},
             ("put", "/api/v1/inbound-routes"): {"inbound_routes": [{"prefix": "", "to": f"sip:{HOST}:{pbx_port}"}]},
             ("put", "/api/v1/log-level"): {"level": "info"},
+            ("post", "/api/v1/bans"): {"source": "192.0.2.99", "duration_s": 60},
         }
-        params = {"{name}": "spare", "{username}": "branch", "{id}": call_id}
+        params = {"{name}": "spare", "{username}": "branch", "{id}": call_id, "{address}": "192.0.2.99"}
         expected_status = {("post", "/api/v1/trunks"): 201, ("post", "/api/v1/users"): 201,
                            ("delete", "/api/v1/trunks/{name}"): 204, ("delete", "/api/v1/users/{username}"): 204,
-                           ("delete", "/api/v1/calls/{id}"): 202, ("post", "/api/v1/trunks/{name}/register"): 409}
+                           ("delete", "/api/v1/calls/{id}"): 202, ("post", "/api/v1/trunks/{name}/register"): 409,
+                           ("post", "/api/v1/bans"): 201, ("delete", "/api/v1/bans/{address}"): 204}
         order = ["post", "get", "put", "patch", "delete"]
         operations = [(p, m) for p, item in spec["paths"].items() for m in item if m in order]
         # Creations first, deletions last, so each operation finds its object.
@@ -445,7 +447,7 @@ def case_admin_openapi_conformance(binary: Path):
         check(doc.get("field") == "uri", f"400 field: {doc}")
         # Every resource the server routes is documented (spot check of the top-level ones).
         for resource in ("trunks", "users", "routes", "inbound-routes", "calls", "registrations", "auth/failures",
-                         "auth/summary", "cdrs", "audit", "reload", "log-level"):
+                         "auth/summary", "cdrs", "audit", "reload", "log-level", "bans"):
             check(f"/api/v1/{resource}" in spec["paths"], f"/api/v1/{resource} is not in the OpenAPI document")
         s.stop(pbx)
         s.stop(trunk)

@@ -83,9 +83,11 @@ def case_tcp_connection_flood(binary):
 def case_tcp_peer_never_reads(binary):
     """A peer that sends OPTIONS as fast as it can and reads nothing (a 4 KiB receive buffer): once the
     kernel buffers are full its answers queue up in the b2bua, and past the bound (256 KiB) the
-    connection is closed and counted (reason slow_reader). A well-behaved peer is served meanwhile."""
+    connection is closed and counted (reason slow_reader). A well-behaved peer is served meanwhile.
+    The peer is in security.trusted: over the per-source rate limit its OPTIONS would be dropped
+    unanswered, and nothing would queue."""
     sip, http, trunk_port, _ = ports()
-    config = config_yaml(sip, http, trunk_port, tcp=True)
+    config = config_yaml(sip, http, trunk_port, tcp=True, extra='security:\n  trusted: [ "127.0.0.6" ]\n')
     with Session(binary) as s:
         s.start_b2bua(config, sip, http, tcp=True)
         peer = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

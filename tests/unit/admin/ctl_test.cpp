@@ -99,6 +99,11 @@ TEST(ctl_command_line, each_command_makes_its_request) {
         {{"cdrs", "--limit", "20"}, "GET", "/api/v1/cdrs?limit=20", ""},
         {{"reload"}, "POST", "/api/v1/reload", ""},
         {{"log-level", "debug"}, "PUT", "/api/v1/log-level", R"({"level":"debug"})"},
+        {{"bans"}, "GET", "/api/v1/bans", ""},
+        {{"ban", "192.0.2.66"}, "POST", "/api/v1/bans", R"({"source":"192.0.2.66"})"},
+        {{"ban", "2001:db8::66", "--duration", "600"}, "POST", "/api/v1/bans",
+         R"({"source":"2001:db8::66","duration_s":600})"},
+        {{"unban", "2001:db8::66"}, "DELETE", "/api/v1/bans/2001%3Adb8%3A%3A66", ""},
     };
     for (const auto& r : rows) {
         const auto inv = f.ok(r.args);
@@ -130,6 +135,9 @@ TEST(ctl_command_line, usage_errors_name_what_is_wrong) {
     EXPECT_TRUE(has(f.error({"trunks", "extra"}), "takes no arguments"));
     EXPECT_TRUE(has(f.error({"log-level", "loud"}), "log-level needs"));
     EXPECT_TRUE(has(f.error({"trunk", "delete", "acme", "--force=yes"}), "takes no value"));
+    EXPECT_TRUE(has(f.error({"ban"}), "ban needs one address"));
+    EXPECT_TRUE(has(f.error({"ban", "192.0.2.1", "--duration", "10m"}), "whole number of seconds"));
+    EXPECT_TRUE(has(f.error({"unban"}), "unban needs one address"));
     EXPECT_EQ(f.error({"--help"}), "");  // help: printed, exit 0
 }
 
@@ -232,6 +240,15 @@ TEST(ctl_render, other_views_and_error_messages) {
     EXPECT_TRUE(has(render(f.ok({"trunk", "show", "acme"}),
                            boost::json::parse(R"({"name": "acme", "password": "***", "status": {"up": false}})"), {}),
                     "password: ***\nstatus:\n  up: no\n"));
+    const auto bans = boost::json::parse(R"({"bans": [{"source": "192.0.2.66", "until": "2026-12-02T13:00:00.000Z",
+        "remaining_s": 290, "origin": "failures", "bans_in_a_row": 1, "username": "pbx\u001buser"}]})");
+    const auto shown = render(f.ok({"bans"}), bans, {});
+    EXPECT_TRUE(has(shown, "SOURCE      UNTIL")) << shown;
+    EXPECT_TRUE(has(shown, "192.0.2.66  2026-12-02T13:00:00.000Z  290          failures  1         pbx?user")) << shown;
+    EXPECT_EQ(render(f.ok({"ban", "192.0.2.66"}),
+                     boost::json::parse(R"({"source": "192.0.2.66", "until": "2026-12-02T13:00:00.000Z"})"), {}),
+              "192.0.2.66 banned until 2026-12-02T13:00:00.000Z\n");
+    EXPECT_EQ(render(f.ok({"unban", "192.0.2.66"}), nullptr, {}), "192.0.2.66: ban lifted\n");
     EXPECT_EQ(error_message(409, "Conflict", R"({"error": "trunk acme has 3 call(s) in progress"})"),
               "trunk acme has 3 call(s) in progress");
     EXPECT_EQ(error_message(400, "Bad Request", R"({"error": "not a SIP URI", "field": "uri"})"),

@@ -60,8 +60,8 @@ public:
     std::string reply;
     std::atomic<int> flows_closed{0};
     std::array<std::atomic<int>, 2> opened{};
-    std::array<std::atomic<int>, 4> refused{};
-    std::array<std::atomic<int>, 3> dropped{};
+    std::array<std::atomic<int>, 5> refused{};
+    std::array<std::atomic<int>, 4> dropped{};
 
 private:
     std::mutex mutex_;
@@ -164,6 +164,31 @@ TEST(asio_transport, one_source_over_its_share_is_refused_and_another_source_sti
     EXPECT_EQ(t.rec.sources().front().address, asio::ip::make_address("127.0.0.6"));
     EXPECT_EQ(t.on_io([&] { return t.transport().connections(connection_direction::inbound); }), 3u);
     EXPECT_FALSE(closed_by_peer(first, 50ms)) << "connections within the share stay";
+}
+
+TEST(asio_transport, a_source_the_admission_check_refuses_is_closed_at_accept_and_close_from_ends_a_sources_connections) {
+    running_transport t({});
+    t.on_io([&] {
+        t.transport().set_admission([](const endpoint& remote) { return remote.address != asio::ip::make_address("127.0.0.66"); });
+        return 0;
+    });
+    asio::io_context client;
+    auto banned = connect_from(client, "127.0.0.66", t.port);
+    EXPECT_TRUE(closed_by_peer(banned, 2s)) << "a refused source's connection is closed at accept";
+    EXPECT_TRUE(eventually([&] { return t.rec.refused[static_cast<int>(connection_refusal::banned)] == 1; }));
+    EXPECT_EQ(t.rec.opened[0], 0) << "nor does it count as opened";
+
+    auto a1 = connect_from(client, "127.0.0.67", t.port);
+    auto a2 = connect_from(client, "127.0.0.67", t.port);
+    auto pbx = connect_from(client, "127.0.0.5", t.port);
+    ASSERT_TRUE(eventually([&] { return t.rec.opened[0] == 3; }));
+    EXPECT_EQ(t.on_io([&] { return t.transport().close_from(asio::ip::make_address("::ffff:127.0.0.67"), connection_close::banned); }),
+              2u);
+    EXPECT_TRUE(closed_by_peer(a1, 2s));
+    EXPECT_TRUE(closed_by_peer(a2, 2s));
+    EXPECT_EQ(t.rec.dropped[static_cast<int>(connection_close::banned)], 2);
+    EXPECT_FALSE(closed_by_peer(pbx, 50ms)) << "another source's connection stays";
+    EXPECT_EQ(t.on_io([&] { return t.transport().close_from(asio::ip::make_address("127.0.0.67"), connection_close::banned); }), 0u);
 }
 
 TEST(asio_transport, a_full_inbound_budget_leaves_outbound_connections_possible) {

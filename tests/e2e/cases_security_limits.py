@@ -113,6 +113,8 @@ def case_security_user_limits(binary):
             sos.ack_and_bye(sos_call, sos_ok)
             bye = _bye(uac, first, to, contact)
             check(bye is not None and start_line(bye).startswith("SIP/2.0 200"), f"BYE -> {bye!r}")
+            # The slot is free once both legs are over (the trunk answered our BYE too).
+            harness.wait_until(lambda: metric(scrape(http), "b2bua_active_calls") == 0, 5, "the calls to end")
             again = uac.new_call()
             _, ok = _authed(uac, again)
             check(start_line(ok).startswith("SIP/2.0 200"), f"a call after the first ended -> {start_line(ok)}")

@@ -8,6 +8,7 @@
 
 #include "b2bua/asio_timer_service.hpp"
 #include "b2bua/b2bua_metrics.hpp"
+#include "b2bua/call_limits.hpp"
 #include "b2bua/core.hpp"
 #include "b2bua/downstream_auth.hpp"
 #include "b2bua/gate_metrics.hpp"
@@ -19,6 +20,7 @@
 #include "metrics/build_info.hpp"
 #include "metrics/collectables.hpp"
 #include "metrics/registry.hpp"
+#include "sip/message/uri.hpp"
 #include "sip/transaction/transaction_manager.hpp"
 #include "sip/resolver/ares_lookup.hpp"
 #include "sip/transport/asio_transport.hpp"
@@ -225,6 +227,7 @@ public:
         transport_.start();
         core_.start();
         gate_.start();
+        core_.watch_event_loop();
         auto log = spdlog::get("b2bua");
         for (const auto& [kind, ep] : transport_.listening()) {
             log->info("listening for SIP on {} {}", sip::to_string(kind), ep.to_string());
@@ -445,6 +448,12 @@ private:
         t.t2 = c.sip.t2;
         t.t4 = c.sip.t4;
         t.max_message_size = c.sip.max_message_size;
+        // Issue 10 (limits): the bound on transactions; emergency calls always get theirs.
+        t.max_transactions = c.overload.max_transactions;
+        t.retry_after = c.overload.retry_after;
+        t.always_admit = [emergency = c.security.emergency_numbers](const sip::message& m) {
+            return m.method() == sip::method::invite && is_emergency(sip::unescape(m.request_uri().user), emergency);
+        };
         return t;
     }
 

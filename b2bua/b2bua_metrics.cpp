@@ -21,6 +21,9 @@ std::string_view to_string(call_result r) noexcept {
         case call_result::draining: return "draining";
         case call_result::not_registered: return "not_registered";
         case call_result::ended_by_operator: return "ended_by_operator";
+        case call_result::blocked: return "blocked";
+        case call_result::user_limit: return "user_limit";
+        case call_result::overload: return "overload";
     }
     return "error";
 }
@@ -36,7 +39,9 @@ constexpr call_result all_results[] = {call_result::answered, call_result::cance
                                        call_result::upstream_auth_failed, call_result::no_route,
                                        call_result::error,    call_result::limit,
                                        call_result::unavailable, call_result::draining,
-                                       call_result::not_registered, call_result::ended_by_operator};
+                                       call_result::not_registered, call_result::ended_by_operator,
+                                       call_result::blocked,  call_result::user_limit,
+                                       call_result::overload};
 
 // INVITE to final answer: tens of milliseconds for a refusal, seconds for the far end's
 // routing, and the ringing until someone answers (tens of seconds, up to calls.max_ringing).
@@ -79,7 +84,8 @@ b2bua_metrics::b2bua_metrics(prometheus::Registry& registry, std::string downstr
                      .Help("SIP responses received (in) and sent (out), by status code.")
                      .Register(registry)),
       registrations_(registry),
-      connections_(registry) {
+      connections_(registry),
+      limits_(registry) {
     downstream_ = make_auth_series("downstream", downstream_realm, auth::downstream_failures());
     set_pbx_targets(pbx_names);
     auto& active = prometheus::BuildGauge()
@@ -101,7 +107,8 @@ b2bua_metrics::b2bua_metrics(prometheus::Registry& registry, std::string downstr
         if (d == call_direction::outbound) {
             // Calls that never reached a trunk (no route, refused before routing).
             for (call_result r : {call_result::no_route, call_result::error, call_result::limit, call_result::unavailable,
-                                  call_result::draining}) {
+                                  call_result::draining, call_result::blocked, call_result::user_limit,
+                                  call_result::overload}) {
                 no_trunk_calls_[static_cast<std::size_t>(d)][static_cast<std::size_t>(r)] =
                     &calls_.Add({{"direction", direction}, {"trunk", ""}, {"result", std::string(to_string(r))}});
             }

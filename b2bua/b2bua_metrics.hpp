@@ -3,6 +3,7 @@
 
 #include "auth/failure.hpp"
 #include "b2bua/connection_metrics.hpp"
+#include "b2bua/limit_metrics.hpp"
 #include "b2bua/registration_metrics.hpp"
 #include "sip/transaction/transaction_manager.hpp"
 
@@ -38,6 +39,9 @@ enum class call_result : std::uint8_t {
     draining,              ///< refused, or still ringing and ended, because the process is draining -> 503
     not_registered,        ///< inbound, to a PBX account with no current registration -> 480
     ended_by_operator,     ///< ended through the admin API before it was answered -> 480
+    blocked,               ///< the number matches security.blocked_prefixes -> 403
+    user_limit,            ///< the PBX account is at its max_calls or max_cps -> 503
+    overload,              ///< the event loop runs late (overload.max_loop_delay_ms) -> 503
 };
 std::string_view to_string(call_result r) noexcept;
 
@@ -57,8 +61,8 @@ std::string_view to_string(call_direction d) noexcept;
 ///   b2bua_sip_parse_errors_total{reason}, b2bua_sip_retransmissions_total{direction},
 ///   b2bua_trunk_failovers_total{from,to,status}, b2bua_trunk_up{trunk},
 ///   b2bua_call_setup_seconds{direction}, b2bua_call_duration_seconds{direction} (histograms),
-///   b2bua_sip_transactions{kind}, and the registration and connection families
-///   (registration_metrics, connection_metrics).
+///   b2bua_sip_transactions{kind}, and the registration, connection and limit families
+///   (registration_metrics, connection_metrics, limit_metrics).
 /// Series for every known label value are created at construction, at zero, so `rate()` and
 /// alerts work from the first scrape. Also the transaction layer's observer.
 ///
@@ -114,6 +118,8 @@ public:
     registration_metrics& registrations() noexcept { return registrations_; }
     /// The stream transports' connections (the transport's observer).
     connection_metrics& connections() noexcept { return connections_; }
+    /// The limits' hits and overload admission (limit_metrics).
+    limit_metrics& limits() noexcept { return limits_; }
 
     // sip::transaction_observer
     void on_received(const sip::message& m) override;
@@ -122,10 +128,11 @@ public:
     void on_parse_error(const sip::parse_error& e, const sip::flow& f, bool answered) override;
     void on_retransmission(bool sent_by_us) override;
     void on_transactions(std::size_t clients, std::size_t servers) override;
+    void on_transaction_limit() override { limits_.hit(limit_kind::transactions); }
 
 private:
     static constexpr std::size_t method_count = static_cast<std::size_t>(sip::method::publish) + 1;
-    static constexpr std::size_t result_count = static_cast<std::size_t>(call_result::ended_by_operator) + 1;
+    static constexpr std::size_t result_count = static_cast<std::size_t>(call_result::overload) + 1;
 
     // One peer's authentication series (the realm downstream, a trunk upstream).
     struct auth_series {
@@ -174,6 +181,7 @@ private:
     prometheus::Counter* retrans_received_;
     registration_metrics registrations_;
     connection_metrics connections_;
+    limit_metrics limits_;
 };
 
 }  // namespace b2b::b2bua

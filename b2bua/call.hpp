@@ -225,6 +225,9 @@ struct call {
     // For operators (call_summary, call detail records).
     std::string caller_number;   ///< From user part as received
     std::string dialled_number;  ///< Request-URI user part as received
+    // Limits (issue 10).
+    std::string user;        ///< the PBX account that placed it (its max_calls slot), or empty
+    bool emergency = false;  ///< dialled an emergency number: trunk limits never refuse it
     int final_status = 0;        ///< the final response the caller got
     hangup_party hangup_by = hangup_party::none;
     unsigned max_forwards = 70;

@@ -557,7 +557,7 @@ bool core::follow_redirect(call& c, const sip::message& rsp) {
     }
     // The trunk it names is held to its limits and health like any other.
     const std::size_t only[] = {*target};
-    if (!selection_.pick(only, 0, timers_.now()).position) {
+    if (!selection_.pick(only, 0, timers_.now(), c.emergency).position) {
         log_->info("call {}: {} from trunk {} to trunk {}, which cannot take calls now: not followed", c.id.value,
                    rsp.status(), c.out().trunk->name, trunks_[*target]->name);
         return false;

@@ -5,6 +5,7 @@
 #include "b2bua/detail/sip_helpers.hpp"
 
 #include "dialog/dialog.hpp"
+#include "sip/message/uri.hpp"
 #include "sip/message/text.hpp"
 #include "sip/message/writer.hpp"
 
@@ -120,6 +121,7 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
       routes_(cfg.routes),
       inbound_routes_(cfg.inbound_routes),
       sources_(cfg.upstream.trunks, cfg.downstream.allowed_sources),
+      overload_(timers, cfg.overload.max_loop_delay, metrics.limits(), log_),
       selection_([&cfg] {
           std::vector<routing::trunk_selection_policy> policies;
           for (const auto& t : cfg.upstream.trunks) policies.push_back(t.selection);
@@ -149,18 +151,36 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
     stages_.push_back(std::make_unique<screening_stage>([this](const sip::message& invite) {
         return find_by_inbound(invite.call_id(), invite.from().tag) != nullptr;
     }));
+    // Overload admission before identification: a late loop spends nothing on hashing.
+    stages_.push_back(std::make_unique<overload_stage>(overload_, cfg_.overload.retry_after, metrics_));
     stages_.push_back(std::make_unique<identification_stage>(
         sources_, auth, metrics_, auth_failures_, [this] { return wall_now(); }, log_,
         [this](std::string_view user) -> std::optional<std::size_t> {
             return registrations_ ? registrations_->trunk_of_contact(user) : std::nullopt;
         }));
+    set_account_limits(cfg_.downstream.users);
+    stages_.push_back(std::make_unique<user_limit_stage>(
+        user_limits_,
+        [this](const std::string& user) {
+            const auto it = account_limits_.find(user);
+            return it == account_limits_.end() ? account_limits{} : it->second;
+        },
+        [this] { return timers_.now(); }, metrics_, log_));
     stages_.push_back(std::make_unique<admission_stage>(cfg_.calls.max_calls, [this] { return calls_.size(); },
                                                         metrics_, log_));
     stages_.push_back(std::make_unique<routing_stage>(routes_, inbound_routes_, trunk_index_, metrics_, log_));
+    stages_.push_back(std::make_unique<blocked_prefix_stage>(cfg_.security.blocked_prefixes, metrics_, log_));
     stages_.push_back(std::make_unique<trunk_selection_stage>(selection_, trunks_, [this] { return timers_.now(); },
                                                               metrics_, log_));
     stages_.push_back(std::make_unique<session_interval_stage>(cfg_.calls.min_se));
     declare_failovers();
+}
+
+void core::set_account_limits(const std::vector<user_account>& users) {
+    account_limits_.clear();
+    for (const auto& u : users) {
+        if (u.max_calls != 0 || u.max_cps != 0) account_limits_[u.username] = {u.max_calls, u.max_cps};
+    }
 }
 
 void core::declare_failovers() {
@@ -293,6 +313,7 @@ void core::refuse(ingress_request& r, int status, std::string_view reason, const
 
 void core::on_initial_invite(sip::transaction_id txn, sip::message&& invite, const sip::flow& f) {
     ingress_request r{txn, invite, f, tokens_.tag()};
+    r.emergency = is_emergency(sip::unescape(invite.request_uri().user), cfg_.security.emergency_numbers);
     for (const auto& stage : stages_) {
         if (stage->run(r, *this) == stage_result::stop) return;
     }
@@ -356,6 +377,10 @@ call& core::create_call(ingress_request& r, sip::message&& invite, std::string o
     c.max_forwards = r.max_forwards;
     c.content_type = r.content_type;
     c.dialled_number = r.dialled;
+    c.emergency = r.emergency;
+    c.user = r.user;
+    // Every call of an account holds a slot, emergency ones too (they pass, but they count).
+    if (!c.user.empty()) user_limits_.on_call_start(c.user, timers_.now());
     c.caller_number = std::string(invite.from().uri.user);
     c.in.txn = r.txn;
     c.in.flow = r.flow;
@@ -410,6 +435,7 @@ void core::end(call& c, std::string_view why) {
     dialogs_.remove({std::string(c.in.invite.call_id()), c.in.tag});
     dialogs_.disown(c.in.txn);
     by_inbound_.erase(inbound_key(c.in.invite.call_id(), c.in.invite.from().tag));
+    if (!c.user.empty()) user_limits_.on_call_end(c.user);
     if (cdr_sink_) {
         call_record r;
         r.call = summarize(c);

@@ -4,11 +4,13 @@
 #include "b2bua/auth_failure_log.hpp"
 #include "b2bua/b2bua_metrics.hpp"
 #include "b2bua/call.hpp"
+#include "b2bua/call_limits.hpp"
 #include "b2bua/call_summary.hpp"
 #include "b2bua/config.hpp"
 #include "b2bua/downstream_auth.hpp"
 #include "b2bua/drain.hpp"
 #include "b2bua/ingress.hpp"
+#include "b2bua/overload_monitor.hpp"
 #include "b2bua/pbx_registrations.hpp"
 #include "b2bua/trunk_prober.hpp"
 #include "b2bua/trunk_targets.hpp"
@@ -110,6 +112,13 @@ public:
     /// a BYE go out with three retransmissions (§17.1.2.2); a peer that answers none of them is
     /// not waited for until Timer F (64*T1).
     sip::timer_service::duration drain_linger() const noexcept { return 8 * cfg_.sip.t1; }
+
+    /// Measures the event loop for overload admission (overload.max_loop_delay_ms): the
+    /// process calls it once its loop runs; unit tests feed `overload().observe` instead.
+    void watch_event_loop() { overload_.start(); }
+    overload_monitor& overload() noexcept { return overload_; }
+    /// Calls up of PBX account `user` (its max_calls slot).
+    std::size_t user_calls(const std::string& user) const { return user_limits_.active(user); }
 
     /// Dialogs registered with the dialog layer (two per call once it has an outbound attempt).
     std::size_t dialogs() const noexcept { return dialogs_.dialogs(); }
@@ -347,6 +356,11 @@ private:
     routing::inbound_route_table inbound_routes_;
     std::vector<std::shared_ptr<const routing::trunk>> pbx_targets_;  // by inbound route
     source_policy sources_;
+    // Limits (issue 10): before the stages that use them.
+    overload_monitor overload_;
+    user_limits user_limits_;
+    std::unordered_map<std::string, account_limits> account_limits_;  ///< by username, limited ones only
+    void set_account_limits(const std::vector<user_account>& users);
     std::vector<std::unique_ptr<ingress_stage>> stages_;
     routing::trunk_selection selection_;
     std::unique_ptr<trunk_prober> prober_;

@@ -53,7 +53,7 @@ bool core::begin_attempt(call& c) {
         }
         if (where != nullptr && next_target(c, "transport")) continue;  // the same trunk's next target
         // Not even sent (no target, or no transport towards any): the next trunk may do better.
-        const auto choice = selection_.pick(c.plan.trunks, c.plan.position + 1, timers_.now());
+        const auto choice = selection_.pick(c.plan.trunks, c.plan.position + 1, timers_.now(), c.emergency);
         if (!choice.position) return false;
         metrics_.trunk_failover(trunk, c.plan.trunks[*choice.position], "transport");
         log_->info("call {}: failover from trunk {} (transport) to trunk {}", c.id.value, trunks_[trunk]->name,
@@ -84,7 +84,7 @@ bool core::fail_over(call& c, std::string_view status) {
         return begin_attempt(c);
     }
     const std::size_t from = c.out().trunk_index;
-    const auto choice = selection_.pick(c.plan.trunks, c.plan.position + 1, timers_.now());
+    const auto choice = selection_.pick(c.plan.trunks, c.plan.position + 1, timers_.now(), c.emergency);
     if (!choice.position) {
         if (c.plan.position + 1 < c.plan.trunks.size()) {
             log_->info("call {}: trunk {} failed ({}); no other trunk of the route can take the call", c.id.value,

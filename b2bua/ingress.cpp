@@ -162,8 +162,9 @@ header_list challenge_headers(const auth_decision& d) {
 }
 
 stage_result admission_stage::run(ingress_request& r, ingress_responder& responder) {
-    if (max_calls_ != 0 && active_calls_() >= max_calls_) {
+    if (max_calls_ != 0 && active_calls_() >= max_calls_ && !r.emergency) {
         metrics_.call_setup(r.direction, r.source_trunk.value_or(b2bua_metrics::no_trunk), call_result::limit);
+        metrics_.limits().hit(limit_kind::calls);
         log_->warn("call refused: limit of {} calls reached", max_calls_);
         responder.refuse(r, 503, "Service Unavailable", {{"Retry-After", "5"}});
         return stage_result::stop;
@@ -232,11 +233,12 @@ stage_result routing_stage::run(ingress_request& r, ingress_responder& responder
 stage_result trunk_selection_stage::run(ingress_request& r, ingress_responder& responder) {
     // A call from a trunk goes to its inbound route's PBX: there is no trunk to choose.
     if (r.direction == call_direction::inbound) return stage_result::proceed;
-    const auto choice = selection_.pick(r.trunks, 0, now_());
+    const auto choice = selection_.pick(r.trunks, 0, now_(), r.emergency);
     if (!choice.position) {
         const bool limit = std::any_of(choice.skipped.begin(), choice.skipped.end(),
                                        [](const auto& s) { return s.second == routing::skip_reason::limit; });
         metrics_.call_setup(r.direction, b2bua_metrics::no_trunk, limit ? call_result::limit : call_result::unavailable);
+        if (limit) metrics_.limits().hit(limit_kind::trunk);
         std::string why;
         for (const auto& [trunk, reason] : choice.skipped) {
             why += (why.empty() ? "" : ", ") + trunks_[trunk]->name + " " + std::string(routing::to_string(reason));

@@ -39,6 +39,9 @@ struct ingress_request {
     sip::message& invite;
     const sip::flow& flow;
     std::string reject_tag;  ///< our To tag if a stage refuses it
+    /// The Request-URI user is in security.emergency_numbers: every limit and overload
+    /// admission let it pass (set before the stages).
+    bool emergency = false;
 
     // Learnt by the stages.
     unsigned max_forwards = 70;  ///< screening: the value leg B carries (decremented)

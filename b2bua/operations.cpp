@@ -228,7 +228,10 @@ void core::reconfigure(const std::vector<routing::trunk>& trunks, const std::vec
     }
 }
 
-void core::set_users(const std::vector<user_account>& users) { auth_.set_users(users); }
+void core::set_users(const std::vector<user_account>& users) {
+    auth_.set_users(users);
+    set_account_limits(users);
+}
 
 std::vector<core::trunk_status> core::trunks() const {
     std::vector<trunk_status> out;

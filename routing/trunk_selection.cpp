@@ -35,10 +35,11 @@ trunk_selection::trunk_selection(std::vector<trunk_selection_policy> policies) {
     }
 }
 
-skip_reason trunk_selection::check(std::size_t trunk, time_point now) const {
+skip_reason trunk_selection::check(std::size_t trunk, time_point now, bool exempt_from_limits) const {
     const state& t = trunks_[trunk];
     if (!t.up) return skip_reason::down;
     if (now < t.out_of_service_until) return skip_reason::out_of_service;
+    if (exempt_from_limits) return skip_reason::none;
     if (t.policy.max_calls != 0 && t.active >= t.policy.max_calls) return skip_reason::limit;
     if (t.policy.max_cps != 0) {
         // Starts within the sliding second that ends now.
@@ -50,10 +51,10 @@ skip_reason trunk_selection::check(std::size_t trunk, time_point now) const {
 }
 
 trunk_selection::choice trunk_selection::pick(std::span<const std::size_t> order, std::size_t from,
-                                              time_point now) const {
+                                              time_point now, bool exempt_from_limits) const {
     choice out;
     for (std::size_t i = from; i < order.size(); ++i) {
-        const skip_reason why = check(order[i], now);
+        const skip_reason why = check(order[i], now, exempt_from_limits);
         if (why == skip_reason::none) {
             out.position = i;
             return out;

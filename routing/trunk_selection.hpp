@@ -40,7 +40,8 @@ public:
 
     /// Whether `trunk` may take a new attempt at `now`, and if not, why (health first, then
     /// out of service, then limits).
-    skip_reason check(std::size_t trunk, time_point now) const;
+    /// `exempt_from_limits`: an emergency call, which max_calls and max_cps never refuse.
+    skip_reason check(std::size_t trunk, time_point now, bool exempt_from_limits = false) const;
 
     /// The first trunk of `order` (trunk indices, a route's order) at or after position
     /// `from` that may take an attempt, with the ones passed over on the way.
@@ -48,7 +49,8 @@ public:
         std::optional<std::size_t> position;  ///< into `order`; empty when none is left
         std::vector<std::pair<std::size_t, skip_reason>> skipped;  ///< (trunk index, why)
     };
-    choice pick(std::span<const std::size_t> order, std::size_t from, time_point now) const;
+    choice pick(std::span<const std::size_t> order, std::size_t from, time_point now,
+                bool exempt_from_limits = false) const;
 
     /// An attempt started on `trunk`: it holds a call slot until `on_attempt_end`, and counts
     /// towards max_cps for one second.

@@ -199,6 +199,9 @@ private:
 
     void receive_request(message&& m, const flow& f);
     void receive_ack(message&& m, const flow& f);
+    /// transaction_config::max_transactions is held and `m` (a new request) is not exempt.
+    bool over_limit(const message& m) const;
+    void refuse_over_limit(const message& m, const flow& f);
     void receive_response(message&& m, const flow& f);
     void reject(std::string_view bytes, const flow& f, const parse_error& err, bool may_answer);
 
@@ -328,6 +331,10 @@ void transaction_manager::impl::receive_request(message&& m, const flow& f) {
     }
 
     const bool invite = m.method() == method::invite;
+    if (over_limit(m)) {
+        refuse_over_limit(m, f);
+        return;
+    }
     const detail::timer_values tv = values_for(f);
     transaction& t = invite ? emplace(detail::server_invite{tv}, f)
                             : emplace(detail::server_non_invite{tv}, f);
@@ -358,6 +365,38 @@ void transaction_manager::impl::receive_request(message&& m, const flow& f) {
     const auto it = invite ? txns_.find(id) : txns_.end();
     if (it != txns_.end() && !std::get<detail::server_invite>(it->second.machine).has_response()) {
         respond_now(it->second, 100, std::move(trying));
+    }
+}
+
+bool transaction_manager::impl::over_limit(const message& m) const {
+    if (config_.max_transactions == 0 || txns_.size() < config_.max_transactions) return false;
+    // In-dialog requests (BYE above all) and CANCEL end what is held: they always get theirs.
+    if (!m.to().tag.empty() || m.method() == method::cancel) return false;
+    return !(config_.always_admit && config_.always_admit(m));
+}
+
+void transaction_manager::impl::refuse_over_limit(const message& m, const flow& f) {
+    if (observer_ != nullptr) {
+        observer_->on_transaction_limit();
+    }
+    if (m.method() != method::invite) {
+        logger_->debug("{} from {} dropped: {} transactions held", m.method_text(), f.remote.to_string(),
+                       txns_.size());
+        return;
+    }
+    // RFC 3261 §21.5.4 and §8.1.3.8: a stateless 503 with Retry-After; the INVITE's
+    // retransmissions get it again, and its ACK matches nothing (absorbed by the TU).
+    message_writer w = response_writer(m, 503, "Service Unavailable", tokens_.tag());
+    w.header("Retry-After", std::to_string(config_.retry_after.count()));
+    const std::string bytes = std::move(w).finish();
+    if (transport_.send(f, bytes)) {
+        logger_->debug("INVITE from {} dropped: {} transactions held, no answer possible", f.remote.to_string(),
+                       txns_.size());
+        return;
+    }
+    trace("send", f, bytes);
+    if (observer_ != nullptr) {
+        observer_->on_sent_response(503);
     }
 }
 

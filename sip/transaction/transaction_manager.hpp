@@ -27,6 +27,13 @@ struct transaction_config {
     std::chrono::milliseconds t2{4000};  ///< maximum retransmit interval for non-INVITE/2xx
     std::chrono::milliseconds t4{5000};  ///< maximum time a message stays in the network
     std::size_t max_message_size = 65535;
+    /// Transactions held at once (0 = no bound). Beyond it a new out-of-dialog request gets no
+    /// transaction: an INVITE is answered 503 statelessly (with Retry-After), anything else is
+    /// dropped (its sender retransmits). In-dialog requests and CANCEL are never refused (they
+    /// end what is held), nor a request `always_admit` accepts (emergency calls).
+    std::size_t max_transactions = 0;
+    std::chrono::seconds retry_after{5};  ///< of that 503
+    std::function<bool(const message&)> always_admit;
 };
 
 /// Identifies a transaction to the transaction user. Ids are never reused; an id whose
@@ -105,6 +112,8 @@ public:
     /// The live transactions changed: `clients` we started, `servers` the peers' requests
     /// made. Called after each one is created or ends, on the manager's thread.
     virtual void on_transactions(std::size_t /*clients*/, std::size_t /*servers*/) {}
+    /// A new request was refused (503) or dropped: transaction_config::max_transactions held.
+    virtual void on_transaction_limit() {}
 };
 
 /// Owns every client and server transaction (RFC 3261 §17.1, §17.2, with RFC 6026's

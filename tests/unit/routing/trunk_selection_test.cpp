@@ -122,6 +122,21 @@ TEST(trunk_selection, down_comes_before_other_reasons) {
     EXPECT_EQ(to_string(skip_reason::limit), "limit");
 }
 
+TEST(trunk_selection, an_emergency_call_passes_limits_but_not_down_or_out_of_service) {
+    trunk_selection s({limits(1, 1), limits(0, 0)});
+    const std::vector<std::size_t> order{0, 1};
+    s.on_attempt(0, t0);
+    EXPECT_EQ(s.check(0, t0), skip_reason::limit);
+    EXPECT_EQ(s.check(0, t0, true), skip_reason::none);
+    auto c = s.pick(order, 0, t0, true);
+    EXPECT_EQ(*c.position, 0u);
+    EXPECT_TRUE(c.skipped.empty());
+    s.take_out_of_service(0, t0 + 5s);
+    EXPECT_EQ(s.check(0, t0, true), skip_reason::out_of_service);
+    s.set_up(0, false);
+    EXPECT_EQ(s.check(0, t0 + 5s, true), skip_reason::down);
+}
+
 TEST(trunk_health, down_after_n_failures_in_a_row_up_after_m_answers) {
     trunk_health h(3, 2);
     EXPECT_TRUE(h.up());

@@ -148,8 +148,10 @@ public:
     void on_retransmission(bool by_us) override { (by_us ? retransmitted : absorbed) += 1; }
     void on_unmatched_response(const message&) override { ++unmatched; }
     void on_transactions(std::size_t clients, std::size_t servers) override { counts.emplace_back(clients, servers); }
+    void on_transaction_limit() override { ++limit_hits; }
 
     int received = 0;
+    int limit_hits = 0;
     std::vector<std::string> sent_requests;
     std::vector<int> sent_responses;
     std::vector<errc> parse_errors;
@@ -1327,6 +1329,82 @@ TEST(manager_pair, uac_and_uas_over_linked_loopback_transports) {
     EXPECT_TRUE(a_tu.client_failures.empty());
     EXPECT_TRUE(b_tu.server_failures.empty());
     EXPECT_EQ(a_net.queued() + b_net.queued(), 0U);
+}
+
+// The bound on transactions (transaction_config::max_transactions) -----------------------------
+
+/// At most two transactions; INVITEs to "sip:112@..." always admitted (an emergency call).
+class bounded_manager_test : public testing::Test {
+protected:
+    bounded_manager_test() { net.set_user(&mgr); }
+    static transaction_config bounded() {
+        transaction_config c;
+        c.max_transactions = 2;
+        c.retry_after = 7s;
+        c.always_admit = [](const message& m) { return m.request_uri().user == "112"; };
+        return c;
+    }
+    void peer_sends(std::string_view bytes) { net.inject(bytes, {transport_kind::udp, our_end, peer_end, 0}); }
+    static std::string invite(int n, std::string uri = "sip:bob@example.com") {
+        request_spec r;
+        r.uri = std::move(uri);
+        r.branch = "z9hG4bKbound" + std::to_string(n);
+        r.call_id = "bound-" + std::to_string(n);
+        return r.str();
+    }
+
+    test::manual_timer_service clock;
+    test::loopback_transport net{our_end};
+    recording_user tu;
+    counting_observer obs;
+    transaction_manager mgr{net, clock, tu, bounded(), &obs};
+};
+
+TEST_F(bounded_manager_test, a_new_invite_beyond_the_bound_gets_a_stateless_503_and_is_counted) {
+    peer_sends(invite(1));
+    peer_sends(invite(2));
+    ASSERT_EQ(mgr.size(), 2U);
+    ASSERT_EQ(tu.requests.size(), 2U);
+    net.clear_sent();
+    peer_sends(invite(3));
+    EXPECT_EQ(tu.requests.size(), 2U);  // the TU never saw it
+    EXPECT_EQ(mgr.size(), 2U);          // and it holds nothing
+    ASSERT_EQ(net.sent().size(), 1U);
+    const message refused = parse(net.sent().back().bytes);
+    EXPECT_EQ(refused.status(), 503);
+    EXPECT_FALSE(refused.to().tag.empty());
+    ASSERT_NE(refused.find(header_id::retry_after), nullptr);
+    EXPECT_EQ(refused.find(header_id::retry_after)->value, "7");
+    EXPECT_EQ(obs.limit_hits, 1);
+    // Its retransmission is refused again, statelessly.
+    peer_sends(invite(3));
+    EXPECT_EQ(net.sent().size(), 2U);
+    EXPECT_EQ(obs.limit_hits, 2);
+}
+
+TEST_F(bounded_manager_test, beyond_the_bound_other_new_requests_are_dropped_but_in_dialog_ones_and_emergencies_pass) {
+    peer_sends(invite(1));
+    peer_sends(invite(2));
+    net.clear_sent();
+    request_spec options;
+    options.method = "OPTIONS";
+    options.branch = "z9hG4bKopt";
+    peer_sends(options.str());
+    EXPECT_TRUE(net.sent().empty());  // dropped: its sender retransmits
+    EXPECT_EQ(obs.limit_hits, 1);
+    request_spec bye;
+    bye.method = "BYE";
+    bye.branch = "z9hG4bKbye";
+    bye.to_tag = "ours";
+    bye.cseq = 2;
+    peer_sends(bye.str());
+    ASSERT_EQ(tu.requests.size(), 3U);
+    EXPECT_EQ(tu.requests.back().msg.method(), method::bye);
+    peer_sends(invite(4, "sip:112@example.com"));
+    ASSERT_EQ(tu.requests.size(), 4U);
+    EXPECT_EQ(tu.requests.back().msg.request_uri().user, "112");
+    EXPECT_EQ(mgr.size(), 4U);
+    EXPECT_EQ(obs.limit_hits, 1);
 }
 
 }  // namespace

@@ -1,0 +1,238 @@
+// Toll fraud, per-account limits, emergency numbers and overload admission through whole call
+// flows (the actors harness, manual clock), and the pure parts (user_limits, overload_detector).
+#include "b2bua/call_limits.hpp"
+#include "b2bua/overload_monitor.hpp"
+#include "tests/unit/b2bua/call_flow.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+
+namespace b2b::b2bua::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+// ------------------------------------------------------------------------------- pure parts
+
+TEST(user_limits, counts_calls_up_and_starts_within_the_last_second) {
+    user_limits t;
+    const auto t0 = user_limits::time_point{} + 100s;
+    EXPECT_EQ(t.check("alice", 2, 0, t0), user_limits::verdict::pass);
+    t.on_call_start("alice", t0);
+    t.on_call_start("alice", t0);
+    EXPECT_EQ(t.check("alice", 2, 0, t0), user_limits::verdict::max_calls);
+    EXPECT_EQ(t.check("bob", 2, 0, t0), user_limits::verdict::pass);  // per account
+    t.on_call_end("alice");
+    EXPECT_EQ(t.check("alice", 2, 0, t0), user_limits::verdict::pass);
+    EXPECT_EQ(t.check("alice", 0, 2, t0 + 999ms), user_limits::verdict::max_cps);  // two starts in the second
+    EXPECT_EQ(t.check("alice", 0, 2, t0 + 1s), user_limits::verdict::pass);         // the second is over
+    EXPECT_EQ(t.check("alice", 0, 3, t0), user_limits::verdict::pass);
+}
+
+TEST(user_limits, forgets_an_account_with_nothing_up_and_no_recent_start) {
+    user_limits t;
+    const auto t0 = user_limits::time_point{} + 100s;
+    for (int i = 0; i < 1000; ++i) {
+        const std::string user = "u" + std::to_string(i);
+        t.on_call_start(user, t0);
+        t.on_call_end(user);
+    }
+    EXPECT_EQ(t.accounts(), 1000u);
+    for (int i = 0; i < 1000; ++i) t.check("u" + std::to_string(i), 1, 1, t0 + 2s);
+    EXPECT_EQ(t.accounts(), 0u);
+    t.on_call_end("nobody");  // an end without a start changes nothing
+    EXPECT_EQ(t.accounts(), 0u);
+}
+
+TEST(call_limits, emergency_numbers_match_exactly_and_prefixes_by_start) {
+    const std::vector<std::string> emergency{"112", "911"};
+    EXPECT_TRUE(is_emergency("112", emergency));
+    EXPECT_FALSE(is_emergency("1120", emergency));
+    EXPECT_FALSE(is_emergency("", emergency));
+    const std::vector<std::string> blocked{"+882", "00882", "900"};
+    EXPECT_EQ(blocked_prefix("+88212345", blocked), "+882");
+    EXPECT_EQ(blocked_prefix("0088212345", blocked), "00882");
+    EXPECT_EQ(blocked_prefix("0049301234", blocked), "");
+}
+
+TEST(overload_detector, enters_above_the_limit_and_leaves_after_a_calm_second) {
+    overload_detector d(100ms, 1s);
+    const auto t0 = overload_detector::time_point{} + 10s;
+    EXPECT_EQ(d.observe(100ms, t0), overload_detector::transition::none);  // at the limit: fine
+    EXPECT_EQ(d.observe(101ms, t0), overload_detector::transition::entered);
+    EXPECT_TRUE(d.overloaded());
+    EXPECT_EQ(d.observe(10ms, t0 + 100ms), overload_detector::transition::none);
+    EXPECT_EQ(d.observe(60ms, t0 + 600ms), overload_detector::transition::none);  // above half: calm starts over
+    EXPECT_EQ(d.observe(10ms, t0 + 700ms), overload_detector::transition::none);
+    EXPECT_EQ(d.observe(10ms, t0 + 1600ms), overload_detector::transition::none);
+    EXPECT_TRUE(d.overloaded());
+    EXPECT_EQ(d.observe(0ms, t0 + 1700ms), overload_detector::transition::left);
+    EXPECT_FALSE(d.overloaded());
+    EXPECT_EQ(d.observe(50ms, t0 + 1800ms), overload_detector::transition::none);
+}
+
+// ------------------------------------------------------------------------------ call flows
+
+/// One trunk (default route); security.blocked_prefixes +882 and 900, emergency number 112.
+class limits_flow : public ::testing::Test, public b2bua_harness {
+protected:
+    explicit limits_flow(const std::string& trunk_extra = {}, const std::string& calls_extra = {})
+        : b2bua_harness({numbered_trunk(1, "carrier", "", trunk_extra)}, {},
+                        "security:\n  blocked_prefixes: [\"+882\", \"900\"]\n  emergency_numbers: [\"112\"]\n", {},
+                        calls_extra) {}
+    void TearDown() override { expect_no_strays(); }
+
+    /// The PBX account pbxuser with these limits (as the admin API sets users).
+    void limit_user(std::size_t max_calls, std::uint32_t max_cps) {
+        user_account u;
+        u.username = "pbxuser";
+        u.password = "pbxpass";
+        u.max_calls = max_calls;
+        u.max_cps = max_cps;
+        b2b.set_users({u});
+    }
+    /// The PBX's authenticated INVITE is refused by us with `status` before reaching the trunk.
+    sip::message refused_after_auth(pbx_call& c, const std::string& status) {
+        pbx.invite(c);
+        pbx.authenticate(c, pbx.expect("SIP/2.0 407"));
+        auto refused = pbx.expect("SIP/2.0 " + status);
+        pbx.ack_failure(c, refused);
+        trunk.expect_nothing();
+        return refused;
+    }
+    /// The trunk refuses the call it was sent (486), which ends it.
+    void busy(pbx_call& c, const sip::message& invite) {
+        trunk.respond(invite, 486, "Busy Here");
+        trunk.expect("ACK");
+        pbx.ack_failure(c, pbx.expect("SIP/2.0 486"));
+    }
+    void hang_up(pbx_call& c) {
+        pbx.bye(c);
+        pbx.expect("SIP/2.0 200");
+        trunk.respond(trunk.expect("BYE"), 200, "OK");
+    }
+    double hits(const std::string& limit) { return counter("b2bua_limit_hits_total", {{"limit", limit}}); }
+
+    pbx_actor& pbx = add_pbx("pbx");
+    trunk_actor& trunk = trunk_named("carrier");
+};
+
+TEST_F(limits_flow, every_limit_is_exported_at_zero_from_the_start) {
+    for (const char* limit : {"calls", "trunk", "user_calls", "user_cps", "blocked_prefix", "overload", "transactions"}) {
+        EXPECT_EQ(hits(limit), 0) << limit;
+    }
+    EXPECT_EQ(counter("b2bua_overload", {}), 0);
+    EXPECT_EQ(counter("b2bua_event_loop_delay_seconds", {}), 0);
+    EXPECT_EQ(counter("b2bua_calls_total", {{"trunk", ""}, {"result", "blocked"}}), 0);
+}
+
+TEST_F(limits_flow, a_blocked_prefix_gets_403_and_is_counted) {
+    pbx_call c = pbx.new_call("+88216000");
+    refused_after_auth(c, "403");
+    pbx_call d = pbx.new_call("9001234");
+    refused_after_auth(d, "403");
+    EXPECT_EQ(hits("blocked_prefix"), 2);
+    EXPECT_EQ(counter("b2bua_calls_total", {{"trunk", ""}, {"result", "blocked"}}), 2);
+    // Not blocked: a number that only contains the prefix.
+    pbx_call e = pbx.new_call("0049900");
+    busy(e, authenticated_invite(pbx, e, trunk));
+    EXPECT_EQ(hits("blocked_prefix"), 2);
+}
+
+TEST_F(limits_flow, a_user_at_max_calls_gets_503_while_an_emergency_call_passes) {
+    limit_user(1, 0);
+    pbx_call c1 = pbx.new_call();
+    confirmed_call(pbx, c1, trunk);
+    EXPECT_EQ(b2b.user_calls("pbxuser"), 1u);
+    pbx_call c2 = pbx.new_call();
+    auto refused = refused_after_auth(c2, "503");
+    EXPECT_EQ(header(refused, sip::header_id::retry_after), "1");
+    EXPECT_EQ(hits("user_calls"), 1);
+    EXPECT_EQ(counter("b2bua_calls_total", {{"trunk", ""}, {"result", "user_limit"}}), 1);
+    pbx_call sos = pbx.new_call("112");
+    busy(sos, authenticated_invite(pbx, sos, trunk));
+    EXPECT_EQ(hits("user_calls"), 1);
+    hang_up(c1);
+    EXPECT_EQ(b2b.user_calls("pbxuser"), 0u);
+    pbx_call c3 = pbx.new_call();
+    busy(c3, authenticated_invite(pbx, c3, trunk));
+}
+
+TEST_F(limits_flow, a_user_at_max_cps_gets_503_until_the_second_is_over) {
+    limit_user(0, 1);
+    pbx_call c1 = pbx.new_call();
+    busy(c1, authenticated_invite(pbx, c1, trunk));
+    pbx_call c2 = pbx.new_call();
+    refused_after_auth(c2, "503");
+    EXPECT_EQ(hits("user_cps"), 1);
+    pbx_call sos = pbx.new_call("112");
+    busy(sos, authenticated_invite(pbx, sos, trunk));
+    clock.advance(1s);
+    pbx.take();  // whatever the transactions' timers sent meanwhile
+    trunk.take();
+    pbx_call c3 = pbx.new_call();
+    busy(c3, authenticated_invite(pbx, c3, trunk));
+    EXPECT_EQ(hits("user_cps"), 1);
+}
+
+/// calls.max_calls 1, and the trunk's max_calls 1.
+class limits_full : public limits_flow {
+protected:
+    limits_full() : limits_flow("max_calls: 1", "  max_calls: 1\n") {}
+};
+
+TEST_F(limits_full, an_emergency_call_passes_calls_max_calls_and_the_trunk_limit) {
+    pbx_call c1 = pbx.new_call();
+    confirmed_call(pbx, c1, trunk);
+    pbx_call c2 = pbx.new_call();
+    refused_after_auth(c2, "503");
+    EXPECT_EQ(hits("calls"), 1);
+    pbx_call sos = pbx.new_call("112");
+    auto invite = authenticated_invite(pbx, sos, trunk);
+    EXPECT_EQ(invite.request_uri().user, "112");
+    EXPECT_EQ(b2b.active_calls(), 2u);
+    busy(sos, invite);
+    hang_up(c1);
+}
+
+TEST_F(limits_flow, overloaded_new_invites_get_503_before_any_challenge_while_bye_flows) {
+    pbx_call up = pbx.new_call();
+    confirmed_call(pbx, up, trunk);
+    b2b.overload().observe(250ms);  // the loop's timer fired 250 ms late
+    EXPECT_TRUE(b2b.overload().overloaded());
+    EXPECT_EQ(counter("b2bua_overload", {}), 1);
+    EXPECT_DOUBLE_EQ(counter("b2bua_event_loop_delay_seconds", {}), 0.25);
+
+    pbx_call c = pbx.new_call();
+    pbx.invite(c);
+    auto refused = pbx.expect("SIP/2.0 503");  // no 407: nothing spent on a challenge
+    EXPECT_EQ(header(refused, sip::header_id::retry_after), "5");
+    pbx.ack_failure(c, refused);
+    EXPECT_EQ(hits("overload"), 1);
+    EXPECT_EQ(counter("b2bua_calls_total", {{"trunk", ""}, {"result", "overload"}}), 1);
+
+    // An emergency call is admitted (and challenged as usual).
+    pbx_call sos = pbx.new_call("112");
+    busy(sos, authenticated_invite(pbx, sos, trunk));
+    EXPECT_EQ(hits("overload"), 1);
+
+    // The call up ends normally: in-dialog requests are never refused.
+    hang_up(up);
+    EXPECT_EQ(b2b.active_calls(), 0u);
+
+    // A calm second later the loop keeps up again.
+    b2b.overload().observe(0ms);
+    clock.advance(1s);
+    pbx.take();
+    trunk.take();
+    b2b.overload().observe(0ms);
+    EXPECT_FALSE(b2b.overload().overloaded());
+    EXPECT_EQ(counter("b2bua_overload", {}), 0);
+    pbx_call after = pbx.new_call();
+    busy(after, authenticated_invite(pbx, after, trunk));
+}
+
+}  // namespace
+}  // namespace b2b::b2bua::test

@@ -32,8 +32,10 @@ export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}"
 configure() {  # folder, cmake options...
   local dir="$1"
   shift
-  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DB2B_WARNINGS_AS_ERRORS=ON \
-    -DCMAKE_CXX_COMPILER=clang++ -DB2B_BUILD_BENCHMARKS=OFF "$@" >/dev/null
+  # -O1 and line tables only: about as fast to run as -O2 under a sanitizer, quicker to build,
+  # and every report still names file and line.
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
+    -DB2B_WARNINGS_AS_ERRORS=ON -DCMAKE_CXX_COMPILER=clang++ -DB2B_BUILD_BENCHMARKS=OFF "$@" >/dev/null
 }
 
 timed() {  # label, command...

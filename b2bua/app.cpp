@@ -246,7 +246,15 @@ public:
         log->info("stopped");
     }
 
-    ~impl() { stop_http(); }
+    ~impl() {
+        stop_http();
+        // The core's sinks share the admin API, whose CDR timer is an object of http_io_: it
+        // must go while that loop exists, and members die in reverse order (http_io_ before
+        // core_). Found by UBSan (invalid vptr in ~basic_waitable_timer) on every shutdown.
+        core_.set_cdr_sink({});
+        core_.pbx_bindings().set_binding_sink({});
+        admin_.reset();
+    }
 
 private:
     // The HTTP server runs on its own thread and event loop, so no request, however slow or

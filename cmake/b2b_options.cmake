@@ -18,6 +18,15 @@ if(B2B_SANITIZE)
     -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   target_link_options(b2b_options INTERFACE -fsanitize=address,undefined)
 endif()
+if(B2B_FUZZ)
+  # Coverage instrumentation for libFuzzer in every library of ours; the fuzz targets link
+  # libFuzzer itself (fuzz/CMakeLists.txt), every other program the sanitizers' no-op hooks.
+  target_compile_options(b2b_options INTERFACE -fsanitize=fuzzer-no-link)
+endif()
+if(B2B_SANITIZE_THREAD)
+  target_compile_options(b2b_options INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
+  target_link_options(b2b_options INTERFACE -fsanitize=thread)
+endif()
 
 # b2b_add_library(name ALIAS b2b::x SOURCES ... PUBLIC_LIBS ... PRIVATE_LIBS ...)
 function(b2b_add_library name)

@@ -7,6 +7,7 @@ set -euo pipefail
 
 packages=(
   g++ cmake ninja-build pkg-config make
+  clang libclang-rt-dev llvm
   libboost1.81-dev libboost-json1.81-dev
   libspdlog-dev libfmt-dev prometheus-cpp-dev libyaml-cpp-dev libssl-dev libc-ares-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include <algorithm>
+#include <iterator>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -263,6 +264,23 @@ struct ip_octets {
     std::array<unsigned char, 16> bytes{};
 };
 
+// A dotted quad valid_ipv4 accepted, leading zeros ("010") included, as four octets.
+std::array<unsigned char, 4> ipv4_octets(std::string_view s) noexcept {
+    std::array<unsigned char, 4> out{};
+    std::size_t part = 0;
+    unsigned value = 0;
+    for (const char c : s) {
+        if (c == '.') {
+            out[part++] = static_cast<unsigned char>(value);
+            value = 0;
+        } else {
+            value = value * 10 + static_cast<unsigned>(c - '0');
+        }
+    }
+    out[part] = static_cast<unsigned char>(value);
+    return out;
+}
+
 ip_octets parse_ip(std::string_view s) noexcept {
     ip_octets out;
     const bool bracketed = s.size() >= 2 && s.front() == '[' && s.back() == ']';
@@ -275,22 +293,27 @@ ip_octets parse_ip(std::string_view s) noexcept {
         std::array<char, 64> text{};
         if (s.size() >= text.size()) return out;
         std::memcpy(text.data(), s.data(), s.size());
+        // An IPv4 tail may have leading zeros ("::ffff:010.0.0.1"), as valid_ipv4 allows and
+        // inet_pton refuses: it is written again without them (never longer than it was).
+        if (s.find('.') != std::string_view::npos) {
+            std::size_t at = s.rfind(':') + 1;
+            const auto quad = ipv4_octets(s.substr(at));
+            for (std::size_t k = 0; k < quad.size(); ++k) {
+                if (k != 0) text[at++] = '.';
+                const unsigned v = quad[k];
+                if (v >= 100) text[at++] = static_cast<char>('0' + v / 100);
+                if (v >= 10) text[at++] = static_cast<char>('0' + v / 10 % 10);
+                text[at++] = static_cast<char>('0' + v % 10);
+            }
+            text[at] = '\0';
+        }
         if (inet_pton(AF_INET6, text.data(), out.bytes.data()) != 1) return out;
         out.family = AF_INET6;
         return out;
     }
     // valid_ipv4 allows leading zeros ("010"), which inet_pton refuses: decode by hand.
-    std::size_t part = 0;
-    unsigned value = 0;
-    for (const char c : s) {
-        if (c == '.') {
-            out.bytes[part++] = static_cast<unsigned char>(value);
-            value = 0;
-        } else {
-            value = value * 10 + static_cast<unsigned>(c - '0');
-        }
-    }
-    out.bytes[part] = static_cast<unsigned char>(value);
+    const auto quad = ipv4_octets(s);
+    std::copy(quad.begin(), quad.end(), out.bytes.begin());
     out.family = AF_INET;
     return out;
 }
@@ -413,6 +436,21 @@ const param_entry* find_entry(const std::vector<param_entry>& v, std::string_vie
     return nullptr;
 }
 
+// Whether `name` has the same values, in the same order, in both lists. A parameter written
+// twice (RFC 3261 §25.1 does not forbid it) compares as the list of its values, so that every
+// URI is equivalent to itself.
+bool same_entries(const std::vector<param_entry>& a, const std::vector<param_entry>& b, std::string_view name) {
+    const auto named = [name](const param_entry& e) { return e.name == name; };
+    auto x = std::find_if(a.begin(), a.end(), named);
+    auto y = std::find_if(b.begin(), b.end(), named);
+    while (x != a.end() && y != b.end()) {
+        if (!(*x == *y)) return false;
+        x = std::find_if(std::next(x), a.end(), named);
+        y = std::find_if(std::next(y), b.end(), named);
+    }
+    return x == a.end() && y == b.end();
+}
+
 }  // namespace
 
 bool equivalent(const uri& a, const uri& b) {
@@ -438,14 +476,10 @@ bool equivalent(const uri& a, const uri& b) {
     // These must match when present in either URI; any other parameter only when present
     // in both.
     for (std::string_view name : {"user", "ttl", "method", "maddr", "transport"}) {
-        const param_entry* x = find_entry(pa, name);
-        const param_entry* y = find_entry(pb, name);
-        if ((x == nullptr) != (y == nullptr)) return false;
-        if (x != nullptr && !(*x == *y)) return false;
+        if (!same_entries(pa, pb, name)) return false;
     }
     for (const auto& x : pa) {
-        const param_entry* y = find_entry(pb, x.name);
-        if (y != nullptr && !(x == *y)) return false;
+        if (find_entry(pb, x.name) != nullptr && !same_entries(pa, pb, x.name)) return false;
     }
 
     // Header components are never ignored; their order does not matter.

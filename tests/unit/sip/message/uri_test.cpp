@@ -228,6 +228,29 @@ TEST(UriEquivalence, MoreCases) {
     EXPECT_FALSE(eq("tel:+1234", "sip:+1234@h"));
 }
 
+// Found by fuzz/uri_fuzz: a parameter written twice made a URI not equivalent to itself (the
+// second value was compared with the other URI's first).
+TEST(UriEquivalence, ParameterWrittenTwiceComparesAsItsListOfValues) {
+    EXPECT_TRUE(eq("SIP:ALICE@AtLanTa6CoM;TranspArt=Ta6CoM;TranspArt=uudp",
+                   "SIP:ALICE@AtLanTa6CoM;TranspArt=Ta6CoM;TranspArt=uudp"));
+    EXPECT_TRUE(eq("sip:h;x=1;x=2", "sip:h;X=1;x=2"));
+    EXPECT_FALSE(eq("sip:h;x=1;x=2", "sip:h;x=2;x=1"));
+    EXPECT_FALSE(eq("sip:h;x=1;x=2", "sip:h;x=1"));
+    EXPECT_FALSE(eq("sip:h;transport=tcp;transport=udp", "sip:h;transport=tcp"));
+    EXPECT_TRUE(eq("sip:h;x=1;x=2", "sip:h;y=3"));
+}
+
+// Found by fuzz/uri_fuzz: an IPv6 reference whose IPv4 tail has a leading zero (RFC 3261's
+// IPv4address allows 1*3DIGIT) parsed, but was not the same address as itself: inet_pton
+// refuses leading zeros.
+TEST(UriEquivalence, Ipv6ReferenceWithLeadingZerosInItsIpv4Tail) {
+    EXPECT_TRUE(eq("sip:[::ffff:096.0.2.1]", "sip:[::ffff:096.0.2.1]"));
+    EXPECT_TRUE(eq("sip:[::ffff:096.0.2.1]", "sip:[::FFFF:96.0.2.001]"));
+    EXPECT_FALSE(eq("sip:[::ffff:096.0.2.1]", "sip:[::ffff:96.0.2.10]"));
+    EXPECT_TRUE(same_ip_address("[::ffff:010.000.000.001]", "::ffff:10.0.0.1"));
+    EXPECT_FALSE(same_ip_address("[::ffff:010.0.0.1]", "10.0.0.1"));
+}
+
 TEST(uri, escape_user_keeps_what_a_user_part_allows_and_escapes_the_rest) {
     EXPECT_EQ(escape_user("+4930123456"), "+4930123456");
     EXPECT_EQ(escape_user("*21#"), "*21%23");

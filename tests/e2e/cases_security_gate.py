@@ -14,27 +14,10 @@ import urllib.request
 
 _TOKEN = "e2e-gate-token-0123456789"
 
-# Debian's sipvicious 0.3.3 does not hand -b (bind address) on to its scanner class, so its
-# packets leave from 127.0.0.1, the PBX's address. Run the tool with every socket bound to the
-# attacker's address instead, which is what -b promises.
-_FROM_ADDRESS = """
-import os, runpy, socket, sys
-source, tool = sys.argv[1], os.path.realpath(sys.argv[2])
-sys.path.insert(0, os.path.dirname(tool))  # where the package sits, as when the script runs itself
-_bind = socket.socket.bind
-socket.socket.bind = lambda self, address: _bind(self, (source, address[1]))
-sys.argv = [tool] + sys.argv[3:]
-runpy.run_path(tool, run_name="__main__")
-"""
-
-
 def _sipvicious(tool: str, source: str, args: list[str]) -> list[str]:
     """The command line running sipvicious' `tool` (svcrack, svmap...) from `source`."""
-    path = shutil.which(tool)
-    check(path is not None, f"{tool} is not installed (Debian package sipvicious)")
-    with open(path) as f:
-        interpreter = f.readline()[2:].strip()  # its #! line: the Python the package is installed for
-    return [interpreter, "-c", _FROM_ADDRESS, source, path, *args]
+    check(shutil.which(tool) is not None, f"{tool} is not installed (Debian package sipvicious)")
+    return harness.sipvicious_command(tool, source, args)
 
 
 def _api(http: int, method: str, path: str, body=None) -> tuple[int, dict | None]:

@@ -477,3 +477,28 @@ upstream:
 log:
   level: info
 {extra}"""
+
+
+# ---------------------------------------------------------------------- sipvicious
+# Debian's sipvicious 0.3.3 does not hand -b (bind address) on to its scanner class, so its
+# packets leave from 127.0.0.1, the PBX's address. Run the tool with every socket bound to the
+# attacker's address instead, which is what -b promises.
+_FROM_ADDRESS = """
+import os, runpy, socket, sys
+source, tool = sys.argv[1], os.path.realpath(sys.argv[2])
+sys.path.insert(0, os.path.dirname(tool))  # where the package sits, as when the script runs itself
+_bind = socket.socket.bind
+socket.socket.bind = lambda self, address: _bind(self, (source, address[1]))
+sys.argv = [tool] + sys.argv[3:]
+runpy.run_path(tool, run_name="__main__")
+"""
+
+
+def sipvicious_command(tool: str, source: str, args: list[str]) -> list[str]:
+    """The command line running sipvicious' `tool` (svcrack, svmap...) with its packets from `source`."""
+    path = shutil.which(tool)
+    if path is None:
+        raise HarnessError(f"{tool} is not installed (Debian package sipvicious): deploy/install-deps.sh")
+    with open(path) as f:
+        interpreter = f.readline()[2:].strip()  # its #! line: the Python the package is installed for
+    return [interpreter, "-c", _FROM_ADDRESS, source, path, *args]

@@ -164,7 +164,7 @@ public:
           registry_(metrics::make_registry()),
           metrics_(*registry_, cfg_.downstream.realm, trunk_names(cfg_), pbx_names(cfg_)),
           tls_metrics_(*registry_),
-          auth_(cfg_.downstream),
+          auth_(cfg_.downstream, cfg_.security.allow_rfc2069),
           timers_(io_),
           transport_(io_, transport_options(cfg_)),
           core_(cfg_, transport_, timers_, metrics_, auth_),
@@ -431,6 +431,7 @@ private:
         t.t2 = c.sip.t2;
         t.t4 = c.sip.t4;
         t.max_message_size = c.sip.max_message_size;
+        t.server_header = c.security.server_header;
         return t;
     }
 

@@ -65,8 +65,8 @@ def _ack_for(response: str, sock: harness.RawUdp, sip: int, n: int) -> str:
 
 def case_auth_stateless_challenge(binary: Path):
     """One spoofed INVITE draws exactly one 407 (it drew 11 over 32 s with an INVITE server transaction),
-    no transaction is held for it, its ACK is absorbed, a retransmission is challenged again; bytes out
-    per byte in measured for a plain INVITE and for one with 60 KB in From (copied into the answer)."""
+    no transaction is held for it (nor for a REGISTER's 401), its ACK is absorbed, a retransmission is
+    challenged again; bytes out per byte in measured for a plain INVITE and for one with 60 KB in From (copied into the answer)."""
     sip, http, trunk_port, _ = ports()
     figures = []
     with Session(binary) as s:
@@ -96,11 +96,18 @@ def case_auth_stateless_challenge(binary: Path):
                       f"{what}: the retransmitted INVITE drew {[start_line(m) for m in again]}")
                 nonces = {digest_params(header_values(m, "proxy-authenticate")[0])["nonce"] for m in got + again}
                 check(len(nonces) == 2, f"{what}: the second challenge repeated the first's nonce")
+            # A REGISTER's 401 is stateless too: no Timer J holding 32 s of state for it.
+            attacker.send(_request("REGISTER", attacker, sip, "pbxuser", 9), (HOST, sip))
+            got = _drain(attacker, 1.0)
+            check(len(got) == 1 and start_line(got[0]).startswith("SIP/2.0 401"),
+                  f"REGISTER: expected one 401, got {[start_line(m) for m in got]}")
+            held = metric(scrape(http), "b2bua_sip_transactions", kind="server")
+            check(held == 0, f"REGISTER: {held:.0f} server transactions held after its stateless 401")
         text = scrape(http)
         challenges = metric(text, "b2bua_auth_challenges_total", direction="downstream")
-        check(challenges == 4, f"b2bua_auth_challenges_total = {challenges:.0f}, expected 4")
+        check(challenges == 5, f"b2bua_auth_challenges_total = {challenges:.0f}, expected 5")
     print("auth_stateless_challenge: one 407 per INVITE (no retransmission over 4 s, 0 server transactions, "
-          "ACK absorbed, retransmission challenged afresh); " + "; ".join(figures))
+          "ACK absorbed, retransmission challenged afresh), one 401 per REGISTER (0 held); " + "; ".join(figures))
 
 
 def _shape(response: str) -> tuple:

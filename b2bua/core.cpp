@@ -87,6 +87,7 @@ public:
     explicit ingress_entry(core& c) : core_(c) {}
     void on_request(sip::transaction_id txn, sip::message&& request, const sip::flow& f) override {
         core_.on_request_out_of_dialog(txn, std::move(request), f);
+        core_.expire_failure_lines();  // the request may have been a failure whose line waits
     }
 
 private:
@@ -210,16 +211,19 @@ void core::start() {
     prober_->start();
     registrations_->start();
     pbx_registrar_.start();
-    expire_failure_lines();
 }
 
-// Once an interval: the summary line of each source whose failure lines were held back and
-// which went quiet since (a source still failing gets its summary with its next failure).
+// Arms the expiry of the failure lines: once an interval while failures are tracked, the summary
+// line of each source whose lines were held back and which went quiet since (a source still
+// failing gets its summary with its next failure). No failures tracked, no timer.
 void core::expire_failure_lines() {
-    for (const auto& s : failure_lines_.expire(wall_now())) log_->warn("{}", to_string(s));
+    if (failure_lines_timer_ != 0 || failure_lines_.size() == 0) return;
     failure_lines_timer_ = timers_.schedule(
-        std::chrono::duration_cast<sip::timer_service::duration>(cfg_.security.failure_log_interval),
-        [this] { expire_failure_lines(); });
+        std::chrono::duration_cast<sip::timer_service::duration>(cfg_.security.failure_log_interval), [this] {
+            failure_lines_timer_ = 0;
+            for (const auto& s : failure_lines_.expire(wall_now())) log_->warn("{}", to_string(s));
+            expire_failure_lines();
+        });
 }
 
 void core::aim(const outbound_attempt& a, dialog::dialog_state& d) const {

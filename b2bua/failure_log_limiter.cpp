@@ -61,7 +61,9 @@ std::vector<failure_log_limiter::summary> failure_log_limiter::expire(clock::tim
             ++it;
         }
     }
-    if (others_.active && (now - others_.start >= options_.interval || now < others_.start)) {
+    // The shared window ends with the last tracked source at the latest (it opens only while
+    // the table is full), so that an empty table means nothing is left to summarise.
+    if (others_.active && (sources_.empty() || now - others_.start >= options_.interval || now < others_.start)) {
         if (auto s = close(others_, std::string())) out.push_back(std::move(*s));
     }
     return out;

@@ -14,13 +14,14 @@ constexpr std::array all_values{
     failure::unsupported_algorithm, failure::malformed_credentials, failure::rejected,
     failure::no_credentials,        failure::challenge_loop,        failure::replayed_nonce,
     failure::challenge_unanswered,  failure::forbidden,             failure::source_not_allowed,
+    failure::qop_missing,
 };
 
 constexpr std::array downstream_values{
     failure::unknown_user,          failure::wrong_password,        failure::stale_nonce,
     failure::invalid_nonce,         failure::realm_mismatch,        failure::uri_mismatch,
     failure::unsupported_algorithm, failure::malformed_credentials, failure::replayed_nonce,
-    failure::challenge_unanswered,  failure::source_not_allowed,
+    failure::challenge_unanswered,  failure::source_not_allowed,    failure::qop_missing,
 };
 
 constexpr std::array upstream_values{
@@ -86,6 +87,8 @@ std::string_view to_string(failure f) noexcept {
             return "forbidden";
         case failure::source_not_allowed:
             return "source_not_allowed";
+        case failure::qop_missing:
+            return "qop_missing";
     }
     return "unknown";
 }
@@ -142,6 +145,10 @@ std::string_view hint(failure f) noexcept {
         case failure::source_not_allowed:
             return "The request came from an address outside downstream.allowed_sources (and is "
                    "no trunk's address); add the PBX's address or network there, or check for a scan.";
+        case failure::qop_missing:
+            return "The PBX answered our qop=auth challenge in the old RFC 2069 form (no qop, cnonce or nc), "
+                   "which has no replay protection; update the PBX, or set security.allow_rfc2069: true "
+                   "for old devices.";
     }
     return "Unknown authentication failure.";
 }

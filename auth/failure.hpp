@@ -34,10 +34,11 @@ enum class failure : std::uint8_t {
     challenge_unanswered,  ///< downstream: a source left several challenges unanswered
     forbidden,             ///< upstream: the trunk answered 403 to our credentials
     source_not_allowed,    ///< downstream: the source is outside downstream.allowed_sources
+    qop_missing,           ///< downstream: an RFC 2069 answer (no qop) to our qop=auth challenge
 };
 
 /// One more than the highest value, so `std::array<T, failure_count>` can be indexed by failure.
-inline constexpr std::size_t failure_count = static_cast<std::size_t>(failure::source_not_allowed) + 1;
+inline constexpr std::size_t failure_count = static_cast<std::size_t>(failure::qop_missing) + 1;
 
 /// Stable snake_case name, e.g. "wrong_password". Never empty for a declared value.
 std::string_view to_string(failure f) noexcept;

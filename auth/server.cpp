@@ -237,6 +237,14 @@ verify_result digest_server::verify(std::span<const std::string_view> credential
     if (c.qop && !iequals(*c.qop, "auth"))
         return failed(failure::unsupported_algorithm,
                       "qop " + quote(*c.qop) + " is not supported (offered qop=auth)", alg);
+    // We always offer qop=auth (RFC 7616 §3.3: the client MUST then use it). The RFC 2069 form
+    // answers without it, so it carries no nc and a captured answer is stopped only by the
+    // nonce's single use: refused before any hashing unless the operator allows old devices.
+    if (!c.qop && !config_.allow_rfc2069)
+        return failed(failure::qop_missing,
+                      "answer without qop (RFC 2069) to a qop=auth challenge from user " +
+                          detail::printable(c.username),
+                      alg);
 
     // 4. Nonce signature and opaque: anything we did not issue is invalid.
     if (nonce.status == nonce_status::invalid)

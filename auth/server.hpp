@@ -45,6 +45,11 @@ struct server_config {
     nonce_options nonce;
     /// The opaque value sent in every challenge. Empty = 16 random bytes (hex) per server.
     std::string opaque;
+    /// Accept an answer without qop (RFC 2069 form: no cnonce, no nc) to our qop=auth
+    /// challenge. Off, such an answer fails with qop_missing: without nc the nonce is single-use
+    /// only, and RFC 7616 §3.3 makes qop mandatory for clients (RFC 2617 §3.2.2 already said a
+    /// client MUST answer with one of the offered qops).
+    bool allow_rfc2069 = false;
 };
 
 /// Outcome class of digest_server::verify.
@@ -122,7 +127,8 @@ class digest_server {
     /// @param request_uri the Request-URI as written in the request line.
     /// @param source the address the request came from (not the port).
     /// Checks, in this order: syntax and required parameters (malformed_credentials), realm
-    /// (realm_mismatch), algorithm and qop offered to `source` (unsupported_algorithm), nonce
+    /// (realm_mismatch), algorithm and qop offered to `source` (unsupported_algorithm; no qop at
+    /// all: qop_missing unless allow_rfc2069), nonce
     /// signature and opaque (invalid_nonce), user (unknown_user; unsupported_algorithm when the
     /// user has no password or HA1 for the algorithm), uri (uri_mismatch), response
     /// (wrong_password); then, the digest being right: nonce from another address

@@ -168,7 +168,7 @@ public:
           registry_(metrics::make_registry()),
           metrics_(*registry_, cfg_.downstream.realm, trunk_names(cfg_), pbx_names(cfg_)),
           tls_metrics_(*registry_),
-          auth_(cfg_.downstream),
+          auth_(cfg_.downstream, cfg_.security.allow_rfc2069),
           timers_(io_),
           transport_(io_, transport_options(cfg_)),
           core_(cfg_, transport_, timers_, metrics_, auth_),
@@ -462,6 +462,7 @@ private:
         t.always_admit = [emergency = c.security.emergency_numbers](const sip::message& m) {
             return m.method() == sip::method::invite && is_emergency(sip::unescape(m.request_uri().user), emergency);
         };
+        t.server_header = c.security.server_header;
         return t;
     }
 

@@ -121,6 +121,11 @@ std::string downstream_hint(const auth_failure_entry& e) {
                    or_unknown(address_of(r), "an unknown address") +
                    ", which is outside downstream.allowed_sources and no trunk's address: add it there if it is "
                    "a PBX of ours, otherwise it is probably a scan";
+        case auth::failure::qop_missing:
+            return downstream_who(r) +
+                   " answered our qop=auth challenge without qop (RFC 2069), which cannot be protected against "
+                   "replay: update the PBX, or set security.allow_rfc2069: true if it is an old device that "
+                   "cannot do better";
         case auth::failure::rejected:
         case auth::failure::no_credentials:
         case auth::failure::challenge_loop:

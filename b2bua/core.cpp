@@ -2,6 +2,7 @@
 #include "b2bua/core.hpp"
 
 #include "b2bua/auth_failure_facts.hpp"
+#include "b2bua/detail/log_text.hpp"
 #include "b2bua/detail/sip_helpers.hpp"
 
 #include "dialog/dialog.hpp"
@@ -87,6 +88,7 @@ public:
     explicit ingress_entry(core& c) : core_(c) {}
     void on_request(sip::transaction_id txn, sip::message&& request, const sip::flow& f) override {
         core_.on_request_out_of_dialog(txn, std::move(request), f);
+        core_.expire_failure_lines();  // the request may have been a failure whose line waits
     }
 
 private:
@@ -116,6 +118,11 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
       metrics_(metrics),
       log_(core_logger()),
       auth_failures_(cfg.admin.failures_kept),
+      failure_lines_([&cfg] {
+          failure_log_limiter::options o;
+          o.interval = cfg.security.failure_log_interval;
+          return o;
+      }()),
       auth_events_(std::make_unique<auth_events>(*this)),
       ingress_entry_(std::make_unique<ingress_entry>(*this)),
       routes_(cfg.routes),
@@ -127,7 +134,7 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
           for (const auto& t : cfg.upstream.trunks) policies.push_back(t.selection);
           return policies;
       }()),
-      pbx_registrar_(cfg.downstream, auth, metrics, auth_failures_, timers,
+      pbx_registrar_(cfg.downstream, auth, metrics, auth_failures_, failure_lines_, timers,
                      [this](const sip::flow& to, std::string_view bytes) {
                          if (txm_ != nullptr) (void)txm_->send_stateless(to, bytes);
                      },
@@ -154,7 +161,7 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
     // Overload admission before identification: a late loop spends nothing on hashing.
     stages_.push_back(std::make_unique<overload_stage>(overload_, cfg_.overload.retry_after, metrics_));
     stages_.push_back(std::make_unique<identification_stage>(
-        sources_, auth, metrics_, auth_failures_, [this] { return wall_now(); }, log_,
+        sources_, auth, metrics_, auth_failures_, failure_lines_, [this] { return wall_now(); }, log_,
         [this](std::string_view user) -> std::optional<std::size_t> {
             return registrations_ ? registrations_->trunk_of_contact(user) : std::nullopt;
         }));
@@ -205,6 +212,7 @@ core::~core() {
     }
     for (auto& [id, a] : abandoned_) timers_.cancel(a.timer);
     timers_.cancel(drain_.timer);
+    timers_.cancel(failure_lines_timer_);
 }
 
 void core::attach(sip::transaction_manager& transactions) {
@@ -223,6 +231,19 @@ void core::start() {
     prober_->start();
     registrations_->start();
     pbx_registrar_.start();
+}
+
+// Arms the expiry of the failure lines: once an interval while failures are tracked, the summary
+// line of each source whose lines were held back and which went quiet since (a source still
+// failing gets its summary with its next failure). No failures tracked, no timer.
+void core::expire_failure_lines() {
+    if (failure_lines_timer_ != 0 || failure_lines_.size() == 0) return;
+    failure_lines_timer_ = timers_.schedule(
+        std::chrono::duration_cast<sip::timer_service::duration>(cfg_.security.failure_log_interval), [this] {
+            failure_lines_timer_ = 0;
+            for (const auto& s : failure_lines_.expire(wall_now())) log_->warn("{}", to_string(s));
+            expire_failure_lines();
+        });
 }
 
 void core::aim(const outbound_attempt& a, dialog::dialog_state& d) const {
@@ -269,7 +290,8 @@ void core::on_request_out_of_dialog(sip::transaction_id txn, sip::message&& req,
     if (!to_our_contact && source.what == source_policy::kind::refused) {
         // Scans (OPTIONS first, as sipvicious svmap does) learn nothing from outside the
         // allowed networks either.
-        source_not_allowed(metrics_, auth_failures_, *log_, req, f, cfg_.downstream.realm, wall_now());
+        source_not_allowed(metrics_, auth_failures_, {*log_, failure_lines_}, req, f, cfg_.downstream.realm,
+                           wall_now());
         return respond(txn, req, 403, "Forbidden", tokens_.tag());
     }
     if (registration) return on_register(txn, std::move(req), f, source);
@@ -329,24 +351,24 @@ void core::on_initial_invite(sip::transaction_id txn, sip::message&& invite, con
             if (!registered) {
                 // RFC 3261 §21.4.18: the callee is known but cannot be reached right now.
                 metrics_.call_setup(r.direction, *r.source_trunk, call_result::not_registered);
-                log_->info("call refused: {:?} from trunk {} is for PBX account {:?}, which is not registered",
-                           r.dialled, trunks_[*r.source_trunk]->name, user);
+                log_->info("call refused: {} from trunk {} is for PBX account {:?}, which is not registered",
+                           detail::clip(r.dialled), trunks_[*r.source_trunk]->name, user);
                 return respond(txn, invite, 480, "Temporarily Unavailable", r.reject_tag);
             }
         }
     }
     call& c = create_call(r, std::move(invite), tokens_.tag());
     if (inbound) {
-        log_->info("call {} start: {} (trunk {}) {:?} -> {:?} to pbx {}", c.id.value, f.remote.to_string(),
-                   trunks_[*r.source_trunk]->name, caller, r.dialled, peer_of(peer)->name);
+        log_->info("call {} start: {} (trunk {}) {} -> {} to pbx {}", c.id.value, f.remote.to_string(),
+                   trunks_[*r.source_trunk]->name, detail::clip(caller), detail::clip(r.dialled), peer_of(peer)->name);
     } else {
         c.plan.trunks = std::move(r.trunks);
         c.plan.position = r.trunk_position;
         c.plan.number = std::move(r.number);
         c.plan.caller = caller;
         c.plan.display = display;
-        log_->info("call {} start: {} {:?} -> {:?} via trunk {}", c.id.value, f.remote.to_string(), caller,
-                   r.dialled, trunks_[peer]->name);
+        log_->info("call {} start: {} {} -> {} via trunk {}", c.id.value, f.remote.to_string(),
+                   detail::clip(caller), detail::clip(r.dialled), trunks_[peer]->name);
     }
 
     c.timer = timers_.schedule(std::chrono::duration_cast<sip::timer_service::duration>(cfg_.calls.max_ringing),
@@ -403,7 +425,15 @@ void core::respond(sip::transaction_id txn, const sip::message& req, int status,
                    std::string_view to_tag, const header_list& extra) {
     sip::message_writer w = sip::response_writer(req, status, reason, to_tag);
     for (const auto& [name, value] : extra) w.header(name, value);
-    if (auto ec = txm_->respond(txn, status, std::move(w).finish())) {
+    // Our challenges (the only 401/407 answered here: the trunks' are the request sender's) go
+    // out statelessly, like Kamailio's sl_send_reply: the source of an unauthenticated request
+    // may be forged, and a challenge held in a transaction would be sent to that address again
+    // and again for 32 s (Timer G/H). A lost challenge is recovered by the client's own
+    // retransmission, challenged afresh; the ACK for it is a stray the dialog layer drops.
+    const bool challenge = status == 401 || status == 407;
+    auto bytes = std::move(w).finish();
+    if (auto ec = challenge ? txm_->respond_stateless(txn, status, std::move(bytes))
+                            : txm_->respond(txn, status, std::move(bytes))) {
         log_->debug("response {} not sent: {}", status, ec.message());
     }
 }

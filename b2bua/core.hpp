@@ -2,6 +2,7 @@
 #pragma once
 
 #include "b2bua/auth_failure_log.hpp"
+#include "b2bua/failure_log_limiter.hpp"
 #include "b2bua/b2bua_metrics.hpp"
 #include "b2bua/call.hpp"
 #include "b2bua/call_limits.hpp"
@@ -331,6 +332,7 @@ private:
     /// counted as `result`), BYE on both legs once answered.
     void end_by_us(call& c, std::string_view reason, int status, std::string_view phrase, call_result result);
     call* find_by_inbound(std::string_view call_id, std::string_view from_tag);
+    void expire_failure_lines();
 
     const config& cfg_;
     downstream_auth& auth_;
@@ -340,6 +342,10 @@ private:
     b2bua_metrics& metrics_;
     std::shared_ptr<spdlog::logger> log_;
     auth_failure_log auth_failures_;  ///< before the parts that record into it
+    /// Which downstream auth-failure lines are logged (security.failure_log_interval); before
+    /// the parts that log through it.
+    failure_log_limiter failure_lines_;
+    sip::timer_service::timer_id failure_lines_timer_ = 0;
     sip::transaction_manager* txm_ = nullptr;
     source_gate* gate_ = nullptr;
     dialog::dialog_manager dialogs_;

@@ -24,9 +24,10 @@ std::vector<auth::algorithm> to_algorithms(const std::vector<std::string>& names
     return out;
 }
 
-auth::server_config make_server_config(const config::downstream_section& cfg) {
+auth::server_config make_server_config(const config::downstream_section& cfg, bool allow_rfc2069) {
     auth::server_config out;
     out.realm = cfg.realm;
+    out.allow_rfc2069 = allow_rfc2069;
     out.algorithms = to_algorithms(cfg.algorithms, "downstream.algorithms");
     for (std::size_t i = 0; i < cfg.algorithms_for.size(); ++i) {
         const auto& rule = cfg.algorithms_for[i];
@@ -53,8 +54,8 @@ std::string join(const std::vector<auth::algorithm>& algs) {
 
 class downstream_auth::impl {
 public:
-    explicit impl(const config::downstream_section& cfg)
-        : server_(make_server_config(cfg), store_), challenge_status_(cfg.challenge_status) {
+    impl(const config::downstream_section& cfg, bool allow_rfc2069)
+        : server_(make_server_config(cfg, allow_rfc2069), store_), challenge_status_(cfg.challenge_status) {
         set_users(cfg.users);
     }
 
@@ -185,7 +186,8 @@ public:
     auth::unanswered_challenges unanswered_{unanswered_options_};
 };
 
-downstream_auth::downstream_auth(const config::downstream_section& cfg) : impl_(std::make_unique<impl>(cfg)) {}
+downstream_auth::downstream_auth(const config::downstream_section& cfg, bool allow_rfc2069)
+    : impl_(std::make_unique<impl>(cfg, allow_rfc2069)) {}
 
 downstream_auth::~downstream_auth() = default;
 

@@ -52,7 +52,8 @@ struct auth_decision {
 /// None: the event loop's thread.
 class downstream_auth {
 public:
-    explicit downstream_auth(const config::downstream_section& cfg);
+    /// `allow_rfc2069`: security.allow_rfc2069 (answers without qop accepted; else qop_missing).
+    explicit downstream_auth(const config::downstream_section& cfg, bool allow_rfc2069 = false);
     ~downstream_auth();
     downstream_auth(const downstream_auth&) = delete;
     downstream_auth& operator=(const downstream_auth&) = delete;

@@ -1,6 +1,7 @@
 // The ingress stages: each decides one thing about a new INVITE and refuses it with the right answer.
 #include "b2bua/ingress.hpp"
 
+#include "b2bua/detail/log_text.hpp"
 #include "b2bua/detail/sip_helpers.hpp"
 
 #include "sip/message/text.hpp"
@@ -83,13 +84,15 @@ stage_result identification_stage::run(ingress_request& r, ingress_responder& re
             r.direction = call_direction::inbound;
             return stage_result::proceed;
         case source_policy::kind::refused:
-            source_not_allowed(metrics_, failures_, *log_, r.invite, r.flow, auth_.realm(), wall_now_());
+            source_not_allowed(metrics_, failures_, {*log_, failure_lines_}, r.invite, r.flow, auth_.realm(),
+                               wall_now_());
             responder.refuse(r, 403, "Forbidden");
             return stage_result::stop;
         case source_policy::kind::pbx:
             break;
     }
-    const auto decision = authenticate_pbx(auth_, metrics_, failures_, *log_, r.invite, r.flow, wall_now_());
+    const auto decision =
+        authenticate_pbx(auth_, metrics_, failures_, {*log_, failure_lines_}, r.invite, r.flow, wall_now_());
     if (decision.action == auth_decision::kind::accept) {
         r.user = decision.username;
         return stage_result::proceed;
@@ -114,30 +117,44 @@ auth_failure_record downstream_record(const sip::message& request, const sip::fl
     return rec;
 }
 
+// Whether this failure gets its line (and first the summary of the source's last interval).
+bool admit_line(failure_lines& lines, const sip::flow& flow, auth::failure reason,
+                std::chrono::system_clock::time_point now) {
+    const auto verdict = lines.limiter.on_failure(flow.remote.address, auth::to_string(reason), now);
+    if (verdict.previous) lines.log.warn("{}", to_string(*verdict.previous));
+    return verdict.log;
+}
+
 }  // namespace
 
-void source_not_allowed(b2bua_metrics& metrics, auth_failure_log& failures, spdlog::logger& log,
+void source_not_allowed(b2bua_metrics& metrics, auth_failure_log& failures, failure_lines lines,
                         const sip::message& request, const sip::flow& flow, std::string_view our_realm,
                         std::chrono::system_clock::time_point now) {
     metrics.auth_failure_downstream(auth::failure::source_not_allowed);
-    log.info("auth failure downstream: reason=source_not_allowed source={} method={} call-id={:?}: not in "
-             "downstream.allowed_sources",
-             flow.remote.to_string(), request.method_text(), request.call_id());
+    if (admit_line(lines, flow, auth::failure::source_not_allowed, now)) {
+        lines.log.info("auth failure downstream: reason=source_not_allowed source={} method={} call-id={}: not in "
+                       "downstream.allowed_sources",
+                       flow.remote.to_string(), detail::clip(request.method_text()), detail::clip(request.call_id()));
+    }
     auto rec = downstream_record(request, flow, our_realm, auth::failure::source_not_allowed, now);
     rec.status = 403;
     failures.record(std::move(rec));
 }
 
 auth_decision authenticate_pbx(downstream_auth& auth, b2bua_metrics& metrics, auth_failure_log& failures,
-                               spdlog::logger& log, const sip::message& request, const sip::flow& flow,
+                               failure_lines lines, const sip::message& request, const sip::flow& flow,
                                std::chrono::system_clock::time_point now) {
     auto decision = auth.check(request, flow.remote, now);
     if (decision.failure) {
         metrics.auth_failure_downstream(*decision.failure);
-        // {:?} quotes and escapes: user names and numbers are the peer's text, not ours.
-        log.info("auth failure downstream: reason={} user={:?} source={} method={} call-id={:?}: {}",
-                 auth::to_string(*decision.failure), decision.username, flow.remote.to_string(), request.method_text(),
-                 request.call_id(), decision.detail);
+        // Quoted, escaped and cut: user names and Call-IDs are the peer's text, of the peer's size.
+        // The detail is ours, with the peer's values in it cut already (auth::detail::printable).
+        if (admit_line(lines, flow, *decision.failure, now)) {
+            lines.log.info("auth failure downstream: reason={} user={} source={} method={} call-id={}: {}",
+                           auth::to_string(*decision.failure), detail::clip(decision.username),
+                           flow.remote.to_string(), detail::clip(request.method_text()),
+                           detail::clip(request.call_id()), decision.detail);
+        }
         auto rec = downstream_record(request, flow, auth.realm(), *decision.failure, now);
         rec.username = decision.username;
         rec.realm = decision.realm_seen;
@@ -179,8 +196,8 @@ stage_result routing_stage::run(ingress_request& r, ingress_responder& responder
     const auto& dialled_uri = r.to_registered_contact ? r.invite.to().uri : r.invite.request_uri();
     if (dialled_uri.user.empty()) {
         metrics_.call_setup(r.direction, counted_trunk, call_result::no_route);
-        log_->info("call refused: no number in the {} {:?} from {}",
-                   r.to_registered_contact ? "To URI" : "Request-URI", dialled_uri.text, r.flow.remote.to_string());
+        log_->info("call refused: no number in the {} {} from {}",
+                   r.to_registered_contact ? "To URI" : "Request-URI", detail::clip(dialled_uri.text), r.flow.remote.to_string());
         responder.refuse(r, 404, "Not Found");
         return stage_result::stop;
     }
@@ -191,7 +208,7 @@ stage_result routing_stage::run(ingress_request& r, ingress_responder& responder
         const auto route = inbound_routes_.match(r.dialled);
         if (!route) {
             metrics_.call_setup(r.direction, counted_trunk, call_result::no_route);
-            log_->info("call refused: no inbound route for {:?} from {}", r.dialled, r.flow.remote.to_string());
+            log_->info("call refused: no inbound route for {} from {}", detail::clip(r.dialled), r.flow.remote.to_string());
             responder.refuse(r, 404, "Not Found");
             return stage_result::stop;
         }
@@ -211,7 +228,7 @@ stage_result routing_stage::run(ingress_request& r, ingress_responder& responder
     const routing::route* route = routes_.match(r.dialled);
     if (route == nullptr) {
         metrics_.call_setup(r.direction, counted_trunk, call_result::no_route);
-        log_->info("call refused: no route for {:?} from {}", r.dialled, r.flow.remote.to_string());
+        log_->info("call refused: no route for {} from {}", detail::clip(r.dialled), r.flow.remote.to_string());
         responder.refuse(r, 404, "Not Found");
         return stage_result::stop;
     }
@@ -223,7 +240,7 @@ stage_result routing_stage::run(ingress_request& r, ingress_responder& responder
                                  : std::string(dialled_uri.user);
     if (r.number.empty()) {
         metrics_.call_setup(r.direction, counted_trunk, call_result::no_route);
-        log_->info("call refused: nothing left of {:?} after the route's strip of {}", r.dialled, route->strip);
+        log_->info("call refused: nothing left of {} after the route's strip of {}", detail::clip(r.dialled), route->strip);
         responder.refuse(r, 404, "Not Found");
         return stage_result::stop;
     }
@@ -243,7 +260,7 @@ stage_result trunk_selection_stage::run(ingress_request& r, ingress_responder& r
         for (const auto& [trunk, reason] : choice.skipped) {
             why += (why.empty() ? "" : ", ") + trunks_[trunk]->name + " " + std::string(routing::to_string(reason));
         }
-        log_->warn("call refused: no trunk of the route for {:?} can take it ({})", r.dialled, why);
+        log_->warn("call refused: no trunk of the route for {} can take it ({})", detail::clip(r.dialled), why);
         // §21.5.4: the PBX may retry later, or through another route of its own.
         responder.refuse(r, 503, "Service Unavailable", {{"Retry-After", "5"}});
         return stage_result::stop;
@@ -252,8 +269,8 @@ stage_result trunk_selection_stage::run(ingress_request& r, ingress_responder& r
     r.trunk_index = r.trunks[r.trunk_position];
     for (const auto& [trunk, reason] : choice.skipped) {
         metrics_.trunk_failover(trunk, r.trunk_index, routing::to_string(reason));
-        log_->info("failover: trunk {} skipped ({}), trying trunk {} for {:?}", trunks_[trunk]->name,
-                   routing::to_string(reason), trunks_[r.trunk_index]->name, r.dialled);
+        log_->info("failover: trunk {} skipped ({}), trying trunk {} for {}", trunks_[trunk]->name,
+                   routing::to_string(reason), trunks_[r.trunk_index]->name, detail::clip(r.dialled));
     }
     return stage_result::proceed;
 }

@@ -5,6 +5,7 @@
 #include "b2bua/b2bua_metrics.hpp"
 #include "b2bua/config.hpp"
 #include "b2bua/downstream_auth.hpp"
+#include "b2bua/failure_log_limiter.hpp"
 #include "routing/inbound.hpp"
 #include "routing/route_table.hpp"
 #include "routing/trunk.hpp"
@@ -128,6 +129,15 @@ private:
     std::vector<auth::ip_network> allowed_;
 };
 
+/// Where downstream authentication failures are logged: a line each, but per source only the
+/// first few of each security.failure_log_interval, then one summary line (failure_log_limiter).
+/// Peer fields in the lines are cut (detail::clip): an attacker chooses neither their number
+/// nor their size.
+struct failure_lines {
+    spdlog::logger& log;
+    failure_log_limiter& limiter;
+};
+
 /// Who is calling: a trunk, by the Contact we registered with it (the Request-URI's user part,
 /// from whatever address the provider sends) or by its source address; a PBX, which proves it with digest
 /// authentication (RFC 3261 §22, RFC 7616). Challenges, refusals and failures are counted and
@@ -138,13 +148,14 @@ public:
     using contact_lookup = std::function<std::optional<std::size_t>(std::string_view user)>;
 
     identification_stage(const source_policy& sources, downstream_auth& auth, b2bua_metrics& metrics,
-                         auth_failure_log& failures,
+                         auth_failure_log& failures, failure_log_limiter& line_limiter,
                          std::function<std::chrono::system_clock::time_point()> wall_now,
                          std::shared_ptr<spdlog::logger> log, contact_lookup registered_contact = {})
         : sources_(sources),
           auth_(auth),
           metrics_(metrics),
           failures_(failures),
+          failure_lines_(line_limiter),
           wall_now_(std::move(wall_now)),
           log_(std::move(log)),
           registered_contact_(std::move(registered_contact)) {}
@@ -156,6 +167,7 @@ private:
     downstream_auth& auth_;
     b2bua_metrics& metrics_;
     auth_failure_log& failures_;
+    failure_log_limiter& failure_lines_;
     std::function<std::chrono::system_clock::time_point()> wall_now_;
     std::shared_ptr<spdlog::logger> log_;
     contact_lookup registered_contact_;
@@ -165,10 +177,10 @@ private:
 /// the outcome by reason, and recording failures in `failures`. Not accepted: the caller
 /// answers with the decision's status, reason and `challenge_headers`.
 auth_decision authenticate_pbx(downstream_auth& auth, b2bua_metrics& metrics, auth_failure_log& failures,
-                               spdlog::logger& log, const sip::message& request, const sip::flow& flow,
+                               failure_lines lines, const sip::message& request, const sip::flow& flow,
                                std::chrono::system_clock::time_point now);
 /// A request from outside downstream.allowed_sources, refused with 403: counted, logged, recorded.
-void source_not_allowed(b2bua_metrics& metrics, auth_failure_log& failures, spdlog::logger& log,
+void source_not_allowed(b2bua_metrics& metrics, auth_failure_log& failures, failure_lines lines,
                         const sip::message& request, const sip::flow& flow, std::string_view our_realm,
                         std::chrono::system_clock::time_point now);
 /// The challenge header fields of a `challenge` decision (none for the others).

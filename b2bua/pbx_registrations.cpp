@@ -1,6 +1,7 @@
 // The PBXs' registrations: REGISTER authenticated, bindings kept, destinations for inbound calls.
 #include "b2bua/pbx_registrations.hpp"
 
+#include "b2bua/detail/log_text.hpp"
 #include "dialog/dialog.hpp"
 
 #include <spdlog/spdlog.h>
@@ -9,12 +10,14 @@ namespace b2b::b2bua {
 
 pbx_registrations::pbx_registrations(const config::downstream_section& cfg, downstream_auth& auth,
                                      b2bua_metrics& metrics, auth_failure_log& failures,
-                                     sip::timer_service& timers, raw_sender send,
+                                     failure_log_limiter& line_limiter, sip::timer_service& timers,
+                                     raw_sender send,
                                      std::function<std::chrono::system_clock::time_point()> wall_now,
                                      std::shared_ptr<spdlog::logger> log)
     : auth_(auth),
       metrics_(metrics),
       failures_(failures),
+      failure_lines_(line_limiter),
       timers_(timers),
       wall_now_(std::move(wall_now)),
       log_(std::move(log)),
@@ -30,7 +33,7 @@ void pbx_registrations::bindings_changed() { metrics_.registrations().set_bindin
 void pbx_registrations::on_register(const sip::message& request, const sip::flow& f, const responder& respond) {
     // §10.3 steps 1-5: the PBX proves who it is like for any request; the registrar then checks
     // that the account is the address-of-record's.
-    const auto decision = authenticate_pbx(auth_, metrics_, failures_, *log_, request, f, wall_now_());
+    const auto decision = authenticate_pbx(auth_, metrics_, failures_, {*log_, failure_lines_}, request, f, wall_now_());
     if (decision.action != auth_decision::kind::accept) {
         return respond(decision.status, decision.reason_phrase, challenge_headers(decision));
     }
@@ -40,7 +43,7 @@ void pbx_registrations::on_register(const sip::message& request, const sip::flow
     for (const auto& [name, value] : answer.headers) headers.emplace_back(name, value);
     respond(answer.status, answer.reason, headers);
     if (answer.status >= 300) {
-        log_->info("registrar: REGISTER of {:?} from {} refused: {} {}", decision.username, f.remote.to_string(),
+        log_->info("registrar: REGISTER of {} from {} refused: {} {}", detail::clip(decision.username), f.remote.to_string(),
                    answer.status, answer.reason);
         return;
     }

@@ -52,7 +52,8 @@ public:
     using raw_sender = std::function<void(const sip::flow& to, std::string_view bytes)>;
 
     pbx_registrations(const config::downstream_section& cfg, downstream_auth& auth, b2bua_metrics& metrics,
-                      auth_failure_log& failures, sip::timer_service& timers, raw_sender send,
+                      auth_failure_log& failures, failure_log_limiter& line_limiter, sip::timer_service& timers,
+                      raw_sender send,
                       std::function<std::chrono::system_clock::time_point()> wall_now,
                       std::shared_ptr<spdlog::logger> log);
     ~pbx_registrations();
@@ -83,6 +84,7 @@ private:
     downstream_auth& auth_;
     b2bua_metrics& metrics_;
     auth_failure_log& failures_;
+    failure_log_limiter& failure_lines_;
     sip::timer_service& timers_;
     std::function<std::chrono::system_clock::time_point()> wall_now_;
     binding_sink sink_;

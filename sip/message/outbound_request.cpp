@@ -2,6 +2,7 @@
 #include "sip/message/outbound_request.hpp"
 
 #include "sip/message/text.hpp"
+#include "sip/message/writer.hpp"
 
 namespace b2b::sip {
 
@@ -47,6 +48,10 @@ outbound_request outbound_request::from_message(const message& m) {
         r.routes_.push_back(at(raw));
     }
     return r;
+}
+
+bool outbound_request::add_header_if_absent(std::string_view name, std::string_view value) {
+    return sip::add_header_if_absent(wire_, name, value);
 }
 
 request_builder::request_builder(std::string_view method, std::string_view request_uri, std::size_t reserve)

@@ -46,6 +46,10 @@ class outbound_request {
     std::size_t route_count() const noexcept { return routes_.size(); }
     std::string_view route_line(std::size_t i) const noexcept { return view(routes_[i]); }
 
+    /// Adds a header line after the others unless one of that name is there
+    /// (`add_header_if_absent`); every position recorded lies before it and stays valid.
+    bool add_header_if_absent(std::string_view name, std::string_view value);
+
   private:
     friend class request_builder;
     struct slice {

@@ -459,4 +459,22 @@ std::string_view default_reason(int status) noexcept {
     }
 }
 
+bool add_header_if_absent(std::string& wire, std::string_view name, std::string_view value) {
+    const std::size_t end = wire.find("\r\n\r\n");
+    if (end == std::string::npos || wire.starts_with("\r\n")) return false;  // a CRLF keep-alive is no message
+    // Header lines start after a CRLF; the start line is skipped by starting at the first one.
+    for (std::size_t at = wire.find("\r\n"); at < end; at = wire.find("\r\n", at + 2)) {
+        const std::string_view line = std::string_view(wire).substr(at + 2, end - at);
+        if (line.size() > name.size() && iequals(line.substr(0, name.size()), name) &&
+            (line[name.size()] == ':' || line[name.size()] == ' ' || line[name.size()] == '\t')) {
+            return false;
+        }
+    }
+    std::string field;
+    field.reserve(name.size() + value.size() + 4);
+    field.append(name).append(": ").append(value).append("\r\n");
+    wire.insert(end + 2, field);
+    return true;
+}
+
 }  // namespace b2b::sip

@@ -90,6 +90,13 @@ message_writer response_writer(const message& request, int status, std::string_v
 std::optional<std::string> make_error_response(std::string_view raw_request, int status,
                                                std::string_view reason, std::string_view to_tag);
 
+/// Adds `name: value` as the last header line of the finished message `wire` (just before the
+/// empty line, so nothing before it moves), unless a header of that name (case-insensitive,
+/// long form) is already there. For the product header (Server, User-Agent) the transaction
+/// layer puts in every message it sends, when configured. Returns whether it was added; a
+/// `wire` without an empty line is left alone.
+bool add_header_if_absent(std::string& wire, std::string_view name, std::string_view value);
+
 /// The default reason phrase for a status code ("Not Found" for 404), or "" when unknown.
 std::string_view default_reason(int status) noexcept;
 

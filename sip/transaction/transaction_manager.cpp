@@ -127,6 +127,7 @@ public:
     void on_flow_closed(const flow& f, boost::system::error_code ec);
 
     boost::system::error_code respond(transaction_id txn, int status, std::string bytes);
+    boost::system::error_code respond_stateless(transaction_id txn, int status, std::string bytes);
     void ack_received(transaction_id txn);
     void stop_retransmitting(transaction_id txn);
     std::optional<cancel_match> match_cancel(const message& cancel) const;
@@ -234,6 +235,13 @@ private:
         return std::visit([](const auto& m) { return detail::to_string(m.current()); }, t.machine);
     }
     static bool has_final(const transaction& t) noexcept;
+    // security.server_header, on everything this manager sends (config_.server_header).
+    void name_product(std::string& response) const {
+        if (!config_.server_header.empty()) add_header_if_absent(response, "Server", config_.server_header);
+    }
+    void name_product(outbound_request& request) const {
+        if (!config_.server_header.empty()) request.add_header_if_absent("User-Agent", config_.server_header);
+    }
     void trace(std::string_view direction, const flow& f, std::string_view bytes) const;
 
     transport& transport_;
@@ -295,6 +303,7 @@ void transaction_manager::impl::reject(std::string_view bytes, const flow& f,
     if (may_answer) {
         if (auto response = make_error_response(bytes, status_for(err.code), err.what(),
                                                 tokens_.tag())) {
+            name_product(*response);
             answered = !transport_.send(f, *response);
             if (answered) {
                 trace("send", f, *response);
@@ -483,6 +492,39 @@ boost::system::error_code transaction_manager::impl::respond(transaction_id txn,
     return {};
 }
 
+boost::system::error_code transaction_manager::impl::respond_stateless(transaction_id txn, int status,
+                                                                       std::string bytes) {
+    const auto it = txns_.find(txn);
+    if (it == txns_.end() || it->second.is_client()) {
+        return transaction_errc::unknown_transaction;
+    }
+    if (status < 300 || status > 699) {
+        // A 2xx to an INVITE is retransmitted until ACKed (§13.3.1.4): it needs the state.
+        return transaction_errc::bad_status;
+    }
+    if (has_final(it->second)) {
+        return transaction_errc::final_response_sent;
+    }
+    transaction& t = it->second;
+    const flow path = t.path;
+    const transaction_id id = t.id;
+    // The transaction goes first: whatever the send does, nothing of this request is held.
+    erase(t);
+    name_product(bytes);
+    if (auto ec = transport_.send(path, bytes)) {
+        // Stateless: a lost or unsendable answer is recovered by the client's retransmission.
+        logger_->debug("txn {}: stateless {} to {} not sent: {}", id, status, path.remote.to_string(),
+                       ec.message());
+        return {};
+    }
+    logger_->debug("txn {}: answered {} statelessly, forgotten", id, status);
+    trace("send", path, bytes);
+    if (observer_ != nullptr) {
+        observer_->on_sent_response(status);
+    }
+    return {};
+}
+
 void transaction_manager::impl::respond_now(transaction& t, int status, std::string bytes) {
     if (t.rfc2543 && status >= 200 && t.kind() == txn_kind::server_invite) {
         // An RFC 2543 ACK is matched on the To tag of our final response (§17.2.3). Only such
@@ -491,6 +533,7 @@ void transaction_manager::impl::respond_now(transaction& t, int status, std::str
             t.final_to_tag = r->to().tag;
         }
     }
+    name_product(bytes);
     t.response = std::move(bytes);
     t.response_status = status;
     run(t, event::tu_sends(status));
@@ -541,6 +584,7 @@ boost::system::result<transaction_id> transaction_manager::impl::send_request(
     t.key = key_buf_;
     client_keys_.emplace(t.key, t.id);
     t.request = std::make_unique<outbound_request>(std::move(request));
+    name_product(*t.request);
     t.handler = std::move(handler);
     if (f.reliable()) t.reconnect = std::move(reconnect);
     const transaction_id id = t.id;
@@ -551,6 +595,12 @@ boost::system::result<transaction_id> transaction_manager::impl::send_request(
 
 boost::system::error_code transaction_manager::impl::send_stateless(
     const flow& f, std::string_view bytes, const std::optional<endpoint>& reconnect) {
+    std::string named;
+    if (!config_.server_header.empty()) {
+        named.assign(bytes);
+        add_header_if_absent(named, bytes.starts_with("SIP/") ? "Server" : "User-Agent", config_.server_header);
+        bytes = named;
+    }
     flow path = f;
     auto ec = transport_.send(path, bytes);
     if (ec == boost::system::errc::not_connected && path.reliable() && reconnect) {
@@ -605,6 +655,7 @@ std::optional<transaction_id> transaction_manager::impl::cancel(transaction_id i
     c.key = key_buf_;
     client_keys_.emplace(c.key, c.id);
     c.request = std::make_unique<outbound_request>(detail::make_cancel(*invite.request, reason));
+    name_product(*c.request);
     c.handler = std::move(handler);
     c.deferred = true;
     invite.cancel_id = c.id;
@@ -681,6 +732,9 @@ void transaction_manager::impl::run(transaction& t, event ev, inbound in) {
                 case action_kind::send_ack:
                     if (t.ack.empty() && in.msg != nullptr && in.msg->is_response()) {
                         t.ack = detail::make_ack(*t.request, *in.msg);
+                        if (!config_.server_header.empty()) {
+                            add_header_if_absent(t.ack, "User-Agent", config_.server_header);
+                        }
                     }
                     send_failed |= !transmit(t, a.kind, a.retransmission);
                     break;
@@ -963,6 +1017,11 @@ void transaction_manager::on_flow_closed(const flow& f, boost::system::error_cod
 boost::system::error_code transaction_manager::respond(transaction_id txn, int status,
                                                        std::string bytes) {
     return impl_->respond(txn, status, std::move(bytes));
+}
+
+boost::system::error_code transaction_manager::respond_stateless(transaction_id txn, int status,
+                                                                 std::string bytes) {
+    return impl_->respond_stateless(txn, status, std::move(bytes));
 }
 
 void transaction_manager::ack_received(transaction_id txn) noexcept {

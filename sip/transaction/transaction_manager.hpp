@@ -34,6 +34,10 @@ struct transaction_config {
     std::size_t max_transactions = 0;
     std::chrono::seconds retry_after{5};  ///< of that 503
     std::function<bool(const message&)> always_admit;
+    /// The product named in every message sent: a Server header in responses, User-Agent in
+    /// requests (RFC 3261 §20.35, §20.41: both optional). Empty, none: a scanner learns neither
+    /// product nor version from us (security.server_header). Not added where the message has one.
+    std::string server_header;
 };
 
 /// Identifies a transaction to the transaction user. Ids are never reused; an id whose
@@ -153,6 +157,18 @@ public:
     /// (`transaction_errc`). A send failure is not returned: it reaches the TU as
     /// `on_server_failure(transport_error)` from a timer callback, never from inside this call.
     boost::system::error_code respond(transaction_id txn, int status, std::string bytes);
+
+    /// Answers the request of server transaction `txn` with a final non-2xx response the way a
+    /// stateless server does (RFC 3261 §8.2.7, §16.11; Kamailio's `sl_send_reply`), and forgets
+    /// the transaction at once: no Completed state, no Timer G retransmissions, no Timer H/I/J.
+    /// For requests anyone can send from a forged address (a challenge above all), so that
+    /// each costs no state and draws exactly one response: we are no reflection amplifier.
+    /// With no transaction left, a retransmission of the request reaches the TU again as a new
+    /// request (and is answered again, which is how a lost response is recovered), and the ACK
+    /// for the response matches nothing and goes to `on_ack`, where it is a stray. Over a stream
+    /// whose connection is gone nothing is sent (a stateless answer opens no connection).
+    /// Fails like `respond`, and with `bad_status` for anything but 300-699.
+    boost::system::error_code respond_stateless(transaction_id txn, int status, std::string bytes);
 
     /// The TU matched an ACK for the 2xx of INVITE server transaction `txn`: stop
     /// retransmitting the 2xx. Unknown ids are ignored.

@@ -31,6 +31,7 @@ TEST(failure, names_are_the_documented_snake_case_strings) {
     EXPECT_EQ(to_string(failure::challenge_unanswered), "challenge_unanswered");
     EXPECT_EQ(to_string(failure::forbidden), "forbidden");
     EXPECT_EQ(to_string(failure::source_not_allowed), "source_not_allowed");
+    EXPECT_EQ(to_string(failure::qop_missing), "qop_missing");
 }
 
 TEST(failure, values_are_appended_never_renumbered) {
@@ -42,13 +43,14 @@ TEST(failure, values_are_appended_never_renumbered) {
     EXPECT_EQ(static_cast<int>(failure::challenge_unanswered), 13);
     EXPECT_EQ(static_cast<int>(failure::forbidden), 14);
     EXPECT_EQ(static_cast<int>(failure::source_not_allowed), 15);
-    EXPECT_EQ(failure_count, 16u);
+    EXPECT_EQ(static_cast<int>(failure::qop_missing), 16);
+    EXPECT_EQ(failure_count, 17u);
     for (failure f : all_failures()) EXPECT_LT(static_cast<std::size_t>(f), failure_count);
 }
 
 TEST(failure, enumeration_covers_every_value_once) {
     const auto all = all_failures();
-    EXPECT_EQ(all.size(), 15u);
+    EXPECT_EQ(all.size(), 16u);
     std::set<std::string_view> names;
     for (failure f : all) {
         EXPECT_TRUE(is_snake_case(to_string(f))) << to_string(f);
@@ -60,7 +62,7 @@ TEST(failure, enumeration_covers_every_value_once) {
 TEST(failure, downstream_and_upstream_sets_are_subsets) {
     const auto all = all_failures();
     auto in_all = [&](failure f) { return std::find(all.begin(), all.end(), f) != all.end(); };
-    EXPECT_EQ(downstream_failures().size(), 11u);
+    EXPECT_EQ(downstream_failures().size(), 12u);
     EXPECT_EQ(upstream_failures().size(), 5u);
     for (failure f : downstream_failures()) EXPECT_TRUE(in_all(f));
     for (failure f : upstream_failures()) EXPECT_TRUE(in_all(f));

@@ -267,7 +267,9 @@ TEST_F(digest_server_test, a_wrong_password_is_never_a_replay_and_does_not_burn_
 }
 
 TEST_F(digest_server_test, without_qop_a_nonce_is_single_use) {
-    digest_server server(make_config({algorithm::md5}), store_);
+    server_config config = make_config({algorithm::md5});
+    config.allow_rfc2069 = true;
+    digest_server server(std::move(config), store_);
     digest_credentials c = good(server);
     c.algorithm_token.clear();
     c.qop.reset();
@@ -354,8 +356,28 @@ TEST_F(digest_server_test, accepts_client_answers_for_every_offered_algorithm) {
     }
 }
 
-TEST_F(digest_server_test, accepts_rfc2069_form_without_qop) {
+TEST_F(digest_server_test, refuses_rfc2069_form_without_qop_by_default) {
     digest_server server(make_config({algorithm::md5}), store_);
+    digest_credentials c = good(server);
+    c.algorithm_token.clear();
+    c.qop.reset();
+    c.cnonce.clear();
+    c.nc.clear();
+    // The right password does not help: the answer has no nc, so nothing but single use stops
+    // a capture of it, and we offered qop=auth.
+    const auto r = verify(server, sign(c, password));
+    expect_failure(r, failure::qop_missing, "without qop (RFC 2069)");
+    EXPECT_FALSE(r.stale());
+    EXPECT_TRUE(r.answered_our_nonce);
+    // Refused before the user is looked up: an unknown user gets the same verdict.
+    c.username = "nobody";
+    expect_failure(verify(server, sign(c, password)), failure::qop_missing);
+}
+
+TEST_F(digest_server_test, accepts_rfc2069_form_without_qop_when_allowed) {
+    server_config config = make_config({algorithm::md5});
+    config.allow_rfc2069 = true;
+    digest_server server(std::move(config), store_);
     digest_credentials c = good(server);
     c.algorithm_token.clear();  // absent means MD5
     c.qop.reset();
@@ -364,6 +386,40 @@ TEST_F(digest_server_test, accepts_rfc2069_form_without_qop) {
     const auto r = verify(server, sign(c, password));
     EXPECT_TRUE(r.authenticated()) << r.detail;
     EXPECT_EQ(r.alg, algorithm::md5);
+}
+
+// A flood of challenges (each issues a nonce and takes a slot of the nc table) between a
+// PBX's challenge and its answer cannot make the PBX fail: its answer is stale at worst (the
+// RFC 7616 §3.3 silent retry), and the answer to the next challenge succeeds, however long the
+// flood goes on.
+TEST_F(digest_server_test, a_challenge_flood_filling_the_nonce_table_cannot_make_a_right_answer_fail) {
+    server_config config = make_config({algorithm::md5});
+    config.nonce.tracked_nonces = 64;
+    digest_server server(std::move(config), store_);
+    const auto attacker = boost::asio::ip::make_address("203.0.113.66");
+    const auto challenged = [&] {
+        digest_credentials c = good(server);
+        c.algorithm_token = "MD5";
+        return c;
+    };
+    std::size_t stale_rounds = 0;
+    for (int round = 0; round < 20; ++round) {
+        digest_credentials c = challenged();  // the PBX's challenge
+        // Between challenge and answer, from 0 to 10x the table's size of spoofed challenges.
+        for (int i = 0; i < round * 32; ++i) (void)server.challenge(attacker, t0);
+        auto r = verify(server, sign(c, password));
+        if (!r.authenticated()) {
+            // The only failure the flood may cause: stale, so the PBX retries silently.
+            ASSERT_EQ(r.reason, failure::stale_nonce) << "round " << round << ": " << r.detail;
+            ASSERT_TRUE(r.stale());
+            ++stale_rounds;
+            c = challenged();  // the stale=true re-challenge, answered at once
+            r = verify(server, sign(c, password));
+        }
+        ASSERT_TRUE(r.authenticated()) << "round " << round << ": " << r.detail;
+    }
+    // The flood did evict the PBX's slot: in every round with 64 or more challenges between.
+    EXPECT_EQ(stale_rounds, 18U);
 }
 
 TEST_F(digest_server_test, accepts_upper_case_response_and_qop) {
@@ -658,6 +714,11 @@ TEST_F(digest_server_test, every_downstream_failure_is_reachable) {
     c = good(server);
     c.algorithm_token = "SHA-1";
     record(verify(server, to_header_value(c)));
+    c = good(server);
+    c.qop.reset();
+    c.cnonce.clear();
+    c.nc.clear();
+    record(verify(server, sign(c, password)));
     record(verify(server, "Digest username=\"pbxuser\""));
     const auto down = downstream_failures();
     std::set<failure> expected(down.begin(), down.end());

@@ -374,9 +374,15 @@ public:
     config cfg;
     prometheus::Registry registry;
     b2bua_metrics metrics;
-    downstream_auth auth{cfg.downstream};
+    downstream_auth auth{cfg.downstream, cfg.security.allow_rfc2069};
     core b2b{cfg, net, clock, metrics, auth};
-    sip::transaction_manager txm{net, clock, b2b, sip::transaction_config{}, &metrics};
+    sip::transaction_manager txm{net, clock, b2b,
+                                 [this] {
+                                     sip::transaction_config t;
+                                     t.server_header = cfg.security.server_header;
+                                     return t;
+                                 }(),
+                                 &metrics};
 
 private:
     std::size_t cursor_ = 0;

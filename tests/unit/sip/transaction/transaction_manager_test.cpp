@@ -330,6 +330,125 @@ TEST_F(manager_test, invite_server_non_2xx_retransmits_until_ack_then_timer_i) {
     EXPECT_EQ(clock.pending(), 0U);
 }
 
+// A challenge answered statelessly (Kamailio sl_send_reply): one response per request, no
+// state, no retransmission; the client's retransmission is a new request, its ACK a stray.
+TEST_F(manager_test, a_stateless_answer_holds_no_state_and_is_sent_once_per_request) {
+    request_spec r;
+    tu.on_request_hook = [&](transaction_id id, const message& m) {
+        const auto bytes = response_writer(m, 407, "Proxy Authentication Required", "s1").finish();
+        EXPECT_FALSE(mgr.respond_stateless(id, 407, bytes));
+        // Gone already: nothing more can be sent on it.
+        EXPECT_EQ(mgr.respond(id, 500, "SIP/2.0 500 x\r\n\r\n"), transaction_errc::unknown_transaction);
+    };
+    peer_sends(r.str());
+    ASSERT_EQ(tu.requests.size(), 1U);
+    EXPECT_EQ(mgr.size(), 0U);
+    EXPECT_EQ(clock.pending(), 0U);  // no Timer G, H or anything else
+    ASSERT_EQ(sent_count(), 1U);     // the 407 only: no 100 Trying either
+    EXPECT_EQ(last_sent_message().status(), 407);
+    EXPECT_EQ(net.sent()[0].flow, udp_flow());
+    EXPECT_EQ(obs.sent_responses, (std::vector<int>{407}));
+    // It existed only while the TU decided, inside the call that delivered the request.
+    EXPECT_EQ(obs.counts, (std::vector<std::pair<std::size_t, std::size_t>>{{0, 1}, {0, 0}}));
+
+    clock.advance(64s);  // what Timers G and H would have covered: nothing more goes out
+    EXPECT_EQ(sent_count(), 1U);
+    EXPECT_TRUE(tu.server_failures.empty());
+
+    // The client did not get it and retransmits: the TU hears the request again, answers again.
+    peer_sends(r.str());
+    EXPECT_EQ(tu.requests.size(), 2U);
+    EXPECT_EQ(sent_count(), 2U);
+    EXPECT_EQ(mgr.size(), 0U);
+
+    // The ACK for the 407 matches nothing: the TU gets it as a stray; nothing is sent.
+    request_spec ack = r;
+    ack.method = "ACK";
+    ack.to_tag = "s1";
+    peer_sends(ack.str());
+    EXPECT_EQ(tu.acks.size(), 1U);
+    EXPECT_EQ(sent_count(), 2U);
+    EXPECT_EQ(mgr.size(), 0U);
+}
+
+TEST_F(manager_test, a_stateless_answer_is_final_and_never_2xx) {
+    request_spec r;
+    r.method = "OPTIONS";
+    peer_sends(r.str());
+    const transaction_id id = tu.requests.at(0).id;
+    const message& m = tu.requests[0].msg;
+    // A 2xx needs the transaction (an INVITE's is retransmitted until ACKed); so does a 1xx.
+    EXPECT_EQ(mgr.respond_stateless(id, 200, response_writer(m, 200, {}, "a").finish()), transaction_errc::bad_status);
+    EXPECT_EQ(mgr.respond_stateless(id, 180, response_writer(m, 180, {}, "a").finish()), transaction_errc::bad_status);
+    EXPECT_EQ(mgr.respond_stateless(id + 100, 401, "SIP/2.0 401 x\r\n\r\n"), transaction_errc::unknown_transaction);
+    EXPECT_EQ(mgr.size(), 1U);
+    EXPECT_FALSE(mgr.respond_stateless(id, 401, response_writer(m, 401, "Unauthorized", "a").finish()));
+    EXPECT_EQ(mgr.size(), 0U);
+    EXPECT_EQ(sent_count(), 1U);
+}
+
+// security.server_header: by default nothing we send names a product; configured, every
+// response carries Server and every request User-Agent, ours and the manager's own alike.
+TEST_F(manager_test, no_product_header_unless_configured) {
+    request_spec r;
+    peer_sends(r.str());  // 100 Trying from the manager
+    mgr.respond(tu.requests.at(0).id, 486, response_writer(tu.requests[0].msg, 486, {}, "b").finish());
+    peer_sends("garbage that is no SIP\r\n\r\n");
+    ASSERT_TRUE(mgr.send_request(our_request("OPTIONS"), udp_flow(), tu.handler()));
+    for (const auto& s : net.sent()) {
+        const message m = parse(s.bytes);
+        EXPECT_EQ(m.find(header_id::server), nullptr) << s.bytes;
+        EXPECT_EQ(m.find(header_id::user_agent), nullptr) << s.bytes;
+    }
+}
+
+TEST_F(manager_test, a_configured_product_is_named_in_everything_sent) {
+    test::loopback_transport wire{our_end};
+    transaction_config config;
+    config.server_header = "Acme SBC";
+    transaction_manager named{wire, clock, tu, config};
+    wire.set_user(&named);
+    const auto from_peer = [&](std::string_view bytes) { wire.inject(bytes, udp_flow()); };
+
+    request_spec r;
+    from_peer(r.str());  // the manager's 100 Trying
+    named.respond(tu.requests.at(0).id, 180, response_writer(tu.requests[0].msg, 180, {}, "b").finish());
+    request_spec options;
+    options.method = "OPTIONS";
+    options.branch = "z9hG4bKpeer2";
+    from_peer(options.str());
+    named.respond_stateless(tu.requests.at(1).id, 401, response_writer(tu.requests[1].msg, 401, {}, "c").finish());
+    from_peer(rfc4475("mismatch01.dat"));  // answered 400 by the manager itself
+
+    request_spec mine;
+    mine.branch = named.make_branch();
+    mine.sent_by = "127.0.0.1:5060";
+    const auto invite = named.send_request(parse(mine.str()), udp_flow(), tu.handler());
+    ASSERT_TRUE(invite);
+    wire.inject(response_writer(parse(mine.str()), 180, {}, "t").finish(), udp_flow());
+    ASSERT_TRUE(named.cancel(*invite));  // CANCEL, built by the manager
+    wire.inject(response_writer(parse(mine.str()), 487, {}, "t").finish(), udp_flow());  // ACK, by the manager
+    ASSERT_FALSE(named.send_stateless(udp_flow(), "ACK sip:x@y SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKa\r\n"
+                                                  "Content-Length: 0\r\n\r\n"));
+    ASSERT_FALSE(named.send_stateless(udp_flow(), "\r\n\r\n"));  // a keep-alive stays a keep-alive
+
+    std::vector<std::string> seen;
+    for (const auto& s : wire.sent()) {
+        if (s.bytes == "\r\n\r\n") {
+            seen.push_back("keep-alive");
+            continue;
+        }
+        const message m = parse(s.bytes);
+        const auto* named_by = m.find(m.is_request() ? header_id::user_agent : header_id::server);
+        ASSERT_NE(named_by, nullptr) << s.bytes;
+        EXPECT_EQ(named_by->value, "Acme SBC");
+        EXPECT_EQ(m.values(m.is_request() ? header_id::user_agent : header_id::server).size(), 1U);
+        seen.push_back(m.is_request() ? std::string(m.method_text()) : std::to_string(m.status()));
+    }
+    EXPECT_EQ(seen, (std::vector<std::string>{"100", "180", "401", "400", "INVITE", "CANCEL", "ACK", "ACK",
+                                              "keep-alive"}));
+}
+
 TEST_F(manager_test, invite_server_timer_h_reports_no_ack) {
     peer_sends(request_spec{}.str());
     const transaction_id id = tu.requests.at(0).id;

@@ -26,6 +26,14 @@ gate_metrics::gate_metrics(prometheus::Registry& registry) {
     for (auto r : security::drop_reasons) {
         dropped_[static_cast<std::size_t>(r)] = &dropped.Add({{"reason", std::string(security::to_string(r))}});
     }
+    auto& evictions = prometheus::BuildCounter()
+                          .Name("b2bua_security_evictions_total")
+                          .Help("Entries a full table of the source gate forgot to make room, least recently seen "
+                                "first, by table: ban_list (security.ban.max_entries: failure counts and bans), "
+                                "rate_table (security.rate_limit_sources).")
+                          .Register(registry);
+    ban_list_evictions_ = &evictions.Add({{"table", "ban_list"}});
+    rate_table_evictions_ = &evictions.Add({{"table", "rate_table"}});
 }
 
 void gate_metrics::dropped(security::verdict why) {

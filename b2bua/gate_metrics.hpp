@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 
 namespace b2b::b2bua {
 
@@ -25,11 +26,17 @@ public:
     void banned_sources(std::size_t n) { banned_->Set(static_cast<double>(n)); }
     void ban_imposed() { bans_->Increment(); }
     void dropped(security::verdict why);
+    /// Entries the full ban list (security.ban.max_entries) or rate table
+    /// (security.rate_limit_sources) forgot to make room: b2bua_security_evictions_total{table}.
+    void evicted_from_ban_list(std::uint64_t n) { ban_list_evictions_->Increment(static_cast<double>(n)); }
+    void evicted_from_rate_table(std::uint64_t n) { rate_table_evictions_->Increment(static_cast<double>(n)); }
 
 private:
     prometheus::Gauge* banned_ = nullptr;
     prometheus::Counter* bans_ = nullptr;
     std::array<prometheus::Counter*, std::size(security::drop_reasons) + 1> dropped_{};
+    prometheus::Counter* ban_list_evictions_ = nullptr;
+    prometheus::Counter* rate_table_evictions_ = nullptr;
 };
 
 }  // namespace b2b::b2bua

@@ -57,6 +57,13 @@ void source_gate::schedule_expiry() {
 }
 
 void source_gate::sync_gauge() {
+    // The tables count what they forgot; the metric gets the news once a second.
+    const auto ban_evictions = screen_.bans().evictions();
+    const auto rate_evictions = screen_.rates().evictions();
+    if (ban_evictions > shown_ban_evictions_) metrics_.evicted_from_ban_list(ban_evictions - shown_ban_evictions_);
+    if (rate_evictions > shown_rate_evictions_) metrics_.evicted_from_rate_table(rate_evictions - shown_rate_evictions_);
+    shown_ban_evictions_ = ban_evictions;
+    shown_rate_evictions_ = rate_evictions;
     const auto n = screen_.bans().active();
     if (n == shown_banned_) return;
     shown_banned_ = n;

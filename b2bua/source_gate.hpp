@@ -13,6 +13,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -97,6 +98,8 @@ private:
     closer close_;
     sip::timer_service::timer_id expiry_ = 0;
     std::size_t shown_banned_ = 0;
+    std::uint64_t shown_ban_evictions_ = 0;
+    std::uint64_t shown_rate_evictions_ = 0;
 };
 
 /// The screen's settings from the configuration's security section.

@@ -158,5 +158,26 @@ TEST_F(gate_fixture, an_operator_adds_and_lifts_a_ban_but_cannot_ban_an_exempt_s
     EXPECT_EQ(next.bytes.size(), 1u);
 }
 
+TEST(source_gate_tables, a_full_rate_table_forgets_the_least_recent_source_and_the_metric_counts_it) {
+    config::security_section cfg;
+    cfg.rate_limit_sources = 16;
+    b2b::test::manual_timer_service timers;
+    prometheus::Registry registry;
+    gate_metrics metrics{registry};
+    recording_user next;
+    source_gate gate{cfg, timers, metrics, [](const boost::asio::ip::address&, std::uint16_t) { return false; }};
+    gate.set_next(next);
+    gate.start();
+    EXPECT_EQ(value(registry, "b2bua_security_evictions_total", "rate_table"), 0);
+    EXPECT_EQ(value(registry, "b2bua_security_evictions_total", "ban_list"), 0);
+    for (int i = 0; i < 20; ++i) {
+        const std::string ip = "192.0.2." + std::to_string(i + 1);
+        gate.on_bytes(request("OPTIONS"), udp_from(ip.c_str()), sip::framing::datagram);
+    }
+    EXPECT_EQ(next.bytes.size(), 20u);
+    timers.advance(1s);  // the metric learns once a second
+    EXPECT_EQ(value(registry, "b2bua_security_evictions_total", "rate_table"), 4);
+}
+
 }  // namespace
 }  // namespace b2b::b2bua

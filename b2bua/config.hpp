@@ -6,6 +6,7 @@
 #include "routing/inbound.hpp"
 #include "routing/route_table.hpp"
 #include "routing/trunk.hpp"
+#include "security/ban_list.hpp"
 #include "sip/transport/flow.hpp"
 #include "sip/transport/tls.hpp"
 
@@ -159,18 +160,11 @@ struct config {
     struct security_section {
         /// Networks exempt from bans and the rate limit: where a busy PBX sits.
         std::vector<auth::ip_network> trusted;
-        /// Brute force: this many failed digest answers from one source, or for one username,
-        /// within `window` ban the source (never the username: that would lock a PBX out) for
-        /// `first`, doubling with each ban up to `max`. A banned source gets no answer (UDP) or
-        /// a closed connection (TCP, TLS), and costs no hashing.
-        struct ban_policy {
-            std::size_t failures = 5;
-            std::chrono::seconds window{60};
-            std::chrono::seconds first{300};
-            std::chrono::seconds max{86400};
-            /// Sources tracked (bans and failure counts); beyond it the oldest entry goes, counted.
-            std::size_t max_entries = 100000;
-        } ban;
+        /// Brute force (security::ban_policy): failed digest answers from one source, or for one
+        /// username, ban the source (never the username: that would lock a PBX out), growing.
+        /// A banned source gets no answer (UDP) or a closed connection (TCP, TLS), and costs no
+        /// hashing.
+        security::ban_policy ban;
         /// Pike-style flood control: requests a second from one source address, checked before
         /// anything past the start line is parsed; over it, dropped and counted. 0 = off.
         std::uint32_t max_requests_per_second = 200;

@@ -17,11 +17,7 @@ std::shared_ptr<spdlog::logger> gate_logger() {
 security::screen_settings screen_settings_of(const config::security_section& cfg) {
     security::screen_settings s;
     s.trusted = cfg.trusted;
-    s.ban.failures = cfg.ban.failures;
-    s.ban.window = cfg.ban.window;
-    s.ban.first = cfg.ban.first;
-    s.ban.max = cfg.ban.max;
-    s.ban.max_entries = cfg.ban.max_entries;
+    s.ban = cfg.ban;
     s.max_requests_per_second = cfg.max_requests_per_second;
     s.rate_limit_sources = cfg.rate_limit_sources;
     s.scanner_user_agents = cfg.scanner_user_agents;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# sanitize.sh - the sanitizer and fuzzing stages of the test command (README "Fuzzing and
+# sanitize.sh - the sanitizer and fuzzing stages (README "Fuzzing and
 # sanitizers"), each in its own build folder with clang, each building only what it runs:
 #   1. build-asan/: everything with AddressSanitizer + UndefinedBehaviorSanitizer and the
 #      libFuzzer targets (B2B_FUZZ=ON): every unit test and a representative set of the

@@ -7,5 +7,3 @@ deploy/install-deps.sh
 deploy/build.sh
 jobs="$(nproc 2>/dev/null || echo 2)"
 ctest --test-dir build --output-on-failure -j "$jobs" --timeout 600
-# The same code with clang's sanitizers (ASan+UBSan, TSan) and a short run of each fuzz target.
-deploy/sanitize.sh

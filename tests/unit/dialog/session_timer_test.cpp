@@ -156,7 +156,7 @@ TEST(session_timer, offer_retries_once_with_the_min_se_of_a_422) {
                            "From: <sip:a@h>;tag=1\r\nTo: <sip:b@h>;tag=2\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n";
         if (!min.empty()) text += "Min-SE: " + min + "\r\n";
         text += "Content-Length: 0\r\n\r\n";
-        return std::move(*sip::parse_message(text));
+        return *sip::parse_message(text);
     };
     EXPECT_FALSE(o.on_too_small(too_small("")));  // §6: no Min-SE, nothing to go by
     EXPECT_TRUE(o.on_too_small(too_small("300")));

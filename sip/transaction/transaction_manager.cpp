@@ -397,15 +397,9 @@ void transaction_manager::impl::refuse_over_limit(const message& m, const flow& 
     // retransmissions get it again, and its ACK matches nothing (absorbed by the TU).
     message_writer w = response_writer(m, 503, "Service Unavailable", tokens_.tag());
     w.header("Retry-After", std::to_string(config_.retry_after.count()));
-    const std::string bytes = std::move(w).finish();
-    if (transport_.send(f, bytes)) {
+    if (send_stateless(f, std::move(w).finish(), std::nullopt)) {
         logger_->debug("INVITE from {} dropped: {} transactions held, no answer possible", f.remote.to_string(),
                        txns_.size());
-        return;
-    }
-    trace("send", f, bytes);
-    if (observer_ != nullptr) {
-        observer_->on_sent_response(503);
     }
 }
 
@@ -510,17 +504,9 @@ boost::system::error_code transaction_manager::impl::respond_stateless(transacti
     const transaction_id id = t.id;
     // The transaction goes first: whatever the send does, nothing of this request is held.
     erase(t);
-    name_product(bytes);
-    if (auto ec = transport_.send(path, bytes)) {
-        // Stateless: a lost or unsendable answer is recovered by the client's retransmission.
-        logger_->debug("txn {}: stateless {} to {} not sent: {}", id, status, path.remote.to_string(),
-                       ec.message());
-        return {};
-    }
-    logger_->debug("txn {}: answered {} statelessly, forgotten", id, status);
-    trace("send", path, bytes);
-    if (observer_ != nullptr) {
-        observer_->on_sent_response(status);
+    // Stateless: a lost or unsendable answer is recovered by the client's retransmission.
+    if (!send_stateless(path, bytes, std::nullopt)) {
+        logger_->debug("txn {}: answered {} statelessly, forgotten", id, status);
     }
     return {};
 }

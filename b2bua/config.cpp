@@ -225,12 +225,7 @@ user_account parse_user(const YAML::Node& n, const std::string& field) {
     if (u.password.empty() && u.ha1_md5.empty() && u.ha1_sha256.empty()) {
         fail(field, "user '" + u.username + "' needs a password, ha1 or ha1_sha256");
     }
-    if (n["allowed_sources"]) {
-        const auto list = string_list(n["allowed_sources"], field + ".allowed_sources");
-        for (std::size_t i = 0; i < list.size(); ++i) {
-            u.allowed_sources.push_back(network(list[i], field + ".allowed_sources[" + std::to_string(i) + "]"));
-        }
-    }
+    if (n["allowed_sources"]) u.allowed_sources = network_list(n["allowed_sources"], field + ".allowed_sources");
     if (n["max_calls"]) u.max_calls = static_cast<std::size_t>(integer(n["max_calls"], field + ".max_calls", 0, 10000000));
     if (n["max_cps"]) u.max_cps = static_cast<std::uint32_t>(integer(n["max_cps"], field + ".max_cps", 0, 100000));
     return u;
@@ -447,22 +442,17 @@ void parse_downstream(const YAML::Node& n, config& c) {
             only_keys(rules[i], field, {"sources", "algorithms"});
             config::downstream_section::algorithms_rule rule;
             if (!rules[i]["sources"]) fail(field + ".sources", "is required");
-            const auto sources = string_list(rules[i]["sources"], field + ".sources");
-            if (sources.empty()) fail(field + ".sources", "must name at least one address or CIDR");
-            for (std::size_t j = 0; j < sources.size(); ++j) {
-                rule.sources.push_back(network(sources[j], field + ".sources[" + std::to_string(j) + "]"));
-            }
+            rule.sources = network_list(rules[i]["sources"], field + ".sources");
+            if (rule.sources.empty()) fail(field + ".sources", "must name at least one address or CIDR");
             if (!rules[i]["algorithms"]) fail(field + ".algorithms", "is required");
             rule.algorithms = algorithm_list(rules[i]["algorithms"], field + ".algorithms");
             c.downstream.algorithms_for.push_back(std::move(rule));
         }
     }
     if (n["allowed_sources"]) {
-        const auto sources = string_list(n["allowed_sources"], "downstream.allowed_sources");
-        if (sources.empty()) fail("downstream.allowed_sources", "must name at least one address or CIDR (leave it out to allow any)");
-        for (std::size_t i = 0; i < sources.size(); ++i) {
-            c.downstream.allowed_sources.push_back(
-                network(sources[i], "downstream.allowed_sources[" + std::to_string(i) + "]"));
+        c.downstream.allowed_sources = network_list(n["allowed_sources"], "downstream.allowed_sources");
+        if (c.downstream.allowed_sources.empty()) {
+            fail("downstream.allowed_sources", "must name at least one address or CIDR (leave it out to allow any)");
         }
     }
     if (n["registrar"]) parse_registrar(n["registrar"], c.downstream);

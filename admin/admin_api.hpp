@@ -102,6 +102,9 @@ private:
     /// GET, POST /api/v1/bans; DELETE /api/v1/bans/{address} (admin_bans.cpp).
     void bans(request& r, reply done);
 
+    /// Writes an audit line that goes with no document change (an operator's hang-up, ban,
+    /// reload, log level); a store that cannot take it is noted for /readyz. HTTP thread.
+    void record_audit(std::string remote, std::string operation, std::string object, int result);
     /// Validates `next` (a change to `trunk` or `user`, if any), writes it with its audit line,
     /// and applies it on the SIP loop; then `answer` (a 2xx, also its audit result) goes out.
     void commit(request& r, document_set next, change_set changes, std::string object, std::string trunk,

@@ -104,9 +104,7 @@ void admin_api::bans(request& r, reply done) {
             }
             asio::post(http_ex_, [this, refused, ban, a, remote, op, done = std::move(done)] {
                 const int code = refused ? 422 : 201;
-                change_set audit_only;
-                audit_only.audit = audit_entry{std::chrono::system_clock::now(), remote, op, "ban " + a.to_string(), code};
-                if (auto w = store_->commit(audit_only); !w) store_problem_ = w.error().what();
+                record_audit(remote, op, "ban " + a.to_string(), code);
                 if (refused) return done(json_error(status::unprocessable_entity, *refused, "source"));
                 done(json_response(status::created, ban ? *ban : json::object{}));
             });
@@ -120,9 +118,7 @@ void admin_api::bans(request& r, reply done) {
             const bool was = gate->remove_ban(a);
             asio::post(http_ex_, [this, was, a, remote, op, done = std::move(done)] {
                 if (!was) return done(json_error(status::not_found, a.to_string() + " is not banned"));
-                change_set audit_only;
-                audit_only.audit = audit_entry{std::chrono::system_clock::now(), remote, op, "unban " + a.to_string(), 204};
-                if (auto w = store_->commit(audit_only); !w) store_problem_ = w.error().what();
+                record_audit(remote, op, "unban " + a.to_string(), 204);
                 done(http::response{.status = status::no_content, .content_type = ""});
             });
         });

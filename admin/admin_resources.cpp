@@ -167,10 +167,7 @@ void admin_api::calls(request& r, reply done) {
             const std::string what = action ? std::string(*action) : std::string();
             asio::post(http_ex_, [this, id, what, remote, done = std::move(done)] {
                 if (what.empty()) return done(json_error(status::not_found, "no call " + std::to_string(id) + " in progress"));
-                change_set audit_only;
-                audit_only.audit = audit_entry{std::chrono::system_clock::now(), remote,
-                                               "DELETE /api/v1/calls/" + std::to_string(id), "call " + std::to_string(id), 202};
-                if (auto w = store_->commit(audit_only); !w) store_problem_ = w.error().what();
+                record_audit(remote, "DELETE /api/v1/calls/" + std::to_string(id), "call " + std::to_string(id), 202);
                 json::object o;
                 o["id"] = std::to_string(id);
                 o["action"] = what;
@@ -305,6 +302,13 @@ void admin_api::audit(request& r, reply done) {
     done(json_response(status::ok, body));
 }
 
+void admin_api::record_audit(std::string remote, std::string operation, std::string object, int result) {
+    change_set audit_only;
+    audit_only.audit = audit_entry{std::chrono::system_clock::now(), std::move(remote), std::move(operation),
+                                   std::move(object), result};
+    if (auto w = store_->commit(audit_only); !w) store_problem_ = w.error().what();
+}
+
 void admin_api::reload(request& r, reply done) { reload_all(r.remote, std::move(done)); }
 
 std::string admin_api::store_readiness() {
@@ -348,10 +352,7 @@ void admin_api::reload_all(std::string who, reply done) {
             problem = e.what();
         }
         asio::post(http_ex_, [this, reloaded, problem, remote, done = std::move(done)] {
-            change_set audit_only;
-            audit_only.audit = audit_entry{std::chrono::system_clock::now(), remote, "POST /api/v1/reload", "configuration",
-                                           problem.empty() ? 200 : 422};
-            if (auto w = store_->commit(audit_only); !w) store_problem_ = w.error().what();
+            record_audit(remote, "POST /api/v1/reload", "configuration", problem.empty() ? 200 : 422);
             if (!problem.empty()) return done(json_error(status::unprocessable_entity, "reload failed, nothing changed: " + problem));
             json::array list;
             for (const auto& what : reloaded) list.push_back(json::value(what));
@@ -378,10 +379,7 @@ void admin_api::log_level(request& r, reply done) {
     const auto lvl = spdlog::level::from_str(std::string(level->as_string()));
     // spdlog's loggers are thread-safe: their level is an atomic.
     spdlog::apply_all([lvl](const std::shared_ptr<spdlog::logger>& l) { l->set_level(lvl); });
-    change_set audit_only;
-    audit_only.audit = audit_entry{std::chrono::system_clock::now(), r.remote, r.operation(),
-                                   "log level " + std::string(level->as_string()), 200};
-    if (auto w = store_->commit(audit_only); !w) store_problem_ = w.error().what();
+    record_audit(r.remote, r.operation(), "log level " + std::string(level->as_string()), 200);
     json::object out;
     out["level"] = level->as_string();
     done(json_response(status::ok, out));

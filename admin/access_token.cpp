@@ -54,7 +54,9 @@ access_token access_token::load(const std::string& token, const std::string& tok
         if (!in) throw std::runtime_error("admin.token_file: cannot read " + token_file);
         std::ostringstream text;
         text << in.rdbuf();
-        const auto value = trim(text.str());
+        // trim gives a view: the text it views must outlive it (str() returns a temporary).
+        const std::string content = text.str();
+        const auto value = trim(content);
         if (value.empty()) throw std::runtime_error("admin.token_file: " + token_file + " is empty");
         return access_token(std::string(value));
     }

@@ -28,7 +28,7 @@ auth_failure_filter only(Set set) {
 const clock_type::time_point t0 = clock_type::time_point(std::chrono::seconds(1796205600));
 
 sip::endpoint at(const char* address, unsigned short port = 5060) {
-    return sip::endpoint(boost::asio::ip::make_address(address), port);
+    return sip::endpoint{boost::asio::ip::make_address(address), port};
 }
 
 auth_failure_record downstream(auth::failure reason, const char* source, clock_type::time_point t) {

@@ -8,7 +8,6 @@
 
 #include "b2bua/asio_timer_service.hpp"
 #include "b2bua/b2bua_metrics.hpp"
-#include "b2bua/call_limits.hpp"
 #include "b2bua/core.hpp"
 #include "b2bua/downstream_auth.hpp"
 #include "b2bua/gate_metrics.hpp"
@@ -20,6 +19,7 @@
 #include "metrics/build_info.hpp"
 #include "metrics/collectables.hpp"
 #include "metrics/registry.hpp"
+#include "security/emergency.hpp"
 #include "sip/message/uri.hpp"
 #include "sip/transaction/transaction_manager.hpp"
 #include "sip/resolver/ares_lookup.hpp"
@@ -460,7 +460,7 @@ private:
         t.max_transactions = c.overload.max_transactions;
         t.retry_after = c.overload.retry_after;
         t.always_admit = [emergency = c.security.emergency_numbers](const sip::message& m) {
-            return m.method() == sip::method::invite && is_emergency(sip::unescape(m.request_uri().user), emergency);
+            return m.method() == sip::method::invite && security::dials_emergency(m.request_uri().user, emergency);
         };
         t.server_header = c.security.server_header;
         return t;

@@ -1,6 +1,7 @@
 // The screening of every received message before it is parsed.
 #include "security/source_screen.hpp"
 
+#include "security/emergency.hpp"
 #include "security/peek.hpp"
 #include "security/source_address.hpp"
 
@@ -21,7 +22,6 @@ source_screen::source_screen(screen_settings settings, trunk_test is_trunk)
       is_trunk_(std::move(is_trunk)),
       bans_(settings_.ban),
       rates_(settings_.max_requests_per_second, settings_.rate_limit_sources),
-      emergency_numbers_(settings_.emergency_numbers.begin(), settings_.emergency_numbers.end()),
       emergency_calls_(settings_.emergency_calls) {}
 
 bool source_screen::exempt(const address& source, std::uint16_t port) const {
@@ -65,9 +65,9 @@ std::optional<ban> source_screen::auth_failure(const address& source, std::uint1
 }
 
 bool source_screen::emergency(std::string_view bytes, const std::optional<start_line>& line) {
-    if (emergency_numbers_.empty()) return false;
+    if (settings_.emergency_numbers.empty()) return false;
     const auto call_id = peek_header(bytes, "Call-ID", "i");
-    if (line && line->request && !line->user.empty() && emergency_numbers_.contains(std::string(line->user))) {
+    if (line && line->request && dials_emergency(line->user, settings_.emergency_numbers)) {
         // Its ACK, BYE and the answers to our requests within it carry no emergency number in
         // their start line: remember the call.
         if (call_id && !call_id->empty()) emergency_calls_.insert(std::string(*call_id));

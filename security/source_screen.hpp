@@ -15,7 +15,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 namespace b2b::security {
@@ -29,7 +28,8 @@ struct screen_settings {
     std::size_t rate_limit_sources = 100000;
     /// User-Agent substrings, any case.
     std::vector<std::string> scanner_user_agents;
-    /// Request-URI users that pass bans and the rate limit (with the rest of their call).
+    /// Request-URI users that pass bans and the rate limit (with the rest of their call); see
+    /// dials_emergency.
     std::vector<std::string> emergency_numbers;
     /// Calls to emergency numbers remembered (by Call-ID) so their ACK, BYE and responses pass
     /// too; the oldest is forgotten beyond it.
@@ -95,7 +95,6 @@ private:
     trunk_test is_trunk_;
     ban_list bans_;
     rate_limiter rates_;
-    std::unordered_set<std::string> emergency_numbers_;
     detail::lru_table<std::string, bool> emergency_calls_;
 };
 

@@ -97,6 +97,7 @@ TEST(source_screen, an_emergency_call_passes_bans_and_the_rate_limit_with_its_wh
     EXPECT_EQ(s.screen(request("BYE", "caller", "sos-1"), attacker, 5060, t0), verdict::pass);
     EXPECT_EQ(s.screen(request("BYE", "caller", "other"), attacker, 5060, t0), verdict::banned);
     EXPECT_EQ(s.screen(request("INVITE", "1120", "x"), attacker, 5060, t0), verdict::banned);
+    EXPECT_EQ(s.screen(request("INVITE", "%31%312", "sos-3"), attacker, 5060, t0), verdict::pass);  // escaped
     s.bans().remove(attacker, t0);
     const auto pbx = make_address("192.0.2.8");
     for (int i = 0; i < 5; ++i) s.screen(request("OPTIONS", "", "o"), pbx, 5060, t0);

@@ -9,10 +9,6 @@
 
 namespace b2b::b2bua {
 
-bool is_emergency(std::string_view number, const std::vector<std::string>& emergency) {
-    return !number.empty() && std::find(emergency.begin(), emergency.end(), number) != emergency.end();
-}
-
 std::string_view blocked_prefix(std::string_view number, const std::vector<std::string>& prefixes) {
     for (const auto& p : prefixes) {
         if (number.starts_with(p)) return p;
@@ -24,14 +20,24 @@ void user_limits::forget_old(usage& u, time_point now) {
     while (!u.starts.empty() && now - u.starts.front() >= std::chrono::seconds(1)) u.starts.pop_front();
 }
 
-user_limits::verdict user_limits::check(const std::string& user, std::size_t max_calls, std::uint32_t max_cps,
-                                        time_point now) {
+void user_limits::set_limits(std::unordered_map<std::string, account_limits> limits) {
+    std::erase_if(limits, [](const auto& l) { return l.second.max_calls == 0 && l.second.max_cps == 0; });
+    limits_ = std::move(limits);
+}
+
+account_limits user_limits::limits_of(const std::string& user) const {
+    const auto it = limits_.find(user);
+    return it == limits_.end() ? account_limits{} : it->second;
+}
+
+user_limits::verdict user_limits::check(const std::string& user, time_point now) {
     const auto it = users_.find(user);
     if (it == users_.end()) return verdict::pass;  // nothing up, nothing started lately
     usage& u = it->second;
     forget_old(u, now);
-    if (max_calls != 0 && u.active >= max_calls) return verdict::max_calls;
-    if (max_cps != 0 && u.starts.size() >= max_cps) return verdict::max_cps;
+    const account_limits l = limits_of(user);
+    if (l.max_calls != 0 && u.active >= l.max_calls) return verdict::max_calls;
+    if (l.max_cps != 0 && u.starts.size() >= l.max_cps) return verdict::max_cps;
     if (u.active == 0 && u.starts.empty()) users_.erase(it);
     return verdict::pass;
 }
@@ -72,9 +78,9 @@ stage_result blocked_prefix_stage::run(ingress_request& r, ingress_responder& re
 
 stage_result user_limit_stage::run(ingress_request& r, ingress_responder& responder) {
     if (r.emergency || r.user.empty()) return stage_result::proceed;
-    const account_limits limits = limits_of_(r.user);
+    const account_limits limits = table_.limits_of(r.user);
     if (limits.max_calls == 0 && limits.max_cps == 0) return stage_result::proceed;
-    const auto v = table_.check(r.user, limits.max_calls, limits.max_cps, now_());
+    const auto v = table_.check(r.user, now_());
     if (v == user_limits::verdict::pass) return stage_result::proceed;
     const bool calls = v == user_limits::verdict::max_calls;
     metrics_.call_setup(r.direction, b2bua_metrics::no_trunk, call_result::user_limit);

@@ -18,15 +18,19 @@
 
 namespace b2b::b2bua {
 
-/// Whether `number` (unescaped) is one of `emergency` exactly: such calls pass every limit and
-/// overload admission (a caller in distress is not told to retry later).
-bool is_emergency(std::string_view number, const std::vector<std::string>& emergency);
 /// The first of `prefixes` that `number` starts with, or empty.
 std::string_view blocked_prefix(std::string_view number, const std::vector<std::string>& prefixes);
 
-/// The calls of each PBX account: up at once, and started within the last second. Pure: the
-/// caller passes the time. Only authenticated accounts get here, so the table is bounded by the
-/// configured accounts, not by what callers send; an account found idle by `check` is forgotten.
+/// The account limits of a username (max_calls, max_cps); both 0 for no limit or no account.
+struct account_limits {
+    std::size_t max_calls = 0;
+    std::uint32_t max_cps = 0;
+};
+
+/// Each PBX account's limits, and its calls: up at once, and started within the last second.
+/// Pure: the caller passes the time. Only authenticated accounts get here, so the table is
+/// bounded by the configured accounts, not by what callers send; an account found idle by
+/// `check` is forgotten.
 ///
 /// @par Thread safety
 /// None: owned by the core, on its event loop.
@@ -35,10 +39,15 @@ public:
     using clock = std::chrono::steady_clock;
     using time_point = clock::time_point;
 
+    /// Replaces every account's limits (on start and on each change of the accounts); accounts
+    /// not named have none. The calls up are kept.
+    void set_limits(std::unordered_map<std::string, account_limits> limits);
+    /// The limits of `user`; both 0 when it has none.
+    account_limits limits_of(const std::string& user) const;
+
     enum class verdict : std::uint8_t { pass, max_calls, max_cps };
-    /// Whether account `user` may start one more call at `now` under `max_calls` and `max_cps`
-    /// (0 = no limit).
-    verdict check(const std::string& user, std::size_t max_calls, std::uint32_t max_cps, time_point now);
+    /// Whether account `user` may start one more call at `now` under its limits.
+    verdict check(const std::string& user, time_point now);
     /// A call of `user` started (it holds a slot until `on_call_end`).
     void on_call_start(const std::string& user, time_point now);
     void on_call_end(const std::string& user) noexcept;
@@ -54,13 +63,8 @@ private:
     };
     static void forget_old(usage& u, time_point now);
 
+    std::unordered_map<std::string, account_limits> limits_;  // limited accounts only
     std::unordered_map<std::string, usage> users_;
-};
-
-/// The account limits of a username (max_calls, max_cps); both 0 for no limit or no account.
-struct account_limits {
-    std::size_t max_calls = 0;
-    std::uint32_t max_cps = 0;
 };
 
 /// security.blocked_prefixes (RFC 3261 §21.4.3: 403): an outbound call whose number, as dialled
@@ -85,17 +89,14 @@ private:
 /// calls pass. Runs after identification (which names the account).
 class user_limit_stage final : public ingress_stage {
 public:
-    user_limit_stage(user_limits& table, std::function<account_limits(const std::string&)> limits_of,
-                     std::function<user_limits::time_point()> now, b2bua_metrics& metrics,
+    user_limit_stage(user_limits& table, std::function<user_limits::time_point()> now, b2bua_metrics& metrics,
                      std::shared_ptr<spdlog::logger> log)
-        : table_(table), limits_of_(std::move(limits_of)), now_(std::move(now)), metrics_(metrics),
-          log_(std::move(log)) {}
+        : table_(table), now_(std::move(now)), metrics_(metrics), log_(std::move(log)) {}
     std::string_view name() const noexcept override { return "user_limit"; }
     stage_result run(ingress_request& r, ingress_responder& responder) override;
 
 private:
     user_limits& table_;
-    std::function<account_limits(const std::string&)> limits_of_;
     std::function<user_limits::time_point()> now_;
     b2bua_metrics& metrics_;
     std::shared_ptr<spdlog::logger> log_;

@@ -6,6 +6,7 @@
 #include "b2bua/detail/sip_helpers.hpp"
 
 #include "dialog/dialog.hpp"
+#include "security/emergency.hpp"
 #include "sip/message/uri.hpp"
 #include "sip/message/text.hpp"
 #include "sip/message/writer.hpp"
@@ -166,13 +167,8 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
             return registrations_ ? registrations_->trunk_of_contact(user) : std::nullopt;
         }));
     set_account_limits(cfg_.downstream.users);
-    stages_.push_back(std::make_unique<user_limit_stage>(
-        user_limits_,
-        [this](const std::string& user) {
-            const auto it = account_limits_.find(user);
-            return it == account_limits_.end() ? account_limits{} : it->second;
-        },
-        [this] { return timers_.now(); }, metrics_, log_));
+    stages_.push_back(
+        std::make_unique<user_limit_stage>(user_limits_, [this] { return timers_.now(); }, metrics_, log_));
     stages_.push_back(std::make_unique<admission_stage>(cfg_.calls.max_calls, [this] { return calls_.size(); },
                                                         metrics_, log_));
     stages_.push_back(std::make_unique<routing_stage>(routes_, inbound_routes_, trunk_index_, metrics_, log_));
@@ -184,10 +180,9 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
 }
 
 void core::set_account_limits(const std::vector<user_account>& users) {
-    account_limits_.clear();
-    for (const auto& u : users) {
-        if (u.max_calls != 0 || u.max_cps != 0) account_limits_[u.username] = {u.max_calls, u.max_cps};
-    }
+    std::unordered_map<std::string, account_limits> limits;
+    for (const auto& u : users) limits[u.username] = {u.max_calls, u.max_cps};
+    user_limits_.set_limits(std::move(limits));
 }
 
 void core::declare_failovers() {
@@ -335,7 +330,7 @@ void core::refuse(ingress_request& r, int status, std::string_view reason, const
 
 void core::on_initial_invite(sip::transaction_id txn, sip::message&& invite, const sip::flow& f) {
     ingress_request r{txn, invite, f, tokens_.tag()};
-    r.emergency = is_emergency(sip::unescape(invite.request_uri().user), cfg_.security.emergency_numbers);
+    r.emergency = security::dials_emergency(invite.request_uri().user, cfg_.security.emergency_numbers);
     for (const auto& stage : stages_) {
         if (stage->run(r, *this) == stage_result::stop) return;
     }

@@ -365,7 +365,6 @@ private:
     // Limits (issue 10): before the stages that use them.
     overload_monitor overload_;
     user_limits user_limits_;
-    std::unordered_map<std::string, account_limits> account_limits_;  ///< by username, limited ones only
     void set_account_limits(const std::vector<user_account>& users);
     std::vector<std::unique_ptr<ingress_stage>> stages_;
     routing::trunk_selection selection_;

@@ -18,17 +18,32 @@ using namespace std::chrono_literals;
 
 TEST(user_limits, counts_calls_up_and_starts_within_the_last_second) {
     user_limits t;
+    t.set_limits({{"alice", {2, 0}}, {"bob", {2, 0}}});
     const auto t0 = user_limits::time_point{} + 100s;
-    EXPECT_EQ(t.check("alice", 2, 0, t0), user_limits::verdict::pass);
+    EXPECT_EQ(t.check("alice", t0), user_limits::verdict::pass);
     t.on_call_start("alice", t0);
     t.on_call_start("alice", t0);
-    EXPECT_EQ(t.check("alice", 2, 0, t0), user_limits::verdict::max_calls);
-    EXPECT_EQ(t.check("bob", 2, 0, t0), user_limits::verdict::pass);  // per account
+    EXPECT_EQ(t.check("alice", t0), user_limits::verdict::max_calls);
+    EXPECT_EQ(t.check("bob", t0), user_limits::verdict::pass);  // per account
     t.on_call_end("alice");
-    EXPECT_EQ(t.check("alice", 2, 0, t0), user_limits::verdict::pass);
-    EXPECT_EQ(t.check("alice", 0, 2, t0 + 999ms), user_limits::verdict::max_cps);  // two starts in the second
-    EXPECT_EQ(t.check("alice", 0, 2, t0 + 1s), user_limits::verdict::pass);         // the second is over
-    EXPECT_EQ(t.check("alice", 0, 3, t0), user_limits::verdict::pass);
+    EXPECT_EQ(t.check("alice", t0), user_limits::verdict::pass);
+    t.set_limits({{"alice", {0, 2}}});  // a change of the accounts keeps the calls up
+    EXPECT_EQ(t.active("alice"), 1u);
+    EXPECT_EQ(t.check("alice", t0 + 999ms), user_limits::verdict::max_cps);  // two starts in the second
+    EXPECT_EQ(t.check("alice", t0 + 1s), user_limits::verdict::pass);         // the second is over
+    t.set_limits({{"alice", {0, 3}}});
+    EXPECT_EQ(t.check("alice", t0), user_limits::verdict::pass);
+}
+
+TEST(user_limits, an_account_without_limits_is_not_kept_and_never_refused) {
+    user_limits t;
+    t.set_limits({{"alice", {0, 0}}, {"bob", {1, 0}}});
+    EXPECT_EQ(t.limits_of("alice").max_calls, 0u);
+    EXPECT_EQ(t.limits_of("bob").max_calls, 1u);
+    EXPECT_EQ(t.limits_of("nobody").max_cps, 0u);
+    const auto t0 = user_limits::time_point{} + 100s;
+    for (int i = 0; i < 5; ++i) t.on_call_start("alice", t0);
+    EXPECT_EQ(t.check("alice", t0), user_limits::verdict::pass);
 }
 
 TEST(user_limits, forgets_an_account_with_nothing_up_and_no_recent_start) {
@@ -40,17 +55,13 @@ TEST(user_limits, forgets_an_account_with_nothing_up_and_no_recent_start) {
         t.on_call_end(user);
     }
     EXPECT_EQ(t.accounts(), 1000u);
-    for (int i = 0; i < 1000; ++i) t.check("u" + std::to_string(i), 1, 1, t0 + 2s);
+    for (int i = 0; i < 1000; ++i) t.check("u" + std::to_string(i), t0 + 2s);
     EXPECT_EQ(t.accounts(), 0u);
     t.on_call_end("nobody");  // an end without a start changes nothing
     EXPECT_EQ(t.accounts(), 0u);
 }
 
-TEST(call_limits, emergency_numbers_match_exactly_and_prefixes_by_start) {
-    const std::vector<std::string> emergency{"112", "911"};
-    EXPECT_TRUE(is_emergency("112", emergency));
-    EXPECT_FALSE(is_emergency("1120", emergency));
-    EXPECT_FALSE(is_emergency("", emergency));
+TEST(call_limits, prefixes_match_by_start) {
     const std::vector<std::string> blocked{"+882", "00882", "900"};
     EXPECT_EQ(blocked_prefix("+88212345", blocked), "+882");
     EXPECT_EQ(blocked_prefix("0088212345", blocked), "00882");

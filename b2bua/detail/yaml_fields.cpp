@@ -24,6 +24,8 @@ std::string at_line(const YAML::Node& n) {
 // Rejects keys that the section does not define: a misspelt key must not be ignored.
 void only_keys(const YAML::Node& map, const std::string& field, std::initializer_list<std::string_view> allowed) {
     for (const auto& kv : map) {
+        // A YAML complex key ("? a: 1", "[a]: 1") is a mapping or a list, not a name.
+        if (!kv.first.IsScalar()) fail(field.empty() ? "config" : field, "a key must be a plain name" + at_line(kv.first));
         const auto key = kv.first.as<std::string>();
         bool ok = false;
         for (auto a : allowed) ok = ok || key == a;

@@ -407,6 +407,15 @@ TEST(config, http_budgets_and_timeouts_default_and_are_checked) {
                      .http.listen.has_value());
 }
 
+TEST(config, a_complex_key_is_an_error_naming_its_section_not_a_crash) {
+    // Found by fuzz/config_fuzz: "? key: value" (a YAML complex key, here a mapping) escaped
+    // parse_config as a yaml-cpp exception instead of config_error.
+    EXPECT_EQ(error_of(with(documented, "log:\n  level: info", "log:\n? level: info")),
+              "config: a key must be a plain name (line 19)");
+    EXPECT_EQ(error_of(with(documented, "log:\n  level: info", "log:\n  [level, x]: info")),
+              "log: a key must be a plain name (line 19)");
+}
+
 TEST(config, admin_tls_names_the_missing_file_key) {
     const auto c = parse_config(std::string(documented) + "admin:\n  tls: { certificate: /etc/b2bua/https.pem, key: /etc/b2bua/https.key }\n");
     EXPECT_EQ(c.admin.tls.certificate, "/etc/b2bua/https.pem");

@@ -227,8 +227,8 @@ class Session:
         return proc
 
     def start_sipp_server(self, name: str, scenario: Path, port: int, extra: list[str] | None = None,
-                          transport: str = "u1", local_ip: str = HOST) -> Process:
-        proc = self.start_sipp(name, scenario, port, extra or [], transport=transport, local_ip=local_ip)
+                          transport: str = "u1", local_ip: str = HOST, trace: bool = True) -> Process:
+        proc = self.start_sipp(name, scenario, port, extra or [], transport=transport, local_ip=local_ip, trace=trace)
 
         def up():
             if not proc.alive():

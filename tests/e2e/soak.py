@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -34,6 +35,9 @@ import harness  # noqa: E402
 from harness import HOST, SHARED_SCENARIOS, TRUNK_HOST, Session, free_port, scrape, metric  # noqa: E402
 
 TOKEN = "soak-admin-token-0123456789"
+# SIPp's socket buffers, as ../shared/bench/run-anchor.sh sets them (its default, 64 KB, drops
+# datagrams at 1,000 calls/s whenever SIPp stalls for a few ms; capped by net.core.rmem_max).
+SIPP_BUFFER = "4194304"
 
 
 @dataclass
@@ -58,6 +62,14 @@ class SoakResult:
     attackers: int = 0
     warmup_s: float = 0.0
     cpu_s: float = 0.0
+    # What the b2bua counted at the end, for telling a failed call's cause: its call results
+    # other than answered, its limit hits and its dropped requests, each by label value.
+    outcomes: dict[str, float] = field(default_factory=dict)
+    # Datagrams the kernel dropped because a receiver's socket buffer was full, per receiver: a
+    # lost ACK makes the trunk's SIPp give up a call (its scenario has no retransmission), so a
+    # failure is only ours if the loss is.
+    udp_drops: dict[str, int] = field(default_factory=dict)
+    sipp_errors: list[str] = field(default_factory=list)
 
     def after_warmup(self) -> list[Sample]:
         return [s for s in self.samples if s.t >= self.warmup_s]
@@ -77,6 +89,39 @@ class SoakResult:
         if not steady:
             return 0
         return max(s.fds for s in steady) - steady[0].fds
+
+
+def by_label(text: str, name: str, label: str) -> dict[str, float]:
+    """The samples of `name` summed by the value of `label` (zeros left out)."""
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        m = harness._SAMPLE.match(line)
+        if not m or m.group(1) != name:
+            continue
+        value = dict(re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', m.group(2) or "")).get(label, "")
+        out[value] = out.get(value, 0.0) + float(m.group(3))
+    return {k: v for k, v in out.items() if v}
+
+
+def outcomes(text: str) -> dict[str, float]:
+    results = by_label(text, "b2bua_calls_total", "result")
+    results.pop("answered", None)
+    found = {f"calls {k}": v for k, v in results.items()}
+    found.update({f"limit {k}": v for k, v in by_label(text, "b2bua_limit_hits_total", "limit").items()})
+    found.update({f"dropped {k}": v for k, v in by_label(text, "b2bua_requests_dropped_total", "reason").items()})
+    return found
+
+
+def udp_drops(ports: dict[str, int]) -> dict[str, int]:
+    """The `drops` column of /proc/net/udp for the sockets bound to each named local port."""
+    wanted = {port: name for name, port in ports.items()}
+    out = {name: 0 for name in ports}
+    for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
+        fields = line.split()
+        port = int(fields[1].split(":")[1], 16)
+        if port in wanted:
+            out[wanted[port]] += int(fields[-1])
+    return out
 
 
 def proc_status(pid: int) -> tuple[int, int]:
@@ -128,10 +173,10 @@ def run(binary: Path, duration_s: int, rate: int, hold_ms: int, curve: Path | No
     with Session(binary, keep=keep) as s:
         b2bua = s.start_b2bua(soak_config(sip, http, trunk_port, t1_ms), sip, http, log_level="warn")
         trunk = s.start_sipp_server("trunk", SHARED_SCENARIOS / "trunk_uas_auth.xml", trunk_port,
-                                    local_ip=TRUNK_HOST)
+                                    ["-buff_size", SIPP_BUFFER], local_ip=TRUNK_HOST, trace=False)
         calls = duration_s * rate
         pbx = s.start_sipp("pbx", SHARED_SCENARIOS / "pbx_uac_auth.xml", pbx_port,
-                           ["-s", "1000", "-au", "pbxuser", "-ap", "pbxpass", "-auth_uri", f"1000@{HOST}:{sip}",
+                           ["-buff_size", SIPP_BUFFER, "-s", "1000", "-au", "pbxuser", "-ap", "pbxpass", "-auth_uri", f"1000@{HOST}:{sip}",
                             "-m", str(calls), "-r", str(rate), "-rp", "1000", "-d", str(hold_ms),
                             "-l", str(rate * (hold_ms // 1000 + 5)), "-timeout", f"{duration_s + 120}s",
                             "-recv_timeout", "20000"],
@@ -171,6 +216,11 @@ def run(binary: Path, duration_s: int, rate: int, hold_ms: int, curve: Path | No
                 n += 1
                 stop.wait(0.5)
 
+        def note_drops():
+            # Counted per socket while it is open: the PBX's SIPp takes its socket with it.
+            for name, n in udp_drops({"b2bua": sip, "trunk sipp": trunk_port, "pbx sipp": pbx_port}).items():
+                result.udp_drops[name] = max(n, result.udp_drops.get(name, 0))
+
         threads = ([threading.Thread(target=attacker, daemon=True)] if attack else []) + (
             [threading.Thread(target=writer, daemon=True)] if api_writes else [])
         for t in threads:
@@ -181,6 +231,7 @@ def run(binary: Path, duration_s: int, rate: int, hold_ms: int, curve: Path | No
             deadline = start + duration_s + 150
             while pbx.alive() and time.monotonic() < deadline:
                 rss, fds = proc_status(b2bua.pid)
+                note_drops()
                 text = scrape(http)
                 result.samples.append(Sample(round(time.monotonic() - start, 1), rss, fds,
                                              metric(text, "b2bua_active_calls"),
@@ -194,6 +245,16 @@ def run(binary: Path, duration_s: int, rate: int, hold_ms: int, curve: Path | No
         s.wait_sipp(pbx, 30)
         r = s.sipp_result(pbx)
         result.successful, result.failed = r.successful, r.failed
+        result.outcomes = outcomes(scrape(http))
+        note_drops()
+        if result.failed:
+            # Keep the files, and name what SIPp saw go wrong (its error log, distinct lines).
+            s.keep = True
+            for name in ("pbx", "trunk"):
+                log = s.workdir / f"{name}_err.log"
+                lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+                seen = sorted({re.sub(r"\d{4}-\d\d-\d\d\s+[\d:.]+\s+[\d.]+:?\s*", "", x).strip() for x in lines})
+                result.sipp_errors += [f"{name}: {x}" for x in seen if x][:10]
         s.stop(trunk)
         if curve is not None:
             curve.write_text("t_s\trss_kib\tfds\tactive_calls\tbanned_sources\n" + "".join(
@@ -210,7 +271,9 @@ def summary(r: SoakResult) -> str:
             f"{min(rss) / 1024:.1f}-{max(rss) / 1024:.1f} MiB (growth {100 * r.rss_growth():+.1f} % first to last "
             f"quarter); descriptors +{r.fd_growth()}; {r.attackers} attacker address(es); "
             f"{r.api_writes} API writes, {r.api_failures} failed; b2bua CPU {r.cpu_s:.1f} s "
-            f"({1e6 * r.cpu_s / max(1, r.successful):.0f} us per call)")
+            f"({1e6 * r.cpu_s / max(1, r.successful):.0f} us per call); UDP receive drops "
+            + ", ".join(f"{k} {v}" for k, v in r.udp_drops.items()) + "; b2bua counted "
+            + (", ".join(f"{k} {v:.0f}" for k, v in sorted(r.outcomes.items())) or "nothing but answered calls"))
 
 
 def verdict(r: SoakResult, max_rss_growth: float) -> list[str]:
@@ -244,6 +307,8 @@ def main() -> int:
     problems = verdict(r, args.max_rss_growth)
     for problem in problems:
         print("FAIL:", problem)
+    for line in r.sipp_errors:
+        print("  sipp", line)
     return 1 if problems else 0
 
 

@@ -1,28 +1,31 @@
 #!/usr/bin/env bash
-# sanitize.sh - the sanitizer and fuzzing stages (README "Fuzzing and
-# sanitizers"), each in its own build folder with clang, each building only what it runs:
-#   1. build-asan/: everything with AddressSanitizer + UndefinedBehaviorSanitizer and the
-#      libFuzzer targets (B2B_FUZZ=ON): every unit test and a representative set of the
-#      end-to-end cases run against that b2bua;
-#   2. build-tsan/: the unit tests of the threaded parts (the HTTP server and its hand-off of
-#      async answers between threads, the store's backup thread, the transport on its own
-#      thread) under ThreadSanitizer;
-#   3. each fuzz target for B2B_FUZZ_SECONDS (default 5) on its seed corpus (fuzz/corpus/).
-# Prints how long each stage took. Exit status is non-zero when any stage fails.
-#   deploy/sanitize.sh            all three stages
-#   deploy/sanitize.sh asan|tsan|fuzz   one of them (fuzz needs build-asan)
+# sanitize.sh - the sanitizer and fuzzing stages (README "Fuzzing and sanitizers"), each in its
+# own build folder with clang, each building only what it runs:
+#   build-asan/: everything with AddressSanitizer + UndefinedBehaviorSanitizer and the libFuzzer
+#     targets (B2B_FUZZ=ON); every unit test and a representative set of the end-to-end cases
+#     run against that b2bua, then each fuzz target for B2B_FUZZ_SECONDS (default 5) on its
+#     seed corpus (fuzz/corpus/);
+#   build-tsan/: the unit tests of the threaded parts (the HTTP server and its hand-off of async
+#     answers between threads, the store's backup thread, the transport on its own thread)
+#     under ThreadSanitizer.
+# Prints how long each step took. Exit status is non-zero when any step fails.
+#   deploy/sanitize.sh              build, then run
+#   deploy/sanitize.sh build        configure and build both folders (deploy/test.sh runs this
+#                                   at nice 19 while the other tests run)
+#   deploy/sanitize.sh run          the tests and fuzz runs on what build built
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 jobs="$(nproc 2>/dev/null || echo 2)"
-stages=("$@")
-if ((${#stages[@]} == 0)); then stages=(asan tsan fuzz); fi
+phases=("$@")
+if ((${#phases[@]} == 0)); then phases=(build run); fi
 
 # The end-to-end cases run under ASan+UBSan: calls with digest both ways, UDP, TCP, TLS and
 # IPv6, malformed and replayed input, CANCEL, PRACK, glare, re-INVITEs, the registrar,
-# failover, the drain on SIGTERM, the admin API and every README configuration.
+# failover, the drain on SIGTERM, the admin API, the source gate and stateless challenges
+# under attack, and every README configuration.
 e2e_cases='calls_200|wrong_password|malformed|tcp|replay_refused|cancel|prack|glare|hold_from_pbx|inbound_call'
 e2e_cases+='|registrar_sipp|failover_503|tls_pbx_call|ipv6_udp|sigterm_drain|admin_api_resources|unknown_dialog_481'
-e2e_cases+='|tcp_peer_never_reads'
+e2e_cases+='|tcp_peer_never_reads|security_svcrack_banned|auth_stateless_challenge|security_user_limits'
 
 # Sanitizer reports fail the test that triggered them; leaks are reported at exit.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1}"
@@ -45,29 +48,25 @@ timed() {  # label, command...
   echo "sanitize.sh: $label took $((SECONDS - start)) s"
 }
 
-asan() {
+build() {
   configure build-asan -DB2B_FUZZ=ON
   timed "asan build" cmake --build build-asan -j "$jobs"
+  configure build-tsan -DB2B_SANITIZE_THREAD=ON
+  timed "tsan build" cmake --build build-tsan -j "$jobs" --target http_tests admin_tests sip_transport_tests
+}
+
+run() {
   timed "asan unit tests" ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 600 -L unit
   timed "asan e2e cases" ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 600 \
     -R "^(e2e\.($e2e_cases)|readme\.configs)\$"
-}
-
-tsan() {
-  configure build-tsan -DB2B_SANITIZE_THREAD=ON
-  timed "tsan build" cmake --build build-tsan -j "$jobs" --target http_tests admin_tests sip_transport_tests
   # Every unit test of the three programs built (the others are registered but not built).
   timed "tsan unit tests" ctest --test-dir build-tsan --output-on-failure -j "$jobs" --timeout 600 -L unit -E '_NOT_BUILT$'
-
-}
-
-fuzz() {
   timed "fuzz runs" ctest --test-dir build-asan --output-on-failure -j "$jobs" -L fuzz
 }
 
-for s in "${stages[@]}"; do
-  case "$s" in
-    asan | tsan | fuzz) "$s" ;;
-    *) echo "sanitize.sh: unknown stage $s (asan, tsan, fuzz)" >&2; exit 2 ;;
+for p in "${phases[@]}"; do
+  case "$p" in
+    build | run) "$p" ;;
+    *) echo "sanitize.sh: unknown phase $p (build, run)" >&2; exit 2 ;;
   esac
 done

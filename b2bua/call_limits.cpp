@@ -35,9 +35,10 @@ user_limits::verdict user_limits::check(const std::string& user, time_point now)
     if (it == users_.end()) return verdict::pass;  // nothing up, nothing started lately
     usage& u = it->second;
     forget_old(u, now);
-    const account_limits l = limits_of(user);
-    if (l.max_calls != 0 && u.active >= l.max_calls) return verdict::max_calls;
-    if (l.max_cps != 0 && u.starts.size() >= l.max_cps) return verdict::max_cps;
+    if (const auto l = limits_.find(user); l != limits_.end()) {
+        if (l->second.max_calls != 0 && u.active >= l->second.max_calls) return verdict::max_calls;
+        if (l->second.max_cps != 0 && u.starts.size() >= l->second.max_cps) return verdict::max_cps;
+    }
     if (u.active == 0 && u.starts.empty()) users_.erase(it);
     return verdict::pass;
 }
@@ -78,11 +79,10 @@ stage_result blocked_prefix_stage::run(ingress_request& r, ingress_responder& re
 
 stage_result user_limit_stage::run(ingress_request& r, ingress_responder& responder) {
     if (r.emergency || r.user.empty()) return stage_result::proceed;
-    const account_limits limits = table_.limits_of(r.user);
-    if (limits.max_calls == 0 && limits.max_cps == 0) return stage_result::proceed;
     const auto v = table_.check(r.user, now_());
     if (v == user_limits::verdict::pass) return stage_result::proceed;
     const bool calls = v == user_limits::verdict::max_calls;
+    const account_limits limits = table_.limits_of(r.user);
     metrics_.call_setup(r.direction, b2bua_metrics::no_trunk, call_result::user_limit);
     metrics_.limits().hit(calls ? limit_kind::user_calls : limit_kind::user_cps);
     log_->warn("call refused: user {:?} from {} is at its {} of {}", r.user, r.flow.remote.to_string(),

@@ -46,7 +46,8 @@ public:
     account_limits limits_of(const std::string& user) const;
 
     enum class verdict : std::uint8_t { pass, max_calls, max_cps };
-    /// Whether account `user` may start one more call at `now` under its limits.
+    /// Whether account `user` may start one more call at `now` under its limits; always `pass`
+    /// for an account without limits.
     verdict check(const std::string& user, time_point now);
     /// A call of `user` started (it holds a slot until `on_call_end`).
     void on_call_start(const std::string& user, time_point now);

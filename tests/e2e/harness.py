@@ -401,23 +401,25 @@ def scrape(http_port: int) -> str:
 _SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)')
 
 
-def metric(text: str, name: str, **labels: str) -> float:
-    """Sum of the samples of `name` whose labels include all of `labels`."""
-    total = 0.0
-    found = False
+_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def samples(text: str, name: str):
+    """Each sample of `name` in a /metrics text, as (its labels, its value)."""
     for line in text.splitlines():
         if line.startswith("#"):
             continue
         m = _SAMPLE.match(line)
-        if not m or m.group(1) != name:
-            continue
-        got = dict(re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
-        if all(got.get(k) == v for k, v in labels.items()):
-            total += float(m.group(3))
-            found = True
+        if m and m.group(1) == name:
+            yield dict(_LABEL.findall(m.group(2) or "")), float(m.group(3))
+
+
+def metric(text: str, name: str, **labels: str) -> float:
+    """Sum of the samples of `name` whose labels include all of `labels`."""
+    found = [value for got, value in samples(text, name) if all(got.get(k) == v for k, v in labels.items())]
     if not found:
         raise HarnessError(f"no sample {name}{labels} in /metrics")
-    return total
+    return sum(found)
 
 
 def config_yaml(sip_port: int, http_port: int, trunk_port: int, trunk_password: str = "trunkpass",

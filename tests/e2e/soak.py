@@ -94,12 +94,8 @@ class SoakResult:
 def by_label(text: str, name: str, label: str) -> dict[str, float]:
     """The samples of `name` summed by the value of `label` (zeros left out)."""
     out: dict[str, float] = {}
-    for line in text.splitlines():
-        m = harness._SAMPLE.match(line)
-        if not m or m.group(1) != name:
-            continue
-        value = dict(re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', m.group(2) or "")).get(label, "")
-        out[value] = out.get(value, 0.0) + float(m.group(3))
+    for labels, value in harness.samples(text, name):
+        out[labels.get(label, "")] = out.get(labels.get(label, ""), 0.0) + value
     return {k: v for k, v in out.items() if v}
 
 

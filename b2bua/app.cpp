@@ -12,6 +12,8 @@
 #include "b2bua/downstream_auth.hpp"
 #include "b2bua/gate_metrics.hpp"
 #include "b2bua/http_metrics.hpp"
+#include "b2bua/service_notifier.hpp"
+#include "b2bua/service_watchdog.hpp"
 #include "b2bua/source_gate.hpp"
 #include "b2bua/tls_metrics.hpp"
 #include "http/http_server.hpp"
@@ -25,6 +27,7 @@
 #include "sip/resolver/ares_lookup.hpp"
 #include "sip/transport/asio_transport.hpp"
 #include "sip/transport/tls_context.hpp"
+#include "version/version.hpp"
 
 #include <boost/algorithm/string/case_conv.hpp>
 #include <boost/asio/io_context.hpp>
@@ -174,7 +177,11 @@ public:
           core_(cfg_, transport_, timers_, metrics_, auth_),
           transactions_(transport_, timers_, core_, transaction_config(cfg_), &metrics_),
           signals_(io_, SIGINT, SIGTERM, SIGHUP) {
-        metrics::add_build_info(*registry_);
+        metrics::add_build_info(*registry_, version::number(), version::commit());
+        if (cfg_.routes.empty()) {  // the file's and the store's
+            spdlog::get("b2bua")->warn(
+                "config: no routes yet: calls from PBXs get 404 until one is added (routes:, or PUT /api/v1/routes)");
+        }
         if (std::any_of(cfg_.upstream.trunks.begin(), cfg_.upstream.trunks.end(),
                         [](const routing::trunk& t) { return !t.dns_host.empty(); })) {
             // Trunks named by host are located by DNS on this loop (c-ares), never blocking it.
@@ -237,10 +244,24 @@ public:
                       sip::endpoint{http_->local_endpoint().address(), http_->local_endpoint().port()}.to_string());
         }
         listening_ = true;
+        serving_ = serving_status();
         // The admin thread runs without an HTTP server too: call detail records reach the store there.
         boost::asio::post(http_io_, [admin = admin_] { admin->start(); });
         http_thread_ = std::thread([this] { run_http(); });
         do_wait_signal();
+        // Ready once this loop runs: the ports are bound, the store is open, the HTTP thread
+        // is up. Under systemd (Type=notify) `systemctl start` returns here, not before.
+        boost::asio::post(io_, [this] {
+            notifier_.ready(serving_);
+            if (const auto limit = notifier_.watchdog_limit()) {
+                watchdog_ = std::make_unique<service_watchdog>(
+                    timers_, *limit, [this] { notifier_.watchdog(); },
+                    [this](std::function<void()> answer) { boost::asio::post(http_io_, std::move(answer)); });
+                watchdog_->start();
+                spdlog::get("b2bua")->info("systemd watchdog: {} ms, a keep-alive every third of it",
+                                           std::chrono::duration_cast<std::chrono::milliseconds>(*limit).count());
+            }
+        });
         io_.run();
         stop_http();
         log->info("stopped");
@@ -375,13 +396,18 @@ private:
         if (signo == SIGHUP) {
             // SIGHUP reloads like POST /api/v1/reload: the store's trunks, users and routes,
             // the log level and the certificates, on the admin thread.
-            boost::asio::post(http_io_, [admin = admin_, log] {
-                admin->reload_all("SIGHUP", [log](http::response r) {
+            // systemd (ExecReload= sends it) shows "reloading" until READY=1 says it is over.
+            notifier_.reloading();
+            boost::asio::post(http_io_, [this, admin = admin_, log] {
+                admin->reload_all("SIGHUP", [this, log](http::response r) {
                     if (r.status == boost::beast::http::status::ok) {
                         log->info("SIGHUP: reloaded: {}", r.body);
                     } else {
                         log->error("SIGHUP: reload failed: {}", r.body);
                     }
+                    notifier_.ready(r.status == boost::beast::http::status::ok
+                                        ? serving_
+                                        : "reload failed (see the log); the previous configuration stays in use");
                 });
             });
             return do_wait_signal();
@@ -402,6 +428,10 @@ private:
             log->info("signal {}: shutting down now: ending {} call(s)", signo, core_.active_calls());
         }
         do_wait_signal();
+        if (stop_signals_ == 1) {
+            notifier_.stopping("draining: " + std::to_string(core_.active_calls()) + " call(s) may go on for up to " +
+                               std::to_string(cfg_.calls.drain.count()) + " s; new calls get 503");
+        }
         draining_.store(true);
         // `done` may come from deep inside the core (the last call's end): stop from the loop.
         core_.drain(cfg_.calls.drain, [this] { boost::asio::post(io_, [this] { stop(); }); });
@@ -430,10 +460,21 @@ private:
         return true;
     }
 
+    // What `systemctl status` shows while we run: where SIP is served. Read from the SIP loop's
+    // transport before the HTTP thread starts; a reload (on that thread) shows the copy.
+    std::string serving_status() const {
+        std::string s = "serving SIP on";
+        for (const auto& [kind, ep] : transport_.listening()) {
+            s += " " + boost::algorithm::to_lower_copy(std::string(sip::to_string(kind))) + "://" + ep.to_string();
+        }
+        return s;
+    }
+
     // Stops everything that keeps the event loop busy, so run() returns.
     void stop() {
         if (stopped_) return;
         stopped_ = true;
+        if (watchdog_) watchdog_->stop();
         signals_.cancel();
         gate_.stop();
         transport_.stop();
@@ -487,6 +528,9 @@ private:
                           return core_.is_trunk_source({a, port});
                       }};
     boost::asio::signal_set signals_;
+    service_notifier notifier_;
+    std::string serving_;  ///< the status line; written before the HTTP thread starts, then read-only
+    std::unique_ptr<service_watchdog> watchdog_;  ///< under a systemd watchdog only
     /// The HTTP server's loop and thread; the loop outlives the server, which runs on it.
     boost::asio::io_context http_io_{1};
     http_metrics http_metrics_{*registry_};

@@ -20,10 +20,11 @@ void setup_logging(const std::string& level);
 /// the calls: new calls get 503 and /healthz says "draining" (503) at once; the calls in
 /// progress may finish for up to calls.drain_s, then get BYE on both legs; a second signal
 /// ends them at once, a third stops without waiting for their answers.
-/// SIGHUP is logged at warn and otherwise ignored: configuration reload does not exist yet,
-/// and a stray SIGHUP (a closed terminal, a habitual `kill -HUP`) must not end the calls. With
-/// TLS in use it re-reads the `sip.tls` files (renewed certificates): new connections use them,
-/// connections up keep theirs; files that cannot be used leave the loaded ones in place.
+/// SIGHUP reloads like POST /api/v1/reload (the store's documents, the log level, the TLS
+/// files): new connections use renewed certificates, connections up keep theirs; a reload that
+/// fails leaves what was loaded in place, and never ends a call.
+/// Under systemd (Type=notify) it says READY=1 once serving, RELOADING=1 then READY=1 around a
+/// reload, STOPPING=1 when the drain starts, and feeds WatchdogSec= while both loops turn.
 ///
 /// Construction logs `version` and a one-line summary of `cfg` on the "b2bua" logger, so
 /// every log starts by saying which build runs with what; call `setup_logging` first.

@@ -620,7 +620,8 @@ config parse_config(std::string_view yaml_text) {
         if (!root["upstream"]) fail("upstream", "is required");
         parse_upstream(root["upstream"], c);
         if (given(root["routes"])) parse_routes(root["routes"], c);
-        if (c.routes.empty()) fail("routes", "at least one route is required (prefix \"\" is the default route)");
+        // No routes is allowed: a fresh install gets its trunks and routes through the admin API,
+        // and until then a PBX's call is answered 404 (counted as no_route); the start warns.
         if (given(root["inbound_routes"])) parse_inbound_routes(root["inbound_routes"], c);
         if (given(root["dns"])) parse_dns(root["dns"], c);
         if (given(root["http"])) parse_http(root["http"], c);

@@ -2,9 +2,11 @@
 #include "admin/config_io.hpp"
 #include "admin/store.hpp"
 #include "b2bua/app.hpp"
+#include "b2bua/capabilities.hpp"
 #include "b2bua/config.hpp"
 #include "b2bua/downstream_auth.hpp"
 #include "b2bua/parse_command.hpp"
+#include "version/version.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -16,15 +18,14 @@
 #include <string>
 #include <vector>
 
-#ifndef B2BUA_VERSION
-#define B2BUA_VERSION "0.0.0"
-#endif
 
 namespace {
 
 constexpr const char* usage =
     "usage: b2bua --config FILE [--log-level LEVEL]   run the B2BUA\n"
     "       b2bua --check-config FILE                 validate a configuration and exit\n"
+    "       b2bua --capabilities --config FILE        print the Linux capabilities FILE needs (CAP_NET_BIND_SERVICE\n"
+    "                                                 for a port below 1024), one a line; nothing when none\n"
     "       b2bua --backup FILE --config CFG          copy the store (CFG's data_dir) to FILE, also while running\n"
     "       b2bua --export-config --config CFG        print the configuration in use (CFG with the store's trunks,\n"
     "                                                 users and routes) as YAML\n"
@@ -65,6 +66,7 @@ int main(int argc, char** argv) {
     std::string backup_file;
     std::string import_file;
     bool export_config = false;
+    bool capabilities = false;
     bool dry_run = false;
     for (std::size_t i = 1; i < args.size(); ++i) {
         const std::string& a = args[i];
@@ -76,7 +78,7 @@ int main(int argc, char** argv) {
             return args[++i];
         };
         if (a == "--version") {
-            std::cout << "b2bua " << B2BUA_VERSION << '\n';
+            std::cout << "b2bua " << b2b::version::describe() << '\n';
             return 0;
         } else if (a == "--help" || a == "-h") {
             std::cout << usage;
@@ -88,6 +90,8 @@ int main(int argc, char** argv) {
             check_only = true;
         } else if (a == "--backup") {
             backup_file = value("a file name");
+        } else if (a == "--capabilities") {
+            capabilities = true;
         } else if (a == "--export-config") {
             export_config = true;
         } else if (a == "--import-config") {
@@ -116,6 +120,13 @@ int main(int argc, char** argv) {
     } catch (const b2b::b2bua::config_error& e) {
         std::cerr << "error: " << e.what() << '\n';
         return 1;
+    }
+    if (capabilities) {
+        // For the unit's generator (deploy/systemd): the service gets only what this prints.
+        for (const auto& c : b2b::b2bua::needed_capabilities(cfg, b2b::b2bua::unprivileged_port_start())) {
+            std::cout << c << '\n';
+        }
+        return 0;
     }
     if (export_config) return b2b::admin::export_config(config_path, std::cout, std::cerr);
     if (!import_file.empty()) return b2b::admin::import_config(config_path, import_file, dry_run, std::cout, std::cerr);
@@ -149,7 +160,7 @@ int main(int argc, char** argv) {
 
     b2b::b2bua::setup_logging(log_level.empty() ? cfg.log.level : log_level);
     try {
-        b2b::b2bua::application app(std::move(cfg), config_path, B2BUA_VERSION);
+        b2b::b2bua::application app(std::move(cfg), config_path, b2b::version::describe());
         app.run();
     } catch (const std::exception& e) {
         spdlog::get("b2bua")->critical("{}", e.what());

@@ -7,13 +7,9 @@
 
 namespace b2b::metrics {
 
-/// The project's version (CMake PROJECT_VERSION).
-std::string_view build_version() noexcept;
-/// The git commit the build was configured from (short hash), "unknown" outside a git checkout.
-std::string_view build_revision() noexcept;
-
 /// Adds b2bua_build_info{version,revision} = 1 to `registry`: joined (`* on() group_left`) to
 /// other series, it tells which build produced them, and changes when a new one is deployed.
-void add_build_info(prometheus::Registry& registry);
+/// The program passes its b2b::version values; the registry takes no side on where they come from.
+void add_build_info(prometheus::Registry& registry, std::string_view version, std::string_view revision);
 
 }  // namespace b2b::metrics

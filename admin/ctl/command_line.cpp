@@ -15,6 +15,7 @@ namespace {
 
 constexpr std::string_view usage =
     "usage: b2buactl [--url URL] [--token-file F] [--json] COMMAND\n"
+    "       b2buactl --version | --help\n"
     "commands:\n"
     "  trunks                              list the trunks\n"
     "  trunk show N                        one trunk\n"

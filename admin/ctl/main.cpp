@@ -2,6 +2,7 @@
 #include "admin/ctl/command_line.hpp"
 #include "admin/ctl/http_client.hpp"
 #include "admin/ctl/render.hpp"
+#include "version/version.hpp"
 
 #include <boost/json/parse.hpp>
 
@@ -36,6 +37,10 @@ int finish(ctl::exit_code c) { return static_cast<int>(c); }
 
 int main(int argc, char** argv) {
     const std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.size() == 1 && args[0] == "--version") {
+        std::cout << "b2buactl " << b2b::version::describe() << '\n';
+        return finish(ctl::exit_code::ok);
+    }
     auto parsed = ctl::parse_command_line(args, environment, read_whole_file);
     if (auto* e = std::get_if<ctl::usage_error>(&parsed)) {
         if (e->message.empty()) {  // --help

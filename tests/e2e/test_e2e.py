@@ -336,8 +336,9 @@ def case_sighup(binary: Path):
     running and answering, twice over; it never ends a call or the process."""
     sip, http, trunk_port, _ = ports()
     warning = "SIGHUP: reloaded: "
+    # "b2bua 0.1.0 (commit 4f54b097a1eb)": the start logs the same words.
     version = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=10,
-                             check=True).stdout.split()[-1]
+                             check=True).stdout.strip().removeprefix("b2bua ")
     # Leaving the session sends SIGTERM and requires exit 0: SIGTERM still works after SIGHUP.
     with Session(binary) as s:
         b2bua = s.start_b2bua(config_yaml(sip, http, trunk_port), sip, http)

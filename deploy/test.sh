@@ -16,6 +16,11 @@ nice -n 19 deploy/sanitize.sh build > build/sanitize-build.log 2>&1 &
 sanitize_build=$!
 tests=0
 ctest --test-dir build --output-on-failure -j "$jobs" --timeout 600 || tests=$?
+# The Debian package, installed on this machine and purged again: after the other tests, since it
+# binds the example configuration's ports (5060, 8090) and changes /usr and /etc while it runs.
+if ((tests == 0)); then
+  python3 tests/e2e/test_e2e.py --b2bua build/bin/b2bua package_install || tests=$?
+fi
 built=0
 wait "$sanitize_build" || built=$?
 cat build/sanitize-build.log

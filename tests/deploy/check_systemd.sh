@@ -27,6 +27,10 @@ verify() {
 }
 verify
 echo "check_systemd: systemd-analyze verify: unit OK"
+# systemd's own measure of the sandbox: 0 (locked down) to 10 (none); above 2.0 fails.
+out="$(cd "$work" && systemd-analyze security --offline=yes --no-pager --threshold=20 "$unit_dir/b2bua.service" 2>&1)" \
+    || fail "systemd-analyze security: exposure above 2.0: $(echo "$out" | grep -E '✗|Overall')"
+echo "check_systemd: $(echo "$out" | grep -o 'Overall exposure level.*')"
 
 # The sandbox the issue asks for, as systemd will read it.
 for key in "Type=notify" "WatchdogSec=" "ExecReload=" "Restart=on-failure" "ProtectSystem=strict" "ProtectHome=yes" \

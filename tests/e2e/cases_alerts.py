@@ -1,0 +1,317 @@
+"""End-to-end cases for the alert rules of deploy/prometheus: every series they read is exported by the
+real b2bua (so a renamed metric family, label or label value fails here, not silently in production),
+and a real Prometheus started from the installed layout (/etc/prometheus/b2bua/ as a directory of the
+test) loads the rules, evaluates each without error against the b2bua, and raises the page for a trunk
+whose provider rejects our credentials.
+
+The b2bua runs with a tls:// listener (a certificate made here with the openssl CLI, good for 10
+days) and a trunk that registers with a stand-in provider on 127.0.0.2 answering every REGISTER with
+a challenge, our answer included. Loaded by test_e2e.py, which puts its helpers (check, Session,
+ports...) in this module's namespace. Prometheus and promtool come from the Debian package
+(deploy/install-deps.sh).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import yaml
+
+import harness
+from harness import HOST, TRUNK_HOST, RawUdp, Session, free_port, header_values, metric, scrape, start_line
+
+sys.path.insert(0, str(harness.ROOT / "tests" / "deploy"))
+from prometheus_rules import load_alerts, rule_selectors  # noqa: E402
+
+PROMETHEUS = "/usr/bin/prometheus"
+DEPLOY = harness.ROOT / "deploy" / "prometheus"
+RULES = DEPLOY / "rules" / "b2bua-alerts.yml"
+BACKUP_HOST = "127.0.0.3"
+REJECTED = 'b2bua_auth_failures_total{direction="upstream",peer="carrier",reason="rejected"}'
+
+
+# ---------------------------------------------------------------------- the b2bua under test
+def _certificate(directory: Path, days: int) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 good for `days` (EC P-256), made by the openssl CLI."""
+    directory.mkdir(parents=True, exist_ok=True)
+    cert, key = directory / "sip.pem", directory / "sip.key"
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                        "-nodes", "-keyout", str(key), "-out", str(cert), "-days", str(days),
+                        "-subj", "/CN=b2bua alerts e2e", "-addext", "subjectAltName=IP:127.0.0.1"],
+                       capture_output=True, text=True, timeout=30)
+    check(r.returncode == 0, f"openssl req failed: {r.stderr}")
+    return cert, key
+
+
+class RefusingRegistrar:
+    """The provider of trunk carrier on 127.0.0.2: answers every REGISTER with 401 and a fresh
+    (not stale) challenge, so our answer to it is challenged again: the b2bua's `rejected`. Silent
+    until `answer()` (the b2bua retransmits its REGISTER meanwhile, RFC 3261 §17.1.2.2)."""
+
+    def __init__(self):
+        self.peer = RawUdp(TRUNK_HOST)
+        self.port = self.peer.port
+        self.registers = 0
+        self.with_credentials = 0
+        self._answering = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def answer(self):
+        self._answering.set()
+
+    def close(self):
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.peer.sock.close()
+
+    def _run(self):
+        n = 0
+        while not self._stop.is_set():
+            try:
+                self.peer.sock.settimeout(0.2)
+                data, source = self.peer.sock.recvfrom(65535)
+            except (socket.timeout, OSError):
+                continue
+            msg = data.decode(errors="replace")
+            if not start_line(msg).startswith("REGISTER ") or not self._answering.is_set():
+                continue
+            self.registers += 1
+            if header_values(msg, "authorization"):
+                self.with_credentials += 1
+            n += 1
+            to = header_values(msg, "to", "t")[0]
+            lines = ["SIP/2.0 401 Unauthorized"]
+            lines += [f"Via: {v}" for v in header_values(msg, "via", "v")]
+            lines += [f"From: {header_values(msg, 'from', 'f')[0]}", f"To: {to};tag=refuses{n}",
+                      f"Call-ID: {header_values(msg, 'call-id', 'i')[0]}", f"CSeq: {header_values(msg, 'cseq')[0]}",
+                      f'WWW-Authenticate: Digest realm="trunk.test", nonce="{n:08x}{time.monotonic_ns():x}", '
+                      'qop="auth", algorithm=MD5',
+                      "Content-Length: 0", "", ""]
+            self.peer.sock.sendto("\r\n".join(lines).encode(), source)
+
+
+def _start(s: Session, registrar: RefusingRegistrar, days: int = 10) -> tuple[int, int]:
+    """The b2bua with a tls:// listener, a registering trunk and a route of two trunks (so the
+    failover series exist); returns (HTTP port, TLS port)."""
+    sip, http = free_port(), free_port((socket.SOCK_STREAM,))
+    tls = free_port((socket.SOCK_STREAM,))
+    cert, key = _certificate(s.workdir / "tls", days)
+    config = f"""# generated by tests/e2e/cases_alerts.py
+sip:
+  listen: [ "udp://{HOST}:{sip}", "tls://{HOST}:{tls}" ]
+  tls: {{ certificate: "{cert}", key: "{key}" }}
+downstream:
+  realm: pbx.local
+  users:
+    - {{ username: pbxuser, password: pbxpass }}
+upstream:
+  trunks:
+    - {{ name: carrier, uri: "sip:{TRUNK_HOST}:{registrar.port}", username: trunkuser, password: wrongpass, register: true }}
+    - {{ name: backup, uri: "sip:{BACKUP_HOST}:{free_port(host=BACKUP_HOST)}", username: u2, password: p2 }}
+routes:
+  - {{ prefix: "", trunks: [ carrier, backup ] }}
+http:
+  listen: "{HOST}:{http}"
+log:
+  level: info
+"""
+    s.start_b2bua(config, sip, http)
+    harness.wait_until(lambda: harness.tcp_listening(tls), 10, "the tls:// listener")
+    return http, tls
+
+
+# ---------------------------------------------------------------------- /metrics parsed
+def _exposition(text: str) -> tuple[dict[str, str], dict[str, list[dict[str, str]]]]:
+    """(family -> type, sample name -> the label sets of its samples) of a Prometheus text exposition."""
+    kinds, samples = {}, {}
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ", 3)
+            kinds[name] = kind
+        elif line and not line.startswith("#"):
+            m = harness._SAMPLE.match(line)
+            check(m is not None, f"unreadable /metrics line {line!r}")
+            labels = dict(re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
+            samples.setdefault(m.group(1), []).append(labels)
+    return kinds, samples
+
+
+def case_alerts_metrics_exported(binary: Path):
+    """Every selector of every alert in deploy/prometheus/rules/ names a family the running b2bua
+    exports, with its labels; some exported series matches all its matchers; and every label value a
+    matcher names (reason="rejected", each word of reason=~"wrong_password|unknown_user", the
+    statuses of status!~"limit|down|out_of_service"...) is a value of that label in /metrics.
+    B2buaDown's `up` is Prometheus's own: its job label must be the job of deploy/prometheus/prometheus.yml."""
+    by_alert = rule_selectors(RULES)
+    check(len(by_alert) == len(load_alerts(RULES)) >= 13, f"alerts read: {sorted(by_alert)}")
+    registrar = RefusingRegistrar()
+    try:
+        with Session(binary) as s:
+            http, tls = _start(s, registrar)
+            kinds, samples = _exposition(scrape(http))
+    finally:
+        registrar.close()
+
+    checked = 0
+    for alert, selectors in by_alert.items():
+        for sel in selectors:
+            where = f"{alert}: {sel.metric}"
+            family = sel.metric
+            for suffix in ("_bucket", "_sum", "_count"):
+                if family.endswith(suffix) and kinds.get(family[: -len(suffix)]) == "histogram":
+                    family = family[: -len(suffix)]
+            check(family in kinds, f"{where}: no family {family} in /metrics of the b2bua")
+            series = samples.get(sel.metric, [])
+            check(series, f"{where}: the family has no sample (series must exist at zero from the start)")
+            for m in sel.matchers:
+                values = {labels[m.label] for labels in series if m.label in labels}
+                check(values, f"{where}: no label {m.label} on its samples ({sorted(series[0])})")
+                for v in m.literals():
+                    check(v in values, f"{where}: {m.label}{m.op}\"{m.value}\" names {v!r}, which /metrics never "
+                                       f"shows; its values are {sorted(values)}")
+            hits = [labels for labels in series if all(m.matches(labels.get(m.label, "")) for m in sel.matchers)]
+            check(hits, f"{where}: no exported series matches {[f'{m.label}{m.op}{m.value!r}' for m in sel.matchers]}")
+            checked += 1
+    check(checked >= 20, f"only {checked} selectors checked")
+
+    # B2buaDown reads `up`, made by Prometheus for the scrape job of our prometheus.yml.
+    jobs = {j["job_name"] for j in yaml.safe_load((DEPLOY / "prometheus.yml").read_text())["scrape_configs"]}
+    down = next(r for r in load_alerts(RULES) if r["alert"] == "B2buaDown")
+    check('up{job="b2bua"}' in down["expr"] and "b2bua" in jobs, f"B2buaDown reads {down['expr']!r}; jobs {jobs}")
+    print(f"alerts_metrics_exported: {checked} selectors of {len(by_alert)} alerts matched by the b2bua's "
+          f"/metrics ({len(kinds)} families); listener tls://{HOST}:{tls}")
+
+
+# ---------------------------------------------------------------------- a real Prometheus
+def _api(port: int, path: str, **params: str):
+    url = f"http://{HOST}:{port}{path}"
+    if params:
+        url += "?" + urllib.parse.urlencode(params)
+    with urllib.request.urlopen(url, timeout=5) as r:
+        body = json.load(r)
+    check(body.get("status") == "success", f"Prometheus API {path} answered {body}")
+    return body["data"]
+
+
+def _install(root: Path, target: str) -> Path:
+    """deploy/prometheus copied to <root>/etc/prometheus/b2bua/ as a package installs it; in the
+    copy of prometheus.yml only the target (the test's port), the intervals (1 s, so the test takes
+    seconds) and the Alertmanager (none runs here) differ. rule_files is left as written."""
+    etc = root / "etc" / "prometheus" / "b2bua"
+    shutil.copytree(DEPLOY, etc, ignore=shutil.ignore_patterns("tests"))
+    cfg = etc / "prometheus.yml"
+    doc = yaml.safe_load(cfg.read_text())
+    doc["global"].update(scrape_interval="1s", scrape_timeout="1s", evaluation_interval="1s")
+    doc.pop("alerting", None)
+    (job,) = [j for j in doc["scrape_configs"] if j["job_name"] == "b2bua"]
+    job["static_configs"] = [{"targets": [target]}]
+    cfg.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return cfg
+
+
+def case_alerts_fire_in_prometheus(binary: Path):
+    """Prometheus started with deploy/prometheus installed as <dir>/etc/prometheus/b2bua/ (from
+    another working directory: the rules are found relative to the config file) scrapes the b2bua
+    and evaluates every rule without error. The stand-in provider then rejects our REGISTER
+    credentials: B2buaTrunkCredentialsRejected fires (severity page, peer carrier) with no `for`
+    delay, B2buaTrunkRegistrationFailing and B2buaTlsCertificateExpiresSoon (the 10-day
+    certificate, labelled with its listener) are pending, and no other alert is active."""
+    registrar = RefusingRegistrar()
+    prom_port = free_port((socket.SOCK_STREAM,))
+    try:
+        with Session(binary) as s:
+            http, tls = _start(s, registrar)
+            cfg = _install(s.workdir, f"{HOST}:{http}")
+            prom = s.start_process("prometheus", [PROMETHEUS, f"--config.file={cfg}",
+                                                  f"--storage.tsdb.path={s.workdir / 'tsdb'}",
+                                                  f"--web.listen-address={HOST}:{prom_port}"], s.workdir)
+
+            def ready():
+                if not prom.alive():
+                    raise harness.HarnessError(f"prometheus exited with {prom.popen.returncode}:\n{prom.log()[-3000:]}")
+                try:
+                    with urllib.request.urlopen(f"http://{HOST}:{prom_port}/-/ready", timeout=2) as r:
+                        return r.status == 200
+                except (urllib.error.URLError, ConnectionError, TimeoutError):
+                    return False
+
+            harness.wait_until(ready, 30, "Prometheus to be ready", interval=0.2)
+            names = {r["alert"] for r in load_alerts(RULES)}
+
+            def rules() -> list[dict]:
+                return [r for g in _api(prom_port, "/api/v1/rules")["groups"] for r in g["rules"]]
+
+            # Every rule loaded from the installed directory and evaluated against the b2bua.
+            harness.wait_until(lambda: {r["name"] for r in rules() if r.get("health") == "ok"} == names, 30,
+                               "every rule to be evaluated", interval=0.5)
+            errors = [(r["name"], r.get("lastError")) for r in rules() if r.get("lastError")]
+            check(not errors, f"rules evaluated with errors: {errors}")
+
+            # The counter is stored at 0 before the provider answers, so the rejection is an increase.
+            def stored(at_least: float) -> bool:
+                return any(float(r["value"][1]) >= at_least
+                           for r in _api(prom_port, "/api/v1/query", query=REJECTED)["result"])
+
+            harness.wait_until(lambda: stored(0), 30, f"Prometheus to store {REJECTED}", interval=0.5)
+            check(not stored(1), f"{REJECTED} above 0 before the provider answered")
+            registrar.answer()
+            harness.wait_until(lambda: metric(scrape(http), "b2bua_auth_failures_total", direction="upstream",
+                                              peer="carrier", reason="rejected") >= 1,
+                               40, "the b2bua to count the rejected REGISTER")
+            t0 = time.monotonic()
+            check(registrar.with_credentials >= 1, f"no REGISTER with credentials reached the provider "
+                                                   f"({registrar.registers} REGISTERs)")
+
+            active: dict[str, list[dict]] = {}
+
+            def alerts_up() -> bool:
+                active.clear()
+                for a in _api(prom_port, "/api/v1/alerts")["alerts"]:
+                    active.setdefault(a["labels"]["alertname"], []).append(a)
+                firing = active.get("B2buaTrunkCredentialsRejected", [])
+                return (any(a["state"] == "firing" for a in firing) and "B2buaTrunkRegistrationFailing" in active
+                        and "B2buaTlsCertificateExpiresSoon" in active)
+
+            harness.wait_until(alerts_up, 30, "the rejected credentials to page", interval=0.5)
+            paged = time.monotonic() - t0
+            (rejected,) = active["B2buaTrunkCredentialsRejected"]
+            labels = rejected["labels"]
+            want = {"alertname": "B2buaTrunkCredentialsRejected", "severity": "page", "direction": "upstream",
+                    "peer": "carrier", "reason": "rejected", "job": "b2bua", "instance": f"{HOST}:{http}"}
+            check(labels == want, f"labels {labels}, expected {want}")
+            summary = rejected["annotations"]["summary"]
+            check(summary == f"Trunk carrier rejects our credentials (rejected) on {HOST}:{http}", f"summary {summary!r}")
+            check("b2buactl trunk rotate carrier" in rejected["annotations"]["description"],
+                  f"description {rejected['annotations']['description']!r}")
+
+            (failing,) = active["B2buaTrunkRegistrationFailing"]
+            check(failing["state"] == "pending" and failing["labels"]["trunk"] == "carrier",
+                  f"registration alert {failing}")
+            (expiring,) = active["B2buaTlsCertificateExpiresSoon"]
+            check(expiring["state"] == "pending" and expiring["labels"]["listener"] == f"tls://{HOST}:{tls}"
+                  and expiring["labels"]["severity"] == "warning", f"TLS alert {expiring}")
+            left_days = float(expiring["value"]) / 86400
+            check(9 < left_days <= 10, f"the certificate has {left_days:.2f} days left by the alert, expected 10")
+            others = sorted(set(active) - {"B2buaTrunkCredentialsRejected", "B2buaTrunkRegistrationFailing",
+                                           "B2buaTlsCertificateExpiresSoon"})
+            check(not others, f"alerts active on a b2bua with nothing else wrong: {others}: "
+                              f"{[active[o] for o in others]}")
+            s.stop(prom)
+    finally:
+        registrar.close()
+    print(f"alerts_fire_in_prometheus: {len(names)} rules evaluated without error from the installed directory; "
+          f"B2buaTrunkCredentialsRejected firing {paged:.1f} s after the rejection, registration and TLS "
+          f"({left_days:.1f} days left) pending, nothing else")

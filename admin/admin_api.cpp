@@ -193,14 +193,21 @@ void admin_api::add_routes(http::http_server& server) {
 
 void admin_api::add_status_route(http::http_server& server) {
     // The page reads the core as the API's resources do: on the SIP loop, answering from here.
+    // Weak references only: a request in flight must not keep the API (whose timer belongs to
+    // the HTTP loop) alive past the loops; a dropped responder answers 500.
     add_status_page(server, settings_.token, [self = weak_from_this()](std::function<void(status_snapshot)> done) {
         auto api = self.lock();
-        if (!api) return;  // shutting down: the dropped responder answers 500
-        asio::post(api->sip_ex_, [api, done = std::move(done)]() mutable {
-            auto s = std::make_shared<status_snapshot>(take_status_snapshot(api->core_));
-            asio::post(api->http_ex_, [api, s, done = std::move(done)] {
+        if (!api) return;
+        asio::post(api->sip_ex_, [self, done = std::move(done)]() mutable {
+            auto on_sip = self.lock();
+            if (!on_sip) return;
+            auto s = std::make_shared<status_snapshot>(take_status_snapshot(on_sip->core_));
+            asio::post(on_sip->http_ex_, [self, s, done = std::move(done)] {
+                auto on_http = self.lock();
+                if (!on_http) return;
                 s->version = std::string(metrics::build_version()) + " (" + std::string(metrics::build_revision()) + ")";
-                s->uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - api->started_);
+                s->uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
+                                                                             on_http->started_);
                 done(std::move(*s));
             });
         });

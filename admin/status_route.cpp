@@ -71,16 +71,15 @@ http::response status_page_answer(const status_snapshot& s) {
 }
 
 void add_status_page(http::http_server& server, access_token token, status_source source) {
-    server.add_async_route(bh::verb::get, "/",
-                           [token = std::move(token), source = std::move(source)](const http::request& in,
-                                                                                   http::responder out) {
-                               const auto authorization = in.headers.find(bh::field::authorization);
-                               const std::string_view credentials = authorization == in.headers.end()
-                                                                        ? std::string_view()
-                                                                        : std::string_view(authorization->value());
-                               if (auto refusal = status_page_refusal(token, credentials)) return out(std::move(*refusal));
-                               source([out](status_snapshot s) { out(status_page_answer(s)); });
-                           });
+    auto handler = [token = std::move(token), source = std::move(source)](const http::request& in,
+                                                                         http::responder out) {
+        const auto authorization = in.headers.find(bh::field::authorization);
+        const std::string_view credentials =
+            authorization == in.headers.end() ? std::string_view() : std::string_view(authorization->value());
+        if (auto refusal = status_page_refusal(token, credentials)) return out(std::move(*refusal));
+        source([out](status_snapshot s) { out(status_page_answer(s)); });
+    };
+    server.add_async_route(bh::verb::get, "/", std::move(handler));
 }
 
 }  // namespace b2b::admin

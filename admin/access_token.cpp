@@ -73,6 +73,11 @@ bool access_token::admits(std::string_view authorization) const {
     return false;
 }
 
+access_token::access access_token::check(std::string_view authorization) const {
+    if (!enabled()) return access::off;
+    return admits(authorization) ? access::granted : access::refused;
+}
+
 namespace detail {
 
 std::optional<std::string_view> bearer_token(std::string_view authorization) {

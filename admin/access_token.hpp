@@ -1,6 +1,7 @@
 // The admin API's bearer token: where it comes from, and checking a request's credentials.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,12 @@ public:
     /// with the token as the password (any user name), so a browser can log in. Compared in
     /// constant time: the comparison must not tell an attacker how much of a guess was right.
     bool admits(std::string_view authorization) const;
+
+    /// What a request with this Authorization header value gets: `off` when no token is
+    /// configured (403: nothing can admit it), else `granted` or `refused` (401) as `admits`
+    /// says. The admin API and the status page answer from this one check.
+    enum class access : std::uint8_t { granted, refused, off };
+    access check(std::string_view authorization) const;
 
 private:
     std::string token_;

@@ -3,7 +3,9 @@
 
 #include "admin/detail/api_request.hpp"
 #include "admin/detail/json_response.hpp"
+#include "admin/status_route.hpp"
 #include "b2bua/core.hpp"
+#include "metrics/build_info.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/field.hpp>
@@ -149,6 +151,7 @@ admin_api::admin_api(asio::any_io_executor http_ex, asio::any_io_executor sip_ex
 admin_api::~admin_api() = default;
 
 void admin_api::add_routes(http::http_server& server) {
+    add_status_route(server);
     for (verb m : {verb::get, verb::post, verb::put, verb::patch, verb::delete_}) {
         server.add_async_route(m, "/api/v1/*", [self = weak_from_this()](const http::request& in, http::responder out) {
             auto api = self.lock();
@@ -165,12 +168,13 @@ void admin_api::add_routes(http::http_server& server) {
             const auto authorization = in.headers.find(boost::beast::http::field::authorization);
             const std::string_view credentials =
                 authorization == in.headers.end() ? std::string_view() : std::string_view(authorization->value());
-            if (!api->settings_.token.enabled()) {
+            const auto access = api->settings_.token.check(credentials);
+            if (access == access_token::access::off) {
                 return out(json_error(status::forbidden,
                                            "the admin API is off: set admin.token_file (or admin.token, or the "
                                            "environment variable B2BUA_ADMIN_TOKEN) and restart"));
             }
-            if (!api->settings_.token.admits(credentials)) {
+            if (access != access_token::access::granted) {
                 auto rsp = json_error(status::unauthorized,
                                       "missing or wrong token: send Authorization: Bearer <token> (admin.token_file)");
                 rsp.headers.set(boost::beast::http::field::www_authenticate, "Bearer realm=\"b2bua\"");
@@ -185,6 +189,29 @@ void admin_api::add_routes(http::http_server& server) {
             api->handle(*r, [r, out](http::response rsp) { out(std::move(rsp)); });
         });
     }
+}
+
+void admin_api::add_status_route(http::http_server& server) {
+    // The page reads the core as the API's resources do: on the SIP loop, answering from here.
+    // Weak references only: a request in flight must not keep the API (whose timer belongs to
+    // the HTTP loop) alive past the loops; a dropped responder answers 500.
+    add_status_page(server, settings_.token, [self = weak_from_this()](std::function<void(status_snapshot)> done) {
+        auto api = self.lock();
+        if (!api) return;
+        asio::post(api->sip_ex_, [self, done = std::move(done)]() mutable {
+            auto on_sip = self.lock();
+            if (!on_sip) return;
+            auto s = std::make_shared<status_snapshot>(take_status_snapshot(on_sip->core_));
+            asio::post(on_sip->http_ex_, [self, s, done = std::move(done)] {
+                auto on_http = self.lock();
+                if (!on_http) return;
+                s->version = std::string(metrics::build_version()) + " (" + std::string(metrics::build_revision()) + ")";
+                s->uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
+                                                                             on_http->started_);
+                done(std::move(*s));
+            });
+        });
+    });
 }
 
 void admin_api::handle(request& r, reply done) {

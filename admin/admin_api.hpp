@@ -62,6 +62,7 @@ public:
               std::unique_ptr<store> st, document_set docs, admin_settings settings);
     ~admin_api();
 
+    /// The API's routes (/api/v1/*) and the status page (GET /, admin/status_route.hpp).
     void add_routes(http::http_server& server);
     /// Hands an ended call's record to the store (batched: one transaction per second).
     void record_cdr(b2bua::call_record record);
@@ -81,6 +82,7 @@ public:
 
 
 private:
+    void add_status_route(http::http_server& server);
     void handle(request& r, reply done);
     void flush_cdrs();
     void schedule_flush();
@@ -129,6 +131,8 @@ private:
     std::ofstream cdr_file_;
     std::chrono::system_clock::time_point last_prune_{};
     bool stopped_ = false;
+    /// When this API, built at the process's start, came up: the status page's uptime.
+    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace b2b::admin

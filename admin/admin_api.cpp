@@ -5,7 +5,7 @@
 #include "admin/detail/json_response.hpp"
 #include "admin/status_route.hpp"
 #include "b2bua/core.hpp"
-#include "metrics/build_info.hpp"
+#include "version/version.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/field.hpp>
@@ -205,7 +205,7 @@ void admin_api::add_status_route(http::http_server& server) {
             asio::post(on_sip->http_ex_, [self, s, done = std::move(done)] {
                 auto on_http = self.lock();
                 if (!on_http) return;
-                s->version = std::string(metrics::build_version()) + " (" + std::string(metrics::build_revision()) + ")";
+                s->version = std::string(version::describe());
                 s->uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
                                                                              on_http->started_);
                 done(std::move(*s));

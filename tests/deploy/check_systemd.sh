@@ -83,7 +83,8 @@ prefix="$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$build/CMakeCache.txt")"
 sysconf="$prefix/etc"; [[ "$prefix" == /usr ]] && sysconf=/etc
 for f in "$prefix/bin/b2bua" "$prefix/bin/b2buactl" "$prefix/lib/systemd/system/b2bua.service" \
          "$prefix/lib/systemd/system-generators/b2bua-capabilities" "$prefix/lib/sysctl.d/60-b2bua.conf" \
-         "$sysconf/b2bua/b2bua.yaml" "$prefix/share/doc/b2bua/LICENSE"; do
+         "$sysconf/b2bua/b2bua.yaml" "$prefix/share/doc/b2bua/LICENSE" \
+         "$prefix/share/b2bua/prometheus/rules/b2bua-alerts.yml" "$prefix/share/b2bua/grafana/dashboards/b2bua.json"; do
     [[ -e "$work/root$f" ]] || fail "cmake --install did not install $f"
 done
 [[ -x "$work/root$prefix/lib/systemd/system-generators/b2bua-capabilities" ]] || fail "the generator is not executable"

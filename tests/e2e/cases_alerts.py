@@ -13,7 +13,6 @@ ports...) in this module's namespace. Prometheus and promtool come from the Debi
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import socket
@@ -22,7 +21,6 @@ import sys
 import threading
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -196,16 +194,6 @@ def case_alerts_metrics_exported(binary: Path):
 
 
 # ---------------------------------------------------------------------- a real Prometheus
-def _api(port: int, path: str, **params: str):
-    url = f"http://{HOST}:{port}{path}"
-    if params:
-        url += "?" + urllib.parse.urlencode(params)
-    with urllib.request.urlopen(url, timeout=5) as r:
-        body = json.load(r)
-    check(body.get("status") == "success", f"Prometheus API {path} answered {body}")
-    return body["data"]
-
-
 def _install(root: Path, target: str) -> Path:
     """deploy/prometheus copied to <root>/etc/prometheus/b2bua/ as a package installs it; in the
     copy of prometheus.yml only the target (the test's port), the intervals (1 s, so the test takes
@@ -252,7 +240,7 @@ def case_alerts_fire_in_prometheus(binary: Path):
             names = {r["alert"] for r in load_alerts(RULES)}
 
             def rules() -> list[dict]:
-                return [r for g in _api(prom_port, "/api/v1/rules")["groups"] for r in g["rules"]]
+                return [r for g in harness.prometheus_api(prom_port, "/api/v1/rules")["groups"] for r in g["rules"]]
 
             # Every rule loaded from the installed directory and evaluated against the b2bua.
             harness.wait_until(lambda: {r["name"] for r in rules() if r.get("health") == "ok"} == names, 30,
@@ -263,7 +251,7 @@ def case_alerts_fire_in_prometheus(binary: Path):
             # The counter is stored at 0 before the provider answers, so the rejection is an increase.
             def stored(at_least: float) -> bool:
                 return any(float(r["value"][1]) >= at_least
-                           for r in _api(prom_port, "/api/v1/query", query=REJECTED)["result"])
+                           for r in harness.prometheus_api(prom_port, "/api/v1/query", query=REJECTED)["result"])
 
             harness.wait_until(lambda: stored(0), 30, f"Prometheus to store {REJECTED}", interval=0.5)
             check(not stored(1), f"{REJECTED} above 0 before the provider answered")
@@ -279,7 +267,7 @@ def case_alerts_fire_in_prometheus(binary: Path):
 
             def alerts_up() -> bool:
                 active.clear()
-                for a in _api(prom_port, "/api/v1/alerts")["alerts"]:
+                for a in harness.prometheus_api(prom_port, "/api/v1/alerts")["alerts"]:
                     active.setdefault(a["labels"]["alertname"], []).append(a)
                 firing = active.get("B2buaTrunkCredentialsRejected", [])
                 return (any(a["state"] == "firing" for a in firing) and "B2buaTrunkRegistrationFailing" in active

@@ -3,6 +3,7 @@
 
 #include "sip/message/message.hpp"
 #include "sip/transport/detail/connection_budget.hpp"
+#include "sip/transport/detail/datagram_batch.hpp"
 #include "sip/transport/detail/log_throttle.hpp"
 #include "sip/transport/tls_context.hpp"
 
@@ -97,52 +98,113 @@ public:
                    options.max_outbound_connections}) {}
 
     // ---------------------------------------------------------------- UDP
+    // Datagrams in and out in batches (detail/datagram_batch.hpp): when the socket is readable,
+    // recvmmsg reads up to `receive_slots` at once; the answers they cause wait in the sending
+    // socket's queue and leave with one sendmmsg once the batch is handled. A quiet socket gets
+    // one datagram per call, sent at once, as before; a busy one saves most of the system calls.
+    static constexpr std::size_t receive_slots = 32;
+    static constexpr std::size_t send_slots = 32;
+    static constexpr std::size_t send_octets = 64 * 1024;
+    /// Batches read per readiness before the loop runs timers and TCP (then it comes back).
+    static constexpr int batches_per_turn = 4;
+
     struct udp_listener {
-        udp_listener(impl& owner, asio::io_context& io) : owner_(owner), socket_(io) {}
+        udp_listener(impl& owner, asio::io_context& io)
+            : owner_(owner),
+              socket_(io),
+              // One octet more than the limit, so an oversized datagram is recognised as such.
+              receiver_(receive_slots, owner.options_.max_message_size + 1),
+              sender_(send_slots, send_octets) {}
 
+        // The socket is non-blocking and drained to empty before each wait: with the reactor's
+        // edge-triggered epoll a wait started on a socket that still holds data would sleep.
         void do_receive() {
-            socket_.async_receive_from(asio::buffer(buffer_), sender_,
-                                       [this](error_code ec, std::size_t n) { on_receive(ec, n); });
+            socket_.async_wait(udp::socket::wait_read, [this](error_code ec) {
+                if (ec == asio::error::operation_aborted || !socket_.is_open()) return;
+                read_batches();
+            });
         }
 
-        void on_receive(error_code ec, std::size_t n) {
-            if (ec == asio::error::operation_aborted || !socket_.is_open()) return;
-            if (ec) {
-                // ICMP port unreachable surfaces here as connection_refused on Linux: not fatal.
-                owner_.log_->debug("udp receive on {}: {}", local_.to_string(), ec.message());
-                do_receive();
-                return;
+        void read_batches() {
+            for (int turn = 0; turn < batches_per_turn && socket_.is_open(); ++turn) {
+                error_code ec;
+                const std::size_t n = receiver_.receive(socket_.native_handle(), ec);
+                if (ec == asio::error::would_block || ec == asio::error::try_again) {
+                    do_receive();
+                    return;
+                }
+                if (ec) {
+                    // ICMP port unreachable surfaces here as connection_refused on Linux: not fatal.
+                    owner_.log_->debug("udp receive on {}: {}", local_.to_string(), ec.message());
+                    continue;
+                }
+                owner_.deliver_batch(*this, n);
+                if (n < receiver_.slots()) {
+                    // The socket was empty when read: wait for the next datagram.
+                    if (socket_.is_open()) do_receive();
+                    return;
+                }
             }
-            deliver(n);
-            // Drain what the kernel already holds before going back to the reactor: under load
-            // this saves one epoll round trip per datagram. Bounded so TCP and timers still run.
-            for (int i = 0; i < 64 && socket_.is_open(); ++i) {
-                n = socket_.receive_from(asio::buffer(buffer_), sender_, 0, ec);
-                if (ec) break;
-                deliver(n);
+            // Still busy: let timers and TCP run, then read on (no wait: the data is there).
+            // The weak token: the transport may be gone by the time the loop runs it.
+            if (socket_.is_open()) {
+                asio::post(socket_.get_executor(), [this, alive = std::weak_ptr<int>(alive_)] {
+                    if (!alive.expired()) read_batches();
+                });
             }
-            if (socket_.is_open()) do_receive();
         }
 
-        void deliver(std::size_t n) {
-            std::string_view bytes(buffer_.data(), n);
-            if (n > owner_.options_.max_message_size) {
-                owner_.log_->debug("udp datagram of {} bytes from {} dropped: too large", n,
-                                   to_endpoint(sender_).to_string());
+        void deliver(std::size_t i) {
+            if (receiver_.oversized(i)) {
+                owner_.log_->debug("udp datagram of {} bytes or more from {} dropped: too large",
+                                   receiver_.bytes(i).size(), to_endpoint(source(i)).to_string());
                 return;
             }
+            const std::string_view bytes = receiver_.bytes(i);
             if (only_whitespace(bytes)) return;
-            flow f{transport_kind::udp, local_, to_endpoint(sender_), 0};
+            flow f{transport_kind::udp, local_, to_endpoint(source(i)), 0};
             owner_.user_->on_bytes(bytes, f, framing::datagram);
+        }
+
+        udp::endpoint source(std::size_t i) const {
+            udp::endpoint from;
+            const socklen_t length = receiver_.source_length(i);
+            if (length > from.capacity()) return from;
+            std::memcpy(from.data(), receiver_.source(i), length);
+            from.resize(length);
+            return from;
+        }
+
+        error_code send_now(std::string_view bytes, const udp::endpoint& to) {
+            error_code ec;
+            socket_.send_to(asio::buffer(bytes.data(), bytes.size()), to, 0, ec);
+            return ec;
+        }
+
+        void flush() {
+            if (sender_.empty() || !socket_.is_open()) return;
+            const auto r = sender_.flush(socket_.native_handle());
+            if (r.lost > 0) {
+                owner_.log_->debug("udp send on {}: {} datagram(s) lost: {}", local_.to_string(), r.lost,
+                                   r.last_error.message());
+            }
         }
 
         impl& owner_;
         udp::socket socket_;
         endpoint local_;
-        udp::endpoint sender_;
-        // One octet more than the limit, so an oversized datagram is recognised as such.
-        std::vector<char> buffer_ = std::vector<char>(65536);
+        detail::datagram_receiver receiver_;
+        detail::datagram_sender sender_;
+        std::shared_ptr<int> alive_ = std::make_shared<int>(0);
     };
+
+    // Hands a batch up, holding back what it causes to be sent until every datagram is handled.
+    void deliver_batch(udp_listener& from, std::size_t n) {
+        holding_ = true;
+        for (std::size_t i = 0; i < n && from.socket_.is_open(); ++i) from.deliver(i);
+        holding_ = false;
+        for (auto& u : udp_) u->flush();
+    }
 
     // ---------------------------------------------------------------- TCP and TLS
     // A stream connection as the maps and the budgets see it, whatever it runs over.
@@ -756,12 +818,14 @@ public:
             }
             if (!l) l = pick_udp(f.remote.address.is_v6());
             if (!l) return asio::error::address_family_not_supported;
-            error_code ec;
-            l->socket_.send_to(asio::buffer(bytes.data(), bytes.size()),
-                               udp::endpoint(f.remote.address, f.remote.port), 0, ec);
+            const udp::endpoint to(f.remote.address, f.remote.port);
             // A full socket buffer (would_block) loses this datagram; the transaction layer's
             // retransmission covers it as it covers any loss on UDP.
-            return ec;
+            if (!holding_) return l->send_now(bytes, to);
+            if (l->sender_.queue(bytes, to.data(), static_cast<socklen_t>(to.size()))) return {};
+            l->flush();  // full: what waits goes first, in order
+            if (l->sender_.queue(bytes, to.data(), static_cast<socklen_t>(to.size()))) return {};
+            return l->send_now(bytes, to);  // larger than the whole queue
         }
         auto it = connections_.find(f.connection);
         if (it == connections_.end()) return asio::error::not_connected;
@@ -820,6 +884,7 @@ public:
         detail::log_throttle(std::chrono::seconds(10)), detail::log_throttle(std::chrono::seconds(10)),
         detail::log_throttle(std::chrono::seconds(10))};
     asio_transport::admission admit_;
+    bool holding_ = false;  ///< a received batch is being handled: UDP sends wait for its end
     std::vector<std::unique_ptr<udp_listener>> udp_;
     std::vector<std::unique_ptr<tcp_listener>> tcp_;
     std::vector<std::pair<transport_kind, endpoint>> order_;

@@ -17,7 +17,6 @@
 #include "sip/transaction/transaction_manager.hpp"
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -110,15 +109,18 @@ struct inbound_reliability {
         sip::message response;
         std::optional<owed_prack> owed;
     };
-    std::deque<queued> queue;
+    // Every call has one of these and few use it: what is rare is held by pointer or in a
+    // vector, so an idle one costs a few words, not three parsed messages (bench/README.md,
+    // "What a held call costs"). A std::deque would allocate its first block even when empty.
+    std::vector<queued> queue;
     /// The far end's 2xx, held back until the provisional with SDP is PRACKed (§3).
-    std::optional<sip::message> held_2xx;
+    std::unique_ptr<sip::message> held_2xx;
     /// This leg's PRACK sent on to the far end (with the answer): answered with its answer.
     struct relayed {
         sip::transaction_id txn = 0;
         sip::message request;
     };
-    std::optional<relayed> prack;
+    std::unique_ptr<relayed> prack;
 };
 
 /// RFC 3262 on an outbound attempt, where we are the UAC and PRACK the far end's reliable
@@ -134,7 +136,11 @@ struct outbound_reliability {
 
 /// The side whose INVITE we answer.
 struct inbound_leg {
-    sip::message invite;  ///< owned: every response to it is built from it
+    /// The caller's INVITE, owned while responses to it are built from it; released once its
+    /// ACK confirms the call (a parsed message is the largest thing a call would otherwise
+    /// hold for hours). What outlives it is in `dialog`: see the accessors below.
+    std::unique_ptr<sip::message> invite;
+    std::uint32_t invite_cseq = 0;  ///< its CSeq number (its ACK's, and a PRACK's RAck)
     sip::transaction_id txn = 0;
     sip::flow flow;
     std::string tag;  ///< our To tag, the same in every response
@@ -142,6 +148,13 @@ struct inbound_leg {
     dialog::invite_session session{dialog::session_role::uas};
     session_refresh refresh;  ///< RFC 4028 on this leg
     inbound_reliability reliability;
+
+    /// The caller's Call-ID and From tag: the INVITE's, or once it is released, the same values
+    /// in the dialog (§12.1.1 takes them from the INVITE).
+    std::string_view call_id() const noexcept { return invite ? invite->call_id() : std::string_view(dialog.call_id); }
+    std::string_view caller_tag() const noexcept {
+        return invite ? invite->from().tag : std::string_view(dialog.remote_tag);
+    }
 };
 
 /// One try at reaching the far end through one peer: a trunk (a call from a PBX), or the PBX

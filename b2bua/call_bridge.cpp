@@ -95,7 +95,7 @@ bool core::start_attempt(call& c, std::size_t trunk_index, std::string_view numb
     d.call_id = tokens_.hex(16);
     d.local_tag = tokens_.tag();
     const std::string& from_host = trunk->from_domain.empty() ? d.self.host_port : trunk->from_domain;
-    auto identity = make_caller_identity(c.in.invite, *trunk, caller, from_host);
+    auto identity = make_caller_identity(*c.in.invite, *trunk, caller, from_host);
     a.identity_headers = std::move(identity.headers);
     d.local.clear();
     if (!display.empty()) {
@@ -112,7 +112,7 @@ bool core::start_attempt(call& c, std::size_t trunk_index, std::string_view numb
     // a user part or parameters by which the PBX recognises its own binding).
     d.remote_target = registered != nullptr ? registered->contact : routing::request_uri_at(*trunk, number);
     d.remote = "<sip:" + std::string(number) + "@" + trunk->domain + ">";
-    a.dialogs.emplace(d);
+    a.dialogs.emplace();
     dialogs_.add(key_of(d), c.outbound_usage);
     log_->debug("call {}: attempt {} via trunk {} at {} (call-id {})", c.id.value, c.attempts.size(), trunk->name,
                 chosen->to_string(), d.call_id);
@@ -134,7 +134,7 @@ bool core::send_outbound_invite(call& c) {
         dialog::session_timer_headers timer_headers;
         bool rel100;
     };
-    auto t = std::make_shared<invite_template>(invite_template{a.initial, c.max_forwards, std::string(c.in.invite.body()),
+    auto t = std::make_shared<invite_template>(invite_template{a.initial, c.max_forwards, std::string(c.in.invite->body()),
                                                                c.content_type, a.identity_headers,
                                                                outbound_session_offer(c), {}, c.in.reliability.supported});
     a.refresh.offer = t->timer;
@@ -182,7 +182,7 @@ bool core::send_outbound_invite(call& c) {
         return false;
     }
     a.invite = std::move(*sent);
-    a.session.on(session_event::invite_sent, !c.in.invite.body().empty());
+    a.session.on(session_event::invite_sent, !c.in.invite->body().empty());
     return true;
 }
 
@@ -194,7 +194,7 @@ void core::on_leg_request(call_handle h, leg_side side, sip::transaction_id txn,
     if (c == nullptr) return respond(txn, req, 481, "Call/Transaction Does Not Exist");
     // The dialog is the Call-ID and both tags (§12): our tag found the call; theirs must match.
     const bool theirs = side == leg_side::inbound
-                            ? req.from().tag == c->in.invite.from().tag
+                            ? req.from().tag == c->in.caller_tag()
                             : c->out().dialogs && c->out().dialogs->is_confirmed() &&
                                   req.from().tag == c->out().dialog().remote_tag;
     if (!theirs) return respond(txn, req, 481, "Call/Transaction Does Not Exist");
@@ -325,10 +325,10 @@ void core::on_bye_from_outbound(call& c) {
 void core::on_leg_ack(call_handle h, leg_side side, sip::message&& ack) {
     call* c = find(h);
     if (c == nullptr) return;
-    if (ack.cseq().seq != c->in.invite.cseq().seq || side != leg_side::inbound) {
+    if (ack.cseq().seq != c->in.invite_cseq || side != leg_side::inbound) {
         return relay_ack(*c, side, &ack);  // the ACK of a re-INVITE's 2xx
     }
-    if (ack.from().tag != c->in.invite.from().tag) return;
+    if (ack.from().tag != c->in.caller_tag()) return;
     if (!c->in.session.on(session_event::ack_received, !ack.body().empty())) return;  // a retransmission
     txm_->ack_received(c->in.txn);
     if (c->state == call_state::ending) {
@@ -340,6 +340,8 @@ void core::on_leg_ack(call_handle h, leg_side side, sip::message&& ack) {
     send_outbound_ack(*c, ack.body(), header_value(ack, sip::header_id::content_type));
     note_sent_sdp(*c, leg_side::outbound, ack.body(), header_value(ack, sip::header_id::content_type));
     c->state = call_state::confirmed;
+    // Answered and acknowledged: nothing more is built from the caller's INVITE.
+    c->in.invite.reset();
     start_max_duration(*c);
 }
 
@@ -396,7 +398,7 @@ void core::on_outbound_invite_event(call& c, dialog::request_event& ev) {
     const sip::message& rsp = *ev.response;
     const int status = rsp.status();
     if (status == 100) return;  // hop by hop
-    switch (a.dialogs->on_response(rsp)) {
+    switch (a.dialogs->on_response(a.initial, rsp)) {
         case dialog::dialog_set::verdict::confirmed:
             return on_outbound_answer(c, rsp);
         case dialog::dialog_set::verdict::retransmission:
@@ -479,15 +481,15 @@ void core::on_outbound_answer(call& c, const sip::message& rsp) {
 
 void core::answer_caller(call& c, const sip::message& rsp) {
     c.final_status = rsp.status();
-    sip::message_writer w = sip::response_writer(c.in.invite, rsp.status(), rsp.reason(), c.in.tag);
+    sip::message_writer w = sip::response_writer(*c.in.invite, rsp.status(), rsp.reason(), c.in.tag);
     const auto seen = c.in.dialog.remote_cseq;  // requests in the early dialog count too
-    c.in.dialog = dialog::uas_dialog(c.in.invite, c.in.tag, c.in.flow, dialog::make_identity(c.in.flow, cfg_.sip.advertised_host, c.in.invite.request_uri().is_sips()));
+    c.in.dialog = dialog::uas_dialog(*c.in.invite, c.in.tag, c.in.flow, dialog::make_identity(c.in.flow, cfg_.sip.advertised_host, c.in.invite->request_uri().is_sips()));
     if (seen && *seen > c.in.dialog.remote_cseq.value_or(0)) c.in.dialog.remote_cseq = seen;
-    copy_record_route(w, c.in.invite);
+    copy_record_route(w, *c.in.invite);
     w.header(sip::header_id::contact, c.in.dialog.self.contact);
     w.header("Allow", allow_value);
-    note_peer_allow(c, leg_side::inbound, c.in.invite);
-    answer_session_timer(c, leg_side::inbound, c.in.invite, w);
+    note_peer_allow(c, leg_side::inbound, *c.in.invite);
+    answer_session_timer(c, leg_side::inbound, *c.in.invite, w);
     note_sent_sdp(c, leg_side::inbound, rsp.body(), header_value(rsp, sip::header_id::content_type));
     auto bytes = std::move(w).finish(rsp.body(), header_value(rsp, sip::header_id::content_type));
     timers_.cancel(c.timer);
@@ -574,7 +576,7 @@ void core::end_other_fork(call& c, const sip::message& rsp) {
     // §13.2.2.4: a 2xx from another fork makes a dialog of its own; we keep one call per
     // INVITE, so that dialog is confirmed with an ACK and ended with a BYE at once.
     outbound_attempt& a = c.out();
-    auto d = std::make_shared<dialog::dialog_state>(a.dialogs->fork_dialog(rsp));
+    auto d = std::make_shared<dialog::dialog_state>(dialog::dialog_set::fork_dialog(a.initial, rsp));
     aim(a, *d);
     log_->info("call {}: 2xx from a second fork (tag {:?}): ACK and BYE", c.id.value, rsp.to().tag);
     if (auto bye = ack_and_bye(a, d, rsp.cseq().seq, "SIP;cause=200;text=\"Call completed elsewhere\"")) {
@@ -674,9 +676,9 @@ void core::relay_provisional(call& c, const sip::message& rsp) {
     // A provisional with a body (183 with early media SDP) relays the body; its Contact is
     // ours, and a To tag makes the early dialog on the inbound leg (§13.3.1.1).
     c.in.session.on(session_event::provisional_sent);
-    sip::message_writer w = sip::response_writer(c.in.invite, rsp.status(), rsp.reason(), c.in.tag);
-    copy_record_route(w, c.in.invite);
-    w.header(sip::header_id::contact, dialog::make_identity(c.in.flow, cfg_.sip.advertised_host, c.in.invite.request_uri().is_sips()).contact);
+    sip::message_writer w = sip::response_writer(*c.in.invite, rsp.status(), rsp.reason(), c.in.tag);
+    copy_record_route(w, *c.in.invite);
+    w.header(sip::header_id::contact, dialog::make_identity(c.in.flow, cfg_.sip.advertised_host, c.in.invite->request_uri().is_sips()).contact);
     auto bytes = std::move(w).finish(rsp.body(), header_value(rsp, sip::header_id::content_type));
     if (auto ec = txm_->respond(c.in.txn, rsp.status(), std::move(bytes))) {
         log_->debug("call {}: provisional to the caller not sent: {}", c.id.value, ec.message());
@@ -688,7 +690,7 @@ void core::answer_inbound(call& c, int status, std::string_view reason, call_res
     if (!c.in.session.on(session_event::failure_sent)) return;  // it has its final answer
     c.final_status = status;
     count_setup(c, result);
-    sip::message_writer w = sip::response_writer(c.in.invite, status, reason, c.in.tag);
+    sip::message_writer w = sip::response_writer(*c.in.invite, status, reason, c.in.tag);
     if (relayed != nullptr) {
         // What lets the caller recover from the far end's refusal crosses over; nothing that
         // names the far end's topology does (Contact, Via, Record-Route stay on its leg).

@@ -402,15 +402,16 @@ call& core::create_call(ingress_request& r, sip::message&& invite, std::string o
     c.in.txn = r.txn;
     c.in.flow = r.flow;
     c.in.tag = std::move(our_tag);
-    c.in.invite = std::move(invite);
-    c.in.dialog.remote_cseq = c.in.invite.cseq().seq;
-    c.in.session.on(session_event::invite_received, !c.in.invite.body().empty());
+    c.in.invite = std::make_unique<sip::message>(std::move(invite));
+    c.in.invite_cseq = c.in.invite->cseq().seq;
+    c.in.dialog.remote_cseq = c.in.invite_cseq;
+    c.in.session.on(session_event::invite_received, !c.in.invite->body().empty());
     init_reliability(c);
     // The inbound dialog exists from our first tagged answer on: the caller may send BYE in
     // the early dialog (§15) and CANCEL finds the INVITE.
-    dialogs_.add({std::string(c.in.invite.call_id()), c.in.tag}, c.inbound_usage);
+    dialogs_.add({std::string(c.in.invite->call_id()), c.in.tag}, c.inbound_usage);
     dialogs_.own(c.in.txn, c.inbound_usage);
-    by_inbound_.emplace(inbound_key(c.in.invite.call_id(), c.in.invite.from().tag), h);
+    by_inbound_.emplace(inbound_key(c.in.invite->call_id(), c.in.invite->from().tag), h);
     calls_.emplace(h.value, std::move(owned));
     metrics_.set_active_calls(c.direction, ++active_[static_cast<std::size_t>(c.direction)]);
     return c;
@@ -457,9 +458,9 @@ void core::end(call& c, std::string_view why) {
         if (r.request.method() == sip::method::invite) dialogs_.disown(r.server_txn);
     }
     end_reliability(c);
-    dialogs_.remove({std::string(c.in.invite.call_id()), c.in.tag});
+    dialogs_.remove({std::string(c.in.call_id()), c.in.tag});
     dialogs_.disown(c.in.txn);
-    by_inbound_.erase(inbound_key(c.in.invite.call_id(), c.in.invite.from().tag));
+    by_inbound_.erase(inbound_key(c.in.call_id(), c.in.caller_tag()));
     if (!c.user.empty()) user_limits_.on_call_end(c.user);
     if (cdr_sink_) {
         call_record r;

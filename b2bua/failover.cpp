@@ -179,11 +179,11 @@ void core::on_abandoned_invite_event(std::uint64_t attempt, dialog::request_even
     if (status >= 300) return drop();  // the transaction ACKed it (§17.1.1.3): nothing left
     outbound_attempt& a = parked.attempt;
     if (!a.dialogs) return drop();
-    const auto verdict = a.dialogs->on_response(rsp);
+    const auto verdict = a.dialogs->on_response(a.initial, rsp);
     if (verdict == dialog::dialog_set::verdict::retransmission) return;  // the sender re-ACKs it
     auto d = std::make_shared<dialog::dialog_state>(verdict == dialog::dialog_set::verdict::confirmed
                                                         ? a.dialogs->confirmed()
-                                                        : a.dialogs->fork_dialog(rsp));
+                                                        : dialog::dialog_set::fork_dialog(a.initial, rsp));
     aim(a, *d);
     log_->info("trunk {} answered {} an INVITE given up for its silence: ACK and BYE", a.trunk->name, status);
     // §13.2.2.4: every 2xx is ACKed, even one we do not want; then the dialog ends.

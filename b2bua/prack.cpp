@@ -58,8 +58,8 @@ constexpr std::size_t max_queued_provisionals = 16;
 
 void core::init_reliability(call& c) {
     inbound_reliability& r = c.in.reliability;
-    r.required = dialog::names_100rel(c.in.invite, sip::header_id::require);
-    r.supported = r.required || dialog::names_100rel(c.in.invite, sip::header_id::supported);
+    r.required = dialog::names_100rel(*c.in.invite, sip::header_id::require);
+    r.supported = r.required || dialog::names_100rel(*c.in.invite, sip::header_id::supported);
     if (r.supported) r.uas.emplace(first_rseq(), cfg_.sip.t1);
 }
 
@@ -90,7 +90,7 @@ void core::on_outbound_provisional(call& c, const sip::message& rsp) {
         }
         // §5: after an INVITE without an offer, the first SDP in a reliable provisional is the
         // far end's offer, and the answer belongs in the PRACK.
-        const bool offer = c.in.invite.body().empty() && !rsp.body().empty() && !a.reliability.sdp_received;
+        const bool offer = c.in.invite->body().empty() && !rsp.body().empty() && !a.reliability.sdp_received;
         if (!rsp.body().empty()) a.reliability.sdp_received = true;
         const owed_prack p{std::string(rsp.to().tag), *rseq, rsp.cseq().seq};
         if (offer && c.state == call_state::calling && c.in.reliability.supported) {
@@ -123,12 +123,12 @@ void core::send_reliable_provisional(call& c, const sip::message& rsp, bool far_
         return;
     }
     // See the file comment: an unreliable provisional's SDP after an offerless INVITE stays out.
-    const bool with_sdp = !rsp.body().empty() && (far_end_reliable || !c.in.invite.body().empty());
+    const bool with_sdp = !rsp.body().empty() && (far_end_reliable || !c.in.invite->body().empty());
     const auto rseq = r.uas->send(with_sdp);
     c.in.session.on(session_event::provisional_sent);
-    sip::message_writer w = sip::response_writer(c.in.invite, rsp.status(), rsp.reason(), c.in.tag);
-    copy_record_route(w, c.in.invite);
-    w.header(sip::header_id::contact, dialog::make_identity(c.in.flow, cfg_.sip.advertised_host, c.in.invite.request_uri().is_sips()).contact);
+    sip::message_writer w = sip::response_writer(*c.in.invite, rsp.status(), rsp.reason(), c.in.tag);
+    copy_record_route(w, *c.in.invite);
+    w.header(sip::header_id::contact, dialog::make_identity(c.in.flow, cfg_.sip.advertised_host, c.in.invite->request_uri().is_sips()).contact);
     w.header(sip::header_id::require, dialog::option_100rel);
     w.header("RSeq", std::to_string(*rseq));
     r.status = rsp.status();
@@ -177,7 +177,7 @@ void core::on_prack(call& c, leg_side side, sip::transaction_id txn, sip::messag
     const auto rack = h != nullptr ? dialog::parse_rack(h->value) : std::nullopt;
     if (!rack) return respond(txn, prack, 400, "Missing or Malformed RAck");
     // §7.2: a PRACK that matches no unacknowledged reliable provisional gets 481.
-    if (!r.uas->on_prack(*rack, c.in.invite.cseq().seq)) {
+    if (!r.uas->on_prack(*rack, c.in.invite_cseq)) {
         log_->debug("call {}: PRACK {} {} matches nothing", c.id.value, rack->rseq, rack->cseq);
         return respond(txn, prack, 481, "Call/Transaction Does Not Exist");
     }
@@ -187,7 +187,7 @@ void core::on_prack(call& c, leg_side side, sip::transaction_id txn, sip::messag
     if (auto owed = std::exchange(r.owed, std::nullopt)) {
         // §5: the answer to the far end's offer is in this PRACK: it goes on in ours, and the
         // far end's answer to ours answers this one.
-        r.prack.emplace(inbound_reliability::relayed{txn, std::move(prack)});
+        r.prack = std::make_unique<inbound_reliability::relayed>(inbound_reliability::relayed{txn, std::move(prack)});
         const sip::message& req = r.prack->request;
         send_prack(c, *owed, req.body(), header_value(req, sip::header_id::content_type), true);
     } else if (!prack.body().empty()) {
@@ -271,7 +271,7 @@ bool core::hold_back_2xx(call& c, const sip::message& rsp) {
     auto copy = sip::parse_message(rsp.wire());
     if (!copy) return false;
     log_->debug("call {}: 2xx held back until the caller PRACKs RSeq {}", c.id.value, r.uas->last_rseq());
-    r.held_2xx.emplace(std::move(*copy));
+    r.held_2xx = std::make_unique<sip::message>(std::move(*copy));
     // The far end's 2xx is ACKed now, which stops its retransmissions while we wait. Its ACK
     // can carry no SDP here: a provisional with SDP went to the caller reliably only as the
     // answer to the caller's offer, or as the far end's offer answered by the caller's PRACK
@@ -302,7 +302,7 @@ void core::after_prack(call& c) {
     }
     if (!r.queue.empty() && r.uas->can_send()) {
         auto q = std::move(r.queue.front());
-        r.queue.pop_front();
+        r.queue.erase(r.queue.begin());
         send_reliable_provisional(c, q.response, dialog::reliable_rseq(q.response).has_value(), std::move(q.owed));
     }
 }

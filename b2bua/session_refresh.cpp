@@ -40,7 +40,7 @@ std::shared_ptr<dialog::session_timer_offer> core::outbound_session_offer(const 
     auto offer = std::make_shared<dialog::session_timer_offer>();
     const auto min_se = static_cast<std::uint32_t>(cfg_.calls.min_se.count());
     offer->min_se = min_se;
-    if (const auto se = dialog::parse_session_expires(c.in.invite)) {
+    if (const auto se = dialog::parse_session_expires(*c.in.invite)) {
         offer->interval = std::max(se->interval, min_se);
     } else {
         offer->interval = static_cast<std::uint32_t>(cfg_.calls.session_expires.count());

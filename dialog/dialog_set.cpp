@@ -5,7 +5,7 @@
 
 namespace b2b::dialog {
 
-dialog_set::verdict dialog_set::on_response(const sip::message& response) {
+dialog_set::verdict dialog_set::on_response(const dialog_state& initial, const sip::message& response) {
     const int status = response.status();
     const std::string_view tag = response.to().tag;
     if (status >= 300 || tag.empty()) return verdict::no_dialog;
@@ -17,7 +17,7 @@ dialog_set::verdict dialog_set::on_response(const sip::message& response) {
         return verdict::early;
     }
     if (!is_confirmed()) {
-        confirmed_ = initial_;
+        confirmed_ = initial;
         update_uac_dialog(confirmed_, response);
         return verdict::confirmed;
     }
@@ -27,8 +27,8 @@ dialog_set::verdict dialog_set::on_response(const sip::message& response) {
     return verdict::other_fork;
 }
 
-dialog_state dialog_set::fork_dialog(const sip::message& response) const {
-    dialog_state d = initial_;
+dialog_state dialog_set::fork_dialog(const dialog_state& initial, const sip::message& response) {
+    dialog_state d = initial;
     update_uac_dialog(d, response);
     // Its CSeq space is the INVITE's: the BYE follows the INVITE's number (§12.2.1.1).
     d.local_cseq = std::max(d.local_cseq, response.cseq().seq);

@@ -16,12 +16,12 @@ namespace b2b::dialog {
 /// (RFC 3261 §13.2.2.4), since we keep one call per INVITE. (libre sip/dialog.c, resip
 /// DialogSet: the same split.)
 ///
-/// Sans-I/O: it sorts and builds dialog state; its owner sends.
+/// Sans-I/O: it sorts and builds dialog state; its owner sends. It keeps no copy of the dialog
+/// as the INVITE made it (`initial`: Call-ID, our tag and From, the To without tag, the
+/// Request-URI as remote target, our identity and the flow): its owner has that already and
+/// passes it in, and a held call is the smaller by one dialog state.
 class dialog_set {
 public:
-    /// `initial` is the dialog as the INVITE made it: Call-ID, our tag and From, the To
-    /// without tag, the Request-URI as remote target, our identity and the flow.
-    explicit dialog_set(dialog_state initial) : initial_(std::move(initial)) {}
 
     enum class verdict : std::uint8_t {
         no_dialog,       ///< a response that makes no dialog (100, a 1xx without To tag, a non-2xx final)
@@ -32,7 +32,7 @@ public:
     };
 
     /// Sorts one response to the INVITE (every provisional and every 2xx, retransmissions too).
-    verdict on_response(const sip::message& response);
+    verdict on_response(const dialog_state& initial, const sip::message& response);
 
     /// The dialog the first 2xx confirmed (valid after `confirmed`).
     const dialog_state& confirmed() const noexcept { return confirmed_; }
@@ -41,13 +41,12 @@ public:
 
     /// The dialog of a 2xx from another fork, to ACK and end it (§13.2.2.4): the remote tag,
     /// target and route set of that response, our Call-ID and tag.
-    dialog_state fork_dialog(const sip::message& response) const;
+    static dialog_state fork_dialog(const dialog_state& initial, const sip::message& response);
 
     /// Early dialogs seen so far (one per To tag).
     std::size_t early_dialogs() const noexcept { return early_tags_.size(); }
 
 private:
-    dialog_state initial_;
     dialog_state confirmed_;
     std::vector<std::string> early_tags_;
     std::vector<std::string> fork_tags_;  // 2xx from other forks already ended

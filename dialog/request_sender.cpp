@@ -29,6 +29,21 @@ public:
         std::optional<sip::endpoint> reconnect;
     };
     std::vector<ack_for_2xx> acks;  // one per 2xx dialog (forks), re-sent on its retransmissions
+    unsigned transactions = 0;      // of its sends, those whose transaction is still there
+
+    // The outcome is known and no transaction of it is left, so no response can come for it
+    // any more: what answered challenges, built re-sends and re-sent ACKs goes. An INVITE's
+    // state lives as long as its call (hours) and would otherwise keep all of that.
+    void release_spent() {
+        plan.build = nullptr;
+        plan.retry = nullptr;
+        plan.on_resent = nullptr;
+        plan.credentials = {};
+        handler = nullptr;
+        authenticator = auth::request_authenticator({}, {}, {});
+        acks.clear();
+        acks.shrink_to_fit();
+    }
 };
 
 namespace {
@@ -96,8 +111,15 @@ boost::system::result<sip::transaction_id> request_sender::transmit(const reques
     h->auth_value = std::string(auth_value);
     // The transaction holds the state through its handler: a request nobody waits for any
     // more still gets its 2xx retransmissions ACKed by whoever abandoned it, or nothing.
-    auto txn = transactions_.send_request(std::move(request), h->plan.flow,
-                                          [this, h](sip::client_event& ev) { on_event(h, ev); }, h->plan.reconnect);
+    // Counts the transactions alive for this request: the last one to go, once the outcome is
+    // known, lets the state release what only responses could have needed.
+    ++h->transactions;
+    std::shared_ptr<void> alive(nullptr, [h](void*) {
+        if (--h->transactions == 0 && h->txn == 0) h->release_spent();
+    });
+    auto txn = transactions_.send_request(
+        std::move(request), h->plan.flow,
+        [this, h, alive = std::move(alive)](sip::client_event& ev) { on_event(h, ev); }, h->plan.reconnect);
     if (txn) h->txn = *txn;
     return txn;
 }
@@ -170,6 +192,12 @@ void request_sender::on_event(const request_handle& h, sip::client_event& ev) {
         }
         h->txn = 0;
         on_accepted(h);
+        // A 2xx is final: the request is never built or sent again (an INVITE's ACKs are
+        // made from the dialog). What the plan's builder holds (an INVITE's template: a dialog
+        // state, the SDP, the caller's identity) goes now; the rest with the last transaction.
+        h->plan.build = nullptr;
+        h->plan.retry = nullptr;
+        h->plan.on_resent = nullptr;
         return deliver();
     }
     if (ev.txn != h->txn) return;  // a late answer to a send we already re-sent

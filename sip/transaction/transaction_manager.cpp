@@ -214,6 +214,7 @@ private:
     void deliver(transaction_id id, txn_kind kind, event_kind origin, message&& m, const flow& from,
                  response_handler handler);
     bool release_deferred_cancel(transaction& invite);
+    void release_spent(transaction& t);
     void respond_now(transaction& t, int status, std::string bytes);
     bool transmit(transaction& t, action_kind what, bool retransmission);
     std::optional<flow> reopen(const flow& gone, const std::optional<endpoint>& to, std::string_view who);
@@ -528,6 +529,9 @@ void transaction_manager::impl::respond_now(transaction& t, int status, std::str
 void transaction_manager::impl::ack_received(transaction_id txn) {
     if (auto it = txns_.find(txn); it != txns_.end() && it->second.kind() == txn_kind::server_invite) {
         run(it->second, event::tu_acked());
+        // §13.3.1.4: the 2xx is not sent again once its ACK came; Accepted only absorbs
+        // retransmitted INVITEs until Timer L (RFC 6026 §7.1), so its bytes need not wait.
+        if (it = txns_.find(txn); it != txns_.end()) std::string().swap(it->second.response);
     }
 }
 
@@ -760,6 +764,7 @@ void transaction_manager::impl::run(transaction& t, event ev, inbound in) {
         }
     }
 
+    if (!terminated) release_spent(t);
     const transaction_id id = t.id;
     const txn_kind kind = t.kind();
     const std::string_view after = terminated ? std::string_view{"Terminated"} : state_name(t);
@@ -803,6 +808,24 @@ void transaction_manager::impl::deliver(transaction_id id, txn_kind kind, event_
 
 // §9.1: a CANCEL waits for a provisional response on its INVITE, and is moot once the
 // INVITE has a final one. Returns true when the CANCEL went out now.
+// A client transaction with its final response never sends its request again: Completed
+// (§17.1.1.2, §17.1.2.2) absorbs retransmissions or repeats the ACK, which is built by then,
+// and Accepted (RFC 6026 §7.2) passes 2xx responses up. It waits out Timer D, K or M with its
+// key and its ACK; the request's bytes (an INVITE with its SDP, a kilobyte or more) go now. At
+// hundreds of calls a second, some 32 s of finished INVITEs are otherwise held at any time.
+void transaction_manager::impl::release_spent(transaction& t) {
+    if (!t.request) return;
+    bool spent = false;
+    if (t.kind() == txn_kind::client_invite) {
+        using st = detail::client_invite::state;
+        const st s = std::get<detail::client_invite>(t.machine).current();
+        spent = s == st::completed || s == st::accepted;
+    } else if (t.kind() == txn_kind::client_non_invite) {
+        spent = std::get<detail::client_non_invite>(t.machine).current() == detail::client_non_invite::state::completed;
+    }
+    if (spent) t.request.reset();
+}
+
 bool transaction_manager::impl::release_deferred_cancel(transaction& invite) {
     const auto it = txns_.find(invite.cancel_id);
     if (it == txns_.end() || !it->second.deferred) {

@@ -230,7 +230,8 @@ public:
     /// response arrived, or for other transactions.
     void stop_retransmitting(transaction_id invite_txn);
 
-    /// The request that started client transaction `txn`, or nullptr when it has ended.
+    /// The request that started client transaction `txn`, or nullptr when it has ended or has
+    /// its final response (Completed and Accepted never send it again, and keep no copy).
     const outbound_request* client_request(transaction_id txn) const noexcept;
 
     /// A new branch: the magic cookie plus 96 random bits, unique per manager.

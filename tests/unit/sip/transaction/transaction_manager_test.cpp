@@ -799,6 +799,9 @@ TEST_F(manager_test, invite_client_retransmits_acks_non_2xx_and_re_acks) {
     ASSERT_EQ(ack.routes().size(), 1U);
     EXPECT_EQ(ack.routes()[0].uri.host, "proxy.example.com");
     EXPECT_TRUE(validate_request(ack));
+    // Completed keeps the ACK, not the INVITE: it is never sent again.
+    EXPECT_EQ(mgr.size(), 1U);
+    EXPECT_EQ(mgr.client_request(*id), nullptr);
 
     peer_sends(busy);  // the peer missed our ACK
     EXPECT_EQ(tu.responses.size(), 2U);

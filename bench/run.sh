@@ -3,6 +3,7 @@
 # Kamailio: same scenarios, same ports (PBX 5060, B2BUA 5070, trunk 5080), same verdicts.
 #
 #   bench/run.sh b2bua    RATE...   e.g. bench/run.sh b2bua 1000 2000 3000 4000 5000
+#   B2BUA_BIN=/path/to/b2bua bench/run.sh b2bua 2000    another build, same harness and config
 #   bench/run.sh kamailio RATE...   the anchor, in the same sitting (needs kamailio installed:
 #                                   deploy/install-deps.sh --bench)
 #
@@ -18,8 +19,10 @@ export RESULTS_DIR="${RESULTS_DIR:-$here/results}"
 export PATH="$here/sipp-wrapper:$PATH"
 case "$target" in
   b2bua)
-    [[ -x "$root/build/bin/b2bua" ]] || { echo "build/bin/b2bua missing: run deploy/build.sh" >&2; exit 1; }
-    export SERVER_CMD="$root/build/bin/b2bua --config $here/b2bua.yaml"
+    # B2BUA_BIN measures another build (an earlier commit's, for a before/after in one sitting).
+    bin="${B2BUA_BIN:-$root/build/bin/b2bua}"
+    [[ -x "$bin" ]] || { echo "$bin missing: run deploy/build.sh" >&2; exit 1; }
+    export SERVER_CMD="$bin --config $here/b2bua.yaml"
     exec "$shared/ramp.sh" server "$@" ;;
   kamailio)
     exec "$shared/ramp.sh" kamailio "$@" ;;

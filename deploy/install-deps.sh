@@ -2,7 +2,8 @@
 # install-deps.sh - installs, from Debian 12 packages, what building and testing the B2BUA needs.
 # Idempotent: installs only the packages that are missing. Run as root (or with sudo available).
 #   deploy/install-deps.sh          build + test dependencies
-#   deploy/install-deps.sh --bench  also SQLite for the Kamailio anchor's topos runs in bench/
+#   deploy/install-deps.sh --bench  also SQLite for the Kamailio anchor's topos runs in bench/, perf for
+#                                   bench/profile.sh and heaptrack for bench/held_calls.py --heaptrack
 set -euo pipefail
 
 packages=(
@@ -18,7 +19,7 @@ packages=(
   docker-compose chromium
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(kamailio-sqlite-modules sqlite3)
+  packages+=(kamailio-sqlite-modules sqlite3 linux-perf heaptrack)
 fi
 
 # Node and npm for the OpenAPI validator below, unless a Node with npm is there already (from

@@ -1,6 +1,7 @@
 // The Asio transport's connection budgets and its closing of peers that never read, on real
 // loopback sockets. The transport runs on its own thread; the test drives plain blocking sockets.
 #include "sip/transport/asio_transport.hpp"
+#include "tests/unit/sip/transport/transport_thread.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -89,17 +90,7 @@ public:
         transport_.start();
         thread_ = std::thread([this] { io_.run(); });
     }
-    ~running_transport() {
-        std::promise<void> stopped;
-        asio::post(io_, [&] {
-            transport_.stop();
-            stopped.set_value();
-        });
-        stopped.get_future().wait();
-        guard_.reset();
-        io_.stop();
-        thread_.join();
-    }
+    ~running_transport() { stop_transport_thread(io_, transport_, guard_, thread_); }
 
     // Runs `f` on the transport's thread and returns its result.
     template <class F>
@@ -115,7 +106,7 @@ public:
 
 private:
     asio::io_context io_;
-    asio::executor_work_guard<asio::io_context::executor_type> guard_{io_.get_executor()};
+    work_guard guard_{io_.get_executor()};
     asio_transport transport_;
     std::thread thread_;
 

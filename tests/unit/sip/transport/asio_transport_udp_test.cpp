@@ -1,6 +1,7 @@
 // The Asio transport over UDP on real loopback sockets: datagrams read and answered in batches
 // arrive whole, in order, at the right peer; oversized datagrams and keep-alives go no further.
 #include "sip/transport/asio_transport.hpp"
+#include "tests/unit/sip/transport/transport_thread.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/udp.hpp>
@@ -56,17 +57,7 @@ public:
         local = transport_.listening().front().second;
     }
     ~udp_transport() {
-        if (thread_.joinable()) {
-            std::promise<void> stopped;
-            asio::post(io_, [&] {
-                transport_.stop();
-                stopped.set_value();
-            });
-            stopped.get_future().wait();
-            guard_.reset();
-            io_.stop();
-            thread_.join();
-        }
+        if (thread_.joinable()) stop_transport_thread(io_, transport_, guard_, thread_);
     }
     void start() {
         transport_.start();
@@ -83,7 +74,7 @@ public:
 
 private:
     asio::io_context io_;
-    asio::executor_work_guard<asio::io_context::executor_type> guard_{io_.get_executor()};
+    work_guard guard_{io_.get_executor()};
     asio_transport transport_;
     std::thread thread_;
 };

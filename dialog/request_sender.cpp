@@ -1,6 +1,7 @@
 // The request sender: first send, credentials on 401/407, a classified outcome.
 #include "dialog/request_sender.hpp"
 
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -9,41 +10,50 @@ namespace b2b::dialog {
 class outgoing_request_state {
 public:
     outgoing_request_state(request_plan p, request_handler h)
-        : plan(std::move(p)),
-          handler(std::move(h)),
-          authenticator(plan.credentials, plan.method, plan.request_uri) {}
+        : live_(std::make_unique<live_part>(std::move(p), std::move(h))) {}
 
-    request_plan plan;
-    request_handler handler;
-    auth::request_authenticator authenticator;
-    sip::transaction_id txn = 0;  // the send under way; 0 once the outcome is known
-    bool abandoned = false;
-    bool reused_nonce = false;  // the latest send carried a remembered nonce, unasked
-    std::string auth_name;   // the credentials header of the latest send, if any
-    std::string auth_value;
-    std::uint32_t resent_nc = 0;  // sends since the last challenge, beyond its answer (retries)
     struct ack_for_2xx {
         std::string to_tag;
         std::string bytes;
         sip::flow flow;
         std::optional<sip::endpoint> reconnect;
     };
-    std::vector<ack_for_2xx> acks;  // one per 2xx dialog (forks), re-sent on its retransmissions
-    unsigned transactions = 0;      // of its sends, those whose transaction is still there
 
-    // The outcome is known and no transaction of it is left, so no response can come for it
-    // any more: what answered challenges, built re-sends and re-sent ACKs goes. An INVITE's
-    // state lives as long as its call (hours) and would otherwise keep all of that.
-    void release_spent() {
-        plan.build = nullptr;
-        plan.retry = nullptr;
-        plan.on_resent = nullptr;
-        plan.credentials = {};
-        handler = nullptr;
-        authenticator = auth::request_authenticator({}, {}, {});
-        acks.clear();
-        acks.shrink_to_fit();
-    }
+    // What only a request that may still get responses needs. An INVITE's state lives as long
+    // as its call (hours, through its handle): once the outcome is known and no transaction of
+    // it is left, no response can come for it any more, and this part (some 900 bytes with
+    // what it points to) goes (`release_spent`). What stays is a few words and the credentials
+    // header, which an ACK for a late 2xx repeats.
+    struct live_part {
+        live_part(request_plan p, request_handler h)
+            : plan(std::move(p)),
+              handler(std::move(h)),
+              authenticator(plan.credentials, plan.method, plan.request_uri) {}
+
+        request_plan plan;
+        request_handler handler;
+        auth::request_authenticator authenticator;
+        std::vector<ack_for_2xx> acks;  // one per 2xx dialog (forks), re-sent on its retransmissions
+    };
+
+    // Valid until `release_spent`: only the request's transactions call these, and they are gone by then.
+    request_plan& plan() noexcept { return live_->plan; }
+    request_handler& handler() noexcept { return live_->handler; }
+    auth::request_authenticator& authenticator() noexcept { return live_->authenticator; }
+    std::vector<ack_for_2xx>& acks() noexcept { return live_->acks; }
+    bool spent() const noexcept { return live_ == nullptr; }
+    void release_spent() noexcept { live_.reset(); }
+
+    sip::transaction_id txn = 0;  // the send under way; 0 once the outcome is known
+    bool abandoned = false;
+    bool reused_nonce = false;  // the latest send carried a remembered nonce, unasked
+    std::string auth_name;   // the credentials header of the latest send, if any
+    std::string auth_value;
+    std::uint32_t resent_nc = 0;  // sends since the last challenge, beyond its answer (retries)
+    unsigned transactions = 0;    // of its sends, those whose transaction is still there
+
+private:
+    std::unique_ptr<live_part> live_;
 };
 
 namespace {
@@ -62,7 +72,7 @@ request_sender::request_sender(sip::transaction_manager& transactions, auth_obse
 
 boost::system::result<request_handle> request_sender::send(request_plan plan, request_handler handler) {
     auto h = std::make_shared<outgoing_request_state>(std::move(plan), std::move(handler));
-    const auto& p = h->plan;
+    const auto& p = h->plan();
     if (p.reuse_nonce && !p.credentials.empty()) {
         if (auto it = nonces_.find(p.peer); it != nonces_.end()) {
             // RFC 7616 §3.4: the same nonce with the next nc, before any challenge.
@@ -94,8 +104,10 @@ boost::system::error_code request_sender::acknowledge(const request_handle& h, d
     std::vector<std::pair<std::string_view, std::string_view>> extra;
     if (!h->auth_name.empty()) extra.emplace_back(h->auth_name, h->auth_value);
     auto ack = make_in_dialog(d, "ACK", transactions_.make_branch(), cseq, body, content_type, std::move(extra));
-    h->acks.push_back({d.remote_tag, std::string(ack.wire()), d.flow, d.reconnect});
-    return transactions_.send_stateless(d.flow, h->acks.back().bytes, d.reconnect);
+    // Spent: the INVITE's transaction is gone, so no 2xx can come again to be re-ACKed.
+    if (h->spent()) return transactions_.send_stateless(d.flow, ack.wire(), d.reconnect);
+    h->acks().push_back({d.remote_tag, std::string(ack.wire()), d.flow, d.reconnect});
+    return transactions_.send_stateless(d.flow, h->acks().back().bytes, d.reconnect);
 }
 
 std::pair<std::string_view, std::string_view> request_sender::credentials_sent(const request_handle& h) noexcept {
@@ -106,7 +118,7 @@ std::pair<std::string_view, std::string_view> request_sender::credentials_sent(c
 boost::system::result<sip::transaction_id> request_sender::transmit(const request_handle& h,
                                                                     std::string_view auth_name,
                                                                     std::string_view auth_value) {
-    sip::outbound_request request = h->plan.build(transactions_.make_branch(), auth_name, auth_value);
+    sip::outbound_request request = h->plan().build(transactions_.make_branch(), auth_name, auth_value);
     h->auth_name = std::string(auth_name);
     h->auth_value = std::string(auth_value);
     // The transaction holds the state through its handler: a request nobody waits for any
@@ -118,17 +130,17 @@ boost::system::result<sip::transaction_id> request_sender::transmit(const reques
         if (--h->transactions == 0 && h->txn == 0) h->release_spent();
     });
     auto txn = transactions_.send_request(
-        std::move(request), h->plan.flow,
-        [this, h, alive = std::move(alive)](sip::client_event& ev) { on_event(h, ev); }, h->plan.reconnect);
+        std::move(request), h->plan().flow,
+        [this, h, alive = std::move(alive)](sip::client_event& ev) { on_event(h, ev); }, h->plan().reconnect);
     if (txn) h->txn = *txn;
     return txn;
 }
 
 void request_sender::on_accepted(const request_handle& h) {
-    const bool credentials = h->reused_nonce || h->authenticator.current_state() ==
+    const bool credentials = h->reused_nonce || h->authenticator().current_state() ==
                                                     auth::request_authenticator::state::credentials_sent;
     if (!credentials) return;
-    if (observer_ != nullptr) observer_->on_authenticated(h->plan.peer);
+    if (observer_ != nullptr) observer_->on_authenticated(h->plan().peer);
     learn_nonce(h);
 }
 
@@ -139,12 +151,12 @@ bool request_sender::resend(const request_handle& h) {
     const bool proxy = h->auth_name == "Proxy-Authorization";
     std::string value;
     if (h->reused_nonce) {
-        auto it = nonces_.find(h->plan.peer);
+        auto it = nonces_.find(h->plan().peer);
         if (it == nonces_.end()) return transmit(h, {}, {}).has_value();
-        value = auth::make_authorization(it->second.chosen, h->plan.credentials, h->plan.method, h->plan.request_uri,
+        value = auth::make_authorization(it->second.chosen, h->plan().credentials, h->plan().method, h->plan().request_uri,
                                          ++it->second.nc, tokens_.hex(8));
-    } else if (const auto& answer = h->authenticator.last_answer()) {
-        value = auth::make_authorization(answer->chosen, h->plan.credentials, h->plan.method, h->plan.request_uri,
+    } else if (const auto& answer = h->authenticator().last_answer()) {
+        value = auth::make_authorization(answer->chosen, h->plan().credentials, h->plan().method, h->plan().request_uri,
                                          answer->nc + ++h->resent_nc, tokens_.hex(8));
     } else {
         return transmit(h, {}, {}).has_value();
@@ -155,12 +167,12 @@ bool request_sender::resend(const request_handle& h) {
 void request_sender::learn_nonce(const request_handle& h) {
     // A peer that accepted our answer to its challenge may accept that nonce again with the
     // next nc (RFC 7616 §3.4).
-    const auto& answer = h->authenticator.last_answer();
-    if (!h->plan.reuse_nonce || !answer ||
-        h->authenticator.current_state() != auth::request_authenticator::state::credentials_sent) {
+    const auto& answer = h->authenticator().last_answer();
+    if (!h->plan().reuse_nonce || !answer ||
+        h->authenticator().current_state() != auth::request_authenticator::state::credentials_sent) {
         return;
     }
-    nonces_[h->plan.peer] = peer_nonce{answer->chosen, answer->proxy, answer->nc};
+    nonces_[h->plan().peer] = peer_nonce{answer->chosen, answer->proxy, answer->nc};
 }
 
 void request_sender::on_event(const request_handle& h, sip::client_event& ev) {
@@ -169,7 +181,7 @@ void request_sender::on_event(const request_handle& h, sip::client_event& ev) {
     out.failure = ev.failure;
     out.response = ev.response;
     const auto deliver = [&] {
-        if (!h->abandoned && h->handler) h->handler(out);
+        if (!h->abandoned && h->handler()) h->handler()(out);
     };
 
     if (ev.failure) {
@@ -184,7 +196,7 @@ void request_sender::on_event(const request_handle& h, sip::client_event& ev) {
         // long as the INVITE transaction lasts (RFC 6026 §7.2), even when the requester is
         // gone (the call ended meanwhile): the far end would otherwise resend it for 32 s and
         // then tear down a dialog it believes was never confirmed.
-        for (const auto& a : h->acks) {
+        for (const auto& a : h->acks()) {
             if (a.to_tag == rsp_tag(ev)) {
                 (void)transactions_.send_stateless(a.flow, a.bytes, a.reconnect);
                 return;
@@ -195,9 +207,9 @@ void request_sender::on_event(const request_handle& h, sip::client_event& ev) {
         // A 2xx is final: the request is never built or sent again (an INVITE's ACKs are
         // made from the dialog). What the plan's builder holds (an INVITE's template: a dialog
         // state, the SDP, the caller's identity) goes now; the rest with the last transaction.
-        h->plan.build = nullptr;
-        h->plan.retry = nullptr;
-        h->plan.on_resent = nullptr;
+        h->plan().build = nullptr;
+        h->plan().retry = nullptr;
+        h->plan().on_resent = nullptr;
         return deliver();
     }
     if (ev.txn != h->txn) return;  // a late answer to a send we already re-sent
@@ -207,9 +219,9 @@ void request_sender::on_event(const request_handle& h, sip::client_event& ev) {
         return;
     }
 
-    if (status != 401 && status != 407 && h->plan.retry && h->plan.retry(rsp)) {
+    if (status != 401 && status != 407 && h->plan().retry && h->plan().retry(rsp)) {
         if (resend(h)) {
-            if (h->plan.on_resent) h->plan.on_resent();
+            if (h->plan().on_resent) h->plan().on_resent();
             return;
         }
         h->txn = 0;
@@ -221,13 +233,13 @@ void request_sender::on_event(const request_handle& h, sip::client_event& ev) {
     // A final non-2xx: the authenticator decides whether it is ours to answer. A challenge
     // to credentials we sent unasked with a remembered nonce is a first challenge: the
     // authenticator never saw those credentials, and the nonce is forgotten.
-    const bool credentials_sent = h->authenticator.current_state() == auth::request_authenticator::state::credentials_sent;
+    const bool credentials_sent = h->authenticator().current_state() == auth::request_authenticator::state::credentials_sent;
     if (status == 401 || status == 407) {
-        if (observer_ != nullptr) observer_->on_challenged(h->plan.peer);
-        if (h->reused_nonce) nonces_.erase(h->plan.peer);
+        if (observer_ != nullptr) observer_->on_challenged(h->plan().peer);
+        if (h->reused_nonce) nonces_.erase(h->plan().peer);
         h->reused_nonce = false;
     }
-    auto action = h->authenticator.on_response(static_cast<unsigned>(status), challenges_of(rsp));
+    auto action = h->authenticator().on_response(static_cast<unsigned>(status), challenges_of(rsp));
     switch (action.what) {
         case auth::client_action::kind::deliver:
             if (status != 401 && status != 407) on_accepted(h);  // our credentials got past the check
@@ -241,7 +253,7 @@ void request_sender::on_event(const request_handle& h, sip::client_event& ev) {
                 out.failure = sip::transaction_failure::transport_error;
                 return deliver();
             }
-            if (h->plan.on_resent) h->plan.on_resent();
+            if (h->plan().on_resent) h->plan().on_resent();
             return;
         }
         case auth::client_action::kind::fail: {
@@ -251,7 +263,7 @@ void request_sender::on_event(const request_handle& h, sip::client_event& ev) {
             if (status == 403 && credentials_sent) reason = auth::failure::forbidden;
             out.auth_failure = reason;
             out.auth_detail = std::move(action.detail);
-            if (observer_ != nullptr) observer_->on_auth_failure(h->plan.peer, reason, out.auth_detail, rsp);
+            if (observer_ != nullptr) observer_->on_auth_failure(h->plan().peer, reason, out.auth_detail, rsp);
             break;
         }
     }

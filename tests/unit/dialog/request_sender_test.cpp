@@ -132,6 +132,61 @@ TEST_F(request_sender_test, a_challenge_is_answered_once_and_never_reaches_the_r
     EXPECT_EQ(observer.authenticated, (std::vector<std::uint32_t>{3}));
 }
 
+// An INVITE's state lives as long as its call, through the handle the call keeps: what only
+// responses could need goes with its last transaction (Timer M after the 2xx, RFC 6026 §7.2),
+// and an ACK made later still carries the credentials the INVITE carried.
+TEST_F(request_sender_test, a_spent_invite_keeps_only_what_a_late_ack_needs) {
+    request_plan plan = bye_plan();
+    auto d = std::make_shared<dialog_state>();
+    d->call_id = "b-leg-call";
+    d->local = "<sip:200@127.0.0.1>;tag=ours";
+    d->remote = "<sip:1000@127.0.0.2>";
+    d->remote_target = "sip:1000@127.0.0.2";
+    d->flow = trunk_flow();
+    d->self = make_identity(trunk_flow(), "");
+    plan.method = "INVITE";
+    plan.build = [d](std::string_view branch, std::string_view name, std::string_view value) {
+        std::vector<std::pair<std::string_view, std::string_view>> extra;
+        if (!name.empty()) extra.emplace_back(name, value);
+        return make_in_dialog(*d, "INVITE", branch, 0, {}, {}, std::move(extra));
+    };
+    auto in_handler = std::make_shared<int>(0);
+    auto h = sender.send(std::move(plan), [this, in_handler](request_event& ev) {
+        statuses.push_back(ev.response ? ev.response->status() : -1);
+    });
+    ASSERT_TRUE(h);
+    trunk_challenges(407);
+    trunk_answers(200);
+    ASSERT_EQ(statuses, (std::vector<int>{200}));
+    const std::string two_hundred = [&] {
+        auto w = sip::response_writer(last_sent(), 200, "OK", "theirs");
+        w.header(sip::header_id::contact, "<sip:1000@127.0.0.2>");
+        return std::move(w).finish();
+    }();
+    // The builder goes at the 2xx: the INVITE is never built again.
+    EXPECT_EQ(d.use_count(), 1);
+
+    dialog_state confirmed = *d;
+    confirmed.remote_tag = "theirs";
+    confirmed.remote = "<sip:1000@127.0.0.2>;tag=theirs";
+    ASSERT_FALSE(sender.acknowledge(*h, confirmed, 3));
+    ASSERT_EQ(last_sent().method(), sip::method::ack);
+    const std::size_t sent = net.sent().size();
+    net.inject(two_hundred, trunk_flow());  // a retransmitted 2xx gets the same ACK again
+    ASSERT_EQ(net.sent().size(), sent + 1);
+    EXPECT_EQ(net.sent().back().bytes, net.sent()[sent - 1].bytes);
+    EXPECT_GT(in_handler.use_count(), 1);
+
+    clock.advance(32s);  // Timers D and M: no transaction of the INVITE is left
+    EXPECT_EQ(txm.size(), 0U);
+    EXPECT_EQ(in_handler.use_count(), 1);  // the handler went with the rest
+    ASSERT_FALSE(sender.acknowledge(*h, confirmed, 3));
+    const sip::message late = last_sent();
+    EXPECT_EQ(late.method(), sip::method::ack);
+    EXPECT_NE(late.find(sip::header_id::proxy_authorization), nullptr);
+    EXPECT_EQ(request_sender::credentials_sent(*h).first, "Proxy-Authorization");
+}
+
 TEST_F(request_sender_test, a_second_challenge_is_a_rejection_with_the_response) {
     ASSERT_TRUE(sender.send(bye_plan(), recorder()));
     trunk_challenges(401, "n1");

@@ -401,8 +401,8 @@ def branch_of(via: str) -> str | None:
 
 
 # ---------------------------------------------------------------------- metrics
-def scrape(http_port: int) -> str:
-    with urllib.request.urlopen(f"http://{HOST}:{http_port}/metrics", timeout=5) as r:
+def scrape(http_port: int, timeout: float = 5) -> str:
+    with urllib.request.urlopen(f"http://{HOST}:{http_port}/metrics", timeout=timeout) as r:
         return r.read().decode()
 
 

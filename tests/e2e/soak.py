@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
-from harness import HOST, SHARED_SCENARIOS, TRUNK_HOST, Session, free_port, metric  # noqa: E402
+from harness import HOST, SHARED_SCENARIOS, TRUNK_HOST, Session, free_port, metric, scrape  # noqa: E402
 
 TOKEN = "soak-admin-token-0123456789"
 # SIPp's socket buffers, as ../shared/bench/run-anchor.sh sets them (its default, 64 KB, drops
@@ -154,8 +154,7 @@ def timed_scrape(http: int, r: SoakResult) -> str:
     sanitizer build writes beside it; Prometheus's own default timeout is 10 s): the time it
     took is kept, and the summary says the slowest."""
     t0 = time.monotonic()
-    with urllib.request.urlopen(f"http://{HOST}:{http}/metrics", timeout=30) as rsp:
-        text = rsp.read().decode()
+    text = scrape(http, timeout=30)
     r.slowest_scrape_s = max(r.slowest_scrape_s, time.monotonic() - t0)
     return text
 

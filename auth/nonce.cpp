@@ -25,6 +25,9 @@ constexpr std::size_t address_size = std::tuple_size_v<decltype(detail::address_
 
 static_assert((raw_size * 4 + 2) / 3 == signed_nonce_service::encoded_length);
 
+// The sequence's bits below the worker's byte.
+constexpr std::uint64_t sequence_count_mask = (std::uint64_t{1} << 56) - 1;
+
 // nc of a nonce used without qop: no later request can bring a higher one.
 constexpr std::uint32_t single_use_spent = std::numeric_limits<std::uint32_t>::max();
 
@@ -73,7 +76,8 @@ std::string_view to_string(nonce_status s) noexcept {
 signed_nonce_service::signed_nonce_service(nonce_options options)
     : key_(std::move(options.secret)),
       ttl_(options.ttl),
-      max_future_skew_(options.max_future_skew) {
+      max_future_skew_(options.max_future_skew),
+      worker_bits_(std::uint64_t{options.worker} << 56) {
     if (ttl_.count() <= 0) throw std::invalid_argument("nonce ttl must be positive");
     if (max_future_skew_.count() < 0)
         throw std::invalid_argument("nonce max_future_skew must not be negative");
@@ -99,7 +103,7 @@ signed_nonce_service::~signed_nonce_service() {
 
 std::string signed_nonce_service::issue(const boost::asio::ip::address& source,
                                         std::chrono::system_clock::time_point now) {
-    const std::uint64_t sequence = next_sequence_++;
+    const std::uint64_t sequence = worker_bits_ | (next_sequence_++ & sequence_count_mask);
     const detail::address_key who = detail::key_of(source);
     std::array<std::uint8_t, raw_size> raw{};
     put_be64(std::span(raw).first(time_size), static_cast<std::uint64_t>(seconds_since_epoch(now)));
@@ -109,6 +113,24 @@ std::string signed_nonce_service::issue(const boost::asio::ip::address& source,
     // Overwrites the oldest nonce's slot: from now on that nonce is untracked (hence stale).
     slot_for(sequence) = slot{.sequence = sequence, .highest_nc = 0, .issued = true, .source = who};
     return detail::base64url_encode(raw);
+}
+
+std::optional<std::uint8_t> nonce_worker(std::string_view nonce) noexcept {
+    if (nonce.size() != signed_nonce_service::encoded_length) return std::nullopt;
+    // base64url: raw bytes 6, 7, 8 are characters 8-11; byte 8 (the sequence's top byte) is
+    // the low 2 bits of character 10 and all 6 of character 11.
+    const auto sextet = [](char c) -> int {
+        if (c >= 'A' && c <= 'Z') return c - 'A';
+        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+        if (c >= '0' && c <= '9') return c - '0' + 52;
+        if (c == '-') return 62;
+        if (c == '_') return 63;
+        return -1;
+    };
+    const int high = sextet(nonce[10]);
+    const int low = sextet(nonce[11]);
+    if (high < 0 || low < 0) return std::nullopt;
+    return static_cast<std::uint8_t>(((high & 0x3) << 6) | low);
 }
 
 nonce_check signed_nonce_service::check(std::string_view nonce,

@@ -93,13 +93,18 @@ struct nonce_options {
     /// is still within its lifetime is answered as stale, so the client retries silently; size
     /// it above the number of challenges sent in one `ttl`. 32 bytes each.
     std::size_t tracked_nonces = 65536;
+    /// The worker (event loop) whose service this is: its nonces name it in their sequence's
+    /// top byte, so a request that answers one reaches the only service that knows its nonce
+    /// counts (`nonce_worker`).
+    std::uint8_t worker = 0;
 };
 
 /// Nonces: base64url (no padding) of
 ///   issue time (8 bytes, big-endian seconds since the epoch) ‖ sequence (8 bytes) ‖
 ///   HMAC-SHA256(secret, time ‖ sequence ‖ source address)
 /// i.e. 64 characters. The source address is signed but not sent: a nonce checks out only for
-/// the address it was issued to.
+/// the address it was issued to. The sequence's top byte is the issuing worker
+/// (nonce_options::worker), its other 56 bits count from a random start.
 ///
 /// Nonce counts live in a ring of `tracked_nonces` slots indexed by sequence, so memory is fixed,
 /// each operation is O(1) and nothing is allocated per request. The sequence starts at a random
@@ -146,6 +151,11 @@ class signed_nonce_service final : public nonce_service {
     std::chrono::seconds max_future_skew_;
     std::vector<slot> slots_;
     std::uint64_t next_sequence_ = 0;
+    std::uint64_t worker_bits_ = 0;
 };
+
+/// The worker a nonce of signed_nonce_service's shape names, read without checking its
+/// signature (the worker it names checks that), or nullopt when `nonce` has another shape.
+std::optional<std::uint8_t> nonce_worker(std::string_view nonce) noexcept;
 
 }  // namespace b2b::auth

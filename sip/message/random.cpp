@@ -30,7 +30,7 @@ void append_hex(std::string& out, std::uint64_t v) {
 
 }  // namespace
 
-token_source::token_source() {
+token_source::token_source(std::uint8_t worker) : worker_(worker) {
     key_ = random();
 }
 
@@ -64,14 +64,14 @@ std::string token_source::branch() {
     out.reserve(7 + 32);
     out += "z9hG4bK";
     append_hex(out, unique());
-    append_hex(out, random());
+    append_hex(out, (random() & ~std::uint64_t{0xFF}) | worker_);
     return out;
 }
 
 std::string token_source::tag() {
     std::string out;
     out.reserve(16);
-    append_hex(out, random());
+    append_hex(out, (random() & ~std::uint64_t{0xFF}) | worker_);
     return out;
 }
 
@@ -87,6 +87,30 @@ std::string token_source::hex(std::size_t bytes) {
         }
     }
     return out;
+}
+
+std::optional<std::uint8_t> token_worker(std::string_view token) noexcept {
+    constexpr std::string_view cookie = "z9hG4bK";
+    std::string_view digits = token;
+    if (token.size() == cookie.size() + 32 && token.starts_with(cookie)) {
+        digits.remove_prefix(cookie.size());
+    } else if (token.size() != 16) {
+        return std::nullopt;
+    }
+    std::uint8_t value = 0;
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+        const char c = digits[i];
+        std::uint8_t nibble = 0;
+        if (c >= '0' && c <= '9') {
+            nibble = static_cast<std::uint8_t>(c - '0');
+        } else if (c >= 'a' && c <= 'f') {
+            nibble = static_cast<std::uint8_t>(c - 'a' + 10);
+        } else {
+            return std::nullopt;
+        }
+        value = static_cast<std::uint8_t>((value << 4) | nibble);  // ends holding the last two
+    }
+    return value;
 }
 
 }  // namespace b2b::sip

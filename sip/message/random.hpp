@@ -4,8 +4,10 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace b2b::sip {
 
@@ -19,11 +21,17 @@ void random_bytes(std::span<std::uint8_t> out);
 /// that are a keyed bijection of a counter, so branches of one source never repeat, and 64
 /// random bits; random bits are fetched in blocks, so the CSPRNG is rarely called.
 ///
+/// A branch and a tag end with the number of the worker (event loop) that made them, as two hex
+/// digits in place of 8 of the random bits (56 stay; §19.3 asks for 32): whatever comes back
+/// carrying one of ours (a response's top Via, an in-dialog request's To tag) can be handed to
+/// that worker before it is looked up (`token_worker`).
+///
 /// @par Thread safety
 /// None: one per owner (the transaction manager, the dialog manager, the core).
 class token_source {
 public:
-    token_source();
+    /// `worker`: the event loop this source serves (0 with one loop).
+    explicit token_source(std::uint8_t worker = 0);
 
     /// "z9hG4bK" followed by 32 hex digits (128 bits).
     std::string branch();
@@ -41,6 +49,13 @@ private:
     std::size_t next_ = pool_.size();
     std::uint64_t key_ = 0;
     std::uint64_t counter_ = 0;
+    std::uint8_t worker_ = 0;
 };
+
+/// The worker a branch or tag of ours names (its last two hex digits), or nullopt when `token`
+/// does not have the shape token_source gives them ("z9hG4bK" and 32 lowercase hex digits, or 16
+/// lowercase hex digits). A peer's token of the same shape yields a number too: the caller only
+/// asks about tokens that are ours when the message is genuine.
+std::optional<std::uint8_t> token_worker(std::string_view token) noexcept;
 
 }  // namespace b2b::sip

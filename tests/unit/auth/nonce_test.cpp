@@ -42,6 +42,34 @@ TEST(nonce, each_issue_is_unique) {
     EXPECT_EQ(seen.size(), 200u);
 }
 
+TEST(nonce, names_the_worker_that_issued_it) {
+    for (const std::uint8_t worker : {std::uint8_t{0}, std::uint8_t{1}, std::uint8_t{5}, std::uint8_t{255}}) {
+        nonce_options o = fixed();
+        o.worker = worker;
+        signed_nonce_service s(o);
+        for (int i = 0; i < 50; ++i) {
+            const std::string n = s.issue(pbx, t0);
+            EXPECT_EQ(nonce_worker(n), worker) << n;
+            EXPECT_EQ(s.check(n, pbx, t0).status, nonce_status::valid);
+        }
+    }
+    nonce_options other = fixed();
+    other.worker = 2;
+    signed_nonce_service two(other);
+    signed_nonce_service zero(fixed());
+    // Another worker's nonce (same secret) has no slot here: stale, so the PBX retries at once.
+    EXPECT_EQ(zero.check(two.issue(pbx, t0), pbx, t0).status, nonce_status::untracked);
+}
+
+TEST(nonce, only_our_shape_names_a_worker) {
+    EXPECT_EQ(nonce_worker(""), std::nullopt);
+    EXPECT_EQ(nonce_worker("abc"), std::nullopt);
+    EXPECT_EQ(nonce_worker(std::string(64, '"')), std::nullopt);
+    EXPECT_EQ(nonce_worker(std::string(65, 'A')), std::nullopt);
+    EXPECT_EQ(nonce_worker(std::string(64, 'A')), 0);
+    EXPECT_EQ(nonce_worker(std::string(64, '_')), 255);
+}
+
 TEST(nonce, expires_after_ttl) {
     signed_nonce_service s(fixed());
     const std::string n = s.issue(pbx, t0);

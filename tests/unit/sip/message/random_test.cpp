@@ -36,6 +36,31 @@ TEST(token_source, odd_lengths_are_honoured) {
     EXPECT_EQ(tokens.hex(9).size(), 18u);
 }
 
+TEST(token_source, branches_and_tags_name_their_worker) {
+    for (const std::uint8_t worker : {std::uint8_t{0}, std::uint8_t{1}, std::uint8_t{7}, std::uint8_t{255}}) {
+        token_source tokens(worker);
+        for (int i = 0; i < 100; ++i) {
+            EXPECT_EQ(token_worker(tokens.branch()), worker);
+            EXPECT_EQ(token_worker(tokens.tag()), worker);
+        }
+    }
+    token_source tokens(3);
+    std::set<std::string> tags;
+    for (int i = 0; i < 1000; ++i) tags.insert(tokens.tag());
+    EXPECT_EQ(tags.size(), 1000u) << "56 random bits are left in a tag";
+}
+
+TEST(token_worker, only_our_shapes_name_a_worker) {
+    EXPECT_EQ(token_worker("0123456789abcd0a"), 10);
+    EXPECT_EQ(token_worker("z9hG4bK0123456789abcdef0123456789abcd01"), 1);
+    EXPECT_EQ(token_worker(""), std::nullopt);
+    EXPECT_EQ(token_worker("z9hG4bK"), std::nullopt);
+    EXPECT_EQ(token_worker("0123456789ABCD0A"), std::nullopt) << "ours are lowercase";
+    EXPECT_EQ(token_worker("as-a-peer-likes-it"), std::nullopt);
+    EXPECT_EQ(token_worker("z9hG4bKPJ0123456789abcdef0123456789abcd"), std::nullopt);
+    EXPECT_EQ(token_worker("0123456789abcd0a1"), std::nullopt);
+}
+
 TEST(random_bytes, fills_the_span) {
     std::array<std::uint8_t, 64> a{};
     std::array<std::uint8_t, 64> b{};

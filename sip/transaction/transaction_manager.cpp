@@ -121,6 +121,8 @@ public:
     impl& operator=(const impl&) = delete;
 
     void on_bytes(std::string_view bytes, const flow& f, framing fr);
+    std::optional<message> check(std::string_view bytes, const flow& f, framing fr);
+    void receive(message m, const flow& f);
     void on_framing_error(std::string_view bytes, const flow& f, const parse_error& e) {
         reject(bytes, f, e, true);
     }
@@ -266,23 +268,31 @@ private:
 // Incoming messages ----------------------------------------------------------------------------
 
 void transaction_manager::impl::on_bytes(std::string_view bytes, const flow& f, framing fr) {
+    if (auto m = check(bytes, f, fr)) receive(std::move(*m), f);
+}
+
+std::optional<message> transaction_manager::impl::check(std::string_view bytes, const flow& f, framing fr) {
     auto parsed = parse_message(bytes, fr, config_.max_message_size);
     if (!parsed) {
         reject(bytes, f, parsed.error(), true);
-        return;
+        return std::nullopt;
     }
     message& m = *parsed;
     if (m.is_request()) {
         if (auto valid = validate_request(m); !valid) {
             // §17: an ACK is never answered, not even to say it is malformed.
             reject(bytes, f, valid.error(), m.method() != method::ack);
-            return;
+            return std::nullopt;
         }
     } else if (auto valid = validate_response(m); !valid || m.vias().empty()) {
         // §18.1.2: a UAC drops a response it cannot use.
         reject(bytes, f, valid ? parse_error{errc::missing_header, "Via"} : valid.error(), false);
-        return;
+        return std::nullopt;
     }
+    return std::move(m);
+}
+
+void transaction_manager::impl::receive(message m, const flow& f) {
     trace("recv", f, m.wire());
     if (observer_ != nullptr) {
         observer_->on_received(m);
@@ -1012,6 +1022,14 @@ transaction_manager::~transaction_manager() = default;
 
 void transaction_manager::on_bytes(std::string_view bytes, const flow& f, framing fr) {
     impl_->on_bytes(bytes, f, fr);
+}
+
+std::optional<message> transaction_manager::check(std::string_view bytes, const flow& f, framing fr) {
+    return impl_->check(bytes, f, fr);
+}
+
+void transaction_manager::receive(message m, const flow& f) {
+    impl_->receive(std::move(m), f);
 }
 
 void transaction_manager::on_framing_error(std::string_view bytes, const flow& f,

@@ -139,10 +139,19 @@ public:
     transaction_manager(const transaction_manager&) = delete;
     transaction_manager& operator=(const transaction_manager&) = delete;
 
-    // sip::transport_user
+    // sip::transport_user. `on_bytes` is `check` then `receive`.
     void on_bytes(std::string_view bytes, const flow& f, framing fr) override;
     void on_framing_error(std::string_view bytes, const flow& f, const parse_error& e) override;
     void on_flow_closed(const flow& f, boost::system::error_code ec) override;
+
+    /// The first half of `on_bytes`: parses `bytes` and checks what §8.2 and §18.1.2 need of a
+    /// request or a response. A message that fails is answered here when a response can be formed
+    /// (never an ACK or a response) and counted, and nullopt comes back; nothing else changes.
+    std::optional<message> check(std::string_view bytes, const flow& f, framing fr);
+    /// The second half: a message `check` accepted, on the manager of the event loop that owns its
+    /// transaction (the one that checked it, or another one's: with several workers the reading
+    /// loop checks, then hands the message to its owner).
+    void receive(message m, const flow& f);
 
     // Server transactions
 

@@ -20,8 +20,11 @@
 #include <openssl/x509_vfy.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstring>
 #include <deque>
 #include <string>
@@ -129,7 +132,7 @@ public:
             for (int turn = 0; turn < batches_per_turn && socket_.is_open(); ++turn) {
                 error_code ec;
                 const std::size_t n = receiver_.receive(socket_.native_handle(), ec);
-                if (ec == asio::error::would_block || ec == asio::error::try_again) {
+                if (ec == asio::error::would_block) {  // EAGAIN (EWOULDBLOCK is the same on Linux)
                     do_receive();
                     return;
                 }
@@ -724,6 +727,12 @@ public:
                 l->socket_.set_option(asio::socket_base::send_buffer_size(options_.udp_send_buffer), ec);
             }
             warn_small_buffers(l->socket_, ep);
+            if (options_.udp_reuse_port) {
+                const int on = 1;
+                if (::setsockopt(l->socket_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
+                    return error_code(errno, boost::system::system_category());
+                }
+            }
             l->socket_.bind(uep, ec);
             if (ec) return ec;
             l->socket_.non_blocking(true, ec);

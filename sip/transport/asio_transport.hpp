@@ -44,6 +44,11 @@ struct asio_transport_options {
     /// Socket buffer sizes for UDP (0 = system default); large buffers absorb bursts.
     int udp_receive_buffer = 4 * 1024 * 1024;
     int udp_send_buffer = 4 * 1024 * 1024;
+    /// UDP sockets join an SO_REUSEPORT group: the transports of several workers (event loops)
+    /// bind one address and port, and the kernel hands each peer's datagrams to one of them,
+    /// chosen by both ends' addresses and ports, so one peer's datagrams keep their order. Off
+    /// by default: the kernel lets any process of the same user join a group.
+    bool udp_reuse_port = false;
 };
 
 /// The production transport: UDP sockets and TCP and TLS listeners bound to the configured

@@ -10,6 +10,7 @@
 
 #include <poll.h>
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <mutex>
@@ -50,10 +51,11 @@ private:
 
 class udp_transport {
 public:
-    explicit udp_transport(asio_transport_options o = {}) : transport_(io_, o) {
+    explicit udp_transport(asio_transport_options o = {}, endpoint at = {asio::ip::make_address("127.0.0.1"), 0})
+        : transport_(io_, o) {
         user.owner = &transport_;
         transport_.set_user(user);
-        EXPECT_FALSE(transport_.listen(transport_kind::udp, {asio::ip::make_address("127.0.0.1"), 0}));
+        EXPECT_FALSE(transport_.listen(transport_kind::udp, at));
         local = transport_.listening().front().second;
     }
     ~udp_transport() {
@@ -147,6 +149,60 @@ TEST(AsioTransportUdp, ASendOutsideABatchLeavesAtOnce) {
     const flow f{transport_kind::udp, t.local, {local.address(), local.port()}, 0};
     ASSERT_FALSE(t.send_from_loop(f, "unsolicited"));
     EXPECT_EQ(c.receive(), "unsolicited");
+}
+
+TEST(AsioTransportUdp, WorkersShareAPortAndEachPeerKeepsToOneOfThem) {
+    asio_transport_options o;
+    o.udp_reuse_port = true;
+    udp_transport first(o);
+    udp_transport second(o, first.local);
+    ASSERT_EQ(second.local, first.local);
+    {
+        // A socket that did not ask to share cannot take the port from the group, nor join it.
+        asio::io_context io;
+        udp::socket plain(io);
+        plain.open(udp::v4());
+        boost::system::error_code ec;
+        plain.bind(udp::endpoint(first.local.address, first.local.port), ec);
+        EXPECT_EQ(ec, asio::error::address_in_use);
+    }
+    first.start();
+    second.start();
+    constexpr int peers = 16;
+    constexpr int each = 5;
+    std::vector<std::unique_ptr<client>> clients;
+    const udp::endpoint to(first.local.address, first.local.port);
+    for (int p = 0; p < peers; ++p) {
+        clients.push_back(std::make_unique<client>());
+        for (int i = 0; i < each; ++i) {
+            clients.back()->socket.send_to(asio::buffer("p" + std::to_string(p) + " " + std::to_string(i)), to);
+        }
+    }
+    for (int p = 0; p < peers; ++p) {
+        for (int i = 0; i < each; ++i) {
+            ASSERT_EQ(clients[p]->receive(), "echo p" + std::to_string(p) + " " + std::to_string(i));
+        }
+    }
+    // The kernel picks a socket by both ends' addresses and ports: one peer, one reader, in order.
+    const auto a = first.user.seen();
+    const auto b = second.user.seen();
+    EXPECT_EQ(a.size() + b.size(), static_cast<std::size_t>(peers * each));
+    for (int p = 0; p < peers; ++p) {
+        const std::string prefix = "p" + std::to_string(p) + " ";
+        const auto in = [&](const std::vector<std::string>& seen) {
+            return std::count_if(seen.begin(), seen.end(), [&](const std::string& m) { return m.starts_with(prefix); });
+        };
+        EXPECT_TRUE((in(a) == each && in(b) == 0) || (in(a) == 0 && in(b) == each)) << prefix;
+    }
+}
+
+TEST(AsioTransportUdp, AGroupCannotTakeAPortHeldWithoutSharing) {
+    udp_transport plain;
+    asio::io_context io;
+    asio_transport_options o;
+    o.udp_reuse_port = true;
+    asio_transport shared(io, o);
+    EXPECT_EQ(shared.listen(transport_kind::udp, plain.local), asio::error::address_in_use);
 }
 
 }  // namespace

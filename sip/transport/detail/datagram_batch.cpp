@@ -44,7 +44,8 @@ std::size_t datagram_receiver::receive(int fd, boost::system::error_code& ec) {
         return 0;
     }
     if (n == 0) {
-        ec = boost::system::errc::make_error_code(boost::system::errc::resource_unavailable_try_again);
+        // Not seen on a UDP socket (an empty queue is -1/EAGAIN), but read as that: nothing now.
+        ec = boost::system::error_code(EAGAIN, boost::system::system_category());
         return 0;
     }
     return static_cast<std::size_t>(n);

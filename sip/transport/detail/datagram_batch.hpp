@@ -24,7 +24,8 @@ public:
     datagram_receiver& operator=(const datagram_receiver&) = delete;
 
     /// Reads what non-blocking socket `fd` holds, at most `slots()` datagrams, without waiting.
-    /// The count read (at least 1), or the error: would_block (try_again) when it held none.
+    /// The count read (at least 1), or the error: EAGAIN (asio::error::would_block) when it held
+    /// none.
     /// The datagrams stay readable until the next call.
     std::size_t receive(int fd, boost::system::error_code& ec);
 

@@ -409,9 +409,9 @@ call& core::create_call(ingress_request& r, sip::message&& invite, std::string o
     init_reliability(c);
     // The inbound dialog exists from our first tagged answer on: the caller may send BYE in
     // the early dialog (§15) and CANCEL finds the INVITE.
-    dialogs_.add({std::string(c.in.invite->call_id()), c.in.tag}, c.inbound_usage);
+    dialogs_.add({std::string(c.in.call_id()), c.in.tag}, c.inbound_usage);
     dialogs_.own(c.in.txn, c.inbound_usage);
-    by_inbound_.emplace(inbound_key(c.in.invite->call_id(), c.in.invite->from().tag), h);
+    by_inbound_.emplace(inbound_key(c.in.call_id(), c.in.caller_tag()), h);
     calls_.emplace(h.value, std::move(owned));
     metrics_.set_active_calls(c.direction, ++active_[static_cast<std::size_t>(c.direction)]);
     return c;

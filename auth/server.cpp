@@ -100,7 +100,17 @@ digest_server::digest_server(server_config config, const credential_store& users
     }
     if (has_line_break(config_.opaque))
         throw std::invalid_argument("digest opaque must not contain CR, LF or NUL");
-    if (config_.opaque.empty()) config_.opaque = detail::random_hex(16);
+    if (config_.opaque.empty()) {
+        if (config_.nonce.secret.empty()) {
+            config_.opaque = detail::random_hex(16);
+        } else {
+            static constexpr std::string_view label = "opaque";
+            const auto mac = detail::hmac_sha256(
+                config_.nonce.secret,
+                std::span(reinterpret_cast<const std::uint8_t*>(label.data()), label.size()));
+            config_.opaque = detail::to_hex(std::span(mac).first(16));
+        }
+    }
     if (!nonces_) nonces_ = std::make_unique<signed_nonce_service>(config_.nonce);
 }
 

@@ -43,7 +43,10 @@ struct server_config {
     std::vector<source_algorithms> algorithms_for;
     /// Nonce secret, lifetime and nc tracking; see nonce_options.
     nonce_options nonce;
-    /// The opaque value sent in every challenge. Empty = 16 random bytes (hex) per server.
+    /// The opaque value sent in every challenge. Empty = derived from `nonce.secret` when one is
+    /// set (HMAC-SHA256 of "opaque", 16 bytes in hex), so servers that share a secret (the
+    /// workers of one process, a restart with a configured secret) accept each other's answers;
+    /// else 16 random bytes (hex) per server.
     std::string opaque;
     /// Accept an answer without qop (RFC 2069 form: no cnonce, no nc) to our qop=auth
     /// challenge. Off, such an answer fails with qop_missing: without nc the nonce is single-use

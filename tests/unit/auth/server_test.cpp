@@ -142,13 +142,28 @@ TEST_F(digest_server_test, real_challenges_share_one_fresh_nonce) {
     EXPECT_NE(server.challenge(pbx, t0).front(), values.front()) << "each challenge has a new nonce";
 }
 
-TEST_F(digest_server_test, random_opaque_when_not_configured) {
+TEST_F(digest_server_test, random_opaque_when_neither_it_nor_a_secret_is_configured) {
+    server_config c = make_config();
+    c.opaque.clear();
+    c.nonce.secret.clear();
+    digest_server a(c, store_);
+    digest_server b(c, store_);
+    EXPECT_EQ(a.opaque().size(), 32u);
+    EXPECT_NE(a.opaque(), b.opaque());
+}
+
+TEST_F(digest_server_test, servers_sharing_a_secret_share_the_opaque_and_accept_each_others_nonces) {
+    // The workers of one process (or a restart with nonce_secret configured).
     server_config c = make_config();
     c.opaque.clear();
     digest_server a(c, store_);
     digest_server b(c, store_);
     EXPECT_EQ(a.opaque().size(), 32u);
-    EXPECT_NE(a.opaque(), b.opaque());
+    EXPECT_EQ(a.opaque(), b.opaque());
+    EXPECT_EQ(a.opaque().find(c.nonce.secret), std::string::npos);
+    server_config other = c;
+    other.nonce.secret = "another-secret-another-secret";
+    EXPECT_NE(digest_server(other, store_).opaque(), a.opaque());
 }
 
 TEST_F(digest_server_test, bad_config_throws) {

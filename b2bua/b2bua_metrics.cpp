@@ -298,9 +298,8 @@ void b2bua_metrics::on_parse_error(const sip::parse_error& e, const sip::flow&, 
 
 void b2bua_metrics::on_retransmission(bool sent_by_us) { (sent_by_us ? retrans_sent_ : retrans_received_)->Increment(); }
 
-void b2bua_metrics::on_transactions(std::size_t clients, std::size_t servers) {
-    client_transactions_->Set(static_cast<double>(clients));
-    server_transactions_->Set(static_cast<double>(servers));
+void b2bua_metrics::on_transaction_count(bool client, int delta) {
+    (client ? client_transactions_ : server_transactions_)->Increment(static_cast<double>(delta));
 }
 
 }  // namespace b2b::b2bua

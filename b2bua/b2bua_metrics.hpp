@@ -90,8 +90,9 @@ public:
     void auth_failure_upstream(auth::failure f, std::size_t peer);
     /// A call between a PBX and `trunk` (the one it went to, or came from) ended its setup with `r`.
     void call_setup(call_direction d, std::size_t trunk, call_result r);
-    void set_active_calls(call_direction d, std::size_t n) {
-        active_[static_cast<std::size_t>(d)]->Set(static_cast<double>(n));
+    /// A call began (+1) or ended (-1): added, so the cores of several workers share the gauge.
+    void count_active_call(call_direction d, int delta) {
+        active_[static_cast<std::size_t>(d)]->Increment(static_cast<double>(delta));
     }
     /// A call's setup took `setup`: from its INVITE to the first final response to the caller
     /// (or to the caller giving up first).
@@ -127,7 +128,7 @@ public:
     void on_sent_response(int status) override;
     void on_parse_error(const sip::parse_error& e, const sip::flow& f, bool answered) override;
     void on_retransmission(bool sent_by_us) override;
-    void on_transactions(std::size_t clients, std::size_t servers) override;
+    void on_transaction_count(bool client, int delta) override;
     void on_transaction_limit() override { limits_.hit(limit_kind::transactions); }
 
 private:

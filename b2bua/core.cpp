@@ -111,7 +111,7 @@ void leg_usage::on_invite_failure(sip::transaction_id invite, sip::transaction_f
 // ----------------------------------------------------------------------------------- set-up
 
 core::core(const config& cfg, sip::transport& transport, sip::timer_service& timers, b2bua_metrics& metrics,
-           downstream_auth& auth)
+           downstream_auth& auth, std::uint8_t worker)
     : cfg_(cfg),
       auth_(auth),
       transport_(transport),
@@ -126,6 +126,7 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
       }()),
       auth_events_(std::make_unique<auth_events>(*this)),
       ingress_entry_(std::make_unique<ingress_entry>(*this)),
+      tokens_(worker),
       routes_(cfg.routes),
       inbound_routes_(cfg.inbound_routes),
       sources_(cfg.upstream.trunks, cfg.downstream.allowed_sources),
@@ -413,7 +414,8 @@ call& core::create_call(ingress_request& r, sip::message&& invite, std::string o
     dialogs_.own(c.in.txn, c.inbound_usage);
     by_inbound_.emplace(inbound_key(c.in.call_id(), c.in.caller_tag()), h);
     calls_.emplace(h.value, std::move(owned));
-    metrics_.set_active_calls(c.direction, ++active_[static_cast<std::size_t>(c.direction)]);
+    ++active_[static_cast<std::size_t>(c.direction)];
+    metrics_.count_active_call(c.direction, +1);
     return c;
 }
 
@@ -474,7 +476,8 @@ void core::end(call& c, std::string_view why) {
     }
     const auto direction = c.direction;
     calls_.erase(c.id.value);  // destroys c
-    metrics_.set_active_calls(direction, --active_[static_cast<std::size_t>(direction)]);
+    --active_[static_cast<std::size_t>(direction)];
+    metrics_.count_active_call(direction, -1);
     if (calls_.empty() && drain_.phase != drain_phase::running) finish_drain();
 }
 

@@ -61,8 +61,9 @@ class source_gate;  // b2bua/source_gate.hpp
 /// None: everything runs on the event loop that owns the transaction manager.
 class core final : public sip::transaction_user, private ingress_responder {
 public:
+    /// `worker`: the event loop this core serves (sip.workers); the tags it makes name it.
     core(const config& cfg, sip::transport& transport, sip::timer_service& timers, b2bua_metrics& metrics,
-         downstream_auth& auth);
+         downstream_auth& auth, std::uint8_t worker = 0);
     ~core() override;
     core(const core&) = delete;
     core& operator=(const core&) = delete;

@@ -24,7 +24,8 @@ std::vector<auth::algorithm> to_algorithms(const std::vector<std::string>& names
     return out;
 }
 
-auth::server_config make_server_config(const config::downstream_section& cfg, bool allow_rfc2069) {
+auth::server_config make_server_config(const config::downstream_section& cfg, bool allow_rfc2069,
+                                       std::uint8_t worker) {
     auth::server_config out;
     out.realm = cfg.realm;
     out.allow_rfc2069 = allow_rfc2069;
@@ -38,6 +39,7 @@ auth::server_config make_server_config(const config::downstream_section& cfg, bo
     out.nonce.secret = cfg.nonce_secret;
     out.nonce.ttl = cfg.nonce_ttl;
     out.nonce.tracked_nonces = cfg.nonce_table_size;
+    out.nonce.worker = worker;
     return out;
 }
 
@@ -54,8 +56,8 @@ std::string join(const std::vector<auth::algorithm>& algs) {
 
 class downstream_auth::impl {
 public:
-    impl(const config::downstream_section& cfg, bool allow_rfc2069)
-        : server_(make_server_config(cfg, allow_rfc2069), store_), challenge_status_(cfg.challenge_status) {
+    impl(const config::downstream_section& cfg, bool allow_rfc2069, std::uint8_t worker)
+        : server_(make_server_config(cfg, allow_rfc2069, worker), store_), challenge_status_(cfg.challenge_status) {
         set_users(cfg.users);
     }
 
@@ -186,8 +188,8 @@ public:
     auth::unanswered_challenges unanswered_{unanswered_options_};
 };
 
-downstream_auth::downstream_auth(const config::downstream_section& cfg, bool allow_rfc2069)
-    : impl_(std::make_unique<impl>(cfg, allow_rfc2069)) {}
+downstream_auth::downstream_auth(const config::downstream_section& cfg, bool allow_rfc2069, std::uint8_t worker)
+    : impl_(std::make_unique<impl>(cfg, allow_rfc2069, worker)) {}
 
 downstream_auth::~downstream_auth() = default;
 

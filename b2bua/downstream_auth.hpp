@@ -7,6 +7,7 @@
 #include "sip/transport/flow.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -53,7 +54,10 @@ struct auth_decision {
 class downstream_auth {
 public:
     /// `allow_rfc2069`: security.allow_rfc2069 (answers without qop accepted; else qop_missing).
-    explicit downstream_auth(const config::downstream_section& cfg, bool allow_rfc2069 = false);
+    /// `worker`: the event loop this instance serves; its nonces name it (auth::nonce_worker), so
+    /// the answers come back to the instance that knows their nonce counts.
+    explicit downstream_auth(const config::downstream_section& cfg, bool allow_rfc2069 = false,
+                             std::uint8_t worker = 0);
     ~downstream_auth();
     downstream_auth(const downstream_auth&) = delete;
     downstream_auth& operator=(const downstream_auth&) = delete;

@@ -106,7 +106,7 @@ public:
     impl(transport& t, timer_service& timers, transaction_user& tu, transaction_config config,
          transaction_observer* observer)
         : transport_(t), timers_(timers), tu_(tu), config_(config), observer_(observer),
-          logger_(txn_logger()) {}
+          logger_(txn_logger()), tokens_(config_.worker) {}
 
     ~impl() {
         for (auto& [id, t] : txns_) {
@@ -210,7 +210,7 @@ private:
 
     transaction& emplace(transaction::machine_type m, const flow& f);
     void erase(transaction& t);
-    void report_counts() const;
+    void report_count(bool client, int delta) const;
     void run(transaction& t, event ev, inbound in);
     void run(transaction& t, event ev) { run(t, ev, inbound{}); }
     void deliver(transaction_id id, txn_kind kind, event_kind origin, message&& m, const flow& from,
@@ -682,12 +682,12 @@ transaction_manager::impl::transaction& transaction_manager::impl::emplace(
     const transaction_id id = next_id_++;
     transaction& t = txns_.try_emplace(id, id, std::move(m), f).first->second;
     if (t.is_client()) ++clients_;
-    report_counts();
+    report_count(t.is_client(), +1);
     return t;
 }
 
-void transaction_manager::impl::report_counts() const {
-    if (observer_ != nullptr) observer_->on_transactions(client_count(), server_count());
+void transaction_manager::impl::report_count(bool client, int delta) const {
+    if (observer_ != nullptr) observer_->on_transaction_count(client, delta);
 }
 
 void transaction_manager::impl::erase(transaction& t) {
@@ -697,9 +697,10 @@ void transaction_manager::impl::erase(transaction& t) {
         keys.erase(k);
     }
     const transaction_id cancel_id = t.kind() == txn_kind::client_invite ? t.cancel_id : 0;
-    if (t.is_client()) --clients_;
+    const bool client = t.is_client();
+    if (client) --clients_;
     txns_.erase(t.id);
-    report_counts();
+    report_count(client, -1);
     if (cancel_id != 0) {
         // A CANCEL still waiting for a provisional is moot once its INVITE is over (§9.1);
         // the TU has the INVITE's outcome.

@@ -38,6 +38,9 @@ struct transaction_config {
     /// requests (RFC 3261 §20.35, §20.41: both optional). Empty, none: a scanner learns neither
     /// product nor version from us (security.server_header). Not added where the message has one.
     std::string server_header;
+    /// The worker (event loop) this manager serves: every branch it makes names it
+    /// (sip::token_worker), so the responses come back to it.
+    std::uint8_t worker = 0;
 };
 
 /// Identifies a transaction to the transaction user. Ids are never reused; an id whose
@@ -115,7 +118,9 @@ public:
     virtual void on_unmatched_response(const message&) {}
     /// The live transactions changed: `clients` we started, `servers` the peers' requests
     /// made. Called after each one is created or ends, on the manager's thread.
-    virtual void on_transactions(std::size_t /*clients*/, std::size_t /*servers*/) {}
+    /// A transaction began (+1) or ended (-1): what the manager holds changes by `delta`.
+    /// Deltas, not totals, so one observer can sum the managers of several workers.
+    virtual void on_transaction_count(bool /*client*/, int /*delta*/) {}
     /// A new request was refused (503) or dropped: transaction_config::max_transactions held.
     virtual void on_transaction_limit() {}
 };

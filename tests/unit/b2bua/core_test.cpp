@@ -600,6 +600,32 @@ TEST_F(call_flow, no_route_gets_404) {
     net.set_user(&txm);
 }
 
+TEST_F(call_flow, a_worker_names_itself_in_every_tag_and_branch_it_makes) {
+    // What the trunk and the PBX send back carries these, and reaches this worker (worker_dispatch).
+    core fourth(cfg, net, clock, metrics, auth, 4);
+    sip::transaction_config tc;
+    tc.worker = 4;
+    sip::transaction_manager m(net, clock, fourth, tc, &metrics);
+    fourth.attach(m);
+    net.set_user(&m);
+    pbx_call c;
+    pbx.invite(c);
+    auto challenge = pbx.expect("SIP/2.0 407");
+    EXPECT_EQ(sip::token_worker(challenge.to().tag), 4);
+    pbx.ack_failure(c, challenge);
+    ++c.cseq;
+    pbx.invite(c, pbx_actor::answer_challenge(challenge, "pbxuser", "pbxpass", pbx.request_uri(c)));
+    auto invite = trunk.expect("INVITE");
+    EXPECT_EQ(sip::token_worker(invite.from().tag), 4);
+    ASSERT_FALSE(invite.vias().empty());
+    EXPECT_EQ(sip::token_worker(invite.vias().front().branch), 4);
+    trunk.respond(invite, 200, "OK", {{"Contact", trunk.contact()}});
+    auto ok = pbx.take_matching("SIP/2.0 200");
+    ASSERT_EQ(ok.size(), 1u);
+    EXPECT_EQ(sip::token_worker(ok.front().to().tag), 4);
+    net.set_user(&txm);
+}
+
 TEST_F(call_flow, many_calls_leave_nothing_behind) {
     for (int i = 0; i < 50; ++i) {
         pbx_call c;

@@ -2,6 +2,8 @@
 // leave challenges unanswered, driven request by request with the time passed in.
 #include "b2bua/downstream_auth.hpp"
 
+#include "auth/nonce.hpp"
+
 #include "auth/client.hpp"
 #include "auth/digest_header.hpp"
 #include "sip/message/writer.hpp"
@@ -87,6 +89,19 @@ TEST_F(downstream_auth_test, challenge_then_answer_is_accepted) {
     EXPECT_EQ(second.action, auth_decision::kind::accept) << second.detail;
     EXPECT_FALSE(second.failure);
     EXPECT_EQ(second.username, "pbxuser");
+}
+
+TEST_F(downstream_auth_test, the_nonces_of_a_worker_name_it_and_another_worker_rechallenges_stale) {
+    auto shared = section();
+    shared.nonce_secret = "one secret for every worker";  // the process gives them one
+    downstream_auth third(shared, false, 3);
+    downstream_auth first(shared, false, 0);
+    const auto challenge = third.check(invite(), pbx, t0);
+    for (const auto& v : challenge.challenges) EXPECT_EQ(auth::nonce_worker(auth::parse_challenge(v).value().nonce), 3);
+    // The dispatcher takes the answer to worker 3; had it gone astray, the PBX would be asked again
+    // with stale=true (it has no count for that nonce), never refused.
+    expect_challenge(first.check(invite(answer(challenge)), pbx, t0 + 1s), auth::failure::stale_nonce, true);
+    EXPECT_EQ(third.check(invite(answer(challenge)), pbx, t0 + 1s).action, auth_decision::kind::accept);
 }
 
 TEST_F(downstream_auth_test, default_offer_is_md5_only) {

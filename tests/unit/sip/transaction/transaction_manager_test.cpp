@@ -2,6 +2,7 @@
 // transport failures, over the loopback transport and the manual clock.
 #include "sip/transaction/transaction_manager.hpp"
 
+#include "sip/message/random.hpp"
 #include "sip/message/writer.hpp"
 #include "tests/fakes/loopback_transport.hpp"
 #include "tests/fakes/manual_timer_service.hpp"
@@ -147,7 +148,16 @@ public:
     }
     void on_retransmission(bool by_us) override { (by_us ? retransmitted : absorbed) += 1; }
     void on_unmatched_response(const message&) override { ++unmatched; }
-    void on_transactions(std::size_t clients, std::size_t servers) override { counts.emplace_back(clients, servers); }
+    // The manager reports changes; the totals they add up to are what the tests read.
+    void on_transaction_count(bool client, int delta) override {
+        auto& n = client ? clients : servers;
+        ASSERT_TRUE(delta == 1 || delta == -1);
+        ASSERT_TRUE(delta > 0 || n > 0) << "more ended than began";
+        n = static_cast<std::size_t>(static_cast<long>(n) + delta);
+        counts.emplace_back(clients, servers);
+    }
+    std::size_t clients = 0;
+    std::size_t servers = 0;
     void on_transaction_limit() override { ++limit_hits; }
 
     int received = 0;
@@ -202,6 +212,35 @@ protected:
     counting_observer obs;
     transaction_manager mgr{net, clock, tu, {}, &obs};
 };
+
+TEST(transaction_manager_worker, its_branches_name_its_worker) {
+    test::manual_timer_service clock;
+    test::loopback_transport net{our_end};
+    recording_user tu;
+    transaction_config c;
+    c.worker = 2;
+    transaction_manager mgr{net, clock, tu, c};
+    for (int i = 0; i < 20; ++i) EXPECT_EQ(token_worker(mgr.make_branch()), 2);
+}
+
+TEST_F(manager_test, a_message_checked_by_one_manager_is_received_by_another) {
+    // Several workers: the reading loop checks, the owner receives.
+    test::manual_timer_service other_clock;
+    test::loopback_transport other_net{our_end};
+    recording_user other_tu;
+    transaction_manager owner{other_net, other_clock, other_tu};
+    auto m = mgr.check(request_spec{}.str(), udp_flow(), framing::datagram);
+    ASSERT_TRUE(m);
+    owner.receive(std::move(*m), udp_flow());
+    EXPECT_TRUE(tu.requests.empty());
+    ASSERT_EQ(other_tu.requests.size(), 1U);
+    EXPECT_EQ(owner.size(), 1U);
+    EXPECT_EQ(mgr.size(), 0U);
+    // What fails the checks is counted by the manager that checked it, and goes no further.
+    EXPECT_FALSE(mgr.check("INVITE sip:x SIP/2.0\r\n\r\n", udp_flow(), framing::datagram));
+    EXPECT_EQ(obs.parse_errors.size(), 1U);
+    EXPECT_EQ(mgr.size(), 0U);
+}
 
 // Server transactions --------------------------------------------------------------------------
 

@@ -83,9 +83,7 @@ b2bua_metrics::b2bua_metrics(prometheus::Registry& registry, std::string downstr
                      .Name("b2bua_sip_responses_total")
                      .Help("SIP responses received (in) and sent (out), by status code.")
                      .Register(registry)),
-      registrations_(registry),
-      connections_(registry),
-      limits_(registry) {
+      shared_(std::make_shared<shared_parts>(registry)) {
     downstream_ = make_auth_series("downstream", downstream_realm, auth::downstream_failures());
     set_pbx_targets(pbx_names);
     auto& active = prometheus::BuildGauge()
@@ -163,6 +161,34 @@ b2bua_metrics::b2bua_metrics(prometheus::Registry& registry, std::string downstr
                             .Name("b2bua_trunk_up")
                             .Help("1 when the trunk takes calls by its OPTIONS health checks (always 1 without them), 0 when down.")
                             .Register(registry);
+    for (const auto& name : trunk_names) add_trunk(name);
+}
+
+b2bua_metrics::b2bua_metrics(const b2bua_metrics& first, const std::vector<std::string>& trunk_names,
+                             const std::vector<std::string>& pbx_names)
+    : challenges_(first.challenges_),
+      failures_(first.failures_),
+      successes_(first.successes_),
+      calls_(first.calls_),
+      requests_(first.requests_),
+      responses_(first.responses_),
+      downstream_(first.downstream_),
+      no_trunk_calls_(first.no_trunk_calls_),
+      trunk_up_family_(first.trunk_up_family_),
+      active_(first.active_),
+      setup_seconds_(first.setup_seconds_),
+      duration_seconds_(first.duration_seconds_),
+      client_transactions_(first.client_transactions_),
+      server_transactions_(first.server_transactions_),
+      failovers_(first.failovers_),
+      in_(first.in_),
+      out_(first.out_),
+      parse_errors_(first.parse_errors_),
+      retrans_sent_(first.retrans_sent_),
+      retrans_received_(first.retrans_received_),
+      shared_(first.shared_) {
+    // Family::Add hands back the series an equal label set already has.
+    set_pbx_targets(pbx_names);
     for (const auto& name : trunk_names) add_trunk(name);
 }
 

@@ -16,6 +16,7 @@
 #include <array>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <tuple>
 #include <cstddef>
 #include <span>
@@ -66,8 +67,14 @@ std::string_view to_string(call_direction d) noexcept;
 /// Series for every known label value are created at construction, at zero, so `rate()` and
 /// alerts work from the first scrape. Also the transaction layer's observer.
 ///
+/// Several workers (event loops): the first worker's instance registers the families, every other
+/// worker gets an instance of its own made from it (the second constructor). Each keeps its own
+/// tables (trunk indices, series made on first use), touched by its loop only; equal labels are
+/// one series in the registry, whose counters and gauges are atomic, so the workers' counts add up.
+///
 /// @par Thread safety
-/// Counter updates are atomic (prometheus-cpp); construction is not concurrent.
+/// One instance per event loop; counter updates are atomic (prometheus-cpp); construction is not
+/// concurrent.
 class b2bua_metrics final : public sip::transaction_observer {
 public:
     static constexpr std::size_t no_trunk = static_cast<std::size_t>(-1);
@@ -79,6 +86,12 @@ public:
     /// `pbx_names`: the targets of inbound routes, whose challenges we answer.
     b2bua_metrics(prometheus::Registry& registry, std::string downstream_realm,
                   const std::vector<std::string>& trunk_names, const std::vector<std::string>& pbx_names = {});
+    /// Another worker's: the families and series of `first` (made before any traffic), and the
+    /// trunks and PBX targets that worker's core starts with.
+    b2bua_metrics(const b2bua_metrics& first, const std::vector<std::string>& trunk_names,
+                  const std::vector<std::string>& pbx_names = {});
+    b2bua_metrics(const b2bua_metrics&) = delete;
+    b2bua_metrics& operator=(const b2bua_metrics&) = delete;
 
     void auth_challenge_downstream() { downstream_.challenges->Increment(); }
     void auth_success_downstream() { downstream_.successes->Increment(); }
@@ -116,11 +129,11 @@ public:
     void set_pbx_targets(const std::vector<std::string>& names);
 
     /// Ours with the trunks, and the PBXs' with us.
-    registration_metrics& registrations() noexcept { return registrations_; }
+    registration_metrics& registrations() noexcept { return shared_->registrations; }
     /// The stream transports' connections (the transport's observer).
-    connection_metrics& connections() noexcept { return connections_; }
+    connection_metrics& connections() noexcept { return shared_->connections; }
     /// The limits' hits and overload admission (limit_metrics).
-    limit_metrics& limits() noexcept { return limits_; }
+    limit_metrics& limits() noexcept { return shared_->limits; }
 
     // sip::transaction_observer
     void on_received(const sip::message& m) override;
@@ -129,7 +142,7 @@ public:
     void on_parse_error(const sip::parse_error& e, const sip::flow& f, bool answered) override;
     void on_retransmission(bool sent_by_us) override;
     void on_transaction_count(bool client, int delta) override;
-    void on_transaction_limit() override { limits_.hit(limit_kind::transactions); }
+    void on_transaction_limit() override { limits().hit(limit_kind::transactions); }
 
 private:
     static constexpr std::size_t method_count = static_cast<std::size_t>(sip::method::publish) + 1;
@@ -180,9 +193,15 @@ private:
     std::vector<prometheus::Counter*> parse_errors_;  // by sip::errc
     prometheus::Counter* retrans_sent_;
     prometheus::Counter* retrans_received_;
-    registration_metrics registrations_;
-    connection_metrics connections_;
-    limit_metrics limits_;
+    // Made once, shared by the workers: their series are all made at construction.
+    struct shared_parts {
+        explicit shared_parts(prometheus::Registry& registry)
+            : registrations(registry), connections(registry), limits(registry) {}
+        registration_metrics registrations;
+        connection_metrics connections;
+        limit_metrics limits;
+    };
+    std::shared_ptr<shared_parts> shared_;
 };
 
 }  // namespace b2b::b2bua

@@ -119,16 +119,8 @@ std::optional<std::uint8_t> nonce_worker(std::string_view nonce) noexcept {
     if (nonce.size() != signed_nonce_service::encoded_length) return std::nullopt;
     // base64url: raw bytes 6, 7, 8 are characters 8-11; byte 8 (the sequence's top byte) is
     // the low 2 bits of character 10 and all 6 of character 11.
-    const auto sextet = [](char c) -> int {
-        if (c >= 'A' && c <= 'Z') return c - 'A';
-        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-        if (c >= '0' && c <= '9') return c - '0' + 52;
-        if (c == '-') return 62;
-        if (c == '_') return 63;
-        return -1;
-    };
-    const int high = sextet(nonce[10]);
-    const int low = sextet(nonce[11]);
+    const int high = detail::base64url_digit(nonce[10]);
+    const int low = detail::base64url_digit(nonce[11]);
     if (high < 0 || low < 0) return std::nullopt;
     return static_cast<std::uint8_t>(((high & 0x3) << 6) | low);
 }

@@ -19,7 +19,9 @@ namespace {
 constexpr std::string_view alphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-int decode_char(char c) noexcept {
+}  // namespace
+
+int base64url_digit(char c) noexcept {
     if (c >= 'A' && c <= 'Z') return c - 'A';
     if (c >= 'a' && c <= 'z') return c - 'a' + 26;
     if (c >= '0' && c <= '9') return c - '0' + 52;
@@ -27,8 +29,6 @@ int decode_char(char c) noexcept {
     if (c == '_') return 63;
     return -1;
 }
-
-}  // namespace
 
 void random_bytes(std::span<std::uint8_t> out) { sip::random_bytes(out); }
 
@@ -99,7 +99,7 @@ std::optional<std::vector<std::uint8_t>> base64url_decode(std::string_view text)
     std::uint32_t acc = 0;
     int bits = 0;
     for (char c : text) {
-        const int v = decode_char(c);
+        const int v = base64url_digit(c);
         if (v < 0) return std::nullopt;
         acc = (acc << 6) | static_cast<std::uint32_t>(v);
         bits += 6;

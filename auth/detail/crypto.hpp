@@ -27,6 +27,8 @@ std::array<std::uint8_t, 32> hmac_sha256(std::string_view key, std::span<const s
 bool equal_constant_time(std::string_view a, std::string_view b) noexcept;
 bool equal_constant_time(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) noexcept;
 
+/// The 6-bit value of a base64url character (RFC 4648 §5), or -1 for any other byte.
+int base64url_digit(char c) noexcept;
 /// RFC 4648 §5 base64url without padding.
 std::string base64url_encode(std::span<const std::uint8_t> bytes);
 

@@ -414,7 +414,6 @@ call& core::create_call(ingress_request& r, sip::message&& invite, std::string o
     dialogs_.own(c.in.txn, c.inbound_usage);
     by_inbound_.emplace(inbound_key(c.in.call_id(), c.in.caller_tag()), h);
     calls_.emplace(h.value, std::move(owned));
-    ++active_[static_cast<std::size_t>(c.direction)];
     metrics_.count_active_call(c.direction, +1);
     return c;
 }
@@ -476,7 +475,6 @@ void core::end(call& c, std::string_view why) {
     }
     const auto direction = c.direction;
     calls_.erase(c.id.value);  // destroys c
-    --active_[static_cast<std::size_t>(direction)];
     metrics_.count_active_call(direction, -1);
     if (calls_.empty() && drain_.phase != drain_phase::running) finish_drain();
 }

@@ -27,7 +27,6 @@
 #include "sip/transaction/transaction_manager.hpp"
 #include "sip/transport/transport.hpp"
 
-#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -384,7 +383,6 @@ private:
 
     std::unordered_map<std::uint64_t, std::unique_ptr<call>> calls_;
     std::unordered_map<std::string, call_handle> by_inbound_;  // inbound Call-ID + '\n' + From tag
-    std::array<std::size_t, 2> active_{};                      // calls by call_direction
     std::uint64_t next_call_ = 1;
 
     std::chrono::system_clock::time_point wall_epoch_;

@@ -15,6 +15,11 @@ std::uint64_t call_id_hash(std::string_view call_id) noexcept {
         h ^= static_cast<unsigned char>(c);
         h *= 0x100000001b3ULL;
     }
+    // FNV-1a's low bits depend only on the bytes' low bits (its last bit is their parity), and
+    // the worker is the hash modulo a small count: mix every bit into the low ones first.
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
     return h;
 }
 
@@ -69,8 +74,8 @@ std::size_t worker_dispatch::owner(const sip::message& m, time_point now) {
         }
         return by_call_id(m.call_id());
     }
-    if (auto tag = m.to().param("tag")) {
-        if (auto w = named(sip::token_worker(*tag))) return *w;
+    if (!m.to().tag.empty()) {
+        if (auto w = named(sip::token_worker(m.to().tag))) return *w;
         return by_call_id(m.call_id());
     }
     if (m.method() == sip::method::register_) return 0;

@@ -14,7 +14,7 @@
 
 namespace b2b::b2bua {
 
-/// A stable hash of a Call-ID (FNV-1a, 64 bits): where a new dialog lands. Call-IDs compare
+/// A stable hash of a Call-ID (FNV-1a, 64 bits, then a finalising mix): where a new dialog lands. Call-IDs compare
 /// byte for byte (RFC 3261 §20.8), so does the hash.
 std::uint64_t call_id_hash(std::string_view call_id) noexcept;
 

@@ -9,6 +9,7 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 namespace b2b::b2bua {
 namespace {
@@ -84,6 +85,23 @@ TEST(worker_dispatch, new_dialogs_spread_by_call_id) {
         seen.insert(w);
     }
     EXPECT_EQ(seen.size(), 4u);
+}
+
+TEST(worker_dispatch, sequential_call_ids_spread_unevenly_as_random_ones_would) {
+    // PBXs number their Call-IDs: the share of each worker must not follow a digit's parity.
+    for (const std::size_t workers : {2u, 4u, 8u}) {
+        std::vector<int> count(workers);
+        for (int i = 0; i < 8000; ++i) ++count[call_id_hash(std::to_string(i) + "-4242@192.0.2.9") % workers];
+        const double expected = 8000.0 / static_cast<double>(workers);
+        for (const int c : count) EXPECT_NEAR(c, expected, expected * 0.1) << workers << " workers";
+        std::vector<int> alternation(workers);
+        for (int i = 0; i < 64; ++i) {
+            const auto a = call_id_hash(std::to_string(2 * i) + "@pbx") % workers;
+            const auto b = call_id_hash(std::to_string(2 * i + 1) + "@pbx") % workers;
+            ++alternation[a == b ? 0 : 1];
+        }
+        EXPECT_GT(alternation[0], 0) << "consecutive Call-IDs never share a worker: the hash is a parity";
+    }
 }
 
 TEST(worker_dispatch, responses_follow_our_branch) {

@@ -10,6 +10,7 @@
 #include "dialog/invite_session.hpp"
 #include "dialog/prack.hpp"
 #include "dialog/request_sender.hpp"
+#include "routing/call_usage.hpp"
 #include "routing/trunk.hpp"
 #include "sip/resolver/target.hpp"
 #include "sip/message/message.hpp"
@@ -239,7 +240,9 @@ struct call {
     std::string caller_number;   ///< From user part as received
     std::string dialled_number;  ///< Request-URI user part as received
     // Limits (issue 10).
-    std::string user;        ///< the PBX account that placed it (its max_calls slot), or empty
+    std::string user;        ///< the PBX account that placed it, or empty
+    routing::call_usage_hold account_slot;  ///< its place in the account's max_calls and max_cps
+    routing::call_usage_hold call_slot;     ///< its place in calls.max_calls
     bool emergency = false;  ///< dialled an emergency number: trunk limits never refuse it
     int final_status = 0;        ///< the final response the caller got
     hangup_party hangup_by = hangup_party::none;

@@ -558,8 +558,7 @@ bool core::follow_redirect(call& c, const sip::message& rsp) {
         return false;
     }
     // The trunk it names is held to its limits and health like any other.
-    const std::size_t only[] = {*target};
-    if (!selection_.pick(only, 0, timers_.now(), c.emergency).position) {
+    if (selection_.take(*target, timers_.now(), c.emergency) != routing::skip_reason::none) {
         log_->info("call {}: {} from trunk {} to trunk {}, which cannot take calls now: not followed", c.id.value,
                    rsp.status(), c.out().trunk->name, trunks_[*target]->name);
         return false;
@@ -567,7 +566,10 @@ bool core::follow_redirect(call& c, const sip::message& rsp) {
     ++c.redirects;
     log_->info("call {}: {} from trunk {}: following to trunk {} (redirect {} of {})", c.id.value, rsp.status(),
                c.out().trunk->name, trunks_[*target]->name, c.redirects, max_redirects);
-    if (!start_attempt(c, *target, u.user, c.plan.caller, c.plan.display)) return false;
+    if (!start_attempt(c, *target, u.user, c.plan.caller, c.plan.display)) {
+        selection_.on_attempt_end(*target);
+        return false;
+    }
     hold_trunk(c);
     return true;
 }

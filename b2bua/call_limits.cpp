@@ -16,50 +16,44 @@ std::string_view blocked_prefix(std::string_view number, const std::vector<std::
     return {};
 }
 
-void user_limits::forget_old(usage& u, time_point now) {
-    while (!u.starts.empty() && now - u.starts.front() >= std::chrono::seconds(1)) u.starts.pop_front();
+std::shared_ptr<routing::call_usage> account_usage_table::at(const std::string& user) {
+    const std::lock_guard lock(mutex_);
+    auto& u = accounts_[user];
+    if (!u) u = std::make_shared<routing::call_usage>();
+    return u;
 }
 
-void user_limits::set_limits(std::unordered_map<std::string, account_limits> limits) {
-    std::erase_if(limits, [](const auto& l) { return l.second.max_calls == 0 && l.second.max_cps == 0; });
-    limits_ = std::move(limits);
+void user_limits::set_limits(const std::unordered_map<std::string, account_limits>& limits) {
+    std::unordered_map<std::string, account> next;
+    for (const auto& [user, l] : limits) next.emplace(user, account{l, shared_->at(user)});
+    accounts_ = std::move(next);
 }
 
 account_limits user_limits::limits_of(const std::string& user) const {
-    const auto it = limits_.find(user);
-    return it == limits_.end() ? account_limits{} : it->second;
+    const auto it = accounts_.find(user);
+    return it == accounts_.end() ? account_limits{} : it->second.limits;
 }
 
-user_limits::verdict user_limits::check(const std::string& user, time_point now) {
-    const auto it = users_.find(user);
-    if (it == users_.end()) return verdict::pass;  // nothing up, nothing started lately
-    usage& u = it->second;
-    forget_old(u, now);
-    if (const auto l = limits_.find(user); l != limits_.end()) {
-        if (l->second.max_calls != 0 && u.active >= l->second.max_calls) return verdict::max_calls;
-        if (l->second.max_cps != 0 && u.starts.size() >= l->second.max_cps) return verdict::max_cps;
-    }
-    if (u.active == 0 && u.starts.empty()) users_.erase(it);
-    return verdict::pass;
+user_limits::verdict user_limits::check(const std::string& user, time_point now) const {
+    const auto it = accounts_.find(user);
+    if (it == accounts_.end()) return verdict::pass;
+    return it->second.usage->check(now, it->second.limits.max_calls, it->second.limits.max_cps);
 }
 
-void user_limits::on_call_start(const std::string& user, time_point now) {
-    usage& u = users_[user];
-    forget_old(u, now);
-    ++u.active;
-    u.starts.push_back(now);
-}
-
-void user_limits::on_call_end(const std::string& user) noexcept {
-    const auto it = users_.find(user);
-    if (it == users_.end() || it->second.active == 0) return;
-    // The starts of the last second stay until the next check of this account forgets them.
-    --it->second.active;
+user_limits::verdict user_limits::try_start(const std::string& user, time_point now, bool exempt,
+                                            routing::call_usage_hold& hold) {
+    const auto it = accounts_.find(user);
+    if (it == accounts_.end()) return verdict::pass;
+    const account& a = it->second;
+    // Starts are counted for max_cps only: an account without one keeps no window.
+    const verdict v = a.usage->try_start(now, a.limits.max_calls, a.limits.max_cps, exempt);
+    if (v == verdict::pass) hold = routing::call_usage_hold(a.usage);
+    return v;
 }
 
 std::size_t user_limits::active(const std::string& user) const {
-    const auto it = users_.find(user);
-    return it == users_.end() ? 0 : it->second.active;
+    const auto it = accounts_.find(user);
+    return it == accounts_.end() ? 0 : it->second.usage->active();
 }
 
 stage_result blocked_prefix_stage::run(ingress_request& r, ingress_responder& responder) {
@@ -78,8 +72,9 @@ stage_result blocked_prefix_stage::run(ingress_request& r, ingress_responder& re
 }
 
 stage_result user_limit_stage::run(ingress_request& r, ingress_responder& responder) {
-    if (r.emergency || r.user.empty()) return stage_result::proceed;
-    const auto v = table_.check(r.user, now_());
+    if (r.user.empty()) return stage_result::proceed;
+    // Every call of an account holds a slot, emergency ones too (they pass, but they count).
+    const auto v = table_.try_start(r.user, now_(), r.emergency, r.account_slot);
     if (v == user_limits::verdict::pass) return stage_result::proceed;
     const bool calls = v == user_limits::verdict::max_calls;
     const account_limits limits = table_.limits_of(r.user);

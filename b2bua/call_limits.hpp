@@ -4,11 +4,12 @@
 
 #include "b2bua/b2bua_metrics.hpp"
 #include "b2bua/ingress.hpp"
+#include "routing/call_usage.hpp"
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <mutex>
 #include <functional>
 #include <memory>
 #include <string>
@@ -27,45 +28,68 @@ struct account_limits {
     std::uint32_t max_cps = 0;
 };
 
-/// Each PBX account's limits, and its calls: up at once, and started within the last second.
-/// Pure: the caller passes the time. Only authenticated accounts get here, so the table is
-/// bounded by the configured accounts, not by what callers send; an account found idle by
-/// `check` is forgotten.
+/// Every configured PBX account's usage by name, one per process: each event loop's
+/// user_limits holds the same entries, so an account's limits hold for the whole process.
 ///
 /// @par Thread safety
-/// None: owned by the core, on its event loop.
+/// `at` takes a lock: it is called when the accounts change, never per call.
+class account_usage_table {
+public:
+    /// Account `user`'s usage, made on first use (accounts are few and configured: the table is
+    /// bounded by the accounts ever configured, not by what callers send).
+    std::shared_ptr<routing::call_usage> at(const std::string& user);
+
+private:
+    std::mutex mutex_;
+    std::unordered_map<std::string, std::shared_ptr<routing::call_usage>> accounts_;
+};
+
+/// Each configured PBX account's limits, and its usage (calls up, starts within the last
+/// second) shared with the other event loops. Pure: the caller passes the time.
+///
+/// @par Thread safety
+/// Owned by one core, on its event loop; the usage it points at is shared and atomic.
 class user_limits {
 public:
-    using clock = std::chrono::steady_clock;
-    using time_point = clock::time_point;
+    using time_point = routing::call_usage::time_point;
+    using verdict = routing::call_usage::verdict;
 
-    /// Replaces every account's limits (on start and on each change of the accounts); accounts
-    /// not named have none. The calls up are kept.
-    void set_limits(std::unordered_map<std::string, account_limits> limits);
+    /// `shared`: the process's account table (its own when none is given: one event loop).
+    explicit user_limits(std::shared_ptr<account_usage_table> shared = std::make_shared<account_usage_table>())
+        : shared_(std::move(shared)) {}
+
+    /// Replaces every account's limits (on start and on each change of the accounts); an
+    /// account not named is no longer counted. The calls up are kept: they hold their usage.
+    void set_limits(const std::unordered_map<std::string, account_limits>& limits);
     /// The limits of `user`; both 0 when it has none.
     account_limits limits_of(const std::string& user) const;
 
-    enum class verdict : std::uint8_t { pass, max_calls, max_cps };
-    /// Whether account `user` may start one more call at `now` under its limits; always `pass`
-    /// for an account without limits.
-    verdict check(const std::string& user, time_point now);
-    /// A call of `user` started (it holds a slot until `on_call_end`).
-    void on_call_start(const std::string& user, time_point now);
-    void on_call_end(const std::string& user) noexcept;
+    /// Whether account `user` may start one more call at `now`; always `pass` for an account
+    /// without limits or not configured.
+    verdict check(const std::string& user, time_point now) const;
+    /// Takes a call of `user` at `now` when its limits allow, in one step with every other loop
+    /// (`exempt`, an emergency call: whatever the limits, and it counts). `hold` gives it back.
+    verdict try_start(const std::string& user, time_point now, bool exempt, routing::call_usage_hold& hold);
 
     std::size_t active(const std::string& user) const;
-    /// Accounts held (for tests: it must not grow without calls).
-    std::size_t accounts() const noexcept { return users_.size(); }
+    /// Accounts counted (the configured ones).
+    std::size_t accounts() const noexcept { return accounts_.size(); }
 
 private:
-    struct usage {
-        std::size_t active = 0;
-        std::deque<time_point> starts;  // within the last second, oldest first
+    struct account {
+        account_limits limits;
+        std::shared_ptr<routing::call_usage> usage;
     };
-    static void forget_old(usage& u, time_point now);
+    std::shared_ptr<account_usage_table> shared_;
+    std::unordered_map<std::string, account> accounts_;
+};
 
-    std::unordered_map<std::string, account_limits> limits_;  // limited accounts only
-    std::unordered_map<std::string, usage> users_;
+/// What the event loops of one process count together (sip.workers): each trunk's and each
+/// PBX account's usage, and the calls up in all (calls.max_calls). Every core is given the same.
+struct shared_usage {
+    std::shared_ptr<routing::trunk_usage_table> trunks = std::make_shared<routing::trunk_usage_table>();
+    std::shared_ptr<account_usage_table> accounts = std::make_shared<account_usage_table>();
+    std::shared_ptr<routing::call_usage> calls = std::make_shared<routing::call_usage>();
 };
 
 /// security.blocked_prefixes (RFC 3261 §21.4.3: 403): an outbound call whose number, as dialled

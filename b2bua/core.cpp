@@ -111,7 +111,7 @@ void leg_usage::on_invite_failure(sip::transaction_id invite, sip::transaction_f
 // ----------------------------------------------------------------------------------- set-up
 
 core::core(const config& cfg, sip::transport& transport, sip::timer_service& timers, b2bua_metrics& metrics,
-           downstream_auth& auth, std::uint8_t worker)
+           downstream_auth& auth, std::uint8_t worker, const shared_usage& usage)
     : cfg_(cfg),
       auth_(auth),
       transport_(transport),
@@ -131,11 +131,14 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
       inbound_routes_(cfg.inbound_routes),
       sources_(cfg.upstream.trunks, cfg.downstream.allowed_sources),
       overload_(timers, cfg.overload.max_loop_delay, metrics.limits(), log_),
-      selection_([&cfg] {
-          std::vector<routing::trunk_selection_policy> policies;
-          for (const auto& t : cfg.upstream.trunks) policies.push_back(t.selection);
-          return policies;
-      }()),
+      user_limits_(usage.accounts),
+      selection_(
+          [&cfg] {
+              std::vector<routing::trunk_selection_policy> policies;
+              for (const auto& t : cfg.upstream.trunks) policies.push_back(t.selection);
+              return policies;
+          }(),
+          usage.trunks),
       pbx_registrar_(cfg.downstream, auth, metrics, auth_failures_, failure_lines_, timers,
                      [this](const sip::flow& to, std::string_view bytes) {
                          if (txm_ != nullptr) (void)txm_->send_stateless(to, bytes);
@@ -170,8 +173,7 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
     set_account_limits(cfg_.downstream.users);
     stages_.push_back(
         std::make_unique<user_limit_stage>(user_limits_, [this] { return timers_.now(); }, metrics_, log_));
-    stages_.push_back(std::make_unique<admission_stage>(cfg_.calls.max_calls, [this] { return calls_.size(); },
-                                                        metrics_, log_));
+    stages_.push_back(std::make_unique<admission_stage>(cfg_.calls.max_calls, usage.calls, metrics_, log_));
     stages_.push_back(std::make_unique<routing_stage>(routes_, inbound_routes_, trunk_index_, metrics_, log_));
     stages_.push_back(std::make_unique<blocked_prefix_stage>(cfg_.security.blocked_prefixes, metrics_, log_));
     stages_.push_back(std::make_unique<trunk_selection_stage>(selection_, trunks_, [this] { return timers_.now(); },
@@ -183,7 +185,7 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
 void core::set_account_limits(const std::vector<user_account>& users) {
     std::unordered_map<std::string, account_limits> limits;
     for (const auto& u : users) limits[u.username] = {u.max_calls, u.max_cps};
-    user_limits_.set_limits(std::move(limits));
+    user_limits_.set_limits(limits);
 }
 
 void core::declare_failovers() {
@@ -397,8 +399,8 @@ call& core::create_call(ingress_request& r, sip::message&& invite, std::string o
     c.dialled_number = r.dialled;
     c.emergency = r.emergency;
     c.user = r.user;
-    // Every call of an account holds a slot, emergency ones too (they pass, but they count).
-    if (!c.user.empty()) user_limits_.on_call_start(c.user, timers_.now());
+    c.account_slot = std::move(r.account_slot);
+    c.call_slot = std::move(r.call_slot);
     c.caller_number = std::string(invite.from().uri.user);
     c.in.txn = r.txn;
     c.in.flow = r.flow;
@@ -462,7 +464,8 @@ void core::end(call& c, std::string_view why) {
     dialogs_.remove({std::string(c.in.call_id()), c.in.tag});
     dialogs_.disown(c.in.txn);
     by_inbound_.erase(inbound_key(c.in.call_id(), c.in.caller_tag()));
-    if (!c.user.empty()) user_limits_.on_call_end(c.user);
+    c.account_slot.release();
+    c.call_slot.release();
     if (cdr_sink_) {
         call_record r;
         r.call = summarize(c);

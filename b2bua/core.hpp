@@ -61,8 +61,10 @@ class source_gate;  // b2bua/source_gate.hpp
 class core final : public sip::transaction_user, private ingress_responder {
 public:
     /// `worker`: the event loop this core serves (sip.workers); the tags it makes name it.
+    /// `usage`: what the cores of one process count together (trunk, account and
+    /// calls.max_calls limits, trunk health).
     core(const config& cfg, sip::transport& transport, sip::timer_service& timers, b2bua_metrics& metrics,
-         downstream_auth& auth, std::uint8_t worker = 0);
+         downstream_auth& auth, std::uint8_t worker = 0, const shared_usage& usage = {});
     ~core() override;
     core(const core&) = delete;
     core& operator=(const core&) = delete;
@@ -206,6 +208,9 @@ private:
     // Trunk selection and failover (failover.cpp)
     /// Starts an attempt on the plan's current trunk, and when it cannot be sent, fails over.
     bool begin_attempt(call& c);
+    /// Moves `c` to the next trunk of its route that may take it, after trunk `from` failed for
+    /// `status` (counted and logged as a failover); false when none is left.
+    bool next_trunk(call& c, std::size_t from, std::string_view status);
     /// The current attempt, just sent, takes its trunk's call slot and its invite_timeout_ms.
     void hold_trunk(call& c);
     /// (Re)starts the current attempt's wait for a provisional response (invite_timeout_ms).

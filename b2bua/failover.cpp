@@ -15,9 +15,8 @@ using detail::key_of;
 using dialog::session_event;
 
 void core::hold_trunk(call& c) {
-    outbound_attempt& a = c.out();
-    a.holds_slot = true;
-    selection_.on_attempt(a.trunk_index, timers_.now());
+    // The slot was taken (selection_.take) before the request went out.
+    c.out().holds_slot = true;
     arm_invite_timer(c);
 }
 
@@ -34,8 +33,19 @@ void core::arm_invite_timer(call& c) {
 }
 
 bool core::begin_attempt(call& c) {
+    bool taken = false;  // the trunk at c.plan.position holds a slot for this call
     for (;;) {
         const std::size_t trunk = c.plan.trunks[c.plan.position];
+        if (!taken) {
+            // The route's trunk was chosen by a look that another event loop may have overtaken
+            // since: the slot is taken in one step with them, or the next trunk is tried.
+            const auto why = selection_.take(trunk, timers_.now(), c.emergency);
+            if (why != routing::skip_reason::none) {
+                if (!next_trunk(c, trunk, routing::to_string(why))) return false;
+                continue;
+            }
+            taken = true;
+        }
         if (c.plan.targets_of != c.plan.position) {
             // A trunk's targets are taken once per call, as they are now (RFC 3263 §4.3: the
             // call walks them in order when one fails).
@@ -53,13 +63,20 @@ bool core::begin_attempt(call& c) {
         }
         if (where != nullptr && next_target(c, "transport")) continue;  // the same trunk's next target
         // Not even sent (no target, or no transport towards any): the next trunk may do better.
-        const auto choice = selection_.pick(c.plan.trunks, c.plan.position + 1, timers_.now(), c.emergency);
-        if (!choice.position) return false;
-        metrics_.trunk_failover(trunk, c.plan.trunks[*choice.position], "transport");
-        log_->info("call {}: failover from trunk {} (transport) to trunk {}", c.id.value, trunks_[trunk]->name,
-                   trunks_[c.plan.trunks[*choice.position]]->name);
-        c.plan.position = *choice.position;
+        selection_.on_attempt_end(trunk);
+        taken = false;
+        if (!next_trunk(c, trunk, "transport")) return false;
     }
+}
+
+bool core::next_trunk(call& c, std::size_t from, std::string_view status) {
+    const auto choice = selection_.pick(c.plan.trunks, c.plan.position + 1, timers_.now(), c.emergency);
+    if (!choice.position) return false;
+    metrics_.trunk_failover(from, c.plan.trunks[*choice.position], status);
+    log_->info("call {}: failover from trunk {} ({}) to trunk {}", c.id.value, trunks_[from]->name, status,
+               trunks_[c.plan.trunks[*choice.position]]->name);
+    c.plan.position = *choice.position;
+    return true;
 }
 
 bool core::next_target(call& c, std::string_view status) {

@@ -179,13 +179,14 @@ header_list challenge_headers(const auth_decision& d) {
 }
 
 stage_result admission_stage::run(ingress_request& r, ingress_responder& responder) {
-    if (max_calls_ != 0 && active_calls_() >= max_calls_ && !r.emergency) {
+    if (calls_->try_start({}, max_calls_, 0, r.emergency) != routing::call_usage::verdict::pass) {
         metrics_.call_setup(r.direction, r.source_trunk.value_or(b2bua_metrics::no_trunk), call_result::limit);
         metrics_.limits().hit(limit_kind::calls);
         log_->warn("call refused: limit of {} calls reached", max_calls_);
         responder.refuse(r, 503, "Service Unavailable", {{"Retry-After", "5"}});
         return stage_result::stop;
     }
+    r.call_slot = routing::call_usage_hold(calls_);
     return stage_result::proceed;
 }
 

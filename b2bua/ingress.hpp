@@ -48,6 +48,10 @@ struct ingress_request {
     unsigned max_forwards = 70;  ///< screening: the value leg B carries (decremented)
     std::string content_type;    ///< screening
     std::string user;            ///< identification: who the PBX authenticated as
+    /// user_limit: the account's slot, and admission: the process's (calls.max_calls), taken
+    /// for the call the request becomes; a later stage's refusal gives them back.
+    routing::call_usage_hold account_slot;
+    routing::call_usage_hold call_slot;
     /// identification: the trunk the request came from (a call to a PBX), or none (from a PBX).
     std::optional<std::size_t> source_trunk;
     call_direction direction = call_direction::outbound;  ///< identification
@@ -186,19 +190,20 @@ void source_not_allowed(b2bua_metrics& metrics, auth_failure_log& failures, fail
 /// The challenge header fields of a `challenge` decision (none for the others).
 header_list challenge_headers(const auth_decision& d);
 
-/// Whether there is room: calls.max_calls (503 with Retry-After, counted as result=limit).
+/// Whether there is room: calls.max_calls over every event loop (503 with Retry-After, counted
+/// as result=limit); the request takes its place in `calls` (emergency calls pass, and count).
 /// `max_calls` is read for each request: a reload may change it.
 class admission_stage final : public ingress_stage {
 public:
-    admission_stage(const std::size_t& max_calls, std::function<std::size_t()> active_calls, b2bua_metrics& metrics,
+    admission_stage(const std::size_t& max_calls, std::shared_ptr<routing::call_usage> calls, b2bua_metrics& metrics,
                     std::shared_ptr<spdlog::logger> log)
-        : max_calls_(max_calls), active_calls_(std::move(active_calls)), metrics_(metrics), log_(std::move(log)) {}
+        : max_calls_(max_calls), calls_(std::move(calls)), metrics_(metrics), log_(std::move(log)) {}
     std::string_view name() const noexcept override { return "admission"; }
     stage_result run(ingress_request& r, ingress_responder& responder) override;
 
 private:
     const std::size_t& max_calls_;
-    std::function<std::size_t()> active_calls_;
+    std::shared_ptr<routing::call_usage> calls_;
     b2bua_metrics& metrics_;
     std::shared_ptr<spdlog::logger> log_;
 };

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <string>
+#include <thread>
 
 namespace b2b::b2bua::test {
 namespace {
@@ -20,45 +21,76 @@ TEST(user_limits, counts_calls_up_and_starts_within_the_last_second) {
     user_limits t;
     t.set_limits({{"alice", {2, 0}}, {"bob", {2, 0}}});
     const auto t0 = user_limits::time_point{} + 100s;
+    routing::call_usage_hold a1, a2, a3, b1;
     EXPECT_EQ(t.check("alice", t0), user_limits::verdict::pass);
-    t.on_call_start("alice", t0);
-    t.on_call_start("alice", t0);
+    EXPECT_EQ(t.try_start("alice", t0, false, a1), user_limits::verdict::pass);
+    EXPECT_EQ(t.try_start("alice", t0, false, a2), user_limits::verdict::pass);
+    EXPECT_EQ(t.try_start("alice", t0, false, a3), user_limits::verdict::max_calls);
+    EXPECT_FALSE(a3);  // nothing taken
     EXPECT_EQ(t.check("alice", t0), user_limits::verdict::max_calls);
-    EXPECT_EQ(t.check("bob", t0), user_limits::verdict::pass);  // per account
-    t.on_call_end("alice");
+    EXPECT_EQ(t.try_start("bob", t0, false, b1), user_limits::verdict::pass);  // per account
+    a1.release();
     EXPECT_EQ(t.check("alice", t0), user_limits::verdict::pass);
     t.set_limits({{"alice", {0, 2}}});  // a change of the accounts keeps the calls up
     EXPECT_EQ(t.active("alice"), 1u);
+    EXPECT_EQ(t.try_start("alice", t0, false, a1), user_limits::verdict::pass);
+    EXPECT_EQ(t.try_start("alice", t0 + 500ms, false, a3), user_limits::verdict::pass);
     EXPECT_EQ(t.check("alice", t0 + 999ms), user_limits::verdict::max_cps);  // two starts in the second
-    EXPECT_EQ(t.check("alice", t0 + 1s), user_limits::verdict::pass);         // the second is over
+    EXPECT_EQ(t.check("alice", t0 + 1s), user_limits::verdict::pass);         // the first left it
     t.set_limits({{"alice", {0, 3}}});
-    EXPECT_EQ(t.check("alice", t0), user_limits::verdict::pass);
+    EXPECT_EQ(t.check("alice", t0 + 999ms), user_limits::verdict::pass);
+    routing::call_usage_hold e;
+    t.set_limits({{"alice", {1, 0}}});
+    EXPECT_EQ(t.try_start("alice", t0, true, e), user_limits::verdict::pass);  // an emergency call passes, and counts
+    EXPECT_EQ(t.active("alice"), 4u);
 }
 
-TEST(user_limits, an_account_without_limits_is_not_kept_and_never_refused) {
+TEST(user_limits, an_account_without_limits_is_never_refused) {
     user_limits t;
     t.set_limits({{"alice", {0, 0}}, {"bob", {1, 0}}});
     EXPECT_EQ(t.limits_of("alice").max_calls, 0u);
     EXPECT_EQ(t.limits_of("bob").max_calls, 1u);
     EXPECT_EQ(t.limits_of("nobody").max_cps, 0u);
     const auto t0 = user_limits::time_point{} + 100s;
-    for (int i = 0; i < 5; ++i) t.on_call_start("alice", t0);
-    EXPECT_EQ(t.check("alice", t0), user_limits::verdict::pass);
+    std::vector<routing::call_usage_hold> holds(5);
+    for (auto& h : holds) EXPECT_EQ(t.try_start("alice", t0, false, h), user_limits::verdict::pass);
+    EXPECT_EQ(t.active("alice"), 5u);
+    routing::call_usage_hold none;
+    EXPECT_EQ(t.try_start("nobody", t0, false, none), user_limits::verdict::pass);  // not an account: not counted
+    EXPECT_FALSE(none);
+    EXPECT_EQ(t.accounts(), 2u);
+    holds.clear();
+    EXPECT_EQ(t.active("alice"), 0u);
 }
 
-TEST(user_limits, forgets_an_account_with_nothing_up_and_no_recent_start) {
-    user_limits t;
-    const auto t0 = user_limits::time_point{} + 100s;
-    for (int i = 0; i < 1000; ++i) {
-        const std::string user = "u" + std::to_string(i);
-        t.on_call_start(user, t0);
-        t.on_call_end(user);
+TEST(user_limits, the_event_loops_of_one_process_hold_an_account_to_its_limits_together) {
+    auto table = std::make_shared<account_usage_table>();
+    constexpr int loops = 4;
+    std::vector<std::unique_ptr<user_limits>> limits;
+    for (int i = 0; i < loops; ++i) {
+        limits.push_back(std::make_unique<user_limits>(table));
+        limits.back()->set_limits({{"alice", {50, 0}}, {"bob", {0, 30}}});
     }
-    EXPECT_EQ(t.accounts(), 1000u);
-    for (int i = 0; i < 1000; ++i) t.check("u" + std::to_string(i), t0 + 2s);
-    EXPECT_EQ(t.accounts(), 0u);
-    t.on_call_end("nobody");  // an end without a start changes nothing
-    EXPECT_EQ(t.accounts(), 0u);
+    const auto t0 = user_limits::time_point{} + 100s;
+    std::vector<std::vector<routing::call_usage_hold>> held(loops);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < loops; ++i) {
+        threads.emplace_back([&, i] {
+            for (int n = 0; n < 500; ++n) {
+                routing::call_usage_hold a, b;
+                if (limits[i]->try_start("alice", t0, false, a) == user_limits::verdict::pass) held[i].push_back(std::move(a));
+                if (limits[i]->try_start("bob", t0, false, b) == user_limits::verdict::pass) held[i].push_back(std::move(b));
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    std::size_t taken = 0;
+    for (const auto& h : held) taken += h.size();
+    EXPECT_EQ(taken, 80u);  // 50 calls of alice, 30 starts of bob: exactly, whatever the interleaving
+    EXPECT_EQ(limits[3]->active("alice"), 50u);
+    held.clear();
+    EXPECT_EQ(limits[0]->active("alice"), 0u);
+    EXPECT_EQ(limits[0]->active("bob"), 0u);
 }
 
 TEST(call_limits, prefixes_match_by_start) {

@@ -1,5 +1,6 @@
 // The REST admin API: authorisation, dispatch, and the changes to trunks, users and routes.
 #include "admin/admin_api.hpp"
+#include "admin/detail/fan_out.hpp"
 
 #include "admin/detail/api_request.hpp"
 #include "admin/detail/json_response.hpp"
@@ -137,6 +138,8 @@ admin_api::admin_api(asio::any_io_executor http_ex, asio::any_io_executor sip_ex
       docs_(std::move(docs)),
       settings_(std::move(settings)),
       cdr_timer_(http_ex_) {
+    workers_ = settings_.workers;
+    if (workers_.empty()) workers_.push_back({sip_ex_, &core_});
     if (!settings_.cdr_file.empty()) {
         cdr_file_.open(settings_.cdr_file, std::ios::app | std::ios::binary);
         if (!cdr_file_) throw std::runtime_error("cdrs.file: cannot open " + settings_.cdr_file + " for appending");
@@ -281,12 +284,16 @@ void admin_api::commit(request& r, document_set next, change_set changes, std::s
     docs_ = std::move(next);
     admin_logger()->info("admin: {} from {} ({})", r.operation(), r.remote, object);
     auto cfg = std::make_shared<b2bua::config>(std::move(*v.config));
-    asio::post(sip_ex_, [this, cfg, answer = std::move(answer), done = std::move(done), end_calls_on]() mutable {
-        if (!end_calls_on.empty()) core_.end_calls_on_trunk(end_calls_on);
-        core_.reconfigure(cfg->upstream.trunks, cfg->routes, cfg->inbound_routes);
-        core_.set_users(cfg->downstream.users);
-        asio::post(http_ex_, [answer = std::move(answer), done = std::move(done)]() mutable { done(std::move(answer)); });
-    });
+    // Every worker applies it, in the order the changes were made; the answer waits for all.
+    detail::on_every_worker<int>(
+        workers_, http_ex_,
+        [cfg, end_calls_on](b2bua::core& c) {
+            if (!end_calls_on.empty()) c.end_calls_on_trunk(end_calls_on);
+            c.reconfigure(cfg->upstream.trunks, cfg->routes, cfg->inbound_routes);
+            c.set_users(cfg->downstream.users);
+            return 1;
+        },
+        [answer = std::move(answer), done = std::move(done)](std::vector<int>) mutable { done(std::move(answer)); });
 }
 
 void admin_api::add_document(request& r, const collection& c, reply done) {
@@ -424,9 +431,11 @@ void admin_api::trunks(request& r, reply done) {
             if (current == nullptr) return done(json_error(status::not_found, "no trunk named " + *name));
             const bool force = r.param("force").value_or("") == "true";
             auto req = std::make_shared<request>(r);
-            return asio::post(sip_ex_, [this, n = *name, force, req, done = std::move(done)]() mutable {
-                const std::size_t active = core_.calls_on_trunk(n);
-                asio::post(http_ex_, [this, n, force, req, active, done = std::move(done)]() mutable {
+            return detail::on_every_worker<std::size_t>(
+                workers_, http_ex_, [n = *name](b2bua::core& c) { return c.calls_on_trunk(n); },
+                [this, n = *name, force, req, done = std::move(done)](std::vector<std::size_t> per_worker) mutable {
+                    std::size_t active = 0;
+                    for (const auto a : per_worker) active += a;
                     if (active > 0 && !force) {
                         return done(json_error(status::conflict, "trunk " + n + " has " + std::to_string(active) +
                                                                      " call(s) in progress; DELETE ?force=true ends them"));
@@ -437,7 +446,6 @@ void admin_api::trunks(request& r, reply done) {
                            http::response{.status = status::no_content, .content_type = ""}, std::move(done),
                            force ? n : std::string());
                 });
-            });
         }
         default: {
             auto rsp = json_error(status::method_not_allowed, "GET, PUT, PATCH or DELETE");

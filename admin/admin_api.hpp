@@ -29,6 +29,13 @@ class core;
 
 namespace b2b::admin {
 
+/// A SIP event loop (sip.workers) and its core: calls live on every worker, so the API lists,
+/// finds and ends them on all of them, and applies every change to all of them.
+struct sip_worker_view {
+    boost::asio::any_io_executor executor;
+    b2bua::core* core = nullptr;
+};
+
 /// What the API needs beyond the core and the store.
 struct admin_settings {
     access_token token;
@@ -43,6 +50,9 @@ struct admin_settings {
     /// Call detail records: kept this long in the store; appended to this file when not empty.
     std::chrono::hours cdr_keep{24 * 90};
     std::string cdr_file;
+    /// Every worker, worker 0 (the constructor's `sip_ex` and `core`) first; empty = that one
+    /// alone. Worker 0 answers for what it alone holds (registrations, bans, trunk health).
+    std::vector<sip_worker_view> workers;
 };
 
 /// The admin API. Construct on the HTTP thread's executor; `add_routes` once before the server
@@ -115,6 +125,7 @@ private:
     boost::asio::any_io_executor http_ex_;
     boost::asio::any_io_executor sip_ex_;
     b2bua::core& core_;
+    std::vector<sip_worker_view> workers_;  ///< worker 0 first
     std::unique_ptr<store> store_;
     document_set docs_;
     admin_settings settings_;

@@ -92,9 +92,16 @@ void admin_api::bans(request& r, reply done) {
         }
         return asio::post(sip_ex_, [this, gate, a = *address, duration, remote = r.remote, op = r.operation(),
                                     done = std::move(done)]() mutable {
-            auto refused = gate->add_ban(a, duration.value_or(gate->first_ban()));
+            const auto length = duration.value_or(gate->first_ban());
+            auto refused = gate->add_ban(a, length);
             std::shared_ptr<json::object> ban;
             if (!refused) {
+                // Every worker's gate screens what its sockets read: each holds the ban too.
+                for (std::size_t i = 1; i < workers_.size(); ++i) {
+                    asio::post(workers_[i].executor, [core = workers_[i].core, a, length] {
+                        if (auto* g = core->gate()) (void)g->add_ban(a, length);
+                    });
+                }
                 const auto now = gate->now();
                 for (const auto& b : gate->bans()) {
                     if (b.source == security::source_key(a)) {
@@ -116,6 +123,11 @@ void admin_api::bans(request& r, reply done) {
         return asio::post(sip_ex_, [this, gate, a = *address, remote = r.remote, op = r.operation(),
                                     done = std::move(done)]() mutable {
             const bool was = gate->remove_ban(a);
+            for (std::size_t i = 1; i < workers_.size(); ++i) {
+                asio::post(workers_[i].executor, [core = workers_[i].core, a] {
+                    if (auto* g = core->gate()) (void)g->remove_ban(a);
+                });
+            }
             asio::post(http_ex_, [this, was, a, remote, op, done = std::move(done)] {
                 if (!was) return done(json_error(status::not_found, a.to_string() + " is not banned"));
                 record_audit(remote, op, "unban " + a.to_string(), 204);

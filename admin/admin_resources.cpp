@@ -1,5 +1,6 @@
 // The admin API's read side and operations: calls, registrations, CDRs, audit, reload, log level.
 #include "admin/admin_api.hpp"
+#include "admin/detail/fan_out.hpp"
 
 #include "admin/detail/api_request.hpp"
 #include "admin/detail/json_response.hpp"
@@ -13,9 +14,11 @@
 #include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <iterator>
 
 namespace b2b::admin {
 
@@ -130,20 +133,24 @@ void admin_api::calls(request& r, reply done) {
                 return done(json_error(status::bad_request, "must be a call id (the `next` of the previous page)", "after"));
             }
         }
-        return asio::post(sip_ex_, [this, after, n = *limit, done = std::move(done)]() mutable {
-            // One more than asked tells whether another page follows.
-            auto page = std::make_shared<std::vector<b2bua::call_summary>>(core_.list_calls(after, n + 1));
-            asio::post(http_ex_, [page, n, done = std::move(done)] {
+        // One more than asked tells whether another page follows; each worker gives its first
+        // ones after `after`, and the page is the first of them all by id.
+        using page = std::vector<b2bua::call_summary>;
+        return detail::on_every_worker<page>(
+            workers_, http_ex_, [after, n = *limit](b2bua::core& c) { return c.list_calls(after, n + 1); },
+            [n = *limit, done = std::move(done)](std::vector<page> pages) {
+                page all;
+                for (auto& p : pages) std::move(p.begin(), p.end(), std::back_inserter(all));
+                std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
                 json::array list;
                 json::value next = nullptr;
-                for (std::size_t i = 0; i < page->size() && i < n; ++i) list.push_back(call_json((*page)[i]));
-                if (page->size() > n) next = json::value(std::to_string((*page)[n - 1].id));
+                for (std::size_t i = 0; i < all.size() && i < n; ++i) list.push_back(call_json(all[i]));
+                if (all.size() > n) next = json::value(std::to_string(all[n - 1].id));
                 json::object body;
                 body["calls"] = std::move(list);
                 body["next"] = next;
                 done(json_response(status::ok, body));
             });
-        });
     }
     std::uint64_t id = 0;
     const auto& text = seg[1];
@@ -151,9 +158,11 @@ void admin_api::calls(request& r, reply done) {
         ec != std::errc() || p != text.data() + text.size()) {
         return done(json_error(status::not_found, "no call " + text));
     }
+    // The id names the worker that holds the call (b2bua::core::worker_of_call).
+    const sip_worker_view& holder = workers_[b2bua::core::worker_of_call(id, workers_.size())];
     if (r.method == verb::get) {
-        return asio::post(sip_ex_, [this, id, done = std::move(done)]() mutable {
-            auto found = std::make_shared<std::optional<b2bua::call_summary>>(core_.find_call(id));
+        return asio::post(holder.executor, [this, core = holder.core, id, done = std::move(done)]() mutable {
+            auto found = std::make_shared<std::optional<b2bua::call_summary>>(core->find_call(id));
             asio::post(http_ex_, [found, id, done = std::move(done)] {
                 if (!*found) return done(json_error(status::not_found, "no call " + std::to_string(id) + " in progress"));
                 done(json_response(status::ok, call_json(**found)));
@@ -162,8 +171,8 @@ void admin_api::calls(request& r, reply done) {
     }
     if (r.method == verb::delete_) {
         const std::string remote = r.remote;
-        return asio::post(sip_ex_, [this, id, remote, done = std::move(done)]() mutable {
-            const auto action = core_.end_call(id);
+        return asio::post(holder.executor, [this, core = holder.core, id, remote, done = std::move(done)]() mutable {
+            const auto action = core->end_call(id);
             const std::string what = action ? std::string(*action) : std::string();
             asio::post(http_ex_, [this, id, what, remote, done = std::move(done)] {
                 if (what.empty()) return done(json_error(status::not_found, "no call " + std::to_string(id) + " in progress"));
@@ -337,10 +346,12 @@ void admin_api::reload_all(std::string who, reply done) {
         }
         docs_ = std::move(*loaded);
         auto cfg = std::make_shared<b2bua::config>(std::move(*v.config));
-        asio::post(sip_ex_, [this, cfg] {
-            core_.reconfigure(cfg->upstream.trunks, cfg->routes, cfg->inbound_routes);
-            core_.set_users(cfg->downstream.users);
-        });
+        for (const auto& w : workers_) {
+            asio::post(w.executor, [core = w.core, cfg] {
+                core->reconfigure(cfg->upstream.trunks, cfg->routes, cfg->inbound_routes);
+                core->set_users(cfg->downstream.users);
+            });
+        }
     }
     const std::string remote = std::move(who);
     asio::post(sip_ex_, [this, remote, done = std::move(done)]() mutable {

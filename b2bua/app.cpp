@@ -14,6 +14,7 @@
 #include "b2bua/http_metrics.hpp"
 #include "b2bua/service_notifier.hpp"
 #include "b2bua/service_watchdog.hpp"
+#include "b2bua/sip_worker.hpp"
 #include "b2bua/source_gate.hpp"
 #include "b2bua/tls_metrics.hpp"
 #include "http/http_server.hpp"
@@ -22,6 +23,7 @@
 #include "metrics/collectables.hpp"
 #include "metrics/registry.hpp"
 #include "security/emergency.hpp"
+#include "sip/message/random.hpp"
 #include "sip/message/uri.hpp"
 #include "sip/transaction/transaction_manager.hpp"
 #include "sip/resolver/ares_lookup.hpp"
@@ -31,6 +33,7 @@
 
 #include <boost/algorithm/string/case_conv.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -40,6 +43,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <csignal>
 #include <ctime>
@@ -67,18 +71,6 @@ void setup_logging(const std::string& level) {
 }
 
 namespace {
-
-std::vector<std::string> trunk_names(const config& cfg) {
-    std::vector<std::string> names;
-    for (const auto& t : cfg.upstream.trunks) names.push_back(t.name);
-    return names;
-}
-
-std::vector<std::string> pbx_names(const config& cfg) {
-    std::vector<std::string> names;
-    for (const auto& r : cfg.inbound_routes) names.push_back(r.target.name);
-    return names;
-}
 
 // One line that says what this process was told to do, for the first lines of its log:
 // listen udp://127.0.0.1:5070 tcp://127.0.0.1:5070; 1 trunk(s), 1 route(s), 2 user(s);
@@ -170,40 +162,13 @@ public:
           cfg_(with_store(*store_, file_root_, docs_)),
           registry_(metrics::make_registry()),
           metrics_(*registry_, cfg_.downstream.realm, trunk_names(cfg_), pbx_names(cfg_)),
-          tls_metrics_(*registry_),
-          auth_(cfg_.downstream, cfg_.security.allow_rfc2069),
-          timers_(io_),
-          transport_(io_, transport_options(cfg_)),
-          core_(cfg_, transport_, timers_, metrics_, auth_),
-          transactions_(transport_, timers_, core_, transaction_config(cfg_), &metrics_),
-          signals_(io_, SIGINT, SIGTERM, SIGHUP) {
+          tls_metrics_(*registry_) {
         metrics::add_build_info(*registry_, version::number(), version::commit());
         if (cfg_.routes.empty()) {  // the file's and the store's
             spdlog::get("b2bua")->warn(
                 "config: no routes yet: calls from PBXs get 404 until one is added (routes:, or PUT /api/v1/routes)");
         }
-        if (std::any_of(cfg_.upstream.trunks.begin(), cfg_.upstream.trunks.end(),
-                        [](const routing::trunk& t) { return !t.dns_host.empty(); })) {
-            // Trunks named by host are located by DNS on this loop (c-ares), never blocking it.
-            sip::resolver::ares_lookup::options o;
-            o.servers = cfg_.dns.servers;
-            dns_ = std::make_unique<sip::resolver::ares_lookup>(io_.get_executor(), o);
-            core_.set_dns(dns_.get());
-        }
-        core_.attach(transactions_);
-        // Every message passes the source gate (bans, flood limit, scanners) before the
-        // transaction manager parses it; failed digest answers feed its bans.
-        gate_.set_next(transactions_);
-        gate_.set_closer(
-            [this](const boost::asio::ip::address& a) { transport_.close_from(a, sip::connection_close::banned); });
-        transport_.set_user(gate_);
-        transport_.set_admission([this](const sip::endpoint& remote) { return gate_.admit_connection(remote); });
-        auth_.set_failure_sink([this](const sip::endpoint& source, std::string_view user, auth::failure why) {
-            gate_.on_auth_failure(source, user, why);
-        });
-        core_.set_gate(&gate_);
-        transport_.set_observer(metrics_.connections());
-        transport_.set_tls_observer(tls_metrics_);
+        for (auto& w : workers_) w->transport().set_tls_observer(tls_metrics_);
         if (uses_tls(cfg_)) {
             // A file that cannot be used stops the start, naming the field (sip.tls.key: ...).
             try {
@@ -212,12 +177,7 @@ public:
                 throw std::runtime_error(e.what());
             }
         }
-        for (const auto& l : cfg_.sip.listen) {
-            if (auto ec = transport_.listen(l.transport, l.address)) {
-                throw std::runtime_error("sip.listen: cannot listen on " + std::string(sip::to_string(l.transport)) +
-                                         " " + l.address.to_string() + ": " + ec.message());
-            }
-        }
+        listen();
         for (const auto& [kind, ep] : transport_.listening()) {
             if (kind == sip::transport_kind::tls) tls_metrics_.add_listener("tls://" + ep.to_string());
         }
@@ -226,15 +186,74 @@ public:
         if (cfg_.http.listen) start_http();
     }
 
+    static std::vector<std::unique_ptr<sip_worker>> make_workers(const config& cfg, b2bua_metrics& first,
+                                                                  gate_metrics& gates) {
+        config shared = cfg;
+        if (shared.sip.workers > 1 && shared.downstream.nonce_secret.empty()) {
+            // One key for every worker's nonces (and so one opaque): an answer that reaches
+            // another worker than the one that challenged is re-challenged stale, never refused.
+            // Drawn now, it dies with the process as each worker's own random key would.
+            std::array<std::uint8_t, 32> key{};
+            sip::random_bytes(key);
+            shared.downstream.nonce_secret.assign(key.begin(), key.end());
+        }
+        // What the workers count together: trunk and account limits, calls.max_calls, and
+        // trunk health (worker 0 pings; every worker reads the verdict).
+        const shared_usage usage;
+        std::vector<std::unique_ptr<sip_worker>> out;
+        for (std::size_t i = 0; i < shared.sip.workers; ++i) {
+            out.push_back(std::make_unique<sip_worker>(static_cast<std::uint8_t>(i), shared.sip.workers, shared, first,
+                                                       gates, usage));
+        }
+        std::vector<sip_worker*> all;
+        for (auto& w : out) all.push_back(w.get());
+        for (auto& w : out) w->set_workers(all);
+        return out;
+    }
+
+    // Binds every listen address on worker 0 (streams only there), then the other workers' UDP
+    // sockets on the same addresses and ports (port 0 resolved by worker 0's bind).
+    void listen() {
+        const bool grouped = workers_.size() > 1;
+        const auto refuse = [](sip::transport_kind kind, const sip::endpoint& ep, const boost::system::error_code& ec) {
+            return std::runtime_error("sip.listen: cannot listen on " + std::string(sip::to_string(kind)) + " " +
+                                      ep.to_string() + ": " + ec.message());
+        };
+        for (const auto& l : cfg_.sip.listen) {
+            if (grouped && l.transport == sip::transport_kind::udp && l.address.port != 0) {
+                // A socket group would join another process's group on the port (same user):
+                // the port must be free, as a single socket would require.
+                if (auto ec = probe_udp(l.address)) throw refuse(l.transport, l.address, ec);
+            }
+            if (auto ec = transport_.listen(l.transport, l.address)) throw refuse(l.transport, l.address, ec);
+        }
+        for (std::size_t i = 1; i < workers_.size(); ++i) {
+            for (const auto& [kind, ep] : transport_.listening()) {
+                if (kind != sip::transport_kind::udp) continue;
+                if (auto ec = workers_[i]->transport().listen(kind, ep)) throw refuse(kind, ep, ec);
+            }
+        }
+    }
+
+    static boost::system::error_code probe_udp(const sip::endpoint& ep) {
+        boost::asio::io_context io;
+        boost::asio::ip::udp::socket socket(io);
+        const boost::asio::ip::udp::endpoint at(ep.address, ep.port);
+        boost::system::error_code ec;
+        socket.open(at.protocol(), ec);
+        if (!ec) socket.bind(at, ec);
+        return ec;
+    }
+
+    // Calls in progress on every worker (their gauges: readable from any thread).
+    std::size_t active_calls() const { return metrics_.active_calls(); }
+
     void run() {
         // A file size limit (ulimit -f, LimitFSIZE=) must fail the write that crosses it, which
         // the store reports (503, /readyz), not kill the process and every call with it.
         std::signal(SIGXFSZ, SIG_IGN);
         raise_descriptor_limit(cfg_);
-        transport_.start();
-        core_.start();
-        gate_.start();
-        core_.watch_event_loop();
+        for (auto& w : workers_) w->start();
         auto log = spdlog::get("b2bua");
         for (const auto& [kind, ep] : transport_.listening()) {
             log->info("listening for SIP on {} {}", sip::to_string(kind), ep.to_string());
@@ -248,6 +267,7 @@ public:
         // The admin thread runs without an HTTP server too: call detail records reach the store there.
         boost::asio::post(http_io_, [admin = admin_] { admin->start(); });
         http_thread_ = std::thread([this] { run_http(); });
+        for (std::size_t i = 1; i < workers_.size(); ++i) workers_[i]->run_thread();
         do_wait_signal();
         // Ready once this loop runs: the ports are bound, the store is open, the HTTP thread
         // is up. Under systemd (Type=notify) `systemctl start` returns here, not before.
@@ -263,16 +283,22 @@ public:
             }
         });
         io_.run();
+        for (auto& w : workers_) w->join();
         stop_http();
         log->info("stopped");
     }
 
     ~impl() {
         stop_http();
+        if (!stopped_) {
+            // A start that failed half-way: the other workers' loops may run.
+            for (std::size_t i = 1; i < workers_.size(); ++i) workers_[i]->io().stop();
+        }
+        for (auto& w : workers_) w->join();
         // The core's sinks share the admin API, whose CDR timer is an object of http_io_: it
         // must go while that loop exists, and members die in reverse order (http_io_ before
         // core_). Found by UBSan (invalid vptr in ~basic_waitable_timer) on every shutdown.
-        core_.set_cdr_sink({});
+        for (auto& w : workers_) w->core().set_cdr_sink({});
         core_.pbx_bindings().set_binding_sink({});
         admin_.reset();
     }
@@ -289,6 +315,7 @@ private:
         settings.reload = [this] { return reload_files(); };
         settings.cdr_keep = cfg_.cdrs.keep;
         settings.cdr_file = cfg_.cdrs.file;
+        for (auto& w : workers_) settings.workers.push_back({w->io().get_executor(), &w->core()});
         // The PBXs' bindings from before a restart come back (those not expired meanwhile).
         std::size_t restored = 0;
         if (auto stored = store_->list_bindings()) {
@@ -300,7 +327,7 @@ private:
         if (restored > 0) spdlog::get("b2bua")->info("registrar: {} binding(s) read back from the store", restored);
         admin_ = std::make_shared<admin::admin_api>(http_io_.get_executor(), io_.get_executor(), core_, std::move(store_),
                                                     docs_, std::move(settings));
-        core_.set_cdr_sink([admin = admin_](call_record&& r) { admin->record_cdr(std::move(r)); });
+        for (auto& w : workers_) w->core().set_cdr_sink([admin = admin_](call_record&& r) { admin->record_cdr(std::move(r)); });
         core_.pbx_bindings().set_binding_sink(
             [this, admin = admin_](const std::string& user, const std::vector<registration::binding>& now) {
                 std::vector<std::pair<std::string, std::string>> rows;
@@ -318,9 +345,12 @@ private:
         const auto lvl = spdlog::level::from_str(fresh.log.level);
         spdlog::apply_all([lvl](const std::shared_ptr<spdlog::logger>& l) { l->set_level(lvl); });
         reloaded.push_back("log.level");
-        // The call limits and timers: the core reads them from cfg_ for each new call (this
-        // loop's thread: no one else reads them).
+        // The call limits and timers: each core reads them from its worker's copy for each new
+        // call, on that worker's loop.
         cfg_.calls = fresh.calls;
+        for (auto& w : workers_) {
+            boost::asio::post(w->io(), [w = w.get(), calls = fresh.calls] { w->cfg().calls = calls; });
+        }
         reloaded.push_back("calls");
         if (tls_loaded_ && reload_tls()) reloaded.push_back("sip.tls");
         return reloaded;
@@ -387,7 +417,7 @@ private:
     }
 
     void do_wait_signal() {
-        signals_.async_wait([this](boost::system::error_code ec, int signo) { on_signal(ec, signo); });
+        signals_->async_wait([this](boost::system::error_code ec, int signo) { on_signal(ec, signo); });
     }
 
     void on_signal(boost::system::error_code ec, int signo) {
@@ -417,29 +447,44 @@ private:
         // without waiting for their answers.
         ++stop_signals_;
         if (stop_signals_ >= 3) {
-            log->warn("signal {}: stopping now, {} call(s) left", signo, core_.active_calls());
+            log->warn("signal {}: stopping now, {} call(s) left", signo, active_calls());
             return stop();
         }
         if (stop_signals_ == 1) {
             log->info("signal {}: shutting down: {} call(s) in progress may go on for up to {} s; new calls get 503 "
                       "(another signal ends them at once)",
-                      signo, core_.active_calls(), cfg_.calls.drain.count());
+                      signo, active_calls(), cfg_.calls.drain.count());
         } else {
-            log->info("signal {}: shutting down now: ending {} call(s)", signo, core_.active_calls());
+            log->info("signal {}: shutting down now: ending {} call(s)", signo, active_calls());
         }
         do_wait_signal();
         if (stop_signals_ == 1) {
-            notifier_.stopping("draining: " + std::to_string(core_.active_calls()) + " call(s) may go on for up to " +
+            notifier_.stopping("draining: " + std::to_string(active_calls()) + " call(s) may go on for up to " +
                                std::to_string(cfg_.calls.drain.count()) + " s; new calls get 503");
         }
         draining_.store(true);
-        // `done` may come from deep inside the core (the last call's end): stop from the loop.
-        core_.drain(cfg_.calls.drain, [this] { boost::asio::post(io_, [this] { stop(); }); });
+        // Every worker drains its calls; once the last is done, stop from this loop (`done` may
+        // come from deep inside a core: the last call's end).
+        auto left = std::make_shared<std::atomic<std::size_t>>(workers_.size());
+        for (auto& w : workers_) {
+            boost::asio::post(w->io(), [this, w = w.get(), left, grace = cfg_.calls.drain] {
+                w->core().drain(grace, [this, left] {
+                    if (left->fetch_sub(1) == 1) boost::asio::post(io_, [this] { stop(); });
+                });
+            });
+        }
     }
 
     // New handshakes use these contexts; connections already up keep the ones they were made with.
     void install_tls(sip::tls_contexts contexts) {
         tls_not_after_ = contexts.not_after;
+        for (std::size_t i = 1; i < workers_.size(); ++i) {
+            if (!listening_.load()) {
+                workers_[i]->transport().set_tls(contexts);  // before the loops run
+            } else {
+                boost::asio::post(workers_[i]->io(), [w = workers_[i].get(), contexts] { w->transport().set_tls(contexts); });
+            }
+        }
         transport_.set_tls(std::move(contexts));
         tls_loaded_ = true;
     }
@@ -475,39 +520,13 @@ private:
         if (stopped_) return;
         stopped_ = true;
         if (watchdog_) watchdog_->stop();
-        signals_.cancel();
-        gate_.stop();
-        transport_.stop();
-        if (dns_) dns_->shutdown();
-        timers_.shutdown();
+        signals_->cancel();
+        for (std::size_t i = 1; i < workers_.size(); ++i) {
+            boost::asio::post(workers_[i]->io(), [w = workers_[i].get()] { w->stop(); });
+        }
+        workers_.front()->stop();
     }
 
-    static sip::asio_transport_options transport_options(const config& c) {
-        sip::asio_transport_options o;
-        o.max_message_size = c.sip.max_message_size;
-        o.tcp_idle_timeout = c.sip.tcp_idle_timeout;
-        o.max_inbound_connections = c.sip.tcp_max_connections;
-        o.max_connections_per_source = c.sip.tcp_max_connections_per_source;
-        o.max_outbound_connections = c.sip.tcp_max_outbound_connections;
-        return o;
-    }
-    static sip::transaction_config transaction_config(const config& c) {
-        sip::transaction_config t;
-        t.t1 = c.sip.t1;
-        t.t2 = c.sip.t2;
-        t.t4 = c.sip.t4;
-        t.max_message_size = c.sip.max_message_size;
-        // Issue 10 (limits): the bound on transactions; emergency calls always get theirs.
-        t.max_transactions = c.overload.max_transactions;
-        t.retry_after = c.overload.retry_after;
-        t.always_admit = [emergency = c.security.emergency_numbers](const sip::message& m) {
-            return m.method() == sip::method::invite && security::dials_emergency(m.request_uri().user, emergency);
-        };
-        t.server_header = c.security.server_header;
-        return t;
-    }
-
-    boost::asio::io_context io_{1};
     std::string config_path_;
     YAML::Node file_root_;
     std::unique_ptr<admin::store> store_;  ///< until the admin API takes it
@@ -516,18 +535,19 @@ private:
     std::shared_ptr<prometheus::Registry> registry_;
     b2bua_metrics metrics_;
     tls_metrics tls_metrics_;
-    downstream_auth auth_;
-    asio_timer_service timers_;
-    sip::asio_transport transport_;
-    std::unique_ptr<sip::resolver::ares_lookup> dns_;  ///< outlives the core, which uses it
-    core core_;
-    sip::transaction_manager transactions_;
     gate_metrics gate_metrics_{*registry_};
-    source_gate gate_{cfg_.security, timers_, gate_metrics_,
-                      [this](const boost::asio::ip::address& a, std::uint16_t port) {
-                          return core_.is_trunk_source({a, port});
-                      }};
-    boost::asio::signal_set signals_;
+    /// The event loops (sip.workers), worker 0 first: it runs on the thread that calls run(),
+    /// holds the stream listeners and speaks for all (health checks, registrations, registrar,
+    /// the admin API's view for now).
+    std::vector<std::unique_ptr<sip_worker>> workers_ = make_workers(cfg_, metrics_, gate_metrics_);
+    // Worker 0's parts, by the names the single-loop wiring had.
+    boost::asio::io_context& io_ = workers_.front()->io();
+    asio_timer_service& timers_ = workers_.front()->timers();
+    sip::asio_transport& transport_ = workers_.front()->transport();
+    core& core_ = workers_.front()->core();
+    source_gate& gate_ = workers_.front()->gate();
+    std::unique_ptr<boost::asio::signal_set> signals_ =
+        std::make_unique<boost::asio::signal_set>(io_, SIGINT, SIGTERM, SIGHUP);
     service_notifier notifier_;
     std::string serving_;  ///< the status line; written before the HTTP thread starts, then read-only
     std::unique_ptr<service_watchdog> watchdog_;  ///< under a systemd watchdog only

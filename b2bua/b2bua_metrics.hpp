@@ -103,6 +103,10 @@ public:
     void auth_failure_upstream(auth::failure f, std::size_t peer);
     /// A call between a PBX and `trunk` (the one it went to, or came from) ended its setup with `r`.
     void call_setup(call_direction d, std::size_t trunk, call_result r);
+    /// Calls in progress, both directions, every worker's.
+    std::size_t active_calls() const {
+        return static_cast<std::size_t>(active_[0]->Value() + active_[1]->Value());
+    }
     /// A call began (+1) or ended (-1): added, so the cores of several workers share the gauge.
     void count_active_call(call_direction d, int delta) {
         active_[static_cast<std::size_t>(d)]->Increment(static_cast<double>(delta));

@@ -338,7 +338,8 @@ void check_tls_peer(const config& c, const routing::trunk& t, const std::string&
 
 void parse_sip(const YAML::Node& n, config& c) {
     expect_map(n, "sip");
-    only_keys(n, "sip", {"listen", "advertise", "t1_ms", "t2_ms", "t4_ms", "max_message_size", "tcp", "tls"});
+    only_keys(n, "sip", {"listen", "advertise", "t1_ms", "t2_ms", "t4_ms", "max_message_size", "workers", "tcp", "tls"});
+    if (n["workers"]) c.sip.workers = static_cast<std::size_t>(integer(n["workers"], "sip.workers", 1, 64));
     if (const auto& t = n["tls"]; given(t)) parse_tls(t, c);
     if (const auto& t = n["tcp"]; given(t)) {
         expect_map(t, "sip.tcp");

@@ -61,6 +61,9 @@ struct config {
         std::chrono::milliseconds t2{4000};
         std::chrono::milliseconds t4{5000};
         std::size_t max_message_size = 65535;
+        /// `sip.workers`: event loops, each on a thread of its own with its own share of the
+        /// calls (README, "Workers").
+        std::size_t workers = 1;
         /// A TCP connection with no message and no keep-alive for this long is closed.
         std::chrono::seconds tcp_idle_timeout{600};
         /// Stream connections accepted from peers, in all and from one source address (0 = no

@@ -6,6 +6,7 @@
 #include "b2bua/detail/sip_helpers.hpp"
 
 #include "dialog/dialog.hpp"
+#include "registration/contact_token.hpp"
 #include "security/emergency.hpp"
 #include "sip/message/uri.hpp"
 #include "sip/message/text.hpp"
@@ -127,6 +128,7 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
       auth_events_(std::make_unique<auth_events>(*this)),
       ingress_entry_(std::make_unique<ingress_entry>(*this)),
       tokens_(worker),
+      worker_(worker),
       routes_(cfg.routes),
       inbound_routes_(cfg.inbound_routes),
       sources_(cfg.upstream.trunks, cfg.downstream.allowed_sources),
@@ -146,6 +148,7 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
                      [this] { return wall_now(); }, core_logger()),
       wall_epoch_(std::chrono::system_clock::now()),
       steady_epoch_(timers.now()) {
+    next_call_ = std::uint64_t{worker} + 1;
     for (const auto& t : cfg.upstream.trunks) {
         trunk_index_.emplace(t.name, trunks_.size());
         trunks_.push_back(std::make_shared<const routing::trunk>(t));
@@ -168,7 +171,7 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
     stages_.push_back(std::make_unique<identification_stage>(
         sources_, auth, metrics_, auth_failures_, failure_lines_, [this] { return wall_now(); }, log_,
         [this](std::string_view user) -> std::optional<std::size_t> {
-            return registrations_ ? registrations_->trunk_of_contact(user) : std::nullopt;
+            return trunk_of_contact(user);
         }));
     set_account_limits(cfg_.downstream.users);
     stages_.push_back(
@@ -217,6 +220,7 @@ void core::attach(sip::transaction_manager& transactions) {
     txm_ = &transactions;
     dialogs_.attach(transactions, *ingress_entry_);
     sender_.emplace(transactions, auth_events_.get());
+    if (!primary()) return;  // the primary's prober and registrations speak for every worker
     const auto locate = [this](std::size_t trunk) { return targets_->preferred(trunk); };
     prober_ = std::make_unique<trunk_prober>(timers_, transport_, *sender_, trunks_, cfg_.sip.advertised_host,
                                              [this](std::size_t trunk, bool up) { on_trunk_health(trunk, up); }, locate);
@@ -224,8 +228,20 @@ void core::attach(sip::transaction_manager& transactions) {
                                                               cfg_.sip.advertised_host, metrics_.registrations(), locate);
 }
 
+std::optional<std::size_t> core::trunk_of_contact(std::string_view user) const {
+    if (registrations_) return registrations_->trunk_of_contact(user);
+    // Another worker than the primary, which registers: the Contact a trunk registers follows
+    // from its configuration (the primary alone remembers the old ones for their expiry).
+    for (std::size_t i = 0; i < trunks_.size(); ++i) {
+        const routing::trunk& t = *trunks_[i];
+        if (t.registers && !t.removed && registration::contact_user(t.name, t.username, t.password) == user) return i;
+    }
+    return std::nullopt;
+}
+
 void core::start() {
     targets_->start(dns_);
+    if (!primary()) return;
     prober_->start();
     registrations_->start();
     pbx_registrar_.start();
@@ -284,7 +300,7 @@ void core::on_request_out_of_dialog(sip::transaction_id txn, sip::message&& req,
     // A provider probes the Contact we registered (OPTIONS) from addresses we cannot list: the
     // Contact's user part is the proof, as for its calls (a REGISTER proves nothing by it).
     const bool to_our_contact =
-        !registration && registrations_ && registrations_->trunk_of_contact(req.request_uri().user);
+        !registration && trunk_of_contact(req.request_uri().user);
     if (!to_our_contact && source.what == source_policy::kind::refused) {
         // Scans (OPTIONS first, as sipvicious svmap does) learn nothing from outside the
         // allowed networks either.
@@ -388,7 +404,10 @@ void core::on_initial_invite(sip::transaction_id txn, sip::message&& invite, con
 }
 
 call& core::create_call(ingress_request& r, sip::message&& invite, std::string our_tag) {
-    const call_handle h{next_call_++};
+    // Ids of worker w of N are w+1, w+1+N, ...: unique in the process, and the id names the
+    // worker that holds the call ((id - 1) % N), so the admin API asks that one.
+    const call_handle h{next_call_};
+    next_call_ += std::max<std::size_t>(cfg_.sip.workers, 1);
     auto owned = std::make_unique<call>(*this, h);
     call& c = *owned;
     c.started = timers_.now();

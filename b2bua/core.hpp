@@ -60,9 +60,10 @@ class source_gate;  // b2bua/source_gate.hpp
 /// None: everything runs on the event loop that owns the transaction manager.
 class core final : public sip::transaction_user, private ingress_responder {
 public:
-    /// `worker`: the event loop this core serves (sip.workers); the tags it makes name it.
-    /// `usage`: what the cores of one process count together (trunk, account and
-    /// calls.max_calls limits, trunk health).
+    /// `worker`: the event loop this core serves (sip.workers); the tags it makes name it. Worker
+    /// 0 is the primary: it alone pings the trunks, registers with them and keeps the PBXs'
+    /// bindings alive; the others read its verdicts in `usage`, which holds what
+    /// the cores of one process count together (trunk, account and calls.max_calls limits).
     core(const config& cfg, sip::transport& transport, sip::timer_service& timers, b2bua_metrics& metrics,
          downstream_auth& auth, std::uint8_t worker = 0, const shared_usage& usage = {});
     ~core() override;
@@ -87,6 +88,11 @@ public:
     /// host, OPTIONS health pings, our registrations with the trunks, the keep-alives to the
     /// PBXs' bindings.
     void start();
+    bool primary() const noexcept { return worker_ == 0; }
+    /// The worker that holds call `id` among `workers` (ids are made so).
+    static std::size_t worker_of_call(std::uint64_t id, std::size_t workers) noexcept {
+        return workers == 0 || id == 0 ? 0 : static_cast<std::size_t>((id - 1) % workers);
+    }
 
     // sip::transaction_user: handed to the dialog manager, which dispatches.
     void on_request(sip::transaction_id txn, sip::message&& request, const sip::flow& f) override {
@@ -234,6 +240,8 @@ private:
     dialog::request_plan plan_to_trunk(const outbound_attempt& a, const dialog::dialog_state& d,
                                        std::string_view method) const;
     void on_trunk_health(std::size_t trunk, bool up);
+    /// The trunk whose registered Contact has user part `user`, if any.
+    std::optional<std::size_t> trunk_of_contact(std::string_view user) const;
 
     // What the legs deliver (through leg_usage, by handle)
     void on_leg_request(call_handle h, leg_side side, sip::transaction_id txn, sip::message&& req, const sip::flow& f);
@@ -358,6 +366,7 @@ private:
     std::unique_ptr<ingress_entry> ingress_entry_;
     std::optional<dialog::request_sender> sender_;
     sip::token_source tokens_;
+    std::uint8_t worker_ = 0;
 
     std::vector<std::shared_ptr<const routing::trunk>> trunks_;
     std::unordered_map<std::string, std::size_t> trunk_index_;
@@ -388,7 +397,7 @@ private:
 
     std::unordered_map<std::uint64_t, std::unique_ptr<call>> calls_;
     std::unordered_map<std::string, call_handle> by_inbound_;  // inbound Call-ID + '\n' + From tag
-    std::uint64_t next_call_ = 1;
+    std::uint64_t next_call_ = 1;  ///< worker_ + 1 from the constructor on
 
     std::chrono::system_clock::time_point wall_epoch_;
     sip::timer_service::time_point steady_epoch_;

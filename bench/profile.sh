@@ -23,7 +23,7 @@ run_pid=$!
 
 server=""
 for _ in $(seq 1 100); do
-  server="$(pgrep -n -f -- "--config $here/b2bua.yaml" || true)"
+  server="$(pgrep -n -f -- "--config .*(b2bua\.yaml|b2bua-workers-[0-9]+\.yaml)" || true)"
   [[ -n "$server" ]] && break
   sleep 0.1
 done

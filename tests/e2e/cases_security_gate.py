@@ -3,14 +3,11 @@ a banned TCP source cut off, the ban list in the admin API and b2buactl.
 
 Runs inside test_e2e.py's namespace (check, Session, ports, config_yaml, harness...). The PBX is
 127.0.0.1, the trunk 127.0.0.2; each attacker has an address of its own (127.0.0.66 and up)."""
-import json
 import os
 import shutil
 import socket
 import subprocess
 import time
-import urllib.error
-import urllib.request
 
 _TOKEN = "e2e-gate-token-0123456789"
 
@@ -21,18 +18,7 @@ def _sipvicious(tool: str, source: str, args: list[str]) -> list[str]:
 
 
 def _api(http: int, method: str, path: str, body=None) -> tuple[int, dict | None]:
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(f"http://{HOST}:{http}{path}", data=data, method=method)
-    req.add_header("Authorization", f"Bearer {_TOKEN}")
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            text = r.read()
-            return r.status, (json.loads(text) if text else None)
-    except urllib.error.HTTPError as e:
-        text = e.read()
-        return e.code, (json.loads(text) if text else None)
+    return harness.admin_request(http, method, path, body, _TOKEN)
 
 
 def _ctl(binary, http: int, *args: str) -> subprocess.CompletedProcess:

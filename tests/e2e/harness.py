@@ -401,6 +401,22 @@ def branch_of(via: str) -> str | None:
 
 
 # ---------------------------------------------------------------------- metrics
+def admin_request(http_port: int, method: str, path: str, body=None, token: str = "") -> tuple[int, dict | None]:
+    """One request to the admin API with a bearer token: (status, JSON body or None)."""
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(f"http://{HOST}:{http_port}{path}", data=data, method=method)
+    req.add_header("Authorization", f"Bearer {token}")
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            text = r.read()
+            return r.status, (json.loads(text) if text else None)
+    except urllib.error.HTTPError as e:
+        text = e.read()
+        return e.code, (json.loads(text) if text else None)
+
+
 def scrape(http_port: int, timeout: float = 5) -> str:
     with urllib.request.urlopen(f"http://{HOST}:{http_port}/metrics", timeout=timeout) as r:
         return r.read().decode()

@@ -602,6 +602,7 @@ TEST_F(call_flow, no_route_gets_404) {
 
 TEST_F(call_flow, a_worker_names_itself_in_every_tag_and_branch_it_makes) {
     // What the trunk and the PBX send back carries these, and reaches this worker (worker_dispatch).
+    cfg.sip.workers = 5;
     core fourth(cfg, net, clock, metrics, auth, 4);
     sip::transaction_config tc;
     tc.worker = 4;
@@ -623,6 +624,12 @@ TEST_F(call_flow, a_worker_names_itself_in_every_tag_and_branch_it_makes) {
     auto ok = pbx.take_matching("SIP/2.0 200");
     ASSERT_EQ(ok.size(), 1u);
     EXPECT_EQ(sip::token_worker(ok.front().to().tag), 4);
+    // Its call ids name it too, for the admin API: 5, 10, 15... of worker 4 of 5.
+    const auto calls = fourth.list_calls(0, 10);
+    ASSERT_EQ(calls.size(), 1u);
+    EXPECT_EQ(calls.front().id, 5u);
+    EXPECT_EQ(core::worker_of_call(calls.front().id, 5), 4u);
+    EXPECT_EQ(core::worker_of_call(1, 1), 0u);
     net.set_user(&txm);
 }
 

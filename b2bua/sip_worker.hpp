@@ -1,0 +1,123 @@
+// One SIP event loop and the stack it runs; the process runs sip.workers of them.
+#pragma once
+
+#include "b2bua/asio_timer_service.hpp"
+#include "b2bua/b2bua_metrics.hpp"
+#include "b2bua/config.hpp"
+#include "b2bua/core.hpp"
+#include "b2bua/downstream_auth.hpp"
+#include "b2bua/gate_metrics.hpp"
+#include "b2bua/source_gate.hpp"
+#include "b2bua/worker_dispatch.hpp"
+#include "sip/resolver/ares_lookup.hpp"
+#include "sip/transaction/transaction_manager.hpp"
+#include "sip/transport/asio_transport.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/lockfree/spsc_queue.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+namespace b2b::b2bua {
+
+/// A worker: an io_context with its own UDP sockets (one SO_REUSEPORT group per listen address
+/// when there are several workers), timers, transaction manager, core, downstream auth and source
+/// gate. Whatever its sockets read passes its gate, is checked by its transaction manager, then
+/// goes to the worker that owns it (worker_dispatch), by a post onto that worker's loop when it
+/// is another. Worker 0 (the primary) also holds the stream listeners, whose messages it keeps,
+/// and runs what speaks for all: trunk health checks, registrations, the PBXs' registrar.
+///
+/// @par Thread safety
+/// Everything but `post_message` runs on the worker's own loop (before the loops start: on the
+/// thread that builds the workers).
+class sip_worker final : private sip::transport_user {
+public:
+    /// `first`: worker 0's metrics, which worker 0 itself uses and the others are made from.
+    /// `cfg` is this worker's copy: the core keeps a reference, a reload changes it on this loop.
+    sip_worker(std::uint8_t index, std::size_t workers, config cfg, b2bua_metrics& first, gate_metrics& gate_metrics,
+               const shared_usage& usage = {});
+    ~sip_worker() override;
+    sip_worker(const sip_worker&) = delete;
+    sip_worker& operator=(const sip_worker&) = delete;
+
+    /// Every worker, this one included, by index: where dispatched messages go. Before `start`.
+    void set_workers(std::vector<sip_worker*> all);
+    /// Hands a message this worker owns to its transaction manager, from worker `from`'s loop.
+    /// Messages from one worker queue in order; one post onto this loop takes all that queued
+    /// meanwhile, so a burst costs one wake-up, not one per message.
+    void post_message(std::size_t from, sip::message m, const sip::flow& f);
+
+    std::uint8_t index() const noexcept { return index_; }
+    bool primary() const noexcept { return index_ == 0; }
+    boost::asio::io_context& io() noexcept { return io_; }
+    config& cfg() noexcept { return cfg_; }
+    b2bua_metrics& metrics() noexcept { return metrics_; }
+    downstream_auth& auth() noexcept { return auth_; }
+    asio_timer_service& timers() noexcept { return timers_; }
+    sip::asio_transport& transport() noexcept { return transport_; }
+    b2bua::core& core() noexcept { return core_; }
+    sip::transaction_manager& transactions() noexcept { return transactions_; }
+    source_gate& gate() noexcept { return gate_; }
+    /// The c-ares resolver when a trunk is named by host (each worker resolves for itself).
+    sip::resolver::ares_lookup* dns() noexcept { return dns_.get(); }
+
+    /// Starts receiving and what sends on its own (core::start); on this worker's loop, or before
+    /// it runs.
+    void start();
+    /// Stops receiving and every timer, so the loop runs out of work; on this worker's loop.
+    void stop();
+    /// Runs the loop on a thread of its own (the workers after the first).
+    void run_thread();
+    void join();
+
+private:
+    struct handed_over {
+        sip::message message;
+        sip::flow flow;
+    };
+    /// What one other worker hands this one: a single-producer, single-consumer queue, and
+    /// whether a post to take it is on its way.
+    struct inbox {
+        boost::lockfree::spsc_queue<handed_over*> queue{4096};
+        std::atomic<bool> scheduled{false};
+    };
+    void take_inbox(std::size_t from);
+
+    // sip::transport_user: what passed the gate.
+    void on_bytes(std::string_view bytes, const sip::flow& f, sip::framing fr) override;
+    void on_framing_error(std::string_view bytes, const sip::flow& f, const sip::parse_error& e) override;
+    void on_flow_closed(const sip::flow& f, boost::system::error_code ec) override;
+
+    std::uint8_t index_;
+    config cfg_;
+    boost::asio::io_context io_{1};
+    std::unique_ptr<b2bua_metrics> own_metrics_;  ///< the workers after the first
+    b2bua_metrics& metrics_;
+    downstream_auth auth_;
+    asio_timer_service timers_;
+    sip::asio_transport transport_;
+    std::unique_ptr<sip::resolver::ares_lookup> dns_;  ///< outlives the core, which uses it
+    b2bua::core core_;
+    sip::transaction_manager transactions_;
+    source_gate gate_;
+    worker_dispatch dispatch_;
+    std::vector<sip_worker*> workers_;
+    std::vector<std::unique_ptr<inbox>> inboxes_;  ///< by the worker that hands over
+    std::thread thread_;
+};
+
+/// The trunks' names, by index, and the inbound routes' PBX targets' (the metrics' peers).
+std::vector<std::string> trunk_names(const config& cfg);
+std::vector<std::string> pbx_names(const config& cfg);
+
+/// The transport's settings from the configuration (the UDP sockets join a group with several
+/// workers).
+sip::asio_transport_options transport_options(const config& c);
+/// The transaction layer's settings from the configuration, for worker `worker`.
+sip::transaction_config transaction_settings(const config& c, std::uint8_t worker);
+
+}  // namespace b2b::b2bua

@@ -195,25 +195,23 @@ void admin_api::add_routes(http::http_server& server) {
 }
 
 void admin_api::add_status_route(http::http_server& server) {
-    // The page reads the core as the API's resources do: on the SIP loop, answering from here.
+    // The page reads the cores as the API's resources do: on every SIP loop, answering from here.
     // Weak references only: a request in flight must not keep the API (whose timer belongs to
     // the HTTP loop) alive past the loops; a dropped responder answers 500.
     add_status_page(server, settings_.token, [self = weak_from_this()](std::function<void(status_snapshot)> done) {
         auto api = self.lock();
         if (!api) return;
-        asio::post(api->sip_ex_, [self, done = std::move(done)]() mutable {
-            auto on_sip = self.lock();
-            if (!on_sip) return;
-            auto s = std::make_shared<status_snapshot>(take_status_snapshot(on_sip->core_));
-            asio::post(on_sip->http_ex_, [self, s, done = std::move(done)] {
+        detail::on_every_worker<status_snapshot>(
+            api->workers_, api->http_ex_, [](b2bua::core& c) { return take_status_snapshot(c); },
+            [self, done = std::move(done)](std::vector<status_snapshot> by_worker) {
                 auto on_http = self.lock();
                 if (!on_http) return;
-                s->version = std::string(version::describe());
-                s->uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
-                                                                             on_http->started_);
-                done(std::move(*s));
+                auto s = merge_status(std::move(by_worker));
+                s.version = std::string(version::describe());
+                s.uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
+                                                                            on_http->started_);
+                done(std::move(s));
             });
-        });
     });
 }
 

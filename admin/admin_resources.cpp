@@ -18,6 +18,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <limits>
 #include <iterator>
 
 namespace b2b::admin {
@@ -243,10 +244,13 @@ void admin_api::auth_failures(request& r, reply done) {
     if (seg[1] == "summary") {
         const auto window = detail::parse_duration(r.param("window").value_or("1h"));
         if (!window) return done(json_error(status::bad_request, "must be a duration such as 90s, 15m, 1h or 2d", "window"));
-        return asio::post(sip_ex_, [this, w = *window, done = std::move(done)]() mutable {
-            auto body = std::make_shared<json::value>(b2bua::to_json(core_.auth_failures().summary(w, core_.wall_now())));
-            asio::post(http_ex_, [body, done = std::move(done)] { done(json_response(status::ok, *body)); });
-        });
+        // Each worker logs what it handled; the summary is over all of them, every source counted.
+        return detail::on_every_worker<b2bua::auth_failure_summary>(
+            workers_, http_ex_,
+            [w = *window](b2bua::core& c) { return c.auth_failures().summary(w, c.wall_now(), std::numeric_limits<std::size_t>::max()); },
+            [done = std::move(done)](std::vector<b2bua::auth_failure_summary> parts) {
+                done(json_response(status::ok, b2bua::to_json(b2bua::merge_summaries(parts))));
+            });
     }
     b2bua::auth_failure_filter filter;
     if (const auto d = r.param("direction")) {
@@ -272,10 +276,12 @@ void admin_api::auth_failures(request& r, reply done) {
     const auto limit = limit_param(r.param("limit"), 100, 10000);
     if (!limit) return done(json_error(status::bad_request, "must be a number from 1 to 10000", "limit"));
     filter.limit = *limit;
-    asio::post(sip_ex_, [this, filter, done = std::move(done)]() mutable {
-        auto body = std::make_shared<json::value>(b2bua::to_json(core_.auth_failures().query(filter)));
-        asio::post(http_ex_, [body, done = std::move(done)] { done(json_response(status::ok, *body)); });
-    });
+    using entries = std::vector<b2bua::auth_failure_entry>;
+    detail::on_every_worker<entries>(
+        workers_, http_ex_, [filter](b2bua::core& c) { return c.auth_failures().query(filter); },
+        [limit = filter.limit, done = std::move(done)](std::vector<entries> by_worker) {
+            done(json_response(status::ok, b2bua::to_json(b2bua::merge_failures(std::move(by_worker), limit))));
+        });
 }
 
 void admin_api::cdrs(request& r, reply done) {

@@ -3,6 +3,9 @@
 
 #include "b2bua/core.hpp"
 
+#include <algorithm>
+#include <iterator>
+
 namespace b2b::admin {
 
 status_snapshot take_status_snapshot(const b2bua::core& core, status_limits limits) {
@@ -40,6 +43,22 @@ status_snapshot take_status_snapshot(const b2bua::core& core, status_limits limi
     newest.limit = limits.failures;
     s.failures = core.auth_failures().query(newest);
     return s;
+}
+
+status_snapshot merge_status(std::vector<status_snapshot> by_worker, status_limits limits) {
+    status_snapshot out = std::move(by_worker.front());
+    std::vector<std::vector<b2bua::auth_failure_entry>> failures;
+    failures.push_back(std::move(out.failures));
+    for (std::size_t w = 1; w < by_worker.size(); ++w) {
+        auto& s = by_worker[w];
+        out.active_calls += s.active_calls;
+        std::move(s.calls.begin(), s.calls.end(), std::back_inserter(out.calls));
+        failures.push_back(std::move(s.failures));
+    }
+    std::sort(out.calls.begin(), out.calls.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    if (out.calls.size() > limits.calls) out.calls.resize(limits.calls);
+    out.failures = b2bua::merge_failures(std::move(failures), limits.failures);
+    return out;
 }
 
 }  // namespace b2b::admin

@@ -62,4 +62,9 @@ struct status_limits {
 /// the only place its state may be read.
 status_snapshot take_status_snapshot(const b2bua::core& core, status_limits limits = {});
 
+/// The snapshots of every worker (sip.workers; worker 0 first) as one: worker 0's trunks (their
+/// counts are the process's), bindings (it is the registrar) and clock; the calls of all, the
+/// first by id; every worker's failures, folded and newest first.
+status_snapshot merge_status(std::vector<status_snapshot> by_worker, status_limits limits = {});
+
 }  // namespace b2b::admin

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 
 namespace b2b::b2bua {
@@ -182,6 +183,25 @@ std::optional<auth_direction> parse_auth_direction(std::string_view s) noexcept 
 
 auth_failure_log::auth_failure_log(std::size_t capacity) : capacity_(capacity) {}
 
+namespace {
+
+using summary_counts = std::map<std::tuple<auth_direction, auth::failure, std::string>, std::uint64_t>;
+using summary_sources = std::map<std::string, std::uint64_t>;
+
+// Both sorted most first (ties in key order); the sources cut to `sources_kept`.
+void fill_summary(auth_failure_summary& out, const summary_counts& counts, const summary_sources& sources,
+                  std::size_t sources_kept) {
+    for (const auto& [k, n] : counts) out.counts.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), n});
+    std::stable_sort(out.counts.begin(), out.counts.end(),
+                     [](const auto& a, const auto& b) { return a.count > b.count; });
+    for (const auto& [s, n] : sources) out.top_sources.push_back({s, n});
+    std::stable_sort(out.top_sources.begin(), out.top_sources.end(),
+                     [](const auto& a, const auto& b) { return a.count > b.count; });
+    if (out.top_sources.size() > sources_kept) out.top_sources.resize(sources_kept);
+}
+
+}  // namespace
+
 std::string auth_failure_log::fold_key(const auth_failure_record& r) {
     std::string key(to_string(r.direction));
     key += '|';
@@ -234,25 +254,54 @@ std::vector<auth_failure_entry> auth_failure_log::query(const auth_failure_filte
     return out;
 }
 
-auth_failure_summary auth_failure_log::summary(std::chrono::seconds window,
-                                               std::chrono::system_clock::time_point now) const {
+auth_failure_summary auth_failure_log::summary(std::chrono::seconds window, std::chrono::system_clock::time_point now,
+                                               std::size_t sources_kept) const {
     auth_failure_summary out;
     out.window = window;
-    std::map<std::tuple<auth_direction, auth::failure, std::string>, std::uint64_t> counts;
-    std::map<std::string, std::uint64_t> sources;
+    summary_counts counts;
+    summary_sources sources;
     for (const auto& e : entries_) {
         const auto& r = e.last;
         if (r.time < now - window || r.time > now) continue;
         counts[{r.direction, r.reason, r.peer}] += e.count;
         if (r.direction == auth_direction::downstream && r.source) sources[address_of(r)] += e.count;
     }
-    for (const auto& [k, n] : counts) out.counts.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), n});
-    std::stable_sort(out.counts.begin(), out.counts.end(),
-                     [](const auto& a, const auto& b) { return a.count > b.count; });
-    for (const auto& [s, n] : sources) out.top_sources.push_back({s, n});
-    std::stable_sort(out.top_sources.begin(), out.top_sources.end(),
-                     [](const auto& a, const auto& b) { return a.count > b.count; });
-    if (out.top_sources.size() > top_sources) out.top_sources.resize(top_sources);
+    fill_summary(out, counts, sources, sources_kept);
+    return out;
+}
+
+std::vector<auth_failure_entry> merge_failures(std::vector<std::vector<auth_failure_entry>> by_log, std::size_t limit) {
+    std::vector<auth_failure_entry> out;
+    std::unordered_map<std::string, std::size_t> at;  // fold key -> index in out
+    for (auto& log : by_log) {
+        for (auto& e : log) {
+            auto key = auth_failure_log::fold_key(e.last);
+            if (const auto it = at.find(key); it != at.end()) {
+                auth_failure_entry& into = out[it->second];
+                into.count += e.count;
+                into.first = std::min(into.first, e.first);
+                if (e.last.time > into.last.time) into.last = std::move(e.last);
+                continue;
+            }
+            at.emplace(std::move(key), out.size());
+            out.push_back(std::move(e));
+        }
+    }
+    std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.last.time > b.last.time; });
+    if (out.size() > limit) out.resize(limit);
+    return out;
+}
+
+auth_failure_summary merge_summaries(const std::vector<auth_failure_summary>& parts) {
+    auth_failure_summary out;
+    if (!parts.empty()) out.window = parts.front().window;
+    summary_counts counts;
+    summary_sources sources;
+    for (const auto& p : parts) {
+        for (const auto& c : p.counts) counts[{c.direction, c.reason, c.peer}] += c.count;
+        for (const auto& s : p.top_sources) sources[s.source] += s.count;
+    }
+    fill_summary(out, counts, sources, auth_failure_log::top_sources);
     return out;
 }
 

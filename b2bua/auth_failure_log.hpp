@@ -111,21 +111,33 @@ public:
 
     /// Matching entries, newest (last seen) first, at most `filter.limit`.
     std::vector<auth_failure_entry> query(const auth_failure_filter& filter) const;
-    /// Counts of entries last seen within `window` before `now`.
-    auth_failure_summary summary(std::chrono::seconds window, std::chrono::system_clock::time_point now) const;
+    /// Counts of entries last seen within `window` before `now`, with the `sources` sources seen
+    /// most (all of them for `merge_summaries`).
+    auth_failure_summary summary(std::chrono::seconds window, std::chrono::system_clock::time_point now,
+                                 std::size_t sources = top_sources) const;
+
+    /// What folds failures into one entry: direction, reason, source address (or peer), minute.
+    static std::string fold_key(const auth_failure_record& r);
 
     std::size_t size() const noexcept { return entries_.size(); }
     std::size_t capacity() const noexcept { return capacity_; }
 
 private:
-    static std::string fold_key(const auth_failure_record& r);
-
     std::size_t capacity_;
     std::deque<auth_failure_entry> entries_;  // oldest made first
     std::deque<std::string> keys_;            // fold key of each entry, same order
     std::uint64_t front_seq_ = 0;             // sequence number of entries_.front()
     std::unordered_map<std::string, std::uint64_t> by_key_;  // fold key -> sequence number
 };
+
+/// The answers of several logs (one per worker, sip.workers) to one query, as one log would
+/// give them: entries of one fold key folded (counts summed, the earliest `first`, the latest
+/// facts), newest first, at most `limit`. Each log answered with at most `limit` entries, so
+/// a fold may miss what a busier worker no longer listed.
+std::vector<auth_failure_entry> merge_failures(std::vector<std::vector<auth_failure_entry>> by_log, std::size_t limit);
+/// Summaries of several logs (each listing every source) as one: counts summed by direction,
+/// reason and peer, and by source, most first; the sources cut to auth_failure_log::top_sources.
+auth_failure_summary merge_summaries(const std::vector<auth_failure_summary>& parts);
 
 /// One plain sentence saying what is wrong and what to check, built from what was seen. Every
 /// auth::failure value has one; it never contains a password or a digest response.

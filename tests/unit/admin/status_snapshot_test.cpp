@@ -61,5 +61,48 @@ TEST_F(call_flow, the_status_snapshot_holds_trunks_calls_and_failures_as_the_api
     EXPECT_TRUE(few.failures.empty());
 }
 
+TEST(status_snapshot, the_workers_snapshots_merge_into_one_page) {
+    // Worker 0 speaks for trunks and bindings; calls and failures come from every worker.
+    using clock_type = std::chrono::system_clock;
+    const auto t0 = clock_type::time_point(std::chrono::seconds(1796205600));
+    auto failure = [&](const char* user, std::chrono::seconds at) {
+        auth_failure_record r;
+        r.time = t0 + at;
+        r.reason = auth::failure::wrong_password;
+        r.source = sip::endpoint{boost::asio::ip::make_address("192.0.2.9"), 5060};
+        r.username = user;
+        return auth_failure_entry{r, r.time, 1};
+    };
+    std::vector<admin::status_snapshot> parts(2);
+    parts[0].trunks.push_back({});
+    parts[0].trunks[0].name = "carrier";
+    parts[0].trunks[0].active_calls = 3;
+    parts[0].pbx_bindings = 2;
+    parts[0].active_calls = 2;
+    parts[1].active_calls = 1;
+    auto call = [](std::uint64_t id) {
+        call_summary c;
+        c.id = id;
+        return c;
+    };
+    parts[0].calls = {call(1), call(3)};
+    parts[1].calls = {call(2)};
+    parts[0].failures.push_back(failure("a", std::chrono::seconds(5)));
+    parts[1].failures.push_back(failure("b", std::chrono::seconds(9)));  // the same source and minute
+    admin::status_limits limits;
+    limits.calls = 2;
+    const auto page = admin::merge_status(std::move(parts), limits);
+    ASSERT_EQ(page.trunks.size(), 1u);
+    EXPECT_EQ(page.trunks[0].active_calls, 3u);  // the process's count, not summed again
+    EXPECT_EQ(page.pbx_bindings, 2u);
+    EXPECT_EQ(page.active_calls, 3u);
+    ASSERT_EQ(page.calls.size(), 2u);  // the first two by id, of both workers
+    EXPECT_EQ(page.calls[0].id, 1u);
+    EXPECT_EQ(page.calls[1].id, 2u);
+    ASSERT_EQ(page.failures.size(), 1u);
+    EXPECT_EQ(page.failures[0].count, 2u);
+    EXPECT_EQ(page.failures[0].last.username, "b");
+}
+
 }  // namespace
 }  // namespace b2b::b2bua::test

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
 #include <string>
 
 namespace b2b::b2bua {
@@ -182,6 +183,44 @@ TEST(auth_failure_log, summary_counts_per_direction_reason_and_peer_with_the_top
     EXPECT_EQ(s.top_sources[2].source, "10.0.0.5");
     EXPECT_EQ(s.top_sources[2].count, 1u);
     EXPECT_TRUE(log.summary(1min, t0 + 10min).counts.empty());
+}
+
+TEST(auth_failure_log, the_logs_of_several_workers_read_as_one) {
+    // One source whose requests two workers handled in the same minute is one entry, as one log
+    // would make it; the summary counts every source of both, then keeps the top ten.
+    auth_failure_log a(100), b(100);
+    for (int i = 0; i < 3; ++i) a.record(downstream(auth::failure::wrong_password, "192.0.2.66", t0 + i * 1s));
+    for (int i = 0; i < 2; ++i) b.record(downstream(auth::failure::wrong_password, "192.0.2.66", t0 + 10s + i * 1s));
+    b.record(upstream(auth::failure::rejected, t0 + 20s));
+    for (int i = 0; i < 12; ++i) {
+        const std::string source = "198.51.100." + std::to_string(i + 1);
+        auto& log = i % 2 == 0 ? a : b;
+        for (int n = 0; n <= i % 6; ++n) log.record(downstream(auth::failure::unknown_user, source.c_str(), t0 + 30s));
+    }
+    const auto merged = merge_failures({a.query({}), b.query({})}, 100);
+    const auto it = std::find_if(merged.begin(), merged.end(),
+                                 [](const auto& e) { return e.last.reason == auth::failure::wrong_password; });
+    ASSERT_NE(it, merged.end());
+    EXPECT_EQ(it->count, 5u);
+    EXPECT_EQ(it->first, t0);
+    EXPECT_EQ(it->last.time, t0 + 11s);  // the latest facts
+    EXPECT_EQ(merged.size(), 14u);       // one wrong_password, one rejected, twelve unknown_user sources
+    EXPECT_TRUE(std::is_sorted(merged.begin(), merged.end(),
+                               [](const auto& x, const auto& y) { return x.last.time > y.last.time; }));
+    EXPECT_EQ(merge_failures({a.query({}), b.query({})}, 3).size(), 3u);
+
+    const auto s = merge_summaries({a.summary(1h, t0 + 1min, std::numeric_limits<std::size_t>::max()), b.summary(1h, t0 + 1min, std::numeric_limits<std::size_t>::max())});
+    ASSERT_EQ(s.counts.size(), 3u);
+    EXPECT_EQ(s.counts[0].reason, auth::failure::unknown_user);
+    EXPECT_EQ(s.counts[0].count, 2u * (1 + 2 + 3 + 4 + 5 + 6));
+    EXPECT_EQ(s.counts[1].reason, auth::failure::wrong_password);
+    EXPECT_EQ(s.counts[1].count, 5u);
+    ASSERT_EQ(s.top_sources.size(), auth_failure_log::top_sources);
+    EXPECT_EQ(s.top_sources[0].count, 6u);
+    EXPECT_EQ(s.top_sources[1].count, 6u);
+    // 3 failures on one worker and 2 on the other: 5, among the top three (alone it would not be).
+    EXPECT_EQ(s.top_sources[2].source, "192.0.2.66");
+    EXPECT_EQ(s.top_sources[2].count, 5u);
 }
 
 TEST(auth_failure_hint, the_issues_examples) {

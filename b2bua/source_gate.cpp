@@ -44,7 +44,7 @@ void source_gate::stop() {
 
 void source_gate::schedule_expiry() {
     expiry_ = timers_.schedule(std::chrono::seconds(1), [this] {
-        if (const auto lifted = screen_.bans().expire(timers_.now()); lifted > 0) {
+        if (const auto lifted = screen_.bans().expire(timers_.now()); lifted > 0 && !replica_) {
             log_->info("security: {} ban(s) ended; {} source(s) banned", lifted, screen_.bans().active());
         }
         sync_gauge();
@@ -56,12 +56,14 @@ void source_gate::sync_gauge() {
     // The tables count what they forgot; the metric gets the news once a second.
     const auto ban_evictions = screen_.bans().evictions();
     const auto rate_evictions = screen_.rates().evictions();
-    if (ban_evictions > shown_ban_evictions_) metrics_.evicted_from_ban_list(ban_evictions - shown_ban_evictions_);
+    if (ban_evictions > shown_ban_evictions_ && !replica_) {
+        metrics_.evicted_from_ban_list(ban_evictions - shown_ban_evictions_);
+    }
     if (rate_evictions > shown_rate_evictions_) metrics_.evicted_from_rate_table(rate_evictions - shown_rate_evictions_);
     shown_ban_evictions_ = ban_evictions;
     shown_rate_evictions_ = rate_evictions;
     const auto n = screen_.bans().active();
-    if (n == shown_banned_) return;
+    if (n == shown_banned_ || replica_) return;
     shown_banned_ = n;
     metrics_.banned_sources(n);
 }
@@ -125,13 +127,14 @@ void source_gate::on_auth_failure(const sip::endpoint& source, std::string_view 
 }
 
 void source_gate::banned(const security::ban& b, std::string_view why) {
+    if (close_) close_(b.source);
+    if (replica_) return;
     metrics_.ban_imposed();
     sync_gauge();
     const auto length = std::chrono::ceil<std::chrono::seconds>(b.until - timers_.now());
     // The user name is the peer's text: quoted and escaped ({:?}), and already cut to 128 octets.
     log_->warn("security: {} banned for {} s (ban {} in a row): {}{}", b.source.to_string(), length.count(), b.count,
                why, b.username.empty() ? std::string() : fmt::format(" (user {:?})", b.username));
-    if (close_) close_(b.source);
 }
 
 std::vector<security::ban> source_gate::bans() {
@@ -152,7 +155,7 @@ std::optional<std::string> source_gate::add_ban(const address& source, std::chro
 bool source_gate::remove_ban(const address& source) {
     const bool was = screen_.bans().remove(source, timers_.now());
     sync_gauge();
-    if (was) log_->info("security: the ban of {} lifted by an operator", source.to_string());
+    if (was && !replica_) log_->info("security: the ban of {} lifted by an operator", source.to_string());
     return was;
 }
 

@@ -48,6 +48,10 @@ public:
     source_gate(const source_gate&) = delete;
     source_gate& operator=(const source_gate&) = delete;
 
+    /// With several workers (sip.workers) every gate keeps the same bans (each screens what its
+    /// own sockets read), and one of them speaks for them: the others (`replica`) neither count
+    /// nor log a ban, so b2bua_bans_total and the log tell each ban once.
+    void set_replica(bool replica) noexcept { replica_ = replica; }
     /// Who receives the messages that pass (the transaction manager). Before the first message.
     void set_next(sip::transport_user& next) noexcept { next_ = &next; }
     /// How a banned source's connections are closed (the transport's); optional.
@@ -88,6 +92,7 @@ public:
 private:
     void banned(const security::ban& b, std::string_view why);
     void sync_gauge();
+    bool replica_ = false;
     void schedule_expiry();
 
     security::source_screen screen_;

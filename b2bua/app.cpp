@@ -208,6 +208,17 @@ public:
         std::vector<sip_worker*> all;
         for (auto& w : out) all.push_back(w.get());
         for (auto& w : out) w->set_workers(all);
+        if (all.size() > 1) {
+            // Worker 0 is the registrar; the others place calls to registered PBX accounts by
+            // the table it publishes on each change.
+            out.front()->core().pbx_bindings().set_binding_publisher(
+                [all](std::shared_ptr<const binding_table> table) {
+                    for (std::size_t i = 1; i < all.size(); ++i) {
+                        boost::asio::post(all[i]->io(),
+                                          [w = all[i], table] { w->core().set_published_bindings(table); });
+                    }
+                });
+        }
         return out;
     }
 
@@ -276,7 +287,16 @@ public:
             if (const auto limit = notifier_.watchdog_limit()) {
                 watchdog_ = std::make_unique<service_watchdog>(
                     timers_, *limit, [this] { notifier_.watchdog(); },
-                    [this](std::function<void()> answer) { boost::asio::post(http_io_, std::move(answer)); });
+                    [this](std::function<void()> answer) {
+                        // Answered once every other loop ran it: the HTTP loop's and each other
+                        // worker's. One stuck loop withholds the keep-alive.
+                        auto left = std::make_shared<std::atomic<std::size_t>>(workers_.size());
+                        auto one = [left, answer = std::move(answer)] {
+                            if (left->fetch_sub(1) == 1) answer();
+                        };
+                        boost::asio::post(http_io_, one);
+                        for (std::size_t i = 1; i < workers_.size(); ++i) boost::asio::post(workers_[i]->io(), one);
+                    });
                 watchdog_->start();
                 spdlog::get("b2bua")->info("systemd watchdog: {} ms, a keep-alive every third of it",
                                            std::chrono::duration_cast<std::chrono::milliseconds>(*limit).count());

@@ -361,7 +361,11 @@ void core::on_initial_invite(sip::transaction_id txn, sip::message&& invite, con
     std::optional<registered_destination> registered;
     if (inbound) {
         if (const auto& user = inbound_routes_.routes()[r.inbound_route].registered_user; !user.empty()) {
-            registered = pbx_registrar_.destination_of(user);
+            if (primary()) {
+                registered = pbx_registrar_.destination_of(user);
+            } else if (published_bindings_) {
+                registered = destination_of(*published_bindings_, user, timers_.now());
+            }
             if (!registered) {
                 // RFC 3261 §21.4.18: the callee is known but cannot be reached right now.
                 metrics_.call_setup(r.direction, *r.source_trunk, call_result::not_registered);

@@ -167,6 +167,9 @@ public:
     /// The PBXs' registrations with us (to list them, keep them in the store, restore them).
     const pbx_registrations& pbx_bindings() const noexcept { return pbx_registrar_; }
     pbx_registrations& pbx_bindings() noexcept { return pbx_registrar_; }
+    /// Another worker's core: the primary's bindings as it last published them (it alone is the
+    /// registrar), by which calls to registered PBX accounts are placed here.
+    void set_published_bindings(std::shared_ptr<const binding_table> table) { published_bindings_ = std::move(table); }
     /// Where call detail records go as calls end (on this loop; the receiver hands them on).
     void set_cdr_sink(std::function<void(call_record&&)> sink) { cdr_sink_ = std::move(sink); }
     /// The wall clock now, moving with the injected clock (nonce ageing, failure times, CDRs).
@@ -385,6 +388,7 @@ private:
     std::unique_ptr<trunk_prober> prober_;
     std::unique_ptr<upstream_registrations> registrations_;  ///< made by attach (needs the sender)
     pbx_registrations pbx_registrar_;
+    std::shared_ptr<const binding_table> published_bindings_;  // worker 1..N-1: the primary's
     /// INVITEs given up for want of a provisional (invite_timeout), by attempt id: kept until
     /// their transaction ends, so that a late 2xx is ACKed and ended with BYE (and a late 1xx
     /// releases the CANCEL asked for at give-up).

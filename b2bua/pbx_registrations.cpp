@@ -28,7 +28,20 @@ pbx_registrations::~pbx_registrations() = default;
 
 void pbx_registrations::start() { maintenance_.start(); }
 
-void pbx_registrations::bindings_changed() { metrics_.registrations().set_bindings(registrar_.size()); }
+void pbx_registrations::bindings_changed() {
+    metrics_.registrations().set_bindings(registrar_.size());
+    if (!publish_) return;
+    // One copy for every other worker: a PBX registers every minute or so, a call to it may come
+    // at any moment on any worker. Expiry needs no new table: readers skip what has expired.
+    auto table = std::make_shared<binding_table>();
+    registrar_.for_each([&](const registration::binding& b) { (*table)[b.user].push_back(b); });
+    publish_(std::move(table));
+}
+
+void pbx_registrations::set_binding_publisher(binding_publisher publish) {
+    publish_ = std::move(publish);
+    bindings_changed();
+}
 
 void pbx_registrations::on_register(const sip::message& request, const sip::flow& f, const responder& respond) {
     // §10.3 steps 1-5: the PBX proves who it is like for any request; the registrar then checks
@@ -79,12 +92,7 @@ bool pbx_registrations::restore(registration::binding b, std::chrono::system_clo
     return true;
 }
 
-std::optional<registered_destination> pbx_registrations::destination_of(std::string_view user) const {
-    const auto current = registrar_.bindings_of(user, timers_.now());
-    if (current.empty()) return std::nullopt;
-    // The most recent registration wins: a PBX that moved (new address, restarted) is reached
-    // where it is now, and a stale binding of its old self is not rung in parallel.
-    const registration::binding& b = *current.front();
+registered_destination destination_of(const registration::binding& b) {
     registered_destination d;
     d.contact = b.contact;
     d.transport = b.source.transport;
@@ -100,6 +108,24 @@ std::optional<registered_destination> pbx_registrations::destination_of(std::str
         }
     }
     return d;
+}
+
+std::optional<registered_destination> destination_of(const binding_table& table, std::string_view user,
+                                                     sip::timer_service::time_point now) {
+    const auto it = table.find(std::string(user));
+    if (it == table.end()) return std::nullopt;
+    for (const auto& b : it->second) {
+        if (b.expires_at > now) return destination_of(b);
+    }
+    return std::nullopt;
+}
+
+std::optional<registered_destination> pbx_registrations::destination_of(std::string_view user) const {
+    const auto current = registrar_.bindings_of(user, timers_.now());
+    if (current.empty()) return std::nullopt;
+    // The most recent registration wins: a PBX that moved (new address, restarted) is reached
+    // where it is now, and a stale binding of its old self is not rung in parallel.
+    return b2bua::destination_of(*current.front());
 }
 
 }  // namespace b2b::b2bua

@@ -16,6 +16,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 namespace spdlog {
 class logger;
@@ -37,6 +39,16 @@ struct registered_destination {
     /// again (RFC 5626 §5.3).
     std::optional<sip::endpoint> reconnect;
 };
+
+/// Every PBX account's live bindings as the primary worker's registrar held them at one moment,
+/// most recent first: what the other workers place calls to registered accounts by (sip.workers).
+using binding_table = std::unordered_map<std::string, std::vector<registration::binding>>;
+
+/// Where a call to `b`'s account goes when `b` is its most recent binding.
+registered_destination destination_of(const registration::binding& b);
+/// Where a call to account `user` goes by `table` at `now` (the first binding not expired).
+std::optional<registered_destination> destination_of(const binding_table& table, std::string_view user,
+                                                     sip::timer_service::time_point now);
 
 /// The registrar for the PBXs (RFC 3261 §10.3) on the core's event loop: a REGISTER is
 /// authenticated like any PBX request (401 WWW-Authenticate; an unknown user gets the same
@@ -74,6 +86,10 @@ public:
     /// keeps them, so a restart does not make every PBX unreachable until it registers again).
     using binding_sink = std::function<void(const std::string& user, const std::vector<registration::binding>& now)>;
     void set_binding_sink(binding_sink sink) { sink_ = std::move(sink); }
+    /// Told every binding, as one immutable table, each time any changed (REGISTER, restore,
+    /// keep-alive verdicts): the other workers route calls to registered accounts by it.
+    using binding_publisher = std::function<void(std::shared_ptr<const binding_table>)>;
+    void set_binding_publisher(binding_publisher publish);
     /// A binding kept from before a restart, expiring at `expires` (wall clock); nothing when
     /// that has passed (false then).
     bool restore(registration::binding b, std::chrono::system_clock::time_point expires);
@@ -88,6 +104,7 @@ private:
     sip::timer_service& timers_;
     std::function<std::chrono::system_clock::time_point()> wall_now_;
     binding_sink sink_;
+    binding_publisher publish_;
     std::shared_ptr<spdlog::logger> log_;
     registration::registrar registrar_;
     registration::binding_maintenance maintenance_;

@@ -32,11 +32,12 @@ void service_watchdog::tick() {
         ping_();
         ++pings_;
     } else {
-        // The other loop has not run the last probe in a whole period. Say so: if it stays
+        // Another loop has not run the last probe in a whole period. Say so: if it stays
         // stuck, systemd's kill follows, and this line is the log's explanation of it.
         ++skipped_;
         if (auto log = spdlog::get("b2bua")) {
-            log->warn("watchdog: the HTTP/admin loop has not answered for {} ms; keep-alive withheld",
+            log->warn("watchdog: an event loop (HTTP/admin, or a SIP worker's) has not answered for {} ms; "
+                      "keep-alive withheld",
                       period_.count() * static_cast<long long>(asked_ - answered_->load()));
         }
     }

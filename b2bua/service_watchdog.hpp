@@ -12,9 +12,10 @@
 
 namespace b2b::b2bua {
 
-/// Runs on the SIP loop (its timers). Every third of the watchdog's limit it sends a probe to
-/// the other loop (the HTTP/admin one) and pings systemd only if the previous probe came back:
-/// the SIP loop's own timer firing proves that loop turns, the answered probe the other. A
+/// Runs on the first SIP loop (its timers). Every third of the watchdog's limit it sends a probe
+/// to the other loops (the HTTP/admin one, the other SIP workers': `probe` answers once all ran
+/// it) and pings systemd only if the previous probe came back: this loop's own timer firing
+/// proves that it turns, the answered probe the others. A
 /// third of the limit lets one late probe (a slow admin request) pass without a restart; two
 /// in a row do not.
 ///

@@ -12,7 +12,7 @@
 
 namespace b2b::b2bua {
 
-sip::asio_transport_options transport_options(const config& c) {
+sip::asio_transport_options transport_options(const config& c, std::uint8_t worker) {
     sip::asio_transport_options o;
     o.max_message_size = c.sip.max_message_size;
     o.tcp_idle_timeout = c.sip.tcp_idle_timeout;
@@ -20,6 +20,7 @@ sip::asio_transport_options transport_options(const config& c) {
     o.max_connections_per_source = c.sip.tcp_max_connections_per_source;
     o.max_outbound_connections = c.sip.tcp_max_outbound_connections;
     o.udp_reuse_port = c.sip.workers > 1;
+    o.connection_id_base = std::uint64_t{worker} << connection_owner_shift;
     return o;
 }
 
@@ -60,9 +61,10 @@ sip_worker::sip_worker(std::uint8_t index, std::size_t workers, config cfg, b2bu
       metrics_(index == 0 ? first : *own_metrics_),
       auth_(cfg_.downstream, cfg_.security.allow_rfc2069, index),
       timers_(io_),
-      transport_(io_, transport_options(cfg_)),
-      core_(cfg_, transport_, timers_, metrics_, auth_, index, usage),
-      transactions_(transport_, timers_, core_, transaction_settings(cfg_, index), &metrics_),
+      transport_(io_, transport_options(cfg_, index)),
+      sends_(*this),
+      core_(cfg_, sends_, timers_, metrics_, auth_, index, usage),
+      transactions_(sends_, timers_, core_, transaction_settings(cfg_, index), &metrics_),
       gate_(cfg_.security, timers_, gate_metrics,
             [this](const boost::asio::ip::address& a, std::uint16_t port) { return core_.is_trunk_source({a, port}); }),
       dispatch_(workers, 64 * cfg_.sip.t1) {
@@ -96,6 +98,8 @@ sip_worker::sip_worker(std::uint8_t index, std::size_t workers, config cfg, b2bu
         }
         if (workers_.empty()) gate_.on_auth_failure(source, user, why);
     });
+    // Every gate holds every ban; the first speaks for them (metrics, log).
+    gate_.set_replica(index_ != 0);
     core_.set_gate(&gate_);
     transport_.set_observer(metrics_.connections());
 }
@@ -163,10 +167,24 @@ void sip_worker::take_inbox(std::size_t from) {
     }
 }
 
+boost::system::error_code sip_worker::sender::send(const sip::flow& f, std::string_view bytes) {
+    // A stream flow's connection may be another worker's (the primary's listeners, another
+    // worker's outbound connection): its id names the worker, whose loop alone may write on it.
+    // Datagrams leave from this worker's own socket of the port (one SO_REUSEPORT group).
+    const std::size_t owner = f.reliable() ? static_cast<std::size_t>(f.connection >> connection_owner_shift) : w_.index_;
+    if (owner == w_.index_ || owner >= w_.workers_.size()) return w_.transport_.send(f, bytes);
+    sip_worker* to = w_.workers_[owner];
+    // Its error (the connection has gone) is the owner's to log: the transactions here learn of
+    // the close from on_flow_closed, as every worker does.
+    boost::asio::post(to->io_, [to, f, copy = std::string(bytes)] { (void)to->transport_.send(f, copy); });
+    return {};
+}
+
 void sip_worker::on_bytes(std::string_view bytes, const sip::flow& f, sip::framing fr) {
-    // Streams stay with the worker whose transport holds the connection (the primary's
-    // listeners, or a connection this worker opened): only its transport can answer on it.
-    if (workers_.size() <= 1 || f.reliable()) return transactions_.on_bytes(bytes, f, fr);
+    if (workers_.size() <= 1) return transactions_.on_bytes(bytes, f, fr);
+    // Whatever read it (a datagram socket of the group, a connection this worker holds), the
+    // owner of its dialog, transaction or nonce handles it; answers on a connection held here
+    // come back through `sender`.
     auto m = transactions_.check(bytes, f, fr);
     if (!m) return;
     const std::size_t owner = dispatch_.owner(*m, timers_.now());
@@ -180,6 +198,11 @@ void sip_worker::on_framing_error(std::string_view bytes, const sip::flow& f, co
 
 void sip_worker::on_flow_closed(const sip::flow& f, boost::system::error_code ec) {
     transactions_.on_flow_closed(f, ec);
+    // Transactions on other workers may have sent on this connection (their messages were read
+    // here): they learn of its end too.
+    for (sip_worker* w : workers_) {
+        if (w != this) boost::asio::post(w->io_, [w, f, ec] { w->transactions_.on_flow_closed(f, ec); });
+    }
 }
 
 }  // namespace b2b::b2bua

@@ -87,6 +87,24 @@ private:
     };
     void take_inbox(std::size_t from);
 
+    /// What the core and the transaction layer send through: this worker's transport, or, for
+    /// a connection another worker holds, a post to that worker's.
+    class sender final : public sip::transport {
+    public:
+        explicit sender(sip_worker& w) noexcept : w_(w) {}
+        boost::system::result<sip::flow> flow_to(sip::transport_kind kind, const sip::endpoint& remote) override {
+            return w_.transport_.flow_to(kind, remote);
+        }
+        boost::system::result<sip::flow> flow_to_host(sip::transport_kind kind, const sip::endpoint& remote,
+                                                      std::string_view host) override {
+            return w_.transport_.flow_to_host(kind, remote, host);
+        }
+        boost::system::error_code send(const sip::flow& f, std::string_view bytes) override;
+
+    private:
+        sip_worker& w_;
+    };
+
     // sip::transport_user: what passed the gate.
     void on_bytes(std::string_view bytes, const sip::flow& f, sip::framing fr) override;
     void on_framing_error(std::string_view bytes, const sip::flow& f, const sip::parse_error& e) override;
@@ -100,6 +118,7 @@ private:
     downstream_auth auth_;
     asio_timer_service timers_;
     sip::asio_transport transport_;
+    sender sends_;
     std::unique_ptr<sip::resolver::ares_lookup> dns_;  ///< outlives the core, which uses it
     b2bua::core core_;
     sip::transaction_manager transactions_;
@@ -116,7 +135,9 @@ std::vector<std::string> pbx_names(const config& cfg);
 
 /// The transport's settings from the configuration (the UDP sockets join a group with several
 /// workers).
-sip::asio_transport_options transport_options(const config& c);
+sip::asio_transport_options transport_options(const config& c, std::uint8_t worker);
+/// A connection id's top byte is the worker whose transport holds the connection.
+inline constexpr int connection_owner_shift = 56;
 /// The transaction layer's settings from the configuration, for worker `worker`.
 sip::transaction_config transaction_settings(const config& c, std::uint8_t worker);
 

@@ -899,7 +899,7 @@ public:
     std::vector<std::pair<transport_kind, endpoint>> order_;
     std::unordered_map<std::uint64_t, std::shared_ptr<connection>> connections_;
     std::unordered_map<std::string, std::uint64_t> by_remote_;
-    std::uint64_t next_connection_id_ = 1;
+    std::uint64_t next_connection_id_ = options_.connection_id_base + 1;
 };
 
 asio_transport::asio_transport(asio::io_context& io, asio_transport_options options)

@@ -49,6 +49,10 @@ struct asio_transport_options {
     /// chosen by both ends' addresses and ports, so one peer's datagrams keep their order. Off
     /// by default: the kernel lets any process of the same user join a group.
     bool udp_reuse_port = false;
+    /// Connection ids count up from this + 1. Several transports of one process (sip.workers)
+    /// each take a base with their number in the top byte, so a flow's connection id names the
+    /// transport that holds the connection.
+    std::uint64_t connection_id_base = 0;
 };
 
 /// The production transport: UDP sockets and TCP and TLS listeners bound to the configured

@@ -176,6 +176,7 @@ def case_workers_calls(binary):
 
         # 6. An operator's ban holds on every worker's sockets: from many source ports (the kernel
         #    spreads them over both workers' sockets) nothing is answered; after the unban, all are.
+        bans_before = metric(scrape(http), "b2bua_bans_total")
         code, doc = admin(http, "POST", "/api/v1/bans", {"source": "127.0.0.3", "duration_s": 60})
         check(code == 201, f"POST /api/v1/bans: {code} {doc}")
 
@@ -194,6 +195,10 @@ def case_workers_calls(binary):
 
         banned_answers = options_answered(8)
         check(banned_answers == 0, f"{banned_answers} of 8 probes from a banned source were answered")
+        # Every worker's gate holds the ban; one speaks for it.
+        bans = metric(scrape(http), "b2bua_bans_total") - bans_before
+        check(bans == 1 and metric(scrape(http), "b2bua_banned_sources") == 1,
+              f"one operator's ban counted {bans:.0f} times in b2bua_bans_total")
         code, doc = admin(http, "DELETE", "/api/v1/bans/127.0.0.3")
         check(code == 204, f"DELETE /api/v1/bans/127.0.0.3: {code} {doc}")
         time.sleep(0.2)  # the unban reaches the other worker by a post
@@ -204,3 +209,79 @@ def case_workers_calls(binary):
     print(f"workers_calls: {calls} calls over 2 workers ({spread[0]} on 0, {spread[1]} on 1), a reused nonce "
           f"carried by its worker {issued_by}, 10 CANCELs and 10 trunk BYEs, 20 inbound calls on both; the admin API "
           f"paged 10 calls of both workers and ended call {victim} of worker 1")
+
+
+def case_workers_registrar_tcp(binary):
+    """sip.workers: 2 with a PBX registered over TCP (its connection is worker 0's, which reads the
+    streams): calls from the trunk to the registered account land on both workers by Call-ID, and
+    each reaches the PBX on the connection it registered on (worker 1 writes through worker 0),
+    with the PBX's answers carried back to the worker that owns each call."""
+    from cases_tcp import SDP, Stream, response_to  # the raw TCP peer of the TCP cases
+
+    calls = 12
+    sip, http, trunk_port, _ = ports()
+    registrar = "{ min_expires: 60, max_expires: 3600, default_expires: 600, keepalive_s: 30 }"
+    text = registrar_config(sip, http, trunk_port, registrar)
+    text = text.replace(f'[ "udp://{HOST}:{sip}" ]', f'[ "udp://{HOST}:{sip}", "tcp://{HOST}:{sip}" ]')
+    check(f'"tcp://{HOST}:{sip}"' in text, "the configuration does not listen on TCP")
+    with Session(binary) as s:
+        s.start_b2bua(with_workers(text, 2), sip, http)
+        raw = harness.socket.socket(harness.socket.AF_INET, harness.socket.SOCK_STREAM)
+        raw.bind((HOST, 0))
+        raw.settimeout(5)
+        raw.connect((HOST, sip))
+        pbx = Stream(raw, "pbx")
+        port = raw.getsockname()[1]
+        aor, registrar_uri = f"sip:pbxuser@{HOST}:{sip}", f"sip:{HOST}:{sip}"
+
+        def register(cseq: int, authorization: str = "") -> str:
+            pbx.send(f"REGISTER {registrar_uri};transport=tcp SIP/2.0\r\n"
+                     f"Via: SIP/2.0/TCP {HOST}:{port};branch=z9hG4bK-wreg-{cseq}\r\n"
+                     "Max-Forwards: 70\r\n"
+                     f"From: <{aor}>;tag=wreg\r\nTo: <{aor}>\r\nCall-ID: wreg-{port}@{HOST}\r\n"
+                     f"CSeq: {cseq} REGISTER\r\nContact: <sip:pbxuser@{HOST}:{port};transport=tcp>\r\n"
+                     "Expires: 600\r\n" + (f"Authorization: {authorization}\r\n" if authorization else "")
+                     + "Content-Length: 0\r\n\r\n")
+            while True:
+                msg = pbx.recv(5)
+                check(msg is not None, f"no answer to REGISTER {cseq} over TCP")
+                if not start_line(msg).startswith("SIP/2.0 1"):
+                    return msg
+
+        challenge = register(1)
+        check(start_line(challenge).startswith("SIP/2.0 401"), f"REGISTER over TCP -> {start_line(challenge)}")
+        answer = md5_proxy_authorization(md5_offers(challenge)[0], "REGISTER", f"{registrar_uri};transport=tcp",
+                                         "pbxuser", "pbxpass", "c0ffee02")
+        ok = register(2, answer)
+        check(start_line(ok).startswith("SIP/2.0 200"), f"REGISTER with credentials over TCP -> {start_line(ok)}")
+
+        trunk = s.start_sipp("trunk", SHARED_SCENARIOS / "uac_plain.xml", harness.free_port(host=TRUNK_HOST),
+                             ["-s", "+4930111", "-m", str(calls), "-r", "20", "-d", "300", "-timeout", "40s",
+                              "-recv_timeout", "10000"], remote=f"{HOST}:{sip}", local_ip=TRUNK_HOST)
+        # The PBX: every INVITE answered 200 with an answer, every BYE 200, all on its one connection.
+        invite_workers, byes, deadline = [], 0, time.monotonic() + 40
+        while byes < calls and time.monotonic() < deadline:
+            msg = pbx.recv(1)
+            if msg is None:
+                continue
+            line = start_line(msg)
+            if line.startswith("INVITE "):
+                invite_workers.append(worker_of_tag(tag_of(header_values(msg, "from", "f")[0])))
+                body = SDP.format(host=HOST)
+                pbx.send(response_to(msg, 200, "OK", f"pbx{len(invite_workers)}",
+                                     f"Contact: <sip:pbxuser@{HOST}:{port};transport=tcp>\r\n", body))
+            elif line.startswith("BYE "):
+                byes += 1
+                pbx.send(response_to(msg, 200, "OK"))
+        rc = s.wait_sipp(trunk, 30)
+        result = s.sipp_result(trunk)
+        check(rc == 0 and result.successful == calls,
+              f"trunk: rc {rc}, {result.successful} of {calls} successful\n{result.errors[-3000:]}")
+        check(len(invite_workers) == calls and byes == calls,
+              f"the PBX got {len(invite_workers)} INVITEs and {byes} BYEs on its connection, expected {calls} each")
+        check(set(invite_workers) == {0, 1}, f"the calls to the registered PBX were placed by workers {invite_workers}")
+        harness.wait_until(lambda: metric(scrape(http), "b2bua_active_calls") == 0, 10, "every call to end")
+        pbx.close()
+    print(f"workers_registrar_tcp: PBX registered over TCP; {calls} trunk calls to it placed by workers "
+          f"{sorted(set(invite_workers))} ({invite_workers.count(1)} by worker 1, written on worker 0's connection), "
+          "all answered and ended")

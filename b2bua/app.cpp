@@ -222,8 +222,9 @@ public:
         return out;
     }
 
-    // Binds every listen address on worker 0 (streams only there), then the other workers' UDP
-    // sockets on the same addresses and ports (port 0 resolved by worker 0's bind).
+    // Binds every listen address on worker 0, then the other workers' sockets and listeners on
+    // the same addresses and ports (port 0 resolved by worker 0's bind), one SO_REUSEPORT group
+    // each: the kernel spreads peers and new connections over the workers.
     void listen() {
         const bool grouped = workers_.size() > 1;
         const auto refuse = [](sip::transport_kind kind, const sip::endpoint& ep, const boost::system::error_code& ec) {
@@ -231,28 +232,37 @@ public:
                                       ep.to_string() + ": " + ec.message());
         };
         for (const auto& l : cfg_.sip.listen) {
-            if (grouped && l.transport == sip::transport_kind::udp && l.address.port != 0) {
-                // A socket group would join another process's group on the port (same user):
-                // the port must be free, as a single socket would require.
-                if (auto ec = probe_udp(l.address)) throw refuse(l.transport, l.address, ec);
+            if (grouped && l.address.port != 0) {
+                // A group would join another process's group on the port (same user): the port
+                // must be free, as a single socket would require.
+                if (auto ec = probe_port(l.transport, l.address)) throw refuse(l.transport, l.address, ec);
             }
             if (auto ec = transport_.listen(l.transport, l.address)) throw refuse(l.transport, l.address, ec);
         }
         for (std::size_t i = 1; i < workers_.size(); ++i) {
             for (const auto& [kind, ep] : transport_.listening()) {
-                if (kind != sip::transport_kind::udp) continue;
                 if (auto ec = workers_[i]->transport().listen(kind, ep)) throw refuse(kind, ep, ec);
             }
         }
     }
 
-    static boost::system::error_code probe_udp(const sip::endpoint& ep) {
+    // Whether a socket outside any group can take the port (nothing listens there).
+    static boost::system::error_code probe_port(sip::transport_kind kind, const sip::endpoint& ep) {
         boost::asio::io_context io;
-        boost::asio::ip::udp::socket socket(io);
-        const boost::asio::ip::udp::endpoint at(ep.address, ep.port);
         boost::system::error_code ec;
-        socket.open(at.protocol(), ec);
-        if (!ec) socket.bind(at, ec);
+        if (kind == sip::transport_kind::udp) {
+            boost::asio::ip::udp::socket socket(io);
+            const boost::asio::ip::udp::endpoint at(ep.address, ep.port);
+            socket.open(at.protocol(), ec);
+            if (!ec) socket.bind(at, ec);
+            return ec;
+        }
+        // As the listener binds (SO_REUSEADDR: a connection in TIME_WAIT does not hold the port).
+        boost::asio::ip::tcp::acceptor acceptor(io);
+        const boost::asio::ip::tcp::endpoint at(ep.address, ep.port);
+        acceptor.open(at.protocol(), ec);
+        if (!ec) acceptor.set_option(boost::asio::socket_base::reuse_address(true), ec);
+        if (!ec) acceptor.bind(at, ec);
         return ec;
     }
 

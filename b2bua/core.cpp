@@ -220,6 +220,7 @@ void core::attach(sip::transaction_manager& transactions) {
     txm_ = &transactions;
     dialogs_.attach(transactions, *ingress_entry_);
     sender_.emplace(transactions, auth_events_.get());
+    sender_->set_nc_lane(worker_, static_cast<std::uint32_t>(std::max<std::size_t>(cfg_.sip.workers, 1)));
     if (!primary()) return;  // the primary's prober and registrations speak for every worker
     const auto locate = [this](std::size_t trunk) { return targets_->preferred(trunk); };
     prober_ = std::make_unique<trunk_prober>(timers_, transport_, *sender_, trunks_, cfg_.sip.advertised_host,

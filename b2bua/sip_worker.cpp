@@ -19,7 +19,7 @@ sip::asio_transport_options transport_options(const config& c, std::uint8_t work
     o.max_inbound_connections = c.sip.tcp_max_connections;
     o.max_connections_per_source = c.sip.tcp_max_connections_per_source;
     o.max_outbound_connections = c.sip.tcp_max_outbound_connections;
-    o.udp_reuse_port = c.sip.workers > 1;
+    o.reuse_port = c.sip.workers > 1;
     o.connection_id_base = std::uint64_t{worker} << connection_owner_shift;
     return o;
 }
@@ -168,8 +168,8 @@ void sip_worker::take_inbox(std::size_t from) {
 }
 
 boost::system::error_code sip_worker::sender::send(const sip::flow& f, std::string_view bytes) {
-    // A stream flow's connection may be another worker's (the primary's listeners, another
-    // worker's outbound connection): its id names the worker, whose loop alone may write on it.
+    // A stream flow's connection may be another worker's (accepted by its listener, or opened by
+    // it): its id names the worker, whose loop alone may write on it.
     // Datagrams leave from this worker's own socket of the port (one SO_REUSEPORT group).
     const std::size_t owner = f.reliable() ? static_cast<std::size_t>(f.connection >> connection_owner_shift) : w_.index_;
     if (owner == w_.index_ || owner >= w_.workers_.size()) return w_.transport_.send(f, bytes);

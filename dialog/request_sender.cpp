@@ -70,6 +70,13 @@ auto challenges_of(const sip::message& rsp) {
 request_sender::request_sender(sip::transaction_manager& transactions, auth_observer* observer)
     : transactions_(transactions), observer_(observer) {}
 
+std::uint32_t request_sender::next_nc(std::uint32_t nc) const noexcept {
+    // nc 1 answered the challenge; lane w of N then uses the values w + 2 modulo N.
+    std::uint32_t next = nc + 1;
+    while (next % lanes_ != (lane_ + 2) % lanes_) ++next;
+    return next;
+}
+
 boost::system::result<request_handle> request_sender::send(request_plan plan, request_handler handler) {
     auto h = std::make_shared<outgoing_request_state>(std::move(plan), std::move(handler));
     const auto& p = h->plan();
@@ -77,8 +84,9 @@ boost::system::result<request_handle> request_sender::send(request_plan plan, re
         if (auto it = nonces_.find(p.peer); it != nonces_.end()) {
             // RFC 7616 §3.4: the same nonce with the next nc, before any challenge.
             peer_nonce& n = it->second;
+            n.nc = next_nc(n.nc);
             const std::string value = auth::make_authorization(n.chosen, p.credentials, p.method, p.request_uri,
-                                                               ++n.nc, tokens_.hex(8));
+                                                               n.nc, tokens_.hex(8));
             h->reused_nonce = true;
             auto txn = transmit(h, n.proxy ? "Proxy-Authorization" : "Authorization", value);
             if (!txn) return txn.error();
@@ -153,8 +161,9 @@ bool request_sender::resend(const request_handle& h) {
     if (h->reused_nonce) {
         auto it = nonces_.find(h->plan().peer);
         if (it == nonces_.end()) return transmit(h, {}, {}).has_value();
+        it->second.nc = next_nc(it->second.nc);
         value = auth::make_authorization(it->second.chosen, h->plan().credentials, h->plan().method, h->plan().request_uri,
-                                         ++it->second.nc, tokens_.hex(8));
+                                         it->second.nc, tokens_.hex(8));
     } else if (const auto& answer = h->authenticator().last_answer()) {
         value = auth::make_authorization(answer->chosen, h->plan().credentials, h->plan().method, h->plan().request_uri,
                                          answer->nc + ++h->resent_nc, tokens_.hex(8));

@@ -105,6 +105,15 @@ class request_sender {
 public:
     explicit request_sender(sip::transaction_manager& transactions, auth_observer* observer = nullptr);
 
+    /// Several senders (one per worker, sip.workers) may hold the same nonce of one peer: a
+    /// provider may give one nonce to every challenge within a second. Each then takes its own
+    /// lane of nc values for the nonces it reuses, `lane` of `lanes`, so no two send one nonce
+    /// with one nc (which the provider would take for a replay).
+    void set_nc_lane(std::uint32_t lane, std::uint32_t lanes) noexcept {
+        lanes_ = lanes == 0 ? 1 : lanes;
+        lane_ = lane % lanes_;
+    }
+
     /// Sends the first attempt now. Errors when the request cannot be sent at all (the
     /// transaction layer refused it); otherwise the handler hears the outcome later, never
     /// from inside this call.
@@ -153,6 +162,10 @@ private:
     auth_observer* observer_;
     std::unordered_map<std::uint32_t, peer_nonce> nonces_;
     sip::token_source tokens_;  // cnonces
+    std::uint32_t lane_ = 0;
+    std::uint32_t lanes_ = 1;
+    /// The next nc of a reused nonce after `nc`, in this sender's lane.
+    std::uint32_t next_nc(std::uint32_t nc) const noexcept;
 };
 
 }  // namespace b2b::dialog

@@ -713,6 +713,16 @@ public:
                    options_.udp_send_buffer / 1024);
     }
 
+    // SO_REUSEPORT when several transports share the port (options_.reuse_port).
+    error_code join_port_group(int fd) const {
+        if (!options_.reuse_port) return {};
+        const int on = 1;
+        if (::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
+            return error_code(errno, boost::system::system_category());
+        }
+        return {};
+    }
+
     error_code listen(transport_kind kind, const endpoint& ep) {
         error_code ec;
         if (kind == transport_kind::udp) {
@@ -727,12 +737,7 @@ public:
                 l->socket_.set_option(asio::socket_base::send_buffer_size(options_.udp_send_buffer), ec);
             }
             warn_small_buffers(l->socket_, ep);
-            if (options_.udp_reuse_port) {
-                const int on = 1;
-                if (::setsockopt(l->socket_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
-                    return error_code(errno, boost::system::system_category());
-                }
-            }
+            if (auto e = join_port_group(l->socket_.native_handle())) return e;
             l->socket_.bind(uep, ec);
             if (ec) return ec;
             l->socket_.non_blocking(true, ec);
@@ -748,6 +753,7 @@ public:
             l->acceptor_.open(tep.protocol(), ec);
             if (ec) return ec;
             l->acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+            if (auto e = join_port_group(l->acceptor_.native_handle())) return e;
             l->acceptor_.bind(tep, ec);
             if (ec) return ec;
             l->acceptor_.listen(asio::socket_base::max_listen_connections, ec);

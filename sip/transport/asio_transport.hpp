@@ -44,11 +44,12 @@ struct asio_transport_options {
     /// Socket buffer sizes for UDP (0 = system default); large buffers absorb bursts.
     int udp_receive_buffer = 4 * 1024 * 1024;
     int udp_send_buffer = 4 * 1024 * 1024;
-    /// UDP sockets join an SO_REUSEPORT group: the transports of several workers (event loops)
-    /// bind one address and port, and the kernel hands each peer's datagrams to one of them,
-    /// chosen by both ends' addresses and ports, so one peer's datagrams keep their order. Off
-    /// by default: the kernel lets any process of the same user join a group.
-    bool udp_reuse_port = false;
+    /// UDP sockets and TCP/TLS listeners join an SO_REUSEPORT group: the transports of several
+    /// workers (event loops) bind one address and port, and the kernel hands each peer's
+    /// datagrams, and each new connection, to one of them, chosen by both ends' addresses and
+    /// ports, so one peer's datagrams keep their order. Off by default: the kernel lets any
+    /// process of the same user join a group.
+    bool reuse_port = false;
     /// Connection ids count up from this + 1. Several transports of one process (sip.workers)
     /// each take a base with their number in the top byte, so a flow's connection id names the
     /// transport that holds the connection.

@@ -188,6 +188,10 @@ class Session:
         # overload cases set their own bound.
         if not re.search(r"^overload:", config_text, re.M):
             config_text += "\noverload: { max_loop_delay_ms: 2000 }\n"
+        # B2B_E2E_WORKERS=N runs every case with N SIP workers, unless the case sets its own.
+        workers = os.environ.get("B2B_E2E_WORKERS")
+        if workers and re.search(r"^sip:\n", config_text, re.M) and not re.search(r"^  workers:", config_text, re.M):
+            config_text = re.sub(r"^sip:\n", f"sip:\n  workers: {int(workers)}\n", config_text, count=1, flags=re.M)
         cfg.write_text(config_text)
         log_path = self.workdir / "b2bua.log"
         out = open(log_path, "wb")

@@ -295,6 +295,29 @@ TEST_F(request_sender_test, a_remembered_nonce_is_reused_with_the_next_nc) {
     EXPECT_NE(last_sent().find(sip::header_id::proxy_authorization)->value.find("nonce=\"n2\""), std::string_view::npos);
 }
 
+// Two workers may hold one nonce (a provider gives the same one to every challenge within a
+// second): each reuses it on its own lane of nc values, so none is sent twice.
+TEST_F(request_sender_test, a_reused_nonce_takes_the_nc_values_of_its_lane) {
+    auto reusing = [this] {
+        auto p = bye_plan();
+        p.reuse_nonce = true;
+        return p;
+    };
+    sender.set_nc_lane(1, 2);  // the second of two workers: 3, 5, 7...
+    ASSERT_TRUE(sender.send(reusing(), recorder()));
+    trunk_challenges(407, "n1");
+    EXPECT_NE(last_sent().find(sip::header_id::proxy_authorization)->value.find("nc=00000001"), std::string_view::npos);
+    trunk_answers(200);
+    for (const char* nc : {"nc=00000003", "nc=00000005", "nc=00000007"}) {
+        ASSERT_TRUE(sender.send(reusing(), recorder()));
+        EXPECT_NE(last_sent().find(sip::header_id::proxy_authorization)->value.find(nc), std::string_view::npos) << nc;
+        trunk_answers(200);
+    }
+    sender.set_nc_lane(0, 2);  // the first of two: the even ones
+    ASSERT_TRUE(sender.send(reusing(), recorder()));
+    EXPECT_NE(last_sent().find(sip::header_id::proxy_authorization)->value.find("nc=00000008"), std::string_view::npos);
+}
+
 TEST_F(request_sender_test, without_reuse_every_request_waits_for_its_challenge) {
     ASSERT_TRUE(sender.send(bye_plan(), recorder()));
     trunk_challenges(407, "n1");

@@ -153,7 +153,7 @@ TEST(AsioTransportUdp, ASendOutsideABatchLeavesAtOnce) {
 
 TEST(AsioTransportUdp, WorkersShareAPortAndEachPeerKeepsToOneOfThem) {
     asio_transport_options o;
-    o.udp_reuse_port = true;
+    o.reuse_port = true;
     udp_transport first(o);
     udp_transport second(o, first.local);
     ASSERT_EQ(second.local, first.local);
@@ -200,7 +200,7 @@ TEST(AsioTransportUdp, AGroupCannotTakeAPortHeldWithoutSharing) {
     udp_transport plain;
     asio::io_context io;
     asio_transport_options o;
-    o.udp_reuse_port = true;
+    o.reuse_port = true;
     asio_transport shared(io, o);
     EXPECT_EQ(shared.listen(transport_kind::udp, plain.local), asio::error::address_in_use);
 }

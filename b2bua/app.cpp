@@ -197,9 +197,10 @@ public:
             sip::random_bytes(key);
             shared.downstream.nonce_secret.assign(key.begin(), key.end());
         }
-        // What the workers count together: trunk and account limits, calls.max_calls, and
-        // trunk health (worker 0 pings; every worker reads the verdict).
-        const shared_usage usage;
+        // What the workers count together: trunk and account limits, calls.max_calls, trunk
+        // health (worker 0 pings; every worker reads the verdict), failure log lines per source.
+        shared_usage usage;
+        usage.failure_lines = std::make_shared<failure_log_limiter>(failure_lines_options(shared));
         std::vector<std::unique_ptr<sip_worker>> out;
         for (std::size_t i = 0; i < shared.sip.workers; ++i) {
             out.push_back(std::make_unique<sip_worker>(static_cast<std::uint8_t>(i), shared.sip.workers, shared, first,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "b2bua/b2bua_metrics.hpp"
+#include "b2bua/failure_log_limiter.hpp"
 #include "b2bua/ingress.hpp"
 #include "routing/call_usage.hpp"
 
@@ -90,6 +91,9 @@ struct shared_usage {
     std::shared_ptr<routing::trunk_usage_table> trunks = std::make_shared<routing::trunk_usage_table>();
     std::shared_ptr<account_usage_table> accounts = std::make_shared<account_usage_table>();
     std::shared_ptr<routing::call_usage> calls = std::make_shared<routing::call_usage>();
+    /// The authentication-failure log lines' bound per source (each core makes its own when
+    /// none is given: one event loop).
+    std::shared_ptr<failure_log_limiter> failure_lines;
 };
 
 /// security.blocked_prefixes (RFC 3261 §21.4.3: 403): an outbound call whose number, as dialled

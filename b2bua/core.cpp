@@ -111,6 +111,12 @@ void leg_usage::on_invite_failure(sip::transaction_id invite, sip::transaction_f
 
 // ----------------------------------------------------------------------------------- set-up
 
+failure_log_limiter::options failure_lines_options(const config& cfg) {
+    failure_log_limiter::options o;
+    o.interval = cfg.security.failure_log_interval;
+    return o;
+}
+
 core::core(const config& cfg, sip::transport& transport, sip::timer_service& timers, b2bua_metrics& metrics,
            downstream_auth& auth, std::uint8_t worker, const shared_usage& usage)
     : cfg_(cfg),
@@ -120,11 +126,8 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
       metrics_(metrics),
       log_(core_logger()),
       auth_failures_(cfg.admin.failures_kept),
-      failure_lines_([&cfg] {
-          failure_log_limiter::options o;
-          o.interval = cfg.security.failure_log_interval;
-          return o;
-      }()),
+      failure_lines_(usage.failure_lines ? usage.failure_lines
+                                         : std::make_shared<failure_log_limiter>(failure_lines_options(cfg))),
       auth_events_(std::make_unique<auth_events>(*this)),
       ingress_entry_(std::make_unique<ingress_entry>(*this)),
       tokens_(worker),
@@ -141,7 +144,7 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
               return policies;
           }(),
           usage.trunks),
-      pbx_registrar_(cfg.downstream, auth, metrics, auth_failures_, failure_lines_, timers,
+      pbx_registrar_(cfg.downstream, auth, metrics, auth_failures_, *failure_lines_, timers,
                      [this](const sip::flow& to, std::string_view bytes) {
                          if (txm_ != nullptr) (void)txm_->send_stateless(to, bytes);
                      },
@@ -169,7 +172,7 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
     // Overload admission before identification: a late loop spends nothing on hashing.
     stages_.push_back(std::make_unique<overload_stage>(overload_, cfg_.overload.retry_after, metrics_));
     stages_.push_back(std::make_unique<identification_stage>(
-        sources_, auth, metrics_, auth_failures_, failure_lines_, [this] { return wall_now(); }, log_,
+        sources_, auth, metrics_, auth_failures_, *failure_lines_, [this] { return wall_now(); }, log_,
         [this](std::string_view user) -> std::optional<std::size_t> {
             return trunk_of_contact(user);
         }));
@@ -252,11 +255,11 @@ void core::start() {
 // line of each source whose lines were held back and which went quiet since (a source still
 // failing gets its summary with its next failure). No failures tracked, no timer.
 void core::expire_failure_lines() {
-    if (failure_lines_timer_ != 0 || failure_lines_.size() == 0) return;
+    if (failure_lines_timer_ != 0 || failure_lines_->size() == 0) return;
     failure_lines_timer_ = timers_.schedule(
         std::chrono::duration_cast<sip::timer_service::duration>(cfg_.security.failure_log_interval), [this] {
             failure_lines_timer_ = 0;
-            for (const auto& s : failure_lines_.expire(wall_now())) log_->warn("{}", to_string(s));
+            for (const auto& s : failure_lines_->expire(wall_now())) log_->warn("{}", to_string(s));
             expire_failure_lines();
         });
 }
@@ -305,7 +308,7 @@ void core::on_request_out_of_dialog(sip::transaction_id txn, sip::message&& req,
     if (!to_our_contact && source.what == source_policy::kind::refused) {
         // Scans (OPTIONS first, as sipvicious svmap does) learn nothing from outside the
         // allowed networks either.
-        source_not_allowed(metrics_, auth_failures_, {*log_, failure_lines_}, req, f, cfg_.downstream.realm,
+        source_not_allowed(metrics_, auth_failures_, {*log_, *failure_lines_}, req, f, cfg_.downstream.realm,
                            wall_now());
         return respond(txn, req, 403, "Forbidden", tokens_.tag());
     }

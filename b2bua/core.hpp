@@ -44,6 +44,9 @@ namespace b2b::b2bua {
 
 class source_gate;  // b2bua/source_gate.hpp
 
+/// The bound on authentication-failure log lines from the configuration (security.failure_log_interval).
+failure_log_limiter::options failure_lines_options(const config& cfg);
+
 /// The B2BUA core. A new INVITE passes the ingress stages (screening, identification,
 /// admission, routing); one that passes becomes a call: a bridge between its inbound leg (we
 /// answer its INVITE) and an outbound attempt (we send a new INVITE), with nothing of one
@@ -360,7 +363,7 @@ private:
     auth_failure_log auth_failures_;  ///< before the parts that record into it
     /// Which downstream auth-failure lines are logged (security.failure_log_interval); before
     /// the parts that log through it.
-    failure_log_limiter failure_lines_;
+    std::shared_ptr<failure_log_limiter> failure_lines_;  // shared by the workers
     sip::timer_service::timer_id failure_lines_timer_ = 0;
     sip::transaction_manager* txm_ = nullptr;
     source_gate* gate_ = nullptr;

@@ -36,6 +36,7 @@ bool failure_log_limiter::admit(window& w, std::string_view reason, clock::time_
 
 failure_log_limiter::verdict failure_log_limiter::on_failure(const boost::asio::ip::address& source,
                                                              std::string_view reason, clock::time_point now) {
+    const std::lock_guard lock(mutex_);
     verdict v;
     std::string key = source.to_string();
     auto it = sources_.find(key);
@@ -52,6 +53,7 @@ failure_log_limiter::verdict failure_log_limiter::on_failure(const boost::asio::
 }
 
 std::vector<failure_log_limiter::summary> failure_log_limiter::expire(clock::time_point now) {
+    const std::lock_guard lock(mutex_);
     std::vector<summary> out;
     for (auto it = sources_.begin(); it != sources_.end();) {
         if (now - it->second.start >= options_.interval || now < it->second.start) {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,7 +29,9 @@ namespace b2b::b2bua {
 /// comes `interval` later (or the clock stepped back before its start), or when `expire` runs.
 ///
 /// @par Thread safety
-/// None: the event loop's thread.
+/// Every member takes the limiter's own lock: the workers of one process (sip.workers) share
+/// one, so a source's lines stay within the bound whichever worker handles its failures. Only
+/// failures come here, never a call that authenticates.
 class failure_log_limiter {
 public:
     using clock = std::chrono::system_clock;
@@ -65,7 +68,10 @@ public:
     std::vector<summary> expire(clock::time_point now);
 
     /// Addresses tracked now (without the shared window).
-    std::size_t size() const noexcept { return sources_.size(); }
+    std::size_t size() const {
+        const std::lock_guard lock(mutex_);
+        return sources_.size();
+    }
 
 private:
     struct window {
@@ -81,6 +87,7 @@ private:
     std::optional<summary> close(window& w, const std::string& source) const;
 
     options options_;
+    mutable std::mutex mutex_;
     std::unordered_map<std::string, window> sources_;
     window others_;
 };

@@ -173,6 +173,7 @@ boost::system::error_code sip_worker::sender::send(const sip::flow& f, std::stri
     // Datagrams leave from this worker's own socket of the port (one SO_REUSEPORT group).
     const std::size_t owner = f.reliable() ? static_cast<std::size_t>(f.connection >> connection_owner_shift) : w_.index_;
     if (owner == w_.index_ || owner >= w_.workers_.size()) return w_.transport_.send(f, bytes);
+    if (w_.gone_.count(f.connection) != 0) return boost::asio::error::not_connected;
     sip_worker* to = w_.workers_[owner];
     // Its error (the connection has gone) is the owner's to log: the transactions here learn of
     // the close from on_flow_closed, as every worker does.
@@ -200,8 +201,22 @@ void sip_worker::on_flow_closed(const sip::flow& f, boost::system::error_code ec
     transactions_.on_flow_closed(f, ec);
     // Transactions on other workers may have sent on this connection (their messages were read
     // here): they learn of its end too.
+    if (!f.reliable()) return;
     for (sip_worker* w : workers_) {
-        if (w != this) boost::asio::post(w->io_, [w, f, ec] { w->transactions_.on_flow_closed(f, ec); });
+        if (w == this) continue;
+        boost::asio::post(w->io_, [w, f, ec] {
+            w->forget_connection(f.connection);
+            w->transactions_.on_flow_closed(f, ec);
+        });
+    }
+}
+
+void sip_worker::forget_connection(std::uint64_t connection) {
+    if (!gone_.insert(connection).second) return;
+    gone_order_.push_back(connection);
+    if (gone_order_.size() > gone_kept) {
+        gone_.erase(gone_order_.front());
+        gone_order_.pop_front();
     }
 }
 

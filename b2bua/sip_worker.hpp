@@ -18,8 +18,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 namespace b2b::b2bua {
@@ -126,6 +128,13 @@ private:
     worker_dispatch dispatch_;
     std::vector<sip_worker*> workers_;
     std::vector<std::unique_ptr<inbox>> inboxes_;  ///< by the worker that hands over
+    /// Connections of other workers that have closed, the latest `gone_kept` of them: a send
+    /// on one fails here at once, as the owner's transport would fail it, so the dialog layer
+    /// opens a new connection (RFC 3261 §18.1.1) instead of a post that writes nowhere.
+    static constexpr std::size_t gone_kept = 65536;
+    std::unordered_set<std::uint64_t> gone_;
+    std::deque<std::uint64_t> gone_order_;
+    void forget_connection(std::uint64_t connection);
     std::thread thread_;
 };
 

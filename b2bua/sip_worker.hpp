@@ -26,12 +26,13 @@
 
 namespace b2b::b2bua {
 
-/// A worker: an io_context with its own UDP sockets (one SO_REUSEPORT group per listen address
-/// when there are several workers), timers, transaction manager, core, downstream auth and source
-/// gate. Whatever its sockets read passes its gate, is checked by its transaction manager, then
-/// goes to the worker that owns it (worker_dispatch), by a post onto that worker's loop when it
-/// is another. Worker 0 (the primary) also holds the stream listeners, whose messages it keeps,
-/// and runs what speaks for all: trunk health checks, registrations, the PBXs' registrar.
+/// A worker: an io_context with its own sockets and listeners (one SO_REUSEPORT group per listen
+/// address when there are several workers), timers, transaction manager, core, downstream auth
+/// and source gate. Whatever its sockets and connections read passes its gate, is checked by its
+/// transaction manager, then goes to the worker that owns it (worker_dispatch), by a post onto
+/// that worker's loop when it is another; what the owner sends on a connection this worker holds
+/// comes back the same way. Worker 0 (the primary) also runs what speaks for all: trunk health
+/// checks, registrations, the PBXs' registrar.
 ///
 /// @par Thread safety
 /// Everything but `post_message` runs on the worker's own loop (before the loops start: on the
@@ -88,6 +89,8 @@ private:
         std::atomic<bool> scheduled{false};
     };
     void take_inbox(std::size_t from);
+    /// A connection of another worker closed (see `gone_`).
+    void forget_connection(std::uint64_t connection);
 
     /// What the core and the transaction layer send through: this worker's transport, or, for
     /// a connection another worker holds, a post to that worker's.
@@ -134,7 +137,6 @@ private:
     static constexpr std::size_t gone_kept = 65536;
     std::unordered_set<std::uint64_t> gone_;
     std::deque<std::uint64_t> gone_order_;
-    void forget_connection(std::uint64_t connection);
     std::thread thread_;
 };
 

@@ -46,13 +46,19 @@ void overload_monitor::start() {
 
 void overload_monitor::tick() {
     const auto now = timers_.now();
-    observe(now > due_ ? now - due_ : duration::zero());
+    if (!clock_) clock_.emplace();
+    const auto times = clock_->read();
+    std::optional<stall_account> why;
+    if (times && last_times_) why = account_between(*last_times_, *times, now - last_tick_);
+    last_times_ = times;
+    last_tick_ = now;
+    observe(now > due_ ? now - due_ : duration::zero(), why);
     // The next one is due a period from now, not from `due_`: a late loop is not asked to catch up.
     due_ = now + period;
     timer_ = timers_.schedule(period, [this] { tick(); });
 }
 
-void overload_monitor::observe(duration lateness) {
+void overload_monitor::observe(duration lateness, const std::optional<stall_account>& why) {
     const auto now = timers_.now();
     window_max_ = std::max(window_max_, lateness);
     if (now - window_start_ >= std::chrono::seconds(1)) {
@@ -70,8 +76,9 @@ void overload_monitor::observe(duration lateness) {
             entered_at_ = now;
             refused_ = 0;
             log_->warn("overload: the SIP event loop runs {} ms late (overload.max_loop_delay_ms {}): new INVITEs get "
-                       "503 until it keeps up",
-                       ms(lateness), ms(max_delay_));
+                       "503 until it keeps up{}",
+                       ms(lateness), ms(max_delay_),
+                       why ? "; in its last " + std::to_string(ms(why->wall)) + " ms its thread " + describe(*why) : "");
             break;
         case overload_detector::transition::left:
             metrics_.set_overload(false);

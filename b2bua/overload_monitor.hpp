@@ -3,12 +3,14 @@
 
 #include "b2bua/b2bua_metrics.hpp"
 #include "b2bua/ingress.hpp"
+#include "b2bua/thread_times.hpp"
 #include "sip/transaction/timer_service.hpp"
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 
 namespace spdlog {
 class logger;
@@ -43,7 +45,9 @@ private:
 
 /// Measures the event loop: a timer every `period` whose lateness (how much later than due it
 /// fired) feeds the detector, b2bua_event_loop_delay_seconds (largest of each second) and the
-/// b2bua_overload gauge; entering and leaving overload are logged.
+/// b2bua_overload gauge; entering and leaving overload are logged. The line that enters says
+/// where the loop's thread spent the late interval (running, waiting for a CPU, or off), so a
+/// stall of the machine is told from work of our own.
 ///
 /// @par Thread safety
 /// None: runs on the loop it measures.
@@ -59,8 +63,9 @@ public:
 
     /// Starts the periodic timer (the process does; unit tests feed `observe` instead).
     void start();
-    /// One measurement: the loop ran `lateness` late at `now`.
-    void observe(duration lateness);
+    /// One measurement: the loop ran `lateness` late; `why`, when known, where the loop's
+    /// thread spent the interval since the previous measurement.
+    void observe(duration lateness, const std::optional<stall_account>& why = std::nullopt);
     bool overloaded() const noexcept { return detector_.overloaded(); }
     /// INVITEs refused while overloaded (for the log line when it ends).
     void count_refusal() noexcept { ++refused_; }
@@ -78,6 +83,10 @@ private:
     std::shared_ptr<spdlog::logger> log_;
     sip::timer_service::timer_id timer_ = 0;
     sip::timer_service::time_point due_{};
+    // Opened on the first tick, on the loop's own thread (the monitor is made elsewhere).
+    std::optional<thread_clock> clock_;
+    std::optional<thread_times> last_times_;
+    sip::timer_service::time_point last_tick_{};
     sip::timer_service::time_point window_start_{};
     duration window_max_{};
     sip::timer_service::time_point entered_at_{};

@@ -3,6 +3,7 @@
 Runs inside test_e2e.py's namespace (check, Session, RawUac, ports, config_yaml, harness...).
 The PBX is 127.0.0.1, the trunk (SIPp) 127.0.0.2, flooding sources elsewhere in 127.0.0.0/8."""
 import os
+import re
 import signal
 import statistics
 import threading
@@ -247,9 +248,17 @@ def case_security_overload_admission(binary):
         log = b2bua.log()
         check("overload: the SIP event loop runs" in log and "overload over after" in log,
               f"overload log lines missing:\n{log[-3000:]}")
+        # The line says where the late interval went: a stopped process neither runs nor waits
+        # for a CPU, so most of it is "off".
+        account = re.search(r"runs (\d+) ms late.*its thread ran (\d+) ms, waited (\d+) ms for a CPU, off (\d+) ms", log)
+        check(account is not None, f"the overload line has no account of the stall:\n{log[-3000:]}")
+        late, ran, waited, off = (int(g) for g in account.groups())
+        check(off >= late // 2 and ran < late // 2, f"a stopped loop accounted as ran {ran} ms, waited {waited}, off {off} "
+              f"of {late} ms late")
         print(f"security_overload_admission: loop stalled 300 ms in 400: overload entered (loop delay {delay:.2f} s), "
               f"3 new INVITEs 503 Retry-After 7 without a challenge ({max(refused_at) * 1000:.0f} ms at most), 112 "
-              f"answered, BYE of the call up 200 in {bye_took * 1000:.0f} ms; overload left, INVITEs challenged again")
+              f"answered, BYE of the call up 200 in {bye_took * 1000:.0f} ms; overload left, INVITEs challenged again; "
+              f"the stall accounted as ran {ran} ms, waited {waited} ms, off {off} ms")
 
 
 def _rss_kib(pid: int) -> int:

@@ -28,6 +28,7 @@
 #include "sip/transaction/transaction_manager.hpp"
 #include "sip/resolver/ares_lookup.hpp"
 #include "sip/transport/asio_transport.hpp"
+#include "sip/transport/connection_budget.hpp"
 #include "sip/transport/tls_context.hpp"
 #include "version/version.hpp"
 
@@ -198,9 +199,13 @@ public:
             shared.downstream.nonce_secret.assign(key.begin(), key.end());
         }
         // What the workers count together: trunk and account limits, calls.max_calls, trunk
-        // health (worker 0 pings; every worker reads the verdict), failure log lines per source.
+        // health (worker 0 pings; every worker reads the verdict), failure log lines per source,
+        // TCP/TLS connections (sip.tcp budgets).
         shared_usage usage;
         usage.failure_lines = std::make_shared<failure_log_limiter>(failure_lines_options(shared));
+        usage.connections = std::make_shared<sip::connection_budget>(sip::connection_budget::limits{
+            shared.sip.tcp_max_connections, shared.sip.tcp_max_connections_per_source,
+            shared.sip.tcp_max_outbound_connections});
         std::vector<std::unique_ptr<sip_worker>> out;
         for (std::size_t i = 0; i < shared.sip.workers; ++i) {
             out.push_back(std::make_unique<sip_worker>(static_cast<std::uint8_t>(i), shared.sip.workers, shared, first,

@@ -6,6 +6,7 @@
 #include "b2bua/failure_log_limiter.hpp"
 #include "b2bua/ingress.hpp"
 #include "routing/call_usage.hpp"
+#include "sip/transport/connection_budget.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -86,7 +87,8 @@ private:
 };
 
 /// What the event loops of one process count together (sip.workers): each trunk's and each
-/// PBX account's usage, and the calls up in all (calls.max_calls). Every core is given the same.
+/// PBX account's usage, the calls up in all (calls.max_calls), and the TCP/TLS connections (the
+/// sip.tcp budgets). Every core is given the same.
 struct shared_usage {
     std::shared_ptr<routing::trunk_usage_table> trunks = std::make_shared<routing::trunk_usage_table>();
     std::shared_ptr<account_usage_table> accounts = std::make_shared<account_usage_table>();
@@ -94,6 +96,8 @@ struct shared_usage {
     /// The authentication-failure log lines' bound per source (each core makes its own when
     /// none is given: one event loop).
     std::shared_ptr<failure_log_limiter> failure_lines;
+    /// The stream connections' budget (each transport makes its own when none is given).
+    std::shared_ptr<sip::connection_budget> connections;
 };
 
 /// security.blocked_prefixes (RFC 3261 §21.4.3: 403): an outbound call whose number, as dialled

@@ -12,7 +12,8 @@
 
 namespace b2b::b2bua {
 
-sip::asio_transport_options transport_options(const config& c, std::uint8_t worker) {
+sip::asio_transport_options transport_options(const config& c, std::uint8_t worker,
+                                              std::shared_ptr<sip::connection_budget> budget) {
     sip::asio_transport_options o;
     o.max_message_size = c.sip.max_message_size;
     o.tcp_idle_timeout = c.sip.tcp_idle_timeout;
@@ -21,6 +22,7 @@ sip::asio_transport_options transport_options(const config& c, std::uint8_t work
     o.max_outbound_connections = c.sip.tcp_max_outbound_connections;
     o.reuse_port = c.sip.workers > 1;
     o.connection_id_base = std::uint64_t{worker} << connection_owner_shift;
+    o.budget = std::move(budget);
     return o;
 }
 
@@ -61,7 +63,7 @@ sip_worker::sip_worker(std::uint8_t index, std::size_t workers, config cfg, b2bu
       metrics_(index == 0 ? first : *own_metrics_),
       auth_(cfg_.downstream, cfg_.security.allow_rfc2069, index),
       timers_(io_),
-      transport_(io_, transport_options(cfg_, index)),
+      transport_(io_, transport_options(cfg_, index, usage.connections)),
       sends_(*this),
       core_(cfg_, sends_, timers_, metrics_, auth_, index, usage),
       transactions_(sends_, timers_, core_, transaction_settings(cfg_, index), &metrics_),

@@ -145,8 +145,9 @@ std::vector<std::string> trunk_names(const config& cfg);
 std::vector<std::string> pbx_names(const config& cfg);
 
 /// The transport's settings from the configuration (the UDP sockets join a group with several
-/// workers).
-sip::asio_transport_options transport_options(const config& c, std::uint8_t worker);
+/// workers, whose transports count against one connection `budget`).
+sip::asio_transport_options transport_options(const config& c, std::uint8_t worker,
+                                              std::shared_ptr<sip::connection_budget> budget = {});
 /// A connection id's top byte is the worker whose transport holds the connection.
 inline constexpr int connection_owner_shift = 56;
 /// The transaction layer's settings from the configuration, for worker `worker`.

@@ -2,7 +2,7 @@
 #include "sip/transport/asio_transport.hpp"
 
 #include "sip/message/message.hpp"
-#include "sip/transport/detail/connection_budget.hpp"
+#include "sip/transport/connection_budget.hpp"
 #include "sip/transport/detail/datagram_batch.hpp"
 #include "sip/transport/detail/log_throttle.hpp"
 #include "sip/transport/tls_context.hpp"
@@ -97,8 +97,10 @@ public:
         : io_(io),
           options_(options),
           log_(transport_logger()),
-          budget_({options.max_inbound_connections, options.max_connections_per_source,
-                   options.max_outbound_connections}) {}
+          budget_(options.budget ? options.budget
+                                 : std::make_shared<connection_budget>(connection_budget::limits{
+                                       options.max_inbound_connections, options.max_connections_per_source,
+                                       options.max_outbound_connections})) {}
 
     // ---------------------------------------------------------------- UDP
     // Datagrams in and out in batches (detail/datagram_batch.hpp): when the socket is readable,
@@ -602,7 +604,7 @@ public:
             socket.close(ec);
             return;
         }
-        if (auto refusal = budget_.admit_inbound(remote.address())) {
+        if (auto refusal = budget_->admit_inbound(remote.address())) {
             refused(kind, *refusal, to_endpoint(remote));
             socket.close(ec);
             return;
@@ -798,7 +800,7 @@ public:
             }
         }
         if (!listener) return error_code(asio::error::address_family_not_supported);
-        if (auto refusal = budget_.admit_outbound()) {
+        if (auto refusal = budget_->admit_outbound()) {
             refused(kind, *refusal, remote);
             return error_code(asio::error::no_buffer_space);
         }
@@ -859,9 +861,9 @@ public:
         // Its key holds the name it was opened for (TLS): find it by id.
         std::erase_if(by_remote_, [&c](const auto& entry) { return entry.second == c.id(); });
         if (c.direction() == connection_direction::inbound) {
-            budget_.release_inbound(f.remote.address);
+            budget_->release_inbound(f.remote.address);
         } else {
-            budget_.release_outbound();
+            budget_->release_outbound();
         }
         if (observer_) observer_->on_connection_closed(f.transport, c.direction());
         if (user_) user_->on_flow_closed(f, why);
@@ -893,7 +895,7 @@ public:
     connection_observer* observer_ = nullptr;
     tls_observer* tls_observer_ = nullptr;
     tls_contexts tls_;  // the ones new connections take; connections up keep theirs
-    detail::connection_budget budget_;
+    std::shared_ptr<connection_budget> budget_;
     std::array<detail::log_throttle, 5> refusal_log_{
         detail::log_throttle(std::chrono::seconds(10)), detail::log_throttle(std::chrono::seconds(10)),
         detail::log_throttle(std::chrono::seconds(10)), detail::log_throttle(std::chrono::seconds(10)),
@@ -948,8 +950,8 @@ error_code asio_transport::send(const flow& f, std::string_view bytes) { return 
 
 std::size_t asio_transport::tcp_connections() const noexcept { return impl_->connections_.size(); }
 
-std::size_t asio_transport::connections(connection_direction d) const noexcept {
-    return d == connection_direction::inbound ? impl_->budget_.inbound() : impl_->budget_.outbound();
+std::size_t asio_transport::connections(connection_direction d) const {
+    return d == connection_direction::inbound ? impl_->budget_->inbound() : impl_->budget_->outbound();
 }
 
 }  // namespace b2b::sip

@@ -18,7 +18,8 @@
 
 namespace b2b::sip {
 
-struct tls_contexts;  // sip/transport/tls_context.hpp
+struct tls_contexts;       // sip/transport/tls_context.hpp
+class connection_budget;   // sip/transport/connection_budget.hpp
 
 struct asio_transport_options {
     std::size_t max_message_size = 65535;
@@ -54,6 +55,10 @@ struct asio_transport_options {
     /// each take a base with their number in the top byte, so a flow's connection id names the
     /// transport that holds the connection.
     std::uint64_t connection_id_base = 0;
+    /// The connection budget to count against, shared by the transports of one process
+    /// (sip.workers) so that the three limits above hold for the process; when empty the
+    /// transport makes its own from them.
+    std::shared_ptr<connection_budget> budget = nullptr;
 };
 
 /// The production transport: UDP sockets and TCP and TLS listeners bound to the configured
@@ -112,7 +117,8 @@ public:
 
     /// Number of open stream connections (for metrics and tests).
     std::size_t tcp_connections() const noexcept;
-    std::size_t connections(connection_direction d) const noexcept;
+    /// Connections counted by the budget (the process's, when the budget is shared).
+    std::size_t connections(connection_direction d) const;
 
 private:
     class impl;

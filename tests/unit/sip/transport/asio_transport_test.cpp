@@ -1,6 +1,7 @@
 // The Asio transport's connection budgets and its closing of peers that never read, on real
 // loopback sockets. The transport runs on its own thread; the test drives plain blocking sockets.
 #include "sip/transport/asio_transport.hpp"
+#include "sip/transport/connection_budget.hpp"
 #include "tests/unit/sip/transport/transport_thread.hpp"
 
 #include <boost/asio/connect.hpp>
@@ -155,6 +156,31 @@ TEST(asio_transport, one_source_over_its_share_is_refused_and_another_source_sti
     EXPECT_EQ(t.rec.sources().front().address, asio::ip::make_address("127.0.0.6"));
     EXPECT_EQ(t.on_io([&] { return t.transport().connections(connection_direction::inbound); }), 3u);
     EXPECT_FALSE(closed_by_peer(first, 50ms)) << "connections within the share stay";
+}
+
+TEST(asio_transport, transports_sharing_a_budget_count_one_sources_connections_together) {
+    // Two workers' transports (each its own listener here): a source's share holds for both.
+    auto budget = std::make_shared<connection_budget>(connection_budget::limits{100, 3, 10});
+    running_transport a({.budget = budget});
+    running_transport b({.budget = budget});
+    asio::io_context client;
+    auto a1 = connect_from(client, "127.0.0.5", a.port);
+    auto a2 = connect_from(client, "127.0.0.5", a.port);
+    ASSERT_TRUE(eventually([&] { return a.rec.opened[0] == 2; }));
+    auto b1 = connect_from(client, "127.0.0.5", b.port);
+    ASSERT_TRUE(eventually([&] { return b.rec.opened[0] == 1; }));
+    auto b2 = connect_from(client, "127.0.0.5", b.port);
+    EXPECT_TRUE(closed_by_peer(b2, 2s)) << "the fourth connection from one address, the second on b, is over the share";
+    EXPECT_TRUE(eventually([&] { return b.rec.refused[static_cast<int>(connection_refusal::source_limit)] == 1; }));
+    EXPECT_EQ(budget->inbound_from(asio::ip::make_address("127.0.0.5")), 3u);
+    EXPECT_EQ(a.on_io([&] { return a.transport().connections(connection_direction::inbound); }), 3u);
+    // One closed on a frees a place for b.
+    a1.close();
+    ASSERT_TRUE(eventually([&] { return a.rec.flows_closed == 1; }));
+    auto b3 = connect_from(client, "127.0.0.5", b.port);
+    ASSERT_TRUE(eventually([&] { return b.rec.opened[0] == 2; }));
+    EXPECT_FALSE(closed_by_peer(b3, 50ms));
+    EXPECT_EQ(budget->inbound(), 3u);
 }
 
 TEST(asio_transport, a_source_the_admission_check_refuses_is_closed_at_accept_and_close_from_ends_a_sources_connections) {

@@ -1,8 +1,12 @@
-#include "sip/transport/detail/connection_budget.hpp"
+#include "sip/transport/connection_budget.hpp"
 
 #include <gtest/gtest.h>
 
-namespace b2b::sip::detail {
+#include <atomic>
+#include <thread>
+#include <vector>
+
+namespace b2b::sip {
 namespace {
 
 const auto a = boost::asio::ip::make_address("192.0.2.1");
@@ -57,5 +61,25 @@ TEST(connection_budget, releasing_an_uncounted_source_changes_nothing) {
     EXPECT_EQ(budget.outbound(), 0u);
 }
 
+TEST(connection_budget, threads_admitting_at_once_never_pass_the_limits) {
+    // The transports of several workers share one budget.
+    connection_budget budget({.inbound = 1000, .inbound_per_source = 64, .outbound = 50});
+    std::atomic<int> admitted{0};
+    std::atomic<int> opened{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&] {
+            for (int i = 0; i < 100; ++i) {
+                if (!budget.admit_inbound(a)) ++admitted;
+                if (!budget.admit_outbound()) ++opened;
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(admitted, 64);
+    EXPECT_EQ(opened, 50);
+    EXPECT_EQ(budget.inbound_from(a), 64u);
+}
+
 }  // namespace
-}  // namespace b2b::sip::detail
+}  // namespace b2b::sip

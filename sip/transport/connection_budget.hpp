@@ -6,15 +6,21 @@
 #include <boost/asio/ip/address.hpp>
 
 #include <cstddef>
+#include <mutex>
 #include <optional>
 #include <unordered_map>
 
-namespace b2b::sip::detail {
+namespace b2b::sip {
 
-/// The connection accounting of a stream transport, sans-I/O. Inbound connections (accepted from
-/// peers) and outbound ones (opened by us towards trunks and PBX contacts) have budgets of their
-/// own, so a flood of idle inbound sockets cannot stop us from reaching a provider; inbound ones
-/// are also limited per source address, so one peer cannot take the whole inbound budget.
+/// The connection accounting of the stream transports, sans-I/O. Inbound connections (accepted
+/// from peers) and outbound ones (opened by us towards trunks and PBX contacts) have budgets of
+/// their own, so a flood of idle inbound sockets cannot stop us from reaching a provider; inbound
+/// ones are also limited per source address, so one peer cannot take the whole inbound budget.
+///
+/// @par Thread safety
+/// Safe: the transports of several event loops (sip.workers) share one budget, so the limits
+/// hold for the process. Its lock is taken once per connection opened or closed, never per
+/// message.
 class connection_budget {
 public:
     struct limits {
@@ -33,17 +39,18 @@ public:
     void release_inbound(const boost::asio::ip::address& source);
     void release_outbound();
 
-    std::size_t inbound() const noexcept { return inbound_; }
-    std::size_t outbound() const noexcept { return outbound_; }
+    std::size_t inbound() const;
+    std::size_t outbound() const;
     std::size_t inbound_from(const boost::asio::ip::address& source) const;
     const limits& get_limits() const noexcept { return limits_; }
 
 private:
-    limits limits_;
+    const limits limits_;
+    mutable std::mutex mutex_;
     std::size_t inbound_ = 0;
     std::size_t outbound_ = 0;
     // Only sources with at least one connection are present.
     std::unordered_map<boost::asio::ip::address, std::size_t> per_source_;
 };
 
-}  // namespace b2b::sip::detail
+}  // namespace b2b::sip

@@ -53,8 +53,17 @@ def call_id_worker(call_id: str, workers: int) -> int:
         h = (h * 0x100000001b3) & mask
     h ^= h >> 33
     h = (h * 0xff51afd7ed558ccd) & mask
-    h ^= h >> 33
     return h % workers
+
+
+def spread_call_ids(calls: int, workers: int) -> str:
+    """A SIPp -cid_str ("%u" is the call's number) whose first `calls` Call-IDs land on every
+    worker by their hash: a check that the calls spread then cannot fail by chance."""
+    for n in range(1000):
+        pattern = f"%u-spread{n}@{HOST}"
+        if {call_id_worker(pattern.replace("%u", str(i)), workers) for i in range(1, calls + 1)} == set(range(workers)):
+            return pattern
+    raise AssertionError("no Call-ID pattern spreads")
 
 
 def case_workers_calls(binary):
@@ -135,19 +144,21 @@ def case_workers_calls(binary):
         trunk = s.start_sipp_server("trunk", SHARED_SCENARIOS / "trunk_uas_auth.xml", trunk_port, local_ip=TRUNK_HOST,
                                     extra=["-d", "6000"])
         held = s.start_sipp("pbx", SHARED_SCENARIOS / "pbx_uac_auth.xml", pbx_port,
-                            ["-s", "1000", *PBX_AUTH, *auth_uri(sip), "-m", "10", "-r", "20", "-d", "6000"],
+                            ["-s", "1000", *PBX_AUTH, *auth_uri(sip), "-m", "10", "-r", "20", "-d", "6000",
+                             "-cid_str", spread_call_ids(10, 2)],
                             remote=f"{HOST}:{sip}")
         harness.wait_until(lambda: metric(scrape(http), "b2bua_active_calls") == 10, 10, "10 calls up")
         code, carrier = admin(http, "GET", "/api/v1/trunks/carrier")
         check(code == 200 and carrier["status"]["active_calls"] == 10,
               f"GET /api/v1/trunks/carrier does not count both workers' calls: {code} {carrier}")
         # A trunk's max_calls holds for the process: at 10 of 10, no new call gets through on
-        # either worker (8 random Call-IDs: both workers, but for 2 chances in 256).
+        # either worker (8 Call-IDs chosen to land on both).
         code, doc = admin(http, "PATCH", "/api/v1/trunks/carrier", {"max_calls": 10})
         check(code == 200 and doc["max_calls"] == 10, f"PATCH carrier max_calls: {code} {doc}")
         hits = metric(scrape(http), "b2bua_limit_hits_total", limit="trunk")
         extra = s.start_sipp("pbx_over", SHARED_SCENARIOS / "pbx_uac_auth.xml", harness.free_port(),
-                             ["-s", "1000", *PBX_AUTH, *auth_uri(sip), "-m", "8", "-r", "50"], remote=f"{HOST}:{sip}")
+                             ["-s", "1000", *PBX_AUTH, *auth_uri(sip), "-m", "8", "-r", "50",
+                              "-cid_str", spread_call_ids(8, 2)], remote=f"{HOST}:{sip}")
         s.wait_sipp(extra, 20)
         refused = metric(scrape(http), "b2bua_limit_hits_total", limit="trunk") - hits
         check(refused == 8 and metric(scrape(http), "b2bua_active_calls") == 10,
@@ -257,7 +268,8 @@ def case_workers_registrar_tcp(binary):
 
         trunk = s.start_sipp("trunk", SHARED_SCENARIOS / "uac_plain.xml", harness.free_port(host=TRUNK_HOST),
                              ["-s", "+4930111", "-m", str(calls), "-r", "20", "-d", "300", "-timeout", "40s",
-                              "-recv_timeout", "10000"], remote=f"{HOST}:{sip}", local_ip=TRUNK_HOST)
+                              "-recv_timeout", "10000", "-cid_str", spread_call_ids(calls, 2)],
+                             remote=f"{HOST}:{sip}", local_ip=TRUNK_HOST)
         # The PBX: every INVITE answered 200 with an answer, every BYE 200, all on its one connection.
         invite_workers, byes, deadline = [], 0, time.monotonic() + 40
         while byes < calls and time.monotonic() < deadline:

@@ -330,10 +330,16 @@ def case_admin_password_rotation(binary: Path):
         worker = threading.Thread(target=load)
         worker.start()
         time.sleep(2)  # about 40 calls in
+        rotated = time.monotonic()
         rotate_at_provider(kam_port, "rotated-pass")
         time.sleep(0.5)  # the operator is half a second late: about 10 calls meet the old password
+        patched = time.monotonic()
         code, doc, _ = api(http, "PATCH", "/api/v1/trunks/carrier", {"password": "rotated-pass"})
         switched = time.monotonic()
+        # The PATCH answers once the change is saved (a synced commit: on a busy disk that can take
+        # a while) and every worker has it: calls placed until then meet the old password.
+        window = switched - rotated
+        most = int(20 * window) + 4  # at 20 calls/s, plus the calls in flight at either end
         check(code == 200 and doc["password"] == "***", f"PATCH password: {code} {doc}")
         worker.join(timeout=60)
         check(not worker.is_alive(), "the SIPp load did not end")
@@ -349,11 +355,13 @@ def case_admin_password_rotation(binary: Path):
         check(pbx.successful + pbx.failed == 80, f"the load: {pbx.successful} + {pbx.failed} != 80")
         # Only calls caught between the provider's switch and ours fail, and each is `rejected`.
         check(pbx.failed == rejected, f"{pbx.failed} failed calls but {rejected:.0f} counted rejected")
-        check(1 <= pbx.failed <= 20, f"{pbx.failed} calls failed around the switch (at 20 calls/s for 0.5 s: about 10)")
+        check(1 <= pbx.failed <= most, f"{pbx.failed} calls failed around the switch: at 20 calls/s for {window:.2f} s "
+              f"(the PATCH took {switched - patched:.2f} s of it), at most {most}")
         check("PROVIDER-ROTATED" in kam.log(), "Kamailio did not rotate")
         authok = len(provider_log(kam.log())["authok"])
         print(f"admin_password_rotation: 80 calls at 20/s, the provider's password switched, ours 0.5 s later: "
-              f"{pbx.successful} ok, {pbx.failed} failed (all counted rejected), then 20/20 after; "
+              f"{pbx.successful} ok, {pbx.failed} failed (all counted rejected; {window:.2f} s between the switches, "
+              f"the PATCH {1000 * (switched - patched):.0f} ms), then 20/20 after; "
               f"{authok} requests accepted by Kamailio")
 
 

@@ -203,9 +203,7 @@ public:
         // TCP/TLS connections (sip.tcp budgets).
         shared_usage usage;
         usage.failure_lines = std::make_shared<failure_log_limiter>(failure_lines_options(shared));
-        usage.connections = std::make_shared<sip::connection_budget>(sip::connection_budget::limits{
-            shared.sip.tcp_max_connections, shared.sip.tcp_max_connections_per_source,
-            shared.sip.tcp_max_outbound_connections});
+        usage.connections = std::make_shared<sip::connection_budget>(sip::connection_limits(transport_options(shared, 0)));
         std::vector<std::unique_ptr<sip_worker>> out;
         for (std::size_t i = 0; i < shared.sip.workers; ++i) {
             out.push_back(std::make_unique<sip_worker>(static_cast<std::uint8_t>(i), shared.sip.workers, shared, first,

@@ -97,10 +97,7 @@ public:
         : io_(io),
           options_(options),
           log_(transport_logger()),
-          budget_(options.budget ? options.budget
-                                 : std::make_shared<connection_budget>(connection_budget::limits{
-                                       options.max_inbound_connections, options.max_connections_per_source,
-                                       options.max_outbound_connections})) {}
+          budget_(options.budget ? options.budget : std::make_shared<connection_budget>(connection_limits(options))) {}
 
     // ---------------------------------------------------------------- UDP
     // Datagrams in and out in batches (detail/datagram_batch.hpp): when the socket is readable,
@@ -666,18 +663,19 @@ public:
         auto& throttle = refusal_log_[static_cast<std::size_t>(why)];
         const auto unlogged = throttle.admit(detail::log_throttle::clock::now());
         if (!unlogged) return;
+        // The limits of the budget counted against (a shared one's, with several workers).
+        const auto& limits = budget_->get_limits();
         std::string what;
         switch (why) {
             case connection_refusal::limit:
-                what = "the limit of " + std::to_string(options_.max_inbound_connections) + " inbound connections is reached";
+                what = "the limit of " + std::to_string(limits.inbound) + " inbound connections is reached";
                 break;
             case connection_refusal::source_limit:
-                what = peer.address.to_string() + " holds its limit of " +
-                       std::to_string(options_.max_connections_per_source) + " connections";
+                what = peer.address.to_string() + " holds its limit of " + std::to_string(limits.inbound_per_source) +
+                       " connections";
                 break;
             case connection_refusal::outbound_limit:
-                what = "the limit of " + std::to_string(options_.max_outbound_connections) +
-                       " outbound connections is reached";
+                what = "the limit of " + std::to_string(limits.outbound) + " outbound connections is reached";
                 break;
             case connection_refusal::descriptors:
                 what = "the process is out of file descriptors (raise LimitNOFILE / ulimit -n)";
@@ -949,6 +947,10 @@ void asio_transport::set_tls_observer(tls_observer& observer) noexcept { impl_->
 error_code asio_transport::send(const flow& f, std::string_view bytes) { return impl_->send(f, bytes); }
 
 std::size_t asio_transport::tcp_connections() const noexcept { return impl_->connections_.size(); }
+
+connection_budget::limits connection_limits(const asio_transport_options& o) {
+    return {o.max_inbound_connections, o.max_connections_per_source, o.max_outbound_connections};
+}
 
 std::size_t asio_transport::connections(connection_direction d) const {
     return d == connection_direction::inbound ? impl_->budget_->inbound() : impl_->budget_->outbound();

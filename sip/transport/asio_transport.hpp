@@ -1,6 +1,7 @@
 // SIP over UDP, TCP and TLS on Boost.Asio: listening sockets, stream framing, outbound connections.
 #pragma once
 
+#include "sip/transport/connection_budget.hpp"
 #include "sip/transport/connection_events.hpp"
 #include "sip/transport/flow.hpp"
 #include "sip/transport/tls.hpp"
@@ -18,8 +19,7 @@
 
 namespace b2b::sip {
 
-struct tls_contexts;       // sip/transport/tls_context.hpp
-class connection_budget;   // sip/transport/connection_budget.hpp
+struct tls_contexts;  // sip/transport/tls_context.hpp
 
 struct asio_transport_options {
     std::size_t max_message_size = 65535;
@@ -60,6 +60,10 @@ struct asio_transport_options {
     /// transport makes its own from them.
     std::shared_ptr<connection_budget> budget = nullptr;
 };
+
+/// The three connection limits of `o`, as a budget counts them: what a transport's own budget
+/// is made from, and what a process makes the budget its workers share from.
+connection_budget::limits connection_limits(const asio_transport_options& o);
 
 /// The production transport: UDP sockets and TCP and TLS listeners bound to the configured
 /// addresses, plus outbound TCP and TLS connections opened on demand. A UDP datagram is handed

@@ -3,6 +3,8 @@
 #include "admin/detail/fan_out.hpp"
 
 #include "admin/detail/api_request.hpp"
+#include "admin/detail/cdr_journal.hpp"
+#include "admin/detail/store_thread.hpp"
 #include "admin/detail/json_response.hpp"
 #include "admin/status_route.hpp"
 #include "b2bua/core.hpp"
@@ -134,16 +136,13 @@ admin_api::admin_api(asio::any_io_executor http_ex, asio::any_io_executor sip_ex
     : http_ex_(std::move(http_ex)),
       sip_ex_(std::move(sip_ex)),
       core_(core),
-      store_(std::move(st)),
       docs_(std::move(docs)),
       settings_(std::move(settings)),
-      cdr_timer_(http_ex_) {
+      cdrs_(std::make_shared<detail::cdr_journal>(settings_.cdr_file, settings_.cdr_keep)),
+      cdr_timer_(http_ex_),
+      store_(std::make_unique<detail::store_thread>(std::move(st))) {
     workers_ = settings_.workers;
     if (workers_.empty()) workers_.push_back({sip_ex_, &core_});
-    if (!settings_.cdr_file.empty()) {
-        cdr_file_.open(settings_.cdr_file, std::ios::app | std::ios::binary);
-        if (!cdr_file_) throw std::runtime_error("cdrs.file: cannot open " + settings_.cdr_file + " for appending");
-    }
     if (!settings_.token.enabled()) {
         admin_logger()->warn(
             "the admin API is off: no token configured (admin.token_file, admin.token or B2BUA_ADMIN_TOKEN); every "
@@ -216,6 +215,48 @@ void admin_api::add_status_route(http::http_server& server) {
 }
 
 void admin_api::handle(request& r, reply done) {
+    if (r.method == verb::get) return route(r, std::move(done));
+    // The request is kept alive by `done` (add_routes), which waits with the work.
+    take_turn([this, &r](reply d) { route(r, std::move(d)); }, std::move(done));
+}
+
+namespace {
+
+/// A change's turn: over once its answer has gone out, or once the last copy of its reply is
+/// dropped unanswered, so that one lost reply cannot hold up every change after it.
+struct turn {
+    std::function<void()> end;
+    ~turn() { end(); }
+};
+
+}  // namespace
+
+void admin_api::take_turn(std::function<void(reply)> work, reply done) {
+    turns_.push_back([this, work = std::move(work), done = std::move(done)]() mutable {
+        auto t = std::make_shared<turn>();
+        t->end = [self = weak_from_this(), ex = http_ex_] {
+            // Possibly from another thread, or from within the answer: the next one starts afresh.
+            asio::post(ex, [self] {
+                if (auto api = self.lock()) api->next_turn();
+            });
+        };
+        work([t, done = std::move(done)](http::response rsp) mutable {
+            auto mine = std::move(t);  // ends as the answer has gone out
+            done(std::move(rsp));
+        });
+    });
+    if (!in_turn_) next_turn();
+}
+
+void admin_api::next_turn() {
+    in_turn_ = !turns_.empty();
+    if (!in_turn_) return;
+    auto next = std::move(turns_.front());
+    turns_.pop_front();
+    next();
+}
+
+void admin_api::route(request& r, reply done) {
     const std::string first = r.segments.empty() ? std::string() : r.segments[0];
     const auto allow = [&](std::string_view methods) {
         auto rsp = json_error(status::method_not_allowed, std::string(method_name(r.method)) + " is not allowed here");
@@ -272,26 +313,41 @@ void admin_api::commit(request& r, document_set next, change_set changes, std::s
     // The answer sent once the change is applied: a 2xx, validation having passed.
     audit.result = static_cast<int>(answer.status);
     changes.audit = std::move(audit);
-    if (auto written = store_->commit(changes); !written) {
-        store_problem_ = written.error().what();
-        admin_logger()->error("admin: {} not saved: the store cannot be written: {}", r.operation(), store_problem_);
-        return done(json_error(status::service_unavailable, "the change was not saved: the store cannot be written: " +
-                                                                store_problem_));
-    }
-    store_problem_.clear();
-    docs_ = std::move(next);
-    admin_logger()->info("admin: {} from {} ({})", r.operation(), r.remote, object);
+    // Written on the store's thread; docs_ and the workers change once it is on disk. Changes
+    // take turns (handle), so no other one validates against docs_ meanwhile and then undoes
+    // this one.
     auto cfg = std::make_shared<b2bua::config>(std::move(*v.config));
-    // Every worker applies it, in the order the changes were made; the answer waits for all.
-    detail::on_every_worker<int>(
-        workers_, http_ex_,
-        [cfg, end_calls_on](b2bua::core& c) {
-            if (!end_calls_on.empty()) c.end_calls_on_trunk(end_calls_on);
-            c.reconfigure(cfg->upstream.trunks, cfg->routes, cfg->inbound_routes);
-            c.set_users(cfg->downstream.users);
-            return 1;
-        },
-        [answer = std::move(answer), done = std::move(done)](std::vector<int>) mutable { done(std::move(answer)); });
+    store_->run([changes = std::move(changes)](store& st) { return st.commit(changes); }, http_ex_,
+                [self = weak_from_this(), operation = r.operation(), remote = r.remote, object = std::move(object),
+                 next = std::move(next), cfg, end_calls_on = std::move(end_calls_on), answer = std::move(answer),
+                 done = std::move(done)](store_result<void> written) mutable {
+                    auto api = self.lock();
+                    if (!api) return;
+                    if (!written) {
+                        api->store_problem_ = written.error().what();
+                        admin_logger()->error("admin: {} not saved: the store cannot be written: {}", operation,
+                                              api->store_problem_);
+                        return done(json_error(status::service_unavailable,
+                                               "the change was not saved: the store cannot be written: " +
+                                                   api->store_problem_));
+                    }
+                    api->store_problem_.clear();
+                    api->docs_ = std::move(next);
+                    admin_logger()->info("admin: {} from {} ({})", operation, remote, object);
+                    // Every worker applies it, in the order the changes were made; the answer
+                    // waits for all.
+                    detail::on_every_worker<int>(
+                        api->workers_, api->http_ex_,
+                        [cfg, end_calls_on](b2bua::core& c) {
+                            if (!end_calls_on.empty()) c.end_calls_on_trunk(end_calls_on);
+                            c.reconfigure(cfg->upstream.trunks, cfg->routes, cfg->inbound_routes);
+                            c.set_users(cfg->downstream.users);
+                            return 1;
+                        },
+                        [answer = std::move(answer), done = std::move(done)](std::vector<int>) mutable {
+                            done(std::move(answer));
+                        });
+                });
 }
 
 void admin_api::add_document(request& r, const collection& c, reply done) {

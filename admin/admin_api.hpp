@@ -16,10 +16,8 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
-#include <fstream>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -28,6 +26,11 @@ class core;
 }
 
 namespace b2b::admin {
+
+namespace detail {
+class cdr_journal;
+class store_thread;
+}  // namespace detail
 
 /// A SIP event loop (sip.workers) and its core: calls live on every worker, so the API lists,
 /// finds and ends them on all of them, and applies every change to all of them.
@@ -58,10 +61,15 @@ struct admin_settings {
 /// The admin API. Construct on the HTTP thread's executor; `add_routes` once before the server
 /// starts. Every change is validated as a whole configuration, written to the store (a 2xx
 /// means it is on disk), then posted to the SIP loop; the answer goes out once the loop has
-/// applied it.
+/// applied it. Changes (every method but GET, and reloads) take turns: one is validated only
+/// once the one before it has answered.
+///
+/// The store has a thread of its own (detail::store_thread): what the HTTP thread serves
+/// (/metrics, /readyz, reads) never waits for a synced commit.
 ///
 /// @par Thread safety
-/// Everything here runs on `http_ex` (one thread); `record_cdr` may be called from any thread.
+/// Everything here runs on `http_ex` (one thread); `record_cdr` and `record_bindings` may be
+/// called from any thread.
 class admin_api : public std::enable_shared_from_this<admin_api> {
 public:
     struct request;
@@ -79,21 +87,31 @@ public:
     /// Stops the CDR flush timer and writes what is queued.
     void shutdown();
     /// An account's registrar bindings now (JSON of admin::binding_json by Contact), from the SIP
-    /// loop: the store is brought in line on the HTTP thread.
+    /// loop: the store is brought in line on its thread.
     void record_bindings(std::string user, std::vector<std::pair<std::string, std::string>> bindings);
     /// Starts the once-a-second CDR flush.
     void start() { schedule_flush(); }
-    /// Why the store cannot be written, or empty (for /readyz). Probes with a real write at
-    /// most every 10 s (a write costs an fsync), and reports a failed change at once.
+    /// Why the store cannot be written, or empty (for /readyz). Answers from what is known and
+    /// never waits: a failed write says so at once; a probe (a real write, so an fsync) runs on
+    /// the store's thread at most every 10 s, or on every call while a problem is known, and
+    /// its outcome is the next call's answer.
     std::string store_readiness();
-    /// POST /api/v1/reload and SIGHUP: the store's trunks, users and routes, and what
-    /// `admin_settings::reload` re-reads; `done` gets the answer. `who` goes to the audit log.
+    /// SIGHUP: the store's trunks, users and routes, and what `admin_settings::reload`
+    /// re-reads; `done` gets the answer. `who` goes to the audit log. Takes its turn among the
+    /// API's changes.
     void reload_all(std::string who, reply done);
 
 
 private:
     void add_status_route(http::http_server& server);
     void handle(request& r, reply done);
+    void route(request& r, reply done);
+    /// Runs `work` once every change queued before it has answered (or dropped its reply).
+    void take_turn(std::function<void(reply)> work, reply done);
+    void next_turn();
+    /// POST /api/v1/reload and SIGHUP, in their turn.
+    void reload_now(std::string who, reply done);
+    void apply_reload(std::string who, boost::system::result<document_set, std::string> loaded, reply done);
     void flush_cdrs();
     void schedule_flush();
 
@@ -115,7 +133,8 @@ private:
     void bans(request& r, reply done);
 
     /// Writes an audit line that goes with no document change (an operator's hang-up, ban,
-    /// reload, log level); a store that cannot take it is noted for /readyz. HTTP thread.
+    /// reload, log level); a store that cannot take it is noted for /readyz. HTTP thread; the
+    /// write happens on the store's.
     void record_audit(std::string remote, std::string operation, std::string object, int result);
     /// Validates `next` (a change to `trunk` or `user`, if any), writes it with its audit line,
     /// and applies it on the SIP loop; then `answer` (a 2xx, also its audit result) goes out.
@@ -126,24 +145,25 @@ private:
     boost::asio::any_io_executor sip_ex_;
     b2bua::core& core_;
     std::vector<sip_worker_view> workers_;  ///< worker 0 first
-    std::unique_ptr<store> store_;
     document_set docs_;
     admin_settings settings_;
     std::string store_problem_;  ///< the last write failure, for /readyz; empty when writable
     std::chrono::steady_clock::time_point store_probed_{};
+    bool probing_ = false;
 
-    std::mutex cdr_mutex_;
-    std::vector<cdr> cdr_queue_;  ///< ended calls not yet flushed (filled from the SIP loop)
-    /// Records the store refused (full disk, read-only file system), oldest first: written with
-    /// the next batch once the store takes writes again, so an outage loses no CDR. Bounded by
-    /// `unsaved_cdrs_kept`; beyond it the oldest go, counted in the log.
-    std::vector<cdr> unsaved_cdrs_;
+    /// Changes waiting for their turn, and whether one is under way.
+    std::deque<std::function<void()>> turns_;
+    bool in_turn_ = false;
+
+    std::shared_ptr<detail::cdr_journal> cdrs_;
     boost::asio::steady_timer cdr_timer_;
-    std::ofstream cdr_file_;
-    std::chrono::system_clock::time_point last_prune_{};
+    bool flushing_ = false;  ///< the timer's last flush has not come back yet
     bool stopped_ = false;
     /// When this API, built at the process's start, came up: the status page's uptime.
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+    /// Last, so it goes first: its destructor runs the queued jobs (the last CDRs among them),
+    /// which use `cdrs_`, and ends its thread before anything else here goes.
+    std::unique_ptr<detail::store_thread> store_;
 };
 
 }  // namespace b2b::admin

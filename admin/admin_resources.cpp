@@ -1,6 +1,8 @@
 // The admin API's read side and operations: calls, registrations, CDRs, audit, reload, log level.
 #include "admin/admin_api.hpp"
+#include "admin/detail/cdr_journal.hpp"
 #include "admin/detail/fan_out.hpp"
+#include "admin/detail/store_thread.hpp"
 
 #include "admin/detail/api_request.hpp"
 #include "admin/detail/json_response.hpp"
@@ -34,10 +36,6 @@ const auto rfc3339 = [](std::chrono::system_clock::time_point t) { return rfc333
 
 namespace {
 
-/// CDRs kept in memory while the store refuses writes: an hour at 25 calls a second, some
-/// 50 MB; an outage longer than that is an operator's emergency the log and /readyz announce.
-constexpr std::size_t unsaved_cdrs_kept = 100'000;
-
 json::value optional_time(const std::optional<std::chrono::system_clock::time_point>& t) {
     if (!t) return nullptr;
     return json::value(rfc3339(*t));
@@ -58,25 +56,6 @@ json::object call_json(const b2bua::call_summary& c) {
     o["answer"] = optional_time(c.answer);
     const auto now = std::chrono::system_clock::now();
     o["duration_s"] = std::chrono::duration<double>(now - c.start).count();
-    return o;
-}
-
-json::object cdr_json(const cdr& r) {
-    json::object o;
-    o["id"] = r.id;
-    o["direction"] = r.direction;
-    o["trunk"] = r.trunk ? json::value(*r.trunk) : json::value(nullptr);
-    o["caller"] = r.caller;
-    o["dialled"] = r.dialled;
-    o["start"] = rfc3339(r.start);
-    o["answer"] = optional_time(r.answer);
-    o["end"] = rfc3339(r.end);
-    o["duration_s"] = std::chrono::duration<double>(r.duration).count();
-    o["result"] = r.result;
-    o["status"] = r.status;
-    o["hangup_by"] = r.hangup_by ? json::value(*r.hangup_by) : json::value(nullptr);
-    o["inbound_call_id"] = r.inbound_call_id;
-    o["outbound_call_id"] = r.outbound_call_id ? json::value(*r.outbound_call_id) : json::value(nullptr);
     return o;
 }
 
@@ -287,62 +266,94 @@ void admin_api::auth_failures(request& r, reply done) {
 void admin_api::cdrs(request& r, reply done) {
     const auto page = page_of(r);
     if (page.error) return done(std::move(*page.error));
-    flush_cdrs();  // what ended a moment ago is there too
-    auto list = store_->list_cdrs(page.since, page.limit);
-    if (!list) return done(json_error(status::service_unavailable, std::string("the store cannot be read: ") + list.error().what()));
-    json::array out;
-    for (const auto& c : *list) out.push_back(cdr_json(c));
-    json::object body;
-    body["cdrs"] = std::move(out);
-    done(json_response(status::ok, body));
+    flush_cdrs();  // what ended a moment ago is there too: the store's thread runs that first
+    store_->run([since = page.since, limit = page.limit](store& st) { return st.list_cdrs(since, limit); }, http_ex_,
+                [done = std::move(done)](store_result<std::vector<cdr>> list) {
+                    if (!list) {
+                        return done(json_error(status::service_unavailable,
+                                               std::string("the store cannot be read: ") + list.error().what()));
+                    }
+                    json::array out;
+                    for (const auto& c : *list) out.push_back(detail::cdr_json(c));
+                    json::object body;
+                    body["cdrs"] = std::move(out);
+                    done(json_response(status::ok, body));
+                });
 }
 
 void admin_api::audit(request& r, reply done) {
     const auto page = page_of(r);
     if (page.error) return done(std::move(*page.error));
-    auto list = store_->list_audit(page.since, page.limit);
-    if (!list) return done(json_error(status::service_unavailable, std::string("the store cannot be read: ") + list.error().what()));
-    json::array out;
-    for (const auto& a : *list) {
-        json::object o;
-        o["time"] = rfc3339(a.time);
-        o["remote"] = a.remote;
-        o["operation"] = a.operation;
-        o["object"] = a.object;
-        o["result"] = a.result;
-        out.push_back(std::move(o));
-    }
-    json::object body;
-    body["audit"] = std::move(out);
-    done(json_response(status::ok, body));
+    store_->run([since = page.since, limit = page.limit](store& st) { return st.list_audit(since, limit); }, http_ex_,
+                [done = std::move(done)](store_result<std::vector<audit_entry>> list) {
+                    if (!list) {
+                        return done(json_error(status::service_unavailable,
+                                               std::string("the store cannot be read: ") + list.error().what()));
+                    }
+                    json::array out;
+                    for (const auto& a : *list) {
+                        json::object o;
+                        o["time"] = rfc3339(a.time);
+                        o["remote"] = a.remote;
+                        o["operation"] = a.operation;
+                        o["object"] = a.object;
+                        o["result"] = a.result;
+                        out.push_back(std::move(o));
+                    }
+                    json::object body;
+                    body["audit"] = std::move(out);
+                    done(json_response(status::ok, body));
+                });
 }
 
 void admin_api::record_audit(std::string remote, std::string operation, std::string object, int result) {
     change_set audit_only;
     audit_only.audit = audit_entry{std::chrono::system_clock::now(), std::move(remote), std::move(operation),
                                    std::move(object), result};
-    if (auto w = store_->commit(audit_only); !w) store_problem_ = w.error().what();
+    store_->run([audit_only = std::move(audit_only)](store& st) { return st.commit(audit_only); }, http_ex_,
+                [self = weak_from_this()](store_result<void> w) {
+                    if (auto api = self.lock(); api && !w) api->store_problem_ = w.error().what();
+                });
 }
 
-void admin_api::reload(request& r, reply done) { reload_all(r.remote, std::move(done)); }
+// POST /api/v1/reload has its turn already (handle).
+void admin_api::reload(request& r, reply done) { reload_now(r.remote, std::move(done)); }
 
 std::string admin_api::store_readiness() {
     const auto now = std::chrono::steady_clock::now();
-    if (store_problem_.empty() && now - store_probed_ < std::chrono::seconds(10)) return {};
-    store_probed_ = now;
-    if (auto w = store_->writable(); !w) {
-        store_problem_ = w.error().what();
-    } else {
-        store_problem_.clear();
+    if (!probing_ && (!store_problem_.empty() || now - store_probed_ >= std::chrono::seconds(10))) {
+        probing_ = true;
+        store_probed_ = now;
+        store_->run([](store& st) { return st.writable(); }, http_ex_, [self = weak_from_this()](store_result<void> w) {
+            auto api = self.lock();
+            if (!api) return;
+            api->probing_ = false;
+            if (!w) {
+                api->store_problem_ = w.error().what();
+            } else {
+                api->store_problem_.clear();
+            }
+        });
     }
     return store_problem_.empty() ? std::string() : "store not writable: " + store_problem_;
 }
 
 void admin_api::reload_all(std::string who, reply done) {
+    take_turn([this, who = std::move(who)](reply d) { reload_now(who, std::move(d)); }, std::move(done));
+}
+
+void admin_api::reload_now(std::string who, reply done) {
     // What the store owns (trunks, users, routes) is re-read from the store, so an
     // `--import-config` into it takes effect; the rest (log level, certificates, limits) from
     // their files.
-    auto loaded = load_documents(*store_);
+    store_->run([](store& st) { return load_documents(st); }, http_ex_,
+                [self = weak_from_this(), who = std::move(who), done = std::move(done)](
+                    boost::system::result<document_set, std::string> loaded) mutable {
+                    if (auto api = self.lock()) api->apply_reload(std::move(who), std::move(loaded), std::move(done));
+                });
+}
+
+void admin_api::apply_reload(std::string who, boost::system::result<document_set, std::string> loaded, reply done) {
     if (!loaded) return done(json_error(status::service_unavailable, "the store cannot be read: " + loaded.error()));
     if (!(*loaded == docs_)) {
         auto v = validate(settings_.base_config, *loaded, {}, {});
@@ -420,8 +431,7 @@ void admin_api::record_cdr(b2bua::call_record record) {
     if (record.hangup_by != b2bua::hangup_party::none) c.hangup_by = std::string(b2bua::to_string(record.hangup_by));
     c.inbound_call_id = record.call.inbound_call_id;
     if (!record.call.outbound_call_id.empty()) c.outbound_call_id = record.call.outbound_call_id;
-    const std::lock_guard lock(cdr_mutex_);
-    cdr_queue_.push_back(std::move(c));
+    cdrs_->add(std::move(c));
 }
 
 void admin_api::schedule_flush() {
@@ -430,66 +440,36 @@ void admin_api::schedule_flush() {
     cdr_timer_.async_wait([self = weak_from_this()](boost::system::error_code ec) {
         auto api = self.lock();
         if (ec || !api) return;
-        api->flush_cdrs();
+        // One flush at a time from here: on a disk that takes seconds per sync, the next one
+        // takes all that ended meanwhile, rather than a queue of flushes forming behind it.
+        if (!api->flushing_) api->flush_cdrs();
         api->schedule_flush();
     });
 }
 
 void admin_api::flush_cdrs() {
-    std::vector<cdr> batch;
-    {
-        const std::lock_guard lock(cdr_mutex_);
-        batch.swap(cdr_queue_);
-    }
-    const auto now = std::chrono::system_clock::now();
-    if (now - last_prune_ > std::chrono::hours(1)) {
-        last_prune_ = now;
-        if (auto pruned = store_->prune_cdrs(now - settings_.cdr_keep); !pruned) store_problem_ = pruned.error().what();
-    }
-    if (batch.empty() && unsaved_cdrs_.empty()) return;
-    // The file gets each record once, when it ends; the store may get it later (see unsaved_cdrs_).
-    if (cdr_file_.is_open() && !batch.empty()) {
-        for (const auto& c : batch) cdr_file_ << json::serialize(cdr_json(c)) << '\n';
-        cdr_file_.flush();
-        if (!cdr_file_) {
-            // A failed write sets the stream's error state, which would silence every later
-            // batch: say so, and try again with the next one (the store still has them).
-            spdlog::get("b2bua")->error("{}: {} call detail record(s) not appended: {}", settings_.cdr_file, batch.size(),
-                                        std::strerror(errno));
-            cdr_file_.clear();
-        }
-    }
-    const bool retrying = !unsaved_cdrs_.empty();
-    unsaved_cdrs_.insert(unsaved_cdrs_.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
-    if (auto w = store_->add_cdrs(unsaved_cdrs_); !w) {
-        store_problem_ = w.error().what();
-        if (!retrying) {
-            spdlog::get("b2bua")->error("call detail records not saved, kept in memory until the store takes writes: {}",
-                                        store_problem_);
-        }
-        if (unsaved_cdrs_.size() > unsaved_cdrs_kept) {
-            const auto dropped = unsaved_cdrs_.size() - unsaved_cdrs_kept;
-            unsaved_cdrs_.erase(unsaved_cdrs_.begin(), unsaved_cdrs_.begin() + static_cast<std::ptrdiff_t>(dropped));
-            spdlog::get("b2bua")->error("{} call detail record(s) lost: the store has refused writes for too long", dropped);
-        }
-        return;
-    }
-    if (retrying) spdlog::get("b2bua")->info("{} call detail record(s) saved after the store took writes again", unsaved_cdrs_.size());
-    unsaved_cdrs_.clear();
+    flushing_ = true;
+    store_->run([cdrs = cdrs_](store& st) { return cdrs->flush(st, std::chrono::system_clock::now()); }, http_ex_,
+                [self = weak_from_this()](store_result<void> w) {
+                    auto api = self.lock();
+                    if (!api) return;
+                    api->flushing_ = false;
+                    if (!w) api->store_problem_ = w.error().what();
+                });
 }
 
 void admin_api::record_bindings(std::string user, std::vector<std::pair<std::string, std::string>> bindings) {
-    asio::post(http_ex_, [self = weak_from_this(), user = std::move(user), bindings = std::move(bindings)] {
-        auto api = self.lock();
-        if (!api) return;
-        if (auto r = api->store_->replace_bindings(user, bindings); !r) api->store_problem_ = r.error().what();
+    store_->run([user = std::move(user), bindings = std::move(bindings)](store& st) {
+        return st.replace_bindings(user, bindings);
+    }, http_ex_, [self = weak_from_this()](store_result<void> r) {
+        if (auto api = self.lock(); api && !r) api->store_problem_ = r.error().what();
     });
 }
 
 void admin_api::shutdown() {
     stopped_ = true;
     cdr_timer_.cancel();
-    flush_cdrs();
+    flush_cdrs();  // the store's thread runs it before it ends (~store_thread)
 }
 
 }  // namespace b2b::admin

@@ -16,7 +16,7 @@ packages=(
   sip-tester baresip sipvicious curl procps iproute2 python3 python3-yaml python3-jsonschema dnsmasq-base
   kamailio kamailio-tls-modules openssl
   prometheus
-  docker-compose chromium
+  docker-compose chromium strace
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(kamailio-sqlite-modules sqlite3 linux-perf heaptrack)

@@ -6,8 +6,8 @@
 #     run against that b2bua, then each fuzz target for B2B_FUZZ_SECONDS (default 5) on its
 #     seed corpus (fuzz/corpus/);
 #   build-tsan/: the unit tests of the threaded parts (the HTTP server and its hand-off of async
-#     answers between threads, the store's backup thread, the transport on its own thread, the
-#     limits every SIP worker shares) under ThreadSanitizer.
+#     answers between threads, the store's backup thread and its own thread, the transport on its
+#     own thread, the limits every SIP worker shares) under ThreadSanitizer.
 # Prints how long each step took. Exit status is non-zero when any step fails.
 #   deploy/sanitize.sh              build, then run
 #   deploy/sanitize.sh build        configure and build both folders (deploy/test.sh runs this

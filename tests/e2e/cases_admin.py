@@ -655,3 +655,77 @@ def case_admin_store_unwritable(binary: Path):
         check(len(cdr_file.read_text().splitlines()) == 10, "the CDR file got a record twice")
         print(f"admin_store_unwritable: change {n + 1} crossed a {limit}-byte limit: 503 ({reason}), /readyz not "
               f"ready, 10 calls passed; with the limit lifted: 201, ready, the 10 waiting CDRs stored")
+
+
+def traced_by(pid: int) -> set[int]:
+    """The tracer of every thread of `pid` (0 for one not traced)."""
+    tracers = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for line in (task / "status").read_text().splitlines():
+            if line.startswith("TracerPid:"):
+                tracers.add(int(line.split()[1]))
+    return tracers
+
+
+def case_admin_store_slow_disk(binary: Path):
+    """A disk that takes 2 s per sync: strace, attached to the running b2bua, holds every fsync and
+    fdatasync for 2 s on its way back. Three changes sent at once answer 201, each after at least
+    one sync; meanwhile /metrics, /readyz and the API's reads answer at once (the store has its own
+    thread), and show none of the three before it is on disk. The changes take turns: all three
+    trunks are there at the end, none undone by one validated before it was written."""
+    import threading
+    sip, http, trunk_port, _ = ports()
+    delay = 2.0
+    with Session(binary) as s:
+        b2bua = s.start_b2bua(admin_config(sip, http, trunk_port), sip, http)
+        code, doc, _ = api(http, "POST", "/api/v1/trunks", {"name": "first", "uri": "sip:127.0.0.4:5060"})
+        check(code == 201, f"POST before the slow disk: {code} {doc}")
+        before = {t["name"] for t in api(http, "GET", "/api/v1/trunks")[1]["trunks"]}
+        trace = subprocess.Popen(["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=fsync,fdatasync",
+                                  "-e", f"inject=fsync,fdatasync:delay_exit={int(delay * 1e6)}", "-p", str(b2bua.pid)],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            harness.wait_until(lambda: traced_by(b2bua.pid) == {trace.pid}, 10, "strace on every thread of the b2bua")
+            answers: dict[str, tuple[int, float]] = {}
+
+            def post(name: str) -> None:
+                t0 = time.monotonic()
+                c, _, _ = api(http, "POST", "/api/v1/trunks", {"name": name, "uri": "sip:127.0.0.5:5060"})
+                answers[name] = (c, time.monotonic() - t0)
+
+            names = [f"slow{i}" for i in range(3)]
+            writers = [threading.Thread(target=post, args=(n,)) for n in names]
+            for w in writers:
+                w.start()
+            time.sleep(0.3)
+            reads = {}
+            for path in ("/metrics", "/readyz", "/api/v1/trunks", "/api/v1/calls"):
+                t0 = time.monotonic()
+                with urllib.request.urlopen(urllib.request.Request(
+                        f"http://{HOST}:{http}{path}", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}),
+                        timeout=10) as r:
+                    body = r.read()
+                    reads[path] = (r.status, time.monotonic() - t0)
+                if path == "/api/v1/trunks":
+                    listed = {t["name"] for t in json.loads(body)["trunks"]}
+            for path, (status, took) in reads.items():
+                check(status == 200 and took < delay / 2,
+                      f"{path} waited for the disk: {status} after {took:.2f} s (a sync takes {delay} s)")
+            check(listed == before,
+                  f"the trunks listed while the changes wait for the disk: {sorted(listed)}")
+            for w in writers:
+                w.join(timeout=60)
+            check(not any(w.is_alive() for w in writers), f"a change did not answer in 60 s: {answers}")
+            for n in names:
+                check(answers[n][0] == 201 and answers[n][1] >= delay * 0.9,
+                      f"{n}: {answers[n]} (201 once on disk, so after at least {delay} s)")
+        finally:
+            trace.terminate()
+            trace.wait(timeout=10)
+        code, doc, _ = api(http, "GET", "/api/v1/trunks")
+        listed = {t["name"] for t in doc["trunks"]}
+        check(code == 200 and listed == before | set(names), f"every change kept: {sorted(listed)}")
+        check(b2bua.alive(), "the b2bua died")
+        print(f"admin_store_slow_disk: 3 changes at once answered 201 after "
+              f"{', '.join(f'{answers[n][1]:.1f}' for n in names)} s; meanwhile "
+              f"{', '.join(f'{p} {t * 1000:.0f} ms' for p, (_, t) in reads.items())}; all 3 kept")

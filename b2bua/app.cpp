@@ -283,6 +283,7 @@ public:
         for (const auto& [kind, ep] : transport_.listening()) {
             log->info("listening for SIP on {} {}", sip::to_string(kind), ep.to_string());
         }
+        log->info("SIP workers: {}, each an event loop on a thread of its own (sip.workers)", workers_.size());
         if (http_) {
             log->info("serving /metrics and the admin API on {}://{}", cfg_.admin.tls.certificate.empty() ? "http" : "https",
                       sip::endpoint{http_->local_endpoint().address(), http_->local_endpoint().port()}.to_string());

@@ -13,11 +13,14 @@
 #include <boost/asio/ip/udp.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include <sched.h>
+
 #include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <thread>
 
 namespace b2b::b2bua {
 
@@ -336,10 +339,26 @@ void check_tls_peer(const config& c, const routing::trunk& t, const std::string&
     }
 }
 
+// The CPUs this process may run on (its affinity mask: a container's cpuset or `taskset`, not
+// the host's count), 1..64.
+std::size_t cores_available() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    std::size_t n = 0;
+    if (::sched_getaffinity(0, sizeof(set), &set) == 0) n = static_cast<std::size_t>(CPU_COUNT(&set));
+    if (n == 0) n = std::thread::hardware_concurrency();
+    return std::clamp<std::size_t>(n, 1, 64);
+}
+
 void parse_sip(const YAML::Node& n, config& c) {
     expect_map(n, "sip");
     only_keys(n, "sip", {"listen", "advertise", "t1_ms", "t2_ms", "t4_ms", "max_message_size", "workers", "tcp", "tls"});
-    if (n["workers"]) c.sip.workers = static_cast<std::size_t>(integer(n["workers"], "sip.workers", 1, 64));
+    // Default: one event loop per core this process may run on; "auto" says so explicitly.
+    if (const auto& w = n["workers"]; given(w) && !(w.IsScalar() && w.Scalar() == "auto")) {
+        c.sip.workers = static_cast<std::size_t>(integer(w, "sip.workers", 1, 64));
+    } else {
+        c.sip.workers = cores_available();
+    }
     if (const auto& t = n["tls"]; given(t)) parse_tls(t, c);
     if (const auto& t = n["tcp"]; given(t)) {
         expect_map(t, "sip.tcp");

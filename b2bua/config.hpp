@@ -62,7 +62,8 @@ struct config {
         std::chrono::milliseconds t4{5000};
         std::size_t max_message_size = 65535;
         /// `sip.workers`: event loops, each on a thread of its own with its own share of the
-        /// calls (README, "Workers").
+        /// calls (README, "Workers"). A configuration file without it gets one per core the
+        /// process may run on; a config made in code, one.
         std::size_t workers = 1;
         /// A TCP connection with no message and no keep-alive for this long is closed.
         std::chrono::seconds tcp_idle_timeout{600};

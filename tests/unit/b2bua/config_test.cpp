@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <sched.h>
+
+#include <algorithm>
+
 #include <string>
 
 namespace b2b::b2bua {
@@ -383,6 +387,20 @@ TEST(config, tcp_connection_budgets_default_and_are_checked) {
               "sip.tcp.max_connections: 0 is out of range 1..1000000");
     EXPECT_EQ(error_of(with(documented, "  listen: [", "  tcp: { max_outbound_connections: many }\n  listen: [")),
               "sip.tcp.max_outbound_connections: 'many' is not an integer");
+}
+
+TEST(config, workers_default_to_the_cores_the_process_may_run_on) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    ASSERT_EQ(::sched_getaffinity(0, sizeof(set), &set), 0);
+    const auto cores = std::clamp<std::size_t>(static_cast<std::size_t>(CPU_COUNT(&set)), 1, 64);
+    EXPECT_EQ(parse_config(documented).sip.workers, cores);
+    EXPECT_EQ(parse_config(with(documented, "  listen: [", "  workers: auto\n  listen: [")).sip.workers, cores);
+    EXPECT_EQ(parse_config(with(documented, "  listen: [", "  workers: 3\n  listen: [")).sip.workers, 3u);
+    EXPECT_EQ(error_of(with(documented, "  listen: [", "  workers: 0\n  listen: [")),
+              "sip.workers: 0 is out of range 1..64");
+    EXPECT_EQ(error_of(with(documented, "  listen: [", "  workers: many\n  listen: [")),
+              "sip.workers: 'many' is not an integer");
 }
 
 TEST(config, http_budgets_and_timeouts_default_and_are_checked) {

@@ -263,47 +263,53 @@ void admin_api::auth_failures(request& r, reply done) {
         });
 }
 
+namespace {
+
+json::object audit_json(const audit_entry& a) {
+    json::object o;
+    o["time"] = rfc3339(a.time);
+    o["remote"] = a.remote;
+    o["operation"] = a.operation;
+    o["object"] = a.object;
+    o["result"] = a.result;
+    return o;
+}
+
+// A page of stored records (CDRs, audit entries), read on the store's thread by `read`, answered
+// on `back` as {key: [to_json(record)...]}.
+template <class Record, class Read, class ToJson>
+void answer_page(detail::store_thread& st, const asio::any_io_executor& back, Read read, ToJson to_json,
+                 const char* key, admin_api::reply done) {
+    st.run(std::move(read), back, [to_json, key, done = std::move(done)](store_result<std::vector<Record>> list) {
+        if (!list) {
+            return done(json_error(status::service_unavailable,
+                                   std::string("the store cannot be read: ") + list.error().what()));
+        }
+        json::array out;
+        for (const auto& record : *list) out.push_back(to_json(record));
+        json::object body;
+        body[key] = std::move(out);
+        done(json_response(status::ok, body));
+    });
+}
+
+}  // namespace
+
 void admin_api::cdrs(request& r, reply done) {
     const auto page = page_of(r);
     if (page.error) return done(std::move(*page.error));
     flush_cdrs();  // what ended a moment ago is there too: the store's thread runs that first
-    store_->run([since = page.since, limit = page.limit](store& st) { return st.list_cdrs(since, limit); }, http_ex_,
-                [done = std::move(done)](store_result<std::vector<cdr>> list) {
-                    if (!list) {
-                        return done(json_error(status::service_unavailable,
-                                               std::string("the store cannot be read: ") + list.error().what()));
-                    }
-                    json::array out;
-                    for (const auto& c : *list) out.push_back(detail::cdr_json(c));
-                    json::object body;
-                    body["cdrs"] = std::move(out);
-                    done(json_response(status::ok, body));
-                });
+    answer_page<cdr>(
+        *store_, http_ex_, [since = page.since, limit = page.limit](store& st) { return st.list_cdrs(since, limit); },
+        detail::cdr_json, "cdrs", std::move(done));
 }
 
 void admin_api::audit(request& r, reply done) {
     const auto page = page_of(r);
     if (page.error) return done(std::move(*page.error));
-    store_->run([since = page.since, limit = page.limit](store& st) { return st.list_audit(since, limit); }, http_ex_,
-                [done = std::move(done)](store_result<std::vector<audit_entry>> list) {
-                    if (!list) {
-                        return done(json_error(status::service_unavailable,
-                                               std::string("the store cannot be read: ") + list.error().what()));
-                    }
-                    json::array out;
-                    for (const auto& a : *list) {
-                        json::object o;
-                        o["time"] = rfc3339(a.time);
-                        o["remote"] = a.remote;
-                        o["operation"] = a.operation;
-                        o["object"] = a.object;
-                        o["result"] = a.result;
-                        out.push_back(std::move(o));
-                    }
-                    json::object body;
-                    body["audit"] = std::move(out);
-                    done(json_response(status::ok, body));
-                });
+    answer_page<audit_entry>(
+        *store_, http_ex_, [since = page.since, limit = page.limit](store& st) { return st.list_audit(since, limit); },
+        audit_json, "audit", std::move(done));
 }
 
 void admin_api::record_audit(std::string remote, std::string operation, std::string object, int result) {

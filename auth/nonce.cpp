@@ -47,12 +47,30 @@ std::uint64_t get_be64(std::span<const std::uint8_t> in) noexcept {
 
 // The MAC covers the address the nonce is issued to, which is not sent: a nonce captured from
 // one PBX is worthless from any other address.
-std::array<std::uint8_t, mac_size> sign(std::string_view key, std::span<const std::uint8_t> sent,
+std::array<std::uint8_t, mac_size> sign(const detail::hmac_sha256_key& key, std::span<const std::uint8_t> sent,
                                         const detail::address_key& source) {
     std::array<std::uint8_t, sent_size + address_size> input{};
     std::copy(sent.begin(), sent.end(), input.begin());
     std::copy(source.bytes.begin(), source.bytes.end(), input.begin() + sent_size);
-    return detail::hmac_sha256(key, input);
+    return key.sign(input);
+}
+
+// The configured secret, or 32 random bytes when there is none (nonces then die with the
+// process). The caller wipes it once keyed.
+std::string secret_or_random(std::string secret) {
+    if (!secret.empty()) return secret;
+    std::array<std::uint8_t, 32> key{};
+    detail::random_bytes(key);
+    secret.assign(key.begin(), key.end());
+    OPENSSL_cleanse(key.data(), key.size());
+    return secret;
+}
+
+// Keys the MAC with `secret` and wipes the copy.
+detail::hmac_sha256_key keyed(std::string secret) {
+    detail::hmac_sha256_key key(secret);
+    OPENSSL_cleanse(secret.data(), secret.size());
+    return key;
 }
 
 }  // namespace
@@ -74,7 +92,7 @@ std::string_view to_string(nonce_status s) noexcept {
 }
 
 signed_nonce_service::signed_nonce_service(nonce_options options)
-    : key_(std::move(options.secret)),
+    : key_(keyed(secret_or_random(std::move(options.secret)))),
       ttl_(options.ttl),
       max_future_skew_(options.max_future_skew),
       worker_bits_(std::uint64_t{options.worker} << 56) {
@@ -83,12 +101,6 @@ signed_nonce_service::signed_nonce_service(nonce_options options)
         throw std::invalid_argument("nonce max_future_skew must not be negative");
     if (options.tracked_nonces == 0)
         throw std::invalid_argument("nonce tracked_nonces must be positive");
-    if (key_.empty()) {
-        std::array<std::uint8_t, 32> key{};
-        detail::random_bytes(key);
-        key_.assign(key.begin(), key.end());
-        OPENSSL_cleanse(key.data(), key.size());
-    }
     slots_.resize(options.tracked_nonces);
     // A random start, so that a nonce signed with the same secret by an earlier process names a
     // sequence that no slot holds (2^-64 odds of a collision per nonce).
@@ -97,9 +109,7 @@ signed_nonce_service::signed_nonce_service(nonce_options options)
     next_sequence_ = get_be64(start);
 }
 
-signed_nonce_service::~signed_nonce_service() {
-    if (!key_.empty()) OPENSSL_cleanse(key_.data(), key_.size());
-}
+signed_nonce_service::~signed_nonce_service() = default;
 
 std::string signed_nonce_service::issue(const boost::asio::ip::address& source,
                                         std::chrono::system_clock::time_point now) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "auth/detail/address_key.hpp"
+#include "auth/detail/crypto.hpp"
 
 namespace b2b::auth {
 
@@ -110,7 +111,8 @@ struct nonce_options {
 /// each operation is O(1) and nothing is allocated per request. The sequence starts at a random
 /// 64-bit value, so nonces from an earlier process (same secret) find no slot and are stale.
 ///
-/// Ownership: owns a copy of the secret, wiped on destruction, and the ring. Not copyable.
+/// Ownership: owns the secret as a keyed MAC (OpenSSL wipes it on destruction) and the ring.
+/// Not copyable.
 /// @par Thread safety
 /// None (see nonce_service).
 class signed_nonce_service final : public nonce_service {
@@ -146,7 +148,7 @@ class signed_nonce_service final : public nonce_service {
         return slots_[sequence % slots_.size()];
     }
 
-    std::string key_;
+    detail::hmac_sha256_key key_;  ///< the secret, keyed once
     std::chrono::seconds ttl_;
     std::chrono::seconds max_future_skew_;
     std::vector<slot> slots_;

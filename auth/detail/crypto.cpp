@@ -4,8 +4,10 @@
 #include "sip/message/random.hpp"
 
 #include <openssl/crypto.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include <limits>
@@ -48,6 +50,34 @@ std::array<std::uint8_t, 32> hmac_sha256(std::string_view key, std::span<const s
              out.data(), &len) == nullptr ||
         len != out.size())
         throw std::runtime_error("HMAC-SHA256 failed");
+    return out;
+}
+
+hmac_sha256_key::hmac_sha256_key(std::string_view key) {
+    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    if (mac != nullptr) keyed_ = EVP_MAC_CTX_new(mac);
+    EVP_MAC_free(mac);  // the context holds its own reference
+    char digest[] = "SHA256";
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                                 OSSL_PARAM_construct_end()};
+    static const unsigned char empty_key = 0;
+    const auto* key_ptr = key.empty() ? &empty_key : reinterpret_cast<const unsigned char*>(key.data());
+    if (keyed_ == nullptr || EVP_MAC_init(keyed_, key_ptr, key.size(), params) != 1) {
+        EVP_MAC_CTX_free(keyed_);
+        throw std::runtime_error("HMAC-SHA256: OpenSSL cannot set up the key");
+    }
+}
+
+hmac_sha256_key::~hmac_sha256_key() { EVP_MAC_CTX_free(keyed_); }
+
+std::array<std::uint8_t, 32> hmac_sha256_key::sign(std::span<const std::uint8_t> data) const {
+    std::array<std::uint8_t, 32> out{};
+    std::size_t len = 0;
+    EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(keyed_);
+    const bool ok = ctx != nullptr && EVP_MAC_update(ctx, data.data(), data.size()) == 1 &&
+                    EVP_MAC_final(ctx, out.data(), &len, out.size()) == 1 && len == out.size();
+    EVP_MAC_CTX_free(ctx);
+    if (!ok) throw std::runtime_error("HMAC-SHA256 failed");
     return out;
 }
 

@@ -1,6 +1,8 @@
 // Thin wrappers over OpenSSL libcrypto: randomness, HMAC-SHA256, constant-time compare, base64url.
 #pragma once
 
+#include <openssl/types.h>
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -8,6 +10,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace b2b::auth::detail {
@@ -21,6 +24,29 @@ std::string random_hex(std::size_t n);
 
 /// HMAC-SHA256(key, data).
 std::array<std::uint8_t, 32> hmac_sha256(std::string_view key, std::span<const std::uint8_t> data);
+
+/// HMAC-SHA256 under one key, keyed once. OpenSSL 3's one-shot HMAC() looks the MAC and the
+/// digest up by name and sets the key on every call (about 2 µs here); a copy of a context
+/// keyed at construction takes a third of that. For a key used per message (the nonces').
+///
+/// Ownership: the keyed context, which OpenSSL wipes when freed. Movable, not copyable.
+class hmac_sha256_key {
+public:
+    /// Throws std::runtime_error when OpenSSL cannot set it up (a broken library).
+    explicit hmac_sha256_key(std::string_view key);
+    ~hmac_sha256_key();
+    hmac_sha256_key(hmac_sha256_key&& other) noexcept : keyed_(std::exchange(other.keyed_, nullptr)) {}
+    hmac_sha256_key& operator=(hmac_sha256_key&&) = delete;
+    hmac_sha256_key(const hmac_sha256_key&) = delete;
+    hmac_sha256_key& operator=(const hmac_sha256_key&) = delete;
+
+    /// HMAC-SHA256(key, data). Throws std::runtime_error when OpenSSL fails. Thread-safe: the
+    /// keyed context is only read.
+    std::array<std::uint8_t, 32> sign(std::span<const std::uint8_t> data) const;
+
+private:
+    evp_mac_ctx_st* keyed_ = nullptr;
+};
 
 /// Constant-time equality (CRYPTO_memcmp). Different lengths compare unequal at once: lengths
 /// are public (digest sizes), only contents are secret.

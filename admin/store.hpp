@@ -150,7 +150,8 @@ struct backup_summary {
 
 /// The embedded store: one SQLite database, `<data_dir>/b2bua.db`, in WAL mode with
 /// synchronous=FULL, so a committed write is on disk when `commit` returns and a crash at any
-/// point leaves either the old state or the new one.
+/// point leaves either the old state or the new one. CDRs and registrar bindings are the
+/// exception: see add_cdrs.
 ///
 /// Holds documents (trunks, users, the route tables) as JSON text, registrar bindings, CDRs and
 /// the audit log. The schema has a version; `open` migrates an older file, one transaction per
@@ -205,7 +206,9 @@ public:
     store_result<std::vector<audit_entry>> list_audit(std::chrono::system_clock::time_point since, std::size_t limit);
 
     // Call detail records
-    /// Inserts the records in one transaction.
+    /// Inserts the records in one transaction. This one, prune_cdrs and replace_bindings commit
+    /// without waiting for the disk (synchronous=NORMAL): durable against a crash of the
+    /// process at once, against a power cut from the next synced commit or checkpoint on.
     store_result<void> add_cdrs(std::span<const cdr> records);
     /// Records that ended at or after `since`, newest first, at most `limit`.
     store_result<std::vector<cdr>> list_cdrs(std::chrono::system_clock::time_point since, std::size_t limit);

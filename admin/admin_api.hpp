@@ -136,6 +136,9 @@ private:
     /// reload, log level); a store that cannot take it is noted for /readyz. HTTP thread; the
     /// write happens on the store's.
     void record_audit(std::string remote, std::string operation, std::string object, int result);
+    /// The outcome handler of a write nobody waits for (audit, bindings): a failure is noted
+    /// for /readyz. The handler runs on the HTTP thread.
+    std::function<void(store_result<void>)> note_store_failure();
     /// Validates `next` (a change to `trunk` or `user`, if any), writes it with its audit line,
     /// and applies it on the SIP loop; then `answer` (a 2xx, also its audit result) goes out.
     void commit(request& r, document_set next, change_set changes, std::string object, std::string trunk,

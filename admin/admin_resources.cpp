@@ -36,11 +36,6 @@ const auto rfc3339 = [](std::chrono::system_clock::time_point t) { return rfc333
 
 namespace {
 
-json::value optional_time(const std::optional<std::chrono::system_clock::time_point>& t) {
-    if (!t) return nullptr;
-    return json::value(rfc3339(*t));
-}
-
 json::object call_json(const b2bua::call_summary& c) {
     json::object o;
     o["id"] = std::to_string(c.id);
@@ -53,7 +48,7 @@ json::object call_json(const b2bua::call_summary& c) {
     o["inbound_call_id"] = c.inbound_call_id;
     o["outbound_call_id"] = c.outbound_call_id.empty() ? json::value(nullptr) : json::value(c.outbound_call_id);
     o["start"] = rfc3339(c.start);
-    o["answer"] = optional_time(c.answer);
+    o["answer"] = detail::rfc3339_or_null(c.answer);
     const auto now = std::chrono::system_clock::now();
     o["duration_s"] = std::chrono::duration<double>(now - c.start).count();
     return o;
@@ -317,9 +312,13 @@ void admin_api::record_audit(std::string remote, std::string operation, std::str
     audit_only.audit = audit_entry{std::chrono::system_clock::now(), std::move(remote), std::move(operation),
                                    std::move(object), result};
     store_->run([audit_only = std::move(audit_only)](store& st) { return st.commit(audit_only); }, http_ex_,
-                [self = weak_from_this()](store_result<void> w) {
-                    if (auto api = self.lock(); api && !w) api->store_problem_ = w.error().what();
-                });
+                note_store_failure());
+}
+
+std::function<void(store_result<void>)> admin_api::note_store_failure() {
+    return [self = weak_from_this()](store_result<void> w) {
+        if (auto api = self.lock(); api && !w) api->store_problem_ = w.error().what();
+    };
 }
 
 // POST /api/v1/reload has its turn already (handle).
@@ -467,9 +466,7 @@ void admin_api::flush_cdrs() {
 void admin_api::record_bindings(std::string user, std::vector<std::pair<std::string, std::string>> bindings) {
     store_->run([user = std::move(user), bindings = std::move(bindings)](store& st) {
         return st.replace_bindings(user, bindings);
-    }, http_ex_, [self = weak_from_this()](store_result<void> r) {
-        if (auto api = self.lock(); api && !r) api->store_problem_ = r.error().what();
-    });
+    }, http_ex_, note_store_failure());
 }
 
 void admin_api::shutdown() {

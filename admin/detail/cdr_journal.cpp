@@ -1,5 +1,7 @@
 #include "admin/detail/cdr_journal.hpp"
 
+#include "admin/detail/json_response.hpp"
+
 #include "b2bua/auth_failure_json.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -18,11 +20,6 @@ namespace json = boost::json;
 
 namespace {
 
-json::value optional_time(const std::optional<std::chrono::system_clock::time_point>& t) {
-    if (!t) return nullptr;
-    return json::value(b2bua::rfc3339_ms(*t));
-}
-
 void log_error(std::string_view text) {
     if (auto log = spdlog::get("b2bua")) log->error("{}", text);
 }
@@ -37,7 +34,7 @@ json::object cdr_json(const cdr& r) {
     o["caller"] = r.caller;
     o["dialled"] = r.dialled;
     o["start"] = b2bua::rfc3339_ms(r.start);
-    o["answer"] = optional_time(r.answer);
+    o["answer"] = rfc3339_or_null(r.answer);
     o["end"] = b2bua::rfc3339_ms(r.end);
     o["duration_s"] = std::chrono::duration<double>(r.duration).count();
     o["result"] = r.result;

@@ -2,6 +2,7 @@
 #include "admin/detail/json_response.hpp"
 
 #include "admin/detail/api_request.hpp"
+#include "b2bua/auth_failure_json.hpp"
 
 #include <boost/json/parse.hpp>
 
@@ -13,6 +14,11 @@
 #include <ctime>
 
 namespace b2b::admin::detail {
+
+boost::json::value rfc3339_or_null(const std::optional<std::chrono::system_clock::time_point>& t) {
+    if (!t) return nullptr;
+    return boost::json::value(b2bua::rfc3339_ms(*t));
+}
 
 namespace json = boost::json;
 

@@ -18,6 +18,9 @@ http::response json_response(boost::beast::http::status status, const boost::jso
 /// {"error": message, "field": field} (field left out when empty).
 http::response json_error(boost::beast::http::status status, std::string_view message, std::string_view field = {});
 
+/// The time as RFC 3339 with milliseconds, or null when there is none.
+boost::json::value rfc3339_or_null(const std::optional<std::chrono::system_clock::time_point>& t);
+
 /// Reads RFC 3339 ("2026-12-02T10:00:00Z", fractions and offsets allowed) or a number of
 /// seconds since the epoch; nothing when it is neither.
 std::optional<std::chrono::system_clock::time_point> parse_time(std::string_view text);

@@ -6,7 +6,6 @@
 #include <openssl/crypto.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
@@ -41,16 +40,7 @@ std::string random_hex(std::size_t n) {
 }
 
 std::array<std::uint8_t, 32> hmac_sha256(std::string_view key, std::span<const std::uint8_t> data) {
-    std::array<std::uint8_t, 32> out{};
-    unsigned int len = 0;
-    // HMAC() with an empty key is valid; a non-null pointer keeps older OpenSSL releases happy.
-    static const unsigned char empty_key = 0;
-    const void* key_ptr = key.empty() ? static_cast<const void*>(&empty_key) : key.data();
-    if (HMAC(EVP_sha256(), key_ptr, static_cast<int>(key.size()), data.data(), data.size(),
-             out.data(), &len) == nullptr ||
-        len != out.size())
-        throw std::runtime_error("HMAC-SHA256 failed");
-    return out;
+    return hmac_sha256_key(key).sign(data);
 }
 
 hmac_sha256_key::hmac_sha256_key(std::string_view key) {
@@ -60,6 +50,7 @@ hmac_sha256_key::hmac_sha256_key(std::string_view key) {
     char digest[] = "SHA256";
     const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
                                  OSSL_PARAM_construct_end()};
+    // An empty key is valid; a non-null pointer keeps OpenSSL from reading it as "no key".
     static const unsigned char empty_key = 0;
     const auto* key_ptr = key.empty() ? &empty_key : reinterpret_cast<const unsigned char*>(key.data());
     if (keyed_ == nullptr || EVP_MAC_init(keyed_, key_ptr, key.size(), params) != 1) {

@@ -22,7 +22,7 @@ void random_bytes(std::span<std::uint8_t> out);
 /// `n` random bytes as lower-case hex (2n characters).
 std::string random_hex(std::size_t n);
 
-/// HMAC-SHA256(key, data).
+/// HMAC-SHA256(key, data), for a key used once (hmac_sha256_key below for one used per message).
 std::array<std::uint8_t, 32> hmac_sha256(std::string_view key, std::span<const std::uint8_t> data);
 
 /// HMAC-SHA256 under one key, keyed once. OpenSSL 3's one-shot HMAC() looks the MAC and the

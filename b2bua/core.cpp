@@ -266,8 +266,8 @@ void core::expire_failure_lines() {
 
 void core::aim(const outbound_attempt& a, dialog::dialog_state& d) const {
     if (a.pinned) {
-        d.flow = a.initial.flow;
-        d.reconnect = a.initial.reconnect;  // the registered Contact, none behind NAT
+        d.flow = a.own_side().flow;
+        d.reconnect = a.own_side().reconnect;  // the registered Contact, none behind NAT
         return;
     }
     dialog::aim_in_dialog(d, a.destination);
@@ -478,7 +478,7 @@ void core::end(call& c, std::string_view why) {
         stop_invite_timer(a);
         release_trunk(a);
         dialog::request_sender::abandon(a.invite);
-        if (a.dialogs) dialogs_.remove(key_of(a.initial));
+        if (a.dialogs) dialogs_.remove(key_of(a.own_side()));
     }
     for (const auto& r : c.requests) dialog::request_sender::abandon(r);
     for (auto& r : c.relays) {

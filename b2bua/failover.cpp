@@ -161,13 +161,13 @@ void core::on_invite_timeout(call& c) {
     a.session.on(session_event::given_up);
     // The abandoned INVITE keeps its own record until its transaction ends: a late 2xx is
     // ACKed and ended with BYE there, never relayed.
-    if (a.dialogs) dialogs_.remove(key_of(a.initial));
+    if (a.dialogs) dialogs_.remove(key_of(a.own_side()));
     abandoned_invite parked;
     parked.attempt.id = a.id;
     parked.attempt.trunk = a.trunk;
     parked.attempt.trunk_index = a.trunk_index;
     parked.attempt.destination = a.destination;
-    parked.attempt.initial = a.initial;
+    parked.attempt.initial = std::make_unique<dialog::dialog_state>(*a.initial);
     parked.attempt.dialogs = std::move(a.dialogs);
     parked.attempt.invite = std::move(a.invite);
     a.dialogs.reset();
@@ -196,11 +196,11 @@ void core::on_abandoned_invite_event(std::uint64_t attempt, dialog::request_even
     if (status >= 300) return drop();  // the transaction ACKed it (§17.1.1.3): nothing left
     outbound_attempt& a = parked.attempt;
     if (!a.dialogs) return drop();
-    const auto verdict = a.dialogs->on_response(a.initial, rsp);
+    const auto verdict = a.dialogs->on_response(*a.initial, rsp);
     if (verdict == dialog::dialog_set::verdict::retransmission) return;  // the sender re-ACKs it
     auto d = std::make_shared<dialog::dialog_state>(verdict == dialog::dialog_set::verdict::confirmed
                                                         ? a.dialogs->confirmed()
-                                                        : dialog::dialog_set::fork_dialog(a.initial, rsp));
+                                                        : dialog::dialog_set::fork_dialog(*a.initial, rsp));
     aim(a, *d);
     log_->info("trunk {} answered {} an INVITE given up for its silence: ACK and BYE", a.trunk->name, status);
     // §13.2.2.4: every 2xx is ACKed, even one we do not want; then the dialog ends.

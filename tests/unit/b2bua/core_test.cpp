@@ -489,6 +489,32 @@ TEST_F(call_flow, a_2xx_from_a_second_fork_is_acked_and_ended) {
     EXPECT_EQ(b2b.active_calls(), 0u);
 }
 
+// A call lasts for hours; the INVITE's transaction for 64*T1 after its 2xx (RFC 6026 §7.2).
+// The dialog state the INVITE was built from goes with it, and the call keeps all it needs.
+TEST_F(call_flow, the_call_outlives_its_invite_transaction) {
+    pbx_call c;
+    auto retry = confirmed_call(c);
+    clock.advance(33s);  // Timer M (64*T1 = 32 s) has ended the INVITE's transaction
+    const auto calls = b2b.list_calls(0, 10);
+    ASSERT_EQ(calls.size(), 1u);
+    EXPECT_EQ(calls.front().outbound_call_id, std::string(retry.call_id()));
+    // In-dialog requests still cross, in both directions, with the trunk leg's own dialog.
+    pbx.send(pbx.in_dialog_bytes(c, "OPTIONS", 3));
+    auto options = trunk.expect("OPTIONS");
+    EXPECT_EQ(options.call_id(), retry.call_id());
+    EXPECT_EQ(options.to().tag, "carriertag");
+    EXPECT_EQ(options.from().tag, retry.from().tag);
+    trunk.respond(options, 200, "OK");
+    pbx.expect("SIP/2.0 200");
+    pbx.send(pbx.in_dialog_bytes(c, "BYE", 4));
+    pbx.expect("SIP/2.0 200");
+    auto bye = trunk.expect("BYE");
+    EXPECT_EQ(bye.call_id(), retry.call_id());
+    EXPECT_EQ(bye.to().tag, "carriertag");
+    trunk.respond(bye, 200, "OK");
+    EXPECT_EQ(b2b.active_calls(), 0u);
+}
+
 TEST_F(call_flow, an_out_of_order_request_in_the_dialog_gets_500) {
     pbx_call c;
     confirmed_call(c);  // the PBX's INVITE had CSeq 2

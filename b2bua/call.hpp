@@ -148,7 +148,11 @@ struct inbound_leg {
     dialog::dialog_state dialog;  ///< complete once answered (for a BYE we send)
     dialog::invite_session session{dialog::session_role::uas};
     session_refresh refresh;  ///< RFC 4028 on this leg
-    inbound_reliability reliability;
+    /// Only while a caller that supports 100rel has no final answer yet (and a PRACK of its
+    /// relayed to the far end waits there): few calls need it, and none once confirmed.
+    std::unique_ptr<inbound_reliability> reliability;
+    /// Its INVITE named 100rel in Supported or Require (RFC 3262 §3), while that matters.
+    bool supports_100rel() const noexcept { return reliability && reliability->supported; }
 
     /// The caller's Call-ID and From tag: the INVITE's, or once it is released, the same values
     /// in the dialog (§12.1.1 takes them from the INVITE).

@@ -136,7 +136,7 @@ bool core::send_outbound_invite(call& c) {
     };
     auto t = std::make_shared<invite_template>(invite_template{*a.initial, c.max_forwards, std::string(c.in.invite->body()),
                                                                c.content_type, a.identity_headers,
-                                                               outbound_session_offer(c), {}, c.in.reliability.supported});
+                                                               outbound_session_offer(c), {}, c.in.supports_100rel()});
     a.refresh.offer = t->timer;
     note_sent_sdp(c, leg_side::outbound, t->body, t->content_type);
     dialog::request_plan plan = plan_on(c, leg_side::outbound, *a.initial, "INVITE");
@@ -342,6 +342,7 @@ void core::on_leg_ack(call_handle h, leg_side side, sip::message&& ack) {
     c->state = call_state::confirmed;
     // Answered and acknowledged: nothing more is built from the caller's INVITE.
     c->in.invite.reset();
+    release_reliability(*c);
     start_max_duration(*c);
 }
 

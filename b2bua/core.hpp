@@ -307,6 +307,8 @@ private:
     bool hold_back_2xx(call& c, const sip::message& rsp);
     void after_prack(call& c);
     void end_reliability(call& c);
+    /// The call is confirmed: its RFC 3262 state goes, unless a relayed PRACK still waits.
+    void release_reliability(call& c);
 
     // Outbound INVITE outcome
     void on_outbound_invite_event(call& c, dialog::request_event& ev);

@@ -57,10 +57,13 @@ constexpr std::size_t max_queued_provisionals = 16;
 }  // namespace
 
 void core::init_reliability(call& c) {
-    inbound_reliability& r = c.in.reliability;
-    r.required = dialog::names_100rel(*c.in.invite, sip::header_id::require);
-    r.supported = r.required || dialog::names_100rel(*c.in.invite, sip::header_id::supported);
-    if (r.supported) r.uas.emplace(first_rseq(), cfg_.sip.t1);
+    const bool required = dialog::names_100rel(*c.in.invite, sip::header_id::require);
+    if (!required && !dialog::names_100rel(*c.in.invite, sip::header_id::supported)) return;
+    auto r = std::make_unique<inbound_reliability>();
+    r->required = required;
+    r->supported = true;
+    r->uas.emplace(first_rseq(), cfg_.sip.t1);
+    c.in.reliability = std::move(r);
 }
 
 void core::on_outbound_provisional(call& c, const sip::message& rsp) {
@@ -93,22 +96,24 @@ void core::on_outbound_provisional(call& c, const sip::message& rsp) {
         const bool offer = c.in.invite->body().empty() && !rsp.body().empty() && !a.reliability.sdp_received;
         if (!rsp.body().empty()) a.reliability.sdp_received = true;
         const owed_prack p{std::string(rsp.to().tag), *rseq, rsp.cseq().seq};
-        if (offer && c.state == call_state::calling && c.in.reliability.supported) {
+        if (offer && c.state == call_state::calling && c.in.supports_100rel()) {
             owed = p;  // the caller's PRACK brings the answer
         } else {
             send_prack(c, p, {}, {}, false);
         }
     }
     if (c.state != call_state::calling) return;
-    const inbound_reliability& in = c.in.reliability;
     // §3: reliably when the caller requires it, or supports it and the far end sent it so.
-    if (in.required || (in.supported && reliable)) return send_reliable_provisional(c, rsp, reliable, std::move(owed));
+    const inbound_reliability* in = c.in.reliability.get();
+    if (in != nullptr && (in->required || (in->supported && reliable))) {
+        return send_reliable_provisional(c, rsp, reliable, std::move(owed));
+    }
     relay_provisional(c, rsp);
 }
 
 void core::send_reliable_provisional(call& c, const sip::message& rsp, bool far_end_reliable,
                                      std::optional<owed_prack> owed) {
-    inbound_reliability& r = c.in.reliability;
+    inbound_reliability& r = *c.in.reliability;  // only when the caller supports 100rel
     if (!r.uas->can_send()) {
         // §3: not before the previous one is PRACKed: it waits its turn.
         if (r.queue.size() >= max_queued_provisionals) {
@@ -144,8 +149,8 @@ void core::send_reliable_provisional(call& c, const sip::message& rsp, bool far_
 
 void core::on_reliable_timer(call_handle h) {
     call* c = find(h);
-    if (c == nullptr) return;
-    inbound_reliability& r = c->in.reliability;
+    if (c == nullptr || !c->in.reliability) return;
+    inbound_reliability& r = *c->in.reliability;
     r.timer = 0;
     // Once the INVITE has its final response there is no provisional left to send (§3 ends
     // with the final response; a PRACK that still comes is matched all the same).
@@ -171,8 +176,10 @@ void core::on_reliable_timer(call_handle h) {
 
 void core::on_prack(call& c, leg_side side, sip::transaction_id txn, sip::message&& prack) {
     // We send reliable provisionals on the inbound leg only: on the other, no PRACK matches.
-    inbound_reliability& r = c.in.reliability;
-    if (side == leg_side::outbound || !r.uas) return respond(txn, prack, 481, "Call/Transaction Does Not Exist");
+    if (side == leg_side::outbound || !c.in.reliability || !c.in.reliability->uas) {
+        return respond(txn, prack, 481, "Call/Transaction Does Not Exist");
+    }
+    inbound_reliability& r = *c.in.reliability;
     const auto* h = prack.find("RAck");
     const auto rack = h != nullptr ? dialog::parse_rack(h->value) : std::nullopt;
     if (!rack) return respond(txn, prack, 400, "Missing or Malformed RAck");
@@ -242,7 +249,8 @@ void core::send_prack(call& c, const owed_prack& owed, std::string_view body, st
 
 void core::on_prack_answered(call& c, dialog::request_event& ev) {
     if (ev.response != nullptr && ev.response->status() < 200) return;
-    auto& pending = c.in.reliability.prack;
+    if (!c.in.reliability) return;
+    auto& pending = c.in.reliability->prack;
     if (!pending) return;
     const sip::message& req = pending->request;
     if (ev.failure) {
@@ -265,7 +273,8 @@ void core::on_prack_answered(call& c, dialog::request_event& ev) {
 }
 
 bool core::hold_back_2xx(call& c, const sip::message& rsp) {
-    inbound_reliability& r = c.in.reliability;
+    if (!c.in.reliability) return false;
+    inbound_reliability& r = *c.in.reliability;
     if (!r.uas || !r.uas->holds_back_2xx()) return false;
     // §3: no 2xx while a reliable provisional with SDP is unacknowledged.
     auto copy = sip::parse_message(rsp.wire());
@@ -281,8 +290,8 @@ bool core::hold_back_2xx(call& c, const sip::message& rsp) {
 }
 
 void core::after_prack(call& c) {
-    inbound_reliability& r = c.in.reliability;
-    if (c.state != call_state::calling || c.in.session.has_final()) return;
+    if (c.state != call_state::calling || c.in.session.has_final() || !c.in.reliability) return;
+    inbound_reliability& r = *c.in.reliability;
     if (r.held_2xx && !r.uas->holds_back_2xx()) {
         // The final answer supersedes the provisionals still waiting; a PRACK owed with them
         // goes without an answer.
@@ -308,12 +317,20 @@ void core::after_prack(call& c) {
 }
 
 void core::end_reliability(call& c) {
-    inbound_reliability& r = c.in.reliability;
+    if (!c.in.reliability) return;
+    inbound_reliability& r = *c.in.reliability;
     timers_.cancel(r.timer);
-    r.timer = 0;
     // §15.1.2 in spirit: nothing pending in the dialog is left unanswered.
     if (r.prack) respond(r.prack->txn, r.prack->request, 487, "Request Terminated");
-    r.prack.reset();
+    c.in.reliability.reset();
+}
+
+void core::release_reliability(call& c) {
+    // A PRACK of the caller's still with the far end is answered when it comes back (or when
+    // the call ends); anything else ended with the final answer (§3).
+    if (!c.in.reliability || c.in.reliability->prack) return;
+    timers_.cancel(c.in.reliability->timer);
+    c.in.reliability.reset();
 }
 
 }  // namespace b2b::b2bua

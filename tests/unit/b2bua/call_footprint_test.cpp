@@ -14,9 +14,17 @@ TEST(CallFootprint, ACallHoldsNoParsedMessageInline) {
     EXPECT_LE(sizeof(call), 2048u);
 }
 
-// RFC 3262 state is there for every call and used by few: a handful of words when idle.
-TEST(CallFootprint, IdleReliabilityStateIsSmall) {
-    EXPECT_LE(sizeof(inbound_reliability), 256u);
+// RFC 3262 state is used by few calls and by none once confirmed: a pointer, not inline.
+TEST(CallFootprint, ReliabilityStateIsHeldOnlyWhenUsed) {
+    EXPECT_EQ(sizeof(inbound_leg::reliability), sizeof(void*));
+}
+
+// The dialog state an INVITE was built from is needed until its transaction ends (Timer M),
+// not for the call's life: an attempt holds it by pointer, so it can let it go.
+TEST(CallFootprint, AnAttemptHoldsItsInitialDialogByPointer) {
+    EXPECT_EQ(sizeof(outbound_attempt::initial), sizeof(void*));
+    EXPECT_LE(sizeof(outbound_attempt), 900u);  // 1,256 when both were inline
+    EXPECT_LE(sizeof(call), 1400u);             // 1,528
 }
 
 }  // namespace

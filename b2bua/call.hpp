@@ -262,7 +262,8 @@ struct call {
     std::string content_type;
     unsigned redirects = 0;  ///< 3xx followed so far (at most max_redirects)
 
-    trunk_plan plan;
+    /// Until the call is answered: failover and redirects need it, a call that is up does not.
+    std::unique_ptr<trunk_plan> plan = std::make_unique<trunk_plan>();
     /// A provisional with SDP was relayed: the caller may be hearing this trunk's early
     /// media, so the call never moves to another trunk.
     bool committed = false;

@@ -342,6 +342,7 @@ void core::on_leg_ack(call_handle h, leg_side side, sip::message&& ack) {
     c->state = call_state::confirmed;
     // Answered and acknowledged: nothing more is built from the caller's INVITE.
     c->in.invite.reset();
+    c->plan.reset();  // no failover or redirect for a call that is up
     release_reliability(*c);
     start_max_duration(*c);
 }
@@ -524,7 +525,7 @@ std::string_view host_of(std::string_view host_port) {
 bool core::follow_redirect(call& c, const sip::message& rsp) {
     // Loops and chains end here (RFC 3261 §8.1.3.4 leaves the limit to the UAC).
     constexpr unsigned max_redirects = 3;
-    if (c.direction != call_direction::outbound || c.redirects >= max_redirects) return false;
+    if (c.direction != call_direction::outbound || !c.plan || c.redirects >= max_redirects) return false;
     const auto contacts = rsp.contacts();
     // §8.1.3.4: the Contacts are tried in q order; we try the most preferred one only.
     const sip::name_addr* best = nullptr;
@@ -572,7 +573,7 @@ bool core::follow_redirect(call& c, const sip::message& rsp) {
     ++c.redirects;
     log_->info("call {}: {} from trunk {}: following to trunk {} (redirect {} of {})", c.id.value, rsp.status(),
                c.out().trunk->name, trunks_[*target]->name, c.redirects, max_redirects);
-    if (!start_attempt(c, *target, u.user, c.plan.caller, c.plan.display)) {
+    if (!start_attempt(c, *target, u.user, c.plan->caller, c.plan->display)) {
         selection_.on_attempt_end(*target);
         return false;
     }

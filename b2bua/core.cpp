@@ -384,11 +384,11 @@ void core::on_initial_invite(sip::transaction_id txn, sip::message&& invite, con
         log_->info("call {} start: {} (trunk {}) {} -> {} to pbx {}", c.id.value, f.remote.to_string(),
                    trunks_[*r.source_trunk]->name, detail::clip(caller), detail::clip(r.dialled), peer_of(peer)->name);
     } else {
-        c.plan.trunks = std::move(r.trunks);
-        c.plan.position = r.trunk_position;
-        c.plan.number = std::move(r.number);
-        c.plan.caller = caller;
-        c.plan.display = display;
+        c.plan->trunks = std::move(r.trunks);
+        c.plan->position = r.trunk_position;
+        c.plan->number = std::move(r.number);
+        c.plan->caller = caller;
+        c.plan->display = display;
         log_->info("call {} start: {} {} -> {} via trunk {}", c.id.value, f.remote.to_string(),
                    detail::clip(caller), detail::clip(r.dialled), trunks_[peer]->name);
     }

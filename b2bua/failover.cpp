@@ -33,9 +33,9 @@ void core::arm_invite_timer(call& c) {
 }
 
 bool core::begin_attempt(call& c) {
-    bool taken = false;  // the trunk at c.plan.position holds a slot for this call
+    bool taken = false;  // the trunk at c.plan->position holds a slot for this call
     for (;;) {
-        const std::size_t trunk = c.plan.trunks[c.plan.position];
+        const std::size_t trunk = c.plan->trunks[c.plan->position];
         if (!taken) {
             // The route's trunk was chosen by a look that another event loop may have overtaken
             // since: the slot is taken in one step with them, or the next trunk is tried.
@@ -46,18 +46,18 @@ bool core::begin_attempt(call& c) {
             }
             taken = true;
         }
-        if (c.plan.targets_of != c.plan.position) {
+        if (c.plan->targets_of != c.plan->position) {
             // A trunk's targets are taken once per call, as they are now (RFC 3263 §4.3: the
             // call walks them in order when one fails).
-            c.plan.targets = targets_->ordered(trunk);
-            c.plan.target = 0;
-            c.plan.targets_of = c.plan.position;
+            c.plan->targets = targets_->ordered(trunk);
+            c.plan->target = 0;
+            c.plan->targets_of = c.plan->position;
         }
         const sip::resolver::target* where =
-            c.plan.target < c.plan.targets.size() ? &c.plan.targets[c.plan.target] : nullptr;
+            c.plan->target < c.plan->targets.size() ? &c.plan->targets[c.plan->target] : nullptr;
         // No target at all (DNS has not answered yet): start_attempt records the failed attempt
         // and says so.
-        if (start_attempt(c, trunk, c.plan.number, c.plan.caller, c.plan.display, nullptr, where)) {
+        if (start_attempt(c, trunk, c.plan->number, c.plan->caller, c.plan->display, nullptr, where)) {
             hold_trunk(c);
             return true;
         }
@@ -70,46 +70,48 @@ bool core::begin_attempt(call& c) {
 }
 
 bool core::next_trunk(call& c, std::size_t from, std::string_view status) {
-    const auto choice = selection_.pick(c.plan.trunks, c.plan.position + 1, timers_.now(), c.emergency);
+    const auto choice = selection_.pick(c.plan->trunks, c.plan->position + 1, timers_.now(), c.emergency);
     if (!choice.position) return false;
-    metrics_.trunk_failover(from, c.plan.trunks[*choice.position], status);
+    metrics_.trunk_failover(from, c.plan->trunks[*choice.position], status);
     log_->info("call {}: failover from trunk {} ({}) to trunk {}", c.id.value, trunks_[from]->name, status,
-               trunks_[c.plan.trunks[*choice.position]]->name);
-    c.plan.position = *choice.position;
+               trunks_[c.plan->trunks[*choice.position]]->name);
+    c.plan->position = *choice.position;
     return true;
 }
 
 bool core::next_target(call& c, std::string_view status) {
-    if (c.plan.targets_of != c.plan.position || c.plan.target >= c.plan.targets.size()) return false;
-    const std::size_t trunk = c.plan.trunks[c.plan.position];
-    const auto failed = c.plan.targets[c.plan.target];
+    if (!c.plan) return false;
+    if (c.plan->targets_of != c.plan->position || c.plan->target >= c.plan->targets.size()) return false;
+    const std::size_t trunk = c.plan->trunks[c.plan->position];
+    const auto failed = c.plan->targets[c.plan->target];
     targets_->mark_failed(trunk, failed);
-    if (c.plan.target + 1 >= c.plan.targets.size()) return false;
-    ++c.plan.target;
+    if (c.plan->target + 1 >= c.plan->targets.size()) return false;
+    ++c.plan->target;
     log_->info("call {}: trunk {} target {} failed ({}); trying its next target {}", c.id.value, trunks_[trunk]->name,
-               failed.to_string(), status, c.plan.targets[c.plan.target].to_string());
+               failed.to_string(), status, c.plan->targets[c.plan->target].to_string());
     return true;
 }
 
 bool core::fail_over(call& c, std::string_view status) {
-    // A call from a trunk goes to its inbound route's one PBX: nothing to fail over to.
-    if (c.direction == call_direction::inbound) return false;
+    // A call from a trunk goes to its inbound route's one PBX: nothing to fail over to; an
+    // answered call has let go of its plan.
+    if (c.direction == call_direction::inbound || !c.plan) return false;
     // RFC 3263 §4.3: a transport error, a timeout or a 503 moves the request to the trunk's
     // next target first; other failures are the trunk's answer, whichever target gave it.
-    if ((status == "transport" || status == "timeout" || status == "503") && c.out().trunk_index == c.plan.trunks[c.plan.position] &&
+    if ((status == "transport" || status == "timeout" || status == "503") && c.out().trunk_index == c.plan->trunks[c.plan->position] &&
         next_target(c, status)) {
         return begin_attempt(c);
     }
     const std::size_t from = c.out().trunk_index;
-    const auto choice = selection_.pick(c.plan.trunks, c.plan.position + 1, timers_.now(), c.emergency);
+    const auto choice = selection_.pick(c.plan->trunks, c.plan->position + 1, timers_.now(), c.emergency);
     if (!choice.position) {
-        if (c.plan.position + 1 < c.plan.trunks.size()) {
+        if (c.plan->position + 1 < c.plan->trunks.size()) {
             log_->info("call {}: trunk {} failed ({}); no other trunk of the route can take the call", c.id.value,
                        trunks_[from]->name, status);
         }
         return false;
     }
-    const std::size_t to = c.plan.trunks[*choice.position];
+    const std::size_t to = c.plan->trunks[*choice.position];
     metrics_.trunk_failover(from, to, status);
     std::string skipped;
     for (const auto& [trunk, reason] : choice.skipped) {
@@ -118,7 +120,7 @@ bool core::fail_over(call& c, std::string_view status) {
     }
     log_->info("call {}: failover from trunk {} ({}) to trunk {}{}", c.id.value, trunks_[from]->name, status,
                trunks_[to]->name, skipped);
-    c.plan.position = *choice.position;
+    c.plan->position = *choice.position;
     // The caller keeps its dialog (our To tag); the new attempt is a new dialog of its own
     // (Call-ID, tags, CSeq): nothing of the failed attempt goes on.
     return begin_attempt(c);

@@ -585,7 +585,11 @@ void core::release_initial_dialog(call_handle h, std::uint64_t attempt) {
     call* c = find(h);
     if (c == nullptr) return;
     for (auto& a : c->attempts) {
-        if (a.id == attempt && a.dialogs && a.dialogs->is_confirmed()) a.initial.reset();
+        if (a.id != attempt || !a.dialogs || !a.dialogs->is_confirmed()) continue;
+        a.initial.reset();
+        // The INVITE's own state (the credentials it carried, which an ACK repeats) goes too,
+        // once its 2xx has the ACK: until then the ACK still has to be built from it.
+        if (a.session.state() != dialog::session_state::accepted) a.invite.reset();
     }
 }
 

@@ -144,7 +144,7 @@ struct inbound_leg {
     std::uint32_t invite_cseq = 0;  ///< its CSeq number (its ACK's, and a PRACK's RAck)
     sip::transaction_id txn = 0;
     sip::flow flow;
-    std::string tag;  ///< our To tag, the same in every response
+    std::string tag;  ///< our To tag, the same in every response; see our_tag()
     dialog::dialog_state dialog;  ///< complete once answered (for a BYE we send)
     dialog::invite_session session{dialog::session_role::uas};
     session_refresh refresh;  ///< RFC 4028 on this leg
@@ -160,6 +160,9 @@ struct inbound_leg {
     std::string_view caller_tag() const noexcept {
         return invite ? invite->from().tag : std::string_view(dialog.remote_tag);
     }
+    /// Our To tag: `tag` while the INVITE is held, then the dialog's (the same value, which
+    /// the answer put there; `tag` is released with the INVITE).
+    std::string_view our_tag() const noexcept { return invite ? std::string_view(tag) : std::string_view(dialog.local_tag); }
 };
 
 /// One try at reaching the far end through one peer: a trunk (a call from a PBX), or the PBX

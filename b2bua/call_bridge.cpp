@@ -248,7 +248,7 @@ void core::on_leg_cancel(call_handle h, leg_side side, sip::transaction_id txn, 
     }
     // §9.2: the 200 to a CANCEL carries the To tag of the INVITE's responses. A CANCEL that
     // crossed our final response still matched its transaction: 200, and no effect.
-    respond(txn, cancel, 200, "OK", c != nullptr ? std::string_view{c->in.tag} : std::string_view{});
+    respond(txn, cancel, 200, "OK", c != nullptr ? c->in.our_tag() : std::string_view{});
     if (c == nullptr || answered || c->state != call_state::calling) return;
     log_->info("call {}: cancelled by the caller", h.value);
     cancel_outbound(*c, 487, "Request Terminated", call_result::cancelled);
@@ -342,6 +342,7 @@ void core::on_leg_ack(call_handle h, leg_side side, sip::message&& ack) {
     c->state = call_state::confirmed;
     // Answered and acknowledged: nothing more is built from the caller's INVITE.
     c->in.invite.reset();
+    std::string().swap(c->in.tag);  // the dialog has it (our_tag)
     c->plan.reset();  // no failover or redirect for a call that is up
     release_reliability(*c);
     start_max_duration(*c);
@@ -587,6 +588,7 @@ void core::release_initial_dialog(call_handle h, std::uint64_t attempt) {
     for (auto& a : c->attempts) {
         if (a.id != attempt || !a.dialogs || !a.dialogs->is_confirmed()) continue;
         a.initial.reset();
+        a.dialogs->settle();
         // The INVITE's own state (the credentials it carried, which an ACK repeats) goes too,
         // once its 2xx has the ACK: until then the ACK still has to be built from it.
         if (a.session.state() != dialog::session_state::accepted) a.invite.reset();

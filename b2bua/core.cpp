@@ -488,7 +488,7 @@ void core::end(call& c, std::string_view why) {
         if (r.request.method() == sip::method::invite) dialogs_.disown(r.server_txn);
     }
     end_reliability(c);
-    dialogs_.remove({std::string(c.in.call_id()), c.in.tag});
+    dialogs_.remove({std::string(c.in.call_id()), std::string(c.in.our_tag())});
     dialogs_.disown(c.in.txn);
     by_inbound_.erase(inbound_key(c.in.call_id(), c.in.caller_tag()));
     c.account_slot.release();

@@ -27,6 +27,11 @@ dialog_set::verdict dialog_set::on_response(const dialog_state& initial, const s
     return verdict::other_fork;
 }
 
+void dialog_set::settle() noexcept {
+    std::vector<std::string>().swap(early_tags_);
+    std::vector<std::string>().swap(fork_tags_);
+}
+
 dialog_state dialog_set::fork_dialog(const dialog_state& initial, const sip::message& response) {
     dialog_state d = initial;
     update_uac_dialog(d, response);

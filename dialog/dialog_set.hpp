@@ -46,6 +46,11 @@ public:
     /// Early dialogs seen so far (one per To tag).
     std::size_t early_dialogs() const noexcept { return early_tags_.size(); }
 
+    /// The INVITE's transaction is over (RFC 6026 §7.2, Timer M): no response to it comes any
+    /// more, so the tags of its early dialogs and other forks are let go. The confirmed dialog
+    /// stays: a call may last for hours.
+    void settle() noexcept;
+
 private:
     dialog_state confirmed_;
     std::vector<std::string> early_tags_;

@@ -49,6 +49,18 @@ TEST(dialog_set, provisionals_make_one_early_dialog_per_tag) {
     EXPECT_FALSE(set.is_confirmed());
 }
 
+TEST(dialog_set, settling_forgets_the_forks_and_keeps_the_confirmed_dialog) {
+    dialog_set set;
+    set.on_response(initial(), response(180, "forkA", "<sip:a@192.0.2.10>"));
+    set.on_response(initial(), response(200, "forkB", "<sip:b@192.0.2.11>"));
+    set.on_response(initial(), response(200, "forkC", "<sip:c@192.0.2.12>"));
+    set.settle();
+    EXPECT_EQ(set.early_dialogs(), 0u);
+    ASSERT_TRUE(set.is_confirmed());
+    EXPECT_EQ(set.confirmed().remote_tag, "forkB");
+    EXPECT_EQ(set.confirmed().remote_target, "sip:b@192.0.2.11");
+}
+
 TEST(dialog_set, the_first_2xx_confirms_its_dialog_with_route_set_reversed) {
     dialog_set set;
     set.on_response(initial(), response(180, "forkA", "<sip:a@192.0.2.10>"));

@@ -494,7 +494,7 @@ void core::answer_caller(call& c, const sip::message& rsp) {
     c.in.dialog = dialog::uas_dialog(*c.in.invite, c.in.tag, c.in.flow, dialog::make_identity(c.in.flow, cfg_.sip.advertised_host, c.in.invite->request_uri().is_sips()));
     if (seen && *seen > c.in.dialog.remote_cseq.value_or(0)) c.in.dialog.remote_cseq = seen;
     copy_record_route(w, *c.in.invite);
-    w.header(sip::header_id::contact, c.in.dialog.self.contact);
+    w.header(sip::header_id::contact, c.in.dialog.self.contact());
     w.header("Allow", allow_value);
     note_peer_allow(c, leg_side::inbound, *c.in.invite);
     answer_session_timer(c, leg_side::inbound, *c.in.invite, w);
@@ -701,7 +701,7 @@ void core::relay_provisional(call& c, const sip::message& rsp) {
     c.in.session.on(session_event::provisional_sent);
     sip::message_writer w = sip::response_writer(*c.in.invite, rsp.status(), rsp.reason(), c.in.tag);
     copy_record_route(w, *c.in.invite);
-    w.header(sip::header_id::contact, dialog::make_identity(c.in.flow, cfg_.sip.advertised_host, c.in.invite->request_uri().is_sips()).contact);
+    w.header(sip::header_id::contact, dialog::make_identity(c.in.flow, cfg_.sip.advertised_host, c.in.invite->request_uri().is_sips()).contact());
     auto bytes = std::move(w).finish(rsp.body(), header_value(rsp, sip::header_id::content_type));
     if (auto ec = txm_->respond(c.in.txn, rsp.status(), std::move(bytes))) {
         log_->debug("call {}: provisional to the caller not sent: {}", c.id.value, ec.message());

@@ -176,7 +176,7 @@ void core::answer_relayed(call& c, relayed_request& r, int status, std::string_v
     if (status >= 200 && status < 300 && target_refresh(r.request.method())) {
         // Our Contact on the sender's leg (§12.1.1): the far end's stays on its own leg.
         const auto& self = r.from == leg_side::inbound ? c.in.dialog.self : c.out().dialog().self;
-        w.header(sip::header_id::contact, self.contact);
+        w.header(sip::header_id::contact, self.contact());
         w.header("Allow", allow_value);
         // RFC 4028 §9: the 2xx refreshes the sender's leg, with that leg's own interval.
         answer_session_timer(c, r.from, r.request, w);

@@ -133,7 +133,7 @@ void core::send_reliable_provisional(call& c, const sip::message& rsp, bool far_
     c.in.session.on(session_event::provisional_sent);
     sip::message_writer w = sip::response_writer(*c.in.invite, rsp.status(), rsp.reason(), c.in.tag);
     copy_record_route(w, *c.in.invite);
-    w.header(sip::header_id::contact, dialog::make_identity(c.in.flow, cfg_.sip.advertised_host, c.in.invite->request_uri().is_sips()).contact);
+    w.header(sip::header_id::contact, dialog::make_identity(c.in.flow, cfg_.sip.advertised_host, c.in.invite->request_uri().is_sips()).contact());
     w.header(sip::header_id::require, dialog::option_100rel);
     w.header("RSeq", std::to_string(*rseq));
     r.status = rsp.status();

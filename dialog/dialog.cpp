@@ -34,11 +34,16 @@ local_identity make_identity(const sip::flow& f, std::string_view advertised, bo
     } else {
         id.host_port = std::string(advertised) + ":" + std::to_string(f.local.port);
     }
-    // §8.1.1.8: a request whose Request-URI is sips: carries a sips: Contact.
-    id.contact = (sips ? "<sips:b2bua@" : "<sip:b2bua@") + id.host_port;
-    if (!sips) id.contact += sip::transport_param(f.transport);
-    id.contact += ">";
+    id.sips = sips;
     return id;
+}
+
+std::string local_identity::contact() const {
+    // §8.1.1.8: a request whose Request-URI is sips: carries a sips: Contact.
+    std::string c = (sips ? "<sips:b2bua@" : "<sip:b2bua@") + host_port;
+    if (!sips) c += sip::transport_param(transport);
+    c += ">";
+    return c;
 }
 
 dialog_state uas_dialog(const sip::message& invite, std::string_view local_tag, const sip::flow& f,
@@ -123,7 +128,7 @@ sip::outbound_request make_request(const outgoing_request& r, const local_identi
         for (const auto& route : *r.route_set) b.route(route);
     }
     b.max_forwards(r.max_forwards).from(r.from).to(r.to).call_id(r.call_id).cseq(r.cseq, r.cseq_method);
-    if (r.with_contact) b.header(sip::header_id::contact, self.contact);
+    if (r.with_contact) b.header(sip::header_id::contact, self.contact());
     for (const auto& [name, value] : r.extra_headers) b.header(name, value);
     return std::move(b).finish(r.body, r.content_type);
 }

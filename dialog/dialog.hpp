@@ -16,8 +16,11 @@ namespace b2b::dialog {
 /// What we put in our own Via and Contact on one leg: our address, never the other leg's.
 struct local_identity {
     sip::transport_kind transport = sip::transport_kind::udp;
+    bool sips = false;      ///< a sips: Contact (§8.1.1.8)
     std::string host_port;  ///< "127.0.0.1:5070": Via sent-by and Contact host
-    std::string contact;    ///< full Contact value, e.g. "<sip:b2bua@127.0.0.1:5070>"
+    /// The full Contact value, e.g. "<sip:b2bua@127.0.0.1:5070>". Written when a message needs
+    /// it rather than kept: every dialog has an identity, and few send a request in hours.
+    std::string contact() const;
 };
 
 /// Builds our identity for a flow: the flow's local address and port, or what we advertise

@@ -18,12 +18,12 @@ sip::flow udp_flow() {
 TEST(dialog, identity_uses_the_flow_or_the_advertised_host) {
     auto id = make_identity(udp_flow(), "");
     EXPECT_EQ(id.host_port, "127.0.0.1:5070");
-    EXPECT_EQ(id.contact, "<sip:b2bua@127.0.0.1:5070>");
+    EXPECT_EQ(id.contact(), "<sip:b2bua@127.0.0.1:5070>");
     auto f = udp_flow();
     f.transport = sip::transport_kind::tcp;
     auto pub = make_identity(f, "sbc.example.net");
     EXPECT_EQ(pub.host_port, "sbc.example.net:5070");
-    EXPECT_EQ(pub.contact, "<sip:b2bua@sbc.example.net:5070;transport=tcp>");
+    EXPECT_EQ(pub.contact(), "<sip:b2bua@sbc.example.net:5070;transport=tcp>");
     EXPECT_EQ(pub.transport, sip::transport_kind::tcp);
 }
 
@@ -35,14 +35,14 @@ TEST(dialog, advertised_port_replaces_the_flows_and_ipv6_is_bracketed) {
     EXPECT_EQ(make_identity(f, "[2001:db8::1]").host_port, "[2001:db8::1]:5070");
     const auto v6 = make_identity(f, "[2001:db8::1]:5062");
     EXPECT_EQ(v6.host_port, "[2001:db8::1]:5062");
-    EXPECT_EQ(v6.contact, "<sip:b2bua@[2001:db8::1]:5062>");
+    EXPECT_EQ(v6.contact(), "<sip:b2bua@[2001:db8::1]:5062>");
 
     // Our own IPv6 listener: bracketed in the Via sent-by and the Contact (RFC 5118 §4.1).
     f.local = {boost::asio::ip::make_address("::1"), 5070};
     f.remote = {boost::asio::ip::make_address("::1"), 5080};
     const auto id = make_identity(f, "");
     EXPECT_EQ(id.host_port, "[::1]:5070");
-    EXPECT_EQ(id.contact, "<sip:b2bua@[::1]:5070>");
+    EXPECT_EQ(id.contact(), "<sip:b2bua@[::1]:5070>");
     outgoing_request r;
     r.method = "OPTIONS";
     r.request_uri = "sip:[::1]:5080";
@@ -62,9 +62,9 @@ TEST(dialog, advertised_port_replaces_the_flows_and_ipv6_is_bracketed) {
 TEST(dialog, identity_over_tls_says_transport_tls_or_sips) {
     auto f = udp_flow();
     f.transport = sip::transport_kind::tls;
-    EXPECT_EQ(make_identity(f, "").contact, "<sip:b2bua@127.0.0.1:5070;transport=tls>");
+    EXPECT_EQ(make_identity(f, "").contact(), "<sip:b2bua@127.0.0.1:5070;transport=tls>");
     // RFC 3261 §8.1.1.8: a sips: Request-URI asks for a sips: Contact (which implies TLS).
-    EXPECT_EQ(make_identity(f, "sbc.example.net", true).contact, "<sips:b2bua@sbc.example.net:5070>");
+    EXPECT_EQ(make_identity(f, "sbc.example.net", true).contact(), "<sips:b2bua@sbc.example.net:5070>");
 }
 
 TEST(dialog, in_dialog_request_has_one_via_the_route_set_and_the_next_cseq) {

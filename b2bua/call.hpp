@@ -96,7 +96,6 @@ struct owed_prack {
 /// RFC 3262 on the inbound leg, where we are the UAS and send reliable provisionals when its
 /// INVITE supports (or requires) 100rel (prack.cpp).
 struct inbound_reliability {
-    bool supported = false;  ///< its INVITE has `100rel` in Supported or Require
     bool required = false;   ///< in Require: every provisional must go reliably (§3)
     std::optional<dialog::reliable_provisional_uas> uas;
     sip::timer_service::timer_id timer = 0;  ///< retransmission of the unacknowledged provisional
@@ -148,11 +147,12 @@ struct inbound_leg {
     dialog::dialog_state dialog;  ///< complete once answered (for a BYE we send)
     dialog::invite_session session{dialog::session_role::uas};
     session_refresh refresh;  ///< RFC 4028 on this leg
-    /// Only while a caller that supports 100rel has no final answer yet (and a PRACK of its
-    /// relayed to the far end waits there): few calls need it, and none once confirmed.
+    /// Only for a caller whose INVITE has `100rel` in Supported or Require, and only until its
+    /// ACK (or while a PRACK of its relayed to the far end waits there): few calls need it,
+    /// and none once confirmed.
     std::unique_ptr<inbound_reliability> reliability;
     /// Its INVITE named 100rel in Supported or Require (RFC 3262 §3), while that matters.
-    bool supports_100rel() const noexcept { return reliability && reliability->supported; }
+    bool supports_100rel() const noexcept { return reliability != nullptr; }
 
     /// The caller's Call-ID and From tag: the INVITE's, or once it is released, the same values
     /// in the dialog (§12.1.1 takes them from the INVITE).

@@ -80,7 +80,6 @@ bool core::next_trunk(call& c, std::size_t from, std::string_view status) {
 }
 
 bool core::next_target(call& c, std::string_view status) {
-    if (!c.plan) return false;
     if (c.plan->targets_of != c.plan->position || c.plan->target >= c.plan->targets.size()) return false;
     const std::size_t trunk = c.plan->trunks[c.plan->position];
     const auto failed = c.plan->targets[c.plan->target];

@@ -61,7 +61,6 @@ void core::init_reliability(call& c) {
     if (!required && !dialog::names_100rel(*c.in.invite, sip::header_id::supported)) return;
     auto r = std::make_unique<inbound_reliability>();
     r->required = required;
-    r->supported = true;
     r->uas.emplace(first_rseq(), cfg_.sip.t1);
     c.in.reliability = std::move(r);
 }
@@ -105,7 +104,7 @@ void core::on_outbound_provisional(call& c, const sip::message& rsp) {
     if (c.state != call_state::calling) return;
     // §3: reliably when the caller requires it, or supports it and the far end sent it so.
     const inbound_reliability* in = c.in.reliability.get();
-    if (in != nullptr && (in->required || (in->supported && reliable))) {
+    if (in != nullptr && (in->required || reliable)) {
         return send_reliable_provisional(c, rsp, reliable, std::move(owed));
     }
     relay_provisional(c, rsp);

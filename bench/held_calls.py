@@ -10,6 +10,9 @@ the calls up. Loopback only.
       also traces the heap (heaptrack attached before the calls, the process killed once they are
       held, so what is still allocated is what the held calls and the idle process hold):
       heaptrack_print --print-leaks 1 /tmp/held.*.zst lists it by where it was allocated
+  python3 bench/held_calls.py --calls 20000 --malloc-stats
+      also asks glibc (gdb calls malloc_stats() in the held process) how much of its heap is in
+      use and how much is free but still resident: the holes the transactions leave
 
 Prints one line of figures (and `--json` writes them out): RSS before the calls and with them,
 per call, the anonymous (heap) share, the calls and transactions the metrics count.
@@ -52,7 +55,18 @@ def memory_kib(pid: int) -> dict[str, int]:
     return out
 
 
-def run(binary: Path, calls: int, rate: int, limit_s: float, heaptrack: Path | None = None) -> dict:
+def malloc_stats(b2bua) -> str:
+    """glibc's malloc_stats() of the running process (per arena: system bytes and in-use bytes),
+    called through gdb; it writes to the process's stderr, which is its log."""
+    before = len(b2bua.log())
+    subprocess.run(["gdb", "-p", str(b2bua.pid), "-batch", "-nx", "-ex", "call (void)malloc_stats()"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120, check=False)
+    time.sleep(0.5)
+    return b2bua.log()[before:]
+
+
+def run(binary: Path, calls: int, rate: int, limit_s: float, heaptrack: Path | None = None,
+        stats: bool = False) -> dict:
     ramp_s = calls / rate
     hold_ms = int((ramp_s + TRANSACTION_LINGER_S + 60) * 1000)
     sip, http, trunk_port, pbx_port = free_port(), free_port(), free_port(), free_port()
@@ -90,6 +104,7 @@ def run(binary: Path, calls: int, rate: int, limit_s: float, heaptrack: Path | N
         settled_s = time.monotonic() - started
         held = memory_kib(b2bua.pid)
         text = scrape(http)
+        arenas = malloc_stats(b2bua) if stats else ""
         failed = sum(v for labels, v in harness.samples(text, "b2bua_calls_total")
                      if labels.get("result") not in ("answered",))
         # Killed, not stopped: a clean stop would end every held call with a BYE on both legs (the
@@ -107,7 +122,7 @@ def run(binary: Path, calls: int, rate: int, limit_s: float, heaptrack: Path | N
         "rss_held_kib": held["VmRSS"], "anon_held_kib": held["RssAnon"],
         "per_call_bytes": round(growth * 1024 / max(active, 1)),
         "anon_per_call_bytes": round((held["RssAnon"] - before["RssAnon"]) * 1024 / max(active, 1)),
-        "calls_not_answered": int(failed),
+        "calls_not_answered": int(failed), "malloc_stats": arenas,
     }
 
 
@@ -118,13 +133,16 @@ def main() -> int:
     p.add_argument("--rate", type=int, default=500)
     p.add_argument("--json", type=Path, help="write the figures here")
     p.add_argument("--heaptrack", type=Path, help="trace the heap into this file (heaptrack -o)")
+    p.add_argument("--malloc-stats", action="store_true", help="print glibc's malloc_stats() once the calls are held")
     args = p.parse_args()
     limit = args.calls / args.rate + TRANSACTION_LINGER_S + 60
-    r = run(args.b2bua.resolve(), args.calls, args.rate, limit, args.heaptrack)
+    r = run(args.b2bua.resolve(), args.calls, args.rate, limit, args.heaptrack, args.malloc_stats)
     print(f"held calls: {r['calls_up']} up ({r['calls']} placed at {r['rate']}/s), {r['transactions']} transactions "
           f"left after {r['settled_after_s']} s; RSS {r['rss_before_kib']} KiB before, {r['rss_held_kib']} KiB held: "
           f"{r['per_call_bytes']} bytes per call ({r['anon_per_call_bytes']} anonymous); "
           f"{r['calls_not_answered']} calls not answered")
+    if r["malloc_stats"]:
+        print(r["malloc_stats"].rstrip())
     if args.json:
         args.json.write_text(json.dumps(r, indent=2) + "\n")
     return 0 if r["calls_up"] >= r["calls"] and r["calls_not_answered"] == 0 else 1

@@ -3,12 +3,14 @@
 
 #include "sip/message/random.hpp"
 #include "sip/message/writer.hpp"
+#include "sip/transaction/detail/block_pool.hpp"
 #include "sip/transaction/detail/builders.hpp"
 #include "sip/transaction/detail/client_invite.hpp"
 #include "sip/transaction/detail/client_non_invite.hpp"
 #include "sip/transaction/detail/matching.hpp"
 #include "sip/transaction/detail/server_invite.hpp"
 #include "sip/transaction/detail/server_non_invite.hpp"
+#include "sip/transaction/detail/text_pool.hpp"
 
 #include <boost/system/errc.hpp>
 
@@ -47,8 +49,8 @@ using detail::timer_name;
 // The transaction tables by key (§17.1.3, §17.2.3): an open-addressing table (Boost's flat map)
 // whose slots hold the key and the transaction's address. A std::unordered_map of ids cost a
 // chain walk (a cache miss per node) and then a second lookup of the id in txns_: together the
-// largest entry of ours in the profile (3 %). txns_'s nodes never move, so the addresses hold
-// until erase() removes the key with the transaction.
+// largest entry of ours in the profile (3 %). Transactions live in a pool of their own and never
+// move, so the addresses hold until erase() removes the key with the transaction.
 //
 // Heterogeneous lookup: matching an incoming message builds its key in a reused buffer and
 // looks it up without allocating a std::string.
@@ -110,7 +112,8 @@ public:
 
     ~impl() {
         for (auto& [id, t] : txns_) {
-            cancel_timers(t);
+            cancel_timers(*t);
+            pool_.destroy(t);
         }
         for (auto& [seq, r] : reports_) {
             timers_.cancel(r.timer);
@@ -167,14 +170,14 @@ private:
         // next hop; §18.2.2 the top Via), and whether one was opened already (once only).
         std::optional<endpoint> reconnect;
         bool reconnected = false;
-        std::string key;  // in client_keys_ or server_keys_
+        detail::text_pool::text key;  // in client_keys_ or server_keys_
         std::array<timer_service::timer_id, detail::timer_count> timers{};
 
         // Client. The request is on the heap because server transactions, half of a B2BUA's,
         // need none.
         std::unique_ptr<outbound_request> request;  // the request, as sent
         response_handler handler;                   // where its responses and failure go
-        std::string ack;                   // INVITE: the ACK for the non-2xx final, once built
+        detail::text_pool::text ack;       // INVITE: the ACK for the non-2xx final, once built
         transaction_id cancel_id = 0;      // INVITE: the CANCEL made by cancel()
         bool deferred = false;             // CANCEL: waits for a provisional on its INVITE (§9.1)
 
@@ -255,8 +258,18 @@ private:
     std::shared_ptr<spdlog::logger> logger_;
     token_source tokens_;
 
-    std::unordered_map<transaction_id, transaction> txns_;
-    using key_map = boost::unordered_flat_map<std::string, transaction*, string_hash, std::equal_to<>>;
+    // The transactions, in blocks of their own (detail::block_pool: once they end, the memory
+    // goes back rather than staying cut up between the blocks of the calls that are up), found by
+    // id through an open-addressing index.
+    detail::text_pool texts_;  // before pool_: outlives the transactions' texts
+    detail::object_pool<transaction> pool_;
+    boost::unordered_flat_map<transaction_id, transaction*> txns_;
+    transaction* find(transaction_id id) const noexcept {
+        const auto it = txns_.find(id);
+        return it == txns_.end() ? nullptr : it->second;
+    }
+    // Keyed by views of the transactions' own `key`, which stays put with its transaction.
+    using key_map = boost::unordered_flat_map<std::string_view, transaction*, string_hash>;
     key_map client_keys_;
     key_map server_keys_;
     transaction_id next_id_ = 1;
@@ -359,8 +372,8 @@ void transaction_manager::impl::receive_request(message&& m, const flow& f) {
     const detail::timer_values tv = values_for(f);
     transaction& t = invite ? emplace(detail::server_invite{tv}, f)
                             : emplace(detail::server_non_invite{tv}, f);
-    t.key = key_buf_;
-    server_keys_.emplace(t.key, &t);
+    t.key = texts_.make(key_buf_);
+    server_keys_.emplace(t.key.view(), &t);
     if (f.reliable()) {
         // §18.2.2: should the connection be gone when a response is sent, a new one goes to
         // the address in `received` (for us always the source address) and the sent-by
@@ -383,9 +396,9 @@ void transaction_manager::impl::receive_request(message&& m, const flow& f) {
     run(t, event::started(), {&m, &f});
 
     // §17.2.1: the TU did not answer at once, so 100 Trying stops the retransmissions.
-    const auto it = invite ? txns_.find(id) : txns_.end();
-    if (it != txns_.end() && !std::get<detail::server_invite>(it->second.machine).has_response()) {
-        respond_now(it->second, 100, std::move(trying));
+    transaction* const unanswered = invite ? find(id) : nullptr;
+    if (unanswered != nullptr && !std::get<detail::server_invite>(unanswered->machine).has_response()) {
+        respond_now(*unanswered, 100, std::move(trying));
     }
 }
 
@@ -453,8 +466,8 @@ void transaction_manager::impl::on_flow_closed(const flow& f, boost::system::err
     // §17.1.4: client transactions on the connection cannot get their responses any more.
     std::vector<transaction_id> doomed;
     for (const auto& [id, t] : txns_) {
-        if (t.is_client() && !t.deferred && t.path.transport == f.transport &&
-            t.path.connection == f.connection) {
+        if (t->is_client() && !t->deferred && t->path.transport == f.transport &&
+            t->path.connection == f.connection) {
             doomed.push_back(id);
         }
     }
@@ -463,8 +476,8 @@ void transaction_manager::impl::on_flow_closed(const flow& f, boost::system::err
                        f.connection, f.remote.to_string(), ec.message(), doomed.size());
     }
     for (const transaction_id id : doomed) {
-        if (auto it = txns_.find(id); it != txns_.end()) {
-            run(it->second, event::transport_failed());
+        if (transaction* t = find(id)) {
+            run(*t, event::transport_failed());
         }
     }
 }
@@ -484,34 +497,34 @@ bool transaction_manager::impl::has_final(const transaction& t) noexcept {
 
 boost::system::error_code transaction_manager::impl::respond(transaction_id txn, int status,
                                                              std::string bytes) {
-    const auto it = txns_.find(txn);
-    if (it == txns_.end() || it->second.is_client()) {
+    transaction* const t = find(txn);
+    if (t == nullptr || t->is_client()) {
         return transaction_errc::unknown_transaction;
     }
     if (status < 100 || status > 699) {
         return transaction_errc::bad_status;
     }
-    if (has_final(it->second)) {
+    if (has_final(*t)) {
         return transaction_errc::final_response_sent;
     }
-    respond_now(it->second, status, std::move(bytes));
+    respond_now(*t, status, std::move(bytes));
     return {};
 }
 
 boost::system::error_code transaction_manager::impl::respond_stateless(transaction_id txn, int status,
                                                                        std::string bytes) {
-    const auto it = txns_.find(txn);
-    if (it == txns_.end() || it->second.is_client()) {
+    transaction* const found = find(txn);
+    if (found == nullptr || found->is_client()) {
         return transaction_errc::unknown_transaction;
     }
     if (status < 300 || status > 699) {
         // A 2xx to an INVITE is retransmitted until ACKed (§13.3.1.4): it needs the state.
         return transaction_errc::bad_status;
     }
-    if (has_final(it->second)) {
+    if (has_final(*found)) {
         return transaction_errc::final_response_sent;
     }
-    transaction& t = it->second;
+    transaction& t = *found;
     const flow path = t.path;
     const transaction_id id = t.id;
     // The transaction goes first: whatever the send does, nothing of this request is held.
@@ -538,17 +551,17 @@ void transaction_manager::impl::respond_now(transaction& t, int status, std::str
 }
 
 void transaction_manager::impl::ack_received(transaction_id txn) {
-    if (auto it = txns_.find(txn); it != txns_.end() && it->second.kind() == txn_kind::server_invite) {
-        run(it->second, event::tu_acked());
+    if (transaction* t = find(txn); t != nullptr && t->kind() == txn_kind::server_invite) {
+        run(*t, event::tu_acked());
         // §13.3.1.4: the 2xx is not sent again once its ACK came; Accepted only absorbs
         // retransmitted INVITEs until Timer L (RFC 6026 §7.1), so its bytes need not wait.
-        if (it = txns_.find(txn); it != txns_.end()) std::string().swap(it->second.response);
+        if (t = find(txn); t != nullptr) std::string().swap(t->response);
     }
 }
 
 void transaction_manager::impl::stop_retransmitting(transaction_id txn) {
-    if (auto it = txns_.find(txn); it != txns_.end() && it->second.kind() == txn_kind::client_invite) {
-        run(it->second, event::gave_up());
+    if (transaction* t = find(txn); t != nullptr && t->kind() == txn_kind::client_invite) {
+        run(*t, event::gave_up());
     }
 }
 
@@ -582,8 +595,8 @@ boost::system::result<transaction_id> transaction_manager::impl::send_request(
     const detail::timer_values tv = values_for(f);
     transaction& t = request.method() == method::invite ? emplace(detail::client_invite{tv}, f)
                                                         : emplace(detail::client_non_invite{tv}, f);
-    t.key = key_buf_;
-    client_keys_.emplace(t.key, &t);
+    t.key = texts_.make(key_buf_);
+    client_keys_.emplace(t.key.view(), &t);
     t.request = std::make_unique<outbound_request>(std::move(request));
     name_product(*t.request);
     t.handler = std::move(handler);
@@ -628,11 +641,11 @@ boost::system::error_code transaction_manager::impl::send_stateless(
 std::optional<transaction_id> transaction_manager::impl::cancel(transaction_id invite_txn,
                                                                 std::string_view reason,
                                                                 response_handler handler) {
-    const auto it = txns_.find(invite_txn);
-    if (it == txns_.end() || it->second.kind() != txn_kind::client_invite) {
+    transaction* const found = find(invite_txn);
+    if (found == nullptr || found->kind() != txn_kind::client_invite) {
         return std::nullopt;
     }
-    transaction& invite = it->second;
+    transaction& invite = *found;
     if (invite.cancel_id != 0) {
         // One CANCEL per INVITE: asking again names the one already under way.
         if (txns_.contains(invite.cancel_id)) {
@@ -653,8 +666,8 @@ std::optional<transaction_id> transaction_manager::impl::cancel(transaction_id i
     transaction& c = emplace(detail::client_non_invite{values_for(invite.path)}, invite.path);
     c.reconnect = invite.reconnect;  // §9.1: the CANCEL goes where its INVITE went
     c.reconnected = invite.reconnected;
-    c.key = key_buf_;
-    client_keys_.emplace(c.key, &c);
+    c.key = texts_.make(key_buf_);
+    client_keys_.emplace(c.key.view(), &c);
     c.request = std::make_unique<outbound_request>(detail::make_cancel(*invite.request, reason));
     name_product(*c.request);
     c.handler = std::move(handler);
@@ -672,8 +685,8 @@ std::optional<transaction_id> transaction_manager::impl::cancel(transaction_id i
 }
 
 const outbound_request* transaction_manager::impl::client_request(transaction_id txn) const noexcept {
-    const auto it = txns_.find(txn);
-    return it != txns_.end() && it->second.is_client() ? it->second.request.get() : nullptr;
+    const transaction* t = find(txn);
+    return t != nullptr && t->is_client() ? t->request.get() : nullptr;
 }
 
 // Running the machines -------------------------------------------------------------------------
@@ -681,7 +694,13 @@ const outbound_request* transaction_manager::impl::client_request(transaction_id
 transaction_manager::impl::transaction& transaction_manager::impl::emplace(
     transaction::machine_type m, const flow& f) {
     const transaction_id id = next_id_++;
-    transaction& t = txns_.try_emplace(id, id, std::move(m), f).first->second;
+    transaction& t = *pool_.create(id, std::move(m), f);
+    try {
+        txns_.emplace(id, &t);
+    } catch (...) {
+        pool_.destroy(&t);
+        throw;
+    }
     if (t.is_client()) ++clients_;
     report_count(t.is_client(), +1);
     return t;
@@ -694,20 +713,21 @@ void transaction_manager::impl::report_count(bool client, int delta) const {
 void transaction_manager::impl::erase(transaction& t) {
     cancel_timers(t);
     key_map& keys = t.is_client() ? client_keys_ : server_keys_;
-    if (auto k = keys.find(std::string_view{t.key}); k != keys.end() && k->second == &t) {
+    if (auto k = keys.find(t.key.view()); k != keys.end() && k->second == &t) {
         keys.erase(k);
     }
     const transaction_id cancel_id = t.kind() == txn_kind::client_invite ? t.cancel_id : 0;
     const bool client = t.is_client();
     if (client) --clients_;
     txns_.erase(t.id);
+    pool_.destroy(&t);
     report_count(client, -1);
     if (cancel_id != 0) {
         // A CANCEL still waiting for a provisional is moot once its INVITE is over (§9.1);
         // the TU has the INVITE's outcome.
-        if (auto it = txns_.find(cancel_id); it != txns_.end() && it->second.deferred) {
+        if (transaction* c = find(cancel_id); c != nullptr && c->deferred) {
             logger_->debug("txn {}: CANCEL not sent, its INVITE ended first", cancel_id);
-            erase(it->second);
+            erase(*c);
         }
     }
 }
@@ -733,10 +753,11 @@ void transaction_manager::impl::run(transaction& t, event ev, inbound in) {
                     break;
                 case action_kind::send_ack:
                     if (t.ack.empty() && in.msg != nullptr && in.msg->is_response()) {
-                        t.ack = detail::make_ack(*t.request, *in.msg);
+                        std::string ack = detail::make_ack(*t.request, *in.msg);
                         if (!config_.server_header.empty()) {
-                            add_header_if_absent(t.ack, "User-Agent", config_.server_header);
+                            add_header_if_absent(ack, "User-Agent", config_.server_header);
                         }
+                        t.ack = texts_.make(ack);
                     }
                     send_failed |= !transmit(t, a.kind, a.retransmission);
                     break;
@@ -839,8 +860,8 @@ void transaction_manager::impl::release_spent(transaction& t) {
 }
 
 bool transaction_manager::impl::release_deferred_cancel(transaction& invite) {
-    const auto it = txns_.find(invite.cancel_id);
-    if (it == txns_.end() || !it->second.deferred) {
+    transaction* const deferred = find(invite.cancel_id);
+    if (deferred == nullptr || !deferred->deferred) {
         return false;
     }
     using st = detail::client_invite::state;
@@ -848,7 +869,7 @@ bool transaction_manager::impl::release_deferred_cancel(transaction& invite) {
     if (state == st::calling) {
         return false;
     }
-    transaction& c = it->second;
+    transaction& c = *deferred;
     if (state == st::proceeding) {
         c.deferred = false;
         run(c, event::started());
@@ -891,7 +912,7 @@ std::optional<flow> transaction_manager::impl::reopen(const flow& gone, const st
 
 bool transaction_manager::impl::transmit(transaction& t, action_kind what, bool retransmission) {
     const std::string_view bytes = what == action_kind::send_request ? t.request->wire()
-                                   : what == action_kind::send_ack   ? std::string_view{t.ack}
+                                   : what == action_kind::send_ack   ? t.ack.view()
                                                                      : std::string_view{t.response};
     auto ec = transport_.send(t.path, bytes);
     if (ec == boost::system::errc::not_connected && t.path.reliable() && !t.reconnected) {
@@ -977,12 +998,12 @@ void transaction_manager::impl::cancel_timers(transaction& t) noexcept {
 void transaction_manager::impl::on_timer(std::uint64_t word) {
     const transaction_id id = word >> timer_bits;
     const auto slot = static_cast<std::size_t>(word & ((1U << timer_bits) - 1));
-    const auto it = txns_.find(id);
-    if (it == txns_.end()) {
+    transaction* const t = find(id);
+    if (t == nullptr) {
         return;  // the transaction ended; its timers were cancelled, this one raced
     }
-    it->second.timers[slot] = 0;
-    run(it->second, event::fired(static_cast<timer_name>(slot)));
+    t->timers[slot] = 0;
+    run(*t, event::fired(static_cast<timer_name>(slot)));
 }
 
 // Failures reach the TU from a timer callback of their own, never from inside a call the TU

@@ -19,29 +19,44 @@ public:
         std::optional<sip::endpoint> reconnect;
     };
 
-    // What only a request that may still get responses needs. An INVITE's state lives as long
-    // as its call (hours, through its handle): once the outcome is known and no transaction of
-    // it is left, no response can come for it any more, and this part (some 900 bytes with
-    // what it points to) goes (`release_spent`). What stays is a few words and the credentials
-    // header, which an ACK for a late 2xx repeats.
-    struct live_part {
-        live_part(request_plan p, request_handler h)
-            : plan(std::move(p)),
-              handler(std::move(h)),
-              authenticator(plan.credentials, plan.method, plan.request_uri) {}
+    // What only a request that may still be sent again needs: how to build it, and the
+    // authenticator answering its challenges (with their copies of the credentials, the
+    // method and the Request-URI, and the last challenge). It goes at the first 2xx
+    // (`shed_sending`): nothing is built or answered after that, and an INVITE's ACKs are made
+    // from the dialog. Until then, some 800 bytes and a dozen strings.
+    struct sending_part {
+        sending_part(request_plan p)
+            : plan(std::move(p)), authenticator(plan.credentials, plan.method, plan.request_uri) {}
 
         request_plan plan;
-        request_handler handler;
         auth::request_authenticator authenticator;
-        std::vector<ack_for_2xx> acks;  // one per 2xx dialog (forks), re-sent on its retransmissions
     };
 
-    // Valid until `release_spent`: only the request's transactions call these, and they are gone by then.
-    request_plan& plan() noexcept { return live_->plan; }
+    // What only a request that may still get responses needs. An INVITE's state lives as long
+    // as its call (hours, through its handle): once the outcome is known and no transaction of
+    // it is left, no response can come for it any more, and this part goes (`release_spent`).
+    // Between a 2xx and then (64*T1, Timer M) it is the handler and the ACKs that 2xx
+    // retransmissions get again. What stays is a few words and the credentials header, which
+    // an ACK for a late 2xx repeats.
+    struct live_part {
+        live_part(request_plan p, request_handler h)
+            : handler(std::move(h)), sending(std::make_unique<sending_part>(std::move(p))) {}
+
+        request_handler handler;
+        std::vector<ack_for_2xx> acks;  // one per 2xx dialog (forks), re-sent on its retransmissions
+        std::unique_ptr<sending_part> sending;
+    };
+
+    // Valid until `shed_sending` (plan, authenticator) or `release_spent` (all): only the
+    // request's transactions call these, and only while the request may be sent again.
+    request_plan& plan() noexcept { return live_->sending->plan; }
+    auth::request_authenticator& authenticator() noexcept { return live_->sending->authenticator; }
     request_handler& handler() noexcept { return live_->handler; }
-    auth::request_authenticator& authenticator() noexcept { return live_->authenticator; }
     std::vector<ack_for_2xx>& acks() noexcept { return live_->acks; }
     bool spent() const noexcept { return live_ == nullptr; }
+    /// Whether the request may still be built and sent again: no 2xx yet.
+    bool sending() const noexcept { return live_ != nullptr && live_->sending != nullptr; }
+    void shed_sending() noexcept { live_->sending.reset(); }
     void release_spent() noexcept { live_.reset(); }
 
     sip::transaction_id txn = 0;  // the send under way; 0 once the outcome is known
@@ -212,13 +227,15 @@ void request_sender::on_event(const request_handle& h, sip::client_event& ev) {
             }
         }
         h->txn = 0;
-        on_accepted(h);
-        // A 2xx is final: the request is never built or sent again (an INVITE's ACKs are
-        // made from the dialog). What the plan's builder holds (an INVITE's template: a dialog
-        // state, the SDP, the caller's identity) goes now; the rest with the last transaction.
-        h->plan().build = nullptr;
-        h->plan().retry = nullptr;
-        h->plan().on_resent = nullptr;
+        if (h->sending()) {
+            // The first 2xx (another fork's comes here too, and counts no second success).
+            on_accepted(h);
+            // A 2xx is final: the request is never built or sent again (an INVITE's ACKs are
+            // made from the dialog), so its plan (an INVITE's template: a dialog state, the
+            // SDP, the caller's identity) and its authenticator go now; the handler and the
+            // ACKs with the last transaction.
+            h->shed_sending();
+        }
         return deliver();
     }
     if (ev.txn != h->txn) return;  // a late answer to a send we already re-sent

@@ -187,6 +187,41 @@ TEST_F(request_sender_test, a_spent_invite_keeps_only_what_a_late_ack_needs) {
     EXPECT_EQ(request_sender::credentials_sent(*h).first, "Proxy-Authorization");
 }
 
+// The plan and the authenticator go at the first 2xx (nothing is built or answered after it);
+// a 2xx of another fork still reaches the requester, and the credentials count as accepted once.
+TEST_F(request_sender_test, another_forks_2xx_goes_up_after_the_plan_is_gone_and_counts_no_second_success) {
+    request_plan plan = bye_plan();
+    auto d = std::make_shared<dialog_state>();
+    d->call_id = "b-leg-call";
+    d->local = "<sip:200@127.0.0.1>;tag=ours";
+    d->remote = "<sip:1000@127.0.0.2>";
+    d->remote_target = "sip:1000@127.0.0.2";
+    d->flow = trunk_flow();
+    d->self = make_identity(trunk_flow(), "");
+    plan.method = "INVITE";
+    plan.build = [d](std::string_view branch, std::string_view name, std::string_view value) {
+        std::vector<std::pair<std::string_view, std::string_view>> extra;
+        if (!name.empty()) extra.emplace_back(name, value);
+        return make_in_dialog(*d, "INVITE", branch, 0, {}, {}, std::move(extra));
+    };
+    auto in_plan = std::make_shared<int>(0);
+    plan.retry = [in_plan](const sip::message&) { return false; };
+    auto h = sender.send(std::move(plan), recorder());
+    ASSERT_TRUE(h);
+    trunk_challenges(407);
+    const sip::message invite = last_sent();
+    trunk_answers(200);
+    ASSERT_EQ(statuses, (std::vector<int>{200}));
+    EXPECT_EQ(in_plan.use_count(), 1);  // the plan went at the 2xx, the state did not
+    EXPECT_EQ(observer.authenticated, (std::vector<std::uint32_t>{3}));
+
+    auto fork = sip::response_writer(invite, 200, "OK", "other-fork");
+    net.inject(std::move(fork).finish(), trunk_flow());
+    EXPECT_EQ(statuses, (std::vector<int>{200, 200}));
+    EXPECT_EQ(observer.authenticated, (std::vector<std::uint32_t>{3}));
+    EXPECT_EQ(request_sender::credentials_sent(*h).first, "Proxy-Authorization");
+}
+
 TEST_F(request_sender_test, a_second_challenge_is_a_rejection_with_the_response) {
     ASSERT_TRUE(sender.send(bye_plan(), recorder()));
     trunk_challenges(401, "n1");

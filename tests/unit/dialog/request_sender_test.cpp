@@ -70,6 +70,24 @@ protected:
         return p;
     }
 
+    /// An INVITE to the trunk, built from `d` (filled in here: no To tag yet) with each send.
+    request_plan invite_plan(const std::shared_ptr<dialog_state>& d) {
+        d->call_id = "b-leg-call";
+        d->local = "<sip:200@127.0.0.1>;tag=ours";
+        d->remote = "<sip:1000@127.0.0.2>";
+        d->remote_target = "sip:1000@127.0.0.2";
+        d->flow = trunk_flow();
+        d->self = make_identity(trunk_flow(), "");
+        request_plan p = bye_plan();
+        p.method = "INVITE";
+        p.build = [d](std::string_view branch, std::string_view name, std::string_view value) {
+            std::vector<std::pair<std::string_view, std::string_view>> extra;
+            if (!name.empty()) extra.emplace_back(name, value);
+            return make_in_dialog(*d, "INVITE", branch, 0, {}, {}, std::move(extra));
+        };
+        return p;
+    }
+
     request_handler recorder() {
         return [this](request_event& ev) {
             statuses.push_back(ev.response ? ev.response->status() : -1);
@@ -136,20 +154,8 @@ TEST_F(request_sender_test, a_challenge_is_answered_once_and_never_reaches_the_r
 // responses could need goes with its last transaction (Timer M after the 2xx, RFC 6026 §7.2),
 // and an ACK made later still carries the credentials the INVITE carried.
 TEST_F(request_sender_test, a_spent_invite_keeps_only_what_a_late_ack_needs) {
-    request_plan plan = bye_plan();
     auto d = std::make_shared<dialog_state>();
-    d->call_id = "b-leg-call";
-    d->local = "<sip:200@127.0.0.1>;tag=ours";
-    d->remote = "<sip:1000@127.0.0.2>";
-    d->remote_target = "sip:1000@127.0.0.2";
-    d->flow = trunk_flow();
-    d->self = make_identity(trunk_flow(), "");
-    plan.method = "INVITE";
-    plan.build = [d](std::string_view branch, std::string_view name, std::string_view value) {
-        std::vector<std::pair<std::string_view, std::string_view>> extra;
-        if (!name.empty()) extra.emplace_back(name, value);
-        return make_in_dialog(*d, "INVITE", branch, 0, {}, {}, std::move(extra));
-    };
+    request_plan plan = invite_plan(d);
     auto in_handler = std::make_shared<int>(0);
     auto h = sender.send(std::move(plan), [this, in_handler](request_event& ev) {
         statuses.push_back(ev.response ? ev.response->status() : -1);
@@ -190,20 +196,8 @@ TEST_F(request_sender_test, a_spent_invite_keeps_only_what_a_late_ack_needs) {
 // The plan and the authenticator go at the first 2xx (nothing is built or answered after it);
 // a 2xx of another fork still reaches the requester, and the credentials count as accepted once.
 TEST_F(request_sender_test, another_forks_2xx_goes_up_after_the_plan_is_gone_and_counts_no_second_success) {
-    request_plan plan = bye_plan();
     auto d = std::make_shared<dialog_state>();
-    d->call_id = "b-leg-call";
-    d->local = "<sip:200@127.0.0.1>;tag=ours";
-    d->remote = "<sip:1000@127.0.0.2>";
-    d->remote_target = "sip:1000@127.0.0.2";
-    d->flow = trunk_flow();
-    d->self = make_identity(trunk_flow(), "");
-    plan.method = "INVITE";
-    plan.build = [d](std::string_view branch, std::string_view name, std::string_view value) {
-        std::vector<std::pair<std::string_view, std::string_view>> extra;
-        if (!name.empty()) extra.emplace_back(name, value);
-        return make_in_dialog(*d, "INVITE", branch, 0, {}, {}, std::move(extra));
-    };
+    request_plan plan = invite_plan(d);
     auto in_plan = std::make_shared<int>(0);
     plan.retry = [in_plan](const sip::message&) { return false; };
     auto h = sender.send(std::move(plan), recorder());

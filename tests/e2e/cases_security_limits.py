@@ -184,7 +184,6 @@ longest, deadline = 0.0, time.monotonic() + bound_s
 try:
     while not done and time.monotonic() < deadline:
         os.kill(pid, signal.SIGSTOP)
-        stopped = time.monotonic()
         time.sleep(stop_s)
         os.kill(pid, signal.SIGCONT)
         resumed = time.monotonic()

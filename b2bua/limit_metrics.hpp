@@ -6,6 +6,7 @@
 #include <prometheus/registry.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string_view>
@@ -37,7 +38,15 @@ public:
     explicit limit_metrics(prometheus::Registry& registry);
 
     void hit(limit_kind k) { hits_[static_cast<std::size_t>(k)]->Increment(); }
-    void set_overload(bool on) { overload_->Set(on ? 1 : 0); }
+    /// One worker's event loop entered (true) or left (false) overload. The process counts as
+    /// overloaded, and b2bua_overload is 1, while any worker's loop is: a stall of the process
+    /// reaches every loop, and each only notices at its own next tick, so admission goes by
+    /// the process, not by whichever worker a new INVITE lands on.
+    void worker_overload(bool entered) {
+        const int now = overloaded_workers_.fetch_add(entered ? 1 : -1, std::memory_order_relaxed) + (entered ? 1 : -1);
+        overload_->Set(now > 0 ? 1 : 0);
+    }
+    bool overloaded() const noexcept { return overloaded_workers_.load(std::memory_order_relaxed) > 0; }
     void set_loop_delay(std::chrono::steady_clock::duration d) {
         loop_delay_->Set(std::chrono::duration<double>(d).count());
     }
@@ -45,6 +54,7 @@ public:
 private:
     std::array<prometheus::Counter*, limit_kind_count> hits_{};
     prometheus::Gauge* overload_ = nullptr;
+    std::atomic<int> overloaded_workers_{0};
     prometheus::Gauge* loop_delay_ = nullptr;
 };
 

@@ -31,11 +31,13 @@ overload_detector::transition overload_detector::observe(duration lateness, time
 overload_monitor::overload_monitor(sip::timer_service& timers, duration max_delay, limit_metrics& metrics,
                                    std::shared_ptr<spdlog::logger> log)
     : timers_(timers), detector_(max_delay, calm), max_delay_(max_delay), metrics_(metrics), log_(std::move(log)) {
-    metrics_.set_overload(false);
     metrics_.set_loop_delay(duration::zero());
 }
 
-overload_monitor::~overload_monitor() { timers_.cancel(timer_); }
+overload_monitor::~overload_monitor() {
+    timers_.cancel(timer_);
+    if (detector_.overloaded()) metrics_.worker_overload(false);
+}
 
 void overload_monitor::start() {
     if (timer_ != 0) return;
@@ -72,7 +74,7 @@ void overload_monitor::observe(duration lateness, const std::optional<stall_acco
         case overload_detector::transition::entered:
             // The delay just measured is worth a scrape now, not at the end of the second.
             metrics_.set_loop_delay(lateness);
-            metrics_.set_overload(true);
+            metrics_.worker_overload(true);
             entered_at_ = now;
             refused_ = 0;
             log_->warn("overload: the SIP event loop runs {} ms late (overload.max_loop_delay_ms {}): new INVITEs get "
@@ -81,14 +83,14 @@ void overload_monitor::observe(duration lateness, const std::optional<stall_acco
                        why ? "; in its last " + std::to_string(ms(why->wall)) + " ms its thread " + describe(*why) : "");
             break;
         case overload_detector::transition::left:
-            metrics_.set_overload(false);
+            metrics_.worker_overload(false);
             log_->warn("overload over after {} ms: {} new INVITEs refused", ms(now - entered_at_), refused_);
             break;
     }
 }
 
 stage_result overload_stage::run(ingress_request& r, ingress_responder& responder) {
-    if (!monitor_.overloaded() || r.emergency) return stage_result::proceed;
+    if (!monitor_.process_overloaded() || r.emergency) return stage_result::proceed;
     monitor_.count_refusal();
     metrics_.call_setup(r.direction, r.source_trunk.value_or(b2bua_metrics::no_trunk), call_result::overload);
     metrics_.limits().hit(limit_kind::overload);

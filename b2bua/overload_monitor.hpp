@@ -66,7 +66,10 @@ public:
     /// One measurement: the loop ran `lateness` late; `why`, when known, where the loop's
     /// thread spent the interval since the previous measurement.
     void observe(duration lateness, const std::optional<stall_account>& why = std::nullopt);
+    /// This worker's loop runs late.
     bool overloaded() const noexcept { return detector_.overloaded(); }
+    /// Any worker's loop runs late (limit_metrics::worker_overload): what admission goes by.
+    bool process_overloaded() const noexcept { return metrics_.overloaded(); }
     /// INVITEs refused while overloaded (for the log line when it ends).
     void count_refusal() noexcept { ++refused_; }
 

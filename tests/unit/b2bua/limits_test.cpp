@@ -5,6 +5,9 @@
 #include "tests/unit/b2bua/call_flow.hpp"
 
 #include <gtest/gtest.h>
+#include <prometheus/registry.h>
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <string>
@@ -114,6 +117,44 @@ TEST(overload_detector, enters_above_the_limit_and_leaves_after_a_calm_second) {
     EXPECT_EQ(d.observe(0ms, t0 + 1700ms), overload_detector::transition::left);
     EXPECT_FALSE(d.overloaded());
     EXPECT_EQ(d.observe(50ms, t0 + 1800ms), overload_detector::transition::none);
+}
+
+// Workers measure a stall of the process each at its own tick: the first one to notice puts the
+// whole process in overload (admission and b2bua_overload), and it stays so until the last leaves.
+TEST(overload_monitor, the_process_is_overloaded_while_any_workers_loop_is) {
+    prometheus::Registry registry;
+    limit_metrics metrics(registry);
+    b2b::test::manual_timer_service clock_a, clock_b;
+    auto log = spdlog::null_logger_mt("overload_workers_test");
+    overload_monitor a(clock_a, 100ms, metrics, log);
+    overload_monitor b(clock_b, 100ms, metrics, log);
+    const auto gauge = [&] {
+        for (const auto& family : registry.Collect()) {
+            if (family.name == "b2bua_overload") return family.metric.at(0).gauge.value;
+        }
+        return -1.0;
+    };
+    EXPECT_FALSE(b.process_overloaded());
+    a.observe(300ms);
+    EXPECT_TRUE(a.overloaded());
+    EXPECT_FALSE(b.overloaded());
+    EXPECT_TRUE(b.process_overloaded());  // b has not measured yet, and refuses all the same
+    EXPECT_EQ(gauge(), 1.0);
+    b.observe(300ms);
+    for (int i = 0; i <= 60; ++i) {  // a calm for over a second: a leaves, b is still late
+        clock_a.advance(20ms);
+        a.observe(0ms);
+    }
+    EXPECT_FALSE(a.overloaded());
+    EXPECT_TRUE(a.process_overloaded());
+    EXPECT_EQ(gauge(), 1.0);
+    for (int i = 0; i <= 60; ++i) {
+        clock_b.advance(20ms);
+        b.observe(0ms);
+    }
+    EXPECT_FALSE(b.process_overloaded());
+    EXPECT_EQ(gauge(), 0.0);
+    spdlog::drop("overload_workers_test");
 }
 
 // ------------------------------------------------------------------------------ call flows

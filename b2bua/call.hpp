@@ -184,14 +184,12 @@ struct outbound_attempt {
     /// whatever its Contact says (RFC 3581 style); once that connection is gone, on a new one
     /// to `initial.reconnect` (its Contact; none behind NAT).
     bool pinned = false;
-    /// The dialog as our INVITE makes it: every response to the INVITE is read against it
-    /// (early dialogs, the 2xx, other forks' 2xx) until the INVITE's transaction is gone, 64*T1
-    /// after its first 2xx (RFC 6026 §7.2, Timer M). Then it is released: the confirmed dialog
-    /// holds all a call that lasts for hours needs (bench/README.md, "What a held call costs").
-    std::unique_ptr<dialog::dialog_state> initial = std::make_unique<dialog::dialog_state>();
     /// P-Asserted-Identity, Privacy, Diversion as this peer is to see them (caller_identity).
     std::vector<std::pair<std::string, std::string>> identity_headers;
-    std::optional<dialog::dialog_set> dialogs;  ///< what the responses make of it
+    /// The dialog as our INVITE makes it, and what the responses make of it: the first 2xx
+    /// completes that state into the confirmed dialog (no copy of the INVITE's is kept: see
+    /// bench/README.md, "What a held call costs"). Empty for an attempt that never sent.
+    std::optional<dialog::dialog_set> dialogs;
     dialog::invite_session session{dialog::session_role::uac};
     dialog::request_handle invite;
     std::uint32_t invite_cseq = 0;  ///< CSeq of the INVITE the 2xx answered
@@ -199,10 +197,10 @@ struct outbound_attempt {
     outbound_reliability reliability;
 
     dialog::dialog_state& dialog() noexcept { return dialogs->confirmed(); }
-    /// Our side's Call-ID and tag (§12.1.2: the confirmed dialog keeps the INVITE's), and the
-    /// flow the INVITE went on: from the initial state, or the confirmed dialog once that is
-    /// released.
-    const dialog::dialog_state& own_side() const noexcept { return initial ? *initial : dialogs->confirmed(); }
+    /// Our side's Call-ID and tag (§12.1.2: the confirmed dialog keeps the INVITE's), and for
+    /// a pinned attempt the flow every request goes on. Only for an attempt that sent
+    /// (`dialogs`).
+    const dialog::dialog_state& own_side() const noexcept { return dialogs->state(); }
 };
 
 /// A request received in one leg's dialog and sent on, as a new request, in the other's

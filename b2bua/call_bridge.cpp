@@ -84,7 +84,7 @@ bool core::start_attempt(call& c, std::size_t trunk_index, std::string_view numb
     // The outbound leg is a new dialog. Only the caller's and the dialled user parts (caller ID
     // and number) and the caller's display name cross over; hosts, ports, tags, parameters,
     // Call-ID, Via, Contact and Record-Route of the inbound leg stay there.
-    dialog::dialog_state& d = *a.initial;
+    dialog::dialog_state d;
     d.self = dialog::make_identity(*flow, cfg_.sip.advertised_host, trunk->sips);
     d.flow = *flow;
     // Over a stream, a connection that is gone by the time we send is opened again to the
@@ -112,10 +112,10 @@ bool core::start_attempt(call& c, std::size_t trunk_index, std::string_view numb
     // a user part or parameters by which the PBX recognises its own binding).
     d.remote_target = registered != nullptr ? registered->contact : routing::request_uri_at(*trunk, number);
     d.remote = "<sip:" + std::string(number) + "@" + trunk->domain + ">";
-    a.dialogs.emplace();
-    dialogs_.add(key_of(d), c.outbound_usage);
     log_->debug("call {}: attempt {} via trunk {} at {} (call-id {})", c.id.value, c.attempts.size(), trunk->name,
                 chosen->to_string(), d.call_id);
+    dialogs_.add(key_of(d), c.outbound_usage);
+    a.dialogs.emplace(std::move(d));
     return send_outbound_invite(c);
 }
 
@@ -134,12 +134,12 @@ bool core::send_outbound_invite(call& c) {
         dialog::session_timer_headers timer_headers;
         bool rel100;
     };
-    auto t = std::make_shared<invite_template>(invite_template{*a.initial, c.max_forwards, std::string(c.in.invite->body()),
+    auto t = std::make_shared<invite_template>(invite_template{a.own_side(), c.max_forwards, std::string(c.in.invite->body()),
                                                                c.content_type, a.identity_headers,
                                                                outbound_session_offer(c), {}, c.in.supports_100rel()});
     a.refresh.offer = t->timer;
     note_sent_sdp(c, leg_side::outbound, t->body, t->content_type);
-    dialog::request_plan plan = plan_on(c, leg_side::outbound, *a.initial, "INVITE");
+    dialog::request_plan plan = plan_on(c, leg_side::outbound, a.own_side(), "INVITE");
     plan.build = [t](std::string_view branch, std::string_view auth_name, std::string_view auth_value) {
         dialog::outgoing_request r;
         r.method = "INVITE";
@@ -401,9 +401,8 @@ void core::on_outbound_invite_event(call& c, dialog::request_event& ev) {
     const sip::message& rsp = *ev.response;
     const int status = rsp.status();
     if (status == 100) return;  // hop by hop
-    // Released once the INVITE's transaction is gone (Timer M): nothing reaches us after that.
-    if (!a.initial) return;
-    switch (a.dialogs->on_response(*a.initial, rsp)) {
+    if (!a.dialogs) return;
+    switch (a.dialogs->on_response(rsp)) {
         case dialog::dialog_set::verdict::confirmed:
             return on_outbound_answer(c, rsp);
         case dialog::dialog_set::verdict::retransmission:
@@ -471,8 +470,8 @@ void core::on_outbound_answer(call& c, const sip::message& rsp) {
     }
     aim(a, d);
     // RFC 6026 §7.2: other forks' 2xx may come until Timer M (64*T1) ends the INVITE's
-    // transaction; nothing is read against the initial state after that.
-    timers_.schedule(64 * cfg_.sip.t1, [this, h = c.id, id = a.id] { release_initial_dialog(h, id); });
+    // transaction; the tags they are told apart by are kept until then.
+    timers_.schedule(64 * cfg_.sip.t1, [this, h = c.id, id = a.id] { settle_invite(h, id); });
     session_timer_answered(c, leg_side::outbound, rsp, a.refresh.offer ? a.refresh.offer->interval : 0);
 
     if (c.state != call_state::calling) {
@@ -582,12 +581,11 @@ bool core::follow_redirect(call& c, const sip::message& rsp) {
     return true;
 }
 
-void core::release_initial_dialog(call_handle h, std::uint64_t attempt) {
+void core::settle_invite(call_handle h, std::uint64_t attempt) {
     call* c = find(h);
     if (c == nullptr) return;
     for (auto& a : c->attempts) {
         if (a.id != attempt || !a.dialogs || !a.dialogs->is_confirmed()) continue;
-        a.initial.reset();
         a.dialogs->settle();
         // The INVITE's own state (the credentials it carried, which an ACK repeats) goes too,
         // once its 2xx has the ACK: until then the ACK still has to be built from it.
@@ -599,7 +597,7 @@ void core::end_other_fork(call& c, const sip::message& rsp) {
     // §13.2.2.4: a 2xx from another fork makes a dialog of its own; we keep one call per
     // INVITE, so that dialog is confirmed with an ACK and ended with a BYE at once.
     outbound_attempt& a = c.out();
-    auto d = std::make_shared<dialog::dialog_state>(dialog::dialog_set::fork_dialog(*a.initial, rsp));
+    auto d = std::make_shared<dialog::dialog_state>(a.dialogs->fork_dialog(rsp));
     aim(a, *d);
     log_->info("call {}: 2xx from a second fork (tag {:?}): ACK and BYE", c.id.value, rsp.to().tag);
     if (auto bye = ack_and_bye(a, d, rsp.cseq().seq, "SIP;cause=200;text=\"Call completed elsewhere\"")) {

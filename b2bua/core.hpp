@@ -313,9 +313,9 @@ private:
     // Outbound INVITE outcome
     void on_outbound_invite_event(call& c, dialog::request_event& ev);
     void on_outbound_answer(call& c, const sip::message& rsp);
-    /// The attempt's INVITE transaction is gone (Timer M): its initial dialog state goes too,
-    /// and the INVITE's request state once its 2xx is ACKed.
-    void release_initial_dialog(call_handle h, std::uint64_t attempt);
+    /// The attempt's INVITE transaction is gone (Timer M): the tags of its early dialogs and
+    /// other forks go, and the INVITE's request state once its 2xx is ACKed.
+    void settle_invite(call_handle h, std::uint64_t attempt);
     /// A 3xx from a trunk: a new attempt to its first Contact when that names a configured
     /// trunk and fewer than 3 redirects were followed; false when not followed.
     bool follow_redirect(call& c, const sip::message& rsp);

@@ -168,7 +168,6 @@ void core::on_invite_timeout(call& c) {
     parked.attempt.trunk = a.trunk;
     parked.attempt.trunk_index = a.trunk_index;
     parked.attempt.destination = a.destination;
-    parked.attempt.initial = std::make_unique<dialog::dialog_state>(*a.initial);
     parked.attempt.dialogs = std::move(a.dialogs);
     parked.attempt.invite = std::move(a.invite);
     a.dialogs.reset();
@@ -197,11 +196,11 @@ void core::on_abandoned_invite_event(std::uint64_t attempt, dialog::request_even
     if (status >= 300) return drop();  // the transaction ACKed it (§17.1.1.3): nothing left
     outbound_attempt& a = parked.attempt;
     if (!a.dialogs) return drop();
-    const auto verdict = a.dialogs->on_response(*a.initial, rsp);
+    const auto verdict = a.dialogs->on_response(rsp);
     if (verdict == dialog::dialog_set::verdict::retransmission) return;  // the sender re-ACKs it
     auto d = std::make_shared<dialog::dialog_state>(verdict == dialog::dialog_set::verdict::confirmed
                                                         ? a.dialogs->confirmed()
-                                                        : dialog::dialog_set::fork_dialog(*a.initial, rsp));
+                                                        : a.dialogs->fork_dialog(rsp));
     aim(a, *d);
     log_->info("trunk {} answered {} an INVITE given up for its silence: ACK and BYE", a.trunk->name, status);
     // §13.2.2.4: every 2xx is ACKed, even one we do not want; then the dialog ends.

@@ -50,7 +50,7 @@ call_summary core::summarize(const call& c) const {
     s.caller = c.caller_number;
     s.dialled = c.dialled_number;
     s.inbound_call_id = std::string(c.in.call_id());
-    if (!c.attempts.empty()) s.outbound_call_id = c.attempts.back().own_side().call_id;
+    if (!c.attempts.empty() && c.attempts.back().dialogs) s.outbound_call_id = c.attempts.back().own_side().call_id;
     s.start = wall_time(c.started);
     if (c.answered_at != sip::timer_service::time_point{}) s.answer = wall_time(c.answered_at);
     return s;

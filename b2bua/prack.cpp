@@ -84,7 +84,7 @@ void core::on_outbound_provisional(call& c, const sip::message& rsp) {
         auto early = std::find_if(a.reliability.early.begin(), a.reliability.early.end(),
                                   [&](const auto& d) { return d->remote_tag == rsp.to().tag; });
         if (early == a.reliability.early.end()) {
-            auto d = std::make_shared<dialog::dialog_state>(*a.initial);
+            auto d = std::make_shared<dialog::dialog_state>(a.own_side());
             dialog::update_uac_dialog(*d, rsp);
             d->local_cseq = std::max(d->local_cseq, rsp.cseq().seq);
             aim(a, *d);

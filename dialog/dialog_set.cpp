@@ -5,7 +5,7 @@
 
 namespace b2b::dialog {
 
-dialog_set::verdict dialog_set::on_response(const dialog_state& initial, const sip::message& response) {
+dialog_set::verdict dialog_set::on_response(const sip::message& response) {
     const int status = response.status();
     const std::string_view tag = response.to().tag;
     if (status >= 300 || tag.empty()) return verdict::no_dialog;
@@ -17,11 +17,10 @@ dialog_set::verdict dialog_set::on_response(const dialog_state& initial, const s
         return verdict::early;
     }
     if (!is_confirmed()) {
-        confirmed_ = initial;
-        update_uac_dialog(confirmed_, response);
+        update_uac_dialog(state_, response);
         return verdict::confirmed;
     }
-    if (tag == confirmed_.remote_tag) return verdict::retransmission;
+    if (tag == state_.remote_tag) return verdict::retransmission;
     if (std::find(fork_tags_.begin(), fork_tags_.end(), tag) != fork_tags_.end()) return verdict::retransmission;
     fork_tags_.emplace_back(tag);
     return verdict::other_fork;
@@ -32,9 +31,10 @@ void dialog_set::settle() noexcept {
     std::vector<std::string>().swap(fork_tags_);
 }
 
-dialog_state dialog_set::fork_dialog(const dialog_state& initial, const sip::message& response) {
-    dialog_state d = initial;
+dialog_state dialog_set::fork_dialog(const sip::message& response) const {
+    dialog_state d = state_;
     update_uac_dialog(d, response);
+    d.remote_cseq.reset();  // the confirmed dialog's peer is not this one
     // Its CSeq space is the INVITE's: the BYE follows the INVITE's number (§12.2.1.1).
     d.local_cseq = std::max(d.local_cseq, response.cseq().seq);
     return d;

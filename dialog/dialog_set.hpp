@@ -16,12 +16,15 @@ namespace b2b::dialog {
 /// (RFC 3261 §13.2.2.4), since we keep one call per INVITE. (libre sip/dialog.c, resip
 /// DialogSet: the same split.)
 ///
-/// Sans-I/O: it sorts and builds dialog state; its owner sends. It keeps no copy of the dialog
-/// as the INVITE made it (`initial`: Call-ID, our tag and From, the To without tag, the
-/// Request-URI as remote target, our identity and the flow): its owner has that already and
-/// passes it in, and a held call is the smaller by one dialog state.
+/// Sans-I/O: it sorts and builds dialog state; its owner sends. It holds one dialog state:
+/// the dialog as the INVITE made it (Call-ID, our tag and From, the To without tag, the
+/// Request-URI as remote target, our identity and the flow) until the first 2xx, which
+/// completes that same state into the confirmed dialog (§12.1.2: the Call-ID, our tag and
+/// From stay the INVITE's). A call is never two dialog states at once, and nothing of its setup
+/// outlives the 2xx but the tags below.
 class dialog_set {
 public:
+    explicit dialog_set(dialog_state initial) : state_(std::move(initial)) {}
 
     enum class verdict : std::uint8_t {
         no_dialog,       ///< a response that makes no dialog (100, a 1xx without To tag, a non-2xx final)
@@ -32,16 +35,23 @@ public:
     };
 
     /// Sorts one response to the INVITE (every provisional and every 2xx, retransmissions too).
-    verdict on_response(const dialog_state& initial, const sip::message& response);
+    verdict on_response(const sip::message& response);
+
+    /// Our side of the dialog: as the INVITE made it until the first 2xx, then the confirmed
+    /// dialog. Its Call-ID, our tag and the flow the INVITE went on are the same in both.
+    const dialog_state& state() const noexcept { return state_; }
+    dialog_state& state() noexcept { return state_; }
 
     /// The dialog the first 2xx confirmed (valid after `confirmed`).
-    const dialog_state& confirmed() const noexcept { return confirmed_; }
-    dialog_state& confirmed() noexcept { return confirmed_; }
-    bool is_confirmed() const noexcept { return !confirmed_.remote_tag.empty(); }
+    const dialog_state& confirmed() const noexcept { return state_; }
+    dialog_state& confirmed() noexcept { return state_; }
+    bool is_confirmed() const noexcept { return !state_.remote_tag.empty(); }
 
-    /// The dialog of a 2xx from another fork, to ACK and end it (§13.2.2.4): the remote tag,
-    /// target and route set of that response, our Call-ID and tag.
-    static dialog_state fork_dialog(const dialog_state& initial, const sip::message& response);
+    /// The dialog of a 2xx from another fork, to ACK and end it (§13.2.2.4): our Call-ID, tag
+    /// and From (the confirmed dialog's, which are the INVITE's), the remote tag, target and
+    /// route set of that response, and no request of the peer's seen yet. Its CSeq numbers
+    /// follow the INVITE's (§12.2.1.1). Valid once confirmed.
+    dialog_state fork_dialog(const sip::message& response) const;
 
     /// Early dialogs seen so far (one per To tag).
     std::size_t early_dialogs() const noexcept { return early_tags_.size(); }
@@ -52,7 +62,7 @@ public:
     void settle() noexcept;
 
 private:
-    dialog_state confirmed_;
+    dialog_state state_;
     std::vector<std::string> early_tags_;
     std::vector<std::string> fork_tags_;  // 2xx from other forks already ended
 };

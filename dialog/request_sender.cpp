@@ -12,13 +12,6 @@ public:
     outgoing_request_state(request_plan p, request_handler h)
         : live_(std::make_unique<live_part>(std::move(p), std::move(h))) {}
 
-    struct ack_for_2xx {
-        std::string to_tag;
-        std::string bytes;
-        sip::flow flow;
-        std::optional<sip::endpoint> reconnect;
-    };
-
     // What only a request that may still be sent again needs: how to build it, and the
     // authenticator answering its challenges (with their copies of the credentials, the
     // method and the Request-URI, and the last challenge). It goes at the first 2xx
@@ -35,15 +28,14 @@ public:
     // What only a request that may still get responses needs. An INVITE's state lives as long
     // as its call (hours, through its handle): once the outcome is known and no transaction of
     // it is left, no response can come for it any more, and this part goes (`release_spent`).
-    // Between a 2xx and then (64*T1, Timer M) it is the handler and the ACKs that 2xx
-    // retransmissions get again. What stays is a few words and the credentials header, which
-    // an ACK for a late 2xx repeats.
+    // Between a 2xx and then (64*T1, Timer M) it is the handler (the ACKs that 2xx
+    // retransmissions get again are kept by the INVITE's transaction). What stays is a few
+    // words and the credentials header, which an ACK for a late 2xx repeats.
     struct live_part {
         live_part(request_plan p, request_handler h)
             : handler(std::move(h)), sending(std::make_unique<sending_part>(std::move(p))) {}
 
         request_handler handler;
-        std::vector<ack_for_2xx> acks;  // one per 2xx dialog (forks), re-sent on its retransmissions
         std::unique_ptr<sending_part> sending;
     };
 
@@ -52,7 +44,6 @@ public:
     request_plan& plan() noexcept { return live_->sending->plan; }
     auth::request_authenticator& authenticator() noexcept { return live_->sending->authenticator; }
     request_handler& handler() noexcept { return live_->handler; }
-    std::vector<ack_for_2xx>& acks() noexcept { return live_->acks; }
     bool spent() const noexcept { return live_ == nullptr; }
     /// Whether the request may still be built and sent again: no 2xx yet.
     bool sending() const noexcept { return live_ != nullptr && live_->sending != nullptr; }
@@ -60,6 +51,7 @@ public:
     void release_spent() noexcept { live_.reset(); }
 
     sip::transaction_id txn = 0;  // the send under way; 0 once the outcome is known
+    sip::transaction_id accepted = 0;  // the send a 2xx answered: its ACKs are kept there
     bool abandoned = false;
     bool reused_nonce = false;  // the latest send carried a remembered nonce, unasked
     std::string auth_name;   // the credentials header of the latest send, if any
@@ -72,8 +64,6 @@ private:
 };
 
 namespace {
-
-std::string_view rsp_tag(const sip::client_event& ev) { return ev.response->to().tag; }
 
 // The challenge values of a 401 (WWW-Authenticate) or 407 (Proxy-Authenticate).
 auto challenges_of(const sip::message& rsp) {
@@ -127,10 +117,9 @@ boost::system::error_code request_sender::acknowledge(const request_handle& h, d
     std::vector<std::pair<std::string_view, std::string_view>> extra;
     if (!h->auth_name.empty()) extra.emplace_back(h->auth_name, h->auth_value);
     auto ack = make_in_dialog(d, "ACK", transactions_.make_branch(), cseq, body, content_type, std::move(extra));
-    // Spent: the INVITE's transaction is gone, so no 2xx can come again to be re-ACKed.
-    if (h->spent()) return transactions_.send_stateless(d.flow, ack.wire(), d.reconnect);
-    h->acks().push_back({d.remote_tag, std::string(ack.wire()), d.flow, d.reconnect});
-    return transactions_.send_stateless(d.flow, h->acks().back().bytes, d.reconnect);
+    // The INVITE's transaction keeps it for the retransmissions of this 2xx (once that
+    // transaction is gone, no 2xx can come again, and it is only sent).
+    return transactions_.send_ack_for_2xx(h->accepted, d.remote_tag, ack.wire(), d.flow, d.reconnect);
 }
 
 std::pair<std::string_view, std::string_view> request_sender::credentials_sent(const request_handle& h) noexcept {
@@ -219,13 +208,9 @@ void request_sender::on_event(const request_handle& h, sip::client_event& ev) {
         // §13.2.2.4: every retransmission of a 2xx we ACKed gets the same ACK again, for as
         // long as the INVITE transaction lasts (RFC 6026 §7.2), even when the requester is
         // gone (the call ended meanwhile): the far end would otherwise resend it for 32 s and
-        // then tear down a dialog it believes was never confirmed.
-        for (const auto& a : h->acks()) {
-            if (a.to_tag == rsp_tag(ev)) {
-                (void)transactions_.send_stateless(a.flow, a.bytes, a.reconnect);
-                return;
-            }
-        }
+        // then tear down a dialog it believes was never confirmed. The transaction does that
+        // with the ACK `acknowledge` handed it; a 2xx that comes here is not ACKed yet.
+        h->accepted = ev.txn;
         h->txn = 0;
         if (h->sending()) {
             // The first 2xx (another fork's comes here too, and counts no second success).

@@ -113,7 +113,7 @@ public:
     ~impl() {
         for (auto& [id, t] : txns_) {
             cancel_timers(*t);
-            pool_.destroy(t);
+            destroy(*t);
         }
         for (auto& [seq, r] : reports_) {
             timers_.cancel(r.timer);
@@ -141,6 +141,9 @@ public:
                                                        std::optional<endpoint> reconnect);
     boost::system::error_code send_stateless(const flow& f, std::string_view bytes,
                                              const std::optional<endpoint>& reconnect);
+    boost::system::error_code send_ack_for_2xx(transaction_id invite_txn, std::string_view to_tag,
+                                               std::string_view ack, const flow& f,
+                                               const std::optional<endpoint>& reconnect);
     std::optional<transaction_id> cancel(transaction_id invite_txn, std::string_view reason,
                                          response_handler handler);
     const outbound_request* client_request(transaction_id txn) const noexcept;
@@ -151,6 +154,21 @@ public:
     const transaction_config& config() const noexcept { return config_; }
 
 private:
+    // An ACK for a 2xx that the TU handed over (`send_ack_for_2xx`), sent again for each
+    // retransmission of that 2xx until its INVITE transaction ends. It lives exactly as long as
+    // the transaction, so it is kept as the transaction is: in a pooled block, its text in the
+    // text pool (a 2xx's ACK is held for 32 s, past the call's setup).
+    struct ack_for_2xx {
+        detail::text_pool::text tag_and_bytes;  // the 2xx's To tag, then the ACK as sent
+        std::uint32_t tag_size = 0;
+        flow path;
+        std::optional<endpoint> reconnect;
+        ack_for_2xx* next = nullptr;  // another fork's 2xx
+
+        std::string_view tag() const noexcept { return tag_and_bytes.view().substr(0, tag_size); }
+        std::string_view bytes() const noexcept { return tag_and_bytes.view().substr(tag_size); }
+    };
+
     struct transaction {
         using machine_type = std::variant<detail::client_invite, detail::client_non_invite,
                                           detail::server_invite, detail::server_non_invite>;
@@ -178,6 +196,7 @@ private:
         std::unique_ptr<outbound_request> request;  // the request, as sent
         response_handler handler;                   // where its responses and failure go
         detail::text_pool::text ack;       // INVITE: the ACK for the non-2xx final, once built
+        ack_for_2xx* acks_for_2xx = nullptr;  // INVITE, Accepted: the TU's ACKs, one per 2xx To tag
         transaction_id cancel_id = 0;      // INVITE: the CANCEL made by cancel()
         bool deferred = false;             // CANCEL: waits for a provisional on its INVITE (§9.1)
 
@@ -262,7 +281,21 @@ private:
     // goes back rather than staying cut up between the blocks of the calls that are up), found by
     // id through an open-addressing index.
     detail::text_pool texts_;  // before pool_: outlives the transactions' texts
+    detail::object_pool<ack_for_2xx> acks_;
     detail::object_pool<transaction> pool_;
+    void destroy(transaction& t) noexcept {
+        for (ack_for_2xx* a = t.acks_for_2xx; a != nullptr;) {
+            ack_for_2xx* next = a->next;
+            acks_.destroy(a);
+            a = next;
+        }
+        pool_.destroy(&t);
+    }
+    /// A retransmitted 2xx whose ACK the TU handed over gets that ACK again; true when so.
+    bool repeat_ack_for_2xx(transaction& t, const message& response);
+    /// Sends `bytes` (already named), opening a new connection to `reconnect` over a stream
+    /// whose connection is gone; `path` becomes the flow it went on.
+    boost::system::error_code send_as_is(flow& path, std::string_view bytes, const std::optional<endpoint>& reconnect);
     boost::unordered_flat_map<transaction_id, transaction*> txns_;
     transaction* find(transaction_id id) const noexcept {
         const auto it = txns_.find(id);
@@ -616,6 +649,46 @@ boost::system::error_code transaction_manager::impl::send_stateless(
         bytes = named;
     }
     flow path = f;
+    return send_as_is(path, bytes, reconnect);
+}
+
+boost::system::error_code transaction_manager::impl::send_ack_for_2xx(transaction_id invite_txn,
+                                                                      std::string_view to_tag,
+                                                                      std::string_view ack, const flow& f,
+                                                                      const std::optional<endpoint>& reconnect) {
+    transaction* const t = find(invite_txn);
+    const bool accepted = t != nullptr && t->kind() == txn_kind::client_invite &&
+                          std::get<detail::client_invite>(t->machine).current() ==
+                              detail::client_invite::state::accepted;
+    if (!accepted) return send_stateless(f, ack, reconnect);  // no 2xx can come again
+    std::string kept(to_tag);
+    kept += ack;
+    if (!config_.server_header.empty()) add_header_if_absent(kept, "User-Agent", config_.server_header);
+    ack_for_2xx* const a = acks_.create();
+    a->tag_and_bytes = texts_.make(kept);
+    a->tag_size = static_cast<std::uint32_t>(to_tag.size());
+    a->path = f;
+    a->reconnect = reconnect;
+    a->next = t->acks_for_2xx;
+    t->acks_for_2xx = a;
+    return send_as_is(a->path, a->bytes(), a->reconnect);
+}
+
+bool transaction_manager::impl::repeat_ack_for_2xx(transaction& t, const message& response) {
+    const std::string_view tag = response.to().tag;
+    for (ack_for_2xx* a = t.acks_for_2xx; a != nullptr; a = a->next) {
+        if (a->tag() != tag) continue;
+        // §13.2.2.4: the same ACK for every retransmission of its 2xx. A failed send is
+        // retried by the next retransmission.
+        (void)send_as_is(a->path, a->bytes(), a->reconnect);
+        if (observer_ != nullptr) observer_->on_retransmission(false);
+        return true;
+    }
+    return false;
+}
+
+boost::system::error_code transaction_manager::impl::send_as_is(flow& path, std::string_view bytes,
+                                                                 const std::optional<endpoint>& reconnect) {
     auto ec = transport_.send(path, bytes);
     if (ec == boost::system::errc::not_connected && path.reliable() && reconnect) {
         // The ACK for a 2xx is a request of its own (§17.1.1.3): the same rule as any request.
@@ -720,7 +793,7 @@ void transaction_manager::impl::erase(transaction& t) {
     const bool client = t.is_client();
     if (client) --clients_;
     txns_.erase(t.id);
-    pool_.destroy(&t);
+    destroy(t);
     report_count(client, -1);
     if (cancel_id != 0) {
         // A CANCEL still waiting for a provisional is moot once its INVITE is over (§9.1);
@@ -806,6 +879,10 @@ void transaction_manager::impl::run(transaction& t, event ev, inbound in) {
     }
     if (failure) {
         post_failure(t, *failure);
+    }
+    if (pass && kind == txn_kind::client_invite && t.acks_for_2xx != nullptr && in.msg != nullptr &&
+        in.msg->is_response() && repeat_ack_for_2xx(t, *in.msg)) {
+        pass = false;
     }
     // The client's handler is copied out: the transaction may end here, or the handler may
     // end it (a handler that cancels), while the handler runs.
@@ -1105,6 +1182,12 @@ boost::system::result<transaction_id> transaction_manager::send_request(message&
 boost::system::error_code transaction_manager::send_stateless(const flow& f, std::string_view bytes,
                                                               const std::optional<endpoint>& reconnect) {
     return impl_->send_stateless(f, bytes, reconnect);
+}
+
+boost::system::error_code transaction_manager::send_ack_for_2xx(transaction_id invite_txn, std::string_view to_tag,
+                                                                std::string_view ack, const flow& f,
+                                                                const std::optional<endpoint>& reconnect) {
+    return impl_->send_ack_for_2xx(invite_txn, to_tag, ack, f, reconnect);
 }
 
 std::optional<transaction_id> transaction_manager::cancel(transaction_id invite_txn,

@@ -222,6 +222,16 @@ public:
     boost::system::error_code send_stateless(const flow& f, std::string_view bytes,
                                              const std::optional<endpoint>& reconnect = std::nullopt);
 
+    /// Sends `ack`, the TU's ACK for the 2xx with To tag `to_tag` that INVITE client
+    /// transaction `invite_txn` passed up (§13.2.2.4), as `send_stateless` does, and keeps it
+    /// with that transaction: each retransmission of that 2xx, which the transaction would pass
+    /// up in Accepted (RFC 6026 §7.2), gets the same ACK again instead, until Timer M ends the
+    /// transaction. One per To tag: every fork's 2xx is ACKed. When `invite_txn` is not in
+    /// Accepted (gone already), the ACK is only sent.
+    boost::system::error_code send_ack_for_2xx(transaction_id invite_txn, std::string_view to_tag,
+                                               std::string_view ack, const flow& f,
+                                               const std::optional<endpoint>& reconnect = std::nullopt);
+
     /// Cancels INVITE client transaction `invite_txn` (§9.1): builds the CANCEL (same
     /// Request-URI, Call-ID, From, To, CSeq number, Route and top Via) and sends it in a
     /// non-INVITE client transaction of its own, whose id is returned. If no provisional

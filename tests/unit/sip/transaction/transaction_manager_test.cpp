@@ -876,6 +876,52 @@ TEST_F(manager_test, invite_client_passes_every_2xx_in_accepted) {
     EXPECT_EQ(obs.unmatched, 1);
 }
 
+// The TU's ACK for a 2xx is kept by the INVITE's transaction (RFC 6026 §7.2): each
+// retransmission of that 2xx gets it again without reaching the TU; another fork's 2xx still
+// does, and once its ACK is handed over, gets its own. Timer M ends it all.
+TEST_F(manager_test, invite_client_repeats_the_tus_ack_for_each_2xx_retransmission) {
+    auto id = mgr.send_request(our_request(), udp_flow(), tu.handler());
+    ASSERT_TRUE(id);
+    const std::string invite = last_sent();
+    const std::string ok = response_to(invite, 200, "fork-a");
+    peer_sends(ok);
+    ASSERT_EQ(tu.finals_for(*id), 1);
+    const flow contact_flow{transport_kind::udp, our_end, endpoint{boost::asio::ip::make_address("127.0.0.9"), 5099}, 0};
+    const std::string ack_a = "ACK sip:a@127.0.0.9:5099 SIP/2.0\r\nContent-Length: 0\r\n\r\n";
+    EXPECT_FALSE(mgr.send_ack_for_2xx(*id, "fork-a", ack_a, contact_flow));
+    ASSERT_EQ(sent_count(), 2U);
+    EXPECT_EQ(last_sent(), ack_a);
+    EXPECT_EQ(net.sent().back().flow.remote, contact_flow.remote);
+
+    peer_sends(ok);
+    peer_sends(ok);
+    EXPECT_EQ(tu.finals_for(*id), 1);  // absorbed, answered
+    ASSERT_EQ(sent_count(), 4U);
+    EXPECT_EQ(last_sent(), ack_a);
+    EXPECT_EQ(net.sent().back().flow.remote, contact_flow.remote);
+    EXPECT_EQ(obs.sent_requests, (std::vector<std::string>{"INVITE", "ACK", "ACK", "ACK"}));
+
+    const std::string other = response_to(invite, 200, "fork-b");
+    peer_sends(other);
+    EXPECT_EQ(tu.finals_for(*id), 2);  // not ACKed yet: the TU decides
+    const std::string ack_b = "ACK sip:b@127.0.0.1 SIP/2.0\r\nContent-Length: 0\r\n\r\n";
+    EXPECT_FALSE(mgr.send_ack_for_2xx(*id, "fork-b", ack_b, udp_flow()));
+    peer_sends(other);
+    peer_sends(ok);
+    EXPECT_EQ(tu.finals_for(*id), 2);
+    ASSERT_EQ(sent_count(), 7U);
+    EXPECT_EQ(net.sent()[5].bytes, ack_b);
+    EXPECT_EQ(net.sent()[6].bytes, ack_a);
+
+    clock.advance(32s);  // Timer M: the transaction and its ACKs go
+    EXPECT_EQ(mgr.size(), 0U);
+    peer_sends(ok);
+    EXPECT_EQ(sent_count(), 7U);
+    // Past the transaction, the ACK is only sent.
+    EXPECT_FALSE(mgr.send_ack_for_2xx(*id, "fork-a", ack_a, udp_flow()));
+    EXPECT_EQ(sent_count(), 8U);
+}
+
 TEST_F(manager_test, invite_client_timer_b_reports_timeout_once) {
     auto id = mgr.send_request(our_request(), udp_flow(), tu.handler());
     ASSERT_TRUE(id);

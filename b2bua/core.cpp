@@ -439,7 +439,7 @@ call& core::create_call(ingress_request& r, sip::message&& invite, std::string o
     init_reliability(c);
     // The inbound dialog exists from our first tagged answer on: the caller may send BYE in
     // the early dialog (§15) and CANCEL finds the INVITE.
-    dialogs_.add({std::string(c.in.call_id()), c.in.tag}, c.inbound_usage);
+    dialogs_.add({c.in.call_id(), c.in.tag}, c.inbound_usage);
     dialogs_.own(c.in.txn, c.inbound_usage);
     by_inbound_.emplace(inbound_key(c.in.call_id(), c.in.caller_tag()), h);
     calls_.emplace(h.value, std::move(owned));
@@ -488,7 +488,7 @@ void core::end(call& c, std::string_view why) {
         if (r.request.method() == sip::method::invite) dialogs_.disown(r.server_txn);
     }
     end_reliability(c);
-    dialogs_.remove({std::string(c.in.call_id()), std::string(c.in.our_tag())});
+    dialogs_.remove({c.in.call_id(), c.in.our_tag()});
     dialogs_.disown(c.in.txn);
     by_inbound_.erase(inbound_key(c.in.call_id(), c.in.caller_tag()));
     c.account_slot.release();

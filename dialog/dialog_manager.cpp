@@ -7,23 +7,28 @@
 
 namespace b2b::dialog {
 
-std::size_t dialog_manager::key_hash::operator()(const dialog_key& k) const noexcept {
-    const std::size_t a = std::hash<std::string_view>{}(k.call_id);
-    const std::size_t b = std::hash<std::string_view>{}(k.local_tag);
-    return a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
+void dialog_manager::write_key(std::string& out, const dialog_key& key) {
+    out.assign(key.call_id);
+    out += '\0';
+    out += key.local_tag;
 }
 
-void dialog_manager::add(const dialog_key& key, dialog_usage& usage) { dialogs_[key] = &usage; }
+void dialog_manager::add(const dialog_key& key, dialog_usage& usage) {
+    write_key(scratch_, key);
+    dialogs_.insert_or_assign(scratch_, &usage);
+}
 
-void dialog_manager::remove(const dialog_key& key) noexcept { dialogs_.erase(key); }
+void dialog_manager::remove(const dialog_key& key) noexcept {
+    write_key(scratch_, key);
+    dialogs_.erase(scratch_);
+}
 
 void dialog_manager::own(sip::transaction_id invite, invite_owner& owner) { invites_[invite] = &owner; }
 
 void dialog_manager::disown(sip::transaction_id invite) noexcept { invites_.erase(invite); }
 
 dialog_usage* dialog_manager::find(std::string_view call_id, std::string_view local_tag) {
-    scratch_.call_id.assign(call_id);
-    scratch_.local_tag.assign(local_tag);
+    write_key(scratch_, {call_id, local_tag});
     const auto it = dialogs_.find(scratch_);
     return it == dialogs_.end() ? nullptr : it->second;
 }

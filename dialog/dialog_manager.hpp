@@ -11,6 +11,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include <boost/unordered/unordered_flat_map.hpp>
+
 namespace b2b::dialog {
 
 /// Whoever owns a dialog on our side (a call's leg) and handles what arrives in it.
@@ -46,11 +48,11 @@ public:
 };
 
 /// The key of a dialog on our side: Call-ID and our tag. Our tags are unique per dialog we
-/// make, so the remote tag (which forks vary) is checked by the usage, not the key.
+/// make, so the remote tag (which forks vary) is checked by the usage, not the key. Views:
+/// the manager keeps its own copy.
 struct dialog_key {
-    std::string call_id;
-    std::string local_tag;
-    bool operator==(const dialog_key&) const = default;
+    std::string_view call_id;
+    std::string_view local_tag;
 };
 
 /// The only transaction user (resip DialogUsageManager, libre sipsess): requests without a To
@@ -87,17 +89,18 @@ public:
     void on_server_failure(sip::transaction_id txn, sip::transaction_failure why) override;
 
 private:
-    struct key_hash {
-        std::size_t operator()(const dialog_key& k) const noexcept;
-    };
+    /// `key` as the index holds it: the Call-ID, a NUL (which no header value holds), our tag.
+    static void write_key(std::string& out, const dialog_key& key);
     dialog_usage* find(std::string_view call_id, std::string_view local_tag);
     void on_cancel(sip::transaction_id txn, const sip::message& cancel);
 
     sip::transaction_manager* txm_ = nullptr;
     out_of_dialog_handler* handler_ = nullptr;
-    std::unordered_map<dialog_key, dialog_usage*, key_hash> dialogs_;
+    // Every call is two dialogs, held for hours: one string per dialog in an open-addressing
+    // table, rather than a node and two strings (bench/README.md, "What a held call costs").
+    boost::unordered_flat_map<std::string, dialog_usage*> dialogs_;
     std::unordered_map<sip::transaction_id, invite_owner*> invites_;
-    dialog_key scratch_;  // lookups reuse one key's buffers
+    std::string scratch_;  // lookups reuse one key's buffer
 };
 
 }  // namespace b2b::dialog

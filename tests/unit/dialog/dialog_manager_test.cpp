@@ -118,6 +118,18 @@ TEST_F(dialog_manager_test, a_request_for_no_dialog_gets_481_with_its_own_identi
     EXPECT_TRUE(usage.requests.empty());
 }
 
+// The index holds Call-ID and tag as one text: where one ends and the other begins still
+// tells two dialogs apart.
+TEST_F(dialog_manager_test, call_id_and_tag_are_not_run_together) {
+    dm.add({"c1a", "b"}, usage);
+    peer_sends(request("BYE", "c1", "ab", "z9hG4bK8"));
+    EXPECT_TRUE(usage.requests.empty());
+    ASSERT_EQ(net.sent().size(), 1u);
+    EXPECT_EQ(last_sent().status(), 481);
+    peer_sends(request("BYE", "c1a", "b", "z9hG4bK9"));
+    EXPECT_EQ(usage.requests.size(), 1u);
+}
+
 TEST_F(dialog_manager_test, acks_go_to_their_dialog_and_strays_are_dropped) {
     dm.add({"c1", "ourtag"}, usage);
     peer_sends(request("ACK", "c1", "ourtag", "z9hG4bK6"));

@@ -158,11 +158,11 @@ struct inbound_leg {
     /// in the dialog (§12.1.1 takes them from the INVITE).
     std::string_view call_id() const noexcept { return invite ? invite->call_id() : std::string_view(dialog.call_id); }
     std::string_view caller_tag() const noexcept {
-        return invite ? invite->from().tag : std::string_view(dialog.remote_tag);
+        return invite ? invite->from().tag : dialog.remote_tag();
     }
     /// Our To tag: `tag` while the INVITE is held, then the dialog's (the same value, which
     /// the answer put there; `tag` is released with the INVITE).
-    std::string_view our_tag() const noexcept { return invite ? std::string_view(tag) : std::string_view(dialog.local_tag); }
+    std::string_view our_tag() const noexcept { return invite ? std::string_view(tag) : dialog.local_tag(); }
 };
 
 /// One try at reaching the far end through one peer: a trunk (a call from a PBX), or the PBX

@@ -93,7 +93,7 @@ bool core::start_attempt(call& c, std::size_t trunk_index, std::string_view numb
     // NAT, where only the connection it opened reached it (RFC 5626 §5.3).
     if (flow->reliable()) d.reconnect = registered != nullptr ? registered->reconnect : chosen->address;
     d.call_id = tokens_.hex(16);
-    d.local_tag = tokens_.tag();
+    const std::string tag = tokens_.tag();
     const std::string& from_host = trunk->from_domain.empty() ? d.self.host_port : trunk->from_domain;
     auto identity = make_caller_identity(*c.in.invite, *trunk, caller, from_host);
     a.identity_headers = std::move(identity.headers);
@@ -107,7 +107,7 @@ bool core::start_attempt(call& c, std::size_t trunk_index, std::string_view numb
     d.local += '@';
     d.local += from_host;
     d.local += ">;tag=";
-    d.local += d.local_tag;
+    d.local += tag;
     // §8.1.1.1: to a registered PBX the Request-URI is the Contact it registered (it may carry
     // a user part or parameters by which the PBX recognises its own binding).
     d.remote_target = registered != nullptr ? registered->contact : routing::request_uri_at(*trunk, number);
@@ -196,7 +196,7 @@ void core::on_leg_request(call_handle h, leg_side side, sip::transaction_id txn,
     const bool theirs = side == leg_side::inbound
                             ? req.from().tag == c->in.caller_tag()
                             : c->out().dialogs && c->out().dialogs->is_confirmed() &&
-                                  req.from().tag == c->out().dialog().remote_tag;
+                                  req.from().tag == c->out().dialog().remote_tag();
     if (!theirs) return respond(txn, req, 481, "Call/Transaction Does Not Exist");
     if (!acceptable(txn, req, true)) return;
     dialog::dialog_state& d = side == leg_side::inbound ? c->in.dialog : c->out().dialog();
@@ -466,7 +466,7 @@ void core::on_outbound_answer(call& c, const sip::message& rsp) {
     d.local_cseq = std::max(d.local_cseq, a.invite_cseq);
     for (const auto& early : a.reliability.early) {
         // Our PRACKs in the early dialog used numbers above the INVITE's (RFC 3262 §7.1).
-        if (early->remote_tag == d.remote_tag) d.local_cseq = std::max(d.local_cseq, early->local_cseq);
+        if (early->remote_tag() == d.remote_tag()) d.local_cseq = std::max(d.local_cseq, early->local_cseq);
     }
     aim(a, d);
     // RFC 6026 §7.2: other forks' 2xx may come until Timer M (64*T1) ends the INVITE's

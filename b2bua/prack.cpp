@@ -82,7 +82,7 @@ void core::on_outbound_provisional(call& c, const sip::message& rsp) {
         // The early dialog our PRACK goes in (§12.1.2, RFC 3262 §4): its route set and target
         // from this response, CSeq numbers after the INVITE's.
         auto early = std::find_if(a.reliability.early.begin(), a.reliability.early.end(),
-                                  [&](const auto& d) { return d->remote_tag == rsp.to().tag; });
+                                  [&](const auto& d) { return d->remote_tag() == rsp.to().tag; });
         if (early == a.reliability.early.end()) {
             auto d = std::make_shared<dialog::dialog_state>(a.own_side());
             dialog::update_uac_dialog(*d, rsp);
@@ -208,7 +208,7 @@ void core::send_prack(call& c, const owed_prack& owed, std::string_view body, st
                       bool relay) {
     outbound_attempt& a = c.out();
     auto early = std::find_if(a.reliability.early.begin(), a.reliability.early.end(),
-                              [&](const auto& d) { return d->remote_tag == owed.tag; });
+                              [&](const auto& d) { return d->remote_tag() == owed.tag; });
     if (early == a.reliability.early.end()) return;
     // §7.1: PRACK goes in the early dialog with RAck = RSeq, CSeq number and method of the
     // provisional. Providers challenge it like any request: the sender answers.

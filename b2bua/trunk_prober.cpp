@@ -89,8 +89,7 @@ void trunk_prober::send_ping(probe& p) {
     d->self = dialog::make_identity(*flow, advertised_host_, t.sips);
     d->flow = *flow;
     d->call_id = tokens_.hex(16);
-    d->local_tag = tokens_.tag();
-    d->local = "<sip:b2bua@" + (t.from_domain.empty() ? d->self.host_port : t.from_domain) + ">;tag=" + d->local_tag;
+    d->local = "<sip:b2bua@" + (t.from_domain.empty() ? d->self.host_port : t.from_domain) + ">;tag=" + tokens_.tag();
     d->remote_target = routing::request_uri_at(t);
     d->remote = "<sip:" + t.domain + ">";
 

@@ -2,6 +2,7 @@
 #include "dialog/dialog.hpp"
 
 #include "sip/message/uri.hpp"
+#include "sip/message/values.hpp"
 #include "sip/message/writer.hpp"
 
 #include <boost/asio/ip/address.hpp>
@@ -46,18 +47,21 @@ std::string local_identity::contact() const {
     return c;
 }
 
+std::string_view dialog_state::tag_of(std::string_view value) noexcept {
+    const auto parsed = sip::parse_name_addr(value);
+    return parsed ? parsed->tag : std::string_view{};
+}
+
 dialog_state uas_dialog(const sip::message& invite, std::string_view local_tag, const sip::flow& f,
                         local_identity self) {
     dialog_state d;
     d.call_id = std::string(invite.call_id());
-    d.local_tag = std::string(local_tag);
     d.local = std::string(invite.to().text);
     if (invite.to().tag.empty()) {
         d.local += ";tag=";
         d.local += local_tag;
     }
     d.remote = std::string(invite.from().text);
-    d.remote_tag = std::string(invite.from().tag);
     if (!invite.contacts().empty()) {
         d.remote_target = std::string(invite.contacts().front().uri.text);
     } else {
@@ -88,7 +92,6 @@ dialog_state uas_dialog(const sip::message& invite, std::string_view local_tag, 
 }
 
 void update_uac_dialog(dialog_state& d, const sip::message& response) {
-    d.remote_tag = std::string(response.to().tag);
     d.remote = std::string(response.to().text);
     if (!response.contacts().empty()) d.remote_target = std::string(response.contacts().front().uri.text);
     d.route_set.clear();

@@ -35,8 +35,6 @@ struct dialog_state {
     std::string call_id;
     std::string local;          ///< our From value in requests we send, with our tag
     std::string remote;         ///< the To value in requests we send, with the peer's tag
-    std::string local_tag;
-    std::string remote_tag;
     std::string remote_target;  ///< Request-URI of in-dialog requests (the peer's Contact)
     std::vector<std::string> route_set;  ///< Route values, in the order they are sent
     std::uint32_t local_cseq = 0;        ///< last CSeq number we used
@@ -50,6 +48,16 @@ struct dialog_state {
     /// connection it opened (RFC 5626 §5.3), or a target that names no address.
     std::optional<sip::endpoint> reconnect;
     local_identity self;
+
+    /// The dialog's tags (§12): the tag parameters of `local` and `remote`, read from them
+    /// rather than kept a second time (a held call is two dialog states, for hours). Empty
+    /// while there is none: `remote` before the answer on our side as UAC (§12.1.2), or a
+    /// peer that sent no From tag (RFC 2543).
+    std::string_view local_tag() const noexcept { return tag_of(local); }
+    std::string_view remote_tag() const noexcept { return tag_of(remote); }
+
+    /// The tag parameter of a From or To value; empty when it has none or does not parse.
+    static std::string_view tag_of(std::string_view value) noexcept;
 };
 
 /// Dialog state of the UAS side (leg A) once we answer `invite` with tag `local_tag`

@@ -20,7 +20,7 @@ dialog_set::verdict dialog_set::on_response(const sip::message& response) {
         update_uac_dialog(state_, response);
         return verdict::confirmed;
     }
-    if (tag == state_.remote_tag) return verdict::retransmission;
+    if (tag == state_.remote_tag()) return verdict::retransmission;
     if (std::find(fork_tags_.begin(), fork_tags_.end(), tag) != fork_tags_.end()) return verdict::retransmission;
     fork_tags_.emplace_back(tag);
     return verdict::other_fork;

@@ -45,7 +45,7 @@ public:
     /// The dialog the first 2xx confirmed (valid after `confirmed`).
     const dialog_state& confirmed() const noexcept { return state_; }
     dialog_state& confirmed() noexcept { return state_; }
-    bool is_confirmed() const noexcept { return !state_.remote_tag.empty(); }
+    bool is_confirmed() const noexcept { return !state_.remote_tag().empty(); }
 
     /// The dialog of a 2xx from another fork, to ACK and end it (§13.2.2.4): our Call-ID, tag
     /// and From (the confirmed dialog's, which are the INVITE's), the remote tag, target and

@@ -119,7 +119,7 @@ boost::system::error_code request_sender::acknowledge(const request_handle& h, d
     auto ack = make_in_dialog(d, "ACK", transactions_.make_branch(), cseq, body, content_type, std::move(extra));
     // The INVITE's transaction keeps it for the retransmissions of this 2xx (once that
     // transaction is gone, no 2xx can come again, and it is only sent).
-    return transactions_.send_ack_for_2xx(h->accepted, d.remote_tag, ack.wire(), d.flow, d.reconnect);
+    return transactions_.send_ack_for_2xx(h->accepted, d.remote_tag(), ack.wire(), d.flow, d.reconnect);
 }
 
 std::pair<std::string_view, std::string_view> request_sender::credentials_sent(const request_handle& h) noexcept {

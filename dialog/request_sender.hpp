@@ -130,7 +130,7 @@ public:
     /// ACKs the 2xx that confirmed dialog `d` for INVITE `h` (§13.2.2.4): a request of its own,
     /// sent without a transaction, with the INVITE's CSeq number `cseq` and the credentials of
     /// its latest send (§22.2), carrying the SDP answer when the offer was in the 2xx. It is
-    /// re-sent on every retransmission of that 2xx (To tag `d.remote_tag`), on `d.flow` (or a
+    /// re-sent on every retransmission of that 2xx (To tag `d.remote_tag()`), on `d.flow` (or a
     /// new connection to `d.reconnect` once that one is gone), without troubling the
     /// requester, and also after the requester abandoned the request: the INVITE's transaction
     /// keeps it (`transaction_manager::send_ack_for_2xx`) as long as a 2xx may come. A send

@@ -46,6 +46,6 @@ inline bool recovery_header(const sip::header_field& h) {
     }
 }
 
-inline dialog::dialog_key key_of(const dialog::dialog_state& d) { return {d.call_id, d.local_tag}; }
+inline dialog::dialog_key key_of(const dialog::dialog_state& d) { return {d.call_id, d.local_tag()}; }
 
 }  // namespace b2b::b2bua::detail

@@ -22,7 +22,6 @@ const std::string invite_bytes =
 dialog_state initial() {
     dialog_state d;
     d.call_id = "leg-b";
-    d.local_tag = "ours";
     d.local = "<sip:200@127.0.0.1>;tag=ours";
     d.remote = "<sip:1000@192.0.2.9>";
     d.remote_target = "sip:1000@192.0.2.9";
@@ -57,7 +56,7 @@ TEST(dialog_set, settling_forgets_the_forks_and_keeps_the_confirmed_dialog) {
     set.settle();
     EXPECT_EQ(set.early_dialogs(), 0u);
     ASSERT_TRUE(set.is_confirmed());
-    EXPECT_EQ(set.confirmed().remote_tag, "forkB");
+    EXPECT_EQ(set.confirmed().remote_tag(), "forkB");
     EXPECT_EQ(set.confirmed().remote_target, "sip:b@192.0.2.11");
 }
 
@@ -67,12 +66,12 @@ TEST(dialog_set, the_first_2xx_confirms_its_dialog_with_route_set_reversed) {
     ASSERT_EQ(set.on_response(response(200, "forkB", "<sip:b@192.0.2.11>", "<sip:p1;lr>, <sip:p2;lr>")),
               dialog_set::verdict::confirmed);
     const auto& d = set.confirmed();
-    EXPECT_EQ(d.remote_tag, "forkB");
+    EXPECT_EQ(d.remote_tag(), "forkB");
     EXPECT_EQ(d.remote_target, "sip:b@192.0.2.11");
     ASSERT_EQ(d.route_set.size(), 2u);
     EXPECT_EQ(d.route_set[0], "<sip:p2;lr>");  // §12.1.2: reversed
     EXPECT_EQ(d.call_id, "leg-b");
-    EXPECT_EQ(d.local_tag, "ours");
+    EXPECT_EQ(d.local_tag(), "ours");
     EXPECT_EQ(set.on_response(response(200, "forkB", "<sip:b@192.0.2.11>")), dialog_set::verdict::retransmission);
 }
 
@@ -82,13 +81,13 @@ TEST(dialog_set, a_2xx_from_another_fork_is_its_own_dialog_to_end) {
     const auto other = response(200, "forkB", "<sip:b@192.0.2.11>");
     ASSERT_EQ(set.on_response(other), dialog_set::verdict::other_fork);
     const auto fork = set.fork_dialog(other);
-    EXPECT_EQ(fork.remote_tag, "forkB");
+    EXPECT_EQ(fork.remote_tag(), "forkB");
     EXPECT_EQ(fork.remote_target, "sip:b@192.0.2.11");
     EXPECT_EQ(fork.call_id, "leg-b");
     EXPECT_GE(fork.local_cseq, 2u);
     // Its retransmission is not a new fork to end again.
     EXPECT_EQ(set.on_response(other), dialog_set::verdict::retransmission);
-    EXPECT_EQ(set.confirmed().remote_tag, "forkA");  // the call keeps the first
+    EXPECT_EQ(set.confirmed().remote_tag(), "forkA");  // the call keeps the first
 }
 
 TEST(dialog_set, before_the_2xx_its_state_is_the_dialog_as_the_invite_made_it) {
@@ -97,7 +96,7 @@ TEST(dialog_set, before_the_2xx_its_state_is_the_dialog_as_the_invite_made_it) {
     EXPECT_FALSE(set.is_confirmed());
     EXPECT_EQ(set.state().remote, "<sip:1000@192.0.2.9>");  // the To without tag
     EXPECT_EQ(set.state().remote_target, "sip:1000@192.0.2.9");
-    EXPECT_TRUE(set.state().remote_tag.empty());
+    EXPECT_TRUE(set.state().remote_tag().empty());
 }
 
 TEST(dialog_set, another_forks_dialog_sees_no_request_of_the_confirmed_peer) {
@@ -108,7 +107,7 @@ TEST(dialog_set, another_forks_dialog_sees_no_request_of_the_confirmed_peer) {
     const auto fork = set.fork_dialog(response(200, "forkB", "<sip:b@192.0.2.11>"));
     EXPECT_FALSE(fork.remote_cseq.has_value());
     EXPECT_TRUE(fork.route_set.empty());  // its own response's Record-Route: none
-    EXPECT_EQ(fork.local_tag, "ours");
+    EXPECT_EQ(fork.local_tag(), "ours");
     EXPECT_EQ(fork.local, "<sip:200@127.0.0.1>;tag=ours");
     EXPECT_EQ(fork.local_cseq, 5u);
 }

@@ -116,6 +116,8 @@ TEST(dialog, uas_and_uac_dialogs_follow_section_12) {
     EXPECT_EQ(a.remote_target, "sip:200@10.0.0.1:5060");
     EXPECT_EQ(a.local, "<sip:1000@127.0.0.1:5070>;tag=ours");
     EXPECT_EQ(a.remote, "<sip:200@pbx.example>;tag=p1");
+    EXPECT_EQ(a.local_tag(), "ours");
+    EXPECT_EQ(a.remote_tag(), "p1");
     EXPECT_EQ(a.route_set, (std::vector<std::string>{"<sip:a.example;lr>", "<sip:b.example;lr>"}));
 
     auto ok = sip::parse_message(
@@ -127,7 +129,7 @@ TEST(dialog, uas_and_uac_dialogs_follow_section_12) {
                   .value();
     dialog_state b;
     update_uac_dialog(b, ok);
-    EXPECT_EQ(b.remote_tag, "theirs");
+    EXPECT_EQ(b.remote_tag(), "theirs");
     EXPECT_EQ(b.remote, "<sip:1000@t.example>;tag=theirs");
     EXPECT_EQ(b.remote_target, "sip:gw@192.0.2.7:5062");
     EXPECT_EQ(b.route_set, (std::vector<std::string>{"<sip:y.example;lr>", "<sip:x.example;lr>"}));
@@ -247,6 +249,24 @@ TEST(dialog, remote_cseq_rejects_out_of_order_requests_only) {
     EXPECT_FALSE(accept_remote_cseq(d, request("INFO", 8)));  // lower: 500
     EXPECT_TRUE(accept_remote_cseq(d, request("ACK", 1)));    // ACK reuses its INVITE's number
     EXPECT_EQ(d.remote_cseq, 9u);
+}
+
+// A dialog's tags are the tag parameters of its From and To values (§12), wherever they stand
+// among the parameters; a tag-like text in the display name or the URI is not one.
+TEST(dialog_state, its_tags_are_read_from_the_header_values) {
+    EXPECT_EQ(dialog_state::tag_of("<sip:a@b.example>;tag=x1"), "x1");
+    EXPECT_EQ(dialog_state::tag_of("<sip:a@b.example>;tag=x1;foo=bar"), "x1");
+    EXPECT_EQ(dialog_state::tag_of("<sip:a@b.example>;foo=bar;TAG=x2"), "x2");
+    EXPECT_EQ(dialog_state::tag_of("\"A ;tag=no\" <sip:a@b.example;tag=no>;tag=yes"), "yes");
+    EXPECT_EQ(dialog_state::tag_of("sip:a@b.example;tag=x3"), "x3");  // addr-spec: a header param
+    EXPECT_EQ(dialog_state::tag_of("<sip:a@b.example;tag=uri>"), "");
+    EXPECT_EQ(dialog_state::tag_of("<sip:a@b.example>"), "");
+    EXPECT_EQ(dialog_state::tag_of(""), "");
+    dialog_state d;
+    d.local = "Alice <sip:200@127.0.0.1>;tag=abc";
+    d.remote = "<sip:1000@t.example>";
+    EXPECT_EQ(d.local_tag(), "abc");
+    EXPECT_TRUE(d.remote_tag().empty());
 }
 
 }  // namespace

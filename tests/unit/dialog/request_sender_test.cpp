@@ -173,7 +173,6 @@ TEST_F(request_sender_test, a_spent_invite_keeps_only_what_a_late_ack_needs) {
     EXPECT_EQ(d.use_count(), 1);
 
     dialog_state confirmed = *d;
-    confirmed.remote_tag = "theirs";
     confirmed.remote = "<sip:1000@127.0.0.2>;tag=theirs";
     ASSERT_FALSE(sender.acknowledge(*h, confirmed, 3));
     ASSERT_EQ(last_sent().method(), sip::method::ack);

@@ -661,9 +661,11 @@ boost::system::error_code transaction_manager::impl::send_ack_for_2xx(transactio
                           std::get<detail::client_invite>(t->machine).current() ==
                               detail::client_invite::state::accepted;
     if (!accepted) return send_stateless(f, ack, reconnect);  // no 2xx can come again
-    std::string kept(to_tag);
-    kept += ack;
-    if (!config_.server_header.empty()) add_header_if_absent(kept, "User-Agent", config_.server_header);
+    std::string named(ack);
+    if (!config_.server_header.empty()) add_header_if_absent(named, "User-Agent", config_.server_header);
+    std::string kept;
+    kept.reserve(to_tag.size() + named.size());
+    kept.append(to_tag).append(named);
     ack_for_2xx* const a = acks_.create();
     a->tag_and_bytes = texts_.make(kept);
     a->tag_size = static_cast<std::uint32_t>(to_tag.size());
@@ -881,7 +883,7 @@ void transaction_manager::impl::run(transaction& t, event ev, inbound in) {
         post_failure(t, *failure);
     }
     if (pass && kind == txn_kind::client_invite && t.acks_for_2xx != nullptr && in.msg != nullptr &&
-        in.msg->is_response() && repeat_ack_for_2xx(t, *in.msg)) {
+        in.msg->is_response() && in.msg->status() / 100 == 2 && repeat_ack_for_2xx(t, *in.msg)) {
         pass = false;
     }
     // The client's handler is copied out: the transaction may end here, or the handler may

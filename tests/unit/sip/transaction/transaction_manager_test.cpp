@@ -470,6 +470,17 @@ TEST_F(manager_test, a_configured_product_is_named_in_everything_sent) {
     ASSERT_FALSE(named.send_stateless(udp_flow(), "ACK sip:x@y SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKa\r\n"
                                                   "Content-Length: 0\r\n\r\n"));
     ASSERT_FALSE(named.send_stateless(udp_flow(), "\r\n\r\n"));  // a keep-alive stays a keep-alive
+    // An ACK for a 2xx that the INVITE's transaction keeps, and sends again for its retransmission.
+    request_spec accepted;
+    accepted.branch = named.make_branch();
+    accepted.sent_by = "127.0.0.1:5060";
+    const auto second = named.send_request(parse(accepted.str()), udp_flow(), tu.handler());
+    ASSERT_TRUE(second);
+    const std::string ok = response_writer(parse(accepted.str()), 200, {}, "u").finish();
+    wire.inject(ok, udp_flow());
+    ASSERT_FALSE(named.send_ack_for_2xx(*second, "u", "ACK sip:x@y SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKb\r\n"
+                                                      "Content-Length: 0\r\n\r\n", udp_flow()));
+    wire.inject(ok, udp_flow());
 
     std::vector<std::string> seen;
     for (const auto& s : wire.sent()) {
@@ -485,7 +496,7 @@ TEST_F(manager_test, a_configured_product_is_named_in_everything_sent) {
         seen.push_back(m.is_request() ? std::string(m.method_text()) : std::to_string(m.status()));
     }
     EXPECT_EQ(seen, (std::vector<std::string>{"100", "180", "401", "400", "INVITE", "CANCEL", "ACK", "ACK",
-                                              "keep-alive"}));
+                                              "keep-alive", "INVITE", "ACK", "ACK"}));
 }
 
 TEST_F(manager_test, invite_server_timer_h_reports_no_ack) {

@@ -16,11 +16,12 @@ dialog_set::verdict dialog_set::on_response(const sip::message& response) {
         }
         return verdict::early;
     }
-    if (!is_confirmed()) {
+    const std::string_view confirmed_tag = state_.remote_tag();
+    if (confirmed_tag.empty()) {  // not confirmed yet
         update_uac_dialog(state_, response);
         return verdict::confirmed;
     }
-    if (tag == state_.remote_tag()) return verdict::retransmission;
+    if (tag == confirmed_tag) return verdict::retransmission;
     if (std::find(fork_tags_.begin(), fork_tags_.end(), tag) != fork_tags_.end()) return verdict::retransmission;
     fork_tags_.emplace_back(tag);
     return verdict::other_fork;

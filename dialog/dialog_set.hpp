@@ -40,7 +40,6 @@ public:
     /// Our side of the dialog: as the INVITE made it until the first 2xx, then the confirmed
     /// dialog. Its Call-ID, our tag and the flow the INVITE went on are the same in both.
     const dialog_state& state() const noexcept { return state_; }
-    dialog_state& state() noexcept { return state_; }
 
     /// The dialog the first 2xx confirmed (valid after `confirmed`).
     const dialog_state& confirmed() const noexcept { return state_; }

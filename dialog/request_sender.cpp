@@ -44,7 +44,6 @@ public:
     request_plan& plan() noexcept { return live_->sending->plan; }
     auth::request_authenticator& authenticator() noexcept { return live_->sending->authenticator; }
     request_handler& handler() noexcept { return live_->handler; }
-    bool spent() const noexcept { return live_ == nullptr; }
     /// Whether the request may still be built and sent again: no 2xx yet.
     bool sending() const noexcept { return live_ != nullptr && live_->sending != nullptr; }
     void shed_sending() noexcept { live_->sending.reset(); }

@@ -267,6 +267,14 @@ private:
     void name_product(outbound_request& request) const {
         if (!config_.server_header.empty()) request.add_header_if_absent("User-Agent", config_.server_header);
     }
+    /// `bytes` of a stateless send with our product named (Server or User-Agent) when one is
+    /// configured: then written into `buffer`.
+    std::string_view name_stateless(std::string_view bytes, std::string& buffer) const {
+        if (config_.server_header.empty()) return bytes;
+        buffer.assign(bytes);
+        add_header_if_absent(buffer, bytes.starts_with("SIP/") ? "Server" : "User-Agent", config_.server_header);
+        return buffer;
+    }
     void trace(std::string_view direction, const flow& f, std::string_view bytes) const;
 
     transport& transport_;
@@ -642,14 +650,9 @@ boost::system::result<transaction_id> transaction_manager::impl::send_request(
 
 boost::system::error_code transaction_manager::impl::send_stateless(
     const flow& f, std::string_view bytes, const std::optional<endpoint>& reconnect) {
-    std::string named;
-    if (!config_.server_header.empty()) {
-        named.assign(bytes);
-        add_header_if_absent(named, bytes.starts_with("SIP/") ? "Server" : "User-Agent", config_.server_header);
-        bytes = named;
-    }
+    std::string buffer;
     flow path = f;
-    return send_as_is(path, bytes, reconnect);
+    return send_as_is(path, name_stateless(bytes, buffer), reconnect);
 }
 
 boost::system::error_code transaction_manager::impl::send_ack_for_2xx(transaction_id invite_txn,
@@ -661,8 +664,8 @@ boost::system::error_code transaction_manager::impl::send_ack_for_2xx(transactio
                           std::get<detail::client_invite>(t->machine).current() ==
                               detail::client_invite::state::accepted;
     if (!accepted) return send_stateless(f, ack, reconnect);  // no 2xx can come again
-    std::string named(ack);
-    if (!config_.server_header.empty()) add_header_if_absent(named, "User-Agent", config_.server_header);
+    std::string buffer;
+    const std::string_view named = name_stateless(ack, buffer);
     std::string kept;
     kept.reserve(to_tag.size() + named.size());
     kept.append(to_tag).append(named);

@@ -54,15 +54,20 @@ void pbx_registrations::on_register(const sip::message& request, const sip::flow
     header_list headers;
     headers.reserve(answer.headers.size());
     for (const auto& [name, value] : answer.headers) headers.emplace_back(name, value);
-    respond(answer.status, answer.reason, headers);
     if (answer.status >= 300) {
+        respond(answer.status, answer.reason, headers);
         log_->info("registrar: REGISTER of {} from {} refused: {} {}", detail::clip(decision.username), f.remote.to_string(),
                    answer.status, answer.reason);
         return;
     }
+    // The bindings' keep-alives, gauge and other workers' copies are current before the 200
+    // goes: a PBX (or an operator) acting on the 200 finds the change already made.
+    if (answer.changed) {
+        maintenance_.bindings_changed();
+        bindings_changed();
+    }
+    respond(answer.status, answer.reason, headers);
     if (!answer.changed) return;
-    maintenance_.bindings_changed();
-    bindings_changed();
     const auto current = registrar_.bindings_of(decision.username, timers_.now());
     if (sink_) {
         std::vector<registration::binding> now;

@@ -66,7 +66,7 @@ stage_result blocked_prefix_stage::run(ingress_request& r, ingress_responder& re
     metrics_.call_setup(r.direction, b2bua_metrics::no_trunk, call_result::blocked);
     metrics_.limits().hit(limit_kind::blocked_prefix);
     log_->warn("call refused: {:?} (sent as {:?}) from {} user {:?} matches blocked prefix {:?}", r.dialled, rewritten,
-               r.flow.remote.to_string(), r.user, prefix);
+               r.source.to_string(), r.user, prefix);
     responder.refuse(r, 403, "Forbidden");
     return stage_result::stop;
 }
@@ -80,7 +80,7 @@ stage_result user_limit_stage::run(ingress_request& r, ingress_responder& respon
     const account_limits limits = table_.limits_of(r.user);
     metrics_.call_setup(r.direction, b2bua_metrics::no_trunk, call_result::user_limit);
     metrics_.limits().hit(calls ? limit_kind::user_calls : limit_kind::user_cps);
-    log_->warn("call refused: user {:?} from {} is at its {} of {}", r.user, r.flow.remote.to_string(),
+    log_->warn("call refused: user {:?} from {} is at its {} of {}", r.user, r.source.to_string(),
                calls ? "max_calls" : "max_cps", calls ? limits.max_calls : std::size_t{limits.max_cps});
     // §21.5.4: the PBX may try again a second later.
     responder.refuse(r, 503, "Service Unavailable", {{"Retry-After", "1"}});

@@ -629,7 +629,7 @@ config parse_config(std::string_view yaml_text) {
     }
     if (!root.IsMap()) throw config_error("config: the document must be a mapping with sip, downstream, upstream, routes");
     only_keys(root, "", {"sip", "downstream", "upstream", "routes", "inbound_routes", "http", "log", "calls", "dns", "admin",
-                         "data_dir", "cdrs", "security", "overload"});
+                         "data_dir", "cdrs", "security", "overload", "cluster"});
 
     config c;
     try {
@@ -648,6 +648,7 @@ config parse_config(std::string_view yaml_text) {
         if (given(root["admin"])) parse_admin(root["admin"], c);
         if (given(root["security"])) parse_security(root["security"], c);
         if (given(root["overload"])) parse_overload(root["overload"], c);
+        if (given(root["cluster"])) parse_cluster(root["cluster"], c);
         if (given(root["data_dir"])) c.data_dir = non_empty(root["data_dir"], "data_dir");
         if (const auto& k = root["cdrs"]; given(k)) {
             expect_map(k, "cdrs");

@@ -230,6 +230,17 @@ struct config {
         /// for less gets 422 (§9), or a longer interval when it cannot read a 422.
         std::chrono::seconds min_se{90};
     } calls;
+
+    /// `cluster`: this node is one of several behind a SIP load balancer (README "Scaling out").
+    /// Without the section (no dispatchers), every request is its sender's own.
+    struct cluster_section {
+        /// The load balancers' networks. A request from one of them is the request of the
+        /// address in `source_header` for everything per source (bans, the flood limit, nonces,
+        /// allowed_sources, trunk identification, the failure log, NAT handling); a request
+        /// without it is the balancer's own (its OPTIONS probes: answered, never screened).
+        std::vector<auth::ip_network> dispatchers;
+        std::string source_header = "X-Source-Address";
+    } cluster;
 };
 
 /// Parses and validates a configuration document. Throws `config_error` naming the field.

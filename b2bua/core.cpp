@@ -4,6 +4,7 @@
 #include "b2bua/auth_failure_facts.hpp"
 #include "b2bua/detail/log_text.hpp"
 #include "b2bua/detail/sip_helpers.hpp"
+#include "b2bua/source_gate.hpp"
 
 #include "dialog/dialog.hpp"
 #include "registration/contact_token.hpp"
@@ -135,6 +136,7 @@ core::core(const config& cfg, sip::transport& transport, sip::timer_service& tim
       routes_(cfg.routes),
       inbound_routes_(cfg.inbound_routes),
       sources_(cfg.upstream.trunks, cfg.downstream.allowed_sources),
+      forwarding_(forwarding_of(cfg.cluster)),
       overload_(timers, cfg.overload.max_loop_delay, metrics.limits(), log_),
       user_limits_(usage.accounts),
       selection_(
@@ -298,21 +300,41 @@ bool core::acceptable(sip::transaction_id txn, const sip::message& req, bool in_
 
 void core::on_request_out_of_dialog(sip::transaction_id txn, sip::message&& req, const sip::flow& f) {
     if (!acceptable(txn, req, false)) return;
-    if (req.method() == sip::method::invite) return on_initial_invite(txn, std::move(req), f);
+    // Behind a load balancer, whose request it is (the gate screened the same address).
+    std::optional<std::string_view> stamped;
+    if (forwarding_.from_front(f.remote.address)) {
+        if (const auto* h = req.find(forwarding_.header())) stamped = h->value;
+    }
+    const auto origin = forwarding_.resolve(f.remote.address, f.remote.port, stamped);
+    if (origin.how == security::forwarded_source::kind::malformed) {
+        log_->warn("{} from dispatcher {}: {} {:?} is not an address[:port]; refused with 400",
+                   detail::clip(req.method_text()), f.remote.to_string(), forwarding_.header(), detail::clip(*stamped));
+        return respond(txn, req, 400, "Bad " + forwarding_.header(), tokens_.tag());
+    }
+    const sip::endpoint from{origin.source.address, origin.source.port};
+    const bool from_dispatcher = origin.how == security::forwarded_source::kind::front;
+    if (req.method() == sip::method::invite) return on_initial_invite(txn, std::move(req), f, from);
     const bool registration = req.method() == sip::method::register_;
-    const auto source = sources_.classify(f.remote);
+    const auto source = sources_.classify(from);
     // A provider probes the Contact we registered (OPTIONS) from addresses we cannot list: the
-    // Contact's user part is the proof, as for its calls (a REGISTER proves nothing by it).
+    // Contact's user part is the proof, as for its calls (a REGISTER proves nothing by it). The
+    // load balancer's own probes must be answered too, or it takes this node out.
     const bool to_our_contact =
         !registration && trunk_of_contact(req.request_uri().user);
-    if (!to_our_contact && source.what == source_policy::kind::refused) {
+    if (!to_our_contact && !from_dispatcher && source.what == source_policy::kind::refused) {
         // Scans (OPTIONS first, as sipvicious svmap does) learn nothing from outside the
         // allowed networks either.
-        source_not_allowed(metrics_, auth_failures_, {*log_, *failure_lines_}, req, f, cfg_.downstream.realm,
+        source_not_allowed(metrics_, auth_failures_, {*log_, *failure_lines_}, req, from, cfg_.downstream.realm,
                            wall_now());
         return respond(txn, req, 403, "Forbidden", tokens_.tag());
     }
-    if (registration) return on_register(txn, std::move(req), f, source);
+    if (registration) {
+        // The registrar binds the PBX as it would have reached us: from its own address (a
+        // binding behind NAT is then reached there, from this node), on no connection of the
+        // balancer's.
+        if (origin.how != security::forwarded_source::kind::forwarded) return on_register(txn, std::move(req), f, source);
+        return on_register(txn, std::move(req), sip::flow{f.transport, f.local, from, 0}, source);
+    }
     switch (req.method()) {
         case sip::method::options:
             // A keep-alive probe from the PBX or a trunk (RFC 3261 §11.2), answered as an
@@ -332,17 +354,17 @@ void core::on_request_out_of_dialog(sip::transaction_id txn, sip::message&& req,
     }
 }
 
-void core::on_register(sip::transaction_id txn, sip::message&& req, const sip::flow& f,
+void core::on_register(sip::transaction_id txn, sip::message&& req, const sip::flow& seen,
                        const source_policy::verdict& source) {
     if (source.what == source_policy::kind::trunk) {
         // A provider has no account with us: its address is all we know of it, and that proves
         // nothing a registrar could bind.
         log_->info("registrar: REGISTER from trunk {} ({}) refused: trunks do not register with us",
-                   trunks_[source.trunk]->name, f.remote.to_string());
+                   trunks_[source.trunk]->name, seen.remote.to_string());
         return respond(txn, req, 403, "Forbidden", tokens_.tag());
     }
     const std::string tag = tokens_.tag();
-    pbx_registrar_.on_register(req, f, [&](int status, std::string_view reason, const header_list& headers) {
+    pbx_registrar_.on_register(req, seen, [&](int status, std::string_view reason, const header_list& headers) {
         respond(txn, req, status, reason, tag, headers);
     });
 }
@@ -351,8 +373,9 @@ void core::refuse(ingress_request& r, int status, std::string_view reason, const
     respond(r.txn, r.invite, status, reason, r.reject_tag, extra);
 }
 
-void core::on_initial_invite(sip::transaction_id txn, sip::message&& invite, const sip::flow& f) {
-    ingress_request r{txn, invite, f, tokens_.tag()};
+void core::on_initial_invite(sip::transaction_id txn, sip::message&& invite, const sip::flow& f,
+                             const sip::endpoint& source) {
+    ingress_request r{txn, invite, f, source, tokens_.tag()};
     r.emergency = security::dials_emergency(invite.request_uri().user, cfg_.security.emergency_numbers);
     for (const auto& stage : stages_) {
         if (stage->run(r, *this) == stage_result::stop) return;
@@ -381,7 +404,7 @@ void core::on_initial_invite(sip::transaction_id txn, sip::message&& invite, con
     }
     call& c = create_call(r, std::move(invite), tokens_.tag());
     if (inbound) {
-        log_->info("call {} start: {} (trunk {}) {} -> {} to pbx {}", c.id.value, f.remote.to_string(),
+        log_->info("call {} start: {} (trunk {}) {} -> {} to pbx {}", c.id.value, source.to_string(),
                    trunks_[*r.source_trunk]->name, detail::clip(caller), detail::clip(r.dialled), peer_of(peer)->name);
     } else {
         c.plan->trunks = std::move(r.trunks);
@@ -389,7 +412,7 @@ void core::on_initial_invite(sip::transaction_id txn, sip::message&& invite, con
         c.plan->number = std::move(r.number);
         c.plan->caller = caller;
         c.plan->display = display;
-        log_->info("call {} start: {} {} -> {} via trunk {}", c.id.value, f.remote.to_string(),
+        log_->info("call {} start: {} {} -> {} via trunk {}", c.id.value, source.to_string(),
                    detail::clip(caller), detail::clip(r.dialled), trunks_[peer]->name);
     }
 

@@ -21,6 +21,7 @@
 #include "routing/route_table.hpp"
 #include "routing/trunk.hpp"
 #include "routing/trunk_selection.hpp"
+#include "security/forwarded_source.hpp"
 #include "sip/message/random.hpp"
 #include "sip/message/writer.hpp"
 #include "sip/transaction/timer_service.hpp"
@@ -193,7 +194,8 @@ private:
     bool acceptable(sip::transaction_id txn, const sip::message& req, bool in_dialog);
 
     // New calls
-    void on_initial_invite(sip::transaction_id txn, sip::message&& invite, const sip::flow& f);
+    void on_initial_invite(sip::transaction_id txn, sip::message&& invite, const sip::flow& f,
+                           const sip::endpoint& source);
     call& create_call(ingress_request& r, sip::message&& invite, std::string our_tag);
     /// A new attempt towards peer `peer` (an index of peer_of) dialling `number` (escaped); to a
     /// PBX account's registered Contact when `registered` is given.
@@ -205,7 +207,9 @@ private:
     /// remote target, or always on the pinned flow of a registered PBX behind NAT.
     void aim(const outbound_attempt& a, dialog::dialog_state& d) const;
     /// A REGISTER from an allowed `source`: a PBX's goes to pbx_registrations, a trunk's gets 403.
-    void on_register(sip::transaction_id txn, sip::message&& request, const sip::flow& f,
+    /// `seen` is the REGISTER's flow as the registrar binds it: from the PBX's own address
+    /// behind a load balancer.
+    void on_register(sip::transaction_id txn, sip::message&& request, const sip::flow& seen,
                      const source_policy::verdict& source);
     /// A trunk by index, or the PBX target of an inbound route (b2bua_metrics::pbx_peer_base + route).
     static bool is_trunk(std::size_t peer) noexcept { return peer < b2bua_metrics::pbx_peer_base; }
@@ -387,6 +391,7 @@ private:
     routing::inbound_route_table inbound_routes_;
     std::vector<std::shared_ptr<const routing::trunk>> pbx_targets_;  // by inbound route
     source_policy sources_;
+    security::forwarded_source forwarding_;  ///< cluster.dispatchers: whose request it is
     // Limits (issue 10): before the stages that use them.
     overload_monitor overload_;
     user_limits user_limits_;

@@ -18,7 +18,7 @@ stage_result draining_stage::run(ingress_request& r, ingress_responder& responde
     // Before identification: who is calling is not known yet, so it counts without a trunk.
     metrics_.call_setup(r.direction, b2bua_metrics::no_trunk, call_result::draining);
     log_->info("call refused: shutting down (draining); 503 to {} with Retry-After {} s, call-id {}",
-               r.flow.remote.to_string(), retry->count(), detail::clip(r.invite.call_id()));
+               r.source.to_string(), retry->count(), detail::clip(r.invite.call_id()));
     const std::string seconds = std::to_string(retry->count());
     responder.refuse(r, 503, "Service Unavailable", {{"Retry-After", seconds}});
     return stage_result::stop;

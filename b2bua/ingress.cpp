@@ -77,14 +77,14 @@ stage_result identification_stage::run(ingress_request& r, ingress_responder& re
             return stage_result::proceed;
         }
     }
-    switch (const auto source = sources_.classify(r.flow.remote); source.what) {
+    switch (const auto source = sources_.classify(r.source); source.what) {
         case source_policy::kind::trunk:
             // A provider answers no challenge of ours: its address is the proof.
             r.source_trunk = source.trunk;
             r.direction = call_direction::inbound;
             return stage_result::proceed;
         case source_policy::kind::refused:
-            source_not_allowed(metrics_, failures_, {*log_, failure_lines_}, r.invite, r.flow, auth_.realm(),
+            source_not_allowed(metrics_, failures_, {*log_, failure_lines_}, r.invite, r.source, auth_.realm(),
                                wall_now_());
             responder.refuse(r, 403, "Forbidden");
             return stage_result::stop;
@@ -92,7 +92,7 @@ stage_result identification_stage::run(ingress_request& r, ingress_responder& re
             break;
     }
     const auto decision =
-        authenticate_pbx(auth_, metrics_, failures_, {*log_, failure_lines_}, r.invite, r.flow, wall_now_());
+        authenticate_pbx(auth_, metrics_, failures_, {*log_, failure_lines_}, r.invite, r.source, wall_now_());
     if (decision.action == auth_decision::kind::accept) {
         r.user = decision.username;
         return stage_result::proceed;
@@ -103,13 +103,13 @@ stage_result identification_stage::run(ingress_request& r, ingress_responder& re
 
 namespace {
 
-auth_failure_record downstream_record(const sip::message& request, const sip::flow& flow, std::string_view our_realm,
+auth_failure_record downstream_record(const sip::message& request, const sip::endpoint& source, std::string_view our_realm,
                                       auth::failure reason, std::chrono::system_clock::time_point now) {
     auth_failure_record rec;
     rec.time = now;
     rec.direction = auth_direction::downstream;
     rec.reason = reason;
-    rec.source = flow.remote;
+    rec.source = source;
     rec.our_realm = our_realm;
     rec.peer = our_realm;
     rec.method = request.method_text();
@@ -118,9 +118,9 @@ auth_failure_record downstream_record(const sip::message& request, const sip::fl
 }
 
 // Whether this failure gets its line (and first the summary of the source's last interval).
-bool admit_line(failure_lines& lines, const sip::flow& flow, auth::failure reason,
+bool admit_line(failure_lines& lines, const sip::endpoint& source, auth::failure reason,
                 std::chrono::system_clock::time_point now) {
-    const auto verdict = lines.limiter.on_failure(flow.remote.address, auth::to_string(reason), now);
+    const auto verdict = lines.limiter.on_failure(source.address, auth::to_string(reason), now);
     if (verdict.previous) lines.log.warn("{}", to_string(*verdict.previous));
     return verdict.log;
 }
@@ -128,34 +128,34 @@ bool admit_line(failure_lines& lines, const sip::flow& flow, auth::failure reaso
 }  // namespace
 
 void source_not_allowed(b2bua_metrics& metrics, auth_failure_log& failures, failure_lines lines,
-                        const sip::message& request, const sip::flow& flow, std::string_view our_realm,
+                        const sip::message& request, const sip::endpoint& source, std::string_view our_realm,
                         std::chrono::system_clock::time_point now) {
     metrics.auth_failure_downstream(auth::failure::source_not_allowed);
-    if (admit_line(lines, flow, auth::failure::source_not_allowed, now)) {
+    if (admit_line(lines, source, auth::failure::source_not_allowed, now)) {
         lines.log.info("auth failure downstream: reason=source_not_allowed source={} method={} call-id={}: not in "
                        "downstream.allowed_sources",
-                       flow.remote.to_string(), detail::clip(request.method_text()), detail::clip(request.call_id()));
+                       source.to_string(), detail::clip(request.method_text()), detail::clip(request.call_id()));
     }
-    auto rec = downstream_record(request, flow, our_realm, auth::failure::source_not_allowed, now);
+    auto rec = downstream_record(request, source, our_realm, auth::failure::source_not_allowed, now);
     rec.status = 403;
     failures.record(std::move(rec));
 }
 
 auth_decision authenticate_pbx(downstream_auth& auth, b2bua_metrics& metrics, auth_failure_log& failures,
-                               failure_lines lines, const sip::message& request, const sip::flow& flow,
+                               failure_lines lines, const sip::message& request, const sip::endpoint& source,
                                std::chrono::system_clock::time_point now) {
-    auto decision = auth.check(request, flow.remote, now);
+    auto decision = auth.check(request, source, now);
     if (decision.failure) {
         metrics.auth_failure_downstream(*decision.failure);
         // Quoted, escaped and cut: user names and Call-IDs are the peer's text, of the peer's size.
         // The detail is ours, with the peer's values in it cut already (auth::detail::printable).
-        if (admit_line(lines, flow, *decision.failure, now)) {
+        if (admit_line(lines, source, *decision.failure, now)) {
             lines.log.info("auth failure downstream: reason={} user={} source={} method={} call-id={}: {}",
                            auth::to_string(*decision.failure), detail::clip(decision.username),
-                           flow.remote.to_string(), detail::clip(request.method_text()),
+                           source.to_string(), detail::clip(request.method_text()),
                            detail::clip(request.call_id()), decision.detail);
         }
-        auto rec = downstream_record(request, flow, auth.realm(), *decision.failure, now);
+        auto rec = downstream_record(request, source, auth.realm(), *decision.failure, now);
         rec.username = decision.username;
         rec.realm = decision.realm_seen;
         rec.status = decision.status;
@@ -198,7 +198,7 @@ stage_result routing_stage::run(ingress_request& r, ingress_responder& responder
     if (dialled_uri.user.empty()) {
         metrics_.call_setup(r.direction, counted_trunk, call_result::no_route);
         log_->info("call refused: no number in the {} {} from {}",
-                   r.to_registered_contact ? "To URI" : "Request-URI", detail::clip(dialled_uri.text), r.flow.remote.to_string());
+                   r.to_registered_contact ? "To URI" : "Request-URI", detail::clip(dialled_uri.text), r.source.to_string());
         responder.refuse(r, 404, "Not Found");
         return stage_result::stop;
     }
@@ -209,7 +209,7 @@ stage_result routing_stage::run(ingress_request& r, ingress_responder& responder
         const auto route = inbound_routes_.match(r.dialled);
         if (!route) {
             metrics_.call_setup(r.direction, counted_trunk, call_result::no_route);
-            log_->info("call refused: no inbound route for {} from {}", detail::clip(r.dialled), r.flow.remote.to_string());
+            log_->info("call refused: no inbound route for {} from {}", detail::clip(r.dialled), r.source.to_string());
             responder.refuse(r, 404, "Not Found");
             return stage_result::stop;
         }
@@ -229,7 +229,7 @@ stage_result routing_stage::run(ingress_request& r, ingress_responder& responder
     const routing::route* route = routes_.match(r.dialled);
     if (route == nullptr) {
         metrics_.call_setup(r.direction, counted_trunk, call_result::no_route);
-        log_->info("call refused: no route for {} from {}", detail::clip(r.dialled), r.flow.remote.to_string());
+        log_->info("call refused: no route for {} from {}", detail::clip(r.dialled), r.source.to_string());
         responder.refuse(r, 404, "Not Found");
         return stage_result::stop;
     }

@@ -33,12 +33,16 @@ namespace b2b::b2bua {
 
 /// A new INVITE on its way in, and what the stages learn about it on the way.
 struct ingress_request {
-    ingress_request(sip::transaction_id t, sip::message& i, const sip::flow& f, std::string tag)
-        : txn(t), invite(i), flow(f), reject_tag(std::move(tag)) {}
+    ingress_request(sip::transaction_id t, sip::message& i, const sip::flow& f, const sip::endpoint& from,
+                    std::string tag)
+        : txn(t), invite(i), flow(f), source(from), reject_tag(std::move(tag)) {}
 
     sip::transaction_id txn = 0;
     sip::message& invite;
-    const sip::flow& flow;
+    const sip::flow& flow;  ///< where it came from and its answers go: a load balancer, maybe
+    /// Whose request it is: the sender, or behind a load balancer the address it stamped
+    /// (cluster.dispatchers). Every per-source decision takes this one.
+    const sip::endpoint& source;
     std::string reject_tag;  ///< our To tag if a stage refuses it
     /// The Request-URI user is in security.emergency_numbers: every limit and overload
     /// admission let it pass (set before the stages).
@@ -181,11 +185,11 @@ private:
 /// the outcome by reason, and recording failures in `failures`. Not accepted: the caller
 /// answers with the decision's status, reason and `challenge_headers`.
 auth_decision authenticate_pbx(downstream_auth& auth, b2bua_metrics& metrics, auth_failure_log& failures,
-                               failure_lines lines, const sip::message& request, const sip::flow& flow,
+                               failure_lines lines, const sip::message& request, const sip::endpoint& source,
                                std::chrono::system_clock::time_point now);
 /// A request from outside downstream.allowed_sources, refused with 403: counted, logged, recorded.
 void source_not_allowed(b2bua_metrics& metrics, auth_failure_log& failures, failure_lines lines,
-                        const sip::message& request, const sip::flow& flow, std::string_view our_realm,
+                        const sip::message& request, const sip::endpoint& source, std::string_view our_realm,
                         std::chrono::system_clock::time_point now);
 /// The challenge header fields of a `challenge` decision (none for the others).
 header_list challenge_headers(const auth_decision& d);

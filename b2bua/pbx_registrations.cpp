@@ -46,7 +46,7 @@ void pbx_registrations::set_binding_publisher(binding_publisher publish) {
 void pbx_registrations::on_register(const sip::message& request, const sip::flow& f, const responder& respond) {
     // §10.3 steps 1-5: the PBX proves who it is like for any request; the registrar then checks
     // that the account is the address-of-record's.
-    const auto decision = authenticate_pbx(auth_, metrics_, failures_, {*log_, failure_lines_}, request, f, wall_now_());
+    const auto decision = authenticate_pbx(auth_, metrics_, failures_, {*log_, failure_lines_}, request, f.remote, wall_now_());
     if (decision.action != auth_decision::kind::accept) {
         return respond(decision.status, decision.reason_phrase, challenge_headers(decision));
     }

@@ -68,7 +68,8 @@ sip_worker::sip_worker(std::uint8_t index, std::size_t workers, config cfg, b2bu
       core_(cfg_, sends_, timers_, metrics_, auth_, index, usage),
       transactions_(sends_, timers_, core_, transaction_settings(cfg_, index), &metrics_),
       gate_(cfg_.security, timers_, gate_metrics,
-            [this](const boost::asio::ip::address& a, std::uint16_t port) { return core_.is_trunk_source({a, port}); }),
+            [this](const boost::asio::ip::address& a, std::uint16_t port) { return core_.is_trunk_source({a, port}); },
+            security::forwarded_source(forwarding_of(cfg_.cluster))),
       dispatch_(workers, 64 * cfg_.sip.t1) {
     if (std::any_of(cfg_.upstream.trunks.begin(), cfg_.upstream.trunks.end(),
                     [](const routing::trunk& t) { return !t.dns_host.empty(); })) {

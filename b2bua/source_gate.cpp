@@ -25,9 +25,17 @@ security::screen_settings screen_settings_of(const config::security_section& cfg
     return s;
 }
 
+security::forwarding_policy forwarding_of(const config::cluster_section& cfg) {
+    return {cfg.dispatchers, cfg.source_header};
+}
+
 source_gate::source_gate(const config::security_section& cfg, sip::timer_service& timers, gate_metrics& metrics,
-                         security::source_screen::trunk_test is_trunk)
-    : screen_(screen_settings_of(cfg), std::move(is_trunk)), timers_(timers), metrics_(metrics), log_(gate_logger()) {
+                         security::source_screen::trunk_test is_trunk, security::forwarded_source forwarding)
+    : screen_(screen_settings_of(cfg), std::move(is_trunk)),
+      forwarding_(std::move(forwarding)),
+      timers_(timers),
+      metrics_(metrics),
+      log_(gate_logger()) {
     metrics_.banned_sources(0);
 }
 
@@ -69,7 +77,20 @@ void source_gate::sync_gauge() {
 }
 
 void source_gate::on_bytes(std::string_view bytes, const sip::flow& f, sip::framing fr) {
-    const auto v = screen_.screen(bytes, f.remote.address, f.remote.port, timers_.now());
+    security::source_endpoint source{f.remote.address, f.remote.port};
+    const bool forwarded = forwarding_.from_front(f.remote.address);
+    if (forwarded) {
+        const auto o = forwarding_.resolve(f.remote.address, f.remote.port,
+                                           security::peek_header(bytes, forwarding_.header()));
+        // The balancer's own requests (its OPTIONS probes), responses and a header it could not
+        // write go on unscreened: the core answers them (200 to a probe, 400 to a broken header).
+        if (o.how != security::forwarded_source::kind::forwarded) {
+            next_->on_bytes(bytes, f, fr);
+            return;
+        }
+        source = o.source;
+    }
+    const auto v = screen_.screen(bytes, source.address, source.port, timers_.now());
     sync_gauge();
     if (v == security::verdict::pass) {
         next_->on_bytes(bytes, f, fr);
@@ -78,10 +99,12 @@ void source_gate::on_bytes(std::string_view bytes, const sip::flow& f, sip::fram
     // Dropped without an answer (RFC 3261 §8.2 would have us answer, but an answer is what a
     // scanner or a flood wants: it confirms a live SIP server and costs us the sending).
     metrics_.dropped(v);
-    if (v == security::verdict::banned && f.reliable() && close_) close_(f.remote.address);
+    // The balancer's connection carries every PBX's requests: only the banned one's are dropped.
+    if (v == security::verdict::banned && f.reliable() && close_ && !forwarded) close_(f.remote.address);
 }
 
 void source_gate::on_framing_error(std::string_view bytes, const sip::flow& f, const sip::parse_error& e) {
+    if (forwarding_.from_front(f.remote.address)) return next_->on_framing_error(bytes, f, e);
     // A banned source learns nothing, not even a 400; the transport closes the connection anyway.
     if (screen_.bans().banned(f.remote.address, timers_.now()) && !screen_.exempt(f.remote.address, f.remote.port)) {
         metrics_.dropped(security::verdict::banned);
@@ -93,6 +116,7 @@ void source_gate::on_framing_error(std::string_view bytes, const sip::flow& f, c
 void source_gate::on_flow_closed(const sip::flow& f, boost::system::error_code ec) { next_->on_flow_closed(f, ec); }
 
 bool source_gate::admit_connection(const sip::endpoint& remote) {
+    if (forwarding_.from_front(remote.address)) return true;
     return screen_.admit_connection(remote.address, remote.port, timers_.now());
 }
 
@@ -116,7 +140,7 @@ bool source_gate::counts_towards_ban(auth::failure why) noexcept {
 }
 
 void source_gate::on_auth_failure(const sip::endpoint& source, std::string_view username, auth::failure why) {
-    if (!counts_towards_ban(why)) return;
+    if (!counts_towards_ban(why) || forwarding_.from_front(source.address)) return;
     if (auto b = screen_.auth_failure(source.address, source.port, username, timers_.now())) {
         banned(*b, b->username.empty()
                        ? std::to_string(screen_.bans().policy().failures) + " failed digest answers from it within " +
@@ -145,7 +169,8 @@ std::vector<security::ban> source_gate::bans() {
 
 std::optional<std::string> source_gate::add_ban(const address& source, std::chrono::seconds duration) {
     if (exempt(source)) {
-        return source.to_string() + " is exempt (security.trusted or a trunk's source): it cannot be banned";
+        return source.to_string() +
+               " is exempt (security.trusted, a trunk's source or a cluster dispatcher): it cannot be banned";
     }
     auto b = screen_.bans().add(source, duration, timers_.now());
     banned(b, "by an operator");

@@ -4,6 +4,7 @@
 #include "auth/failure.hpp"
 #include "b2bua/config.hpp"
 #include "b2bua/gate_metrics.hpp"
+#include "security/forwarded_source.hpp"
 #include "security/source_screen.hpp"
 #include "sip/transaction/timer_service.hpp"
 #include "sip/transport/transport.hpp"
@@ -30,6 +31,10 @@ namespace b2b::b2bua {
 /// scanners are dropped unanswered. Each drop is counted by reason. Trusted networks and
 /// every trunk's source are exempt; requests to emergency numbers pass.
 ///
+/// Behind a load balancer (cluster.dispatchers) a request is screened as its original
+/// source's, read from the header the balancer stamps (security::forwarded_source); the
+/// balancer itself is never screened, banned, or cut off, since every PBX reaches us through it.
+///
 /// Failed digest answers (`on_auth_failure`) ban their source once they cross the limit; an
 /// operator adds and lifts bans (`add_ban`, `remove_ban`). Bans end by themselves, checked on
 /// every message and once a second, so `b2bua_banned_sources` stays true with no traffic.
@@ -43,7 +48,7 @@ public:
     using closer = std::function<void(const address&)>;
 
     source_gate(const config::security_section& cfg, sip::timer_service& timers, gate_metrics& metrics,
-                security::source_screen::trunk_test is_trunk);
+                security::source_screen::trunk_test is_trunk, security::forwarded_source forwarding = security::forwarded_source());
     ~source_gate() override;
     source_gate(const source_gate&) = delete;
     source_gate& operator=(const source_gate&) = delete;
@@ -83,8 +88,10 @@ public:
     std::chrono::seconds first_ban() const noexcept { return screen_.bans().policy().first; }
     /// The clock the bans run on (the SIP loop's).
     sip::timer_service::time_point now() const noexcept { return timers_.now(); }
-    /// Trusted or a trunk's: never banned, never limited.
-    bool exempt(const address& source) const { return screen_.exempt(source, 0); }
+    /// Trusted, a trunk's or a load balancer's: never banned, never limited.
+    bool exempt(const address& source) const {
+        return forwarding_.from_front(source) || screen_.exempt(source, 0);
+    }
 
     /// True for the failures that count towards a ban.
     static bool counts_towards_ban(auth::failure why) noexcept;
@@ -96,6 +103,7 @@ private:
     void schedule_expiry();
 
     security::source_screen screen_;
+    security::forwarded_source forwarding_;
     sip::timer_service& timers_;
     gate_metrics& metrics_;
     std::shared_ptr<spdlog::logger> log_;
@@ -109,5 +117,7 @@ private:
 
 /// The screen's settings from the configuration's security section.
 security::screen_settings screen_settings_of(const config::security_section& cfg);
+/// Which load balancers forward requests, and in what header, from the cluster section.
+security::forwarding_policy forwarding_of(const config::cluster_section& cfg);
 
 }  // namespace b2b::b2bua

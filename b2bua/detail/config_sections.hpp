@@ -11,5 +11,7 @@ namespace b2b::b2bua::detail {
 void parse_security(const YAML::Node& n, config& c);
 /// `overload:` into c.overload (config_security.cpp).
 void parse_overload(const YAML::Node& n, config& c);
+/// `cluster:` into c.cluster (config_cluster.cpp); after `downstream`, whose nonce_secret it needs.
+void parse_cluster(const YAML::Node& n, config& c);
 
 }  // namespace b2b::b2bua::detail

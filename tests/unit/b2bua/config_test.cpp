@@ -688,3 +688,45 @@ TEST(config, security_errors_name_the_field) {
 
 }  // namespace
 }  // namespace b2b::b2bua
+
+namespace b2b::b2bua {
+namespace {
+
+std::string clustered(const std::string& section, bool secret = true) {
+    std::string base = documented;
+    if (secret) base = with(base, "  realm: pbx.local\n", "  realm: pbx.local\n  nonce_secret: 0123456789abcdef0123\n");
+    return base + section;
+}
+
+TEST(config, cluster_names_its_dispatchers_and_their_header) {
+    EXPECT_TRUE(parse_config(documented).cluster.dispatchers.empty());
+    const auto c = parse_config(clustered("cluster:\n  dispatchers: [127.0.0.10/32, '::1']\n"));
+    ASSERT_EQ(c.cluster.dispatchers.size(), 2U);
+    EXPECT_EQ(c.cluster.dispatchers[0].to_string(), "127.0.0.10/32");
+    EXPECT_EQ(c.cluster.source_header, "X-Source-Address");
+    EXPECT_EQ(parse_config(clustered("cluster:\n  dispatchers: [10.0.0.0/24]\n  source_header: X-Pbx-Source\n"))
+                  .cluster.source_header,
+              "X-Pbx-Source");
+}
+
+TEST(config, cluster_errors_name_the_field) {
+    EXPECT_NE(error_of(clustered("cluster: {}\n")).find("cluster.dispatchers: is required"), std::string::npos);
+    EXPECT_NE(error_of(clustered("cluster:\n  dispatchers: []\n")).find("cluster.dispatchers: must list"),
+              std::string::npos);
+    EXPECT_NE(error_of(clustered("cluster:\n  dispatchers: [10.0.0.1/8]\n")).find("cluster.dispatchers[0]"),
+              std::string::npos);
+    EXPECT_NE(error_of(clustered("cluster:\n  dispatchers: [10.0.0.1]\n  source_header: 'X Source'\n"))
+                  .find("cluster.source_header: 'X Source' is not a header name"),
+              std::string::npos);
+    EXPECT_NE(error_of(clustered("cluster:\n  dispatchers: [10.0.0.1]\n  source_header: via\n"))
+                  .find("cluster.source_header: 'via' is a SIP header of its own"),
+              std::string::npos);
+    EXPECT_NE(error_of(clustered("cluster:\n  dispatchers: [10.0.0.1]\n  nodes: 3\n")).find("cluster.nodes:"),
+              std::string::npos);
+    EXPECT_NE(error_of(clustered("cluster:\n  dispatchers: [10.0.0.1]\n", false))
+                  .find("downstream.nonce_secret: is required with cluster"),
+              std::string::npos);
+}
+
+}  // namespace
+}  // namespace b2b::b2bua

@@ -158,6 +158,81 @@ TEST_F(gate_fixture, an_operator_adds_and_lifts_a_ban_but_cannot_ban_an_exempt_s
     EXPECT_EQ(next.bytes.size(), 1u);
 }
 
+// Behind a load balancer (cluster.dispatchers): its own probes and every PBX's requests arrive
+// from its address, and each PBX is screened by the address it stamps.
+struct clustered_gate : gate_fixture {
+    security::forwarded_source forwarding{security::forwarding_policy{{*auth::ip_network::parse("127.0.0.10")}, "X-Source-Address"}};
+    source_gate front_gate{cfg, timers, metrics, [](const boost::asio::ip::address&, std::uint16_t) { return false; },
+                           forwarding};
+    std::vector<boost::asio::ip::address> front_closed;
+
+    static std::string stamped(std::string_view method, std::string_view source, std::string_view user_agent = "PBX") {
+        std::string r = request(method, user_agent);
+        r.insert(r.find("Content-Length"), "X-Source-Address: " + std::string(source) + "\r\n");
+        return r;
+    }
+
+    void SetUp() override {
+        gate_fixture::SetUp();
+        front_gate.set_next(next);
+        front_gate.set_closer([this](const boost::asio::ip::address& a) { front_closed.push_back(a); });
+        front_gate.start();
+    }
+};
+
+TEST_F(clustered_gate, each_pbx_behind_the_balancer_has_its_own_flood_limit_and_ban) {
+    const auto front = tcp_from("127.0.0.10");
+    for (int i = 0; i < 10; ++i) {
+        front_gate.on_bytes(stamped("OPTIONS", "192.0.2.10:5060"), front, sip::framing::stream);
+        front_gate.on_bytes(stamped("OPTIONS", "192.0.2.11:5062;transport=tcp"), front, sip::framing::stream);
+    }
+    EXPECT_EQ(next.bytes.size(), 6u);  // a bucket of 3 each, not one of 3 for the balancer
+    EXPECT_EQ(value(registry, "b2bua_requests_dropped_total", "rate_limit"), 14);
+
+    timers.advance(10s);
+    for (int i = 0; i < 5; ++i) {
+        front_gate.on_auth_failure({make_address("192.0.2.66"), 5060}, "pbxuser", auth::failure::wrong_password);
+    }
+    EXPECT_EQ(front_gate.bans().size(), 1u);
+    EXPECT_EQ(front_gate.bans()[0].source, make_address("192.0.2.66"));
+    next.bytes.clear();
+    front_gate.on_bytes(stamped("INVITE", "192.0.2.66:5060"), front, sip::framing::stream);
+    front_gate.on_bytes(stamped("INVITE", "192.0.2.67:5060"), front, sip::framing::stream);
+    ASSERT_EQ(next.bytes.size(), 1u);  // only the banned PBX's request is dropped
+    EXPECT_NE(next.bytes[0].find("192.0.2.67"), std::string::npos);
+    // The balancer's connection carries every PBX: it is never closed, nor refused.
+    for (const auto& a : front_closed) EXPECT_NE(a, make_address("127.0.0.10"));
+    EXPECT_TRUE(front_gate.admit_connection(front.remote));
+}
+
+TEST_F(clustered_gate, the_balancer_itself_is_never_screened_nor_banned) {
+    const auto front = udp_from("127.0.0.10");
+    // Its OPTIONS probes carry no stamp: all pass, whatever the rate.
+    for (int i = 0; i < 10; ++i) front_gate.on_bytes(request("OPTIONS", "sipvicious"), front, sip::framing::datagram);
+    EXPECT_EQ(next.bytes.size(), 10u);
+    for (int i = 0; i < 10; ++i) front_gate.on_auth_failure(front.remote, "x", auth::failure::wrong_password);
+    EXPECT_TRUE(front_gate.bans().empty());
+    EXPECT_TRUE(front_gate.exempt(make_address("127.0.0.10")));
+    EXPECT_TRUE(front_gate.add_ban(make_address("127.0.0.10"), 60s).has_value());
+    // A stamp it could not write goes on for the core to refuse with 400; a framing error too.
+    front_gate.on_bytes(stamped("INVITE", "nowhere"), front, sip::framing::datagram);
+    EXPECT_EQ(next.bytes.size(), 11u);
+    front_gate.on_framing_error("garbage", front, sip::parse_error{});
+    EXPECT_EQ(next.framing_errors.size(), 1u);
+}
+
+TEST_F(clustered_gate, a_stamp_from_anybody_else_is_ignored) {
+    // A PBX reaching us directly cannot pass for a trusted address by stamping one.
+    const auto pbx = udp_from("192.0.2.20");
+    for (int i = 0; i < 10; ++i) {
+        front_gate.on_bytes(stamped("OPTIONS", "10.0.0.1:5060", "sipvicious"), pbx, sip::framing::datagram);
+    }
+    EXPECT_TRUE(next.bytes.empty());
+    // Screened as itself: a scanner, then over its own rate.
+    EXPECT_EQ(value(registry, "b2bua_requests_dropped_total", "scanner"), 3);
+    EXPECT_EQ(value(registry, "b2bua_requests_dropped_total", "rate_limit"), 7);
+}
+
 TEST(source_gate_tables, a_full_rate_table_forgets_the_least_recent_source_and_the_metric_counts_it) {
     config::security_section cfg;
     cfg.rate_limit_sources = 16;

@@ -1,0 +1,52 @@
+// The `cluster` section of the configuration file: several nodes behind a SIP load balancer.
+#include "b2bua/detail/config_sections.hpp"
+#include "b2bua/detail/yaml_fields.hpp"
+
+#include "sip/message/header.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace b2b::b2bua::detail {
+
+namespace {
+
+// RFC 3261 §25.1: a header name is a token.
+bool is_token(std::string_view s) {
+    static constexpr std::string_view marks = "-.!%*_+`'~";
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) != 0 || marks.find(ch) != std::string_view::npos;
+    });
+}
+
+}  // namespace
+
+// cluster:
+//   dispatchers: [127.0.0.10/32]       # required: the load balancers in front
+//   source_header: X-Source-Address    # where they write the original source
+void parse_cluster(const YAML::Node& n, config& c) {
+    expect_map(n, "cluster");
+    only_keys(n, "cluster", {"dispatchers", "source_header"});
+    auto& k = c.cluster;
+    if (!given(n["dispatchers"])) fail("cluster.dispatchers", "is required: the networks of the load balancers in front");
+    k.dispatchers = network_list(n["dispatchers"], "cluster.dispatchers");
+    if (k.dispatchers.empty()) fail("cluster.dispatchers", "must list at least one network");
+    if (given(n["source_header"])) {
+        k.source_header = non_empty(n["source_header"], "cluster.source_header");
+        if (!is_token(k.source_header)) {
+            fail("cluster.source_header", "'" + k.source_header + "' is not a header name (RFC 3261 token)");
+        }
+        // A header the stack reads for itself (Via, Contact...) cannot carry something else.
+        if (sip::header_id_from_name(k.source_header) != sip::header_id::other) {
+            fail("cluster.source_header", "'" + k.source_header + "' is a SIP header of its own");
+        }
+    }
+    // A PBX whose next request lands on another node (after a failover) answers that node's
+    // challenge with a nonce another node issued: only a shared key lets it be verified
+    // (stale=true instead of a refusal).
+    if (c.downstream.nonce_secret.empty()) {
+        fail("downstream.nonce_secret", "is required with cluster: every node must verify the nonces the others issue");
+    }
+}
+
+}  // namespace b2b::b2bua::detail

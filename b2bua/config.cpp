@@ -250,24 +250,6 @@ std::vector<std::string> algorithm_list(const YAML::Node& n, const std::string& 
     return algs;
 }
 
-// sip.advertise: "host", "host:port", "[IPv6]" or "[IPv6]:port", written into every Via sent-by
-// and Contact as it is, so it must be a valid hostport (RFC 3261 §25.1; an IPv6 address in
-// brackets, RFC 5118 §4.2).
-std::string advertised_host_port(const YAML::Node& n, const std::string& field) {
-    const std::string text = non_empty(n, field);
-    boost::system::error_code ec;
-    boost::asio::ip::make_address_v6(text, ec);
-    if (!ec) {
-        fail(field, "'" + text + "': an IPv6 address goes in brackets, e.g. [" + text + "] or [" + text + "]:5060");
-    }
-    const std::string as_uri = "sip:" + text;
-    const auto u = sip::parse_uri(as_uri);
-    if (!u || u->has_user || !u->params.empty() || !u->headers.empty()) {
-        fail(field, "'" + text + "' is not host or host:port (a name, an IPv4 address or [IPv6], port 1-65535)");
-    }
-    return text;
-}
-
 // sip.tls: PEM file names, checked for presence here and read at start (tls_context).
 void parse_tls(const YAML::Node& n, config& c) {
     expect_map(n, "sip.tls");

@@ -240,6 +240,10 @@ struct config {
         /// without it is the balancer's own (its OPTIONS probes: answered, never screened).
         std::vector<auth::ip_network> dispatchers;
         std::string source_header = "X-Source-Address";
+        /// host[:port] in the Contact of our registrations with trunks: the balancer's, so a
+        /// provider's calls reach whichever node is alive, not only the one that registered
+        /// (the Contact's user part names the trunk). Empty = this node's own, as the Via.
+        std::string contact;
     } cluster;
 };
 

@@ -24,9 +24,10 @@ bool is_token(std::string_view s) {
 // cluster:
 //   dispatchers: [127.0.0.10/32]       # required: the load balancers in front
 //   source_header: X-Source-Address    # where they write the original source
+//   contact: "sbc.example.com:5060"    # the balancer, in the Contacts registered with trunks
 void parse_cluster(const YAML::Node& n, config& c) {
     expect_map(n, "cluster");
-    only_keys(n, "cluster", {"dispatchers", "source_header"});
+    only_keys(n, "cluster", {"dispatchers", "source_header", "contact"});
     auto& k = c.cluster;
     if (!given(n["dispatchers"])) fail("cluster.dispatchers", "is required: the networks of the load balancers in front");
     k.dispatchers = network_list(n["dispatchers"], "cluster.dispatchers");
@@ -41,6 +42,7 @@ void parse_cluster(const YAML::Node& n, config& c) {
             fail("cluster.source_header", "'" + k.source_header + "' is a SIP header of its own");
         }
     }
+    if (given(n["contact"])) k.contact = advertised_host_port(n["contact"], "cluster.contact");
     // A PBX whose next request lands on another node (after a failover) answers that node's
     // challenge with a nonce another node issued: only a shared key lets it be verified
     // (stale=true instead of a refusal).

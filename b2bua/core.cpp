@@ -231,7 +231,8 @@ void core::attach(sip::transaction_manager& transactions) {
     prober_ = std::make_unique<trunk_prober>(timers_, transport_, *sender_, trunks_, cfg_.sip.advertised_host,
                                              [this](std::size_t trunk, bool up) { on_trunk_health(trunk, up); }, locate);
     registrations_ = std::make_unique<upstream_registrations>(timers_, transport_, *sender_, trunks_,
-                                                              cfg_.sip.advertised_host, metrics_.registrations(), locate);
+                                                              cfg_.sip.advertised_host, cfg_.cluster.contact,
+                                                              metrics_.registrations(), locate);
 }
 
 std::optional<std::size_t> core::trunk_of_contact(std::string_view user) const {

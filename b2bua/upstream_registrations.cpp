@@ -12,13 +12,15 @@ namespace b2b::b2bua {
 upstream_registrations::upstream_registrations(sip::timer_service& timers, sip::transport& transport,
                                                dialog::request_sender& sender,
                                                const std::vector<std::shared_ptr<const routing::trunk>>& trunks,
-                                               std::string advertised_host, registration_metrics& metrics,
+                                               std::string advertised_host, std::string contact_host_port,
+                                               registration_metrics& metrics,
                                                std::function<std::optional<sip::resolver::target>(std::size_t)> locate)
     : timers_(timers),
       transport_(transport),
       sender_(sender),
       trunks_(trunks),
       advertised_host_(std::move(advertised_host)),
+      contact_host_port_(std::move(contact_host_port)),
       locate_(std::move(locate)),
       metrics_(metrics) {
     auto log = spdlog::get("b2bua");
@@ -52,6 +54,7 @@ upstream_registrations::entry upstream_registrations::make_entry(std::size_t i) 
     target.aor_user = t.username;
     target.contact_user = registration::contact_user(t.name, t.username, t.password);
     target.advertised_host = advertised_host_;
+    target.contact_host_port = contact_host_port_;
     target.credentials = {t.username, t.password};
     target.expires = t.register_expires;
     target.reuse_nonce = t.reuse_nonce;

@@ -35,7 +35,7 @@ class upstream_registrations final : private registration::registration_observer
 public:
     upstream_registrations(sip::timer_service& timers, sip::transport& transport, dialog::request_sender& sender,
                            const std::vector<std::shared_ptr<const routing::trunk>>& trunks,
-                           std::string advertised_host, registration_metrics& metrics,
+                           std::string advertised_host, std::string contact_host_port, registration_metrics& metrics,
                            std::function<std::optional<sip::resolver::target>(std::size_t trunk)> locate = {});
     ~upstream_registrations() override;
     upstream_registrations(const upstream_registrations&) = delete;
@@ -91,6 +91,7 @@ private:
     dialog::request_sender& sender_;
     const std::vector<std::shared_ptr<const routing::trunk>>& trunks_;
     std::string advertised_host_;
+    std::string contact_host_port_;  ///< cluster.contact: the balancer's, or empty
     std::function<std::optional<sip::resolver::target>(std::size_t trunk)> locate_;
     std::function<double()> random_;
     registration_metrics& metrics_;

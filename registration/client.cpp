@@ -274,7 +274,7 @@ private:
         a.reason = std::string(rsp.reason());
         a.warning = detail::warning(rsp);
         if (a.status >= 200 && a.status < 300) {
-            const auto granted = detail::granted(rsp, target_.contact_user, request_->self.host_port, status_.asked);
+            const auto granted = detail::granted(rsp, target_.contact_user, request_->contact_host_port, status_.asked);
             // A 2xx without our binding, or granting it 0 s, keeps nothing we can refresh.
             if (granted && granted->count() > 0) {
                 a.outcome = attempt_outcome::registered;

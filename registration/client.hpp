@@ -69,6 +69,10 @@ struct registration_target {
     std::string aor_user;              ///< the account (To/From user), usually the digest username
     std::string contact_user;          ///< our Contact's user part (contact_token.hpp)
     std::string advertised_host;       ///< our Via/Contact host; empty = the flow's local address
+    /// host:port for our Contact alone, when not our Via's: behind a load balancer, its
+    /// address (cluster.contact), so that the provider's calls and probes reach whichever node
+    /// is alive, not only the one that registered. Empty = the same as the Via.
+    std::string contact_host_port;
     auth::client_credentials credentials;
     std::chrono::seconds expires{600}; ///< the interval we ask for
     /// Send credentials at once with the nonce of the provider's last challenge (RFC 7616 §3.4:

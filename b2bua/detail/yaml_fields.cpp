@@ -2,6 +2,7 @@
 #include "b2bua/detail/yaml_fields.hpp"
 
 #include "b2bua/config.hpp"
+#include "sip/message/uri.hpp"
 
 #include <boost/asio/ip/address.hpp>
 
@@ -137,6 +138,24 @@ std::vector<auth::ip_network> network_list(const YAML::Node& n, const std::strin
     const auto list = string_list(n, field);
     for (std::size_t i = 0; i < list.size(); ++i) out.push_back(network(list[i], field + "[" + std::to_string(i) + "]"));
     return out;
+}
+
+// "host", "host:port", "[IPv6]" or "[IPv6]:port" (sip.advertise, cluster.contact), written into
+// Via sent-bys and Contacts as it is, so it must be a valid hostport (RFC 3261 §25.1; an IPv6 address in
+// brackets, RFC 5118 §4.2).
+std::string advertised_host_port(const YAML::Node& n, const std::string& field) {
+    const std::string text = non_empty(n, field);
+    boost::system::error_code ec;
+    boost::asio::ip::make_address_v6(text, ec);
+    if (!ec) {
+        fail(field, "'" + text + "': an IPv6 address goes in brackets, e.g. [" + text + "] or [" + text + "]:5060");
+    }
+    const std::string as_uri = "sip:" + text;
+    const auto u = sip::parse_uri(as_uri);
+    if (!u || u->has_user || !u->params.empty() || !u->headers.empty()) {
+        fail(field, "'" + text + "' is not host or host:port (a name, an IPv4 address or [IPv6], port 1-65535)");
+    }
+    return text;
 }
 
 }  // namespace b2b::b2bua::detail

@@ -39,5 +39,7 @@ bool is_hex(std::string_view s);
 auth::ip_network network(const std::string& text, const std::string& field);
 /// A list of networks, each as `network` reads it.
 std::vector<auth::ip_network> network_list(const YAML::Node& n, const std::string& field);
+/// host[:port] as written in a Via or Contact (a name, IPv4, or [IPv6]).
+std::string advertised_host_port(const YAML::Node& n, const std::string& field);
 
 }  // namespace b2b::b2bua::detail

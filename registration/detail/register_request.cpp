@@ -25,7 +25,8 @@ register_request make_register_request(const registration_target& t, std::string
 
 void aim(register_request& r, const registration_target& t, const sip::flow& f, std::chrono::seconds expires) {
     r.self = dialog::make_identity(f, t.advertised_host);
-    r.contact = "<sip:" + t.contact_user + "@" + r.self.host_port;
+    r.contact_host_port = t.contact_host_port.empty() ? r.self.host_port : t.contact_host_port;
+    r.contact = "<sip:" + t.contact_user + "@" + r.contact_host_port;
     r.contact += sip::transport_param(f.transport);
     r.contact += ">";
     // §10.2.2: removing a binding asks for 0 in both places a registrar may look.

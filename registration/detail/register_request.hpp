@@ -30,6 +30,7 @@ struct register_request {
     // Set before each REGISTER (the flow, and so our address, may change between sends).
     dialog::local_identity self;
     std::string contact;      ///< "<sip:token@host:port>", ";expires=0" when removing
+    std::string contact_host_port;  ///< the host:port in `contact`
     std::string expires;      ///< the Expires header: the interval asked, "0" when removing
 };
 

@@ -707,6 +707,12 @@ TEST(config, cluster_names_its_dispatchers_and_their_header) {
     EXPECT_EQ(parse_config(clustered("cluster:\n  dispatchers: [10.0.0.0/24]\n  source_header: X-Pbx-Source\n"))
                   .cluster.source_header,
               "X-Pbx-Source");
+    EXPECT_EQ(parse_config(clustered("cluster:\n  dispatchers: [10.0.0.0/24]\n  contact: 'sbc.example.com:5060'\n"))
+                  .cluster.contact,
+              "sbc.example.com:5060");
+    EXPECT_NE(error_of(clustered("cluster:\n  dispatchers: [10.0.0.0/24]\n  contact: 'sip:sbc.example.com'\n"))
+                  .find("cluster.contact: 'sip:sbc.example.com' is not host or host:port"),
+              std::string::npos);
 }
 
 TEST(config, cluster_errors_name_the_field) {

@@ -185,6 +185,20 @@ TEST_F(registration_client_test, an_advertised_host_and_port_go_in_our_via_and_c
     EXPECT_EQ(status().granted, 120s);
 }
 
+TEST_F(registration_client_test, behind_a_balancer_the_contact_names_it_and_the_200_is_read_for_it) {
+    target.contact_host_port = "127.0.0.10:5060";
+    client().start();
+    challenge();
+    const sip::message r = last_register();
+    EXPECT_EQ(r.vias().front().host, "127.0.0.1");  // the node itself: the answer comes here
+    EXPECT_EQ(r.contacts().front().text, "<sip:" + target.contact_user + "@127.0.0.10:5060>");
+    // The registrar lists the node's own address too (an old binding): ours is the balancer's.
+    answer(200, {{"Contact", "<sip:" + target.contact_user + "@127.0.0.1:5060>;expires=30"},
+                 {"Contact", "<sip:" + target.contact_user + "@127.0.0.10:5060>;expires=120"}});
+    EXPECT_EQ(status().state, registration_state::registered);
+    EXPECT_EQ(status().granted, 120s);
+}
+
 TEST_F(registration_client_test, over_tls_the_request_uri_and_contact_say_so) {
     target.transport = sip::transport_kind::tls;
     client().start();

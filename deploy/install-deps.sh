@@ -10,11 +10,12 @@ packages=(
   g++ cmake ninja-build pkg-config make
   clang libclang-rt-dev llvm
   libboost1.81-dev libboost-json1.81-dev
-  libspdlog-dev libfmt-dev prometheus-cpp-dev libyaml-cpp-dev libssl-dev libc-ares-dev libsqlite3-dev libsystemd-dev
+  libspdlog-dev libfmt-dev prometheus-cpp-dev libyaml-cpp-dev libssl-dev libc-ares-dev libsqlite3-dev libsystemd-dev libhiredis-dev
   dpkg-dev adduser systemd ca-certificates
   libgtest-dev libgmock-dev libbenchmark-dev
   sip-tester baresip sipvicious curl procps iproute2 python3 python3-yaml python3-jsonschema dnsmasq-base
   kamailio kamailio-tls-modules openssl
+  redis-server
   prometheus
   docker-compose chromium strace
 )

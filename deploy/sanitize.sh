@@ -7,7 +7,8 @@
 #     seed corpus (fuzz/corpus/);
 #   build-tsan/: the unit tests of the threaded parts (the HTTP server and its hand-off of async
 #     answers between threads, the store's backup thread and its own thread, the transport on its
-#     own thread, the limits every SIP worker shares) under ThreadSanitizer.
+#     own thread, the limits every SIP worker shares, the cluster link's thread and its hand-off of
+#     reports to its owner's loop) under ThreadSanitizer.
 # Prints how long each step took. Exit status is non-zero when any step fails.
 #   deploy/sanitize.sh              build, then run
 #   deploy/sanitize.sh build        configure and build both folders (deploy/test.sh runs this
@@ -54,14 +55,14 @@ build() {
   configure build-asan -DB2B_FUZZ=ON
   timed "asan build" cmake --build build-asan -j "$jobs"
   configure build-tsan -DB2B_SANITIZE_THREAD=ON
-  timed "tsan build" cmake --build build-tsan -j "$jobs" --target http_tests admin_tests sip_transport_tests routing_tests
+  timed "tsan build" cmake --build build-tsan -j "$jobs" --target http_tests admin_tests sip_transport_tests routing_tests cluster_tests
 }
 
 run() {
   timed "asan unit tests" ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 600 -L unit
   timed "asan e2e cases" ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 600 \
     -R "^(e2e\.($e2e_cases)|readme\.configs)\$"
-  # Every unit test of the four programs built (the others are registered but not built).
+  # Every unit test of the five programs built (the others are registered but not built).
   timed "tsan unit tests" ctest --test-dir build-tsan --output-on-failure -j "$jobs" --timeout 600 -L unit -E '_NOT_BUILT$'
   timed "fuzz runs" ctest --test-dir build-asan --output-on-failure -j "$jobs" -L fuzz
 }

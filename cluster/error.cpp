@@ -12,7 +12,7 @@ namespace {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wnon-virtual-dtor"
 class cluster_category_impl final : public boost::system::error_category {
-  public:
+public:
     // A fixed id keeps the category comparable across shared objects (Boost.System idiom).
     constexpr cluster_category_impl() noexcept : error_category(0x6232622e636c7301ULL) {}
 

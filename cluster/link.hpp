@@ -70,13 +70,12 @@ struct link_handlers {
 
 /// What the link did so far.
 struct link_counters {
-    std::uint64_t published = 0;  ///< events added to the stream
-    std::uint64_t dropped = 0;    ///< events `publish` refused: the queue was full
-    std::uint64_t received = 0;   ///< other nodes' events read from the stream
-    std::uint64_t failures = 0;   ///< connects and commands that failed
-    std::uint64_t stream_resets =
-        0;                   ///< times the stream was found shorter than read (Redis lost it)
-    std::size_t queued = 0;  ///< events waiting to be published
+    std::uint64_t published = 0;      ///< events added to the stream
+    std::uint64_t dropped = 0;        ///< events `publish` refused: the queue was full
+    std::uint64_t received = 0;       ///< other nodes' events read from the stream
+    std::uint64_t failures = 0;       ///< connects and commands that failed
+    std::uint64_t stream_resets = 0;  ///< the stream was found behind what was read (lost)
+    std::size_t queued = 0;           ///< events waiting to be published
 };
 
 /// One node's link to Redis, on a thread of its own so that no SIP work ever waits for Redis.
@@ -106,7 +105,7 @@ struct link_counters {
 /// execution context, must outlive the link; the link itself may be destroyed from inside a
 /// handler. `stop` must not be called while holding a lock that a handler takes.
 class link {
-  public:
+public:
     /// Checks `options` (throws std::invalid_argument) and starts the thread.
     link(boost::asio::any_io_executor handler_executor, link_options options,
          link_handlers handlers = {});
@@ -142,7 +141,7 @@ class link {
     /// Like `stop`, but leaves the leases in Redis to expire, as a node that crashed would.
     void abandon();
 
-  private:
+private:
     struct impl;
     std::unique_ptr<impl> impl_;
 };

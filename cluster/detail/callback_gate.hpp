@@ -14,7 +14,7 @@ namespace b2b::cluster::detail {
 /// @par Thread safety
 /// Safe.
 class callback_gate {
-  public:
+public:
     /// Runs `f` unless closed; false when it did not.
     template <class F>
     bool run(F&& f) {
@@ -34,7 +34,7 @@ class callback_gate {
         closed_ = true;
     }
 
-  private:
+private:
     std::recursive_mutex mutex_;
     bool closed_ = false;
 };

@@ -25,7 +25,7 @@ namespace b2b::cluster::detail {
 /// @par Thread safety
 /// None.
 class lease_table {
-  public:
+public:
     using clock = std::chrono::steady_clock;
 
     lease_table(std::string node, std::chrono::milliseconds validity);
@@ -53,7 +53,7 @@ class lease_table {
     /// The change since the last one taken, if the held set changed.
     std::optional<lease_change> take_change();
 
-  private:
+private:
     std::string node_;
     std::chrono::milliseconds validity_;
     std::vector<std::string> wanted_;

@@ -25,7 +25,7 @@ namespace b2b::cluster::detail {
 /// @par Thread safety
 /// None: one thread uses it.
 class redis_connection {
-  public:
+public:
     redis_connection();
     ~redis_connection();
     redis_connection(const redis_connection&) = delete;
@@ -49,7 +49,7 @@ class redis_connection {
     /// What went wrong last, for a log line or a down report.
     const std::string& last_error() const noexcept { return last_error_; }
 
-  private:
+private:
     struct context_free {
         void operator()(redisContext* c) const noexcept;
     };

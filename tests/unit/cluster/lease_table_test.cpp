@@ -11,7 +11,7 @@ using clock = lease_table::clock;
 using names = std::vector<std::string>;
 
 class LeaseTableTest : public testing::Test {
-  protected:
+protected:
     lease_table table_{"me", 800ms};
     clock::time_point t0_ = clock::now();
 };

@@ -16,7 +16,7 @@ namespace {
 using namespace test;
 
 class LinkEventsTest : public testing::Test {
-  protected:
+protected:
     void SetUp() override { ASSERT_TRUE(server_.start()); }
 
     std::unique_ptr<link> make_link(const std::string& node, recorder& r,

@@ -18,7 +18,7 @@ using namespace std::chrono_literals;
 /// The owner's executor: an io_context the test runs on its own thread, so handlers run there
 /// and the recorders need no lock.
 class handler_loop {
-  public:
+public:
     boost::asio::any_io_executor executor() { return io_.get_executor(); }
 
     /// Runs handlers until `done()` or `limit` passes; whether `done()` held.
@@ -36,7 +36,7 @@ class handler_loop {
     /// Runs the handlers already queued, without waiting.
     std::size_t poll() { return io_.poll(); }
 
-  private:
+private:
     boost::asio::io_context io_;
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{
         io_.get_executor()};

@@ -15,7 +15,7 @@ using namespace test;
 using clock = std::chrono::steady_clock;
 
 class LinkLeasesTest : public testing::Test {
-  protected:
+protected:
     void SetUp() override { ASSERT_TRUE(server_.start()); }
 
     std::unique_ptr<link> make_link(const std::string& node, recorder& r,

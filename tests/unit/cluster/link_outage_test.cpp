@@ -15,7 +15,7 @@ using namespace test;
 using clock = std::chrono::steady_clock;
 
 class LinkOutageTest : public testing::Test {
-  protected:
+protected:
     void SetUp() override {
         ASSERT_TRUE(server_.start());
         a_ = std::make_unique<link>(loop_.executor(), test_options("a", server_.port()),

@@ -22,7 +22,7 @@ using detail::redis_reply;
 using test::redis_server;
 
 class RedisConnectionTest : public testing::Test {
-  protected:
+protected:
     void SetUp() override {
         // What the class asks of its thread (the link's own thread does the same).
         sigset_t set;

@@ -28,7 +28,7 @@ namespace b2b::cluster::test {
 /// child gets SIGKILL when the thread that started it ends, so a crashed or timed-out test
 /// binary leaves no server behind. `stop` and the destructor kill only this PID.
 class redis_server {
-  public:
+public:
     /// Extra arguments for every start (e.g. {"--requirepass", "secret"}).
     explicit redis_server(std::vector<std::string> extra = {}) : extra_(std::move(extra)) {}
     ~redis_server() { stop(); }
@@ -92,7 +92,7 @@ class redis_server {
         return port;
     }
 
-  private:
+private:
     testing::AssertionResult start_on(const std::filesystem::path& program) {
         std::vector<std::string> args{program.string(),
                                       "--port",

@@ -10,6 +10,7 @@
 #include "b2bua/b2bua_metrics.hpp"
 #include "b2bua/core.hpp"
 #include "b2bua/downstream_auth.hpp"
+#include "b2bua/cluster_node.hpp"
 #include "b2bua/gate_metrics.hpp"
 #include "b2bua/http_metrics.hpp"
 #include "b2bua/service_notifier.hpp"
@@ -279,6 +280,7 @@ public:
         std::signal(SIGXFSZ, SIG_IGN);
         raise_descriptor_limit(cfg_);
         for (auto& w : workers_) w->start();
+        if (cfg_.cluster.redis) start_cluster();
         auto log = spdlog::get("b2bua");
         for (const auto& [kind, ep] : transport_.listening()) {
             log->info("listening for SIP on {} {}", sip::to_string(kind), ep.to_string());
@@ -319,6 +321,7 @@ public:
         });
         io_.run();
         for (auto& w : workers_) w->join();
+        if (cluster_) cluster_->stop();
         stop_http();
         log->info("stopped");
     }
@@ -371,6 +374,34 @@ private:
             });
     }
 
+    // The cluster's shared state (cluster.redis), on the primary loop: leases for the trunks
+    // this node may register, bans imposed anywhere applied on every worker's gate.
+    void start_cluster() {
+        cluster_node::hooks h;
+        h.registering = [this] { return core_.registering_trunks(); };
+        h.own = [this](const std::string& trunk, bool owned) { core_.own_trunk_registration(trunk, owned); };
+        h.ban = [this](const boost::asio::ip::address& source, std::chrono::seconds length, const std::string& node) {
+            for (auto& w : workers_) {
+                boost::asio::post(w->io(), [g = &w->gate(), source, length, node] { g->apply_shared_ban(source, length, node); });
+            }
+        };
+        h.unban = [this](const boost::asio::ip::address& source, const std::string& node) {
+            for (auto& w : workers_) {
+                boost::asio::post(w->io(), [g = &w->gate(), source, node] { g->lift_shared_ban(source, node); });
+            }
+        };
+        cluster_ = std::make_unique<cluster_node>(io_.get_executor(), timers_, cfg_.cluster, *registry_, std::move(h));
+        // The gate that speaks for the node (worker 0's) tells the others what it bans.
+        gate_.set_ban_publisher([c = cluster_.get()](const boost::asio::ip::address& source, std::chrono::seconds length) {
+            if (length.count() > 0) {
+                c->publish_ban(source, length);
+            } else {
+                c->publish_unban(source);
+            }
+        });
+        cluster_->start();
+    }
+
     // What a reload re-reads besides the store's documents (POST /api/v1/reload, SIGHUP): the
     // log level, the calls section and the certificates. On the SIP loop. Throws naming the field
     // when the file is bad.
@@ -411,6 +442,7 @@ private:
             std::string why;
             if (!listening_.load()) why = "not listening yet";
             if (why.empty()) why = admin_->store_readiness();
+            if (why.empty() && cluster_) why = cluster_->readiness();
             if (draining_.load()) why = "draining";
             if (why.empty()) {
                 r.body = "ready\n";
@@ -581,6 +613,8 @@ private:
     sip::asio_transport& transport_ = workers_.front()->transport();
     core& core_ = workers_.front()->core();
     source_gate& gate_ = workers_.front()->gate();
+    /// cluster.redis: shared leases, bans and admin changes; none without it.
+    std::unique_ptr<cluster_node> cluster_;
     std::unique_ptr<boost::asio::signal_set> signals_ =
         std::make_unique<boost::asio::signal_set>(io_, SIGINT, SIGTERM, SIGHUP);
     service_notifier notifier_;

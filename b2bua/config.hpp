@@ -244,6 +244,15 @@ struct config {
         /// provider's calls reach whichever node is alive, not only the one that registered
         /// (the Contact's user part names the trunk). Empty = this node's own, as the Via.
         std::string contact;
+        /// This node's name in the cluster (unique): leases and shared events carry it.
+        std::string node_id;
+        /// The Redis the nodes share (bans, admin changes, who registers each trunk); none =
+        /// nothing is shared. Never waited for on the SIP path.
+        std::optional<sip::endpoint> redis;
+        std::string redis_password;
+        /// How long a node's claim to register a trunk lasts unless renewed: a survivor takes
+        /// over a dead node's trunks within about this.
+        std::chrono::milliseconds lease{10000};
     } cluster;
 };
 

@@ -25,9 +25,13 @@ bool is_token(std::string_view s) {
 //   dispatchers: [127.0.0.10/32]       # required: the load balancers in front
 //   source_header: X-Source-Address    # where they write the original source
 //   contact: "sbc.example.com:5060"    # the balancer, in the Contacts registered with trunks
+//   node_id: node-a                    # required with redis
+//   redis: "127.0.0.1:6379"            # shared bans, admin changes, trunk registration owners
+//   redis_password: ...
+//   lease_s: 10
 void parse_cluster(const YAML::Node& n, config& c) {
     expect_map(n, "cluster");
-    only_keys(n, "cluster", {"dispatchers", "source_header", "contact"});
+    only_keys(n, "cluster", {"dispatchers", "source_header", "contact", "node_id", "redis", "redis_password", "lease_s"});
     auto& k = c.cluster;
     if (!given(n["dispatchers"])) fail("cluster.dispatchers", "is required: the networks of the load balancers in front");
     k.dispatchers = network_list(n["dispatchers"], "cluster.dispatchers");
@@ -43,6 +47,17 @@ void parse_cluster(const YAML::Node& n, config& c) {
         }
     }
     if (given(n["contact"])) k.contact = advertised_host_port(n["contact"], "cluster.contact");
+    if (given(n["redis"])) k.redis = host_port(non_empty(n["redis"], "cluster.redis"), "cluster.redis");
+    if (given(n["redis_password"])) k.redis_password = non_empty(n["redis_password"], "cluster.redis_password");
+    if (given(n["lease_s"])) k.lease = std::chrono::seconds(integer(n["lease_s"], "cluster.lease_s", 3, 300));
+    if (given(n["node_id"])) {
+        k.node_id = non_empty(n["node_id"], "cluster.node_id");
+        const bool ok = k.node_id.size() <= 64 && std::all_of(k.node_id.begin(), k.node_id.end(), [](char ch) {
+                            return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '-' || ch == '_' || ch == '.';
+                        });
+        if (!ok) fail("cluster.node_id", "'" + k.node_id + "' must be 1-64 letters, digits, '-', '_' or '.'");
+    }
+    if (k.redis && k.node_id.empty()) fail("cluster.node_id", "is required with cluster.redis: each node names itself");
     // A PBX whose next request lands on another node (after a failover) answers that node's
     // challenge with a nonce another node issued: only a shared key lets it be verified
     // (stale=true instead of a refusal).

@@ -233,6 +233,16 @@ void core::attach(sip::transaction_manager& transactions) {
     registrations_ = std::make_unique<upstream_registrations>(timers_, transport_, *sender_, trunks_,
                                                               cfg_.sip.advertised_host, cfg_.cluster.contact,
                                                               metrics_.registrations(), locate);
+    // With Redis shared, one node at a time registers each trunk (cluster_node's leases).
+    if (cfg_.cluster.redis) registrations_->share_ownership();
+}
+
+std::vector<std::string> core::registering_trunks() const {
+    return registrations_ ? registrations_->registering() : std::vector<std::string>{};
+}
+
+void core::own_trunk_registration(const std::string& name, bool owned) {
+    if (registrations_) registrations_->set_owned(name, owned);
 }
 
 std::optional<std::size_t> core::trunk_of_contact(std::string_view user) const {

@@ -168,6 +168,10 @@ public:
     std::vector<trunk_status> trunks() const;
     /// A new REGISTER for trunk `name` now; false when it has no registration.
     bool register_now(std::string_view name);
+    /// Primary only. The trunks this core registers (cluster: the leases it wants), and a
+    /// lease on one gained or lost (upstream_registrations::set_owned).
+    std::vector<std::string> registering_trunks() const;
+    void own_trunk_registration(const std::string& name, bool owned);
     /// The PBXs' registrations with us (to list them, keep them in the store, restore them).
     const pbx_registrations& pbx_bindings() const noexcept { return pbx_registrar_; }
     pbx_registrations& pbx_bindings() noexcept { return pbx_registrar_; }

@@ -159,6 +159,21 @@ void source_gate::banned(const security::ban& b, std::string_view why) {
     // The user name is the peer's text: quoted and escaped ({:?}), and already cut to 128 octets.
     log_->warn("security: {} banned for {} s (ban {} in a row): {}{}", b.source.to_string(), length.count(), b.count,
                why, b.username.empty() ? std::string() : fmt::format(" (user {:?})", b.username));
+    if (publish_ && !sharing_in_) publish_(b.source, length);
+}
+
+void source_gate::apply_shared_ban(const address& source, std::chrono::seconds length, std::string_view node) {
+    if (exempt(source)) return;
+    auto b = screen_.bans().add(source, length, timers_.now());
+    sharing_in_ = true;
+    banned(b, "by cluster node " + std::string(node));
+    sharing_in_ = false;
+}
+
+void source_gate::lift_shared_ban(const address& source, std::string_view node) {
+    const bool was = screen_.bans().remove(source, timers_.now());
+    sync_gauge();
+    if (was && !replica_) log_->info("security: the ban of {} lifted on cluster node {}", source.to_string(), node);
 }
 
 std::vector<security::ban> source_gate::bans() {
@@ -180,7 +195,10 @@ std::optional<std::string> source_gate::add_ban(const address& source, std::chro
 bool source_gate::remove_ban(const address& source) {
     const bool was = screen_.bans().remove(source, timers_.now());
     sync_gauge();
-    if (was && !replica_) log_->info("security: the ban of {} lifted by an operator", source.to_string());
+    if (was && !replica_) {
+        log_->info("security: the ban of {} lifted by an operator", source.to_string());
+        if (publish_) publish_(source, std::chrono::seconds(0));
+    }
     return was;
 }
 

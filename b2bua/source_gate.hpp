@@ -61,6 +61,13 @@ public:
     void set_next(sip::transport_user& next) noexcept { next_ = &next; }
     /// How a banned source's connections are closed (the transport's); optional.
     void set_closer(closer close) { close_ = std::move(close); }
+    /// Where the bans this node imposes and lifts go for the rest of a cluster (`length` 0 =
+    /// lifted). Called by the gate that speaks for the node only, never for a shared ban.
+    using ban_publisher = std::function<void(const address& source, std::chrono::seconds length)>;
+    void set_ban_publisher(ban_publisher publish) { publish_ = std::move(publish); }
+    /// A ban another node of the cluster imposed, or lifted: applied here, not published again.
+    void apply_shared_ban(const address& source, std::chrono::seconds length, std::string_view node);
+    void lift_shared_ban(const address& source, std::string_view node);
 
     /// Starts the once-a-second expiry of bans; `stop` ends it.
     void start();
@@ -109,6 +116,8 @@ private:
     std::shared_ptr<spdlog::logger> log_;
     sip::transport_user* next_ = nullptr;
     closer close_;
+    ban_publisher publish_;
+    bool sharing_in_ = false;  ///< applying another node's ban: not published again
     sip::timer_service::timer_id expiry_ = 0;
     std::size_t shown_banned_ = 0;
     std::uint64_t shown_ban_evictions_ = 0;

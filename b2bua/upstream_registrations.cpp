@@ -70,15 +70,48 @@ upstream_registrations::entry upstream_registrations::make_entry(std::size_t i) 
     registration::registration_observer* observer = this;
     e.client = std::make_unique<registration::registration_client>(timers_, transport_, sender_, std::move(target),
                                                                    observer, random_);
-    if (started_) e.client->start();
+    if (started_ && owns(t.name)) e.client->start();
     return e;
 }
+
+void upstream_registrations::set_owned(const std::string& name, bool owned) {
+    if (!shared_ || owned == owned_.contains(name)) return;
+    if (owned) {
+        owned_.insert(name);
+    } else {
+        owned_.erase(name);
+    }
+    for (std::size_t i = 0; i < trunks_.size(); ++i) {
+        const routing::trunk& t = *trunks_[i];
+        if (t.name != name || t.removed || !t.registers) continue;
+        auto it = std::find_if(entries_.begin(), entries_.end(), [i](const entry& e) { return e.trunk == i; });
+        if (it == entries_.end()) continue;
+        // Gained: register at once (the binding may have lapsed with its last owner). Lost: let
+        // the client go silently; a fresh one waits, so the status reads "not registered here".
+        log_->info("registration trunk={}: {} (cluster lease)", name,
+                   owned ? "this node registers it now" : "another node registers it now");
+        it->client.reset();
+        *it = make_entry(i);
+        if (owned) ensure_tick();
+    }
+}
+
+std::vector<std::string> upstream_registrations::registering() const {
+    std::vector<std::string> names;
+    names.reserve(entries_.size());
+    for (const auto& e : entries_) names.push_back(trunks_[e.trunk]->name);
+    return names;
+}
+
+bool upstream_registrations::runs(std::size_t trunk) const { return owns(trunks_[trunk]->name); }
 
 upstream_registrations::~upstream_registrations() { timers_.cancel(tick_); }
 
 void upstream_registrations::start() {
     started_ = true;
-    for (auto& e : entries_) e.client->start();
+    for (auto& e : entries_) {
+        if (owns(trunks_[e.trunk]->name)) e.client->start();
+    }
     if (!entries_.empty()) ensure_tick();
 }
 
@@ -95,9 +128,10 @@ void upstream_registrations::update(std::size_t trunk) {
             old_contacts_.push_back({it->contact_user, trunk, expires});
         }
         entries_.erase(it);
-        if (same_contact) {
+        if (same_contact || !owns(t.name)) {
             // The new REGISTER (a new Call-ID, the same Contact) replaces the binding (§10.3
-            // step 7); removing it first could reach the provider after the new one.
+            // step 7); removing it first could reach the provider after the new one. A node
+            // that does not register the trunk has no binding to remove.
             old.reset();
         } else {
             retire(std::move(old));
@@ -139,6 +173,11 @@ void upstream_registrations::tick() {
 void upstream_registrations::stop(std::function<void()> done) {
     timers_.cancel(tick_);
     tick_ = 0;
+    if (shared_) {
+        // The bindings are the cluster's: another node takes the leases over and refreshes them.
+        for (auto& e : entries_) e.client.reset();
+        entries_.clear();
+    }
     if (entries_.empty()) {
         if (done) done();
         return;

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -63,6 +64,18 @@ public:
     /// again, or 403), up to the last outcome; a success starts over. 0 for a trunk that does
     /// not register.
     unsigned refusals_in_a_row(std::size_t trunk) const;
+    /// In a cluster sharing Redis, one node registers each trunk at a time (a providers'
+    /// registrar refuses or flaps between several): after this, a trunk's client runs only
+    /// while `set_owned` says this node holds the trunk's lease, and a client let go removes
+    /// nothing (the binding, with the balancer's Contact, is the cluster's: the next owner
+    /// replaces it, §10.3 step 7). Before `start`.
+    void share_ownership() { shared_ = true; }
+    /// This node holds (or no longer holds) the lease on trunk `name`'s registration.
+    void set_owned(const std::string& name, bool owned);
+    /// The names of the trunks that register (the leases a shared node wants).
+    std::vector<std::string> registering() const;
+    /// Whether this node runs `trunk`'s registration (always, unless shared).
+    bool runs(std::size_t trunk) const;
     /// What is known of each registering trunk's registration (trunk index, status).
     void for_each(const std::function<void(std::size_t trunk, const registration::registration_status&)>& fn) const;
 
@@ -114,6 +127,9 @@ private:
     };
     std::vector<old_contact> old_contacts_;
     bool started_ = false;
+    bool shared_ = false;
+    std::set<std::string, std::less<>> owned_;  ///< with shared_: the trunks whose lease we hold
+    bool owns(const std::string& name) const { return !shared_ || owned_.contains(name); }
     sip::timer_service::timer_id tick_ = 0;
     std::shared_ptr<spdlog::logger> log_;
 };

@@ -710,6 +710,12 @@ TEST(config, cluster_names_its_dispatchers_and_their_header) {
     EXPECT_EQ(parse_config(clustered("cluster:\n  dispatchers: [10.0.0.0/24]\n  contact: 'sbc.example.com:5060'\n"))
                   .cluster.contact,
               "sbc.example.com:5060");
+    const auto shared = parse_config(
+        clustered("cluster:\n  dispatchers: [10.0.0.0/24]\n  node_id: node-a\n  redis: '127.0.0.1:6380'\n  lease_s: 20\n"));
+    EXPECT_EQ(shared.cluster.node_id, "node-a");
+    ASSERT_TRUE(shared.cluster.redis);
+    EXPECT_EQ(shared.cluster.redis->port, 6380);
+    EXPECT_EQ(shared.cluster.lease, std::chrono::seconds(20));
     EXPECT_NE(error_of(clustered("cluster:\n  dispatchers: [10.0.0.0/24]\n  contact: 'sip:sbc.example.com'\n"))
                   .find("cluster.contact: 'sip:sbc.example.com' is not host or host:port"),
               std::string::npos);
@@ -728,6 +734,17 @@ TEST(config, cluster_errors_name_the_field) {
                   .find("cluster.source_header: 'via' is a SIP header of its own"),
               std::string::npos);
     EXPECT_NE(error_of(clustered("cluster:\n  dispatchers: [10.0.0.1]\n  nodes: 3\n")).find("cluster.nodes:"),
+              std::string::npos);
+    EXPECT_NE(error_of(clustered("cluster:\n  dispatchers: [10.0.0.1]\n  redis: '127.0.0.1:6379'\n"))
+                  .find("cluster.node_id: is required with cluster.redis"),
+              std::string::npos);
+    EXPECT_NE(error_of(clustered("cluster:\n  dispatchers: [10.0.0.1]\n  redis: 'localhost'\n  node_id: a\n"))
+                  .find("cluster.redis"),
+              std::string::npos);
+    EXPECT_NE(error_of(clustered("cluster:\n  dispatchers: [10.0.0.1]\n  node_id: 'a b'\n"))
+                  .find("cluster.node_id: 'a b' must be"),
+              std::string::npos);
+    EXPECT_NE(error_of(clustered("cluster:\n  dispatchers: [10.0.0.1]\n  lease_s: 1\n")).find("cluster.lease_s"),
               std::string::npos);
     EXPECT_NE(error_of(clustered("cluster:\n  dispatchers: [10.0.0.1]\n", false))
                   .find("downstream.nonce_secret: is required with cluster"),

@@ -468,5 +468,50 @@ TEST_F(trunk_registration, a_rotated_password_registers_again_at_once_with_the_n
     trunk.take();
 }
 
+// ------------------------------------------------------ one node of a cluster registers a trunk
+
+// cluster.redis: the trunk's registration runs only while this node holds its lease (the
+// lease itself is cluster_node's, against a real Redis in e2e.cluster); here the core is told.
+class shared_trunk_registration : public ::testing::Test, public b2bua_harness {
+protected:
+    shared_trunk_registration()
+        : b2bua_harness({numbered_trunk(1, "carrier", "", "register: true, register_expires: 120, identify_by: none")},
+                        {},
+                        "cluster:\n  dispatchers: [127.0.0.10/32]\n  contact: '127.0.0.10:5060'\n  node_id: node-a\n"
+                        "  redis: '127.0.0.1:6379'\n",
+                        "  nonce_secret: cluster-wide-secret-0123\n") {}
+    void TearDown() override { expect_no_strays(); }
+    std::string token() const { return registration::contact_user("carrier", "carrier-user", "carrier-pass"); }
+    trunk_actor& trunk = trunk_named("carrier");
+};
+
+TEST_F(shared_trunk_registration, only_the_lease_holder_registers_and_letting_go_removes_nothing) {
+    EXPECT_EQ(b2b.registering_trunks(), std::vector<std::string>{"carrier"});
+    clock.advance(5s);
+    trunk.expect_nothing();  // no lease, no REGISTER
+    b2b.own_trunk_registration("carrier", true);
+    auto first = trunk.expect("REGISTER");
+    // The balancer's address in Contact: the provider's calls reach any node.
+    EXPECT_EQ(first.contacts().front().uri.text, "sip:" + token() + "@127.0.0.10:5060");
+    trunk.challenge(first);
+    auto second = trunk.expect("REGISTER");
+    trunk.respond(second, 200, "OK", {{"Contact", "<sip:" + token() + "@127.0.0.10:5060>;expires=120"}});
+    collect();
+    EXPECT_EQ(counter("b2bua_upstream_registration_state", {{"trunk", "carrier"}, {"state", "registered"}}), 1);
+    // Another node has the lease now: this one stops refreshing, and removes nothing.
+    b2b.own_trunk_registration("carrier", false);
+    clock.advance(200s);
+    trunk.expect_nothing();
+    // A token call still reaches this node through the balancer and is the trunk's.
+    b2b.own_trunk_registration("carrier", true);
+    trunk.expect("REGISTER");  // at once, not at the old refresh point
+    int done = 0;
+    b2b.drain(30s, [&] { ++done; });
+    clock.advance(1s);
+    EXPECT_EQ(done, 1);  // the binding is the cluster's: no Expires: 0 on drain
+    trunk.take();        // the REGISTER's retransmissions, if any; no removal among them
+    for (const auto& text : trunk.received()) EXPECT_EQ(text.find("Expires: 0"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace b2b::b2bua::test

@@ -233,6 +233,37 @@ TEST_F(clustered_gate, a_stamp_from_anybody_else_is_ignored) {
     EXPECT_EQ(value(registry, "b2bua_requests_dropped_total", "rate_limit"), 7);
 }
 
+TEST_F(gate_fixture, bans_are_published_for_the_cluster_and_shared_ones_are_not_published_again) {
+    std::vector<std::pair<std::string, long long>> published;
+    gate.set_ban_publisher([&](const boost::asio::ip::address& a, std::chrono::seconds length) {
+        published.emplace_back(a.to_string(), length.count());
+    });
+    for (int i = 0; i < 5; ++i) gate.on_auth_failure({make_address("192.0.2.66"), 5060}, "pbxuser", auth::failure::wrong_password);
+    ASSERT_EQ(published.size(), 1u);  // the ban its failures caused
+    EXPECT_EQ(published[0].first, "192.0.2.66");
+    EXPECT_GT(published[0].second, 0);
+    EXPECT_FALSE(gate.add_ban(make_address("198.51.100.7"), 600s).has_value());
+    ASSERT_EQ(published.size(), 2u);
+    EXPECT_EQ(published[1], (std::pair<std::string, long long>{"198.51.100.7", 600}));
+    EXPECT_TRUE(gate.remove_ban(make_address("198.51.100.7")));
+    ASSERT_EQ(published.size(), 3u);
+    EXPECT_EQ(published[2].second, 0);  // lifted
+
+    // Another node's ban holds here too, and goes no further.
+    gate.apply_shared_ban(make_address("203.0.113.77"), 300s, "node-b");
+    EXPECT_EQ(published.size(), 3u);
+    gate.on_bytes(request("OPTIONS"), udp_from("203.0.113.77"), sip::framing::datagram);
+    EXPECT_TRUE(next.bytes.empty());
+    EXPECT_EQ(value(registry, "b2bua_banned_sources"), 2);
+    gate.lift_shared_ban(make_address("203.0.113.77"), "node-b");
+    EXPECT_EQ(published.size(), 3u);
+    gate.on_bytes(request("OPTIONS"), udp_from("203.0.113.77"), sip::framing::datagram);
+    EXPECT_EQ(next.bytes.size(), 1u);
+    // An exempt source is not banned by anybody's word (the trunk here).
+    gate.apply_shared_ban(make_address("203.0.113.5"), 300s, "node-b");
+    EXPECT_TRUE(gate.admit_connection({make_address("203.0.113.5"), 5060}));
+}
+
 TEST(source_gate_tables, a_full_rate_table_forgets_the_least_recent_source_and_the_metric_counts_it) {
     config::security_section cfg;
     cfg.rate_limit_sources = 16;

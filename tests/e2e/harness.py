@@ -175,12 +175,16 @@ class Session:
 
     # ------------------------------------------------------------------ b2bua
     def start_b2bua(self, config_text: str, sip_port: int, http_port: int | None, tcp: bool = False,
-                    log_level: str = "info", sip_host: str = HOST) -> Process:
-        cfg = self.workdir / "b2bua.yaml"
+                    log_level: str = "info", sip_host: str = HOST, name: str = "b2bua") -> Process:
+        """`name` names the process, its files (<name>.yaml, <name>.log) and its store; only the
+        one named "b2bua" is held to a clean exit on SIGTERM by __exit__ (a cluster case checks
+        its nodes itself)."""
+        cfg = self.workdir / f"{name}.yaml"
         # Every b2bua a test starts keeps to itself: its own store, and no HTTP server on the
         # default port (9090) unless the test configures one.
+        data = "data" if name == "b2bua" else f"{name}-data"
         if not re.search(r"^data_dir:", config_text, re.M):
-            config_text += f'\ndata_dir: "{self.workdir / "data"}"\n'
+            config_text += f'\ndata_dir: "{self.workdir / data}"\n'
         if not re.search(r"^http:", config_text, re.M):
             config_text += '\nhttp: { listen: "" }\n'
         # The cases share a 2-core machine with each other: a stall of the whole box past the
@@ -193,11 +197,11 @@ class Session:
         if workers and re.search(r"^sip:\n", config_text, re.M) and not re.search(r"^  workers:", config_text, re.M):
             config_text = re.sub(r"^sip:\n", f"sip:\n  workers: {int(workers)}\n", config_text, count=1, flags=re.M)
         cfg.write_text(config_text)
-        log_path = self.workdir / "b2bua.log"
+        log_path = self.workdir / f"{name}.log"
         out = open(log_path, "wb")
         popen = subprocess.Popen([str(self.b2bua_binary), "--config", str(cfg), "--log-level", log_level],
                                  stdout=out, stderr=subprocess.STDOUT, cwd=self.workdir)
-        proc = Process("b2bua", popen, log_path)
+        proc = Process(name, popen, log_path)
         self.processes.append(proc)
 
         def up():

@@ -6,6 +6,7 @@
 #include "admin/detail/cdr_journal.hpp"
 #include "admin/detail/store_thread.hpp"
 #include "admin/detail/json_response.hpp"
+#include "admin/detail/logger.hpp"
 #include "admin/status_route.hpp"
 #include "b2bua/core.hpp"
 #include "version/version.hpp"
@@ -25,16 +26,11 @@ namespace json = boost::json;
 namespace asio = boost::asio;
 using boost::beast::http::status;
 using boost::beast::http::verb;
+using detail::admin_logger;
 using detail::json_error;
 using detail::json_response;
 
 namespace {
-
-std::shared_ptr<spdlog::logger> admin_logger() {
-    if (auto l = spdlog::get("admin")) return l;
-    if (auto l = spdlog::get("http")) return l;
-    return spdlog::default_logger();
-}
 
 constexpr std::string_view masked = "***";
 

@@ -4,9 +4,11 @@
 
 #include "admin/detail/api_request.hpp"
 #include "admin/detail/cdr_journal.hpp"
+#include "admin/detail/change_message.hpp"
 #include "admin/detail/store_thread.hpp"
 #include "admin/detail/json_response.hpp"
 #include "admin/detail/logger.hpp"
+#include "admin/detail/recent_ids.hpp"
 #include "admin/status_route.hpp"
 #include "b2bua/core.hpp"
 #include "version/version.hpp"
@@ -18,6 +20,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <exception>
+#include <optional>
+#include <random>
 #include <span>
 
 namespace b2b::admin {
@@ -124,6 +130,19 @@ bool unprocessable(const validation_error& e) {
 
 std::string_view method_name(verb m) { return boost::beast::http::to_string(m); }
 
+// 64 random bits in hex: this API's changes are told apart from every other node's by it, and
+// from those of this node's earlier runs.
+std::string random_prefix() {
+    std::random_device rd;
+    const auto bits = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(bits));
+    return buf;
+}
+
+// How many ids of other nodes' changes are remembered (detail::recent_ids).
+constexpr std::size_t remembered_remote_changes = 4096;
+
 }  // namespace
 
 
@@ -134,6 +153,8 @@ admin_api::admin_api(asio::any_io_executor http_ex, asio::any_io_executor sip_ex
       core_(core),
       docs_(std::move(docs)),
       settings_(std::move(settings)),
+      change_id_prefix_(random_prefix()),
+      recent_remote_(std::make_unique<detail::recent_ids>(remembered_remote_changes)),
       cdrs_(std::make_shared<detail::cdr_journal>(settings_.cdr_file, settings_.cdr_keep)),
       cdr_timer_(http_ex_),
       store_(std::make_unique<detail::store_thread>(std::move(st))) {
@@ -294,43 +315,75 @@ void admin_api::route(request& r, reply done) {
 
 // ------------------------------------------------------------------------------ changes
 
-void admin_api::commit(request& r, document_set next, change_set changes, std::string object, std::string trunk,
-                       std::string user, http::response answer, reply done, std::string end_calls_on) {
-    auto v = validate(settings_.base_config, next, trunk, user);
-    if (v.error) {
-        const bool cross = unprocessable(*v.error);
-        return done(json_error(cross ? status::unprocessable_entity : status::bad_request, v.error->message, v.error->field));
-    }
-    audit_entry audit;
-    audit.time = std::chrono::system_clock::now();
-    audit.remote = r.remote;
-    audit.operation = r.operation();
-    audit.object = object;
+void admin_api::commit(request& r, detail::document_change change, std::string object, http::response answer,
+                       reply done, bool end_calls) {
     // The answer sent once the change is applied: a 2xx, validation having passed.
-    audit.result = static_cast<int>(answer.status);
-    changes.audit = std::move(audit);
+    audit_entry audit{std::chrono::system_clock::now(), r.remote, r.operation(), std::move(object),
+                      static_cast<int>(answer.status)};
+    auto id = change_id_prefix_ + "-" + std::to_string(++changes_made_);
+    apply_change(detail::change_message{std::move(id), std::move(change), std::move(audit), end_calls}, true,
+                 [answer = std::move(answer), done = std::move(done)](change_outcome o) mutable {
+                     switch (o.what) {
+                         case change_outcome::result::invalid:
+                             return done(json_error(unprocessable(o.error) ? status::unprocessable_entity
+                                                                           : status::bad_request,
+                                                    o.error.message, o.error.field));
+                         case change_outcome::result::not_saved:
+                             return done(json_error(status::service_unavailable,
+                                                    "the change was not saved: the store cannot be written: " +
+                                                        o.error.message));
+                         case change_outcome::result::applied:
+                         case change_outcome::result::unchanged: return done(std::move(answer));
+                     }
+                 });
+}
+
+void admin_api::apply_change(detail::change_message m, bool local, std::function<void(change_outcome)> done) {
+    using result = change_outcome::result;
+    const auto& change = m.change;
+    auto next = detail::with_change(docs_, change);
+    if (!next) return done({result::invalid, {"", next.error()}});
+    // Another node's change that is in place already (a repeat: the stream delivers at least
+    // once) writes nothing; the same change made here again is audited like any other.
+    if (!local && *next == docs_) return done({result::unchanged, {}});
+    const bool put = !change.is_removal();
+    auto v = validate(settings_.base_config, *next, put && change.kind == kinds::trunk ? change.key : std::string(),
+                      put && change.kind == kinds::user ? change.key : std::string());
+    if (v.error) return done({result::invalid, std::move(*v.error)});
+    change_set changes;
+    detail::add_to(changes, change);
+    changes.audit = m.audit;
+    std::string end_calls_on = m.end_calls && change.kind == kinds::trunk && !put ? change.key : std::string();
+    std::string published = local ? detail::serialize(m) : std::string();
     // Written on the store's thread; docs_ and the workers change once it is on disk. Changes
-    // take turns (handle), so no other one validates against docs_ meanwhile and then undoes
-    // this one.
+    // take turns (handle, take_remote_change), so no other one validates against docs_
+    // meanwhile and then undoes this one.
     auto cfg = std::make_shared<b2bua::config>(std::move(*v.config));
     store_->run([changes = std::move(changes)](store& st) { return st.commit(changes); }, http_ex_,
-                [self = weak_from_this(), operation = r.operation(), remote = r.remote, object = std::move(object),
-                 next = std::move(next), cfg, end_calls_on = std::move(end_calls_on), answer = std::move(answer),
+                [self = weak_from_this(), audit = std::move(m.audit), next = std::move(*next), cfg,
+                 end_calls_on = std::move(end_calls_on), published = std::move(published),
                  done = std::move(done)](store_result<void> written) mutable {
                     auto api = self.lock();
                     if (!api) return;
                     if (!written) {
                         api->store_problem_ = written.error().what();
-                        admin_logger()->error("admin: {} not saved: the store cannot be written: {}", operation,
+                        admin_logger()->error("admin: {} not saved: the store cannot be written: {}", audit.operation,
                                               api->store_problem_);
-                        return done(json_error(status::service_unavailable,
-                                               "the change was not saved: the store cannot be written: " +
-                                                   api->store_problem_));
+                        return done({result::not_saved, {"", api->store_problem_}});
                     }
                     api->store_problem_.clear();
                     api->docs_ = std::move(next);
-                    admin_logger()->info("admin: {} from {} ({})", operation, remote, object);
-                    // Every worker applies it, in the order the changes were made; the answer
+                    admin_logger()->info("admin: {} from {} ({})", audit.operation, audit.remote, audit.object);
+                    if (!published.empty() && api->publish_) {
+                        // On disk and answered for here whatever the publisher does.
+                        try {
+                            api->publish_(std::move(published));
+                        } catch (const std::exception& e) {
+                            admin_logger()->error("admin: {} not published to the other nodes: {}", audit.operation,
+                                                  e.what());
+                        }
+                    }
+                    // Every worker applies it, in the order the changes were made; `done`
                     // waits for all.
                     detail::on_every_worker<int>(
                         api->workers_, api->http_ex_,
@@ -340,9 +393,7 @@ void admin_api::commit(request& r, document_set next, change_set changes, std::s
                             c.set_users(cfg->downstream.users);
                             return 1;
                         },
-                        [answer = std::move(answer), done = std::move(done)](std::vector<int>) mutable {
-                            done(std::move(answer));
-                        });
+                        [done = std::move(done)](std::vector<int>) mutable { done({result::applied, {}}); });
                 });
 }
 
@@ -360,12 +411,9 @@ void admin_api::add_document(request& r, const collection& c, reply done) {
                                c.key));
     }
     keep_secrets(body.object, nullptr, c.secrets);
-    document_set next = docs_;
-    (next.*c.documents).push_back({name, body.object});
-    auto doc = body.object;
-    commit(r, std::move(next), change_set().put(c.kind, name, json::serialize(doc)), std::string(c.what) + " " + name,
-           c.is_trunk ? name : std::string(), c.is_trunk ? std::string() : name,
-           json_response(status::created, c.view(doc)), std::move(done));
+    auto answer = json_response(status::created, c.view(body.object));
+    commit(r, {std::string(c.kind), name, json::value(std::move(body.object))}, std::string(c.what) + " " + name,
+           std::move(answer), std::move(done));
 }
 
 void admin_api::replace_document(request& r, const collection& c, const std::string& name, reply done) {
@@ -392,17 +440,9 @@ void admin_api::replace_document(request& r, const collection& c, const std::str
                                c.key));
     }
     doc[c.key] = name;
-    document_set next = docs_;
-    const bool created = current == nullptr;
-    if (created) {
-        (next.*c.documents).push_back({name, doc});
-    } else {
-        find(next, c, name)->body = doc;
-    }
-    commit(r, std::move(next), change_set().put(c.kind, name, json::serialize(doc)), std::string(c.what) + " " + name,
-           c.is_trunk ? name : std::string(), c.is_trunk ? std::string() : name,
-           json_response(created ? status::created : status::ok, c.view(doc)),
-           std::move(done));
+    auto answer = json_response(current == nullptr ? status::created : status::ok, c.view(doc));
+    commit(r, {std::string(c.kind), name, json::value(std::move(doc))}, std::string(c.what) + " " + name,
+           std::move(answer), std::move(done));
 }
 
 void admin_api::trunks(request& r, reply done) {
@@ -490,11 +530,8 @@ void admin_api::trunks(request& r, reply done) {
                         return done(json_error(status::conflict, "trunk " + n + " has " + std::to_string(active) +
                                                                      " call(s) in progress; DELETE ?force=true ends them"));
                     }
-                    document_set next = docs_;
-                    std::erase_if(next.trunks, [&](const named_document& d) { return d.name == n; });
-                    commit(*req, std::move(next), change_set().remove(kinds::trunk, n), "trunk " + n, {}, {},
-                           http::response{.status = status::no_content, .content_type = ""}, std::move(done),
-                           force ? n : std::string());
+                    commit(*req, {std::string(kinds::trunk), n, std::nullopt}, "trunk " + n,
+                           http::response{.status = status::no_content, .content_type = ""}, std::move(done), force);
                 });
         }
         default: {
@@ -534,9 +571,7 @@ void admin_api::users(request& r, reply done) {
         case verb::patch: return replace_document(r, user_collection, *name, std::move(done));
         case verb::delete_: {
             if (current == nullptr) return done(json_error(status::not_found, "no user named " + *name));
-            document_set next = docs_;
-            std::erase_if(next.users, [&](const named_document& d) { return d.name == *name; });
-            return commit(r, std::move(next), change_set().remove(kinds::user, *name), "user " + *name, {}, {},
+            return commit(r, {std::string(kinds::user), *name, std::nullopt}, "user " + *name,
                           http::response{.status = status::no_content, .content_type = ""}, std::move(done));
         }
         default: {
@@ -561,12 +596,11 @@ void admin_api::tables(request& r, reply done) {
     if (table == nullptr || !table->is_array()) {
         return done(json_error(status::bad_request, std::string("must be a list (the whole table, replacing the old one)"), key));
     }
-    document_set next = docs_;
-    (inbound ? next.inbound_routes : next.routes) = table->as_array();
     json::object doc;
     doc[key] = table->as_array();
-    return commit(r, std::move(next), change_set().put(inbound ? kinds::inbound_routes : kinds::routes, whole_document, json::serialize(table->as_array())), key, {}, {},
-                  json_response(status::ok, doc), std::move(done));
+    const auto kind = inbound ? kinds::inbound_routes : kinds::routes;
+    return commit(r, {std::string(kind), std::string(whole_document), *table}, key, json_response(status::ok, doc),
+                  std::move(done));
 }
 
 }  // namespace b2b::admin

@@ -13,12 +13,14 @@
 #include <boost/asio/steady_timer.hpp>
 #include <yaml-cpp/node/node.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace b2b::b2bua {
@@ -30,6 +32,9 @@ namespace b2b::admin {
 namespace detail {
 class cdr_journal;
 class store_thread;
+struct change_message;
+struct document_change;
+class recent_ids;
 }  // namespace detail
 
 /// A SIP event loop (sip.workers) and its core: calls live on every worker, so the API lists,
@@ -58,6 +63,16 @@ struct admin_settings {
     std::vector<sip_worker_view> workers;
 };
 
+/// What became of the changes other nodes published (admin_api::apply_remote_change) since the
+/// start. Each change lands in exactly one of these.
+struct remote_change_counts {
+    std::uint64_t applied = 0;    ///< written to the store and applied on every worker
+    std::uint64_t unchanged = 0;  ///< already in place (a repeat): nothing written
+    std::uint64_t malformed = 0;  ///< the body could not be read: dropped
+    std::uint64_t invalid = 0;    ///< would not make a valid configuration here: not applied
+    std::uint64_t not_saved = 0;  ///< the store could not be written: not applied
+};
+
 /// The admin API. Construct on the HTTP thread's executor; `add_routes` once before the server
 /// starts. Every change is validated as a whole configuration, written to the store (a 2xx
 /// means it is on disk), then posted to the SIP loop; the answer goes out once the loop has
@@ -67,9 +82,13 @@ struct admin_settings {
 /// The store has a thread of its own (detail::store_thread): what the HTTP thread serves
 /// (/metrics, /readyz, reads) never waits for a synced commit.
 ///
+/// In a cluster, each node has its own store: a change made here is handed to the change
+/// publisher, and the other nodes' changes come in through `apply_remote_change`. This layer
+/// knows nothing of how they travel.
+///
 /// @par Thread safety
-/// Everything here runs on `http_ex` (one thread); `record_cdr` and `record_bindings` may be
-/// called from any thread.
+/// Everything here runs on `http_ex` (one thread); `record_cdr`, `record_bindings`,
+/// `apply_remote_change` and `remote_changes` may be called from any thread.
 class admin_api : public std::enable_shared_from_this<admin_api> {
 public:
     struct request;
@@ -100,6 +119,27 @@ public:
     /// re-reads; `done` gets the answer. `who` goes to the audit log. Takes its turn among the
     /// API's changes.
     void reload_all(std::string who, reply done);
+
+    /// Called with the body of every change made through this API to trunks, users, routes or
+    /// inbound routes (detail/change_message.hpp: the whole document as stored, secrets
+    /// included, or its removal, and the audit facts), once the store has it and before the
+    /// workers apply it, on the HTTP thread: for the cluster's other nodes, which pass it to
+    /// their `apply_remote_change`. Never called for a change that came from another node, nor
+    /// for one refused or not saved. It must not block; an exception it throws is logged and
+    /// the change stands. Set it before `add_routes`; empty (the default) publishes nothing.
+    void set_change_publisher(std::function<void(std::string body)> publish);
+    /// A change another node made, as its change publisher wrote it. In its turn among this
+    /// API's changes: the document set with that change is validated as a whole configuration
+    /// with this node's base, written to this node's store with an audit line whose remote
+    /// reads "node <origin_node> (<who made it there>)", and applied on every worker as a
+    /// change made here is (a removed trunk's calls ended when they were ended there). A change
+    /// already in place writes nothing, so a repeat is harmless. A body that cannot be read, a
+    /// change that would not make a valid configuration here, or a store that cannot be
+    /// written: logged with the reason, counted (`remote_changes`), and nothing changes. Never
+    /// published again. Any thread: it is posted to `http_ex`, in the order of the calls.
+    void apply_remote_change(std::string_view body, std::string origin_node);
+    /// What became of the other nodes' changes so far.
+    remote_change_counts remote_changes() const;
 
 
 private:
@@ -139,10 +179,28 @@ private:
     /// The outcome handler of a write nobody waits for (audit, bindings): a failure is noted
     /// for /readyz. The handler runs on the HTTP thread.
     std::function<void(store_result<void>)> note_store_failure();
-    /// Validates `next` (a change to `trunk` or `user`, if any), writes it with its audit line,
-    /// and applies it on the SIP loop; then `answer` (a 2xx, also its audit result) goes out.
-    void commit(request& r, document_set next, change_set changes, std::string object, std::string trunk,
-                std::string user, http::response answer, reply done, std::string end_calls_on = {});
+    /// Makes `change` through `apply_change` for the request `r`, audited as done to `object`;
+    /// then `answer` (a 2xx, also its audit result) goes out, or the error that stopped it.
+    /// `end_calls`: a removed trunk's calls in progress end.
+    void commit(request& r, detail::document_change change, std::string object, http::response answer, reply done,
+                bool end_calls = false);
+    /// What `apply_change` did.
+    struct change_outcome {
+        enum class result { applied, unchanged, invalid, not_saved };
+        result what = result::applied;
+        /// invalid: what is wrong; not_saved: the store's reason, in `message`.
+        validation_error error;
+    };
+    /// The one path of every change to the documents, made here (`local`) or on another node:
+    /// docs_ with the change is validated as a whole configuration, written to the store with
+    /// the audit line, made docs_, published when local, and applied on every worker; `done`
+    /// comes once all have applied it, or at the step that stopped it. A change from another
+    /// node that leaves docs_ as it is stops as `unchanged`, writing nothing.
+    void apply_change(detail::change_message m, bool local, std::function<void(change_outcome)> done);
+    /// apply_remote_change, on the HTTP thread.
+    void take_remote_change(const std::string& body, std::string origin_node);
+    /// Counts and logs what became of `what` (operation and object) from `node`.
+    void count_remote_change(const change_outcome& o, const std::string& node, const std::string& what);
 
     boost::asio::any_io_executor http_ex_;
     boost::asio::any_io_executor sip_ex_;
@@ -153,6 +211,18 @@ private:
     std::string store_problem_;  ///< the last write failure, for /readyz; empty when writable
     std::chrono::steady_clock::time_point store_probed_{};
     bool probing_ = false;
+
+    std::function<void(std::string)> publish_;
+    /// Ids of the changes made here: a random prefix, then a count.
+    std::string change_id_prefix_;
+    std::uint64_t changes_made_ = 0;
+    /// Ids of the other nodes' changes applied or found in place lately: a repeat is skipped.
+    std::unique_ptr<detail::recent_ids> recent_remote_;
+    /// remote_change_counts, counted on the HTTP thread and read from any.
+    struct remote_counters {
+        std::atomic<std::uint64_t> applied{0}, unchanged{0}, malformed{0}, invalid{0}, not_saved{0};
+    };
+    remote_counters remote_;
 
     /// Changes waiting for their turn, and whether one is under way.
     std::deque<std::function<void()>> turns_;

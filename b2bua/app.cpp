@@ -390,7 +390,13 @@ private:
                 boost::asio::post(w->io(), [g = &w->gate(), source, node] { g->lift_shared_ban(source, node); });
             }
         };
+        // Admin changes made on another node: in their turn among this API's own (any thread).
+        h.change = [admin = admin_](std::string body, std::string node) {
+            admin->apply_remote_change(body, std::move(node));
+        };
         cluster_ = std::make_unique<cluster_node>(io_.get_executor(), timers_, cfg_.cluster, *registry_, std::move(h));
+        // Before the HTTP thread runs: the API's changes go to the other nodes (never waiting).
+        admin_->set_change_publisher([c = cluster_.get()](std::string body) { c->publish_change(std::move(body)); });
         // The gate that speaks for the node (worker 0's) tells the others what it bans.
         gate_.set_ban_publisher([c = cluster_.get()](const boost::asio::ip::address& source, std::chrono::seconds length) {
             if (length.count() > 0) {

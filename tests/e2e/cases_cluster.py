@@ -141,7 +141,7 @@ def case_cluster(binary: Path):
     """3 nodes behind Kamailio's dispatcher with a shared Redis: PBX calls from 6 addresses spread
     over the nodes (nonces shared, X-Source-Address trusted from the dispatcher only), exactly one
     node registers the trunk with the dispatcher's address in its Contact, a ban made on one node
-    holds on the others, a provider's call to the registered Contact reaches a PBX; then the
+    holds on the others, an account added through one node's API takes calls on every node, a provider's call to the registered Contact reaches a PBX; then the
     registering node is killed with SIGKILL under load: new calls keep succeeding, another node
     registers the trunk within the lease, and the provider's calls still arrive."""
     node_port = _port_free_on_all(NODES)
@@ -206,6 +206,31 @@ def case_cluster(binary: Path):
 
         harness.wait_until(banned_everywhere, 3, "the ban to hold on every node")
 
+        # 3b. An account added through one node's API is on every node within a second, kept in
+        # its store, and takes calls there.
+        t0 = time.time()
+        status, _ = harness.admin_request(https[1], "POST", "/api/v1/users",
+                                          {"username": "branch", "password": "branchpass"}, TOKEN)
+        check(status == 201, f"POST /api/v1/users on node2 -> {status}")
+
+        def everywhere() -> bool:
+            for h in (https[0], https[2]):
+                _, body = harness.admin_request(h, "GET", "/api/v1/users", None, TOKEN)
+                if not body or "branch" not in str(body):
+                    return False
+            return True
+
+        harness.wait_until(everywhere, 2, "the new account on node1 and node3")
+        change_took = time.time() - t0
+        for n, src in enumerate(PBX_SOURCES):
+            r = s.start_sipp(f"branch{n}", SHARED_SCENARIOS / "pbx_uac_auth.xml", free_port(host=src),
+                             ["-s", "1000", "-au", "branch", "-ap", "branchpass", "-auth_uri",
+                              f"1000@{DISPATCHER}:{dispatcher_port}", "-m", "1", "-timeout", "30s"],
+                             remote=f"{DISPATCHER}:{dispatcher_port}", local_ip=src, trace=False)
+            s.wait_sipp(r, 40)
+            res = s.sipp_result(r)
+            check(res.successful == 1, f"the new account's call from {src}: {res.errors[-2000:]}")
+
         # 4. The provider calls the registered Contact (the dispatcher): some node takes it to the PBX.
         def switch_call(name: str, number: str) -> None:
             sw = s.start_sipp(name, SHARED_SCENARIOS / "uac_plain.xml", switch_port,
@@ -251,4 +276,5 @@ def case_cluster(binary: Path):
     check("CLUSTER node-down" in dispatcher_log or "CLUSTER node-timeout" in dispatcher_log,
           "the dispatcher never took the killed node out")
     print(f"cluster: answered per node {per_node}; node{owner + 1} registered and was killed; a survivor registered {took_over:.1f} s later; "
+          f"an API change showed on the other nodes in {change_took:.2f} s; "
           f"{failed} of {20 * len(PBX_SOURCES)} calls under the kill failed")

@@ -15,6 +15,8 @@ import shutil
 import signal
 import socket
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import harness
@@ -43,7 +45,7 @@ def _port_free_on_all(hosts: list[str]) -> int:
     raise harness.HarnessError("no port free on every node address")
 
 
-def start_redis(s: Session) -> int:
+def start_redis(s: Session) -> tuple[int, harness.Process]:
     exe = shutil.which("redis-server")
     check(exe is not None, "redis-server is not installed (deploy/install-deps.sh installs it)")
     port = free_port((socket.SOCK_STREAM,), host=HOST)
@@ -60,7 +62,7 @@ def start_redis(s: Session) -> int:
             return False
 
     harness.wait_until(answers, 8, "redis-server to answer PING")
-    return port
+    return port, proc
 
 
 def start_dispatcher(s: Session, port: int, node_port: int) -> harness.Process:
@@ -121,6 +123,14 @@ def calls_from(s: Session, source: str, name: str, dispatcher_port: int, calls: 
                         remote=f"{DISPATCHER}:{dispatcher_port}", local_ip=source, trace=False)
 
 
+def readyz(http: int) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"http://{HOST}:{http}/readyz", timeout=3) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
 def answered(http: int) -> float:
     return metric(scrape(http), "b2bua_calls_total", direction="outbound", trunk="carrier", result="answered")
 
@@ -143,7 +153,8 @@ def case_cluster(binary: Path):
     node registers the trunk with the dispatcher's address in its Contact, a ban made on one node
     holds on the others, an account added through one node's API takes calls on every node, a provider's call to the registered Contact reaches a PBX; then the
     registering node is killed with SIGKILL under load: new calls keep succeeding, another node
-    registers the trunk within the lease, and the provider's calls still arrive."""
+    registers the trunk within the lease, and the provider's calls still arrive; last, Redis is
+    killed: the nodes show it (b2bua_cluster_redis_up 0, /readyz 503) and keep carrying calls."""
     node_port = _port_free_on_all(NODES)
     dispatcher_port = free_port((socket.SOCK_DGRAM,), host=DISPATCHER)
     kam_port = free_port((socket.SOCK_DGRAM,), host=PROVIDER_HOST)
@@ -153,7 +164,7 @@ def case_cluster(binary: Path):
     pbx_port = free_port()
     https = [free_port((socket.SOCK_STREAM,)) for _ in NODES]
     with Session(binary) as s:
-        redis_port = start_redis(s)
+        redis_port, redis = start_redis(s)
         kam = start_registrar(s, "provider", PROVIDER_HOST, kam_port, ["NONCE_EXPIRE=300"], uas_port, switch_port)
         uas = s.start_sipp_server("uas", SHARED_SCENARIOS / "uas_plain.xml", uas_port, local_ip=PROVIDER_HOST)
         pbx = s.start_sipp_server("pbx", SHARED_SCENARIOS / "uas_plain.xml", pbx_port, local_ip=HOST)
@@ -266,6 +277,24 @@ def case_cluster(binary: Path):
                   f"after the kill, PBX at {PBX_SOURCES[n]}: {res.successful} answered, {res.failed} failed\n"
                   f"{res.errors[-2000:]}")
         switch_call("switch2", "4930556")
+
+        # 6. Redis dies: the nodes say so (metric, /readyz) and keep carrying calls.
+        os.kill(redis.pid, signal.SIGKILL)
+        redis.popen.wait(5)
+
+        def redis_down_everywhere() -> bool:
+            return all(metric(scrape(https[i]), "b2bua_cluster_redis_up") == 0 for i in survivors)
+
+        harness.wait_until(redis_down_everywhere, 5, "the survivors to see Redis gone")
+        for i in survivors:
+            code, body = readyz(https[i])
+            check(code == 503 and "cluster: Redis" in body, f"node{i + 1} /readyz without Redis: {code} {body!r}")
+        without = [calls_from(s, src, f"noredis{n}", dispatcher_port, 2, 2) for n, src in enumerate(PBX_SOURCES)]
+        for n, r in enumerate(without):
+            s.wait_sipp(r, 60)
+            res = s.sipp_result(r)
+            check(res.successful == 2 and res.failed == 0,
+                  f"without Redis, PBX at {PBX_SOURCES[n]}: {res.successful} answered\n{res.errors[-2000:]}")
 
         stop_trunk(s, pbx)
         stop_trunk(s, uas)

@@ -37,9 +37,7 @@ std::string text(const json::object& o, std::string_view key) {
     return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
-}  // namespace
-
-std::string binding_json(const registration::binding& b, std::chrono::system_clock::time_point expires) {
+json::object binding_object(const registration::binding& b, std::chrono::system_clock::time_point expires) {
     json::object o;
     o["user"] = b.user;
     o["contact"] = b.contact;
@@ -51,14 +49,11 @@ std::string binding_json(const registration::binding& b, std::chrono::system_clo
     o["behind_nat"] = b.behind_nat;
     o["destination"] = endpoint_json(b.destination);
     o["expires_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(expires.time_since_epoch()).count();
-    return json::serialize(o);
+    return o;
 }
 
-std::optional<std::pair<registration::binding, std::chrono::system_clock::time_point>> binding_from_json(
-    std::string_view text_json) {
-    boost::system::error_code ec;
-    const auto v = json::parse(text_json, ec);
-    if (ec || !v.is_object()) return std::nullopt;
+std::optional<timed_binding> binding_from(const json::value& v) {
+    if (!v.is_object()) return std::nullopt;
     const auto& o = v.as_object();
     registration::binding b;
     b.user = text(o, "user");
@@ -80,6 +75,47 @@ std::optional<std::pair<registration::binding, std::chrono::system_clock::time_p
     if (const auto* n = o.if_contains("behind_nat"); n != nullptr && n->is_bool()) b.behind_nat = n->as_bool();
     return std::make_pair(std::move(b),
                           std::chrono::system_clock::time_point(std::chrono::milliseconds(expires->as_int64())));
+}
+
+}  // namespace
+
+std::string binding_json(const registration::binding& b, std::chrono::system_clock::time_point expires) {
+    return json::serialize(binding_object(b, expires));
+}
+
+std::optional<timed_binding> binding_from_json(std::string_view text_json) {
+    boost::system::error_code ec;
+    const auto v = json::parse(text_json, ec);
+    if (ec) return std::nullopt;
+    return binding_from(v);
+}
+
+std::string account_bindings_json(std::string_view user, const std::vector<timed_binding>& now) {
+    json::object o;
+    o["user"] = user;
+    json::array list;
+    list.reserve(now.size());
+    for (const auto& [b, expires] : now) list.push_back(binding_object(b, expires));
+    o["bindings"] = std::move(list);
+    return json::serialize(o);
+}
+
+std::optional<account_bindings> account_bindings_from_json(std::string_view text_json) {
+    boost::system::error_code ec;
+    const auto v = json::parse(text_json, ec);
+    if (ec || !v.is_object()) return std::nullopt;
+    const auto& o = v.as_object();
+    account_bindings a;
+    a.user = text(o, "user");
+    const auto* list = o.if_contains("bindings");
+    if (a.user.empty() || list == nullptr || !list->is_array()) return std::nullopt;
+    for (const auto& item : list->as_array()) {
+        auto b = binding_from(item);
+        // One binding of another account, or one not understood: the whole message is suspect.
+        if (!b || b->first.user != a.user) return std::nullopt;
+        a.bindings.push_back(std::move(*b));
+    }
+    return a;
 }
 
 }  // namespace b2b::admin

@@ -366,12 +366,24 @@ private:
         admin_ = std::make_shared<admin::admin_api>(http_io_.get_executor(), io_.get_executor(), core_, std::move(store_),
                                                     docs_, std::move(settings));
         for (auto& w : workers_) w->core().set_cdr_sink([admin = admin_](call_record&& r) { admin->record_cdr(std::move(r)); });
+        // A REGISTER here changed an account's bindings: the store keeps them, and in a cluster
+        // the other nodes take them too (on this loop, before any of their events is read).
         core_.pbx_bindings().set_binding_sink(
             [this, admin = admin_](const std::string& user, const std::vector<registration::binding>& now) {
-                std::vector<std::pair<std::string, std::string>> rows;
-                for (const auto& b : now) rows.emplace_back(b.contact, admin::binding_json(b, core_.wall_time(b.expires_at)));
-                admin->record_bindings(user, std::move(rows));
+                std::vector<admin::timed_binding> timed;
+                timed.reserve(now.size());
+                for (const auto& b : now) timed.emplace_back(b, core_.wall_time(b.expires_at));
+                if (cluster_) cluster_->publish_bindings(admin::account_bindings_json(user, timed));
+                keep_bindings(*admin, user, timed);
             });
+    }
+
+    static void keep_bindings(admin::admin_api& admin, const std::string& user,
+                              const std::vector<admin::timed_binding>& now) {
+        std::vector<std::pair<std::string, std::string>> rows;
+        rows.reserve(now.size());
+        for (const auto& [b, expires] : now) rows.emplace_back(b.contact, admin::binding_json(b, expires));
+        admin.record_bindings(user, std::move(rows));
     }
 
     // The cluster's shared state (cluster.redis), on the primary loop: leases for the trunks
@@ -393,6 +405,16 @@ private:
         // Admin changes made on another node: in their turn among this API's own (any thread).
         h.change = [admin = admin_](std::string body, std::string node) {
             admin->apply_remote_change(body, std::move(node));
+        };
+        // An account's bindings after a REGISTER on another node: this registrar takes them
+        // (calls for the account land anywhere) and the store keeps them, as it keeps its own.
+        h.bindings = [this, admin = admin_](std::string body, std::string node) {
+            auto account = admin::account_bindings_from_json(body);
+            if (!account) {
+                spdlog::get("b2bua")->warn("cluster: bindings event from node {} is not one; dropped", node);
+                return;
+            }
+            keep_bindings(*admin, account->user, core_.adopt_pbx_bindings(account->user, std::move(account->bindings), node));
         };
         cluster_ = std::make_unique<cluster_node>(io_.get_executor(), timers_, cfg_.cluster, *registry_, std::move(h));
         // Before the HTTP thread runs: the API's changes go to the other nodes (never waiting).

@@ -13,6 +13,7 @@ namespace {
 constexpr std::string_view ban_kind = "ban";
 constexpr std::string_view unban_kind = "unban";
 constexpr std::string_view change_kind = "change";
+constexpr std::string_view bindings_kind = "bindings";
 
 std::shared_ptr<spdlog::logger> node_logger() {
     auto log = spdlog::get("b2bua");
@@ -36,10 +37,11 @@ cluster_node::cluster_node(boost::asio::any_io_executor loop, sip::timer_service
                    .Add({});
     auto& received = prometheus::BuildCounter()
                          .Name("b2bua_cluster_events_applied_total")
-                         .Help("Bans and admin changes made on another node and applied here, by kind")
+                         .Help("Bans, admin changes and PBX registrations made on another node and applied here, by kind")
                          .Register(registry);
     bans_in_ = &received.Add({{"kind", "ban"}});
     changes_in_ = &received.Add({{"kind", "change"}});
+    bindings_in_ = &received.Add({{"kind", "bindings"}});
 }
 
 cluster_node::~cluster_node() { stop(); }
@@ -56,7 +58,7 @@ void cluster_node::start() {
     h.on_event = [this](const cluster::event& e) { on_event(e); };
     h.on_leases = [this](const cluster::lease_change& c) { on_leases(c); };
     link_ = std::make_unique<cluster::link>(loop_, std::move(o), std::move(h));
-    log_->info("cluster: node {} sharing bans, admin changes and trunk registrations through Redis at {}",
+    log_->info("cluster: node {} sharing bans, admin changes, PBX registrations and trunk registrations through Redis at {}",
                cfg_.node_id, cfg_.redis->to_string());
     look();
 }
@@ -107,6 +109,11 @@ void cluster_node::on_event(const cluster::event& e) {
         if (hooks_.change) hooks_.change(e.body, e.node);
         return;
     }
+    if (e.kind == bindings_kind) {
+        bindings_in_->Increment();
+        if (hooks_.bindings) hooks_.bindings(e.body, e.node);
+        return;
+    }
     // "address seconds" or "address": anything else is a peer's bug, logged and dropped.
     const auto space = e.body.find(' ');
     boost::system::error_code ec;
@@ -140,6 +147,10 @@ void cluster_node::publish_unban(const address& source) {
 
 void cluster_node::publish_change(std::string body) {
     if (link_) link_->publish(std::string(change_kind), std::move(body));
+}
+
+void cluster_node::publish_bindings(std::string body) {
+    if (link_) link_->publish(std::string(bindings_kind), std::move(body));
 }
 
 std::string cluster_node::readiness() const {

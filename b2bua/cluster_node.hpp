@@ -31,7 +31,9 @@ namespace b2b::b2bua {
 ///   survivor takes over a dead node's within a lease;
 /// - bans ("ban": "address seconds", "unban": "address"), published by the gate that speaks
 ///   for the node and applied by every worker's gate on the others (`ban`, `unban`);
-/// - admin changes ("change": the admin API's body), handed to `change` with the node that made it.
+/// - admin changes ("change": the admin API's body), handed to `change` with the node that made it;
+/// - the PBXs' registrations ("bindings": one account's bindings after a REGISTER changed them),
+///   handed to `bindings`, so a call for a registered PBX finds it on whichever node it lands.
 /// A node that loses Redis keeps serving with what it has: `readiness` says so (for /readyz),
 /// b2bua_cluster_redis_up is 0, and its leases lapse (it stops registering, another node cannot
 /// start either until Redis is back: the binding it left lasts its Expires).
@@ -47,6 +49,7 @@ public:
         std::function<void(const address& source, std::chrono::seconds length, const std::string& node)> ban;
         std::function<void(const address& source, const std::string& node)> unban;
         std::function<void(std::string body, std::string node)> change;
+        std::function<void(std::string body, std::string node)> bindings;
     };
 
     cluster_node(boost::asio::any_io_executor loop, sip::timer_service& timers, const config::cluster_section& cfg,
@@ -63,6 +66,7 @@ public:
     void publish_ban(const address& source, std::chrono::seconds length);
     void publish_unban(const address& source);
     void publish_change(std::string body);
+    void publish_bindings(std::string body);
 
     /// "" while Redis answers; else why not, for /readyz.
     std::string readiness() const;
@@ -82,6 +86,7 @@ private:
     prometheus::Gauge* leases_ = nullptr;
     prometheus::Counter* bans_in_ = nullptr;
     prometheus::Counter* changes_in_ = nullptr;
+    prometheus::Counter* bindings_in_ = nullptr;
     std::unique_ptr<cluster::link> link_;  ///< from start to destruction (stop only stops it)
     std::atomic<bool> reachable_{true};    ///< as last reported; read by /readyz
     std::vector<std::string> wanted_;

@@ -175,6 +175,11 @@ public:
     /// The PBXs' registrations with us (to list them, keep them in the store, restore them).
     const pbx_registrations& pbx_bindings() const noexcept { return pbx_registrar_; }
     pbx_registrations& pbx_bindings() noexcept { return pbx_registrar_; }
+    /// Primary only. Another node of the cluster has `now` for PBX account `user`: they become
+    /// this registrar's (`pbx_registrations::adopt`), each sent from this node's own socket.
+    /// Returns those kept.
+    std::vector<pbx_registrations::timed_binding> adopt_pbx_bindings(const std::string& user, std::vector<pbx_registrations::timed_binding> now,
+                                   std::string_view node);
     /// Another worker's core: the primary's bindings as it last published them (it alone is the
     /// registrar), by which calls to registered PBX accounts are placed here.
     void set_published_bindings(std::shared_ptr<const binding_table> table) { published_bindings_ = std::move(table); }

@@ -1,6 +1,8 @@
 // What operators see of the core and change in it at run time (the admin API's side).
 #include "b2bua/core.hpp"
 
+#include "b2bua/detail/log_text.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -20,6 +22,24 @@ std::string_view to_string(hangup_party p) noexcept {
 
 bool core::is_trunk_source(const sip::endpoint& source) const {
     return sources_.classify(source).what == source_policy::kind::trunk;
+}
+
+std::vector<pbx_registrations::timed_binding> core::adopt_pbx_bindings(
+    const std::string& user, std::vector<pbx_registrations::timed_binding> now, std::string_view node) {
+    for (auto& [b, expires] : now) {
+        // The other node's connection means nothing here, and its address is not ours to send
+        // from (our Via and Contact name what we send from): over UDP, this node's socket of the
+        // PBX's family; over a stream, a new connection, as after a restart.
+        b.source.connection = 0;
+        if (b.source.transport == sip::transport_kind::udp) {
+            if (auto here = transport_.flow_to_host(sip::transport_kind::udp, b.source.remote, {})) {
+                b.source.local = here->local;
+            }
+        }
+    }
+    auto kept = pbx_registrar_.adopt(user, std::move(now));
+    log_->info("registrar: {:?} now has {} binding(s), as registered through node {}", detail::clip(user), kept.size(), node);
+    return kept;
 }
 
 std::chrono::system_clock::time_point core::wall_time(sip::timer_service::time_point t) const {

@@ -97,6 +97,24 @@ bool pbx_registrations::restore(registration::binding b, std::chrono::system_clo
     return true;
 }
 
+std::vector<pbx_registrations::timed_binding> pbx_registrations::adopt(const std::string& user,
+                                                                        std::vector<timed_binding> now) {
+    const auto wall = wall_now_();
+    const auto steady = timers_.now();
+    std::erase_if(now, [&](const timed_binding& t) { return t.second <= wall || t.first.user != user; });
+    std::vector<registration::binding> kept;
+    kept.reserve(now.size());
+    for (const auto& [b, expires] : now) {
+        auto& k = kept.emplace_back(b);
+        k.expires_at = steady + std::chrono::duration_cast<sip::timer_service::duration>(expires - wall);
+        k.registered_at = steady;
+    }
+    registrar_.replace(user, std::move(kept));
+    maintenance_.bindings_changed();
+    bindings_changed();
+    return now;
+}
+
 registered_destination destination_of(const registration::binding& b) {
     registered_destination d;
     d.contact = b.contact;

@@ -93,6 +93,14 @@ public:
     /// A binding kept from before a restart, expiring at `expires` (wall clock); nothing when
     /// that has passed (false then).
     bool restore(registration::binding b, std::chrono::system_clock::time_point expires);
+    /// A binding and when it expires on the wall clock (another process's steady clock means
+    /// nothing here).
+    using timed_binding = std::pair<registration::binding, std::chrono::system_clock::time_point>;
+    /// Another node of the cluster took a REGISTER of account `user` and has `now` for it: they
+    /// replace this registrar's (none: the account has none), those expired left out, so a call
+    /// for the account reaches the PBX whichever node it lands on. The binding sink is not told
+    /// (the caller keeps them, and must not hand them back to the cluster). Returns those kept.
+    std::vector<timed_binding> adopt(const std::string& user, std::vector<timed_binding> now);
 
 private:
     void bindings_changed();

@@ -242,6 +242,16 @@ void registrar::restore(binding b) {
     list.push_back(std::move(b));
 }
 
+void registrar::replace(std::string_view user, std::vector<binding> now) {
+    if (now.empty()) {
+        if (auto it = bindings_.find(user); it != bindings_.end()) bindings_.erase(it);
+        return;
+    }
+    auto it = bindings_.find(user);
+    if (it == bindings_.end()) it = bindings_.emplace(std::string(user), binding_list{}).first;
+    it->second = std::move(now);
+}
+
 void registrar::for_each(const std::function<void(const binding&)>& fn) const {
     for (const auto& [user, list] : bindings_) {
         for (const binding& b : list) fn(b);

@@ -97,6 +97,10 @@ public:
     /// Puts back a binding kept from before a restart (the store), after the account's others.
     /// Its times are on this process's steady clock; the caller skips those already expired.
     void restore(binding b);
+    /// Makes `now` the bindings of account `user`, in that order, whatever it had (none when
+    /// `now` is empty): the account as another node of a cluster has it after a REGISTER there.
+    /// Each binding's `user` must be `user`.
+    void replace(std::string_view user, std::vector<binding> now);
     /// Every stored binding (an expired one until `expire` removes it), account by account.
     void for_each(const std::function<void(const binding&)>& fn) const;
     std::size_t size() const noexcept;

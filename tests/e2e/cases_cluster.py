@@ -28,6 +28,9 @@ CLUSTER_CFG = harness.ROOT / "deploy" / "cluster" / "kamailio.cfg"
 TOKEN = "e2e-cluster-token-0123456789"
 # Where the PBXs call from: Kamailio hashes the source address, so these spread over the nodes.
 PBX_SOURCES = ["127.0.0.1", "127.0.0.4", "127.0.0.5", "127.0.0.6", "127.0.0.7", "127.0.0.8"]
+# Where a registering PBX may sit: the first whose REGISTER the dispatcher hands to another node
+# than the provider's calls is used, so its binding must cross the cluster to take them.
+REGISTERING_PBX_SOURCES = ["127.0.0.9", "127.0.0.14", "127.0.0.15", "127.0.0.16", "127.0.0.17"]
 
 
 def _port_free_on_all(hosts: list[str]) -> int:
@@ -100,6 +103,7 @@ upstream:
 routes:
   - {{ prefix: "", trunk: carrier }}
 inbound_routes:
+  - {{ prefix: "77", to: {{ registered: pbxuser }}, name: branch }}
   - {{ prefix: "", to: "sip:{HOST}:{pbx_port}", name: office }}
 http:
   listen: "{HOST}:{http}"
@@ -135,6 +139,23 @@ def answered(http: int) -> float:
     return metric(scrape(http), "b2bua_calls_total", direction="outbound", trunk="carrier", result="answered")
 
 
+def inbound_answered(http: int) -> float:
+    return metric(scrape(http), "b2bua_calls_total", direction="inbound", result="answered")
+
+
+def registers_taken(http: int) -> float:
+    return metric(scrape(http), "b2bua_sip_requests_total", direction="in", method="REGISTER")
+
+
+def expect_answered(s: Session, runs: list, calls: int, timeout: int, what: str) -> None:
+    """Waits for each run (one per PBX_SOURCES address, in order): every one of its `calls` answered."""
+    for src, r in zip(PBX_SOURCES, runs):
+        s.wait_sipp(r, timeout)
+        res = s.sipp_result(r)
+        check(res.successful == calls and res.failed == 0,
+              f"{what}, PBX at {src}: {res.successful} of {calls} answered, {res.failed} failed\n{res.errors[-2000:]}")
+
+
 def registrars(https: list[int]) -> list[int]:
     """The nodes whose registration of trunk carrier is registered now."""
     out = []
@@ -151,9 +172,12 @@ def case_cluster(binary: Path):
     """3 nodes behind Kamailio's dispatcher with a shared Redis: PBX calls from 6 addresses spread
     over the nodes (nonces shared, X-Source-Address trusted from the dispatcher only), exactly one
     node registers the trunk with the dispatcher's address in its Contact, a ban made on one node
-    holds on the others, an account added through one node's API takes calls on every node, a provider's call to the registered Contact reaches a PBX; then the
+    holds on the others, an account added through one node's API takes calls on every node, a
+    provider's call to the registered Contact reaches a PBX, and a PBX that registered through one
+    node is bound on all, so the provider's call for it lands on another and reaches it; then the
     registering node is killed with SIGKILL under load: new calls keep succeeding, another node
-    registers the trunk within the lease, and the provider's calls still arrive; last, Redis is
+    registers the trunk within the lease, and the provider's calls still arrive, the registered
+    PBX's too; last, Redis is
     killed: the nodes show it (b2bua_cluster_redis_up 0, /readyz 503) and keep carrying calls."""
     node_port = _port_free_on_all(NODES)
     dispatcher_port = free_port((socket.SOCK_DGRAM,), host=DISPATCHER)
@@ -188,11 +212,7 @@ def case_cluster(binary: Path):
 
         # 2. Calls from six PBX addresses through the dispatcher, all answered, on several nodes.
         runs = [calls_from(s, src, f"pbx{n}", dispatcher_port, 5, 5) for n, src in enumerate(PBX_SOURCES)]
-        for n, r in enumerate(runs):
-            s.wait_sipp(r, 90)
-            res = s.sipp_result(r)
-            check(res.successful == 5 and res.failed == 0,
-                  f"PBX at {PBX_SOURCES[n]}: {res.successful} answered, {res.failed} failed\n{res.errors[-2000:]}")
+        expect_answered(s, runs, 5, 90, "first calls")
         per_node = [answered(h) for h in https]
         check(sum(per_node) == 5 * len(PBX_SOURCES), f"answered per node {per_node}")
         check(len([n for n in per_node if n > 0]) >= 2, f"the calls did not spread over the nodes: {per_node}")
@@ -251,7 +271,55 @@ def case_cluster(binary: Path):
             res = s.sipp_result(sw)
             check(res.successful == 1, f"the provider's call to {number} did not reach the PBX:\n{res.errors[-2000:]}")
 
+        before = [inbound_answered(h) for h in https]
         switch_call("switch1", "4930555")
+        taking = [i for i, h in enumerate(https) if inbound_answered(h) > before[i]]
+        check(len(taking) == 1, f"the provider's call was answered on nodes {taking}")
+
+        # 4b. A PBX registers through the dispatcher with the node its address hashes to; the
+        # others take its binding, so the provider's call for it, landing on another node, reaches it.
+        reg_source, reg_port, reg_node = "", 0, -1
+        for candidate in REGISTERING_PBX_SOURCES:
+            port = free_port((socket.SOCK_DGRAM,), host=candidate)
+            taken = [registers_taken(h) for h in https]
+            t0 = time.time()
+            reg = s.start_sipp(f"register-{candidate}", harness.ROOT / "tests" / "e2e" / "sipp" / "pbx_registers.xml",
+                               port, ["-s", "pbxuser", *PBX_AUTH, "-key", "expires", "600", "-m", "1",
+                                      "-timeout", "20s", "-recv_timeout", "10000"],
+                               remote=f"{DISPATCHER}:{dispatcher_port}", local_ip=candidate, trace=False)
+            s.wait_sipp(reg, 30)
+            res = s.sipp_result(reg)
+            check(res.successful == 1, f"pbxuser's REGISTER from {candidate}:\n{res.errors[-2000:]}")
+            handled = [i for i, h in enumerate(https) if registers_taken(h) > taken[i]]
+            check(len(handled) == 1, f"the REGISTER from {candidate} was taken by nodes {handled}")
+            if handled[0] != taking[0]:
+                reg_source, reg_port, reg_node = candidate, port, handled[0]
+                break
+        check(reg_node >= 0, f"every address in {REGISTERING_PBX_SOURCES} hashes to node{taking[0] + 1}")
+        contact = f"sip:pbxuser@{reg_source}:{reg_port}"
+
+        def bound_everywhere() -> bool:
+            for h in https:
+                _, body = harness.admin_request(h, "GET", "/api/v1/registrations", None, TOKEN)
+                if not body or contact not in str(body):
+                    return False
+            return True
+
+        harness.wait_until(bound_everywhere, 3, f"{contact} to be bound on every node")
+        binding_took = time.time() - t0
+        for i, h in enumerate(https):
+            if i != reg_node:
+                check(metric(scrape(h), "b2bua_cluster_events_applied_total", kind="bindings") >= 1,
+                      f"node{i + 1} applied no bindings event")
+
+        def registered_call(name: str, number: str) -> None:
+            branch = s.start_sipp_server(f"branch-{name}", SHARED_SCENARIOS / "uas_plain.xml", reg_port,
+                                         ["-m", "1"], local_ip=reg_source)
+            switch_call(name, number)
+            s.wait_sipp(branch, 15)
+            check(s.sipp_result(branch).successful == 1, f"the registered PBX at {reg_source}:{reg_port} got no call")
+
+        registered_call("switch-reg1", "7701")
 
         # 5. SIGKILL the registering node under load; new calls go on, another node registers.
         load = [calls_from(s, src, f"load{n}", dispatcher_port, 20, 4) for n, src in enumerate(PBX_SOURCES)]
@@ -270,13 +338,9 @@ def case_cluster(binary: Path):
             failed += s.sipp_result(r).failed
         # Calls that were up on the dead node, or sent to it before Kamailio noticed, may fail.
         after = [calls_from(s, src, f"after{n}", dispatcher_port, 3, 3) for n, src in enumerate(PBX_SOURCES)]
-        for n, r in enumerate(after):
-            s.wait_sipp(r, 90)
-            res = s.sipp_result(r)
-            check(res.successful == 3 and res.failed == 0,
-                  f"after the kill, PBX at {PBX_SOURCES[n]}: {res.successful} answered, {res.failed} failed\n"
-                  f"{res.errors[-2000:]}")
+        expect_answered(s, after, 3, 90, "after the kill")
         switch_call("switch2", "4930556")
+        registered_call("switch-reg2", "7702")  # the binding outlived the node that took it, if that was the one
 
         # 6. Redis dies: the nodes say so (metric, /readyz) and keep carrying calls.
         os.kill(redis.pid, signal.SIGKILL)
@@ -290,11 +354,7 @@ def case_cluster(binary: Path):
             code, body = readyz(https[i])
             check(code == 503 and "cluster: Redis" in body, f"node{i + 1} /readyz without Redis: {code} {body!r}")
         without = [calls_from(s, src, f"noredis{n}", dispatcher_port, 2, 2) for n, src in enumerate(PBX_SOURCES)]
-        for n, r in enumerate(without):
-            s.wait_sipp(r, 60)
-            res = s.sipp_result(r)
-            check(res.successful == 2 and res.failed == 0,
-                  f"without Redis, PBX at {PBX_SOURCES[n]}: {res.successful} answered\n{res.errors[-2000:]}")
+        expect_answered(s, without, 2, 60, "without Redis")
 
         stop_trunk(s, pbx)
         stop_trunk(s, uas)
@@ -306,4 +366,6 @@ def case_cluster(binary: Path):
           "the dispatcher never took the killed node out")
     print(f"cluster: answered per node {per_node}; node{owner + 1} registered and was killed; a survivor registered {took_over:.1f} s later; "
           f"an API change showed on the other nodes in {change_took:.2f} s; "
+          f"a PBX registered through node{reg_node + 1} was bound on every node {binding_took:.2f} s after its REGISTER "
+          f"began (SIPp's exit included); "
           f"{failed} of {20 * len(PBX_SOURCES)} calls under the kill failed")

@@ -197,5 +197,44 @@ TEST(bindings, a_binding_goes_to_json_and_back_with_its_wall_clock_expiry) {
     EXPECT_FALSE(binding_from_json(R"({"user": "u", "contact": "sip:u@h", "transport": "carrier-pigeon"})"));
 }
 
+TEST(bindings, an_account_s_bindings_go_to_another_node_as_one_document_and_back) {
+    registration::binding b;
+    b.user = "branch";
+    b.contact = "sip:branch@198.51.100.7:5060";
+    b.call_id = "r1";
+    b.cseq = 3;
+    b.source = {sip::transport_kind::udp, {boost::asio::ip::make_address("10.0.0.11"), 5060},
+                {boost::asio::ip::make_address("198.51.100.7"), 5060}, 0};
+    b.destination = b.source.remote;
+    registration::binding nat = b;
+    nat.contact = "sip:branch@192.168.0.20:5060";
+    nat.behind_nat = true;
+    const auto t1 = std::chrono::system_clock::time_point(std::chrono::milliseconds(1'764'669'600'000));
+    const auto t2 = t1 + std::chrono::seconds(30);
+
+    const auto back = account_bindings_from_json(account_bindings_json("branch", {{b, t1}, {nat, t2}}));
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->user, "branch");
+    ASSERT_EQ(back->bindings.size(), 2u);
+    EXPECT_EQ(back->bindings[0].first.contact, b.contact);  // in order: the most recent first
+    EXPECT_EQ(back->bindings[0].second, t1);
+    EXPECT_EQ(back->bindings[1].first.contact, nat.contact);
+    EXPECT_TRUE(back->bindings[1].first.behind_nat);
+    EXPECT_EQ(back->bindings[1].second, t2);
+
+    // None left is a message too: the account's bindings are gone.
+    const auto none = account_bindings_from_json(account_bindings_json("branch", {}));
+    ASSERT_TRUE(none);
+    EXPECT_EQ(none->user, "branch");
+    EXPECT_TRUE(none->bindings.empty());
+
+    // What is not one: not JSON, no user, no list, a binding that is not one, another account's.
+    EXPECT_FALSE(account_bindings_from_json("not json"));
+    EXPECT_FALSE(account_bindings_from_json(R"({"bindings": []})"));
+    EXPECT_FALSE(account_bindings_from_json(R"({"user": "branch"})"));
+    EXPECT_FALSE(account_bindings_from_json(R"({"user": "branch", "bindings": [{"user": "branch"}]})"));
+    EXPECT_FALSE(account_bindings_from_json(account_bindings_json("other", {{b, t1}})));
+}
+
 }  // namespace
 }  // namespace b2b::admin

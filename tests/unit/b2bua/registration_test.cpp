@@ -224,6 +224,45 @@ TEST_F(registrar_flow, a_binding_at_its_own_source_gets_no_keepalives) {
     EXPECT_EQ(pbx.keepalives(), 0u);
 }
 
+TEST_F(registrar_flow, bindings_another_node_took_place_calls_here_from_our_own_address_and_their_removal_too) {
+    // Node 3 of a cluster took the PBX's REGISTER (through the balancer): from behind NAT, so
+    // calls go to its source, pinned to node 3's socket there. Here they go from ours.
+    registration::binding b;
+    b.user = "pbxuser";
+    b.contact = "sip:pbxuser@192.168.1.50:5060";
+    b.call_id = "reg-9@10.0.0.1";
+    b.cseq = 4;
+    b.source = {sip::transport_kind::udp, ep("127.0.0.13", 5060), pbx.address(), 0};
+    b.behind_nat = true;
+    b.destination = pbx.address();
+    const auto kept = b2b.adopt_pbx_bindings("pbxuser", {{b, b2b.wall_now() + 300s}}, "node3");
+    ASSERT_EQ(kept.size(), 1u);
+    EXPECT_EQ(kept[0].first.source.local, net.local());
+    EXPECT_EQ(counter("b2bua_downstream_registrations", {}), 1);
+
+    provider_call pc;
+    trunk.send(provider_invite(trunk, *this, pc));
+    auto invite = pbx.expect("INVITE");
+    EXPECT_EQ(invite.request_uri().text, "sip:pbxuser@192.168.1.50:5060");
+    EXPECT_EQ(std::string(invite.vias().front().host) + ":" + std::to_string(invite.vias().front().port),
+              core_host_port())
+        << invite.wire();
+    pbx.respond(invite, 486, "Busy Here");
+    pbx.expect("ACK");
+    EXPECT_EQ(trunk.take_matching("SIP/2.0 486").size(), 1u);
+
+    // §10.3 step 7 across nodes: the PBX's next REGISTER here goes on from node 3's CSeq.
+    pbx_registration stale{.contact = "<sip:pbxuser@192.168.1.50:5060>", .call_id = "reg-9@10.0.0.1", .cseq = 2};
+    EXPECT_EQ(register_with_us(pbx, *this, stale).status(), 400);
+
+    // One already expired is left out; none left on node 3 means none here.
+    EXPECT_TRUE(b2b.adopt_pbx_bindings("pbxuser", {{b, b2b.wall_now() - 1s}}, "node3").empty());
+    EXPECT_EQ(counter("b2bua_downstream_registrations", {}), 0);
+    provider_call again{.call_id = "prov-call-2@sbc.carrier.example", .from_tag = "provtag2", .branch = "z9hG4bK-prov-2"};
+    trunk.send(provider_invite(trunk, *this, again));
+    EXPECT_EQ(trunk.take_matching("SIP/2.0 480").size(), 1u);
+}
+
 TEST_F(registrar_flow, a_trunk_may_not_register) {
     pbx_registration r{.user = "carrier", .contact = "<sip:x@" + trunk.host_port() + ">"};
     trunk.send(register_bytes(trunk, *this, r));

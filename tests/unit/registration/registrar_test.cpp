@@ -459,6 +459,46 @@ TEST_F(registrar_test, a_refresh_from_another_source_moves_the_binding_to_it) {
     EXPECT_EQ(reg.bindings_of("pbx", t0 + 1s)[0]->source, natted);
 }
 
+TEST_F(registrar_test, replace_makes_an_account_s_bindings_what_another_node_has_and_its_register_rules_follow) {
+    send("Contact: <sip:200@192.168.1.5:5060>\r\nExpires: 300\r\n", "c1", 1);
+    send("Contact: <sip:300@192.168.1.9:5060>\r\nExpires: 300\r\n", "o1", 1, t0, flow_from("192.168.1.9", 5060), "other");
+
+    // Another node took a refresh (CSeq 7) and a second Contact for the account.
+    binding moved;
+    moved.user = "pbx";
+    moved.contact = "sip:200@192.168.1.6:5062";
+    moved.call_id = "c1";
+    moved.cseq = 7;
+    moved.source = flow_from("192.168.1.6", 5062);
+    moved.destination = moved.source.remote;
+    moved.registered_at = t0 + 5s;
+    moved.expires_at = t0 + 905s;
+    binding second = moved;
+    second.contact = "sip:201@192.168.1.6:5062";
+    second.call_id = "c9";
+    second.cseq = 2;
+    reg.replace("pbx", {moved, second});
+    EXPECT_EQ(contacts_of(reg, "pbx", t0 + 10s),
+              (std::vector<std::string>{"sip:200@192.168.1.6:5062", "sip:201@192.168.1.6:5062"}));
+    EXPECT_EQ(contacts_of(reg, "other", t0 + 10s), std::vector<std::string>{"sip:300@192.168.1.9:5060"});
+    EXPECT_EQ(reg.size(), 3u);
+    EXPECT_EQ(reg.next_expiry(), t0 + 300s);  // other's
+
+    // §10.3 step 7 now holds against the other node's CSeq: CSeq 5 of Call-ID c1 is old news here too.
+    EXPECT_EQ(send("Contact: <sip:200@192.168.1.6:5062>\r\nExpires: 300\r\n", "c1", 5, t0 + 20s).status, 400);
+    EXPECT_EQ(send("Contact: <sip:200@192.168.1.6:5062>\r\nExpires: 300\r\n", "c1", 8, t0 + 20s).status, 200);
+
+    // None left on the other node: none here, and the account is gone rather than empty.
+    reg.replace("pbx", {});
+    EXPECT_TRUE(contacts_of(reg, "pbx", t0 + 20s).empty());
+    EXPECT_EQ(reg.size(), 1u);
+    std::size_t accounts = 0;
+    reg.for_each([&](const binding& b) { accounts += b.user == "pbx" ? 1 : 0; });
+    EXPECT_EQ(accounts, 0u);
+    reg.replace("nobody", {});  // nothing to remove: nothing happens
+    EXPECT_EQ(reg.size(), 1u);
+}
+
 TEST(registrar_values, sip_date_and_delta_seconds) {
     using namespace std::chrono;
     EXPECT_EQ(detail::format_sip_date(system_clock::time_point{}), "Thu, 01 Jan 1970 00:00:00 GMT");

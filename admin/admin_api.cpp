@@ -104,7 +104,11 @@ void add_status(json::object& o, const std::vector<b2bua::core::trunk_status>& s
         json::object st;
         st["up"] = s.up;
         st["active_calls"] = s.active_calls;
-        st["registration"] = s.registration ? std::string(registration::to_string(s.registration->state)) : "none";
+        // Cluster: another node registers it; this one's idle client has nothing to say.
+        st["registration"] = s.registered_by ? "elsewhere"
+                             : s.registration ? std::string(registration::to_string(s.registration->state))
+                                              : "none";
+        if (s.registered_by) st["registered_by"] = s.registered_by->empty() ? json::value(nullptr) : json::value(*s.registered_by);
         o["status"] = std::move(st);
     }
 }
@@ -461,8 +465,16 @@ void admin_api::trunks(request& r, reply done) {
         }
         if (docs_.find_trunk(*name) == nullptr) return done(json_error(status::not_found, "no trunk named " + *name));
         return asio::post(sip_ex_, [this, n = *name, done = std::move(done)]() mutable {
-            const bool registers = core_.register_now(n);
-            asio::post(http_ex_, [registers, n, done = std::move(done)] {
+            // Cluster: only the lease holder registers; a REGISTER from here would fight it.
+            const auto elsewhere = core_.registered_elsewhere(n);
+            const bool registers = !elsewhere && core_.register_now(n);
+            asio::post(http_ex_, [registers, elsewhere, n, done = std::move(done)] {
+                if (elsewhere) {
+                    return done(json_error(status::conflict,
+                                           "trunk " + n + " is registered by " +
+                                               (elsewhere->empty() ? std::string("another node") : "node " + *elsewhere) +
+                                               " of the cluster: ask that node"));
+                }
                 if (!registers) {
                     return done(json_error(status::conflict, "trunk " + n + " does not register (register: false)"));
                 }

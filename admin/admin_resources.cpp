@@ -173,10 +173,23 @@ void admin_api::registrations(request&, reply done) {
         };
         for (const auto& t : core_.trunks()) {
             if (!t.registration) continue;
-            const auto& s = *t.registration;
             json::object o;
             o["trunk"] = t.trunk->name;
+            if (t.registered_by) {
+                // Cluster: another node holds the lease and registers it; this node's client is
+                // idle and has nothing to say (ask the holder for the details).
+                o["state"] = "elsewhere";
+                o["registered_by"] = t.registered_by->empty() ? json::value(nullptr) : json::value(*t.registered_by);
+                o["expires_s"] = 0;
+                for (const auto* key : {"expires", "last_status", "reason", "warning", "failure", "next_attempt"}) {
+                    o[key] = nullptr;
+                }
+                upstream.push_back(std::move(o));
+                continue;
+            }
+            const auto& s = *t.registration;
             o["state"] = registration::to_string(s.state);
+            o["registered_by"] = nullptr;
             o["expires_s"] = s.granted.count();
             o["expires"] = s.state == registration::registration_state::registered ? wall(s.expires_at) : json::value(nullptr);
             o["last_status"] = s.last_status == 0 ? json::value(nullptr) : json::value(s.last_status);

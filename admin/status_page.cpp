@@ -61,6 +61,13 @@ void registration_cell(std::string& out, const status_snapshot::trunk_row& t, sy
         return;
     }
     const auto& r = *t.registration;
+    if (r.registered_by) {
+        badge(out, "ok", "elsewhere");
+        out += "<br><small>registered by ";
+        text(out, r.registered_by->empty() ? std::string("another node") : "node " + *r.registered_by);
+        out += " of the cluster</small></td>";
+        return;
+    }
     using registration::registration_state;
     const std::string_view state = registration::to_string(r.state);
     badge(out, r.state == registration_state::registered  ? "ok"
@@ -227,7 +234,7 @@ std::string render_status_page(const status_snapshot& s) {
     std::size_t down = 0, registering = 0, not_registered = 0;
     for (const auto& t : s.trunks) {
         if (t.options_interval.count() != 0 && !t.up) ++down;
-        if (!t.registration) continue;
+        if (!t.registration || t.registration->registered_by) continue;  // another node's to count
         ++registering;
         if (t.registration->state != registration::registration_state::registered) ++not_registered;
     }

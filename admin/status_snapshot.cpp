@@ -32,6 +32,7 @@ status_snapshot take_status_snapshot(const b2bua::core& core, status_limits limi
             // As GET /api/v1/registrations: an expiry only while the provider holds the binding.
             if (r.state == registration::registration_state::registered) reg.expires = wall(r.expires_at);
             reg.next_attempt = wall(r.next_attempt);
+            reg.registered_by = t.registered_by;
             row.registration = std::move(reg);
         }
         s.trunks.push_back(std::move(row));

@@ -31,6 +31,9 @@ struct status_snapshot {
         /// When the provider's binding ends (registered only).
         std::optional<std::chrono::system_clock::time_point> expires;
         std::optional<std::chrono::system_clock::time_point> next_attempt;
+        /// Cluster: another node registers the trunk (its id; empty while not known), and the
+        /// rest of this row says nothing.
+        std::optional<std::string> registered_by;
     };
     struct trunk_row {
         std::string name;

@@ -417,6 +417,8 @@ private:
             keep_bindings(*admin, account->user, core_.adopt_pbx_bindings(account->user, std::move(account->bindings), node));
         };
         cluster_ = std::make_unique<cluster_node>(io_.get_executor(), timers_, cfg_.cluster, *registry_, std::move(h));
+        // The registrations list names the node that registers a trunk this one does not.
+        core_.set_registration_holder([c = cluster_.get()](std::string_view trunk) { return c->holder(trunk); });
         // Before the HTTP thread runs: the API's changes go to the other nodes (never waiting).
         admin_->set_change_publisher([c = cluster_.get()](std::string body) { c->publish_change(std::move(body)); });
         // The gate that speaks for the node (worker 0's) tells the others what it bans.

@@ -153,6 +153,8 @@ void cluster_node::publish_bindings(std::string body) {
     if (link_) link_->publish(std::string(bindings_kind), std::move(body));
 }
 
+std::string cluster_node::holder(std::string_view trunk) const { return link_ ? link_->holder(trunk) : std::string(); }
+
 std::string cluster_node::readiness() const {
     if (reachable_.load()) return {};
     return "cluster: Redis at " + cfg_.redis->to_string() + " unreachable (calls go on with what this node has)";

@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace spdlog {
@@ -70,6 +71,9 @@ public:
 
     /// "" while Redis answers; else why not, for /readyz.
     std::string readiness() const;
+    /// The node that holds the lease on trunk `name`'s registration, as Redis last said (this
+    /// node's id while it does); empty while none is known.
+    std::string holder(std::string_view trunk) const;
 
 private:
     void on_status(const cluster::link_status& s);

@@ -164,10 +164,21 @@ public:
         bool up = true;
         std::size_t active_calls = 0;
         std::optional<registration::registration_status> registration;  ///< when it registers
+        /// Cluster: another node holds the lease on its registration, so this one's status says
+        /// nothing; the node Redis names as holder (empty while none is known).
+        std::optional<std::string> registered_by;
     };
     std::vector<trunk_status> trunks() const;
     /// A new REGISTER for trunk `name` now; false when it has no registration.
     bool register_now(std::string_view name);
+    /// Cluster: when another node registers trunk `name`, that node (empty while not known);
+    /// nothing when this node does, or the trunk does not register.
+    std::optional<std::string> registered_elsewhere(std::string_view name) const;
+    /// Cluster: who holds a trunk's registration lease (cluster_node::holder), for the trunks
+    /// this node does not register.
+    void set_registration_holder(std::function<std::string(std::string_view trunk)> holder) {
+        registration_holder_ = std::move(holder);
+    }
     /// Primary only. The trunks this core registers (cluster: the leases it wants), and a
     /// lease on one gained or lost (upstream_registrations::set_owned).
     std::vector<std::string> registering_trunks() const;
@@ -374,6 +385,7 @@ private:
     const config& cfg_;
     downstream_auth& auth_;
     std::function<void(call_record&&)> cdr_sink_;
+    std::function<std::string(std::string_view trunk)> registration_holder_;
     sip::transport& transport_;
     sip::timer_service& timers_;
     b2bua_metrics& metrics_;

@@ -266,11 +266,22 @@ std::vector<core::trunk_status> core::trunks() const {
     if (registrations_) {
         registrations_->for_each([&](std::size_t trunk, const registration::registration_status& st) {
             for (auto& s : out) {
-                if (s.trunk == trunks_[trunk]) s.registration = st;
+                if (s.trunk != trunks_[trunk]) continue;
+                s.registration = st;
+                if (!registrations_->runs(trunk)) {
+                    s.registered_by = registration_holder_ ? registration_holder_(s.trunk->name) : std::string();
+                }
             }
         });
     }
     return out;
+}
+
+std::optional<std::string> core::registered_elsewhere(std::string_view name) const {
+    const auto it = trunk_index_.find(std::string(name));
+    if (it == trunk_index_.end() || !registrations_ || !trunks_[it->second]->registers) return std::nullopt;
+    if (registrations_->runs(it->second)) return std::nullopt;
+    return registration_holder_ ? registration_holder_(name) : std::string();
 }
 
 bool core::register_now(std::string_view name) {

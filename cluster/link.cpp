@@ -125,6 +125,11 @@ struct link::impl {
         return leases_.owns(name, clock::now());
     }
 
+    std::string holder(std::string_view name) const {
+        std::lock_guard lock(lease_mutex_);
+        return leases_.holder(name);
+    }
+
     std::string last_delivered_id() const {
         std::lock_guard lock(shared_->id_mutex);
         return shared_->delivered_id;
@@ -441,6 +446,8 @@ void link::want_leases(std::vector<std::string> names) {
 void link::release_leases() {
     impl_->want_leases({});
 }
+std::string link::holder(std::string_view name) const { return impl_->holder(name); }
+
 bool link::owns(std::string_view name) const {
     return impl_->owns(name);
 }

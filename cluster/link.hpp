@@ -126,6 +126,11 @@ public:
     /// Whether this node holds `name` at this moment: exact, unlike the report, which may come
     /// one round late.
     bool owns(std::string_view name) const;
+    /// The node Redis last named as the holder of wanted lease `name`: this node's id while it
+    /// holds it, another's while that one does, empty when none is known (not wanted, Redis not
+    /// reached yet, or the lease just lapsed). Unlike the report, it follows every renewal,
+    /// also while this node holds none.
+    std::string holder(std::string_view name) const;
 
     /// Whether the last round reached Redis.
     bool up() const noexcept;

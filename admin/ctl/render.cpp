@@ -205,21 +205,27 @@ std::string render(const invocation& inv, const boost::json::value& doc, style s
             if (const auto* up = array_at(doc, "upstream")) {
                 std::vector<std::vector<std::string>> rows;
                 for (const auto& u : *up) {
-                    if (const auto* r = u.if_object())
-                        rows.push_back({field(*r, "trunk"), field(*r, "state"), field(*r, "last_status"),
-                                        field(*r, "reason"), field(*r, "expires_s"), field(*r, "consecutive_failures")});
+                    const auto* r = u.if_object();
+                    if (r == nullptr) continue;
+                    // Cluster: "elsewhere (node1)", the node that registers it.
+                    std::string state = field(*r, "state");
+                    if (const auto* by = r->if_contains("registered_by"); by != nullptr && by->is_string()) {
+                        state += " (" + field(*r, "registered_by") + ")";
+                    }
+                    rows.push_back({field(*r, "trunk"), state, field(*r, "last_status"), field(*r, "reason"),
+                                    field(*r, "expires_s"), field(*r, "failure")});
                 }
-                out += table({"TRUNK", "STATE", "STATUS", "REASON", "EXPIRES_S", "FAILURES"}, rows);
+                out += table({"TRUNK", "STATE", "STATUS", "REASON", "EXPIRES_S", "FAILURE"}, rows);
             }
             if (const auto* down = array_at(doc, "downstream")) {
                 std::vector<std::vector<std::string>> rows;
                 for (const auto& d : *down) {
                     if (const auto* r = d.if_object())
-                        rows.push_back({field(*r, "aor"), field(*r, "contact"), field(*r, "source"),
+                        rows.push_back({field(*r, "user"), field(*r, "contact"), field(*r, "source"),
                                         field(*r, "transport"), field(*r, "expires")});
                 }
                 if (!out.empty()) out += "\n";
-                out += table({"AOR", "CONTACT", "SOURCE", "TRANSPORT", "EXPIRES"}, rows);
+                out += table({"USER", "CONTACT", "SOURCE", "TRANSPORT", "EXPIRES"}, rows);
             }
             if (!out.empty()) return out;
             break;

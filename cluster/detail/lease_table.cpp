@@ -86,6 +86,11 @@ bool lease_table::owns(std::string_view name, clock::time_point now) const {
     return it != held_.end() && it->second > now;
 }
 
+std::string lease_table::holder(std::string_view name) const {
+    const auto it = holders_.find(name);
+    return it != holders_.end() ? it->second : std::string{};
+}
+
 std::optional<lease_change> lease_table::take_change() {
     std::set<std::string, std::less<>> current;
     for (const auto& [name, until] : held_) current.insert(name);

@@ -49,6 +49,9 @@ public:
     void expire(clock::time_point now);
 
     bool owns(std::string_view name, clock::time_point now) const;
+    /// The node Redis last named as the holder of wanted `name` (this node's own id while it
+    /// holds it); empty when none is known (not wanted, never renewed, or run out).
+    std::string holder(std::string_view name) const;
 
     /// The change since the last one taken, if the held set changed.
     std::optional<lease_change> take_change();

@@ -156,6 +156,15 @@ def expect_answered(s: Session, runs: list, calls: int, timeout: int, what: str)
               f"{what}, PBX at {src}: {res.successful} of {calls} answered, {res.failed} failed\n{res.errors[-2000:]}")
 
 
+def carrier_row(http: int) -> dict:
+    """Trunk carrier's row of GET /api/v1/registrations' upstream list."""
+    status, body = harness.admin_request(http, "GET", "/api/v1/registrations", None, TOKEN)
+    check(status == 200 and isinstance(body, dict), f"GET /api/v1/registrations -> {status} {body}")
+    rows = [r for r in body["upstream"] if r["trunk"] == "carrier"]
+    check(len(rows) == 1, f"carrier's rows: {rows}")
+    return rows[0]
+
+
 def registrars(https: list[int]) -> list[int]:
     """The nodes whose registration of trunk carrier is registered now."""
     out = []
@@ -209,6 +218,15 @@ def case_cluster(binary: Path):
         for m in regs:
             contacts = [uri_of(c).split(";")[0].lower() for c in header_values(m, "contact", "m")]
             check(contacts == [f"sip:{token}@{DISPATCHER}:{dispatcher_port}"], f"Contact of a REGISTER: {contacts}")
+        # The others say who registers it, and refuse to register it themselves.
+        check(carrier_row(https[owner])["state"] == "registered", f"node{owner + 1}: {carrier_row(https[owner])}")
+        for i, h in enumerate(https):
+            if i == owner:
+                continue
+            row = carrier_row(h)
+            check(row["state"] == "elsewhere" and row["registered_by"] == f"node{owner + 1}", f"node{i + 1}: {row}")
+            status, body = harness.admin_request(h, "POST", "/api/v1/trunks/carrier/register", None, TOKEN)
+            check(status == 409 and f"node node{owner + 1}" in str(body), f"node{i + 1} register -> {status} {body}")
 
         # 2. Calls from six PBX addresses through the dispatcher, all answered, on several nodes.
         runs = [calls_from(s, src, f"pbx{n}", dispatcher_port, 5, 5) for n, src in enumerate(PBX_SOURCES)]
@@ -332,6 +350,10 @@ def case_cluster(binary: Path):
                            "a surviving node to register trunk carrier")
         took_over = time.time() - killed_at
         check(len(registrars([https[i] for i in survivors])) == 1, "two survivors registered the trunk")
+        new_owner = survivors[registrars([https[i] for i in survivors])[0]]
+        other = [i for i in survivors if i != new_owner][0]
+        harness.wait_until(lambda: carrier_row(https[other])["registered_by"] == f"node{new_owner + 1}", 3,
+                           f"node{other + 1} to name node{new_owner + 1} as the registering node")
         failed = 0
         for n, r in enumerate(load):
             s.wait_sipp(r, 120)

@@ -226,6 +226,24 @@ TEST(ctl_render, summary_lists_counts_and_top_sources) {
     EXPECT_TRUE(has(text, "120    192.0.2.66")) << text;
 }
 
+TEST(ctl_render, registrations_both_ways_with_the_fields_the_api_sends) {
+    fixture f;
+    // As GET /api/v1/registrations answers on a node of a cluster that registers acme itself
+    // and leaves carrier to node1.
+    const auto doc = boost::json::parse(R"({"upstream": [
+        {"trunk": "acme", "state": "failing", "registered_by": null, "expires_s": 0, "expires": null,
+         "last_status": 403, "reason": "Forbidden", "warning": null, "failure": "refused", "next_attempt": null},
+        {"trunk": "carrier", "state": "elsewhere", "registered_by": "node1", "expires_s": 0, "expires": null,
+         "last_status": null, "reason": null, "warning": null, "failure": null, "next_attempt": null}],
+      "downstream": [{"user": "branch", "contact": "sip:branch@198.51.100.7:5060", "source": "198.51.100.7:5060",
+         "transport": "udp", "behind_nat": false, "expires": "2026-12-05T07:00:00.000Z"}]})");
+    const auto text = render(f.ok({"registrations"}), doc, {});
+    EXPECT_TRUE(has(text, "acme     failing            403     Forbidden  0          refused")) << text;
+    EXPECT_TRUE(has(text, "carrier  elsewhere (node1)")) << text;
+    EXPECT_TRUE(has(text, "USER    CONTACT")) << text;
+    EXPECT_TRUE(has(text, "branch  sip:branch@198.51.100.7:5060  198.51.100.7:5060  udp")) << text;
+}
+
 TEST(ctl_render, other_views_and_error_messages) {
     fixture f;
     const auto trunks = boost::json::parse(R"({"trunks": [{"name": "acme", "uri": "sip:acme.example",

@@ -164,6 +164,23 @@ TEST(status_page, shows_trunks_calls_registrations_failures_and_the_footer) {
     EXPECT_NE(html.find("b2bua 1.2.3 (abc1234) &middot; up 3h 04m"), std::string::npos);
 }
 
+TEST(status_page, a_trunk_another_node_registers_is_named_and_not_counted_as_unregistered) {
+    auto s = hostile_snapshot();
+    status_snapshot::trunk_row shared;
+    shared.name = "shared";
+    status_snapshot::registration_row reg;  // this node's idle client: unregistered
+    reg.registered_by = "node<2>";
+    shared.registration = reg;
+    s.trunks.push_back(shared);
+    const auto html = render_status_page(s);
+    EXPECT_NE(html.find("<span class=\"ok\">elsewhere</span><br><small>registered by node node&lt;2&gt; of the cluster"),
+              std::string::npos)
+        << html;
+    EXPECT_NE(html.find("<span class=\"bad\">1 not registered</span>"), std::string::npos) << "carrier only";
+    s.trunks.back().registration->registered_by = "";
+    EXPECT_NE(render_status_page(s).find("registered by another node of the cluster"), std::string::npos);
+}
+
 TEST(status_page, an_idle_system_says_so) {
     status_snapshot s;
     s.now = t0;

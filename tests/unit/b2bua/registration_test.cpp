@@ -552,5 +552,24 @@ TEST_F(shared_trunk_registration, only_the_lease_holder_registers_and_letting_go
     for (const auto& text : trunk.received()) EXPECT_EQ(text.find("Expires: 0"), std::string::npos) << text;
 }
 
+TEST_F(shared_trunk_registration, a_node_without_the_lease_names_the_one_that_registers) {
+    std::string holder = "node-b";
+    b2b.set_registration_holder([&](std::string_view name) { return name == "carrier" ? holder : std::string(); });
+    auto status = b2b.trunks();
+    ASSERT_EQ(status.size(), 1u);
+    ASSERT_TRUE(status[0].registration);
+    EXPECT_EQ(status[0].registered_by, std::optional<std::string>("node-b"));
+    EXPECT_EQ(b2b.registered_elsewhere("carrier"), std::optional<std::string>("node-b"));
+    EXPECT_EQ(b2b.registered_elsewhere("nonesuch"), std::nullopt);
+    holder.clear();  // the lease just lapsed: nobody known yet
+    EXPECT_EQ(b2b.trunks()[0].registered_by, std::optional<std::string>(""));
+
+    b2b.own_trunk_registration("carrier", true);
+    trunk.expect("REGISTER");
+    EXPECT_EQ(b2b.trunks()[0].registered_by, std::nullopt) << "this node registers it: its own status counts";
+    EXPECT_EQ(b2b.registered_elsewhere("carrier"), std::nullopt);
+    trunk.take();
+}
+
 }  // namespace
 }  // namespace b2b::b2bua::test

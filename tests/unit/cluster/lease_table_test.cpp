@@ -32,6 +32,25 @@ TEST_F(LeaseTableTest, ConfirmedRenewalIsHeldUntilValidityFromWhenItWasSent) {
     EXPECT_FALSE(table_.take_change()) << "reported once";
 }
 
+TEST_F(LeaseTableTest, HolderFollowsEveryRenewalWhetherOrNotTheHeldSetChanged) {
+    EXPECT_EQ(table_.holder("a"), "") << "not wanted";
+    table_.want({"a"});
+    EXPECT_EQ(table_.holder("a"), "") << "not renewed yet";
+    table_.renewed(names{"a"}, names{"other"}, t0_);
+    EXPECT_EQ(table_.holder("a"), "other");
+    (void)table_.take_change();
+    // The holder changes from one node to another: nothing held here changed, nothing reported.
+    table_.renewed(names{"a"}, names{"third"}, t0_ + 100ms);
+    EXPECT_FALSE(table_.take_change());
+    EXPECT_EQ(table_.holder("a"), "third");
+    table_.renewed(names{"a"}, names{"me"}, t0_ + 200ms);
+    EXPECT_EQ(table_.holder("a"), "me");
+    table_.expire(t0_ + 1000ms);
+    EXPECT_EQ(table_.holder("a"), "") << "run out: whoever Redis gives it to is not known yet";
+    table_.want({});
+    EXPECT_EQ(table_.holder("a"), "");
+}
+
 TEST_F(LeaseTableTest, WithoutRenewalTheLeaseRunsOut) {
     table_.want({"a"});
     table_.renewed(names{"a"}, names{"me"}, t0_);

@@ -105,5 +105,24 @@ TEST_F(LinkLeasesTest, ReportNamesTheHolderOfWhatIsNotHeld) {
     EXPECT_EQ(rb.leases.back().others.at("t"), "a");
 }
 
+TEST_F(LinkLeasesTest, HolderIsKnownToANodeHoldingNothingAndFollowsATakeover) {
+    recorder ra, rb, rc;
+    auto a = make_link("a", ra);
+    a->want_leases({"t"});
+    ASSERT_TRUE(loop_.run_until([&] { return ra.holds("t"); }));
+    EXPECT_EQ(a->holder("t"), "a");
+    auto c = make_link("c", rc);
+    c->want_leases({"t"});
+    ASSERT_TRUE(loop_.run_until([&] { return c->holder("t") == "a"; }));
+    EXPECT_TRUE(rc.leases.empty()) << "c holds nothing: it was never told, yet it knows";
+    EXPECT_EQ(c->holder("unwanted"), "");
+    // a crashes; b wants it too: once the ttl runs out one of b and c has it, and c says which.
+    auto b = make_link("b", rb);
+    b->want_leases({"t"});
+    a->abandon();
+    ASSERT_TRUE(loop_.run_until([&] { return rb.holds("t") || rc.holds("t"); }));
+    ASSERT_TRUE(loop_.run_until([&] { return c->holder("t") == (rb.holds("t") ? "b" : "c"); }));
+}
+
 }  // namespace
 }  // namespace b2b::cluster

@@ -207,6 +207,9 @@ void admin_api::registrations(request&, reply done) {
             o["source"] = b.source.remote.to_string();
             o["transport"] = sip::to_string(b.source.transport);
             o["behind_nat"] = b.behind_nat;
+            json::array path;  // RFC 3327: the proxies calls to it go through
+            for (const auto& entry : b.path) path.emplace_back(entry);
+            o["path"] = std::move(path);
             o["expires"] = wall(b.expires_at);
             downstream.push_back(std::move(o));
         });

@@ -48,6 +48,11 @@ json::object binding_object(const registration::binding& b, std::chrono::system_
     o["remote"] = endpoint_json(b.source.remote);
     o["behind_nat"] = b.behind_nat;
     o["destination"] = endpoint_json(b.destination);
+    if (!b.path.empty()) {
+        json::array path;
+        for (const auto& entry : b.path) path.emplace_back(entry);
+        o["path"] = std::move(path);
+    }
     o["expires_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(expires.time_since_epoch()).count();
     return o;
 }
@@ -73,6 +78,13 @@ std::optional<timed_binding> binding_from(const json::value& v) {
     b.source.connection = 0;
     b.destination = *destination;
     if (const auto* n = o.if_contains("behind_nat"); n != nullptr && n->is_bool()) b.behind_nat = n->as_bool();
+    if (const auto* p = o.if_contains("path")) {
+        if (!p->is_array()) return std::nullopt;
+        for (const auto& entry : p->as_array()) {
+            if (!entry.is_string()) return std::nullopt;
+            b.path.emplace_back(entry.as_string());
+        }
+    }
     return std::make_pair(std::move(b),
                           std::chrono::system_clock::time_point(std::chrono::milliseconds(expires->as_int64())));
 }

@@ -111,6 +111,9 @@ bool core::start_attempt(call& c, std::size_t trunk_index, std::string_view numb
     // §8.1.1.1: to a registered PBX the Request-URI is the Contact it registered (it may carry
     // a user part or parameters by which the PBX recognises its own binding).
     d.remote_target = registered != nullptr ? registered->contact : routing::request_uri_at(*trunk, number);
+    // RFC 3327 §5.3 (RFC 3261 §8.1.2): the Path it registered through is the preloaded Route
+    // set, until the answer's Record-Route makes the dialog's own (§12.1.2).
+    if (registered != nullptr) d.route_set = registered->route_set;
     d.remote = "<sip:" + std::string(number) + "@" + trunk->domain + ">";
     log_->debug("call {}: attempt {} via trunk {} at {} (call-id {})", c.id.value, c.attempts.size(), trunk->name,
                 chosen->to_string(), d.call_id);
@@ -150,6 +153,7 @@ bool core::send_outbound_invite(call& c) {
         r.cseq = ++t->d.local_cseq;
         r.branch = branch;
         r.max_forwards = t->max_forwards;
+        if (!t->d.route_set.empty()) r.route_set = &t->d.route_set;
         r.extra_headers.emplace_back("Allow", allow_value);
         for (const auto& [name, value] : t->identity) r.extra_headers.emplace_back(name, value);
         // RFC 3262 §4: reliable provisionals only when the caller can have them too.

@@ -120,6 +120,12 @@ registered_destination destination_of(const registration::binding& b) {
     d.contact = b.contact;
     d.transport = b.source.transport;
     d.address = b.destination;
+    if (!b.path.empty()) {
+        // RFC 3327 §5.3: through the proxies it registered through, to the first of them (a
+        // new connection over a stream: the one the REGISTER came on is that proxy's own).
+        d.route_set = b.path;
+        return d;
+    }
     // Behind NAT, or over the connection the PBX opened: on the REGISTER's own flow.
     if (b.behind_nat || b.source.reliable()) d.pinned = b.source;
     if (b.source.reliable()) {

@@ -38,6 +38,9 @@ struct registered_destination {
     /// Contact names another address: behind NAT, nothing reaches the PBX until it registers
     /// again (RFC 5626 §5.3).
     std::optional<sip::endpoint> reconnect;
+    /// RFC 3327: the binding's Path, sent as the call's preloaded Route set (the INVITE goes to
+    /// `address`, the first entry's). Empty without one.
+    std::vector<std::string> route_set;
 };
 
 /// Every PBX account's live bindings as the primary worker's registrar held them at one moment,

@@ -1,9 +1,11 @@
 // The registrar for the PBX: RFC 3261 §10.3 steps 5-8 over the bindings of each account.
 #include "registration/registrar.hpp"
 
+#include "dialog/session_timer.hpp"
 #include "registration/detail/registrar_values.hpp"
 #include "sip/message/text.hpp"
 #include "sip/message/uri.hpp"
+#include "sip/message/values.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -22,6 +24,19 @@ register_response refuse(int status, std::string reason) {
 }
 
 bool live(const binding& b, time_point now) noexcept { return b.expires_at > now; }
+
+/// RFC 3327 §4: every Path value of the REGISTER, in order (one header may list several);
+/// nothing when one does not parse.
+std::optional<std::vector<std::string>> path_of(const sip::message& request) {
+    std::vector<std::string> path;
+    for (const sip::header_field& h : request.headers()) {
+        if (h.id != sip::header_id::other || !sip::iequals(h.name, "Path")) continue;
+        auto list = sip::parse_route_list(h.value);
+        if (!list) return std::nullopt;
+        for (const sip::name_addr& entry : *list) path.emplace_back(entry.text);
+    }
+    return path;
+}
 
 /// The binding a Contact names (§10.3 step 7: "using the URI comparison rules", §19.1.4).
 /// Stored URIs were parsed once already, so parsing them again cannot fail.
@@ -58,6 +73,11 @@ register_response registrar::on_register(std::string_view user, const sip::messa
         header_expires = detail::parse_delta_seconds(h->value);
         if (!header_expires) return refuse(400, "Bad Request");
     }
+
+    auto path = path_of(request);
+    if (!path) return refuse(400, "Bad Path");
+    // §5.3: a UA that supports Path learns the one stored in the 200.
+    const bool echo_path = !path->empty() && dialog::has_option_tag(request, sip::header_id::supported, "path");
 
     const auto found = bindings_.find(user);
     binding_list* const list = found == bindings_.end() ? nullptr : &found->second;
@@ -156,11 +176,21 @@ register_response registrar::on_register(std::string_view user, const sip::messa
         b.call_id = std::string(call_id);
         b.cseq = cseq;
         b.source = source;
-        // RFC 3581 style: a Contact that is not where the REGISTER came from (or a name we
-        // would have to resolve) is reached at that source instead.
-        const auto at = detail::contact_endpoint(u.contact->uri);
-        b.behind_nat = !at || *at != source.remote;
-        b.destination = b.behind_nat ? source.remote : *at;
+        b.path = *path;
+        if (!b.path.empty()) {
+            // RFC 3327 §5.3: requests to it go through the Path, to its first entry (the proxy
+            // that handles the UA's NAT, if any; one named by host: the proxy that sent this).
+            const auto first = sip::parse_name_addr(b.path.front());
+            const auto at = first ? detail::contact_endpoint(first->uri) : std::nullopt;
+            b.behind_nat = false;
+            b.destination = at ? *at : source.remote;
+        } else {
+            // RFC 3581 style: a Contact that is not where the REGISTER came from (or a name we
+            // would have to resolve) is reached at that source instead.
+            const auto at = detail::contact_endpoint(u.contact->uri);
+            b.behind_nat = !at || *at != source.remote;
+            b.destination = b.behind_nat ? source.remote : *at;
+        }
         b.registered_at = now;
         b.expires_at = now + std::chrono::seconds(u.expires);
         next.push_back(std::move(b));
@@ -182,14 +212,15 @@ register_response registrar::on_register(std::string_view user, const sip::messa
 
     if (next.empty()) {
         if (list != nullptr) bindings_.erase(found);
-        return ok(nullptr, now, changed);
+        return ok(nullptr, now, changed, echo_path ? &*path : nullptr);
     }
     binding_list& stored = list != nullptr ? *list : bindings_[std::string(user)];
     stored = std::move(next);
-    return ok(&stored, now, changed);
+    return ok(&stored, now, changed, echo_path ? &*path : nullptr);
 }
 
-register_response registrar::ok(const binding_list* list, time_point now, bool changed) const {
+register_response registrar::ok(const binding_list* list, time_point now, bool changed,
+                                const std::vector<std::string>* path) const {
     register_response r;
     r.status = 200;
     r.reason = "OK";
@@ -202,6 +233,9 @@ register_response registrar::ok(const binding_list* list, time_point now, bool c
             const auto remaining = std::chrono::ceil<std::chrono::seconds>(b.expires_at - now);
             r.headers.emplace_back("Contact", "<" + b.contact + ">;expires=" + std::to_string(remaining.count()));
         }
+    }
+    if (path != nullptr) {
+        for (const auto& entry : *path) r.headers.emplace_back("Path", entry);
     }
     // "The response SHOULD include a Date header field" (§10.3 step 8).
     r.headers.emplace_back("Date", detail::format_sip_date(wall_()));

@@ -40,8 +40,13 @@ struct binding {
     /// port defaults to 5060 (5061 for sips). A Contact host that is a name, not an IP literal,
     /// counts as behind NAT too: we do not resolve it, and the source is what reaches the PBX.
     bool behind_nat = false;
-    /// Where requests to it go: the Contact's address and port, or `source.remote` behind NAT.
+    /// Where requests to it go: the Contact's address and port, or `source.remote` behind NAT,
+    /// or the first Path entry's.
     sip::endpoint destination;
+    /// RFC 3327: the Path values of the REGISTER that made or last refreshed it, in order (the
+    /// proxy nearest us first). Requests to the Contact carry them as a preloaded Route set and
+    /// go to the first; NAT is then that proxy's business, so `behind_nat` is false.
+    std::vector<std::string> path;
     sip::timer_service::time_point registered_at{};  ///< last REGISTER for it
     sip::timer_service::time_point expires_at{};
 };
@@ -111,7 +116,8 @@ private:
     /// The bindings of one account, the most recently registered first.
     using binding_list = std::vector<binding>;
 
-    register_response ok(const binding_list* list, sip::timer_service::time_point now, bool changed) const;
+    register_response ok(const binding_list* list, sip::timer_service::time_point now, bool changed,
+                         const std::vector<std::string>* path = nullptr) const;
 
     registrar_policy policy_;
     wall_clock wall_;

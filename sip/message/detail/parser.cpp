@@ -684,6 +684,12 @@ parse_result<name_addr> parse_name_addr(std::string_view value) noexcept {
     return out;
 }
 
+parse_result<std::vector<name_addr>> parse_route_list(std::string_view value) noexcept {
+    std::vector<name_addr> out;
+    if (auto e = parse_name_addr_list(trim_lws(value), out, header_id::other, true)) return std::move(*e);
+    return out;
+}
+
 // ---------------------------------------------------------------------------------------
 // Stream framing (RFC 3261 §18.3): find the empty line, then Content-Length.
 

@@ -209,6 +209,7 @@ TEST(bindings, an_account_s_bindings_go_to_another_node_as_one_document_and_back
     registration::binding nat = b;
     nat.contact = "sip:branch@192.168.0.20:5060";
     nat.behind_nat = true;
+    b.path = {"<sip:10.0.0.10:5060;lr;received=sip:198.51.100.7:5060>", "<sip:edge.example;lr>"};
     const auto t1 = std::chrono::system_clock::time_point(std::chrono::milliseconds(1'764'669'600'000));
     const auto t2 = t1 + std::chrono::seconds(30);
 
@@ -218,6 +219,8 @@ TEST(bindings, an_account_s_bindings_go_to_another_node_as_one_document_and_back
     ASSERT_EQ(back->bindings.size(), 2u);
     EXPECT_EQ(back->bindings[0].first.contact, b.contact);  // in order: the most recent first
     EXPECT_EQ(back->bindings[0].second, t1);
+    EXPECT_EQ(back->bindings[0].first.path, b.path);
+    EXPECT_TRUE(back->bindings[1].first.path.empty());
     EXPECT_EQ(back->bindings[1].first.contact, nat.contact);
     EXPECT_TRUE(back->bindings[1].first.behind_nat);
     EXPECT_EQ(back->bindings[1].second, t2);
@@ -234,6 +237,9 @@ TEST(bindings, an_account_s_bindings_go_to_another_node_as_one_document_and_back
     EXPECT_FALSE(account_bindings_from_json(R"({"user": "branch"})"));
     EXPECT_FALSE(account_bindings_from_json(R"({"user": "branch", "bindings": [{"user": "branch"}]})"));
     EXPECT_FALSE(account_bindings_from_json(account_bindings_json("other", {{b, t1}})));
+    EXPECT_FALSE(binding_from_json(R"({"user": "u", "contact": "sip:u@h", "transport": "udp",
+        "local": {"address": "10.0.0.1", "port": 5060}, "remote": {"address": "10.0.0.2", "port": 5060},
+        "destination": {"address": "10.0.0.2", "port": 5060}, "expires_ms": 1, "path": "<sip:p;lr>"})"));
 }
 
 }  // namespace

@@ -263,6 +263,36 @@ TEST_F(registrar_flow, bindings_another_node_took_place_calls_here_from_our_own_
     EXPECT_EQ(trunk.take_matching("SIP/2.0 480").size(), 1u);
 }
 
+TEST_F(registrar_flow, a_call_to_a_binding_with_a_path_goes_through_it_as_a_preloaded_route) {
+    // The REGISTER came through a proxy that added a Path (RFC 3327), as the cluster's
+    // dispatcher does: the call goes to that proxy, which takes it on to the PBX.
+    actor& proxy = add_actor("proxy", ep("127.0.0.10", 5060));
+    const std::string path = "<sip:127.0.0.10:5060;lr;received=sip:" + pbx.host_port() + ">";
+    registration::binding b;
+    b.user = "pbxuser";
+    b.contact = "sip:pbxuser@192.168.1.50:5060";
+    b.call_id = "reg-p@10.0.0.1";
+    b.cseq = 2;
+    b.source = {sip::transport_kind::udp, net.local(), proxy.address(), 0};
+    b.destination = proxy.address();
+    b.path = {path};
+    ASSERT_EQ(b2b.adopt_pbx_bindings("pbxuser", {{b, b2b.wall_now() + 300s}}, "node3").size(), 1u);
+
+    provider_call pc;
+    trunk.send(provider_invite(trunk, *this, pc));
+    auto invite = proxy.expect("INVITE");
+    EXPECT_EQ(invite.request_uri().text, "sip:pbxuser@192.168.1.50:5060");
+    ASSERT_EQ(invite.routes().size(), 1u) << invite.wire();
+    EXPECT_EQ(invite.routes()[0].text, path);
+    pbx.expect_nothing();
+    // A refusal's ACK goes the INVITE's way, with its Route (RFC 3261 §17.1.1.3).
+    proxy.respond(invite, 486, "Busy Here");
+    auto ack = proxy.expect("ACK");
+    ASSERT_EQ(ack.routes().size(), 1u) << ack.wire();
+    EXPECT_EQ(ack.routes()[0].text, path);
+    EXPECT_EQ(trunk.take_matching("SIP/2.0 486").size(), 1u);
+}
+
 TEST_F(registrar_flow, a_trunk_may_not_register) {
     pbx_registration r{.user = "carrier", .contact = "<sip:x@" + trunk.host_port() + ">"};
     trunk.send(register_bytes(trunk, *this, r));

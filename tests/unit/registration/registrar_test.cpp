@@ -499,6 +499,44 @@ TEST_F(registrar_test, replace_makes_an_account_s_bindings_what_another_node_has
     EXPECT_EQ(reg.size(), 1u);
 }
 
+TEST_F(registrar_test, a_path_is_stored_with_the_binding_and_requests_go_to_its_first_entry) {
+    // RFC 3327: a proxy (a cluster's dispatcher) added itself, with where the PBX really is.
+    const sip::flow via_proxy = flow_from("10.0.0.10", 5060);
+    const auto r = send("Contact: <sip:200@192.168.1.50:5060>\r\nExpires: 300\r\n"
+                        "Path: <sip:10.0.0.10:5060;lr;received=sip:203.0.113.9:41234>\r\n"
+                        "Path: <sip:edge.example;lr>\r\n",
+                        "c1", 1, t0, via_proxy);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_TRUE(values(r, "Path").empty()) << "the PBX did not say Supported: path";
+    auto bs = reg.bindings_of("pbx", t0);
+    ASSERT_EQ(bs.size(), 1u);
+    EXPECT_EQ(bs[0]->path, (std::vector<std::string>{"<sip:10.0.0.10:5060;lr;received=sip:203.0.113.9:41234>",
+                                                     "<sip:edge.example;lr>"}));
+    EXPECT_FALSE(bs[0]->behind_nat) << "the proxy keeps its NAT open, not us";
+    EXPECT_EQ(bs[0]->destination, via_proxy.remote);
+
+    // §5.3: a UA that supports path is told the one stored; a refresh without Path drops it.
+    const auto echoed = send("Contact: <sip:200@192.168.1.50:5060>\r\nExpires: 300\r\nSupported: path\r\n"
+                             "Path: <sip:10.0.0.11:5070;lr>, <sip:10.0.0.12;lr>\r\n",
+                             "c1", 2, t0, via_proxy);
+    EXPECT_EQ(values(echoed, "Path"), (std::vector<std::string>{"<sip:10.0.0.11:5070;lr>", "<sip:10.0.0.12;lr>"}));
+    bs = reg.bindings_of("pbx", t0);
+    ASSERT_EQ(bs.size(), 1u);
+    EXPECT_EQ(bs[0]->destination, flow_from("10.0.0.11", 5070).remote);
+    send("Contact: <sip:200@192.168.1.50:5060>\r\nExpires: 300\r\n", "c1", 3, t0, via_proxy);
+    bs = reg.bindings_of("pbx", t0);
+    ASSERT_EQ(bs.size(), 1u);
+    EXPECT_TRUE(bs[0]->path.empty());
+    EXPECT_TRUE(bs[0]->behind_nat);
+    EXPECT_EQ(bs[0]->destination, via_proxy.remote);
+
+    // A Path that is not a list of bracketed addresses: 400, nothing changes.
+    const auto bad = send("Contact: <sip:201@192.168.1.50:5060>\r\nPath: sip:10.0.0.10;lr\r\n", "c2", 1, t0, via_proxy);
+    EXPECT_EQ(bad.status, 400);
+    EXPECT_EQ(bad.reason, "Bad Path");
+    EXPECT_EQ(reg.size(), 1u);
+}
+
 TEST(registrar_values, sip_date_and_delta_seconds) {
     using namespace std::chrono;
     EXPECT_EQ(detail::format_sip_date(system_clock::time_point{}), "Thu, 01 Jan 1970 00:00:00 GMT");

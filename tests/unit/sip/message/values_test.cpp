@@ -36,5 +36,19 @@ TEST(ParseNameAddr, Errors) {
     }
 }
 
+TEST(ParseRouteList, PathValuesInOrderEachBracketed) {
+    // RFC 3327 §4: a proxy adds its Path entry; Kamailio's add_path_received() writes a
+    // received parameter naming where the REGISTER came from.
+    auto p = parse_route_list(" <sip:10.0.0.10:5060;lr;received=sip:203.0.113.9:41234>, <sip:edge.example;lr> ");
+    ASSERT_TRUE(p) << p.error().what();
+    ASSERT_EQ(p->size(), 2u);
+    EXPECT_EQ((*p)[0].text, "<sip:10.0.0.10:5060;lr;received=sip:203.0.113.9:41234>");
+    EXPECT_EQ((*p)[0].uri.host, "10.0.0.10");
+    EXPECT_EQ((*p)[1].text, "<sip:edge.example;lr>");
+    for (const char* v : {"", "sip:a;lr", "<sip:a;lr>,", "<sip:a;lr>,,<sip:b>", "<sip:a", "<sip:a> x"}) {
+        EXPECT_FALSE(parse_route_list(v)) << v;
+    }
+}
+
 }  // namespace
 }  // namespace b2b::sip

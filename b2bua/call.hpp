@@ -257,6 +257,9 @@ struct call {
     routing::call_usage_hold account_slot;  ///< its place in the account's max_calls and max_cps
     routing::call_usage_hold call_slot;     ///< its place in calls.max_calls
     bool emergency = false;  ///< dialled an emergency number: trunk limits never refuse it
+    /// Its INVITE came through a balancer of the cluster (cluster.dispatchers), stamped with
+    /// the caller's address: a failure the far end caused is marked final for the balancer.
+    bool forwarded = false;
     int final_status = 0;        ///< the final response the caller got
     hangup_party hangup_by = hangup_party::none;
     unsigned max_forwards = 70;

@@ -716,6 +716,14 @@ void core::answer_inbound(call& c, int status, std::string_view reason, call_res
     c.final_status = status;
     count_setup(c, result);
     sip::message_writer w = sip::response_writer(*c.in.invite, status, reason, c.in.tag);
+    // Behind a balancer that fails over on 408 and 5xx: a refusal, a silence or a credentials
+    // failure of the far end would be the same on every node, so it is final. A failure of this
+    // node's own (shutting down, nothing to send with) is not marked: another node may do better.
+    const bool far_end = result == call_result::rejected || result == call_result::timeout ||
+                         result == call_result::upstream_auth_failed;
+    if (c.forwarded && far_end && (status == 408 || status >= 500)) {
+        w.header(cfg_.cluster.final_header, "far-end");
+    }
     if (relayed != nullptr) {
         // What lets the caller recover from the far end's refusal crosses over; nothing that
         // names the far end's topology does (Contact, Via, Record-Route stay on its leg).

@@ -240,6 +240,11 @@ struct config {
         /// without it is the balancer's own (its OPTIONS probes: answered, never screened).
         std::vector<auth::ip_network> dispatchers;
         std::string source_header = "X-Source-Address";
+        /// Added to a 408 or 5xx we answer a forwarded INVITE with when the far end caused it
+        /// (a trunk refused, timed out or refused our credentials): every other node would do
+        /// the same, so the balancer passes it on instead of trying the next node (the shipped
+        /// Kamailio config removes it).
+        std::string final_header = "X-Cluster-Final";
         /// host[:port] in the Contact of our registrations with trunks: the balancer's, so a
         /// provider's calls reach whichever node is alive, not only the one that registered
         /// (the Contact's user part names the trunk). Empty = this node's own, as the Via.

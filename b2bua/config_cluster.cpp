@@ -3,6 +3,7 @@
 #include "b2bua/detail/yaml_fields.hpp"
 
 #include "sip/message/header.hpp"
+#include "sip/message/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -19,11 +20,21 @@ bool is_token(std::string_view s) {
     });
 }
 
+/// An extension header's name (RFC 3261 token): one the stack reads for itself (Via,
+/// Contact...) cannot carry something else.
+std::string extension_header(const YAML::Node& n, const std::string& field) {
+    auto name = non_empty(n, field);
+    if (!is_token(name)) fail(field, "'" + name + "' is not a header name (RFC 3261 token)");
+    if (sip::header_id_from_name(name) != sip::header_id::other) fail(field, "'" + name + "' is a SIP header of its own");
+    return name;
+}
+
 }  // namespace
 
 // cluster:
 //   dispatchers: [127.0.0.10/32]       # required: the load balancers in front
 //   source_header: X-Source-Address    # where they write the original source
+//   final_header: X-Cluster-Final      # on a failure the far end caused: do not try another node
 //   contact: "sbc.example.com:5060"    # the balancer, in the Contacts registered with trunks
 //   node_id: node-a                    # required with redis
 //   redis: "127.0.0.1:6379"            # shared bans, admin changes, trunk registration owners
@@ -31,20 +42,16 @@ bool is_token(std::string_view s) {
 //   lease_s: 10
 void parse_cluster(const YAML::Node& n, config& c) {
     expect_map(n, "cluster");
-    only_keys(n, "cluster", {"dispatchers", "source_header", "contact", "node_id", "redis", "redis_password", "lease_s"});
+    only_keys(n, "cluster",
+              {"dispatchers", "source_header", "final_header", "contact", "node_id", "redis", "redis_password", "lease_s"});
     auto& k = c.cluster;
     if (!given(n["dispatchers"])) fail("cluster.dispatchers", "is required: the networks of the load balancers in front");
     k.dispatchers = network_list(n["dispatchers"], "cluster.dispatchers");
     if (k.dispatchers.empty()) fail("cluster.dispatchers", "must list at least one network");
-    if (given(n["source_header"])) {
-        k.source_header = non_empty(n["source_header"], "cluster.source_header");
-        if (!is_token(k.source_header)) {
-            fail("cluster.source_header", "'" + k.source_header + "' is not a header name (RFC 3261 token)");
-        }
-        // A header the stack reads for itself (Via, Contact...) cannot carry something else.
-        if (sip::header_id_from_name(k.source_header) != sip::header_id::other) {
-            fail("cluster.source_header", "'" + k.source_header + "' is a SIP header of its own");
-        }
+    if (given(n["source_header"])) k.source_header = extension_header(n["source_header"], "cluster.source_header");
+    if (given(n["final_header"])) k.final_header = extension_header(n["final_header"], "cluster.final_header");
+    if (sip::iequals(k.source_header, k.final_header)) {
+        fail("cluster.final_header", "'" + k.final_header + "' is cluster.source_header already");
     }
     if (given(n["contact"])) k.contact = advertised_host_port(n["contact"], "cluster.contact");
     if (given(n["redis"])) k.redis = host_port(non_empty(n["redis"], "cluster.redis"), "cluster.redis");

@@ -459,6 +459,7 @@ call& core::create_call(ingress_request& r, sip::message&& invite, std::string o
     c.content_type = r.content_type;
     c.dialled_number = r.dialled;
     c.emergency = r.emergency;
+    c.forwarded = r.source != r.flow.remote;
     c.user = r.user;
     c.account_slot = std::move(r.account_slot);
     c.call_slot = std::move(r.call_slot);

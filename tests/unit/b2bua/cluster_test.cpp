@@ -90,6 +90,38 @@ TEST_F(behind_a_dispatcher, a_trunk_is_recognised_by_the_stamped_address) {
     EXPECT_EQ(dispatcher.take_matching("SIP/2.0 486").size(), 1u);
 }
 
+TEST_F(behind_a_dispatcher, a_failure_the_far_end_caused_is_final_for_the_balancer_and_only_then) {
+    trunk_actor& trunk = trunk_named("carrier");
+    // Through the balancer: the trunk's 503 would be every node's, so it says "final".
+    pbx_call c;
+    dispatcher.send(forwarded(pbx.invite_bytes(c), "127.0.0.11:5101"));
+    auto challenge = dispatcher.expect("SIP/2.0 407");
+    EXPECT_EQ(challenge.find("X-Cluster-Final"), nullptr) << "a 4xx never fails over: nothing to say";
+    dispatcher.send(forwarded(pbx.ack_failure_bytes(c, challenge), "127.0.0.11:5101"));
+    ++c.cseq;
+    const auto answer = pbx_actor::answer_challenge(challenge, "pbxuser", "pbxpass", pbx.request_uri(c));
+    dispatcher.send(forwarded(pbx.invite_bytes(c, answer), "127.0.0.11:5101"));
+    auto invite = trunk.expect("INVITE");
+    trunk.respond(invite, 503, "Service Unavailable");
+    trunk.expect("ACK");
+    auto refused = dispatcher.take_matching("SIP/2.0 503");
+    ASSERT_EQ(refused.size(), 1u);
+    const auto* final_mark = refused[0].find("X-Cluster-Final");
+    ASSERT_NE(final_mark, nullptr) << refused[0].wire();
+    EXPECT_EQ(final_mark->value, "far-end");
+
+    // The same call straight from the PBX (no balancer in between): nobody to tell.
+    pbx_call direct;
+    direct.call_id = "direct-1@127.0.0.11";
+    direct.from_tag = "pbxtag2";
+    auto invite2 = authenticated_invite(pbx, direct, trunk);
+    trunk.respond(invite2, 503, "Service Unavailable");
+    trunk.expect("ACK");
+    auto plain = pbx.take_matching("SIP/2.0 503");
+    ASSERT_EQ(plain.size(), 1u);
+    EXPECT_EQ(plain[0].find("X-Cluster-Final"), nullptr) << plain[0].wire();
+}
+
 TEST_F(behind_a_dispatcher, a_stamp_that_is_no_address_gets_400) {
     dispatcher.send(forwarded(pbx.options_bytes(), "pbx.example.com"));
     auto bad = dispatcher.expect("SIP/2.0 400");

@@ -704,6 +704,10 @@ TEST(config, cluster_names_its_dispatchers_and_their_header) {
     ASSERT_EQ(c.cluster.dispatchers.size(), 2U);
     EXPECT_EQ(c.cluster.dispatchers[0].to_string(), "127.0.0.10/32");
     EXPECT_EQ(c.cluster.source_header, "X-Source-Address");
+    EXPECT_EQ(c.cluster.final_header, "X-Cluster-Final");
+    EXPECT_EQ(parse_config(clustered("cluster:\n  dispatchers: [10.0.0.0/24]\n  final_header: X-Lb-Final\n"))
+                  .cluster.final_header,
+              "X-Lb-Final");
     EXPECT_EQ(parse_config(clustered("cluster:\n  dispatchers: [10.0.0.0/24]\n  source_header: X-Pbx-Source\n"))
                   .cluster.source_header,
               "X-Pbx-Source");
@@ -732,6 +736,12 @@ TEST(config, cluster_errors_name_the_field) {
               std::string::npos);
     EXPECT_NE(error_of(clustered("cluster:\n  dispatchers: [10.0.0.1]\n  source_header: via\n"))
                   .find("cluster.source_header: 'via' is a SIP header of its own"),
+              std::string::npos);
+    EXPECT_NE(error_of(clustered("cluster:\n  dispatchers: [10.0.0.1]\n  final_header: 'X:F'\n"))
+                  .find("cluster.final_header: 'X:F' is not a header name"),
+              std::string::npos);
+    EXPECT_NE(error_of(clustered("cluster:\n  dispatchers: [10.0.0.1]\n  final_header: x-source-address\n"))
+                  .find("cluster.final_header: 'x-source-address' is cluster.source_header already"),
               std::string::npos);
     EXPECT_NE(error_of(clustered("cluster:\n  dispatchers: [10.0.0.1]\n  nodes: 3\n")).find("cluster.nodes:"),
               std::string::npos);

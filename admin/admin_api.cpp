@@ -359,6 +359,7 @@ void admin_api::apply_change(detail::change_message m, bool local, std::function
     changes.audit = m.audit;
     std::string end_calls_on = m.end_calls && change.kind == kinds::trunk && !put ? change.key : std::string();
     std::string published = local ? detail::serialize(m) : std::string();
+    std::string document = change.document_name();
     // Written on the store's thread; docs_ and the workers change once it is on disk. Changes
     // take turns (handle, take_remote_change), so no other one validates against docs_
     // meanwhile and then undoes this one.
@@ -366,7 +367,7 @@ void admin_api::apply_change(detail::change_message m, bool local, std::function
     store_->run([changes = std::move(changes)](store& st) { return st.commit(changes); }, http_ex_,
                 [self = weak_from_this(), audit = std::move(m.audit), next = std::move(*next), cfg,
                  end_calls_on = std::move(end_calls_on), published = std::move(published),
-                 done = std::move(done)](store_result<void> written) mutable {
+                 document = std::move(document), done = std::move(done)](store_result<void> written) mutable {
                     auto api = self.lock();
                     if (!api) return;
                     if (!written) {
@@ -381,7 +382,13 @@ void admin_api::apply_change(detail::change_message m, bool local, std::function
                     if (!published.empty() && api->publish_) {
                         // On disk and answered for here whatever the publisher does.
                         try {
-                            api->publish_(std::move(published));
+                            if (api->publish_(std::move(published))) {
+                                // Until it passes in the stream, the others' changes to this
+                                // document that we read are older than it (own_change_passed).
+                                auto& pending = api->pending_own_[document];
+                                ++pending.count;
+                                pending.since = std::chrono::steady_clock::now();
+                            }
                         } catch (const std::exception& e) {
                             admin_logger()->error("admin: {} not published to the other nodes: {}", audit.operation,
                                                   e.what());

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -71,6 +72,9 @@ struct remote_change_counts {
     std::uint64_t malformed = 0;  ///< the body could not be read: dropped
     std::uint64_t invalid = 0;    ///< would not make a valid configuration here: not applied
     std::uint64_t not_saved = 0;  ///< the store could not be written: not applied
+    /// older than a change this node made to the same document, which the others apply after
+    /// it (`own_change_passed`): skipped, so every node ends with the same one
+    std::uint64_t superseded = 0;
 };
 
 /// The admin API. Construct on the HTTP thread's executor; `add_routes` once before the server
@@ -126,8 +130,14 @@ public:
     /// workers apply it, on the HTTP thread: for the cluster's other nodes, which pass it to
     /// their `apply_remote_change`. Never called for a change that came from another node, nor
     /// for one refused or not saved. It must not block; an exception it throws is logged and
-    /// the change stands. Set it before `add_routes`; empty (the default) publishes nothing.
-    void set_change_publisher(std::function<void(std::string body)> publish);
+    /// the change stands. It returns whether the change is on its way (false: dropped there).
+    /// Set it before `add_routes`; empty (the default) publishes nothing.
+    void set_change_publisher(std::function<bool(std::string body)> publish);
+    /// A change this node published has passed in the stream every node reads in one order
+    /// (any thread). Until it has, a change to the same document from another node is older
+    /// than ours where the others apply both (they apply ours after it), so it is skipped here:
+    /// two nodes changing one document at once end with the same version, the later one.
+    void own_change_passed(std::string_view body);
     /// A change another node made, as its change publisher wrote it. In its turn among this
     /// API's changes: the document set with that change is validated as a whole configuration
     /// with this node's base, written to this node's store with an audit line whose remote
@@ -212,7 +222,16 @@ private:
     std::chrono::steady_clock::time_point store_probed_{};
     bool probing_ = false;
 
-    std::function<void(std::string)> publish_;
+    std::function<bool(std::string)> publish_;
+    /// Documents ("kind/key") with changes published here that have not passed in the stream
+    /// yet: how many, and since when (one that never passes stops counting after a while).
+    struct pending_own {
+        std::size_t count = 0;
+        std::chrono::steady_clock::time_point since{};
+    };
+    std::map<std::string, pending_own, std::less<>> pending_own_;
+    /// Whether a change of this node's to `doc` is still to pass (expired ones forgotten).
+    bool own_change_pending(const std::string& doc);
     /// Ids of the changes made here: a random prefix, then a count.
     std::string change_id_prefix_;
     std::uint64_t changes_made_ = 0;
@@ -220,7 +239,7 @@ private:
     std::unique_ptr<detail::recent_ids> recent_remote_;
     /// remote_change_counts, counted on the HTTP thread and read from any.
     struct remote_counters {
-        std::atomic<std::uint64_t> applied{0}, unchanged{0}, malformed{0}, invalid{0}, not_saved{0};
+        std::atomic<std::uint64_t> applied{0}, unchanged{0}, malformed{0}, invalid{0}, not_saved{0}, superseded{0};
     };
     remote_counters remote_;
 

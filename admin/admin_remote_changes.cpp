@@ -8,13 +8,48 @@
 
 #include <boost/asio/post.hpp>
 
+#include <chrono>
 #include <utility>
 
 namespace b2b::admin {
 
 using detail::admin_logger;
 
-void admin_api::set_change_publisher(std::function<void(std::string body)> publish) { publish_ = std::move(publish); }
+namespace {
+
+/// How long a change published here may take to pass in the stream before it is forgotten:
+/// far beyond a round of the link (250 ms) and a Redis outage worth waiting for; one that never
+/// passes (the stream lost with a Redis restarted without persistence) must not make this node
+/// skip the others' changes to that document for ever.
+constexpr auto own_change_patience = std::chrono::minutes(10);
+
+}  // namespace
+
+void admin_api::set_change_publisher(std::function<bool(std::string body)> publish) { publish_ = std::move(publish); }
+
+void admin_api::own_change_passed(std::string_view body) {
+    boost::asio::post(http_ex_, [self = weak_from_this(), body = std::string(body)] {
+        auto api = self.lock();
+        if (!api) return;
+        auto m = detail::parse_change_message(body);
+        if (!m) return;  // ours: it was readable when it left
+        const auto it = api->pending_own_.find(m->change.document_name());
+        if (it == api->pending_own_.end()) return;
+        if (--it->second.count == 0) api->pending_own_.erase(it);
+    });
+}
+
+bool admin_api::own_change_pending(const std::string& doc) {
+    const auto it = pending_own_.find(doc);
+    if (it == pending_own_.end()) return false;
+    if (std::chrono::steady_clock::now() - it->second.since > own_change_patience) {
+        admin_logger()->warn("admin: this node's change to {} never came back through the cluster's stream; "
+                             "the other nodes' changes to it are taken again", doc);
+        pending_own_.erase(it);
+        return false;
+    }
+    return true;
+}
 
 void admin_api::apply_remote_change(std::string_view body, std::string origin_node) {
     // The body is the caller's: copied before the post.
@@ -26,7 +61,7 @@ void admin_api::apply_remote_change(std::string_view body, std::string origin_no
 
 remote_change_counts admin_api::remote_changes() const {
     return {remote_.applied.load(), remote_.unchanged.load(), remote_.malformed.load(), remote_.invalid.load(),
-            remote_.not_saved.load()};
+            remote_.not_saved.load(), remote_.superseded.load()};
 }
 
 void admin_api::take_remote_change(const std::string& body, std::string origin_node) {
@@ -45,6 +80,15 @@ void admin_api::take_remote_change(const std::string& body, std::string origin_n
         [this, m = std::move(*m), node](reply end_turn) mutable {
             std::string id = m.id;
             const std::string what = m.audit.operation + " (" + m.audit.object + ")";
+            if (own_change_pending(m.change.document_name())) {
+                // Ours came after it in the stream: the others apply this one, then ours. Taking
+                // it here would leave this node with the older version and them with ours.
+                recent_remote_->insert(id);  // a copy coming again later is just as old
+                ++remote_.superseded;
+                admin_logger()->info("admin: {} from {} is skipped: this node changed {} after it", what, node,
+                                     m.change.document_name());
+                return end_turn(http::response{});
+            }
             auto finish = [self = weak_from_this(), id, node, what, end_turn = std::move(end_turn)](change_outcome o) {
                 if (auto api = self.lock()) {
                     // A copy that comes again later, after other changes to the same document,

@@ -406,6 +406,7 @@ private:
         h.change = [admin = admin_](std::string body, std::string node) {
             admin->apply_remote_change(body, std::move(node));
         };
+        h.own_change = [admin = admin_](std::string body) { admin->own_change_passed(body); };
         // An account's bindings after a REGISTER on another node: this registrar takes them
         // (calls for the account land anywhere) and the store keeps them, as it keeps its own.
         h.bindings = [this, admin = admin_](std::string body, std::string node) {
@@ -420,7 +421,7 @@ private:
         // The registrations list names the node that registers a trunk this one does not.
         core_.set_registration_holder([c = cluster_.get()](std::string_view trunk) { return c->holder(trunk); });
         // Before the HTTP thread runs: the API's changes go to the other nodes (never waiting).
-        admin_->set_change_publisher([c = cluster_.get()](std::string body) { c->publish_change(std::move(body)); });
+        admin_->set_change_publisher([c = cluster_.get()](std::string body) { return c->publish_change(std::move(body)); });
         // The gate that speaks for the node (worker 0's) tells the others what it bans.
         gate_.set_ban_publisher([c = cluster_.get()](const boost::asio::ip::address& source, std::chrono::seconds length) {
             if (length.count() > 0) {

@@ -56,6 +56,9 @@ void cluster_node::start() {
     cluster::link_handlers h;
     h.on_status = [this](const cluster::link_status& s) { on_status(s); };
     h.on_event = [this](const cluster::event& e) { on_event(e); };
+    h.on_own_event = [this](const cluster::event& e) {
+        if (e.kind == change_kind && hooks_.own_change) hooks_.own_change(e.body);
+    };
     h.on_leases = [this](const cluster::lease_change& c) { on_leases(c); };
     link_ = std::make_unique<cluster::link>(loop_, std::move(o), std::move(h));
     log_->info("cluster: node {} sharing bans, admin changes, PBX registrations and trunk registrations through Redis at {}",
@@ -145,8 +148,12 @@ void cluster_node::publish_unban(const address& source) {
     if (link_) link_->publish(std::string(unban_kind), source.to_string());
 }
 
-void cluster_node::publish_change(std::string body) {
-    if (link_) link_->publish(std::string(change_kind), std::move(body));
+bool cluster_node::publish_change(std::string body) {
+    if (!link_ || !link_->publish(std::string(change_kind), std::move(body))) {
+        log_->error("cluster: an admin change is not shared: the queue for Redis is full; the other nodes miss it");
+        return false;
+    }
+    return true;
 }
 
 void cluster_node::publish_bindings(std::string body) {

@@ -51,6 +51,8 @@ public:
         std::function<void(const address& source, const std::string& node)> unban;
         std::function<void(std::string body, std::string node)> change;
         std::function<void(std::string body, std::string node)> bindings;
+        /// One of this node's admin changes passed in the stream, in its place among the others'.
+        std::function<void(std::string body)> own_change;
     };
 
     cluster_node(boost::asio::any_io_executor loop, sip::timer_service& timers, const config::cluster_section& cfg,
@@ -66,7 +68,8 @@ public:
 
     void publish_ban(const address& source, std::chrono::seconds length);
     void publish_unban(const address& source);
-    void publish_change(std::string body);
+    /// False when it was dropped (the queue for Redis is full).
+    bool publish_change(std::string body);
     void publish_bindings(std::string body);
 
     /// "" while Redis answers; else why not, for /readyz.

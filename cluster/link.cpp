@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -297,8 +298,8 @@ struct link::impl {
             if (entries->empty()) return true;
             const bool full = entries->size() >= read_count;
             last_id_ = entries->back().id;
-            std::erase_if(*entries, [this](const event& e) { return e.node == options_.node_id; });
-            received_ += entries->size();
+            received_ += static_cast<std::uint64_t>(std::count_if(
+                entries->begin(), entries->end(), [this](const event& e) { return e.node != options_.node_id; }));
             deliver(std::move(*entries), last_id_);
             if (!full || clock::now() >= deadline) return true;
         }
@@ -374,11 +375,12 @@ struct link::impl {
     }
 
     void deliver(std::vector<event> events, std::string last_id) {
-        post([events = std::move(events), last_id = std::move(last_id)](shared_state& s) {
+        post([events = std::move(events), last_id = std::move(last_id), self = options_.node_id](shared_state& s) {
             for (const auto& e : events) {
                 // A handler may have stopped the link: the rest of the batch is not for it.
                 if (s.gate.closed()) return;
-                if (s.handlers.on_event) s.handlers.on_event(e);
+                const auto& handler = e.node == self ? s.handlers.on_own_event : s.handlers.on_event;
+                if (handler) handler(e);
             }
             std::lock_guard lock(s.id_mutex);
             s.delivered_id = last_id;

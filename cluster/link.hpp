@@ -66,6 +66,9 @@ struct link_handlers {
     std::function<void(const event&)> on_event;
     /// Each change of the set of leases held.
     std::function<void(const lease_change&)> on_leases;
+    /// Each event this node published, as reading the stream passes it, in order with the
+    /// others' (`on_event`): what this node published is known to come after what came before.
+    std::function<void(const event&)> on_own_event;
 };
 
 /// What the link did so far.

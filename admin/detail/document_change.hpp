@@ -26,6 +26,9 @@ struct document_change {
     bool is_removal() const noexcept { return !document.has_value(); }
 
     bool operator==(const document_change&) const = default;
+
+    /// "kind/key": which document it changes, whatever the change.
+    std::string document_name() const { return kind + '/' + key; }
 };
 
 /// `docs` with `change` made. A put replaces the document with the same key, or adds it after

@@ -52,6 +52,30 @@ TEST_F(LinkEventsTest, EventReachesTheOtherNodeAndNotItsOwn) {
     EXPECT_EQ(b->counters().received, 1u);
 }
 
+TEST_F(LinkEventsTest, OwnEventsPassInTheirPlaceAmongTheOthers) {
+    recorder ra, rb;
+    std::vector<std::string> seen_by_a;  // in stream order: others' and own, each marked
+    auto ha = ra.handlers();
+    ha.on_event = [&](const event& e) { seen_by_a.push_back(e.node + ":" + e.body); };
+    ha.on_own_event = [&](const event& e) { seen_by_a.push_back("own " + e.node + ":" + e.body); };
+    auto a = std::make_unique<link>(loop_.executor(), test_options("a", server_.port()), ha);
+    auto b = make_link("b", rb);
+    ASSERT_TRUE(loop_.run_until([&] { return a->up() && rb.is_up(); }));
+    ASSERT_TRUE(b->publish("change", "1"));
+    ASSERT_TRUE(loop_.run_until([&] { return !seen_by_a.empty(); }));
+    ASSERT_TRUE(a->publish("change", "2"));
+    ASSERT_TRUE(b->publish("change", "3"));
+    ASSERT_TRUE(loop_.run_until([&] { return seen_by_a.size() == 3; }));
+    // "2" was added before "3" only if a's round came first: either way each in its place.
+    EXPECT_EQ(seen_by_a[0], "b:1");
+    EXPECT_TRUE((seen_by_a[1] == "own a:2" && seen_by_a[2] == "b:3") ||
+                (seen_by_a[1] == "b:3" && seen_by_a[2] == "own a:2"))
+        << seen_by_a[1] << ", " << seen_by_a[2];
+    ASSERT_TRUE(loop_.run_until([&] { return rb.events.size() == 1; }));
+    EXPECT_EQ(rb.events[0].body, "2") << "b's own are not among its others'";
+    EXPECT_EQ(a->counters().received, 2u) << "only the others' count as received";
+}
+
 TEST_F(LinkEventsTest, EventsArriveInTheOrderPublished) {
     recorder ra, rb;
     auto a = make_link("a", ra);

@@ -112,6 +112,9 @@ public:
     /// An account's registrar bindings now (JSON of admin::binding_json by Contact), from the SIP
     /// loop: the store is brought in line on its thread.
     void record_bindings(std::string user, std::vector<std::pair<std::string, std::string>> bindings);
+    /// Keeps `value` under `key` as this node's own state (store::put_state), on the store's
+    /// thread, without waiting; a failure is logged as any store failure. Any thread.
+    void keep_node_state(std::string key, std::string value);
     /// Starts the once-a-second CDR flush.
     void start() { schedule_flush(); }
     /// Why the store cannot be written, or empty (for /readyz). Answers from what is known and
@@ -137,7 +140,10 @@ public:
     /// (any thread). Until it has, a change to the same document from another node is older
     /// than ours where the others apply both (they apply ours after it), so it is skipped here:
     /// two nodes changing one document at once end with the same version, the later one.
-    void own_change_passed(std::string_view body);
+    /// One passing that was not waited for (the stream read again after a restart, where an
+    /// older change of another node's may have just been applied) is applied again in its
+    /// place, as another node's would be (`node` is this one's name, for the audit).
+    void own_change_passed(std::string_view body, std::string node);
     /// A change another node made, as its change publisher wrote it. In its turn among this
     /// API's changes: the document set with that change is validated as a whole configuration
     /// with this node's base, written to this node's store with an audit line whose remote

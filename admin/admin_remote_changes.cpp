@@ -27,14 +27,19 @@ constexpr auto own_change_patience = std::chrono::minutes(10);
 
 void admin_api::set_change_publisher(std::function<bool(std::string body)> publish) { publish_ = std::move(publish); }
 
-void admin_api::own_change_passed(std::string_view body) {
-    boost::asio::post(http_ex_, [self = weak_from_this(), body = std::string(body)] {
+void admin_api::own_change_passed(std::string_view body, std::string node) {
+    boost::asio::post(http_ex_, [self = weak_from_this(), body = std::string(body), node = std::move(node)]() mutable {
         auto api = self.lock();
         if (!api) return;
         auto m = detail::parse_change_message(body);
         if (!m) return;  // ours: it was readable when it left
         const auto it = api->pending_own_.find(m->change.document_name());
-        if (it == api->pending_own_.end()) return;
+        if (it == api->pending_own_.end()) {
+            // Not waited for: read again after a restart. In the store already, unless an older
+            // change of another node's, read again just before, replaced it: then it comes back.
+            api->take_remote_change(body, std::move(node));
+            return;
+        }
         if (--it->second.count == 0) api->pending_own_.erase(it);
     });
 }

@@ -485,6 +485,11 @@ void admin_api::record_bindings(std::string user, std::vector<std::pair<std::str
     }, http_ex_, note_store_failure());
 }
 
+void admin_api::keep_node_state(std::string key, std::string value) {
+    store_->run([key = std::move(key), value = std::move(value)](store& st) { return st.put_state(key, value); },
+                http_ex_, note_store_failure());
+}
+
 void admin_api::shutdown() {
     stopped_ = true;
     cdr_timer_.cancel();

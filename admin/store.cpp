@@ -344,6 +344,26 @@ store_result<std::vector<binding_record>> store::list_bindings() {
     }
 }
 
+// In meta, next to the store's own markers, under a prefix of their own.
+store_result<void> store::put_state(std::string_view key, std::string_view value) {
+    const std::string what = path_ + ": keep " + std::string(key);
+    const unsynced_commits unsynced(db_);
+    statement s(db_, "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+    const std::string name = "state:" + std::string(key);
+    s.bind(1, name).bind(2, value);
+    return s.run(what);
+}
+
+store_result<std::optional<std::string>> store::get_state(std::string_view key) {
+    statement s(db_, "SELECT value FROM meta WHERE key = ?1");
+    const std::string name = "state:" + std::string(key);
+    s.bind(1, name);
+    auto row = s.step(path_ + ": read " + std::string(key));
+    if (!row) return row.error();
+    if (!*row) return std::optional<std::string>();
+    return std::optional<std::string>(s.text(0));
+}
+
 store_result<backup_summary> store::backup_to(const std::string& file) {
     return detail::backup_database(db_, path_, file);
 }

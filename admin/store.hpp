@@ -225,6 +225,14 @@ public:
                                         std::span<const std::pair<std::string, std::string>> contacts);
     store_result<std::vector<binding_record>> list_bindings();
 
+    // Node state
+    /// A value this node keeps for itself across restarts (not a document: never audited, never
+    /// shared), e.g. how far it has read the cluster's stream. Committed without waiting for the
+    /// disk, as add_cdrs.
+    store_result<void> put_state(std::string_view key, std::string_view value);
+    /// The value `put_state` kept under `key`, if any.
+    store_result<std::optional<std::string>> get_state(std::string_view key);
+
     /// Copies this store to `file` as `backup` does.
     store_result<backup_summary> backup_to(const std::string& file);
 

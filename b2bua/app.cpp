@@ -363,6 +363,8 @@ private:
             }
         }
         if (restored > 0) spdlog::get("b2bua")->info("registrar: {} binding(s) read back from the store", restored);
+        // Where this node had read the cluster's stream: it goes on from there.
+        if (auto kept = store_->get_state(stream_position_key)) cluster_resume_after_ = kept->value_or("");
         admin_ = std::make_shared<admin::admin_api>(http_io_.get_executor(), io_.get_executor(), core_, std::move(store_),
                                                     docs_, std::move(settings));
         for (auto& w : workers_) w->core().set_cdr_sink([admin = admin_](call_record&& r) { admin->record_cdr(std::move(r)); });
@@ -406,7 +408,12 @@ private:
         h.change = [admin = admin_](std::string body, std::string node) {
             admin->apply_remote_change(body, std::move(node));
         };
-        h.own_change = [admin = admin_](std::string body) { admin->own_change_passed(body); };
+        h.own_change = [admin = admin_, node = cfg_.cluster.node_id](std::string body) {
+            admin->own_change_passed(body, node);
+        };
+        h.keep_position = [admin = admin_](std::string id) {
+            admin->keep_node_state(std::string(stream_position_key), std::move(id));
+        };
         // An account's bindings after a REGISTER on another node: this registrar takes them
         // (calls for the account land anywhere) and the store keeps them, as it keeps its own.
         h.bindings = [this, admin = admin_](std::string body, std::string node) {
@@ -430,7 +437,11 @@ private:
                 c->publish_unban(source);
             }
         });
-        cluster_->start();
+        if (!cluster_resume_after_.empty()) {
+            spdlog::get("b2bua")->info("cluster: reading the shared stream on from {}, where this node left it",
+                                       cluster_resume_after_);
+        }
+        cluster_->start(cluster_resume_after_);
     }
 
     // What a reload re-reads besides the store's documents (POST /api/v1/reload, SIGHUP): the
@@ -646,6 +657,9 @@ private:
     source_gate& gate_ = workers_.front()->gate();
     /// cluster.redis: shared leases, bans and admin changes; none without it.
     std::unique_ptr<cluster_node> cluster_;
+    /// The store's key for how far this node read the cluster's stream, and what it held at start.
+    static constexpr std::string_view stream_position_key = "cluster_stream";
+    std::string cluster_resume_after_;
     std::unique_ptr<boost::asio::signal_set> signals_ =
         std::make_unique<boost::asio::signal_set>(io_, SIGINT, SIGTERM, SIGHUP);
     service_notifier notifier_;

@@ -46,8 +46,14 @@ cluster_node::cluster_node(boost::asio::any_io_executor loop, sip::timer_service
 
 cluster_node::~cluster_node() { stop(); }
 
-void cluster_node::start() {
+void cluster_node::start(std::string resume_after) {
     cluster::link_options o;
+    if (!resume_after.empty()) {
+        // Events are at least once, and each kind is harmless twice: a position kept a few
+        // seconds late only hands a few of them over again.
+        o.start_after = resume_after;
+        kept_position_ = std::move(resume_after);
+    }
     o.node_id = cfg_.node_id;
     o.host = cfg_.redis->address.to_string();
     o.port = cfg_.redis->port;
@@ -69,7 +75,17 @@ void cluster_node::start() {
 void cluster_node::stop() {
     timers_.cancel(timer_);
     timer_ = 0;
-    if (link_) link_->stop();  // the leases go back, so a survivor registers at once
+    if (link_) {
+        link_->stop();  // the leases go back, so a survivor registers at once
+        keep_position();
+    }
+}
+
+void cluster_node::keep_position() {
+    auto id = link_->last_delivered_id();
+    if (id == kept_position_ || id.empty() || id == "$" || !hooks_.keep_position) return;
+    kept_position_ = id;
+    hooks_.keep_position(std::move(id));
 }
 
 // Once a second: the trunks that register change with the admin API's changes.
@@ -80,6 +96,7 @@ void cluster_node::look() {
         wanted_ = names;
         link_->want_leases(std::move(names));
     }
+    if (++looks_ % 2 == 0) keep_position();
     timer_ = timers_.schedule(std::chrono::seconds(1), [this] { look(); });
 }
 

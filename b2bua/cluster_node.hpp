@@ -53,6 +53,9 @@ public:
         std::function<void(std::string body, std::string node)> bindings;
         /// One of this node's admin changes passed in the stream, in its place among the others'.
         std::function<void(std::string body)> own_change;
+        /// How far the stream has been read and handled: kept, so that a restart goes on from
+        /// there (`start`) and misses nothing made meanwhile. Every few seconds and at stop.
+        std::function<void(std::string stream_id)> keep_position;
     };
 
     cluster_node(boost::asio::any_io_executor loop, sip::timer_service& timers, const config::cluster_section& cfg,
@@ -61,8 +64,10 @@ public:
     cluster_node(const cluster_node&) = delete;
     cluster_node& operator=(const cluster_node&) = delete;
 
-    /// Starts the link and the once-a-second look at which trunks register.
-    void start();
+    /// Starts the link and the once-a-second look at which trunks register. `resume_after`:
+    /// where reading the stream goes on (a position `keep_position` kept); empty = from what is
+    /// published from now on (a node's first start).
+    void start(std::string resume_after = {});
     /// Gives the leases back (another node registers at once), then ends the link.
     void stop();
 
@@ -99,6 +104,9 @@ private:
     std::vector<std::string> wanted_;
     std::size_t held_ = 0;
     sip::timer_service::timer_id timer_ = 0;
+    unsigned looks_ = 0;
+    std::string kept_position_;  ///< as last handed to keep_position
+    void keep_position();
 };
 
 }  // namespace b2b::b2bua

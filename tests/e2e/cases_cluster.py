@@ -434,6 +434,29 @@ def case_cluster(binary: Path):
         switch_call("switch2", "4930556")
         registered_call("switch-reg2", "7702")  # the binding outlived the node that took it, if that was the one
 
+        # 5b. An account is added through a survivor while the killed node is down. Started again
+        # on its store, the node reads the shared stream on from where it kept its place, so it
+        # has the account too; it now leaves the trunk to the survivor that registers it.
+        status, _ = harness.admin_request(https[survivors[0]], "POST", "/api/v1/users",
+                                          {"username": "late", "password": "latepass"}, TOKEN)
+        check(status == 201, f"POST /api/v1/users on node{survivors[0] + 1} -> {status}")
+
+        def has_late(i: int) -> bool:
+            _, body = harness.admin_request(https[i], "GET", "/api/v1/users", None, TOKEN)
+            return bool(body) and "late" in str(body)
+
+        # On the other survivor first: the change is in the stream before the node starts again.
+        harness.wait_until(lambda: has_late(survivors[1]), 3, f"the account on node{survivors[1] + 1}")
+        nodes[owner] = s.start_b2bua(node_config(owner, node_port, https[owner], dispatcher_port, redis_port, kam_port,
+                                                 pbx_port, full_port),
+                                     node_port, https[owner], sip_host=NODES[owner], name=f"node{owner + 1}")
+        harness.wait_until(lambda: has_late(owner), 5,
+                           f"node{owner + 1}, started again, to have the account added while it was down")
+        check("reading the shared stream on from" in nodes[owner].log(),
+              f"node{owner + 1} did not go on from its kept place:\n{nodes[owner].log()[-2000:]}")
+        harness.wait_until(lambda: carrier_row(https[owner])["registered_by"] == f"node{new_owner + 1}", 5,
+                           f"node{owner + 1} to name node{new_owner + 1} as the registering node")
+
         # 6. Redis dies: the nodes say so (metric, /readyz) and keep carrying calls.
         os.kill(redis.pid, signal.SIGKILL)
         redis.popen.wait(5)
@@ -450,7 +473,7 @@ def case_cluster(binary: Path):
 
         stop_trunk(s, pbx)
         stop_trunk(s, uas)
-        for i in survivors:
+        for i in range(len(NODES)):  # the survivors and the node started again
             os.kill(nodes[i].pid, signal.SIGTERM)
             check(exits_within(nodes[i], 40) == 0, f"node{i + 1} did not exit cleanly:\n{nodes[i].log()[-2000:]}")
         dispatcher_log = dispatcher.log()

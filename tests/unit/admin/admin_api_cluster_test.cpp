@@ -241,7 +241,7 @@ TEST_F(admin_api_cluster, a_change_received_twice_is_made_once) {
 TEST_F(admin_api_cluster, two_nodes_changing_one_document_at_once_end_with_the_same_version) {
     b.request(bh::verb::post, "trunks", acme);  // both have acme; b's publication set aside
     a.receive(b.published.back(), "node-b");
-    b.api->own_change_passed(b.published.back());
+    b.api->own_change_passed(b.published.back(), "node-b");
     b.settle();
     // Within one round of the link, each changes acme's uri its own way and publishes it.
     const auto on_a = change_on_a(bh::verb::put, "trunks/acme",
@@ -253,11 +253,11 @@ TEST_F(admin_api_cluster, two_nodes_changing_one_document_at_once_end_with_the_s
     const auto on_b = b.published.back();
     // The stream holds a's change, then b's: every node reads them in that order.
     // a: its own passes, then b's, which is later: taken.
-    a.api->own_change_passed(on_a);
+    a.api->own_change_passed(on_a, "node-a");
     a.receive(on_b, "node-b");
     // b: a's comes while b's own has not passed yet: a's is older than b's, so it is skipped...
     b.receive(on_a, "node-a");
-    b.api->own_change_passed(on_b);
+    b.api->own_change_passed(on_b, "node-b");
     b.settle();
     // ...and a copy of it coming again later is just as old.
     b.receive(on_a, "node-a");
@@ -274,6 +274,35 @@ TEST_F(admin_api_cluster, two_nodes_changing_one_document_at_once_end_with_the_s
     b.receive(later, "node-a");
     EXPECT_EQ(b.get("trunks/acme").as_object().at("uri").as_string(), "sip:127.0.0.43:5060");
     EXPECT_EQ(b.api->remote_changes().superseded, 1u);
+}
+
+TEST_F(admin_api_cluster, read_again_after_a_restart_a_nodes_own_change_comes_back_after_an_older_one) {
+    b.request(bh::verb::post, "trunks", acme);
+    a.receive(b.published.back(), "node-b");
+    b.api->own_change_passed(b.published.back(), "node-b");
+    b.settle();
+    // a changes acme, then b does; the stream holds a's, then b's. b had kept how far it read
+    // from before both: after a restart it reads a's (new to it), then its own again.
+    const auto on_a = change_on_a(bh::verb::put, "trunks/acme",
+                                  R"({"name":"acme","uri":"sip:127.0.0.51:5060","username":"acme-user","password":"a"})",
+                                  bh::status::ok);
+    const auto r = b.request(bh::verb::put, "trunks/acme",
+                             R"({"name":"acme","uri":"sip:127.0.0.52:5060","username":"acme-user","password":"b"})");
+    ASSERT_EQ(r.result(), bh::status::ok) << r.body();
+    const auto on_b = b.published.back();
+    b.api->own_change_passed(on_b, "node-b");  // its first life: waited for, nothing to do
+    b.settle();
+    a.api->own_change_passed(on_a, "node-a");  // a reads its own, then b's
+    a.receive(on_b, "node-b");
+
+    b.receive(on_a, "node-a");  // older than b's own, which nothing waits for any more
+    EXPECT_EQ(b.get("trunks/acme").as_object().at("uri").as_string(), "sip:127.0.0.51:5060");
+    b.api->own_change_passed(on_b, "node-b");  // comes back in its place
+    b.settle();
+    EXPECT_EQ(b.get("trunks/acme").as_object().at("uri").as_string(), "sip:127.0.0.52:5060");
+    EXPECT_EQ(a.get("trunks/acme"), b.get("trunks/acme"));
+    EXPECT_EQ(a.stored(), b.stored());
+    EXPECT_EQ(b.published.size(), 2u) << "nothing published again";
 }
 
 TEST_F(admin_api_cluster, a_change_from_another_node_is_never_published) {

@@ -134,6 +134,22 @@ TEST(store, changes_audit_and_seeded_marker_survive_a_reopen) {
     EXPECT_EQ(audit[0].result, 201);
 }
 
+TEST(store, node_state_is_kept_across_a_reopen_apart_from_the_documents) {
+    temp_dir dir;
+    {
+        auto st = store::open(dir.path().string());
+        EXPECT_EQ(st->get_state("cluster_stream").value(), std::nullopt);
+        ASSERT_TRUE(st->put_state("cluster_stream", "1764921600000-0"));
+        ASSERT_TRUE(st->put_state("cluster_stream", "1764921600123-4"));  // replaced, not added
+        ASSERT_TRUE(st->put_state("seeded_ms", "x"));  // a name of the store's own: kept apart
+    }
+    auto st = store::open(dir.path().string());
+    EXPECT_EQ(st->get_state("cluster_stream").value(), std::optional<std::string>("1764921600123-4"));
+    EXPECT_FALSE(st->seeded().value()) << "a state named like a marker is not the marker";
+    EXPECT_TRUE(st->list(kinds::trunk).value().empty());
+    EXPECT_TRUE(st->list_audit(at_ms(0), 10).value().empty()) << "never audited";
+}
+
 TEST(store, audit_is_listed_newest_first_from_since_up_to_limit) {
     temp_dir dir;
     auto st = store::open(dir.path().string());

@@ -51,26 +51,6 @@ def _port_free_on_all(hosts: list[str]) -> int:
     raise harness.HarnessError("no port free on every node address")
 
 
-def start_redis(s: Session) -> tuple[int, harness.Process]:
-    exe = shutil.which("redis-server")
-    check(exe is not None, "redis-server is not installed (deploy/install-deps.sh installs it)")
-    port = free_port((socket.SOCK_STREAM,), host=HOST)
-    proc = s.start_process("redis", [exe, "--bind", HOST, "--port", str(port), "--save", "", "--appendonly", "no",
-                                     "--daemonize", "no"], cwd=s.workdir)
-
-    def answers() -> bool:
-        check(proc.alive(), f"redis-server exited:\n{proc.log()[-2000:]}")
-        try:
-            with socket.create_connection((HOST, port), timeout=0.5) as c:
-                c.sendall(b"PING\r\n")
-                return c.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    harness.wait_until(answers, 8, "redis-server to answer PING")
-    return port, proc
-
-
 def start_dispatcher(s: Session, port: int, node_port: int) -> harness.Process:
     exe = shutil.which("kamailio")
     check(exe is not None, "kamailio is not installed (deploy/install-deps.sh installs it)")
@@ -205,7 +185,7 @@ def case_cluster(binary: Path):
     pbx_port = free_port()
     https = [free_port((socket.SOCK_STREAM,)) for _ in NODES]
     with Session(binary) as s:
-        redis_port, redis = start_redis(s)
+        redis_port, redis = harness.start_redis(s)
         kam = start_registrar(s, "provider", PROVIDER_HOST, kam_port, ["NONCE_EXPIRE=300"], uas_port, switch_port)
         uas = s.start_sipp_server("uas", SHARED_SCENARIOS / "uas_plain.xml", uas_port, local_ip=PROVIDER_HOST)
         pbx = s.start_sipp_server("pbx", SHARED_SCENARIOS / "uas_plain.xml", pbx_port, local_ip=HOST)

@@ -258,7 +258,8 @@ def case_grafana_dashboard_queries(binary: Path):
     panel, targets on every panel but rows) and the provisioning files; then a real Prometheus scraping
     every second a b2bua carrying test traffic: a trunk registering with Kamailio (refreshed), a PBX
     registering, answered calls, a call failing over from a trunk that refuses our credentials, a wrong
-    PBX password. Every panel query, with the variables Grafana would put in ($trunk as All and as one
+    PBX password (the node is a cluster of one with a real Redis, for the Cluster row). Every panel
+    query, with the variables Grafana would put in ($trunk as All and as one
     trunk), is accepted by /api/v1/query and, for time series, /api/v1/query_range; names only metrics,
     labels and values the b2bua's /metrics has; the calls, authentication failure and registration
     panels return the traffic's data."""
@@ -295,7 +296,12 @@ def case_grafana_dashboard_queries(binary: Path):
                   f'{{ name: backup, uri: "sip:{backup_host}:{backup_port}", username: trunkuser, password: trunkpass }}']
         config = harness.trunks_config_yaml(sip, http, trunks, ['{ prefix: "9", trunks: [ backup, carrier ] }',
                                                                 '{ prefix: "", trunk: carrier }'])
-        config = config.replace("  realm: pbx.local\n", "  realm: pbx.local\n  registrar: { min_expires: 60 }\n")
+        config = config.replace("  realm: pbx.local\n", "  realm: pbx.local\n  registrar: { min_expires: 60 }\n"
+                                "  nonce_secret: grafana-case-shared-secret-01\n")
+        # A node of a cluster of one, with a real Redis, so the Cluster row's series exist too.
+        redis_port, _ = harness.start_redis(s)
+        config += (f'\ncluster:\n  dispatchers: [ "127.0.0.10/32" ]\n  node_id: grafana-node\n'
+                   f'  redis: "{HOST}:{redis_port}"\n  lease_s: 3\n')
         s.start_b2bua(config, sip, http)
         harness.wait_until(lambda: registration_state(http, "carrier") == "registered", 10, "carrier to register")
         registered_at = time.time()
@@ -382,11 +388,15 @@ def case_grafana_dashboard_queries(binary: Path):
                     if all(r["metric"].get(k) == val for k, val in labels.items()) for v in _values(r)]
 
         for family in ("b2bua_calls_total", "b2bua_auth_failures_total", "b2bua_upstream_registration_state",
-                       "b2bua_upstream_registration_attempts_total", "b2bua_downstream_registrations"):
+                       "b2bua_upstream_registration_attempts_total", "b2bua_downstream_registrations",
+                       "b2bua_cluster_redis_up", "b2bua_cluster_trunk_leases"):
             found = panels_naming(family)
             check(found, f"no panel shows {family}")
             for p, t, series in found:
                 check(series, f"panel {p['id']} {p['title']!r} {t['refId']} returned no data after the traffic")
+        check(max(some_series("b2bua_cluster_redis_up"), default=0) == 1, "the Redis panel does not show it reachable")
+        check(max(some_series("b2bua_cluster_trunk_leases"), default=0) == 1,
+              "the leases panel does not show the lease on carrier's registration")
         check(max(some_series("b2bua_calls_total", direction="outbound", trunk="carrier"), default=0) > 0,
               "no call panel shows the calls answered through carrier")
         in_range = some_series("b2bua_calls_total", direction="outbound", trunk="carrier", result="answered")

@@ -455,6 +455,30 @@ def metric(text: str, name: str, **labels: str) -> float:
 
 
 # ------------------------------------------------------------------ a real Prometheus
+def start_redis(s: "Session") -> tuple[int, Process]:
+    """A redis-server of the session's own on 127.0.0.1 (nothing kept on disk), answering PING:
+    (its port, its process)."""
+    exe = shutil.which("redis-server")
+    if exe is None:
+        raise HarnessError("redis-server is not installed (deploy/install-deps.sh installs it)")
+    port = free_port((socket.SOCK_STREAM,), host=HOST)
+    proc = s.start_process("redis", [exe, "--bind", HOST, "--port", str(port), "--save", "", "--appendonly", "no",
+                                     "--daemonize", "no"], cwd=s.workdir)
+
+    def answers() -> bool:
+        if not proc.alive():
+            raise HarnessError(f"redis-server exited:\n{proc.log()[-2000:]}")
+        try:
+            with socket.create_connection((HOST, port), timeout=0.5) as c:
+                c.sendall(b"PING\r\n")
+                return c.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    wait_until(answers, 8, "redis-server to answer PING")
+    return port, proc
+
+
 def prometheus_config(path: Path, target: str, source: str):
     """A Prometheus configuration scraping the b2bua at `target` every second (rules evaluated
     every second too); `source` names the test file that wrote it."""

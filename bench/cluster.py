@@ -73,14 +73,15 @@ def main() -> int:
     per_source = max(1, args.rate // len(sources))
     calls_each = per_source * args.duration
     out: dict = {"rate": per_source * len(sources), "duration_s": args.duration, "kill_at_s": args.kill_at}
+    full_port = free_port((socket.SOCK_DGRAM,), host=provider)  # the e2e's refusing trunk: unused here
     with harness.Session(args.b2bua) as s:
-        redis_port, _ = E2E["start_redis"](s)
+        redis_port, _ = harness.start_redis(s)
         E2E["start_registrar"](s, "provider", provider, kam_port, ["NONCE_EXPIRE=300"], uas_port, switch_port)
         s.start_sipp_server("uas", harness.SHARED_SCENARIOS / "uas_plain.xml", uas_port, local_ip=provider, trace=False)
         s.start_sipp_server("pbx", harness.SHARED_SCENARIOS / "uas_plain.xml", pbx_port, trace=False)
         nodes = []
         for i in range(len(nodes_ip)):
-            text = E2E["node_config"](i, node_port, https[i], dispatcher_port, redis_port, kam_port, pbx_port)
+            text = E2E["node_config"](i, node_port, https[i], dispatcher_port, redis_port, kam_port, pbx_port, full_port)
             nodes.append(s.start_b2bua(text.replace("  level: info\n", "  level: warn\n"), node_port, https[i],
                                        sip_host=nodes_ip[i], name=f"node{i + 1}"))
         dispatcher = E2E["start_dispatcher"](s, dispatcher_port, node_port)

@@ -119,6 +119,9 @@ public:
     std::vector<std::string> published;
 };
 
+constexpr const char* acme =
+    R"({"name":"acme","uri":"sip:127.0.0.30:5060","username":"acme-user","password":"acme-pass"})";
+
 class admin_api_cluster : public ::testing::Test {
 protected:
     admin_api_cluster() {
@@ -142,13 +145,30 @@ protected:
         return a.published.size() > before ? a.published.back() : std::string();
     }
 
+    /// acme made through b and taken by a, b's own passed: both start from the same trunk.
+    void acme_on_both() {
+        b.request(bh::verb::post, "trunks", acme);
+        a.receive(b.published.back(), "node-b");
+        b.api->own_change_passed(b.published.back(), "node-b");
+        b.settle();
+    }
+    /// a, then b, each sets acme's uri to `uri_a` and `uri_b` (a's comes first in the stream):
+    /// what each published.
+    std::pair<std::string, std::string> acme_changed_by_a_then_b(const std::string& uri_a, const std::string& uri_b) {
+        const auto on_a = change_on_a(
+            bh::verb::put, "trunks/acme",
+            R"({"name":"acme","uri":")" + uri_a + R"(","username":"acme-user","password":"a"})", bh::status::ok);
+        const auto r = b.request(bh::verb::put, "trunks/acme",
+                                 R"({"name":"acme","uri":")" + uri_b + R"(","username":"acme-user","password":"b"})");
+        EXPECT_EQ(r.result(), bh::status::ok) << r.body();
+        return {on_a, b.published.back()};
+    }
+
     std::ostringstream log;
     node a;
     node b;
 };
 
-constexpr const char* acme =
-    R"({"name":"acme","uri":"sip:127.0.0.30:5060","username":"acme-user","password":"acme-pass"})";
 
 TEST_F(admin_api_cluster, every_change_through_the_api_is_published_once_and_makes_the_same_documents_on_another_node) {
     std::vector<std::string> bodies;
@@ -239,18 +259,9 @@ TEST_F(admin_api_cluster, a_change_received_twice_is_made_once) {
 }
 
 TEST_F(admin_api_cluster, two_nodes_changing_one_document_at_once_end_with_the_same_version) {
-    b.request(bh::verb::post, "trunks", acme);  // both have acme; b's publication set aside
-    a.receive(b.published.back(), "node-b");
-    b.api->own_change_passed(b.published.back(), "node-b");
-    b.settle();
+    acme_on_both();
     // Within one round of the link, each changes acme's uri its own way and publishes it.
-    const auto on_a = change_on_a(bh::verb::put, "trunks/acme",
-                                  R"({"name":"acme","uri":"sip:127.0.0.41:5060","username":"acme-user","password":"a"})",
-                                  bh::status::ok);
-    const auto r = b.request(bh::verb::put, "trunks/acme",
-                             R"({"name":"acme","uri":"sip:127.0.0.42:5060","username":"acme-user","password":"b"})");
-    ASSERT_EQ(r.result(), bh::status::ok) << r.body();
-    const auto on_b = b.published.back();
+    const auto [on_a, on_b] = acme_changed_by_a_then_b("sip:127.0.0.41:5060", "sip:127.0.0.42:5060");
     // The stream holds a's change, then b's: every node reads them in that order.
     // a: its own passes, then b's, which is later: taken.
     a.api->own_change_passed(on_a, "node-a");
@@ -277,19 +288,10 @@ TEST_F(admin_api_cluster, two_nodes_changing_one_document_at_once_end_with_the_s
 }
 
 TEST_F(admin_api_cluster, read_again_after_a_restart_a_nodes_own_change_comes_back_after_an_older_one) {
-    b.request(bh::verb::post, "trunks", acme);
-    a.receive(b.published.back(), "node-b");
-    b.api->own_change_passed(b.published.back(), "node-b");
-    b.settle();
+    acme_on_both();
     // a changes acme, then b does; the stream holds a's, then b's. b had kept how far it read
     // from before both: after a restart it reads a's (new to it), then its own again.
-    const auto on_a = change_on_a(bh::verb::put, "trunks/acme",
-                                  R"({"name":"acme","uri":"sip:127.0.0.51:5060","username":"acme-user","password":"a"})",
-                                  bh::status::ok);
-    const auto r = b.request(bh::verb::put, "trunks/acme",
-                             R"({"name":"acme","uri":"sip:127.0.0.52:5060","username":"acme-user","password":"b"})");
-    ASSERT_EQ(r.result(), bh::status::ok) << r.body();
-    const auto on_b = b.published.back();
+    const auto [on_a, on_b] = acme_changed_by_a_then_b("sip:127.0.0.51:5060", "sip:127.0.0.52:5060");
     b.api->own_change_passed(on_b, "node-b");  // its first life: waited for, nothing to do
     b.settle();
     a.api->own_change_passed(on_a, "node-a");  // a reads its own, then b's

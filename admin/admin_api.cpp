@@ -360,6 +360,9 @@ void admin_api::apply_change(detail::change_message m, bool local, std::function
     std::string end_calls_on = m.end_calls && change.kind == kinds::trunk && !put ? change.key : std::string();
     std::string published = local ? detail::serialize(m) : std::string();
     std::string document = change.document_name();
+    // In a cluster, kept with the change until the stream has it (own_change_passed): a node
+    // that ends before handing it to Redis sends it when it starts again (send_unsent).
+    if (!published.empty() && publish_) changes.states.emplace_back(detail::outbox_key(m.id), published);
     // Written on the store's thread; docs_ and the workers change once it is on disk. Changes
     // take turns (handle, take_remote_change), so no other one validates against docs_
     // meanwhile and then undoes this one.

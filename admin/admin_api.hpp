@@ -144,6 +144,12 @@ public:
     /// older change of another node's may have just been applied) is applied again in its
     /// place, as another node's would be (`node` is this one's name, for the audit).
     void own_change_passed(std::string_view body, std::string node);
+    /// Once this node has read the cluster's stream up to its end after starting (any thread):
+    /// a change made here that never got into the stream (the process ended before it was
+    /// handed to Redis, or the queue for it was full) is still in the store's outbox, kept in
+    /// the change's own transaction. Each is published now if its document is still as it left
+    /// it, and dropped (logged) if another node's later change replaced it meanwhile.
+    void send_unsent();
     /// A change another node made, as its change publisher wrote it. In its turn among this
     /// API's changes: the document set with that change is validated as a whole configuration
     /// with this node's base, written to this node's store with an audit line whose remote
@@ -238,6 +244,8 @@ private:
     std::map<std::string, pending_own, std::less<>> pending_own_;
     /// Whether a change of this node's to `doc` is still to pass (expired ones forgotten).
     bool own_change_pending(const std::string& doc);
+    /// send_unsent for one change the outbox kept under `key`.
+    void send_unsent(const std::string& key, std::string body);
     /// Ids of the changes made here: a random prefix, then a count.
     std::string change_id_prefix_;
     std::uint64_t changes_made_ = 0;

@@ -5,6 +5,7 @@
 #include "admin/detail/change_message.hpp"
 #include "admin/detail/logger.hpp"
 #include "admin/detail/recent_ids.hpp"
+#include "admin/detail/store_thread.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -33,6 +34,9 @@ void admin_api::own_change_passed(std::string_view body, std::string node) {
         if (!api) return;
         auto m = detail::parse_change_message(body);
         if (!m) return;  // ours: it was readable when it left
+        // The stream has it: the outbox need not keep it any more.
+        api->store_->run([key = detail::outbox_key(m->id)](store& st) { return st.remove_state(key); }, api->http_ex_,
+                         api->note_store_failure());
         const auto it = api->pending_own_.find(m->change.document_name());
         if (it == api->pending_own_.end()) {
             // Not waited for: read again after a restart. In the store already, unless an older
@@ -42,6 +46,40 @@ void admin_api::own_change_passed(std::string_view body, std::string node) {
         }
         if (--it->second.count == 0) api->pending_own_.erase(it);
     });
+}
+
+void admin_api::send_unsent() {
+    store_->run([](store& st) { return st.list_states(detail::outbox_prefix); }, http_ex_,
+                [self = weak_from_this()](store_result<std::vector<std::pair<std::string, std::string>>> kept) {
+                    auto api = self.lock();
+                    if (!api || !kept) return;
+                    for (auto& [key, body] : *kept) api->send_unsent(key, std::move(body));
+                });
+}
+
+void admin_api::send_unsent(const std::string& key, std::string body) {
+    auto m = detail::parse_change_message(body);
+    auto forget = [this, &key] {
+        store_->run([key](store& st) { return st.remove_state(key); }, http_ex_, note_store_failure());
+    };
+    if (!m) {
+        admin_logger()->error("admin: an unsent change kept in the store cannot be read ({}): dropped: {}", key, m.error());
+        return forget();
+    }
+    const std::string what = m->audit.operation + " (" + m->audit.object + ")";
+    // Still in place here, where every change the stream held has been applied: nobody changed
+    // the document after it, so sending it now loses nothing. Otherwise it is history.
+    auto next = detail::with_change(docs_, m->change);
+    if (!next || *next != docs_) {
+        admin_logger()->warn("admin: {} made here never reached the other nodes, and {} changed since: dropped", what,
+                             m->change.document_name());
+        return forget();
+    }
+    if (!publish_ || !publish_(body)) return;  // stays kept: tried again at the next start
+    auto& pending = pending_own_[m->change.document_name()];
+    ++pending.count;
+    pending.since = std::chrono::steady_clock::now();
+    admin_logger()->warn("admin: {} made here had not reached the other nodes (this node ended first): sent now", what);
 }
 
 bool admin_api::own_change_pending(const std::string& doc) {

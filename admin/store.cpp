@@ -103,6 +103,9 @@ private:
     sqlite3* db_;
 };
 
+/// Where node state (store::put_state) is kept in meta: apart from the store's own markers.
+constexpr std::string_view state_prefix = "state:";
+
 store_result<void> upsert_meta(sqlite3* db, std::string_view key, std::string_view what) {
     statement s(db, "INSERT INTO meta (key, value) VALUES (?1, ?2) "
                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
@@ -205,6 +208,12 @@ store_result<void> store::commit(const change_set& changes) {
         statement s(db_, "INSERT INTO audit (time_ms, remote, operation, object, result) VALUES (?1, ?2, ?3, ?4, ?5)");
         s.bind(1, to_ms(a.time)).bind(2, a.remote).bind(3, a.operation).bind(4, a.object).bind(5, std::int64_t{a.result});
         if (auto r = s.run(path_ + ": audit entry"); !r) return r.error();
+    }
+    for (const auto& [key, value] : changes.states) {
+        statement s(db_, "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+        const std::string name = std::string(state_prefix) + key;
+        s.bind(1, name).bind(2, value);
+        if (auto r = s.run(path_ + ": keep " + key); !r) return r.error();
     }
     if (changes.mark_seeded) {
         if (auto r = upsert_meta(db_, "seeded_ms", path_ + ": seeded marker"); !r) return r.error();
@@ -349,19 +358,41 @@ store_result<void> store::put_state(std::string_view key, std::string_view value
     const std::string what = path_ + ": keep " + std::string(key);
     const unsynced_commits unsynced(db_);
     statement s(db_, "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
-    const std::string name = "state:" + std::string(key);
+    const std::string name = std::string(state_prefix) + std::string(key);
     s.bind(1, name).bind(2, value);
     return s.run(what);
 }
 
 store_result<std::optional<std::string>> store::get_state(std::string_view key) {
     statement s(db_, "SELECT value FROM meta WHERE key = ?1");
-    const std::string name = "state:" + std::string(key);
+    const std::string name = std::string(state_prefix) + std::string(key);
     s.bind(1, name);
     auto row = s.step(path_ + ": read " + std::string(key));
     if (!row) return row.error();
     if (!*row) return std::optional<std::string>();
     return std::optional<std::string>(s.text(0));
+}
+
+store_result<std::vector<std::pair<std::string, std::string>>> store::list_states(std::string_view prefix) {
+    // substr rather than LIKE: a key may hold '%' or '_'.
+    statement s(db_, "SELECT key, value FROM meta WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key");
+    const std::string name = std::string(state_prefix) + std::string(prefix);
+    s.bind(1, name);
+    std::vector<std::pair<std::string, std::string>> out;
+    for (;;) {
+        auto row = s.step(path_ + ": list " + std::string(prefix));
+        if (!row) return row.error();
+        if (!*row) return out;
+        out.emplace_back(s.text(0).substr(state_prefix.size()), s.text(1));
+    }
+}
+
+store_result<void> store::remove_state(std::string_view key) {
+    const unsynced_commits unsynced(db_);
+    statement s(db_, "DELETE FROM meta WHERE key = ?1");
+    const std::string name = std::string(state_prefix) + std::string(key);
+    s.bind(1, name);
+    return s.run(path_ + ": forget " + std::string(key));
 }
 
 store_result<backup_summary> store::backup_to(const std::string& file) {

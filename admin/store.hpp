@@ -105,6 +105,9 @@ struct change_set {
     std::optional<audit_entry> audit;
     /// Marks the store as seeded from the configuration file (see `store::seeded`).
     bool mark_seeded = false;
+    /// Node state (store::put_state) written in the same transaction: e.g. a change kept until
+    /// the other nodes of a cluster have it.
+    std::vector<std::pair<std::string, std::string>> states;
 
     /// Inserts the document, or replaces the one with the same kind and key.
     change_set& put(std::string_view kind, std::string_view key, std::string json);
@@ -232,6 +235,10 @@ public:
     store_result<void> put_state(std::string_view key, std::string_view value);
     /// The value `put_state` kept under `key`, if any.
     store_result<std::optional<std::string>> get_state(std::string_view key);
+    /// Every state whose key starts with `prefix`, (key, value), in key order.
+    store_result<std::vector<std::pair<std::string, std::string>>> list_states(std::string_view prefix);
+    /// Forgets the state under `key` (nothing there: nothing happens).
+    store_result<void> remove_state(std::string_view key);
 
     /// Copies this store to `file` as `backup` does.
     store_result<backup_summary> backup_to(const std::string& file);

@@ -411,6 +411,8 @@ private:
         h.own_change = [admin = admin_, node = cfg_.cluster.node_id](std::string body) {
             admin->own_change_passed(body, node);
         };
+        // Read up to where the others are: what this node changed but never sent goes now.
+        h.caught_up = [admin = admin_] { admin->send_unsent(); };
         h.keep_position = [admin = admin_](std::string id) {
             admin->keep_node_state(std::string(stream_position_key), std::move(id));
         };

@@ -66,6 +66,9 @@ void cluster_node::start(std::string resume_after) {
         if (e.kind == change_kind && hooks_.own_change) hooks_.own_change(e.body);
     };
     h.on_leases = [this](const cluster::lease_change& c) { on_leases(c); };
+    h.on_caught_up = [this] {
+        if (hooks_.caught_up) hooks_.caught_up();
+    };
     link_ = std::make_unique<cluster::link>(loop_, std::move(o), std::move(h));
     log_->info("cluster: node {} sharing bans, admin changes, PBX registrations and trunk registrations through Redis at {}",
                cfg_.node_id, cfg_.redis->to_string());

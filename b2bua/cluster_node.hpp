@@ -56,6 +56,8 @@ public:
         /// How far the stream has been read and handled: kept, so that a restart goes on from
         /// there (`start`) and misses nothing made meanwhile. Every few seconds and at stop.
         std::function<void(std::string stream_id)> keep_position;
+        /// Once after start, when the stream has been read up to its end (cluster::link).
+        std::function<void()> caught_up;
     };
 
     cluster_node(boost::asio::any_io_executor loop, sip::timer_service& timers, const config::cluster_section& cfg,

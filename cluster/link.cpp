@@ -295,12 +295,16 @@ struct link::impl {
             if (!reply) return false;
             auto entries = detail::parse_xread(*reply, stream_key_);
             if (!entries) return protocol_failure("XREAD");
-            if (entries->empty()) return true;
+            if (entries->empty()) {
+                report_caught_up();
+                return true;
+            }
             const bool full = entries->size() >= read_count;
             last_id_ = entries->back().id;
             received_ += static_cast<std::uint64_t>(std::count_if(
                 entries->begin(), entries->end(), [this](const event& e) { return e.node != options_.node_id; }));
             deliver(std::move(*entries), last_id_);
+            if (!full) report_caught_up();
             if (!full || clock::now() >= deadline) return true;
         }
         return true;
@@ -374,6 +378,14 @@ struct link::impl {
         });
     }
 
+    void report_caught_up() {
+        if (caught_up_) return;
+        caught_up_ = true;
+        post([](shared_state& s) {
+            if (s.handlers.on_caught_up) s.handlers.on_caught_up();
+        });
+    }
+
     void deliver(std::vector<event> events, std::string last_id) {
         post([events = std::move(events), last_id = std::move(last_id), self = options_.node_id](shared_state& s) {
             for (const auto& e : events) {
@@ -421,6 +433,7 @@ struct link::impl {
     detail::redis_connection connection_;
     std::string last_id_;
     bool position_known_ = false;
+    bool caught_up_ = false;  ///< on_caught_up posted (the link's thread only)
     std::optional<bool> reported_up_;
 
     std::once_flag join_once_;

@@ -69,6 +69,9 @@ struct link_handlers {
     /// Each event this node published, as reading the stream passes it, in order with the
     /// others' (`on_event`): what this node published is known to come after what came before.
     std::function<void(const event&)> on_own_event;
+    /// Once, the first time reading reaches the end of the stream: every event there was from
+    /// `start_after` on has been handed over (before this call, on the same executor).
+    std::function<void()> on_caught_up;
 };
 
 /// What the link did so far.

@@ -39,6 +39,11 @@ struct change_message {
 /// The body of `m`.
 std::string serialize(const change_message& m);
 
+/// Where the store keeps a change of this node's until the cluster's stream has it
+/// (store::put_state keys): "outbox:<id>".
+inline constexpr std::string_view outbox_prefix = "outbox:";
+inline std::string outbox_key(std::string_view id) { return std::string(outbox_prefix) + std::string(id); }
+
 /// Reads a body `serialize` wrote (any JSON of that shape). Error: what is wrong with it, for
 /// the log. Whether the change fits a document set is `with_change`'s question, not this one's.
 boost::system::result<change_message, std::string> parse_change_message(std::string_view body);

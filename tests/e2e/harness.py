@@ -455,13 +455,13 @@ def metric(text: str, name: str, **labels: str) -> float:
 
 
 # ------------------------------------------------------------------ a real Prometheus
-def start_redis(s: "Session") -> tuple[int, Process]:
+def start_redis(s: "Session", port: int | None = None) -> tuple[int, Process]:
     """A redis-server of the session's own on 127.0.0.1 (nothing kept on disk), answering PING:
-    (its port, its process)."""
+    (its port, its process). `port`: that one (a Redis started again), else a free one."""
     exe = shutil.which("redis-server")
     if exe is None:
         raise HarnessError("redis-server is not installed (deploy/install-deps.sh installs it)")
-    port = free_port((socket.SOCK_STREAM,), host=HOST)
+    port = port or free_port((socket.SOCK_STREAM,), host=HOST)
     proc = s.start_process("redis", [exe, "--bind", HOST, "--port", str(port), "--save", "", "--appendonly", "no",
                                      "--daemonize", "no"], cwd=s.workdir)
 

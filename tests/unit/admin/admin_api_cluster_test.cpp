@@ -52,6 +52,7 @@ public:
                                           std::move(docs), std::move(settings));
         api->add_routes(server);
         api->set_change_publisher([this](std::string body) {
+            if (!accepting) return false;  // as a full queue for Redis
             published.push_back(std::move(body));
             return true;
         });
@@ -117,6 +118,14 @@ public:
     http::http_server server{ioc.get_executor(), loopback_any_port()};
     std::shared_ptr<admin_api> api;
     std::vector<std::string> published;
+    bool accepting = true;
+    /// The changes the store keeps until the stream has them.
+    std::vector<std::pair<std::string, std::string>> outbox() const {
+        auto st = store::open(dir.path().string());
+        auto kept = st->list_states("outbox:");
+        EXPECT_TRUE(kept.has_value());
+        return kept ? *kept : std::vector<std::pair<std::string, std::string>>{};
+    }
 };
 
 constexpr const char* acme =
@@ -305,6 +314,52 @@ TEST_F(admin_api_cluster, read_again_after_a_restart_a_nodes_own_change_comes_ba
     EXPECT_EQ(a.get("trunks/acme"), b.get("trunks/acme"));
     EXPECT_EQ(a.stored(), b.stored());
     EXPECT_EQ(b.published.size(), 2u) << "nothing published again";
+}
+
+TEST_F(admin_api_cluster, a_change_is_kept_until_the_stream_has_it_and_one_never_sent_goes_at_the_next_start) {
+    const auto put = change_on_a(bh::verb::post, "trunks", acme, bh::status::created);
+    ASSERT_EQ(a.outbox().size(), 1u) << "kept in the change's own transaction";
+    EXPECT_EQ(a.outbox()[0].second, put);
+    a.api->own_change_passed(put, "node-a");
+    a.settle();
+    EXPECT_TRUE(a.outbox().empty()) << "the stream has it";
+
+    // The queue for Redis is full (or the node ends before handing it over): nothing goes out,
+    // the change is still kept.
+    a.accepting = false;
+    const auto r = a.request(bh::verb::put, "users/alice", R"({"username":"alice","password":"alicepass"})");
+    ASSERT_EQ(r.result(), bh::status::created) << r.body();
+    ASSERT_EQ(a.outbox().size(), 1u);
+    // Started again and read up to the end of the stream: it goes now, as it was.
+    a.accepting = true;
+    const auto before = a.published.size();
+    a.api->send_unsent();
+    a.settle();
+    ASSERT_EQ(a.published.size(), before + 1);
+    EXPECT_EQ(a.published.back(), a.outbox()[0].second);
+    b.receive(a.published.back());
+    EXPECT_EQ(b.get("users/alice"), a.get("users/alice"));
+    a.api->own_change_passed(a.published.back(), "node-a");
+    a.settle();
+    EXPECT_TRUE(a.outbox().empty());
+    EXPECT_NE(log.str().find("had not reached the other nodes (this node ended first): sent now"), std::string::npos);
+}
+
+TEST_F(admin_api_cluster, a_change_never_sent_and_changed_since_by_another_node_is_dropped) {
+    a.accepting = false;
+    ASSERT_EQ(a.request(bh::verb::post, "trunks", acme).result(), bh::status::created);
+    ASSERT_EQ(a.outbox().size(), 1u);
+    // Meanwhile b made acme its own way, and a read it in the stream.
+    b.request(bh::verb::post, "trunks",
+              R"({"name":"acme","uri":"sip:127.0.0.61:5060","username":"acme-user","password":"b"})");
+    a.receive(b.published.back(), "node-b");
+    a.accepting = true;
+    a.api->send_unsent();
+    a.settle();
+    EXPECT_TRUE(a.published.empty()) << "b's later version stands on every node";
+    EXPECT_TRUE(a.outbox().empty());
+    EXPECT_EQ(a.get("trunks/acme").as_object().at("uri").as_string(), "sip:127.0.0.61:5060");
+    EXPECT_NE(log.str().find("never reached the other nodes, and trunk/acme changed since: dropped"), std::string::npos);
 }
 
 TEST_F(admin_api_cluster, a_change_from_another_node_is_never_published) {

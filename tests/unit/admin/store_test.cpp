@@ -150,6 +150,30 @@ TEST(store, node_state_is_kept_across_a_reopen_apart_from_the_documents) {
     EXPECT_TRUE(st->list_audit(at_ms(0), 10).value().empty()) << "never audited";
 }
 
+TEST(store, state_kept_with_a_change_is_written_with_it_or_not_at_all_and_listed_by_prefix) {
+    temp_dir dir;
+    auto st = store::open(dir.path().string());
+    change_set c;
+    c.put(kinds::trunk, "acme", R"({"name":"acme"})");
+    c.states.emplace_back("outbox:b-2", "second");
+    c.states.emplace_back("outbox:a-1", "first");
+    ASSERT_TRUE(st->commit(c));
+    ASSERT_TRUE(st->put_state("outbox_other", "not in the list"));
+    ASSERT_TRUE(st->put_state("out%box:x", "a LIKE pattern would take it"));
+    EXPECT_EQ(st->list_states("outbox:").value(),
+              (std::vector<std::pair<std::string, std::string>>{{"outbox:a-1", "first"}, {"outbox:b-2", "second"}}));
+    // A change that fails writes none of its states either.
+    change_set bad;
+    bad.remove(kinds::trunk, "nonesuch");
+    bad.states.emplace_back("outbox:c-3", "never");
+    EXPECT_FALSE(st->commit(bad));
+    EXPECT_EQ(st->list_states("outbox:").value().size(), 2u);
+    ASSERT_TRUE(st->remove_state("outbox:a-1"));
+    ASSERT_TRUE(st->remove_state("outbox:a-1"));  // gone already: fine
+    EXPECT_EQ(st->list_states("outbox:").value(),
+              (std::vector<std::pair<std::string, std::string>>{{"outbox:b-2", "second"}}));
+}
+
 TEST(store, audit_is_listed_newest_first_from_since_up_to_limit) {
     temp_dir dir;
     auto st = store::open(dir.path().string());

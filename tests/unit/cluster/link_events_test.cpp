@@ -76,6 +76,23 @@ TEST_F(LinkEventsTest, OwnEventsPassInTheirPlaceAmongTheOthers) {
     EXPECT_EQ(a->counters().received, 2u) << "only the others' count as received";
 }
 
+TEST_F(LinkEventsTest, CaughtUpOnceAfterEveryEventThereWasFromTheStart) {
+    recorder ra, rb;
+    auto a = make_link("a", ra);
+    for (int i = 0; i < 300; ++i) ASSERT_TRUE(a->publish("k", std::to_string(i)));
+    ASSERT_TRUE(loop_.run_until([&] { return a->counters().published == 300; }));
+    auto hb = rb.handlers();
+    std::vector<std::size_t> caught_up_at;  // how many events b had when told
+    hb.on_caught_up = [&] { caught_up_at.push_back(rb.events.size()); };
+    auto b = std::make_unique<link>(loop_.executor(), test_options("b", server_.port()), hb);  // from "0"
+    ASSERT_TRUE(loop_.run_until([&] { return !caught_up_at.empty(); }));
+    EXPECT_EQ(caught_up_at[0], 300u) << "told only once every event there was is handed over";
+    ASSERT_TRUE(a->publish("k", "later"));
+    ASSERT_TRUE(loop_.run_until([&] { return rb.events.size() == 301; }));
+    loop_.run_for(150ms);
+    EXPECT_EQ(caught_up_at.size(), 1u) << "once";
+}
+
 TEST_F(LinkEventsTest, EventsArriveInTheOrderPublished) {
     recorder ra, rb;
     auto a = make_link("a", ra);

@@ -51,7 +51,7 @@ struct recorder {
     link_handlers handlers() {
         return {[this](const link_status& s) { statuses.push_back(s); },
                 [this](const event& e) { events.push_back(e); },
-                [this](const lease_change& c) { leases.push_back(c); }, {}};
+                [this](const lease_change& c) { leases.push_back(c); }, {}, {}};
     }
 
     bool is_up() const { return !statuses.empty() && statuses.back().up; }
